@@ -1,0 +1,27 @@
+# Every third-party dependency, found through its Debian package (see README "Build").
+find_package(Eigen3 3.4 REQUIRED CONFIG)
+find_package(HDF5 REQUIRED COMPONENTS C)
+find_package(Boost 1.74 REQUIRED COMPONENTS random)
+find_package(OpenMP REQUIRED COMPONENTS CXX)
+find_package(toml11 REQUIRED CONFIG)
+find_package(CLI11 REQUIRED CONFIG)
+find_package(fmt REQUIRED CONFIG)
+find_package(ZLIB REQUIRED)
+
+find_path(RANDOM123_INCLUDE_DIR Random123/philox.h REQUIRED)
+if(NOT TARGET Random123::Random123)
+  add_library(Random123::Random123 INTERFACE IMPORTED)
+  set_target_properties(Random123::Random123 PROPERTIES
+    INTERFACE_INCLUDE_DIRECTORIES "${RANDOM123_INCLUDE_DIR}")
+endif()
+
+if(CIMMC_BUILD_TESTS)
+  find_package(GTest REQUIRED CONFIG)
+  include(GoogleTest)
+endif()
+if(CIMMC_BUILD_BENCH)
+  find_package(benchmark REQUIRED CONFIG)
+endif()
+if(CIMMC_WITH_MPI)
+  find_package(MPI REQUIRED COMPONENTS CXX)
+endif()

@@ -1,0 +1,42 @@
+// The `cimmc` program's command registry. Each layer's command lives in its own file in
+// studies/src/commands/ and registers a CLI11 subcommand plus the function that runs it; main
+// parses the command line, runs the chosen command and maps errors to exit codes
+// (0 success, 2 bad input, 1 runtime failure).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace cimmc::cli {
+
+// Options every command understands.
+struct GlobalOptions {
+  bool quiet = false;  // no progress line
+};
+
+class Registry {
+ public:
+  explicit Registry(CLI::App& app, GlobalOptions& global) : app_(app), global_(global) {}
+  // Adds a subcommand; `run` is called if it was chosen on the command line.
+  CLI::App* add(const std::string& name, const std::string& description, std::function<void()> run);
+  const GlobalOptions& global() const { return global_; }
+  // Runs the chosen subcommand's function (after parsing). Returns false if none was chosen.
+  bool run_selected() const;
+
+ private:
+  CLI::App& app_;
+  GlobalOptions& global_;
+  std::vector<std::pair<CLI::App*, std::function<void()>>> commands_;
+};
+
+// Each command file defines one of these; main calls them all (commands.cpp lists them).
+void register_version(Registry& r);
+void register_inspect(Registry& r);
+void register_all(Registry& r);
+
+// Runs the program: parse, dispatch, map errors to exit codes. Exposed for tests.
+int run_main(int argc, char** argv);
+
+}  // namespace cimmc::cli

@@ -1,0 +1,71 @@
+#include "cimmc/studies/cli.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+
+#include "cimmc/core/config.hpp"
+#include "cimmc/core/error.hpp"
+
+namespace cimmc::cli {
+
+CLI::App* Registry::add(const std::string& name, const std::string& description, std::function<void()> run) {
+  CLI::App* sub = app_.add_subcommand(name, description);
+  commands_.emplace_back(sub, std::move(run));
+  return sub;
+}
+
+bool Registry::run_selected() const {
+  for (const auto& [sub, run] : commands_) {
+    if (sub->parsed()) {
+      run();
+      return true;
+    }
+  }
+  return false;
+}
+
+int run_main(int argc, char** argv) {
+  CLI::App app{"cimmc: device-to-system Monte Carlo for compute-in-memory accelerators", "cimmc"};
+  app.require_subcommand(1);
+  GlobalOptions global;
+  app.add_flag("-q,--quiet", global.quiet, "No progress line on the terminal");
+  Registry registry(app, global);
+  register_all(registry);
+  // An unknown first word would otherwise only get CLI11's "a subcommand is required".
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const auto* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      std::string msg = fmt::format("cimmc: unknown command '{}'", argv[1]);
+      if (auto guess = config::did_you_mean(argv[1], names)) msg += fmt::format(" (did you mean '{}'?)", *guess);
+      std::fprintf(stderr, "%s\ncommands: %s\n", msg.c_str(), fmt::format("{}", fmt::join(names, ", ")).c_str());
+      return 2;
+    }
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // prints help or the error
+    return code == 0 ? 0 : 2;
+  }
+  const std::string command = app.get_subcommands().empty() ? "" : app.get_subcommands().front()->get_name();
+  try {
+    registry.run_selected();
+    return 0;
+  } catch (const cimmc::Error& e) {
+    std::fprintf(stderr, "cimmc %s: error: %s\n", command.c_str(), e.what());
+    return e.exit_code();
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "cimmc %s: error: out of memory\n", command.c_str());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cimmc %s: error: %s\n", command.c_str(), e.what());
+    return 1;
+  }
+}
+
+}  // namespace cimmc::cli

@@ -1,0 +1,131 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "cimmc/core/config.hpp"
+
+using namespace cimmc::config;
+using cimmc::ConfigError;
+using cimmc::IoError;
+
+namespace {
+struct Hardware {
+  int adc_bits = 8;
+  double sigma = 0.0;
+  std::string readout = "ideal";
+  std::vector<int> rows{128};
+};
+
+Hardware read_hardware(const Document& doc) {
+  Problems problems;
+  TableReader root(doc.root, doc.source, "", problems);
+  TableReader hw = root.child("hardware");
+  Hardware h;
+  hw.optional("adc_bits", h.adc_bits);
+  hw.optional("sigma", h.sigma);
+  hw.required("readout", h.readout);
+  hw.optional("rows", h.rows);
+  hw.check(h.adc_bits >= 1 && h.adc_bits <= 16, "adc_bits", "an integer in [1, 16]");
+  hw.check(h.sigma >= 0, "sigma", "a non-negative number");
+  hw.finish();
+  root.finish();
+  problems.throw_if_any(doc.source);
+  return h;
+}
+
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(Config, ReadsValuesIntoStructs) {
+  const auto doc = parse_string("[hardware]\nadc_bits = 4\nsigma = 0.02\nreadout = \"adc\"\nrows = [64, 128]\n", "hw.toml");
+  const auto h = read_hardware(doc);
+  EXPECT_EQ(h.adc_bits, 4);
+  EXPECT_DOUBLE_EQ(h.sigma, 0.02);
+  EXPECT_EQ(h.readout, "adc");
+  EXPECT_EQ(h.rows, (std::vector<int>{64, 128}));
+}
+
+TEST(Config, IntegersAreAcceptedWhereNumbersAreExpected) {
+  const auto h = read_hardware(parse_string("[hardware]\nsigma = 1\nreadout = \"x\"\n"));
+  EXPECT_DOUBLE_EQ(h.sigma, 1.0);
+}
+
+TEST(Config, MalformedTomlNamesTheLine) {
+  const std::string msg = message_of([] { parse_string("[hardware]\nadc_bits = 4\nsigma = = 2\n", "bad.toml"); });
+  EXPECT_NE(msg.find("bad.toml:3"), std::string::npos) << msg;
+}
+
+TEST(Config, AllProblemsAreReportedTogetherWithLinesAndKeys) {
+  const auto doc = parse_string("[hardware]\nadc_bits = \"four\"\nsigma = -1.0\nadc_bit = 3\n", "hw.toml");
+  const std::string msg = message_of([&] { read_hardware(doc); });
+  EXPECT_NE(msg.find("hw.toml:2: key 'hardware.adc_bits': expected an integer, found a string"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("hw.toml:3: key 'hardware.sigma': value -1.0 is out of range"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("hw.toml:4: key 'hardware.adc_bit': unknown key (did you mean 'adc_bits'?)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("required key 'hardware.readout' is missing"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("4 problems"), std::string::npos) << msg;
+}
+
+TEST(Config, UnknownTopLevelTable) {
+  const auto doc = parse_string("[hardwear]\nx = 1\n[hardware]\nreadout = \"adc\"\n", "hw.toml");
+  const std::string msg = message_of([&] { read_hardware(doc); });
+  EXPECT_NE(msg.find("key 'hardwear': unknown key (did you mean 'hardware'?)"), std::string::npos) << msg;
+}
+
+TEST(Config, OverridesSetNestedValuesOfAnyType) {
+  auto doc = parse_string("[hardware]\nadc_bits = 8\nreadout = \"adc\"\n");
+  apply_overrides(doc, {"hardware.adc_bits=4", "hardware.sigma=0.5", "hardware.readout=stochastic_mtj",
+                        "hardware.rows=[32, 64]"});
+  const auto h = read_hardware(doc);
+  EXPECT_EQ(h.adc_bits, 4);
+  EXPECT_DOUBLE_EQ(h.sigma, 0.5);
+  EXPECT_EQ(h.readout, "stochastic_mtj");
+  EXPECT_EQ(h.rows, (std::vector<int>{32, 64}));
+}
+
+TEST(Config, OverrideCreatesMissingTablesAndIsValidated) {
+  auto doc = parse_string("");
+  apply_override(doc, "hardware.readout=\"adc\"");
+  apply_override(doc, "hardware.adc_bits=99");
+  const std::string msg = message_of([&] { read_hardware(doc); });
+  EXPECT_NE(msg.find("'hardware.adc_bits': value 99 is out of range: expected an integer in [1, 16]"), std::string::npos) << msg;
+}
+
+TEST(Config, BadOverrideSyntax) {
+  auto doc = parse_string("a = 1\n");
+  EXPECT_THROW(apply_override(doc, "no_equals_sign"), ConfigError);
+  EXPECT_THROW(apply_override(doc, "=3"), ConfigError);
+  EXPECT_THROW(apply_override(doc, "a..b=3"), ConfigError);
+  EXPECT_THROW(apply_override(doc, "a.b=3"), ConfigError);  // a is an integer, not a table
+}
+
+TEST(Config, MissingFileIsAnIoError) {
+  EXPECT_THROW(parse_file("/nonexistent/cimmc/file.toml"), IoError);
+}
+
+TEST(Config, ParsesFilesAndKeepsTheirNameInMessages) {
+  const auto path = std::filesystem::temp_directory_path() / "cimmc_test_config.toml";
+  std::ofstream(path) << "[hardware]\nreadout = 3\n";
+  const auto doc = parse_file(path);
+  const std::string msg = message_of([&] { read_hardware(doc); });
+  EXPECT_NE(msg.find(path.string() + ":2: key 'hardware.readout': expected a string"), std::string::npos) << msg;
+  std::filesystem::remove(path);
+}
+
+TEST(Config, RoundTripsThroughText) {
+  auto doc = parse_string("[hardware]\nadc_bits = 5\nreadout = \"adc\"\n");
+  const auto again = parse_string(to_toml(doc.root));
+  EXPECT_EQ(read_hardware(again).adc_bits, 5);
+}
+
+TEST(Config, DidYouMean) {
+  EXPECT_EQ(did_you_mean("sigam", {"sigma", "offset"}).value_or(""), "sigma");
+  EXPECT_FALSE(did_you_mean("completely_different", {"sigma", "offset"}).has_value());
+}
