@@ -28,6 +28,24 @@ bool Registry::run_selected() const {
   return false;
 }
 
+namespace {
+std::vector<std::pair<int, RegisterFunction>>& command_list() {
+  static std::vector<std::pair<int, RegisterFunction>> list;
+  return list;
+}
+}  // namespace
+
+bool add_command(int order, RegisterFunction f) {
+  command_list().emplace_back(order, f);
+  return true;
+}
+
+void register_all(Registry& r) {
+  auto list = command_list();
+  std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [order, f] : list) f(r);
+}
+
 int run_main(int argc, char** argv) {
   CLI::App app{"cimmc: device-to-system Monte Carlo for compute-in-memory accelerators", "cimmc"};
   app.require_subcommand(1);

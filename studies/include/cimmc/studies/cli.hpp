@@ -1,7 +1,7 @@
-// The `cimmc` program's command registry. Each layer's command lives in its own file in
-// studies/src/commands/ and registers a CLI11 subcommand plus the function that runs it; main
-// parses the command line, runs the chosen command and maps errors to exit codes
-// (0 success, 2 bad input, 1 runtime failure).
+// The `cimmc` program's command registry. Each command lives in its own file in
+// studies/app/commands/ (compiled into the program itself) and registers itself with
+// CIMMC_REGISTER_COMMAND; main parses the command line, runs the chosen command and maps errors
+// to exit codes (0 success, 2 bad input, 1 runtime failure).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -31,12 +31,16 @@ class Registry {
   std::vector<std::pair<CLI::App*, std::function<void()>>> commands_;
 };
 
-// Each command file defines one of these; main calls them all (commands.cpp lists them).
-void register_version(Registry& r);
-void register_inspect(Registry& r);
+using RegisterFunction = void (*)(Registry&);
+// Adds a command to the program; `order` sorts `cimmc --help` (lower first).
+bool add_command(int order, RegisterFunction f);
 void register_all(Registry& r);
 
 // Runs the program: parse, dispatch, map errors to exit codes. Exposed for tests.
 int run_main(int argc, char** argv);
 
 }  // namespace cimmc::cli
+
+// In a command's .cpp: CIMMC_REGISTER_COMMAND(20, register_switching);
+#define CIMMC_REGISTER_COMMAND(order, function) \
+  static const bool cimmc_command_registered_##function = ::cimmc::cli::add_command(order, function)

@@ -34,6 +34,7 @@ std::string compiled_features() {
 }
 }  // namespace
 
+namespace {
 void register_version(Registry& r) {
   r.add("version", "Print the version, source revision, compiler, options and dependencies", [] {
     fmt::print("cimmc {}\n", version::version());
@@ -53,5 +54,9 @@ void register_version(Registry& r) {
     }
   });
 }
+
+}  // namespace
+
+CIMMC_REGISTER_COMMAND(0, register_version);
 
 }  // namespace cimmc::cli

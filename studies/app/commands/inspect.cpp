@@ -38,6 +38,7 @@ void print_group(const h5::Group& g, const std::string& indent, bool show_config
 }
 }  // namespace
 
+namespace {
 void register_inspect(Registry& r) {
   static std::string path;
   static bool show_config = false;
@@ -63,5 +64,9 @@ void register_inspect(Registry& r) {
   sub->add_option("file", path, "A file written by cimmc")->required();
   sub->add_flag("--config", show_config, "Print the stored configuration text");
 }
+
+}  // namespace
+
+CIMMC_REGISTER_COMMAND(90, register_inspect);
 
 }  // namespace cimmc::cli
