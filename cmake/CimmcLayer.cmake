@@ -21,5 +21,7 @@ function(cimmc_add_layer layer)
   target_link_libraries(cimmc_${layer} PUBLIC ${ARG_DEPENDS} cimmc_arch_flags
                                        PRIVATE cimmc_warnings ${ARG_PRIVATE_DEPENDS})
   install(TARGETS cimmc_${layer} EXPORT cimmcTargets)
-  install(DIRECTORY include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/include)
+    install(DIRECTORY include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  endif()
 endfunction()
