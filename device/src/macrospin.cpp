@@ -1,0 +1,274 @@
+#include "cimmc/device/macrospin.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+
+#include "cimmc/core/constants.hpp"
+#include "cimmc/core/error.hpp"
+#include "cimmc/core/parallel.hpp"
+#include "fast_normal.hpp"
+
+namespace cimmc::device {
+
+namespace c = cimmc::constants;
+
+double Waveform::shape(double t) const {
+  t -= settle_time_s;
+  if (t < 0) return 0.0;
+  if (t < rise_time_s) return t / rise_time_s;
+  t -= rise_time_s;
+  if (t <= pulse_width_s) return 1.0;
+  t -= pulse_width_s;
+  if (t < fall_time_s) return 1.0 - t / fall_time_s;
+  return 0.0;
+}
+
+double thermal_field_sigma_A_per_m(const SotMtjParams& p, double dt) {
+  const auto d = derive(p);
+  const double alpha = p.free_layer.damping;
+  return std::sqrt(2.0 * alpha * c::kBoltzmann_J_per_K * p.temperature_K /
+                   (c::kGamma0_m_per_A_s * c::kMu0_H_per_m * p.free_layer.saturation_magnetization_A_per_m * d.volume_m3 * dt));
+}
+
+double recommended_time_step_s(const SotMtjParams& p, double max_current_A) {
+  const auto d = derive(p);
+  const double ms = p.free_layer.saturation_magnetization_A_per_m;
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (int j = 0; j < 3; ++j) {
+    const double e = -ms * p.free_layer.demag_factors[j] + (j == p.free_layer.easy_axis ? d.anisotropy_field_A_per_m : 0.0);
+    lo = std::min(lo, e);
+    hi = std::max(hi, e);
+  }
+  const auto& h = p.external_field_A_per_m;
+  const double h_scale = (hi - lo) + std::hypot(h[0], h[1], h[2]) +
+                         std::abs(d.damping_like_field_A_per_m_per_A * max_current_A) * (1.0 + std::abs(p.field_like_ratio));
+  return std::min(1e-12, 0.05 / (c::kGamma0_m_per_A_s * h_scale));
+}
+
+namespace {
+
+constexpr std::size_t kB = kBlockLanes;
+constexpr int kStepsPerGroup = 4;                         // 3 Philox calls = 12 normals = 4 steps
+constexpr int kNormalsPerGroup = 3 * kStepsPerGroup;
+
+// Scalars of the LL right-hand side, fixed for a run.
+struct Coefficients {
+  double gp;                // gamma0 / (1 + alpha^2)
+  double alpha;
+  double hk;                // H_K along u
+  double ux, uy, uz;        // easy axis
+  double nx, ny, nz;        // Ms * N (demag)
+  double hx, hy, hz;        // external field
+  double sx, sy, sz;        // spin polarization
+  double cp;                // precession-term SOT coefficient per unit H_DL: xi - alpha
+  double cd;                // damping-term SOT coefficient per unit H_DL: 1 + alpha xi
+  double sigma_th;          // thermal field per unit normal
+};
+
+struct Block {
+  alignas(64) double mx[kB], my[kB], mz[kB];
+  alignas(64) double hdl[kB];       // H_DL per unit waveform shape (A/m)
+  alignas(64) double tsw[kB];
+  alignas(64) std::uint32_t c1[kB], c2[kB];
+  alignas(64) float nrm[kNormalsPerGroup][kB];
+};
+
+// dm/dt = -gp [ m x P + m x (m x D) ], P = H + cp h sigma, D = alpha H + cd h sigma, written out
+// so that the loop over lanes vectorizes.
+#define CIMMC_LL_RHS(MX, MY, MZ, HDL, TX, TY, TZ, OX, OY, OZ)                                      \
+  {                                                                                                \
+    const double mu_ = k.ux * (MX) + k.uy * (MY) + k.uz * (MZ);                                    \
+    const double Hx_ = k.hx - k.nx * (MX) + k.hk * mu_ * k.ux + (TX);                              \
+    const double Hy_ = k.hy - k.ny * (MY) + k.hk * mu_ * k.uy + (TY);                              \
+    const double Hz_ = k.hz - k.nz * (MZ) + k.hk * mu_ * k.uz + (TZ);                              \
+    const double pc_ = k.cp * (HDL), dc_ = k.cd * (HDL);                                           \
+    const double Px_ = Hx_ + pc_ * k.sx, Py_ = Hy_ + pc_ * k.sy, Pz_ = Hz_ + pc_ * k.sz;             \
+    const double Dx_ = k.alpha * Hx_ + dc_ * k.sx, Dy_ = k.alpha * Hy_ + dc_ * k.sy,               \
+                 Dz_ = k.alpha * Hz_ + dc_ * k.sz;                                                 \
+    const double mD_ = (MX) * Dx_ + (MY) * Dy_ + (MZ) * Dz_;                                       \
+    const double mm_ = (MX) * (MX) + (MY) * (MY) + (MZ) * (MZ);                                    \
+    OX = -k.gp * ((MY) * Pz_ - (MZ) * Py_ + (MX) * mD_ - Dx_ * mm_);                               \
+    OY = -k.gp * ((MZ) * Px_ - (MX) * Pz_ + (MY) * mD_ - Dy_ * mm_);                               \
+    OZ = -k.gp * ((MX) * Py_ - (MY) * Px_ + (MZ) * mD_ - Dz_ * mm_);                               \
+  }
+
+void fill_normals(Block& b, std::uint32_t group, std::uint32_t c3, rng::Key key) {
+  for (int call = 0; call < 3; ++call) {
+    const std::uint32_t c0 = group * 3u + static_cast<std::uint32_t>(call);
+    float* n0 = b.nrm[4 * call + 0];
+    float* n1 = b.nrm[4 * call + 1];
+    float* n2 = b.nrm[4 * call + 2];
+    float* n3 = b.nrm[4 * call + 3];
+#pragma omp simd
+    for (std::size_t i = 0; i < kB; ++i) {
+      const detail::Words4 w = detail::philox_words(c0, b.c1[i], b.c2[i], c3, key[0], key[1]);
+      detail::box_muller(w.w0, w.w1, n0[i], n1[i]);
+      detail::box_muller(w.w2, w.w3, n2[i], n3[i]);
+    }
+  }
+}
+
+// One stochastic Heun step of all lanes with thermal normals (gx, gy, gz); s0, s1 the waveform
+// shape at the start and end of the step. Returns nothing; first switching times are updated.
+inline void heun_step(Block& b, const Coefficients& k, const float* gx, const float* gy, const float* gz, double s0,
+                      double s1, double dt, double t_end, double dir, double threshold) {
+  const double half_dt = 0.5 * dt;
+#pragma omp simd
+  for (std::size_t i = 0; i < kB; ++i) {
+    const double mx = b.mx[i], my = b.my[i], mz = b.mz[i];
+    const double tx = k.sigma_th * gx[i], ty = k.sigma_th * gy[i], tz = k.sigma_th * gz[i];
+    const double h0 = s0 * b.hdl[i], h1 = s1 * b.hdl[i];
+    double ax, ay, az, bx, by, bz;
+    CIMMC_LL_RHS(mx, my, mz, h0, tx, ty, tz, ax, ay, az);
+    const double px = mx + dt * ax, py = my + dt * ay, pz = mz + dt * az;
+    CIMMC_LL_RHS(px, py, pz, h1, tx, ty, tz, bx, by, bz);
+    double nx = mx + half_dt * (ax + bx), ny = my + half_dt * (ay + by), nz = mz + half_dt * (az + bz);
+    const double inv = 1.0 / std::sqrt(nx * nx + ny * ny + nz * nz);
+    nx *= inv;
+    ny *= inv;
+    nz *= inv;
+    b.mx[i] = nx;
+    b.my[i] = ny;
+    b.mz[i] = nz;
+    const double proj = dir * (k.ux * nx + k.uy * ny + k.uz * nz);
+    const bool first = proj < -threshold && b.tsw[i] != b.tsw[i];
+    b.tsw[i] = first ? t_end : b.tsw[i];
+  }
+}
+
+Coefficients coefficients(const SotMtjParams& p, double dt) {
+  const auto d = derive(p);
+  const auto& f = p.free_layer;
+  Coefficients k{};
+  k.alpha = f.damping;
+  k.gp = c::kGamma0_m_per_A_s / (1.0 + k.alpha * k.alpha);
+  k.hk = d.anisotropy_field_A_per_m;
+  k.ux = f.easy_axis == 0;
+  k.uy = f.easy_axis == 1;
+  k.uz = f.easy_axis == 2;
+  const double ms = f.saturation_magnetization_A_per_m;
+  k.nx = ms * f.demag_factors[0];
+  k.ny = ms * f.demag_factors[1];
+  k.nz = ms * f.demag_factors[2];
+  k.hx = p.external_field_A_per_m[0];
+  k.hy = p.external_field_A_per_m[1];
+  k.hz = p.external_field_A_per_m[2];
+  k.sx = p.spin_polarization[0];
+  k.sy = p.spin_polarization[1];
+  k.sz = p.spin_polarization[2];
+  k.cp = p.field_like_ratio - k.alpha;
+  k.cd = 1.0 + k.alpha * p.field_like_ratio;
+  k.sigma_th = p.temperature_K > 0 ? thermal_field_sigma_A_per_m(p, dt) : 0.0;
+  return k;
+}
+
+}  // namespace
+
+MacrospinResult simulate(const SotMtjParams& p, const Waveform& w, std::span<const double> amplitude_A,
+                         const SolverSettings& s) {
+  const double dt = s.time_step_s;
+  if (!(dt > 0) || !std::isfinite(dt)) throw ArgumentError(fmt::format("macrospin: time step {} s must be > 0", dt));
+  for (double x : {w.settle_time_s, w.rise_time_s, w.pulse_width_s, w.fall_time_s, w.relax_time_s})
+    if (!(x >= 0) || !std::isfinite(x)) throw ArgumentError(fmt::format("macrospin: waveform time {} s must be >= 0", x));
+  if (s.initial_direction != 1 && s.initial_direction != -1)
+    throw ArgumentError(fmt::format("macrospin: initial_direction {} must be +1 or -1", s.initial_direction));
+  const std::size_t n = amplitude_A.size();
+  if (n > 0 && s.first_element + n - 1 > rng::kMaxElement)
+    throw ArgumentError("macrospin: trajectory elements exceed the random-stream address range");
+  const double steps_real = std::ceil(w.total_time_s() / dt - 1e-9);
+  if (steps_real > 4.0e9) throw ArgumentError(fmt::format("macrospin: {} steps is too many (at most 4e9)", steps_real));
+  const std::size_t steps = static_cast<std::size_t>(std::max(0.0, steps_real));
+
+  const Coefficients k = coefficients(p, dt);
+  const double h_per_A = derive(p).damping_like_field_A_per_m_per_A;
+  const rng::Key key = rng::key_from_seed(s.seed);
+  const bool thermal = k.sigma_th > 0;
+  const double dir = s.initial_direction;
+  const std::size_t rec_every = s.record_every_steps;
+  const std::size_t rec_traj = rec_every > 0 ? std::min(s.record_trajectories, n) : 0;
+  const std::size_t rec_samples = rec_traj > 0 ? steps / rec_every + 1 : 0;
+
+  MacrospinResult r;
+  r.trajectories = n;
+  r.steps = steps;
+  r.time_step_s = dt;
+  r.mx.resize(n);
+  r.my.resize(n);
+  r.mz.resize(n);
+  r.first_switch_time_s.resize(n);
+  r.switched.resize(n);
+  r.record_m.resize(rec_traj * rec_samples * 3);
+  for (std::size_t j = 0; j < rec_samples; ++j) r.record_time_s.push_back(static_cast<double>(j * rec_every) * dt);
+
+  // Waveform shape at every step boundary, shared by all blocks.
+  std::vector<double> shape(steps + 1);
+  for (std::size_t j = 0; j <= steps; ++j) shape[j] = w.shape(static_cast<double>(j) * dt);
+
+  const std::size_t blocks = (n + kB - 1) / kB;
+  ExceptionCapture capture;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (std::size_t blk = 0; blk < blocks; ++blk) {
+    capture.run([&] {
+      auto b = std::make_unique<Block>();
+      const std::size_t first = blk * kB;
+      const std::size_t lanes = std::min(kB, n - first);
+      std::uint32_t c3 = 0;
+      for (std::size_t i = 0; i < kB; ++i) {
+        const double amp = i < lanes ? amplitude_A[first + i] : 0.0;
+        b->hdl[i] = amp * h_per_A;
+        b->mx[i] = dir * k.ux;
+        b->my[i] = dir * k.uy;
+        b->mz[i] = dir * k.uz;
+        b->tsw[i] = std::numeric_limits<double>::quiet_NaN();
+        // Padding lanes reuse the last real lane's stream; their results are discarded.
+        const std::uint64_t element = s.first_element + first + std::min(i, lanes - 1);
+        const rng::Counter ctr = rng::stream_counter({rng::Purpose::kThermalField, s.point, s.trial, element}, 0);
+        b->c1[i] = ctr[1];
+        b->c2[i] = ctr[2];
+        c3 = ctr[3];
+      }
+      if (!thermal)
+        for (auto& row : b->nrm) std::fill(std::begin(row), std::end(row), 0.0f);
+      auto record = [&](std::size_t sample) {
+        for (std::size_t i = 0; i < lanes && first + i < rec_traj; ++i) {
+          double* o = &r.record_m[((first + i) * rec_samples + sample) * 3];
+          o[0] = b->mx[i];
+          o[1] = b->my[i];
+          o[2] = b->mz[i];
+        }
+      };
+      const bool recording = first < rec_traj;
+      if (recording) record(0);
+      std::size_t step = 0;
+      for (std::uint32_t group = 0; step < steps; ++group) {
+        if (thermal) fill_normals(*b, group, c3, key);
+        for (int sub = 0; sub < kStepsPerGroup && step < steps; ++sub, ++step) {
+          heun_step(*b, k, b->nrm[3 * sub], b->nrm[3 * sub + 1], b->nrm[3 * sub + 2], shape[step], shape[step + 1], dt,
+                    static_cast<double>(step + 1) * dt, dir, s.switch_threshold);
+          if (recording && (step + 1) % rec_every == 0) record((step + 1) / rec_every);
+        }
+        if (s.stop_when_all_switched) {
+          bool all = true;
+          for (std::size_t i = 0; i < lanes; ++i) all &= !std::isnan(b->tsw[i]);
+          if (all) break;
+        }
+      }
+      for (std::size_t i = 0; i < lanes; ++i) {
+        const std::size_t t = first + i;
+        r.mx[t] = b->mx[i];
+        r.my[t] = b->my[i];
+        r.mz[t] = b->mz[i];
+        r.first_switch_time_s[t] = b->tsw[i];
+        r.switched[t] = dir * (k.ux * b->mx[i] + k.uy * b->my[i] + k.uz * b->mz[i]) < 0 ? 1 : 0;
+      }
+    });
+  }
+  capture.rethrow();
+  return r;
+}
+
+}  // namespace cimmc::device

@@ -1,0 +1,283 @@
+#include "cimmc/device/sot_mtj_params.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <set>
+
+#include "cimmc/core/constants.hpp"
+#include "cimmc/core/error.hpp"
+
+namespace cimmc::device {
+
+namespace c = cimmc::constants;
+
+namespace {
+constexpr const char* kAxisNames[] = {"x", "y", "z"};
+
+bool positive(double x) { return std::isfinite(x) && x > 0.0; }
+
+double anisotropy_field(const SotMtjParams& p) {
+  const FreeLayer& f = p.free_layer;
+  if (f.interface_anisotropy_J_per_m2 > 0)
+    return 2.0 * f.interface_anisotropy_J_per_m2 / (c::kMu0_H_per_m * f.saturation_magnetization_A_per_m * f.thickness_m);
+  if (f.uniaxial_anisotropy_J_per_m3 > 0)
+    return 2.0 * f.uniaxial_anisotropy_J_per_m3 / (c::kMu0_H_per_m * f.saturation_magnetization_A_per_m);
+  return f.anisotropy_field_A_per_m;
+}
+
+// Barrier field: from the easy axis over the lower of the two hard directions.
+double effective_anisotropy_field(const SotMtjParams& p, double hk) {
+  const auto& n = p.free_layer.demag_factors;
+  const int a = p.free_layer.easy_axis;
+  double n_min = std::numeric_limits<double>::infinity();
+  for (int j = 0; j < 3; ++j)
+    if (j != a) n_min = std::min(n_min, n[j]);
+  return hk + p.free_layer.saturation_magnetization_A_per_m * (n_min - n[a]);
+}
+}  // namespace
+
+DerivedQuantities derive(const SotMtjParams& p) {
+  const FreeLayer& f = p.free_layer;
+  const HeavyMetal& hm = p.heavy_metal;
+  DerivedQuantities d{};
+  d.area_m2 = f.shape == Shape::kEllipse ? c::kPi / 4.0 * f.length_m * f.width_m : f.length_m * f.width_m;
+  d.volume_m3 = d.area_m2 * f.thickness_m;
+  d.anisotropy_field_A_per_m = anisotropy_field(p);
+  d.effective_anisotropy_field_A_per_m = effective_anisotropy_field(p, d.anisotropy_field_A_per_m);
+  const double ms = f.saturation_magnetization_A_per_m;
+  const double kt = c::kBoltzmann_J_per_K * p.temperature_K;
+  d.thermal_stability = kt > 0 ? c::kMu0_H_per_m * ms * d.effective_anisotropy_field_A_per_m * d.volume_m3 / (2.0 * kt)
+                               : std::numeric_limits<double>::infinity();
+  d.damping_like_field_A_per_m_per_A = c::kHbar_Js * hm.spin_hall_angle /
+                                       (2.0 * c::kElementaryCharge_C * c::kMu0_H_per_m * ms * f.thickness_m * hm.width_m * hm.thickness_m);
+  d.heavy_metal_resistance_ohm = hm.resistivity_ohm_m * hm.length_m / (hm.width_m * hm.thickness_m);
+  d.resistance_antiparallel_ohm = p.electrical.resistance_parallel_ohm * (1.0 + p.electrical.tmr);
+  d.neel_brown_time_s = kt > 0 ? (1.0 + f.damping * f.damping) * c::kMu0_H_per_m * ms * d.volume_m3 /
+                                     (2.0 * f.damping * c::kGamma0_m_per_A_s * kt)
+                               : std::numeric_limits<double>::infinity();
+
+  // Analytic critical currents (physics.md oracles 4 and 5), in magnitude.
+  const double h_per_A = std::abs(d.damping_like_field_A_per_m_per_A);
+  const Vec3& s = p.spin_polarization;
+  const int a = f.easy_axis;
+  const double hkeff = d.effective_anisotropy_field_A_per_m;
+  d.critical_current_A = std::numeric_limits<double>::quiet_NaN();
+  d.critical_current_model = "none";
+  if (a == 2 && std::abs(s[2]) < 1e-12) {
+    // Lee et al., APL 102, 112410 (2013): J_c = (2e/hbar)(mu0 Ms t_F/theta)(H_K,eff/2 - H_x/sqrt2),
+    // H_x the bias field along the current.
+    d.critical_current_A = (hkeff / 2.0 - std::abs(p.external_field_A_per_m[0]) / std::sqrt(2.0)) / h_per_A;
+    d.critical_current_model = "lee2013_perpendicular";
+  } else if (a != 2 && std::abs(std::abs(s[a]) - 1.0) < 1e-12) {
+    // Liu et al., Science 336, 555 (2012): J_c0 = (2e/hbar)(mu0 Ms t_F/theta) alpha (H_K + M_eff/2),
+    // M_eff the out-of-plane demagnetizing field.
+    const auto& n = f.demag_factors;
+    const double m_eff = ms * (n[2] - n[a]);
+    d.critical_current_A = f.damping * (hkeff + m_eff / 2.0) / h_per_A;
+    d.critical_current_model = "liu2012_type_y";
+  }
+  return d;
+}
+
+double write_energy_J(const SotMtjParams& p, double current_A, double pulse_width_s) {
+  return current_A * current_A * derive(p).heavy_metal_resistance_ohm * pulse_width_s;
+}
+
+SotMtjParams read_sot_mtj(const config::Value& device_table, const std::string& source, const std::string& key_path) {
+  config::Problems problems;
+  config::TableReader dev(device_table, source, key_path, problems);
+  SotMtjParams p;
+  dev.optional("name", p.name);
+  dev.optional("description", p.description);
+  dev.optional("source", p.source);
+  dev.optional("temperature_K", p.temperature_K);
+  dev.check(std::isfinite(p.temperature_K) && p.temperature_K >= 0, "temperature_K", "a temperature >= 0 K");
+  dev.optional("field_like_ratio", p.field_like_ratio);
+  dev.check(std::isfinite(p.field_like_ratio), "field_like_ratio", "a finite number");
+  dev.optional("external_field_A_per_m", p.external_field_A_per_m);
+  dev.check(std::all_of(p.external_field_A_per_m.begin(), p.external_field_A_per_m.end(), [](double x) { return std::isfinite(x); }),
+            "external_field_A_per_m", "three finite numbers (A/m)");
+  dev.optional("spin_polarization", p.spin_polarization);
+  {
+    const double n = std::hypot(p.spin_polarization[0], p.spin_polarization[1], p.spin_polarization[2]);
+    dev.check(std::isfinite(n) && n > 0, "spin_polarization", "a nonzero vector (it is normalized)");
+    if (std::isfinite(n) && n > 0)
+      for (double& x : p.spin_polarization) x /= n;
+  }
+
+  config::TableReader fl = dev.child("free_layer");
+  FreeLayer& f = p.free_layer;
+  fl.required("saturation_magnetization_A_per_m", f.saturation_magnetization_A_per_m);
+  fl.check(positive(f.saturation_magnetization_A_per_m), "saturation_magnetization_A_per_m", "Ms > 0 (A/m)");
+  const int sources = int(fl.has("interface_anisotropy_J_per_m2")) + int(fl.has("uniaxial_anisotropy_J_per_m3")) +
+                      int(fl.has("anisotropy_field_A_per_m"));
+  if (sources != 1)
+    problems.add(fmt::format("{}: key '{}': give exactly one of interface_anisotropy_J_per_m2, uniaxial_anisotropy_J_per_m3, "
+                             "anisotropy_field_A_per_m (found {})",
+                             source, fl.path_of("*anisotropy*"), sources));
+  const char* aniso_key = "anisotropy_field_A_per_m";
+  if (fl.optional("interface_anisotropy_J_per_m2", f.interface_anisotropy_J_per_m2)) aniso_key = "interface_anisotropy_J_per_m2";
+  if (fl.optional("uniaxial_anisotropy_J_per_m3", f.uniaxial_anisotropy_J_per_m3)) aniso_key = "uniaxial_anisotropy_J_per_m3";
+  fl.optional("anisotropy_field_A_per_m", f.anisotropy_field_A_per_m);
+  fl.check(std::isfinite(f.interface_anisotropy_J_per_m2) && f.interface_anisotropy_J_per_m2 >= 0, "interface_anisotropy_J_per_m2", "K_i >= 0 (J/m^2)");
+  fl.check(std::isfinite(f.uniaxial_anisotropy_J_per_m3) && f.uniaxial_anisotropy_J_per_m3 >= 0, "uniaxial_anisotropy_J_per_m3", "K_u >= 0 (J/m^3)");
+  fl.check(std::isfinite(f.anisotropy_field_A_per_m) && f.anisotropy_field_A_per_m >= 0, "anisotropy_field_A_per_m", "H_K >= 0 (A/m)");
+  std::string axis = "z";
+  fl.optional("easy_axis", axis);
+  fl.check(axis == "x" || axis == "y" || axis == "z", "easy_axis", "one of \"x\", \"y\", \"z\"");
+  f.easy_axis = axis == "x" ? 0 : axis == "y" ? 1 : 2;
+  fl.required("damping", f.damping);
+  fl.check(std::isfinite(f.damping) && f.damping > 0 && f.damping <= 1, "damping", "0 < alpha <= 1");
+  fl.required("thickness_m", f.thickness_m);
+  fl.check(positive(f.thickness_m), "thickness_m", "a thickness > 0 (m)");
+  fl.required("length_m", f.length_m);
+  fl.check(positive(f.length_m), "length_m", "a length > 0 (m)");
+  fl.required("width_m", f.width_m);
+  fl.check(positive(f.width_m), "width_m", "a width > 0 (m)");
+  std::string shape = "ellipse";
+  fl.optional("shape", shape);
+  fl.check(shape == "ellipse" || shape == "rectangle", "shape", "\"ellipse\" or \"rectangle\"");
+  f.shape = shape == "rectangle" ? Shape::kRectangle : Shape::kEllipse;
+  fl.optional("demag_factors", f.demag_factors);
+  {
+    const auto& n = f.demag_factors;
+    const bool each = std::all_of(n.begin(), n.end(), [](double x) { return std::isfinite(x) && x >= 0 && x <= 1; });
+    fl.check(each && std::abs(n[0] + n[1] + n[2] - 1.0) <= 0.02, "demag_factors",
+             "three factors in [0, 1] that sum to 1 (within 0.02)");
+  }
+  fl.finish();
+
+  config::TableReader hm = dev.child("heavy_metal");
+  HeavyMetal& h = p.heavy_metal;
+  hm.required("spin_hall_angle", h.spin_hall_angle);
+  hm.check(std::isfinite(h.spin_hall_angle) && h.spin_hall_angle != 0 && std::abs(h.spin_hall_angle) <= 1, "spin_hall_angle",
+           "a nonzero spin Hall angle with |theta_SH| <= 1");
+  hm.required("resistivity_ohm_m", h.resistivity_ohm_m);
+  hm.check(positive(h.resistivity_ohm_m), "resistivity_ohm_m", "a resistivity > 0 (ohm m)");
+  hm.required("length_m", h.length_m);
+  hm.check(positive(h.length_m), "length_m", "a length > 0 (m)");
+  hm.required("width_m", h.width_m);
+  hm.check(positive(h.width_m), "width_m", "a width > 0 (m)");
+  hm.required("thickness_m", h.thickness_m);
+  hm.check(positive(h.thickness_m), "thickness_m", "a thickness > 0 (m)");
+  hm.finish();
+
+  config::TableReader el = dev.child("electrical");
+  Electrical& e = p.electrical;
+  el.optional("tmr", e.tmr);
+  el.check(std::isfinite(e.tmr) && e.tmr >= 0, "tmr", "a TMR ratio >= 0 (1.2 means 120 %)");
+  const bool has_r = el.optional("resistance_parallel_ohm", e.resistance_parallel_ohm);
+  const bool has_ra = el.optional("resistance_area_ohm_m2", e.resistance_area_ohm_m2);
+  if (has_r == has_ra)
+    problems.add(fmt::format("{}: key '{}': give exactly one of resistance_parallel_ohm, resistance_area_ohm_m2", source,
+                             el.path_of("resistance_*")));
+  el.check(!has_r || positive(e.resistance_parallel_ohm), "resistance_parallel_ohm", "R_P > 0 (ohm)");
+  el.check(!has_ra || positive(e.resistance_area_ohm_m2), "resistance_area_ohm_m2", "RA > 0 (ohm m^2)");
+  el.finish();
+  dev.finish();
+
+  if (problems.empty()) {
+    const DerivedQuantities d = derive(p);
+    if (has_ra) e.resistance_parallel_ohm = e.resistance_area_ohm_m2 / d.area_m2;
+    if (!(d.effective_anisotropy_field_A_per_m > 0))
+      fl.check(false, aniso_key,
+               fmt::format("an anisotropy large enough that the easy axis {} is stable: H_K,eff = H_K + Ms (N_hard - N_easy) "
+                           "= {:.4g} A/m must be > 0",
+                           kAxisNames[f.easy_axis], d.effective_anisotropy_field_A_per_m));
+  }
+  problems.throw_if_any(source);
+  return p;
+}
+
+SotMtjParams load_sot_mtj(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
+  config::Document doc = config::parse_file(path);
+  std::vector<std::string> prefixed;
+  for (const auto& o : overrides) prefixed.push_back("device." + o);
+  config::apply_overrides(doc, prefixed);
+  config::Problems problems;
+  config::TableReader root(doc.root, doc.source, "", problems);
+  if (!root.has("device")) problems.add(fmt::format("{}: required table [device] is missing", doc.source));
+  const config::Value* dev = root.value("device");
+  root.finish();
+  problems.throw_if_any(doc.source);
+  SotMtjParams p = read_sot_mtj(*dev, doc.source, "device");
+  if (p.name.empty()) p.name = path.stem().string();
+  return p;
+}
+
+namespace {
+std::vector<std::filesystem::path> preset_dirs() {
+  std::vector<std::filesystem::path> dirs;
+  if (const char* env = std::getenv("CIMMC_DATA_DIR"); env && *env) dirs.emplace_back(std::filesystem::path(env) / "devices");
+  dirs.emplace_back(std::filesystem::path(CIMMC_INSTALLED_DATA_DIR) / "devices");
+  dirs.emplace_back(std::filesystem::path(CIMMC_SOURCE_DATA_DIR) / "devices");
+  return dirs;
+}
+}  // namespace
+
+std::vector<std::string> preset_names() {
+  std::set<std::string> names;
+  for (const auto& d : preset_dirs()) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(d, ec)) continue;
+    for (const auto& entry : std::filesystem::directory_iterator(d, ec))
+      if (entry.path().extension() == ".toml") names.insert(entry.path().stem().string());
+  }
+  return {names.begin(), names.end()};
+}
+
+std::filesystem::path resolve_device_file(const std::string& name_or_path) {
+  const std::filesystem::path p(name_or_path);
+  const bool looks_like_path = name_or_path.find('/') != std::string::npos || p.extension() == ".toml";
+  if (looks_like_path) {
+    if (!std::filesystem::is_regular_file(p))
+      throw IoError(fmt::format("{}: device file not found", name_or_path));
+    return p;
+  }
+  for (const auto& d : preset_dirs()) {
+    const auto candidate = d / (name_or_path + ".toml");
+    if (std::filesystem::is_regular_file(candidate)) return candidate;
+  }
+  const auto names = preset_names();
+  std::string msg = fmt::format("device preset '{}' not found (looked in $CIMMC_DATA_DIR/devices, {}, {})", name_or_path,
+                                (std::filesystem::path(CIMMC_INSTALLED_DATA_DIR) / "devices").string(),
+                                (std::filesystem::path(CIMMC_SOURCE_DATA_DIR) / "devices").string());
+  if (auto guess = config::did_you_mean(name_or_path, names)) msg += fmt::format("; did you mean '{}'?", *guess);
+  else if (!names.empty()) msg += fmt::format("; presets: {}", fmt::join(names, ", "));
+  throw IoError(msg);
+}
+
+std::string to_toml(const SotMtjParams& p) {
+  const FreeLayer& f = p.free_layer;
+  const HeavyMetal& h = p.heavy_metal;
+  auto vec = [](const Vec3& v) { return fmt::format("[{:.17g}, {:.17g}, {:.17g}]", v[0], v[1], v[2]); };
+  std::string s = "[device]\n";
+  s += fmt::format("name = \"{}\"\n", p.name);
+  s += fmt::format("temperature_K = {:.17g}\n", p.temperature_K);
+  s += fmt::format("field_like_ratio = {:.17g}\n", p.field_like_ratio);
+  s += fmt::format("external_field_A_per_m = {}\n", vec(p.external_field_A_per_m));
+  s += fmt::format("spin_polarization = {}\n", vec(p.spin_polarization));
+  s += "\n[device.free_layer]\n";
+  s += fmt::format("saturation_magnetization_A_per_m = {:.17g}\n", f.saturation_magnetization_A_per_m);
+  if (f.interface_anisotropy_J_per_m2 > 0) s += fmt::format("interface_anisotropy_J_per_m2 = {:.17g}\n", f.interface_anisotropy_J_per_m2);
+  else if (f.uniaxial_anisotropy_J_per_m3 > 0) s += fmt::format("uniaxial_anisotropy_J_per_m3 = {:.17g}\n", f.uniaxial_anisotropy_J_per_m3);
+  else s += fmt::format("anisotropy_field_A_per_m = {:.17g}\n", f.anisotropy_field_A_per_m);
+  s += fmt::format("easy_axis = \"{}\"\n", kAxisNames[f.easy_axis]);
+  s += fmt::format("damping = {:.17g}\n", f.damping);
+  s += fmt::format("thickness_m = {:.17g}\nlength_m = {:.17g}\nwidth_m = {:.17g}\n", f.thickness_m, f.length_m, f.width_m);
+  s += fmt::format("shape = \"{}\"\n", f.shape == Shape::kEllipse ? "ellipse" : "rectangle");
+  s += fmt::format("demag_factors = {}\n", vec(f.demag_factors));
+  s += "\n[device.heavy_metal]\n";
+  s += fmt::format("spin_hall_angle = {:.17g}\nresistivity_ohm_m = {:.17g}\n", h.spin_hall_angle, h.resistivity_ohm_m);
+  s += fmt::format("length_m = {:.17g}\nwidth_m = {:.17g}\nthickness_m = {:.17g}\n", h.length_m, h.width_m, h.thickness_m);
+  s += "\n[device.electrical]\n";
+  s += fmt::format("resistance_parallel_ohm = {:.17g}\ntmr = {:.17g}\n", p.electrical.resistance_parallel_ohm, p.electrical.tmr);
+  return s;
+}
+
+}  // namespace cimmc::device
