@@ -15,6 +15,7 @@ struct Words4 {
 
 inline Words4 philox_words(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2, std::uint32_t c3, std::uint32_t k0,
                            std::uint32_t k1) {
+#pragma GCC unroll 10
   for (int r = 0; r < 10; ++r) {
     const std::uint64_t p0 = std::uint64_t{0xD2511F53u} * c0;
     const std::uint64_t p1 = std::uint64_t{0xCD9E8D57u} * c2;
