@@ -121,6 +121,10 @@ std::string to_toml(const Value& v) {
 std::optional<std::string> did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
   std::optional<std::string> best;
   std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
+  // A key typed without its unit suffix ("sigma" for "sigma_V") is a prefix of the real one.
+  if (word.size() >= 4)
+    for (const auto& c : candidates)
+      if (c.size() > word.size() && c.compare(0, word.size(), word) == 0) return c;
   for (const auto& c : candidates) {
     const std::size_t d = edit_distance(word, c);
     if (d < best_d) {

@@ -128,4 +128,5 @@ TEST(Config, RoundTripsThroughText) {
 TEST(Config, DidYouMean) {
   EXPECT_EQ(did_you_mean("sigam", {"sigma", "offset"}).value_or(""), "sigma");
   EXPECT_FALSE(did_you_mean("completely_different", {"sigma", "offset"}).has_value());
+  EXPECT_EQ(did_you_mean("pulse_width", {"current_A", "pulse_width_s"}).value_or(""), "pulse_width_s");
 }
