@@ -1,0 +1,162 @@
+// Switching models without sampling: Wilson intervals, sigmoid and thermal-activation fits on
+// synthetic data, the lookup table (monotone interpolation, clamping, HDF5 round trip, errors).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "cimmc/core/error.hpp"
+#include "cimmc/core/hdf5.hpp"
+#include "cimmc/device/switching.hpp"
+#include "cimmc/device/switching_table.hpp"
+
+using namespace cimmc::device;
+
+namespace {
+std::filesystem::path temp_file(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / "cimmc_test_device";
+  std::filesystem::create_directories(dir);
+  return dir / name;
+}
+}  // namespace
+
+TEST(Wilson, KnownValues) {
+  auto a = wilson_interval(5, 10);
+  EXPECT_NEAR(a.low, 0.2366, 1e-4);
+  EXPECT_NEAR(a.high, 0.7634, 1e-4);
+  a = wilson_interval(0, 10);
+  EXPECT_EQ(a.low, 0.0);
+  EXPECT_NEAR(a.high, 0.2775, 1e-4);
+  a = wilson_interval(10, 10);
+  EXPECT_NEAR(a.low, 0.7225, 1e-4);
+  EXPECT_EQ(a.high, 1.0);
+}
+
+TEST(SigmoidFit, RecoversExactParameters) {
+  std::vector<double> x, p;
+  for (int i = 0; i <= 20; ++i) {
+    x.push_back(50e-6 + 5e-6 * i);
+    p.push_back(1.0 / (1.0 + std::exp(-(x.back() - 97e-6) / 6e-6)));
+  }
+  const auto f = fit_sigmoid(x, p);
+  EXPECT_NEAR(f.i50_A, 97e-6, 1e-10);
+  EXPECT_NEAR(f.width_A, 6e-6, 1e-10);
+  EXPECT_LT(f.rms_residual, 1e-8);
+  EXPECT_NEAR(sigmoid(f, 97e-6), 0.5, 1e-6);
+}
+
+TEST(SigmoidFit, StepDataAndFallingCurves) {
+  // A sharp step (no interior points) still gives the crossing, with a small residual.
+  const std::vector<double> x{1, 2, 3, 4, 5, 6}, step{0, 0, 0, 1, 1, 1};
+  const auto f = fit_sigmoid(x, step);
+  EXPECT_NEAR(f.i50_A, 3.5, 0.05);
+  EXPECT_LT(f.rms_residual, 0.05);
+  const std::vector<double> falling{0.95, 0.8, 0.5, 0.2, 0.05, 0.01};
+  EXPECT_LT(fit_sigmoid(x, falling).width_A, 0.0);
+  EXPECT_THROW(fit_sigmoid(std::vector<double>{1.0}, std::vector<double>{0.5}), cimmc::ArgumentError);
+}
+
+TEST(ThermalActivation, FitRecoversAttemptTimeAndExponent) {
+  ThermalActivationModel truth{40.0, 100e-6, 0.7e-9, 1.6};
+  SwitchingCurves c;
+  for (int i = 0; i < 12; ++i) c.currents_A.push_back(40e-6 + 5e-6 * i);
+  c.pulse_widths_s = {1e-9, 3e-9, 10e-9, 30e-9, 100e-9};
+  for (double i : c.currents_A)
+    for (double t : c.pulse_widths_s) c.probability.push_back(truth.probability(i, t));
+  const auto fit = fit_thermal_activation(c, truth.thermal_stability, truth.critical_current_A);
+  EXPECT_NEAR(fit.model.exponent, 1.6, 1e-3);
+  EXPECT_NEAR(fit.model.attempt_time_s / 0.7e-9, 1.0, 1e-3);
+  EXPECT_LT(fit.rms_log_residual, 1e-4);
+  // I_c0 unknown: fitted as well.
+  const auto fit2 = fit_thermal_activation(c, truth.thermal_stability, NAN);
+  EXPECT_NEAR(fit2.model.critical_current_A / 100e-6, 1.0, 0.02);
+  EXPECT_NEAR(fit2.model.exponent, 1.6, 0.1);
+  // Too few transition points.
+  SwitchingCurves flat = c;
+  std::fill(flat.probability.begin(), flat.probability.end(), 1.0);
+  EXPECT_THROW(fit_thermal_activation(flat, 40.0, 100e-6), cimmc::ModelError);
+  EXPECT_NEAR(truth.probability(200e-6, 1e-9), 1.0 - std::exp(-1.0 / 0.7), 1e-12);
+}
+
+namespace {
+SwitchingTable sample_table() {
+  const std::vector<double> cur{10e-6, 20e-6, 30e-6, 40e-6, 50e-6}, pul{1e-9, 4e-9};
+  const std::vector<double> p{0.0, 0.01, 0.02, 0.1, 0.3, 0.6, 0.7, 0.95, 0.99, 1.0};
+  return SwitchingTable(cur, pul, p, "test_device", "test");
+}
+}  // namespace
+
+TEST(SwitchingTable, InterpolatesMonotonicallyAndHitsNodes) {
+  const auto t = sample_table();
+  EXPECT_DOUBLE_EQ(t.probability(30e-6, 1e-9), 0.3);
+  EXPECT_DOUBLE_EQ(t.probability(30e-6, 4e-9), 0.6);
+  for (int j : {0, 1}) {
+    const double pw = j ? 4e-9 : 1e-9;
+    double prev = -1;
+    for (int k = 0; k <= 400; ++k) {
+      const double v = t.probability(5e-6 + k * 50e-6 / 400, pw);
+      EXPECT_GE(v, prev - 1e-15);
+      EXPECT_GE(v, 0.0);
+      EXPECT_LE(v, 1.0);
+      prev = v;
+    }
+  }
+  // Linear in ln t between columns: at the geometric mean, the average of the two columns.
+  EXPECT_NEAR(t.probability(30e-6, 2e-9), 0.45, 1e-12);
+  // Clamped outside the grid.
+  EXPECT_DOUBLE_EQ(t.probability(-1.0, 1e-9), 0.0);
+  EXPECT_DOUBLE_EQ(t.probability(1.0, 100e-9), 1.0);
+  std::vector<double> in{10e-6, 30e-6}, out(2);
+  t.probabilities(in, 4e-9, out);
+  EXPECT_DOUBLE_EQ(out[1], 0.6);
+}
+
+TEST(SwitchingTable, Hdf5RoundTrip) {
+  const auto t = sample_table();
+  const auto path = temp_file("table.h5");
+  t.save(path, 42, "[device]\nname = \"test_device\"\n");
+  const auto u = SwitchingTable::load(path);
+  EXPECT_EQ(u.currents_A(), t.currents_A());
+  EXPECT_EQ(u.pulse_widths_s(), t.pulse_widths_s());
+  EXPECT_EQ(u.values(), t.values());
+  EXPECT_EQ(u.device(), "test_device");
+  EXPECT_EQ(u.method(), "test");
+  for (double i : {12e-6, 27e-6, 44e-6}) EXPECT_EQ(u.probability(i, 2.5e-9), t.probability(i, 2.5e-9));
+  auto f = cimmc::h5::File::open(path);
+  EXPECT_EQ(f.attr_string("filetype"), "cimmc.switching_table");
+  EXPECT_EQ(f.dataset_info("p_switch").units, "1");
+  EXPECT_EQ(f.dataset_info("current_A").units, "A");
+  EXPECT_EQ(f.dataset_info("p_switch").dimensions, (std::vector<std::string>{"current", "pulse_width"}));
+}
+
+TEST(SwitchingTable, RejectsBadGridsAndWrongFiles) {
+  EXPECT_THROW(SwitchingTable({2, 1}, {1e-9}, {0, 0}, "d", "m"), cimmc::ArgumentError);
+  EXPECT_THROW(SwitchingTable({1, 2}, {0.0}, {0, 0}, "d", "m"), cimmc::ArgumentError);
+  EXPECT_THROW(SwitchingTable({1, 2}, {1e-9}, {0, 1.5}, "d", "m"), cimmc::ArgumentError);
+  EXPECT_THROW(SwitchingTable({1, 2}, {1e-9}, {0}, "d", "m"), cimmc::ArgumentError);
+  const auto path = temp_file("other.h5");
+  {
+    cimmc::h5::AtomicFile out(path);
+    cimmc::h5::write_provenance(out.file(), "cimmc.test", {1, 0}, 1, "");
+    out.commit();
+  }
+  try {
+    SwitchingTable::load(path);
+    FAIL();
+  } catch (const cimmc::FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("cimmc.switching_table"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(SwitchingTable::load(temp_file("missing.h5")), cimmc::IoError);
+}
+
+TEST(SwitchingTable, MonteCarloTableIsMadeMonotone) {
+  SwitchingCurves c;
+  c.currents_A = {1, 2, 3, 4, 5};
+  c.pulse_widths_s = {1e-9};
+  c.probability = {0.0, 0.2, 0.15, 0.6, 1.0};
+  const auto t = SwitchingTable::from_monte_carlo(c, "d");
+  EXPECT_EQ(t.values(), (std::vector<double>{0.0, 0.175, 0.175, 0.6, 1.0}));
+  EXPECT_EQ(t.method(), "monte_carlo_isotonic");
+  c.probability = {1.0, 0.9, 0.95, 0.2, 0.0};
+  EXPECT_EQ(SwitchingTable::from_monte_carlo(c, "d").values(), (std::vector<double>{1.0, 0.925, 0.925, 0.2, 0.0}));
+}
