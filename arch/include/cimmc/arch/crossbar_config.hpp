@@ -1,0 +1,65 @@
+// CrossbarConfig: how a layer's integer GEMM is laid out on crossbar arrays and read out
+// (DESIGN.md, arch). Read from a hardware TOML file (examples in data/hw/, each commented):
+//
+//   [crossbar]  rows (R, rows activated in parallel per subarray), columns, bits_per_cell (1|2),
+//               input_bits (bit-serial), weight_bits, signed_scheme, encoding
+//   [readout]   kind = "ideal" | "adc" | "stochastic_mtj" | "zebra_lcu", with [readout.adc],
+//               [readout.mtj], [readout.lcu]
+//   [noise]     sigma, proportional, sense_offset (fractions)
+//   [layers]    digital_first, digital_last, digital = [layer ids]
+//
+// Signed schemes (how a signed weight is stored):
+//  - twos_complement: each digit column is read single-ended and its sign applied in the
+//    shift-add; with the two's-complement encoding that is the classic negative-weighted MSB
+//    column;
+//  - differential: a positive and a negative column per digit (slice) whose currents are
+//    subtracted in analog before the readout, so the readout sees a signed PS;
+//  - offset_binary: the array stores w + 2^(B-1) unsigned; 2^(B-1)·Σa is subtracted digitally.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cimmc/arch/zero_bit_encoding.hpp"
+#include "cimmc/circuit/noise_model.hpp"
+#include "cimmc/circuit/readout.hpp"
+#include "cimmc/core/config.hpp"
+
+namespace cimmc::arch {
+
+enum class SignedScheme { kTwosComplement, kDifferential, kOffsetBinary };
+std::string_view signed_scheme_name(SignedScheme s);
+
+struct CrossbarConfig {
+  int rows = 128;           // R: rows activated in parallel per subarray
+  int columns = 128;        // physical columns per subarray (mapping and cost)
+  int bits_per_cell = 1;    // 1 or 2
+  int input_bits = 8;       // activations are fed bit-serially, LSB first
+  int weight_bits = 8;
+  SignedScheme signed_scheme = SignedScheme::kTwosComplement;
+  Encoding encoding = Encoding::kTwosComplement;
+  circuit::ReadoutParams readout;
+  circuit::NoiseParams noise;
+  bool digital_first = false;  // keep the first Conv/Linear digital (StoX keeps it)
+  bool digital_last = false;   // keep the last one digital
+  std::vector<int> digital_layers;
+  std::string description;
+
+  // Largest value one cell stores: 2^bits_per_cell - 1.
+  int max_cell_value() const { return (1 << bits_per_cell) - 1; }
+  // Whether layer `layer` (0-based) of `layer_count` Conv/Linear layers runs digitally.
+  bool is_digital(int layer, int layer_count) const;
+  // Throws ConfigError listing every inconsistency (used after programmatic edits).
+  void validate() const;
+};
+
+// Reads a whole hardware document (tables above; unknown keys are errors). `--set` overrides
+// should be applied to the document first (config::apply_overrides).
+CrossbarConfig read_crossbar_config(const config::Document& doc);
+// parse_file + apply_overrides + read_crossbar_config.
+CrossbarConfig load_crossbar_config(const std::filesystem::path& path, const std::vector<std::string>& overrides = {});
+
+}  // namespace cimmc::arch

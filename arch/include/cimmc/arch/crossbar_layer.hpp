@@ -1,0 +1,146 @@
+// The crossbar GEMM engine: one Conv/Linear layer of a quantized network run on crossbars.
+//
+// A CrossbarLayer maps an N×K signed weight matrix (row-major, B-bit values) onto subarrays of R
+// rows: the zero-bit encoding turns each weight into signed digits, the signed scheme and bits
+// per cell turn digits into physical column groups (see crossbar_config.hpp), and the weight bit
+// planes are packed once. run() then takes unsigned activations (M×K, row-major, b-bit values,
+// fed bit-serially) and, for every row, computes each partial sum
+//     PS(input bit i, column group g, subarray s, output n)
+// exactly by AND + popcount, applies noise and the readout to it in the same pass, and
+// shift-adds the readout values: out[m·N + n] = Σ 2^i · weight(g) · readout(PS) (+ the digital
+// offset-binary correction). With the Ideal readout and no noise every output is the exact
+// integer GEMM result (as a double).
+//
+// Randomness: each GEMM row has its own streams, addressed (purpose, point, trial, element) with
+//     element = layer << 38 | image << 18 | patch,   image = first_image + m / rows_per_image,
+//                                                    patch = m % rows_per_image
+// (layer < 2^10, image < 2^20, patch < 2^18), so a row's noise does not depend on the batch it
+// came in, on its position in the batch or on the thread count. Sense-amplifier offsets are
+// drawn once per (trial, layer) and physical column. Rows are spread over OpenMP threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cimmc/arch/bit_planes.hpp"
+#include "cimmc/arch/counters.hpp"
+#include "cimmc/arch/crossbar_config.hpp"
+#include "cimmc/circuit/readout.hpp"
+
+namespace cimmc::arch {
+
+// Where a GEMM sits in a study: selects its random streams.
+struct RunAddress {
+  std::uint32_t point = 0;           // sweep point
+  std::uint32_t trial = 0;           // Monte Carlo trial
+  std::uint32_t layer = 0;           // layer id (< 1024)
+  std::uint64_t first_image = 0;     // image index of GEMM row 0 (< 2^20 with the rows it covers)
+  std::uint32_t rows_per_image = 1;  // GEMM rows per image: output pixels for an im2col conv
+};
+
+inline constexpr std::uint32_t kMaxLayerId = (1u << 10) - 1;
+inline constexpr std::uint64_t kMaxImage = (std::uint64_t{1} << 20) - 1;
+inline constexpr std::uint32_t kMaxPatch = (1u << 18) - 1;
+// The 48-bit stream element of one GEMM row; throws ArgumentError when a field is out of range.
+std::uint64_t row_stream_element(std::uint32_t layer, std::uint64_t image, std::uint32_t patch);
+
+// Exact PS observed on calibration data, for calibrated ADC ranges and the MTJ affine maps.
+struct PsStatistics {
+  int full_scale = 0;  // R · max cell value
+  // histogram[s][ps + full_scale] over every input bit, column group and output of subarray s.
+  std::vector<std::vector<std::uint64_t>> histogram;
+  // Smallest c with at least pct % of |PS| <= c (pooled over subarrays).
+  double abs_percentile(double pct) const;
+  double mean(int subarray) const;
+  double stddev(int subarray) const;
+  void merge(const PsStatistics& other);
+};
+
+struct LayerCalibration {
+  double adc_range = 0.0;                     // calibrated ADC range (PS units); 0 = full scale
+  std::vector<circuit::AffineMap> mtj_maps;   // per subarray; empty = the full-scale map
+};
+
+// One physical column group: the planes whose cells it sums (cell weight 1 or 2 for the bits of
+// a 2-bit cell), on the positive and (differential pairs) negative side.
+struct ColumnGroup {
+  struct Plane {
+    int plane;
+    int cell_weight;
+  };
+  std::vector<Plane> positive, negative;
+  std::int64_t shift_weight = 1;  // signed multiplier in the shift-add
+  int weight_bit = 0;             // lowest digit position (for per-significance settings)
+  bool signed_readout = false;    // differential: the readout sees positive − negative
+};
+
+class CrossbarLayer {
+ public:
+  CrossbarLayer(const CrossbarConfig& config, int layer_id, std::span<const std::int8_t> weights, int n, int k);
+
+  int n() const { return n_; }
+  int k() const { return k_; }
+  int layer_id() const { return layer_id_; }
+  const CrossbarConfig& config() const { return config_; }
+  const PlaneGeometry& geometry() const { return geometry_; }
+  const std::vector<ColumnGroup>& column_groups() const { return groups_; }
+  // One name per weight plane, e.g. "+2^3", "-2^7", "flag".
+  const std::vector<std::string>& plane_names() const { return plane_names_; }
+  double full_scale() const { return static_cast<double>(config_.rows) * config_.max_cell_value(); }
+
+  // Kernel used by run(); detect_kernel_isa() by default.
+  void set_kernel(KernelIsa isa);
+  KernelIsa kernel() const { return isa_; }
+
+  // Relative conductance deviation of every stored cell (from the device layer's cell model):
+  // index ((group · 2 + side) · N + n) · K + k, side 0 = positive, 1 = negative; the cell's
+  // contribution becomes cell value · (1 + deviation). An empty vector removes them.
+  void set_cell_deviations(std::vector<float> relative);
+
+  PsStatistics collect_statistics(std::span<const std::uint8_t> activations, int m) const;
+  // ADC range from the configured percentile; MTJ maps x = (PS − mean) / (c · std) per subarray.
+  void calibrate(const PsStatistics& stats);
+  void set_calibration(LayerCalibration calibration);
+  const LayerCalibration& calibration() const { return calibration_; }
+
+  // out (M×N, row-major) = the crossbar's GEMM of activations (M×K, values < 2^input_bits) with
+  // the weights; counters receive this run's counts (added to what they hold).
+  void run(std::span<const std::uint8_t> activations, int m, const RunAddress& address, std::uint64_t seed,
+           std::span<double> out, Counters& counters) const;
+
+ private:
+  struct Scratch;
+  void prepare_readout();
+  void run_row(const std::uint64_t* act_planes, std::int64_t act_sum, std::uint64_t element, std::uint64_t seed,
+               const RunAddress& address, const float* offsets, double* out, Scratch& scratch,
+               Counters& counters) const;
+
+  CrossbarConfig config_;
+  int layer_id_, n_, k_, n_pad_;
+  PlaneGeometry geometry_;
+  KernelIsa isa_;
+  std::vector<ColumnGroup> groups_;
+  std::vector<std::string> plane_names_;
+  std::vector<std::uint64_t> planes_;  // [plane][word][n_pad]
+  std::vector<std::uint64_t> plane_ones_;
+  std::vector<float> deviations_;
+  LayerCalibration calibration_;
+  // Readout tables.
+  circuit::AdcQuantizer adc_unsigned_, adc_signed_;
+  circuit::LcuSense lcu_sense_;
+  std::vector<int> samples_;  // [input bit][group] T
+  std::vector<circuit::AffineMap> maps_;  // [subarray]
+  std::unique_ptr<circuit::SwitchingCurve> curve_;
+  // Noise-free MTJ: thresholds per (subarray, distinct T) for every integer PS value.
+  struct BinomialTable {
+    int samples = 0;
+    std::vector<std::uint32_t> thresholds;  // [(s · levels + ps − ps_min) · T + k]
+  };
+  std::vector<BinomialTable> binomial_tables_;
+  std::vector<int> table_index_;  // [input bit][group] -> binomial_tables_ index
+};
+
+}  // namespace cimmc::arch

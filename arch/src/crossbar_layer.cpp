@@ -1,0 +1,333 @@
+#include "cimmc/arch/crossbar_layer.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <map>
+
+#include "cimmc/circuit/fast_normal.hpp"
+#include "cimmc/core/error.hpp"
+#include "cimmc/core/parallel.hpp"
+#include "cimmc/core/rng.hpp"
+
+namespace cimmc::arch {
+
+using circuit::ReadoutKind;
+
+std::uint64_t row_stream_element(std::uint32_t layer, std::uint64_t image, std::uint32_t patch) {
+  if (layer > kMaxLayerId || image > kMaxImage || patch > kMaxPatch)
+    throw ArgumentError(fmt::format("crossbar random stream: layer {} (max {}), image {} (max {}) or patch {} (max {}) "
+                                    "out of range",
+                                    layer, kMaxLayerId, image, kMaxImage, patch, kMaxPatch));
+  return std::uint64_t{layer} << 38 | image << 18 | patch;
+}
+
+// ---------------------------------------------------------------- mapping
+
+CrossbarLayer::CrossbarLayer(const CrossbarConfig& config, int layer_id, std::span<const std::int8_t> weights, int n,
+                             int k)
+    : config_(config), layer_id_(layer_id), n_(n), k_(k), n_pad_(pad_columns(n)) {
+  config_.validate();
+  if (n < 1 || k < 1 || weights.size() != static_cast<std::size_t>(n) * static_cast<std::size_t>(k))
+    throw ArgumentError(fmt::format("crossbar layer {}: {} weights for N = {} outputs × K = {} inputs", layer_id,
+                                    weights.size(), n, k));
+  if (layer_id < 0 || static_cast<std::uint32_t>(layer_id) > kMaxLayerId)
+    throw ArgumentError(fmt::format("crossbar layer id {} is out of range [0, {}]", layer_id, kMaxLayerId));
+  const int bits = config_.weight_bits;
+  const int lo = -(1 << (bits - 1)), hi = (1 << (bits - 1)) - 1;
+  bool has_min = false;
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    if (weights[i] < lo || weights[i] > hi)
+      throw ArgumentError(fmt::format("crossbar layer {}: weight [{}, {}] = {} does not fit in {} bits ([{}, {}])",
+                                      layer_id, i / static_cast<std::size_t>(k), i % static_cast<std::size_t>(k),
+                                      weights[i], bits, lo, hi));
+    has_min = has_min || weights[i] == lo;
+  }
+  geometry_ = PlaneGeometry::make(k, config_.rows);
+  isa_ = detect_kernel_isa();
+
+  // Digits of every weight, as (sign, position) planes.
+  const bool offset_binary = config_.signed_scheme == SignedScheme::kOffsetBinary;
+  auto digits_of = [&](int v) {
+    if (!offset_binary) return encode(v, bits, config_.encoding);
+    SignedDigits d;
+    const int u = v + (1 << (bits - 1));
+    for (int j = 0; j < bits; ++j) d.digit[j] = static_cast<std::int8_t>((u >> j) & 1);
+    return d;
+  };
+  // Which planes the encoding can use: every value of the range (the most negative one only if
+  // the layer has it: symmetric quantizers never produce it, and sign-magnitude needs an extra
+  // column for it).
+  std::vector<bool> plus_used(bits, false), minus_used(bits, false);
+  bool flag_used = false;
+  for (int v = has_min ? lo : lo + 1; v <= hi; ++v) {
+    const SignedDigits d = digits_of(v);
+    for (int j = 0; j < bits; ++j) {
+      if (d.digit[j] > 0) plus_used[j] = true;
+      if (d.digit[j] < 0) minus_used[j] = true;
+    }
+    flag_used = flag_used || d.flag;
+  }
+  std::vector<int> plus_plane(bits, -1), minus_plane(bits, -1);
+  int flag_plane = -1;
+  for (int j = 0; j < bits; ++j)
+    if (plus_used[j]) {
+      plus_plane[j] = static_cast<int>(plane_names_.size());
+      plane_names_.push_back(fmt::format("+2^{}", j));
+    }
+  for (int j = 0; j < bits; ++j)
+    if (minus_used[j]) {
+      minus_plane[j] = static_cast<int>(plane_names_.size());
+      plane_names_.push_back(fmt::format("-2^{}", j));
+    }
+  if (flag_used) {
+    flag_plane = static_cast<int>(plane_names_.size());
+    plane_names_.push_back("flag");
+  }
+  const int planes = static_cast<int>(plane_names_.size());
+  const int words = geometry_.words();
+  planes_.assign(static_cast<std::size_t>(planes) * words * n_pad_, 0);
+  plane_ones_.assign(static_cast<std::size_t>(planes), 0);
+  auto set_bit = [&](int p, int nn, int kk) {
+    planes_[(static_cast<std::size_t>(p) * words + geometry_.word_of(kk)) * n_pad_ + nn] |= std::uint64_t{1}
+                                                                                           << geometry_.bit_of(kk);
+    ++plane_ones_[static_cast<std::size_t>(p)];
+  };
+  for (int nn = 0; nn < n; ++nn)
+    for (int kk = 0; kk < k; ++kk) {
+      const SignedDigits d = digits_of(weights[static_cast<std::size_t>(nn) * k + kk]);
+      for (int j = 0; j < bits; ++j) {
+        if (d.digit[j] > 0) set_bit(plus_plane[j], nn, kk);
+        if (d.digit[j] < 0) set_bit(minus_plane[j], nn, kk);
+      }
+      if (d.flag) set_bit(flag_plane, nn, kk);
+    }
+
+  // Column groups.
+  const int bpc = config_.bits_per_cell;
+  auto single_ended = [&](const std::vector<int>& plane_of, std::int64_t sign) {
+    for (int j = 0; j < bits;) {
+      if (plane_of[j] < 0) {
+        ++j;
+        continue;
+      }
+      ColumnGroup g;
+      g.positive.push_back({plane_of[j], 1});
+      g.shift_weight = sign * (std::int64_t{1} << j);
+      g.weight_bit = j;
+      if (bpc == 2 && j + 1 < bits && plane_of[j + 1] >= 0) {
+        g.positive.push_back({plane_of[j + 1], 2});
+        j += 2;
+      } else {
+        j += 1;
+      }
+      groups_.push_back(std::move(g));
+    }
+  };
+  if (config_.signed_scheme == SignedScheme::kDifferential) {
+    for (int j = 0; j < bits; j += bpc) {
+      ColumnGroup g;
+      g.shift_weight = std::int64_t{1} << j;
+      g.weight_bit = j;
+      g.signed_readout = true;
+      for (int t = 0; t < bpc && j + t < bits; ++t) {
+        if (plus_plane[j + t] >= 0) g.positive.push_back({plus_plane[j + t], 1 << t});
+        if (minus_plane[j + t] >= 0) g.negative.push_back({minus_plane[j + t], 1 << t});
+      }
+      if (!g.positive.empty() || !g.negative.empty()) groups_.push_back(std::move(g));
+    }
+  } else {
+    single_ended(plus_plane, +1);
+    single_ended(minus_plane, -1);
+  }
+  if (flag_plane >= 0) {
+    ColumnGroup g;
+    g.positive.push_back({flag_plane, 1});
+    g.shift_weight = -1;
+    groups_.push_back(std::move(g));
+  }
+  prepare_readout();
+}
+
+void CrossbarLayer::set_kernel(KernelIsa isa) {
+  if (!kernel_isa_supported(isa))
+    throw ArgumentError(fmt::format("crossbar kernel {} is not supported by this CPU", kernel_isa_name(isa)));
+  isa_ = isa;
+}
+
+void CrossbarLayer::set_cell_deviations(std::vector<float> relative) {
+  const std::size_t need = groups_.size() * 2 * static_cast<std::size_t>(n_) * static_cast<std::size_t>(k_);
+  if (!relative.empty() && relative.size() != need)
+    throw ArgumentError(fmt::format("crossbar layer {}: {} cell deviations, expected {} (groups {} × 2 sides × N {} × "
+                                    "K {})",
+                                    layer_id_, relative.size(), need, groups_.size(), n_, k_));
+  deviations_ = std::move(relative);
+}
+
+void CrossbarLayer::set_calibration(LayerCalibration calibration) {
+  if (!calibration.mtj_maps.empty() && static_cast<int>(calibration.mtj_maps.size()) != geometry_.subarrays)
+    throw ArgumentError(fmt::format("crossbar layer {}: {} MTJ affine maps for {} subarrays", layer_id_,
+                                    calibration.mtj_maps.size(), geometry_.subarrays));
+  calibration_ = std::move(calibration);
+  prepare_readout();
+}
+
+void CrossbarLayer::calibrate(const PsStatistics& stats) {
+  LayerCalibration c;
+  if (config_.readout.kind == ReadoutKind::kAdc && config_.readout.adc.calibrated_range)
+    c.adc_range = std::max(1.0, stats.abs_percentile(config_.readout.adc.clip_percentile));
+  if (config_.readout.kind == ReadoutKind::kStochasticMtj) {
+    for (int s = 0; s < geometry_.subarrays; ++s) {
+      const double sd = std::max(stats.stddev(s), 0.5);
+      circuit::AffineMap map;
+      map.scale = 1.0 / (config_.readout.mtj.calibration_sigmas * sd);
+      map.offset = -stats.mean(s) * map.scale;
+      c.mtj_maps.push_back(map);
+    }
+  }
+  set_calibration(std::move(c));
+}
+
+void CrossbarLayer::prepare_readout() {
+  const double fs = full_scale();
+  const auto& r = config_.readout;
+  const int groups = static_cast<int>(groups_.size());
+  if (r.kind == ReadoutKind::kAdc) {
+    const double range = calibration_.adc_range > 0.0 ? calibration_.adc_range : fs;
+    adc_unsigned_ = circuit::AdcQuantizer(r.adc.bits, range, false);
+    adc_signed_ = circuit::AdcQuantizer(r.adc.bits, range, true);
+  }
+  if (r.kind == ReadoutKind::kZebraLcu)
+    lcu_sense_ = circuit::LcuSense(r.lcu.levels, static_cast<double>(r.lcu.group_rows) * config_.max_cell_value());
+  if (r.kind != ReadoutKind::kStochasticMtj) return;
+  curve_ = r.mtj.make_curve();
+  // Maps per (subarray, signed readout).
+  maps_.assign(static_cast<std::size_t>(geometry_.subarrays) * 2, {});
+  for (int s = 0; s < geometry_.subarrays; ++s) {
+    if (!calibration_.mtj_maps.empty()) {
+      maps_[2 * s] = maps_[2 * s + 1] = calibration_.mtj_maps[static_cast<std::size_t>(s)];
+    } else {
+      maps_[2 * s] = {2.0 / fs, -1.0};  // [0, FS] -> [-1, 1]
+      maps_[2 * s + 1] = {1.0 / fs, 0.0};  // [-FS, FS] -> [-1, 1]
+    }
+  }
+  samples_.assign(static_cast<std::size_t>(config_.input_bits) * groups, 0);
+  table_index_.assign(samples_.size(), 0);
+  binomial_tables_.clear();
+  std::map<int, int> index_of_t;
+  for (int i = 0; i < config_.input_bits; ++i)
+    for (int g = 0; g < groups; ++g) {
+      const int t = r.mtj.samples_for(layer_id_, i, groups_[static_cast<std::size_t>(g)].weight_bit);
+      samples_[static_cast<std::size_t>(i * groups + g)] = t;
+      auto [it, inserted] = index_of_t.try_emplace(t, static_cast<int>(binomial_tables_.size()));
+      if (inserted) binomial_tables_.push_back({t, {}});
+      table_index_[static_cast<std::size_t>(i * groups + g)] = it->second;
+    }
+  const int ifs = static_cast<int>(fs);
+  const int levels = 2 * ifs + 1;
+  for (auto& table : binomial_tables_) {
+    const int t = table.samples;
+    table.thresholds.assign(static_cast<std::size_t>(geometry_.subarrays) * 2 * levels * t, 0);
+    for (int sm = 0; sm < geometry_.subarrays * 2; ++sm)
+      for (int ps = -ifs; ps <= ifs; ++ps) {
+        const double x = maps_[static_cast<std::size_t>(sm)].x_of(ps);
+        const double p = curve_->probability(r.mtj.current_at_zero_A + x * r.mtj.current_per_unit_A);
+        circuit::binomial_thresholds(
+            t, p, {table.thresholds.data() + (static_cast<std::size_t>(sm) * levels + (ps + ifs)) * t,
+                   static_cast<std::size_t>(t)});
+      }
+  }
+}
+
+// ---------------------------------------------------------------- statistics
+
+double PsStatistics::abs_percentile(double pct) const {
+  std::vector<std::uint64_t> by_abs(static_cast<std::size_t>(full_scale) + 1, 0);
+  std::uint64_t total = 0;
+  for (const auto& h : histogram)
+    for (std::size_t i = 0; i < h.size(); ++i) {
+      by_abs[static_cast<std::size_t>(std::abs(static_cast<int>(i) - full_scale))] += h[i];
+      total += h[i];
+    }
+  if (total == 0) return 0.0;
+  const double target = pct / 100.0 * static_cast<double>(total);
+  std::uint64_t cum = 0;
+  for (std::size_t c = 0; c < by_abs.size(); ++c) {
+    cum += by_abs[c];
+    if (static_cast<double>(cum) >= target) return static_cast<double>(c);
+  }
+  return static_cast<double>(full_scale);
+}
+
+double PsStatistics::mean(int s) const {
+  const auto& h = histogram.at(static_cast<std::size_t>(s));
+  double n = 0, sum = 0;
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    n += static_cast<double>(h[i]);
+    sum += static_cast<double>(h[i]) * (static_cast<double>(i) - full_scale);
+  }
+  return n > 0 ? sum / n : 0.0;
+}
+
+double PsStatistics::stddev(int s) const {
+  const auto& h = histogram.at(static_cast<std::size_t>(s));
+  const double mu = mean(s);
+  double n = 0, ss = 0;
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    const double d = static_cast<double>(i) - full_scale - mu;
+    n += static_cast<double>(h[i]);
+    ss += static_cast<double>(h[i]) * d * d;
+  }
+  return n > 1 ? std::sqrt(ss / (n - 1)) : 0.0;
+}
+
+void PsStatistics::merge(const PsStatistics& o) {
+  if (histogram.empty()) {
+    *this = o;
+    return;
+  }
+  if (o.full_scale != full_scale || o.histogram.size() != histogram.size())
+    throw ArgumentError("PS statistics of different layers cannot be merged");
+  for (std::size_t s = 0; s < histogram.size(); ++s)
+    for (std::size_t i = 0; i < histogram[s].size(); ++i) histogram[s][i] += o.histogram[s][i];
+}
+
+PsStatistics CrossbarLayer::collect_statistics(std::span<const std::uint8_t> activations, int m) const {
+  if (m < 0 || activations.size() != static_cast<std::size_t>(m) * static_cast<std::size_t>(k_))
+    throw ArgumentError(fmt::format("crossbar layer {}: {} activations for M = {} × K = {}", layer_id_,
+                                    activations.size(), m, k_));
+  const int fs = static_cast<int>(full_scale());
+  PsStatistics stats;
+  stats.full_scale = fs;
+  stats.histogram.assign(static_cast<std::size_t>(geometry_.subarrays),
+                         std::vector<std::uint64_t>(static_cast<std::size_t>(2 * fs + 1), 0));
+  const int words = geometry_.words(), wps = geometry_.words_per_subarray, bits = config_.input_bits;
+  const AndPopcountFn popc = and_popcount_function(isa_);
+  std::vector<std::uint64_t> act(static_cast<std::size_t>(bits) * words);
+  std::vector<std::int32_t> tmp(static_cast<std::size_t>(n_pad_)), ps(static_cast<std::size_t>(n_pad_));
+  for (int row = 0; row < m; ++row) {
+    pack_bit_planes(isa_, activations.subspan(static_cast<std::size_t>(row) * k_, static_cast<std::size_t>(k_)), bits,
+                    geometry_, act);
+    for (int s = 0; s < geometry_.subarrays; ++s)
+      for (int i = 0; i < bits; ++i) {
+        const std::uint64_t* a = act.data() + static_cast<std::size_t>(i) * words + s * wps;
+        for (const auto& g : groups_) {
+          std::fill(ps.begin(), ps.end(), 0);
+          for (int side = 0; side < 2; ++side)
+            for (const auto& pl : side == 0 ? g.positive : g.negative) {
+              popc(a, planes_.data() + (static_cast<std::size_t>(pl.plane) * words + s * wps) * n_pad_, wps, n_pad_,
+                   tmp.data());
+              const int w = side == 0 ? pl.cell_weight : -pl.cell_weight;
+              for (int n = 0; n < n_pad_; ++n) ps[n] += w * tmp[n];
+            }
+          auto& h = stats.histogram[static_cast<std::size_t>(s)];
+          for (int n = 0; n < n_; ++n) ++h[static_cast<std::size_t>(ps[n] + fs)];
+        }
+      }
+  }
+  return stats;
+}
+
+}  // namespace cimmc::arch

@@ -1,0 +1,115 @@
+// Readouts: what turns one analog accumulation of a crossbar column into a digital number
+// (DESIGN.md, circuit). The crossbar engine (arch) computes partial sums exactly, adds the
+// NoiseModel's terms and applies one of these per partial sum, in the same pass.
+//
+//  - Ideal: the analog value as is (exact integers without noise).
+//  - Adc: an N-bit uniform quantizer over the full scale or a calibrated clipping range; in
+//    sparse mode a PS whose bit-products are all zero (known digitally) is not converted.
+//  - StochasticMtj: x = clamp(scale·PS + offset, -1, 1) (per-subarray affine map), current
+//    I(x), P_sw(I) from a SwitchingCurve, T samples of ±1 drawn as one binomial, output the
+//    mean sample mapped back through the affine map: PS_hat = (S/T - offset) / scale.
+//  - ZebraLcu: the column is cut into groups of G rows; each group's bit-products are summed in
+//    analog (0..G·cell max) with noise relative to that group's full scale, sensed by an L-level
+//    sense amplifier and accumulated digitally. All-zero groups are skipped (no noise, no energy).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cimmc/circuit/switching_curve.hpp"
+#include "cimmc/core/config.hpp"
+
+namespace cimmc::circuit {
+
+enum class ReadoutKind { kIdeal, kAdc, kStochasticMtj, kZebraLcu };
+std::string_view readout_name(ReadoutKind kind);  // "ideal", "adc", "stochastic_mtj", "zebra_lcu"
+
+struct AdcParams {
+  int bits = 8;
+  bool calibrated_range = false;   // false: range = full scale; true: clip at a PS percentile
+  double clip_percentile = 99.9;   // percentile of |PS| observed in calibration
+  bool sparse = false;             // skip (do not convert) PS whose bit-products are all zero
+};
+
+// Sampling length T for some layers / input bits / weight-bit columns ("inhomogeneous sampling
+// length"); an empty list matches all. The last matching rule wins over the default.
+struct SamplesRule {
+  std::vector<int> layers, input_bits, weight_bits;
+  int samples = 1;
+};
+
+struct MtjParams {
+  int samples = 4;                  // T, default for every PS
+  std::vector<SamplesRule> rules;
+  std::string curve = "sigmoid";    // "sigmoid" or "tabulated"
+  double slope = 4.0;               // a in P = sigmoid(a·x) (sigmoid curve)
+  double current_at_zero_A = 100e-6;  // I(x = 0)
+  double current_per_unit_A = 50e-6;  // dI/dx
+  std::vector<double> table_current_A, table_probability;  // tabulated curve points
+  // Calibration of the per-subarray affine map: x = (PS - mean) / (calibration_sigmas · std).
+  double calibration_sigmas = 2.0;
+
+  int samples_for(int layer, int input_bit, int weight_bit) const;
+  // The switching curve these parameters describe (sigmoid in current, or the table).
+  std::unique_ptr<SwitchingCurve> make_curve() const;
+};
+
+struct LcuParams {
+  int group_rows = 8;  // G, a power of two <= 64
+  int levels = 9;      // L, levels of the sense amplifier
+};
+
+struct ReadoutParams {
+  ReadoutKind kind = ReadoutKind::kIdeal;
+  AdcParams adc;
+  MtjParams mtj;
+  LcuParams lcu;
+};
+
+// Reads the [readout] table: kind, and the sub-tables adc, mtj, lcu (each optional; those
+// present are validated whatever the kind). All problems go to the table's Problems.
+ReadoutParams read_readout_params(config::TableReader& table);
+
+// N-bit uniform quantizer. Unsigned input: codes 0 .. 2^N-1 over [0, range]; signed input:
+// codes -(2^(N-1)-1) .. 2^(N-1)-1 over [-range, range]. The step is range / (largest code), but
+// never below 1: partial sums are integers, and an ADC with enough bits for every integer level
+// returns noise-free PS exactly.
+struct AdcQuantizer {
+  AdcQuantizer() = default;
+  AdcQuantizer(int bits, double range, bool signed_input);
+  float step = 1.0f, inverse_step = 1.0f;
+  int min_code = 0, max_code = 0;
+};
+
+// One sense of an L-level LCU sense amplifier over a group of full scale fs: step =
+// max(1, fs / (L - 1)), level = clamp(round(v / step), 0, L - 1), value = level · step.
+struct LcuSense {
+  LcuSense() = default;
+  LcuSense(int levels, double group_full_scale);
+  float step = 1.0f, inverse_step = 1.0f;
+  int max_level = 0;
+};
+
+// Inverse-CDF sampling of Binomial(T, p) with one 32-bit word: thresholds[k] = 2^32 · P(K <= k)
+// for k < T; K = number of thresholds <= word.
+void binomial_thresholds(int samples, double p, std::span<std::uint32_t> thresholds);
+inline int binomial_from_word(std::span<const std::uint32_t> thresholds, std::uint32_t word) {
+  int k = 0;
+  for (std::uint32_t t : thresholds) k += word >= t ? 1 : 0;
+  return k;
+}
+
+// Per-subarray affine map x = scale·PS + offset of the stochastic readout.
+struct AffineMap {
+  double scale = 1.0, offset = 0.0;
+  double x_of(double ps) const { return std::clamp(scale * ps + offset, -1.0, 1.0); }
+  double ps_of(double x) const { return (x - offset) / scale; }
+};
+
+}  // namespace cimmc::circuit

@@ -1,0 +1,51 @@
+// Switching probability of the readout MTJ as a function of the heavy-metal current: the seam
+// between the stochastic readout (circuit) and the device layer's switching models.
+//
+// The readout maps a normalized partial sum x in [-1, 1] to a current
+//     I(x) = current_at_zero_A + x · current_per_unit_A
+// and asks a SwitchingCurve for P_sw(I). Two curves live here: the sigmoid abstraction of the
+// stochastic-PS paper's code (P = sigmoid(a·x), expressed in current through the same map),
+// and a tabulated curve (points of I and P, monotone piecewise-linear in between) that any
+// source can fill — the device layer's lookup table at one pulse width, a measured curve, or
+// an inline table in a hardware file.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace cimmc::circuit {
+
+class SwitchingCurve {
+ public:
+  virtual ~SwitchingCurve() = default;
+  // Probability in [0, 1] that one write pulse of current_A switches the MTJ.
+  virtual double probability(double current_A) const = 0;
+};
+
+// P = 1 / (1 + exp(-(I - I50) / width_A)); with I50 = current_at_zero_A and
+// width_A = current_per_unit_A / a this is sigmoid(a·x).
+class SigmoidSwitchingCurve final : public SwitchingCurve {
+ public:
+  SigmoidSwitchingCurve(double current_50_A, double width_A);
+  double probability(double current_A) const override;
+
+ private:
+  double current_50_A_, width_A_;
+};
+
+// Piecewise-linear in current between tabulated points, clamped to the end values outside.
+// Currents must increase strictly; probabilities must lie in [0, 1] and not decrease (a
+// switching curve is monotone in current); violations throw ArgumentError naming the index.
+class TabulatedSwitchingCurve final : public SwitchingCurve {
+ public:
+  TabulatedSwitchingCurve(std::vector<double> current_A, std::vector<double> probability);
+  double probability(double current_A) const override;
+  std::span<const double> currents_A() const { return current_A_; }
+  std::span<const double> probabilities() const { return probability_; }
+
+ private:
+  std::vector<double> current_A_, probability_;
+};
+
+}  // namespace cimmc::circuit

@@ -1,0 +1,182 @@
+#include "cimmc/circuit/readout.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+#include "cimmc/core/error.hpp"
+
+namespace cimmc::circuit {
+
+std::string_view readout_name(ReadoutKind kind) {
+  switch (kind) {
+    case ReadoutKind::kIdeal: return "ideal";
+    case ReadoutKind::kAdc: return "adc";
+    case ReadoutKind::kStochasticMtj: return "stochastic_mtj";
+    case ReadoutKind::kZebraLcu: return "zebra_lcu";
+  }
+  return "unknown";
+}
+
+namespace {
+// A missing sub-table reads as an empty one (defaults apply).
+config::TableReader child_table(config::TableReader& parent, std::string_view key) {
+  static const config::Value kEmptyTable = toml::table{};
+  if (parent.has(key)) return parent.child(key);
+  (void)parent.value(key);  // marks the key as known, for "did you mean"
+  return config::TableReader(kEmptyTable, parent.source(), parent.path_of(key), parent.problems());
+}
+
+bool matches(const std::vector<int>& list, int value) {
+  return list.empty() || std::find(list.begin(), list.end(), value) != list.end();
+}
+
+void read_int_list(config::TableReader& t, std::string_view key, std::vector<int>& out, int lo, int hi,
+                   const std::string& what) {
+  if (!t.optional(key, out)) return;
+  bool ok = true;
+  for (int v : out) ok = ok && v >= lo && v <= hi;
+  t.check(ok, key, fmt::format("a list of {} in [{}, {}]", what, lo, hi));
+}
+}  // namespace
+
+int MtjParams::samples_for(int layer, int input_bit, int weight_bit) const {
+  int t = samples;
+  for (const auto& r : rules)
+    if (matches(r.layers, layer) && matches(r.input_bits, input_bit) && matches(r.weight_bits, weight_bit))
+      t = r.samples;
+  return t;
+}
+
+std::unique_ptr<SwitchingCurve> MtjParams::make_curve() const {
+  if (curve == "tabulated") return std::make_unique<TabulatedSwitchingCurve>(table_current_A, table_probability);
+  return std::make_unique<SigmoidSwitchingCurve>(current_at_zero_A, current_per_unit_A / slope);
+}
+
+ReadoutParams read_readout_params(config::TableReader& t) {
+  ReadoutParams p;
+  std::string kind = "ideal";
+  t.optional("kind", kind);
+  if (kind == "ideal") p.kind = ReadoutKind::kIdeal;
+  else if (kind == "adc") p.kind = ReadoutKind::kAdc;
+  else if (kind == "stochastic_mtj") p.kind = ReadoutKind::kStochasticMtj;
+  else if (kind == "zebra_lcu") p.kind = ReadoutKind::kZebraLcu;
+  else t.check(false, "kind", "one of \"ideal\", \"adc\", \"stochastic_mtj\", \"zebra_lcu\"");
+
+  if (t.has("adc") || p.kind == ReadoutKind::kAdc) {
+    auto a = child_table(t, "adc");
+    a.optional("bits", p.adc.bits);
+    std::string range = "full_scale";
+    a.optional("range", range);
+    p.adc.calibrated_range = range == "calibrated";
+    a.check(range == "full_scale" || range == "calibrated", "range", "\"full_scale\" or \"calibrated\"");
+    a.optional("clip_percentile", p.adc.clip_percentile);
+    a.optional("sparse", p.adc.sparse);
+    a.check(p.adc.bits >= 1 && p.adc.bits <= 16, "bits", "an integer in [1, 16]");
+    a.check(p.adc.clip_percentile > 0.0 && p.adc.clip_percentile <= 100.0, "clip_percentile",
+            "a percentile in (0, 100]");
+    a.finish();
+  }
+  if (t.has("mtj") || p.kind == ReadoutKind::kStochasticMtj) {
+    auto m = child_table(t, "mtj");
+    m.optional("samples", p.mtj.samples);
+    m.check(p.mtj.samples >= 1 && p.mtj.samples <= 1024, "samples", "an integer T in [1, 1024]");
+    m.optional("curve", p.mtj.curve);
+    m.check(p.mtj.curve == "sigmoid" || p.mtj.curve == "tabulated", "curve", "\"sigmoid\" or \"tabulated\"");
+    m.optional("slope", p.mtj.slope);
+    m.check(p.mtj.slope > 0.0 && p.mtj.slope <= 1000.0, "slope", "a sigmoid slope a in (0, 1000]");
+    m.optional("current_at_zero_A", p.mtj.current_at_zero_A);
+    m.optional("current_per_unit_A", p.mtj.current_per_unit_A);
+    m.check(std::isfinite(p.mtj.current_at_zero_A), "current_at_zero_A", "a finite current in A");
+    m.check(p.mtj.current_per_unit_A > 0.0 && std::isfinite(p.mtj.current_per_unit_A), "current_per_unit_A",
+            "a positive current in A per unit of normalized PS");
+    m.optional("table_current_A", p.mtj.table_current_A);
+    m.optional("table_probability", p.mtj.table_probability);
+    if (p.mtj.curve == "tabulated") {
+      try {
+        TabulatedSwitchingCurve check(p.mtj.table_current_A, p.mtj.table_probability);
+      } catch (const ArgumentError& e) {
+        m.check(false, "table_probability", fmt::format("a valid table ({})", e.what()));
+      }
+    }
+    m.optional("calibration_sigmas", p.mtj.calibration_sigmas);
+    m.check(p.mtj.calibration_sigmas > 0.0 && p.mtj.calibration_sigmas <= 100.0, "calibration_sigmas",
+            "a number of standard deviations in (0, 100]");
+    if (const config::Value* rules = m.value("samples_rule")) {
+      if (!rules->is_array()) {
+        m.check(false, "samples_rule", "an array of tables ([[readout.mtj.samples_rule]])");
+      } else {
+        const auto& arr = rules->as_array();
+        for (std::size_t i = 0; i < arr.size(); ++i) {
+          config::TableReader r(arr[i], t.source(), fmt::format("{}[{}]", m.path_of("samples_rule"), i), t.problems());
+          SamplesRule rule;
+          read_int_list(r, "layers", rule.layers, 0, 1 << 20, "layer ids");
+          read_int_list(r, "input_bits", rule.input_bits, 0, 31, "input-bit positions");
+          read_int_list(r, "weight_bits", rule.weight_bits, 0, 31, "weight-bit positions");
+          r.required("samples", rule.samples);
+          r.check(rule.samples >= 1 && rule.samples <= 1024, "samples", "an integer T in [1, 1024]");
+          r.finish();
+          p.mtj.rules.push_back(std::move(rule));
+        }
+      }
+    }
+    m.finish();
+  }
+  if (t.has("lcu") || p.kind == ReadoutKind::kZebraLcu) {
+    auto l = child_table(t, "lcu");
+    l.optional("group_rows", p.lcu.group_rows);
+    l.check(p.lcu.group_rows >= 1 && p.lcu.group_rows <= 64 && std::has_single_bit(static_cast<unsigned>(p.lcu.group_rows)),
+            "group_rows", "a power of two G in [1, 64]");
+    l.optional("levels", p.lcu.levels);
+    l.check(p.lcu.levels >= 2 && p.lcu.levels <= 1024, "levels", "an integer L in [2, 1024]");
+    l.finish();
+  }
+  t.finish();
+  return p;
+}
+
+AdcQuantizer::AdcQuantizer(int bits, double range, bool signed_input) {
+  if (bits < 1 || bits > 24 || !(range > 0.0))
+    throw ArgumentError(fmt::format("ADC quantizer: bits {} must be in [1, 24] and range {} positive", bits, range));
+  if (signed_input) {
+    max_code = bits == 1 ? 1 : (1 << (bits - 1)) - 1;
+    min_code = -max_code;
+  } else {
+    max_code = (1 << bits) - 1;
+    min_code = 0;
+  }
+  step = static_cast<float>(std::max(1.0, range / max_code));
+  inverse_step = 1.0f / step;
+}
+
+LcuSense::LcuSense(int levels, double group_full_scale) {
+  if (levels < 2 || !(group_full_scale > 0.0))
+    throw ArgumentError(fmt::format("LCU sense amplifier: levels {} must be >= 2 and full scale {} positive", levels,
+                                    group_full_scale));
+  max_level = levels - 1;
+  step = static_cast<float>(std::max(1.0, group_full_scale / max_level));
+  inverse_step = 1.0f / step;
+}
+
+void binomial_thresholds(int samples, double p, std::span<std::uint32_t> thresholds) {
+  if (samples < 1 || thresholds.size() != static_cast<std::size_t>(samples) || !(p >= 0.0 && p <= 1.0))
+    throw ArgumentError(fmt::format("binomial thresholds: T = {} with {} slots and p = {}", samples,
+                                    thresholds.size(), p));
+  double cdf = 0.0;
+  for (int k = 0; k < samples; ++k) {
+    // pmf by logs: stable for any T used here.
+    double pmf;
+    if (p == 0.0) pmf = k == 0 ? 1.0 : 0.0;
+    else if (p == 1.0) pmf = 0.0;
+    else
+      pmf = std::exp(std::lgamma(samples + 1.0) - std::lgamma(k + 1.0) - std::lgamma(samples - k + 1.0) +
+                     k * std::log(p) + (samples - k) * std::log1p(-p));
+    cdf = std::min(1.0, cdf + pmf);
+    const double t = std::round(cdf * 4294967296.0);
+    thresholds[static_cast<std::size_t>(k)] = t >= 4294967295.0 ? 0xFFFFFFFFu : static_cast<std::uint32_t>(t);
+  }
+}
+
+}  // namespace cimmc::circuit

@@ -1,0 +1,52 @@
+#include "cimmc/circuit/switching_curve.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "cimmc/core/error.hpp"
+
+namespace cimmc::circuit {
+
+SigmoidSwitchingCurve::SigmoidSwitchingCurve(double current_50_A, double width_A)
+    : current_50_A_(current_50_A), width_A_(width_A) {
+  if (!(width_A > 0.0) || !std::isfinite(width_A) || !std::isfinite(current_50_A))
+    throw ArgumentError(fmt::format("sigmoid switching curve: width {} A must be finite and > 0 (I50 = {} A)",
+                                    width_A, current_50_A));
+}
+
+double SigmoidSwitchingCurve::probability(double current_A) const {
+  return 1.0 / (1.0 + std::exp(-(current_A - current_50_A_) / width_A_));
+}
+
+TabulatedSwitchingCurve::TabulatedSwitchingCurve(std::vector<double> current_A, std::vector<double> probability)
+    : current_A_(std::move(current_A)), probability_(std::move(probability)) {
+  if (current_A_.size() != probability_.size() || current_A_.size() < 2)
+    throw ArgumentError(fmt::format("tabulated switching curve: needs at least 2 points and as many currents as "
+                                    "probabilities, found {} currents and {} probabilities",
+                                    current_A_.size(), probability_.size()));
+  for (std::size_t i = 0; i < current_A_.size(); ++i) {
+    if (!(probability_[i] >= 0.0 && probability_[i] <= 1.0))
+      throw ArgumentError(fmt::format("tabulated switching curve: probability[{}] = {} is not in [0, 1]", i,
+                                      probability_[i]));
+    if (i > 0 && !(current_A_[i] > current_A_[i - 1]))
+      throw ArgumentError(fmt::format("tabulated switching curve: current[{}] = {} A does not exceed current[{}] = {} A",
+                                      i, current_A_[i], i - 1, current_A_[i - 1]));
+    if (i > 0 && probability_[i] < probability_[i - 1])
+      throw ArgumentError(fmt::format("tabulated switching curve: probability[{}] = {} is below probability[{}] = {} "
+                                      "(the curve must not decrease with current)",
+                                      i, probability_[i], i - 1, probability_[i - 1]));
+  }
+}
+
+double TabulatedSwitchingCurve::probability(double current_A) const {
+  if (current_A <= current_A_.front()) return probability_.front();
+  if (current_A >= current_A_.back()) return probability_.back();
+  const auto it = std::upper_bound(current_A_.begin(), current_A_.end(), current_A);
+  const std::size_t hi = static_cast<std::size_t>(it - current_A_.begin()), lo = hi - 1;
+  const double f = (current_A - current_A_[lo]) / (current_A_[hi] - current_A_[lo]);
+  return probability_[lo] + f * (probability_[hi] - probability_[lo]);
+}
+
+}  // namespace cimmc::circuit

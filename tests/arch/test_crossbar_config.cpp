@@ -1,0 +1,98 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "cimmc/arch/crossbar_config.hpp"
+#include "cimmc/core/error.hpp"
+
+using namespace cimmc::arch;
+using cimmc::circuit::ReadoutKind;
+
+namespace {
+std::string error_of(const std::string& text) {
+  try {
+    read_crossbar_config(cimmc::config::parse_string(text, "hw.toml"));
+  } catch (const cimmc::ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(CrossbarConfig, ShippedHardwareFilesLoad) {
+  const std::filesystem::path dir = std::filesystem::path(CIMMC_SOURCE_DIR) / "data" / "hw";
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".toml") continue;
+    EXPECT_NO_THROW(load_crossbar_config(entry.path())) << entry.path();
+    ++files;
+  }
+  EXPECT_GE(files, 3);
+  const auto stox = load_crossbar_config(dir / "stox_mtj_t4.toml");
+  EXPECT_EQ(stox.readout.kind, ReadoutKind::kStochasticMtj);
+  EXPECT_EQ(stox.readout.mtj.samples, 4);
+  EXPECT_EQ(stox.rows, 128);
+  EXPECT_TRUE(stox.is_digital(0, 8));
+  EXPECT_TRUE(stox.is_digital(7, 8));
+  EXPECT_FALSE(stox.is_digital(3, 8));
+  const auto zebra = load_crossbar_config(dir / "zebra_lcu.toml");
+  EXPECT_EQ(zebra.readout.kind, ReadoutKind::kZebraLcu);
+  EXPECT_EQ(zebra.encoding, Encoding::kAdaptiveFlip);
+}
+
+TEST(CrossbarConfig, OverridesApplyBeforeValidation) {
+  const std::filesystem::path file = std::filesystem::path(CIMMC_SOURCE_DIR) / "data" / "hw" / "adc_baseline.toml";
+  const auto c = load_crossbar_config(file, {"noise.sigma=0.02", "readout.adc.bits=4", "crossbar.rows=64"});
+  EXPECT_DOUBLE_EQ(c.noise.sigma_fraction, 0.02);
+  EXPECT_EQ(c.readout.adc.bits, 4);
+  EXPECT_EQ(c.rows, 64);
+  EXPECT_THROW(load_crossbar_config(file, {"crossbar.bits_per_cell=3"}), cimmc::ConfigError);
+}
+
+TEST(CrossbarConfig, EveryProblemIsReportedWithItsLine) {
+  const std::string msg = error_of(
+      "[crossbar]\n"
+      "rows = 0\n"                            // 2
+      "bits_per_cell = 3\n"                   // 3
+      "signed_scheme = \"offset_binary\"\n"   // 4
+      "encoding = \"csd\"\n"                  // 5
+      "input_bit = 8\n"                       // 6
+      "[noise]\n"
+      "sigma = -0.1\n"                        // 8
+      "[readout]\n"
+      "kind = \"zebra_lcu\"\n"
+      "[readout.lcu]\n"
+      "group_rows = 16\n"
+      "[layers]\n"
+      "digital = [-1]\n");                    // 14
+  EXPECT_NE(msg.find("hw.toml:2: key 'crossbar.rows': value 0 is out of range"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("hw.toml:3: key 'crossbar.bits_per_cell': value 3 is out of range: expected 1 or 2"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("hw.toml:5: key 'crossbar.encoding': value \"csd\" is out of range: expected \"twos_complement\" "
+                     "with signed_scheme = \"offset_binary\""),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("hw.toml:6: key 'crossbar.input_bit': unknown key (did you mean 'input_bits'?)"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("hw.toml:8: key 'noise.sigma': value -0.1 is out of range"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("key 'readout.lcu.group_rows': value 16 exceeds crossbar.rows = 0"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("hw.toml:14: key 'layers.digital'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("7 problems"), std::string::npos) << msg;
+}
+
+TEST(CrossbarConfig, UnknownTablesAndKindsAreErrors) {
+  EXPECT_NE(error_of("[nois]\nsigma = 0.1\n").find("key 'nois': unknown key (did you mean 'noise'?)"),
+            std::string::npos);
+  EXPECT_NE(error_of("[crossbar]\nencoding = \"gray\"\n").find("expected one of \"twos_complement\""),
+            std::string::npos);
+}
+
+TEST(CrossbarConfig, ProgrammaticValidation) {
+  CrossbarConfig c;
+  EXPECT_NO_THROW(c.validate());
+  c.weight_bits = 9;
+  EXPECT_THROW(c.validate(), cimmc::ConfigError);
+}

@@ -1,0 +1,327 @@
+// The crossbar engine against the plain integer GEMM and brute-force counts.
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cimmc/arch/crossbar_layer.hpp"
+#include "cimmc/core/error.hpp"
+
+using namespace cimmc::arch;
+using cimmc::circuit::ReadoutKind;
+
+namespace {
+
+unsigned test_seed() {
+  const char* s = std::getenv("CIMMC_TEST_SEED");
+  const unsigned seed = s ? static_cast<unsigned>(std::strtoul(s, nullptr, 10)) : 20241122u;
+  return seed;
+}
+
+struct Problem {
+  int m, n, k;
+  std::vector<std::uint8_t> act;
+  std::vector<std::int8_t> w;
+};
+
+Problem random_problem(std::mt19937& gen, int m, int n, int k, int in_bits, int w_bits, double zero_fraction = 0.3) {
+  Problem p{m, n, k, {}, {}};
+  std::uniform_real_distribution<double> u(0, 1);
+  p.act.resize(static_cast<std::size_t>(m) * k);
+  for (auto& a : p.act) a = u(gen) < zero_fraction ? 0 : static_cast<std::uint8_t>(gen() & ((1u << in_bits) - 1));
+  p.w.resize(static_cast<std::size_t>(n) * k);
+  const int lo = -(1 << (w_bits - 1)), span = 1 << w_bits;
+  for (auto& x : p.w) x = u(gen) < zero_fraction ? 0 : static_cast<std::int8_t>(lo + static_cast<int>(gen() % span));
+  return p;
+}
+
+std::vector<double> integer_gemm(const Problem& p) {
+  std::vector<double> out(static_cast<std::size_t>(p.m) * p.n);
+  for (int i = 0; i < p.m; ++i)
+    for (int j = 0; j < p.n; ++j) {
+      std::int64_t s = 0;
+      for (int t = 0; t < p.k; ++t) s += std::int64_t{p.act[static_cast<std::size_t>(i) * p.k + t]} * p.w[static_cast<std::size_t>(j) * p.k + t];
+      out[static_cast<std::size_t>(i) * p.n + j] = static_cast<double>(s);
+    }
+  return out;
+}
+
+CrossbarConfig config_of(int rows, int bpc, int in_bits, int w_bits, SignedScheme scheme, Encoding enc) {
+  CrossbarConfig c;
+  c.rows = rows;
+  c.bits_per_cell = bpc;
+  c.input_bits = in_bits;
+  c.weight_bits = w_bits;
+  c.signed_scheme = scheme;
+  c.encoding = enc;
+  return c;
+}
+
+// Whether weight w has a 1 in the plane called `name` (as CrossbarLayer names them).
+bool in_plane(const std::string& name, int w, const CrossbarConfig& c) {
+  if (name == "flag") return encode(w, c.weight_bits, c.encoding).flag;
+  const int j = std::stoi(name.substr(3));
+  if (c.signed_scheme == SignedScheme::kOffsetBinary) return ((w + (1 << (c.weight_bits - 1))) >> j) & 1;
+  const int d = encode(w, c.weight_bits, c.encoding).digit[j];
+  return name[0] == '+' ? d > 0 : d < 0;
+}
+
+}  // namespace
+
+TEST(CrossbarLayer, IdealReadoutEqualsTheIntegerGemmForEveryScheme) {
+  std::mt19937 gen(test_seed());
+  const Encoding encodings[] = {Encoding::kTwosComplement, Encoding::kSignMagnitude, Encoding::kAdaptiveFlip,
+                                Encoding::kCsd};
+  int cases = 0;
+  for (SignedScheme scheme : {SignedScheme::kTwosComplement, SignedScheme::kDifferential, SignedScheme::kOffsetBinary})
+    for (Encoding enc : encodings) {
+      if (scheme == SignedScheme::kOffsetBinary && enc != Encoding::kTwosComplement) continue;
+      for (int bpc : {1, 2})
+        for (int rows : {37, 64, 128}) {
+          const int in_bits = 1 + static_cast<int>(gen() % 8), w_bits = 2 + static_cast<int>(gen() % 7);
+          const int m = 1 + static_cast<int>(gen() % 9), n = 1 + static_cast<int>(gen() % 20);
+          const int k = 1 + static_cast<int>(gen() % 300);
+          const Problem p = random_problem(gen, m, n, k, in_bits, w_bits);
+          const CrossbarConfig c = config_of(rows, bpc, in_bits, w_bits, scheme, enc);
+          const CrossbarLayer layer(c, 3, p.w, n, k);
+          std::vector<double> out(static_cast<std::size_t>(m) * n);
+          Counters counters;
+          layer.run(p.act, m, {}, 1, out, counters);
+          ASSERT_EQ(out, integer_gemm(p)) << signed_scheme_name(scheme) << " " << encoding_name(enc) << " bpc " << bpc
+                                          << " R " << rows << " K " << k << " in " << in_bits << " w " << w_bits;
+          EXPECT_EQ(counters.partial_sums, static_cast<std::uint64_t>(m) * in_bits * layer.geometry().subarrays *
+                                               layer.column_groups().size() * n);
+          ++cases;
+        }
+    }
+  EXPECT_EQ(cases, 54);  // offset binary only with two's complement
+}
+
+TEST(CrossbarLayer, AdcWithEnoughBitsAndNoNoiseIsExact) {
+  std::mt19937 gen(test_seed() + 1);
+  for (SignedScheme scheme : {SignedScheme::kTwosComplement, SignedScheme::kDifferential}) {
+    const Problem p = random_problem(gen, 5, 11, 200, 8, 8);
+    CrossbarConfig c = config_of(128, 1, 8, 8, scheme, Encoding::kTwosComplement);
+    c.readout.kind = ReadoutKind::kAdc;
+    c.readout.adc.bits = scheme == SignedScheme::kDifferential ? 9 : 8;  // 2^8 - 1 >= 128 levels per sign
+    const CrossbarLayer layer(c, 0, p.w, p.n, p.k);
+    std::vector<double> out(static_cast<std::size_t>(p.m) * p.n);
+    Counters counters;
+    layer.run(p.act, p.m, {}, 1, out, counters);
+    EXPECT_EQ(out, integer_gemm(p)) << signed_scheme_name(scheme);
+    EXPECT_EQ(counters.adc_conversions, counters.partial_sums);
+    EXPECT_EQ(counters.clipped, 0u);
+  }
+}
+
+TEST(CrossbarLayer, EveryKernelGivesTheSameNoisyResult) {
+  std::mt19937 gen(test_seed() + 2);
+  const Problem p = random_problem(gen, 6, 13, 333, 8, 8);
+  CrossbarConfig c = config_of(100, 1, 8, 8, SignedScheme::kTwosComplement, Encoding::kTwosComplement);
+  c.readout.kind = ReadoutKind::kAdc;
+  c.readout.adc.bits = 5;
+  c.noise.sigma_fraction = 0.02;
+  CrossbarLayer layer(c, 1, p.w, p.n, p.k);
+  std::vector<double> first;
+  for (KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kAvx2, KernelIsa::kAvx512}) {
+    if (!kernel_isa_supported(isa)) continue;
+    layer.set_kernel(isa);
+    std::vector<double> out(static_cast<std::size_t>(p.m) * p.n);
+    Counters counters;
+    layer.run(p.act, p.m, {0, 0, 1, 0, 1}, 7, out, counters);
+    if (first.empty()) first = out;
+    EXPECT_EQ(out, first) << kernel_isa_name(isa);
+  }
+}
+
+TEST(CrossbarLayer, SparseAdcSkipsAndLcuSkipsEqualBruteForce) {
+  std::mt19937 gen(test_seed() + 3);
+  for (ReadoutKind kind : {ReadoutKind::kAdc, ReadoutKind::kZebraLcu})
+    for (SignedScheme scheme : {SignedScheme::kTwosComplement, SignedScheme::kDifferential})
+      for (Encoding enc : {Encoding::kAdaptiveFlip, Encoding::kCsd}) {
+        const int rows = 100, in_bits = 4, w_bits = 8;
+        const Problem p = random_problem(gen, 4, 9, 250, in_bits, w_bits, 0.6);
+        CrossbarConfig c = config_of(rows, 2, in_bits, w_bits, scheme, enc);
+        c.readout.kind = kind;
+        c.readout.adc.sparse = true;
+        c.readout.adc.bits = 6;
+        c.readout.lcu.group_rows = 8;
+        c.readout.lcu.levels = 25;
+        c.noise.sigma_fraction = 0.01;
+        const CrossbarLayer layer(c, 2, p.w, p.n, p.k);
+        std::vector<double> out(static_cast<std::size_t>(p.m) * p.n);
+        Counters counters;
+        layer.run(p.act, p.m, {}, 3, out, counters);
+        // Brute force over (row, input bit, subarray, group, output) and LCU row groups.
+        std::uint64_t zero_ps = 0, lcu_skips = 0, lcu_senses = 0, active_rows = 0;
+        const auto& names = layer.plane_names();
+        const int subarrays = layer.geometry().subarrays;
+        for (int m = 0; m < p.m; ++m)
+          for (int i = 0; i < in_bits; ++i)
+            for (int s = 0; s < subarrays; ++s) {
+              const int k0 = s * rows, k1 = std::min(p.k, k0 + rows);
+              for (int kk = k0; kk < k1; ++kk) active_rows += (p.act[static_cast<std::size_t>(m) * p.k + kk] >> i) & 1;
+              for (const auto& g : layer.column_groups())
+                for (int n = 0; n < p.n; ++n) {
+                  auto product = [&](const std::vector<ColumnGroup::Plane>& side, int kk) {
+                    if (!((p.act[static_cast<std::size_t>(m) * p.k + kk] >> i) & 1)) return false;
+                    for (const auto& pl : side)
+                      if (in_plane(names[static_cast<std::size_t>(pl.plane)], p.w[static_cast<std::size_t>(n) * p.k + kk], c))
+                        return true;
+                    return false;
+                  };
+                  bool any = false;
+                  for (int kk = k0; kk < k1; ++kk) any = any || product(g.positive, kk) || product(g.negative, kk);
+                  zero_ps += !any;
+                  for (const auto* side : {&g.positive, &g.negative}) {
+                    if (side->empty()) continue;
+                    for (int q0 = k0; q0 < k1; q0 += 8) {
+                      bool group_any = false;
+                      for (int kk = q0; kk < std::min(k1, q0 + 8); ++kk) group_any = group_any || product(*side, kk);
+                      (group_any ? lcu_senses : lcu_skips) += 1;
+                    }
+                  }
+                }
+            }
+        EXPECT_EQ(counters.zero_partial_sums, zero_ps);
+        EXPECT_EQ(counters.active_rows, active_rows);
+        if (kind == ReadoutKind::kAdc) {
+          EXPECT_EQ(counters.adc_skipped, zero_ps);
+          EXPECT_EQ(counters.adc_conversions, counters.partial_sums - zero_ps);
+        } else {
+          EXPECT_EQ(counters.lcu_skips, lcu_skips);
+          EXPECT_EQ(counters.lcu_senses, lcu_senses);
+          EXPECT_EQ(counters.noise_draws > 0, true);
+        }
+      }
+}
+
+TEST(CrossbarLayer, LcuWithoutNoiseAndEnoughLevelsIsExact) {
+  std::mt19937 gen(test_seed() + 4);
+  const Problem p = random_problem(gen, 3, 10, 150, 8, 8);
+  CrossbarConfig c = config_of(64, 2, 8, 8, SignedScheme::kDifferential, Encoding::kCsd);
+  c.readout.kind = ReadoutKind::kZebraLcu;
+  c.readout.lcu.group_rows = 4;
+  c.readout.lcu.levels = 13;  // 0 .. 4 rows × 3
+  const CrossbarLayer layer(c, 0, p.w, p.n, p.k);
+  std::vector<double> out(static_cast<std::size_t>(p.m) * p.n);
+  Counters counters;
+  layer.run(p.act, p.m, {}, 1, out, counters);
+  EXPECT_EQ(out, integer_gemm(p));
+}
+
+TEST(CrossbarLayer, ResultsDoNotDependOnThreadsOrBatching) {
+  std::mt19937 gen(test_seed() + 5);
+  const int rows_per_image = 7, images = 6;
+  const Problem p = random_problem(gen, rows_per_image * images, 12, 200, 8, 8);
+  for (ReadoutKind kind : {ReadoutKind::kAdc, ReadoutKind::kStochasticMtj, ReadoutKind::kZebraLcu, ReadoutKind::kIdeal}) {
+    CrossbarConfig c = config_of(128, 1, 8, 8, SignedScheme::kDifferential, Encoding::kTwosComplement);
+    c.readout.kind = kind;
+    c.readout.adc.bits = 5;
+    c.noise.sigma_fraction = kind == ReadoutKind::kStochasticMtj ? 0.0 : 0.03;
+    c.noise.offset_fraction = 0.01;
+    const CrossbarLayer layer(c, 4, p.w, p.n, p.k);
+    const RunAddress address{2, 5, 4, 100, rows_per_image};
+    std::vector<double> a(static_cast<std::size_t>(p.m) * p.n), b(a.size()), split(a.size());
+    Counters ca, cb, cs;
+    omp_set_num_threads(1);
+    layer.run(p.act, p.m, address, 11, a, ca);
+    omp_set_num_threads(2);
+    layer.run(p.act, p.m, address, 11, b, cb);
+    // The same images in two batches, the second one first.
+    const int m1 = 2 * rows_per_image;
+    RunAddress second = address;
+    second.first_image += 2;
+    layer.run(std::span(p.act).subspan(static_cast<std::size_t>(m1) * p.k), p.m - m1, second, 11,
+              std::span(split).subspan(static_cast<std::size_t>(m1) * p.n), cs);
+    layer.run(std::span(p.act).first(static_cast<std::size_t>(m1) * p.k), m1, address, 11,
+              std::span(split).first(static_cast<std::size_t>(m1) * p.n), cs);
+    EXPECT_EQ(a, b) << cimmc::circuit::readout_name(kind);
+    EXPECT_EQ(a, split) << cimmc::circuit::readout_name(kind);
+    EXPECT_EQ(ca.noise_draws, cb.noise_draws);
+    EXPECT_EQ(ca.clipped, cb.clipped);
+    EXPECT_EQ(ca.lcu_senses, cb.lcu_senses);
+    EXPECT_EQ(ca.mtj_samples, cb.mtj_samples);
+    // A different trial gives different noise.
+    std::vector<double> other(a.size());
+    RunAddress next = address;
+    next.trial += 1;
+    layer.run(p.act, p.m, next, 11, other, ca);
+    if (kind != ReadoutKind::kIdeal || c.noise.any()) {
+      EXPECT_NE(a, other) << cimmc::circuit::readout_name(kind);
+    }
+  }
+}
+
+TEST(CrossbarLayer, CountersDescribeTheRun) {
+  std::mt19937 gen(test_seed() + 6);
+  const Problem p = random_problem(gen, 5, 9, 300, 8, 8);
+  CrossbarConfig c = config_of(128, 1, 8, 8, SignedScheme::kTwosComplement, Encoding::kTwosComplement);
+  c.readout.kind = ReadoutKind::kAdc;
+  c.readout.adc.bits = 5;
+  const CrossbarLayer layer(c, 0, p.w, p.n, p.k);
+  EXPECT_EQ(layer.column_groups().size(), 8u);
+  EXPECT_EQ(layer.plane_names().back(), "-2^7");
+  std::vector<double> out(static_cast<std::size_t>(p.m) * p.n);
+  Counters counters;
+  layer.run(p.act, p.m, {}, 1, out, counters);
+  EXPECT_EQ(counters.readout, "adc");
+  EXPECT_EQ(counters.adc_bits, 5);
+  EXPECT_EQ(counters.array_reads, 5u * 8 * 3);
+  EXPECT_EQ(counters.partial_sums, 5u * 8 * 3 * 8 * 9);
+  EXPECT_EQ(counters.column_reads, counters.partial_sums);
+  EXPECT_EQ(counters.macs, 5u * 9 * 300);
+  std::uint64_t ones0 = 0;
+  for (auto a : p.act) ones0 += a & 1;
+  EXPECT_EQ(counters.input_bit_ones[0], ones0);
+  EXPECT_DOUBLE_EQ(counters.input_density(0), static_cast<double>(ones0) / (5.0 * 300));
+  std::uint64_t msb = 0;
+  for (auto w : p.w) msb += w < 0;
+  EXPECT_EQ(counters.weight_plane_ones.back(), msb);
+}
+
+TEST(CrossbarLayer, BadInputsAreRejectedWithTheirPlace) {
+  CrossbarConfig c = config_of(128, 1, 4, 4, SignedScheme::kTwosComplement, Encoding::kTwosComplement);
+  const std::vector<std::int8_t> w{1, 2, 3, 8};
+  try {
+    CrossbarLayer layer(c, 0, w, 2, 2);
+    FAIL();
+  } catch (const cimmc::ArgumentError& e) {
+    EXPECT_NE(std::string(e.what()).find("weight [1, 1] = 8 does not fit in 4 bits"), std::string::npos) << e.what();
+  }
+  const std::vector<std::int8_t> ok{1, 2, 3, 4};
+  const CrossbarLayer layer(c, 0, ok, 2, 2);
+  std::vector<std::uint8_t> act{1, 16};
+  std::vector<double> out(2);
+  Counters counters;
+  try {
+    layer.run(act, 1, {}, 1, out, counters);
+    FAIL();
+  } catch (const cimmc::ArgumentError& e) {
+    EXPECT_NE(std::string(e.what()).find("activation [0, 1] = 16 does not fit in 4 input bits"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(layer.run(act, 2, {}, 1, out, counters), cimmc::ArgumentError);
+  EXPECT_THROW(row_stream_element(1024, 0, 0), cimmc::ArgumentError);
+  EXPECT_EQ(row_stream_element(3, 5, 7), (3ull << 38) | (5ull << 18) | 7u);
+}
+
+TEST(CrossbarLayer, CellDeviationsShiftTheIdealResultByTheirSum) {
+  // One output, K = 3, weights 1: out = Σ a_k (1 + δ_k) for 1-bit inputs.
+  CrossbarConfig c = config_of(128, 1, 1, 2, SignedScheme::kTwosComplement, Encoding::kTwosComplement);
+  const std::vector<std::int8_t> w{1, 1, 1};
+  CrossbarLayer layer(c, 0, w, 1, 3);
+  std::vector<float> dev(layer.column_groups().size() * 2 * 3, 0.0f);
+  dev[0] = 0.25f;
+  dev[2] = -0.5f;
+  layer.set_cell_deviations(dev);
+  const std::vector<std::uint8_t> act{1, 1, 1};
+  std::vector<double> out(1);
+  Counters counters;
+  layer.run(act, 1, {}, 1, out, counters);
+  EXPECT_DOUBLE_EQ(out[0], 3.0 + 0.25 - 0.5);
+  EXPECT_THROW(layer.set_cell_deviations(std::vector<float>(5)), cimmc::ArgumentError);
+}

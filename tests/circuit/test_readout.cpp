@@ -1,0 +1,123 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "cimmc/circuit/readout.hpp"
+#include "cimmc/circuit/switching_curve.hpp"
+#include "cimmc/core/error.hpp"
+
+using namespace cimmc::circuit;
+
+namespace {
+ReadoutParams read(const std::string& text, std::string* error = nullptr) {
+  const auto doc = cimmc::config::parse_string(text, "hw.toml");
+  cimmc::config::Problems problems;
+  cimmc::config::TableReader root(doc.root, doc.source, "", problems);
+  auto t = root.child("readout");
+  ReadoutParams p = read_readout_params(t);
+  root.finish();
+  try {
+    problems.throw_if_any(doc.source);
+  } catch (const cimmc::ConfigError& e) {
+    if (!error) throw;
+    *error = e.what();
+  }
+  return p;
+}
+}  // namespace
+
+TEST(AdcQuantizer, StepNeverBelowOneSoEnoughBitsAreExact) {
+  const AdcQuantizer q(8, 128.0, false);
+  EXPECT_EQ(q.max_code, 255);
+  EXPECT_FLOAT_EQ(q.step, 1.0f);
+  const AdcQuantizer q5(5, 128.0, false);
+  EXPECT_EQ(q5.max_code, 31);
+  EXPECT_FLOAT_EQ(q5.step, 128.0f / 31.0f);
+  const AdcQuantizer s5(5, 128.0, true);
+  EXPECT_EQ(s5.min_code, -15);
+  EXPECT_EQ(s5.max_code, 15);
+  EXPECT_FLOAT_EQ(s5.step, 128.0f / 15.0f);
+  EXPECT_THROW(AdcQuantizer(0, 10.0, false), cimmc::ArgumentError);
+}
+
+TEST(LcuSense, LevelsCoverTheGroup) {
+  const LcuSense full(9, 8.0);
+  EXPECT_FLOAT_EQ(full.step, 1.0f);
+  EXPECT_EQ(full.max_level, 8);
+  const LcuSense coarse(5, 8.0);
+  EXPECT_FLOAT_EQ(coarse.step, 2.0f);
+}
+
+TEST(Binomial, ThresholdsAreTheCumulativeDistribution) {
+  std::vector<std::uint32_t> t(4);
+  binomial_thresholds(4, 0.5, t);
+  // P(K <= k) = 1/16, 5/16, 11/16, 15/16.
+  EXPECT_EQ(t[0], 1u << 28);
+  EXPECT_EQ(t[1], 5u << 28);
+  EXPECT_EQ(t[2], 11u << 28);
+  EXPECT_EQ(t[3], 15u << 28);
+  EXPECT_EQ(binomial_from_word(t, 0), 0);
+  EXPECT_EQ(binomial_from_word(t, (1u << 28) - 1), 0);
+  EXPECT_EQ(binomial_from_word(t, 1u << 28), 1);
+  EXPECT_EQ(binomial_from_word(t, 0xFFFFFFFFu), 4);
+  binomial_thresholds(4, 0.0, t);
+  EXPECT_EQ(binomial_from_word(t, 0x80000000u), 0);
+  binomial_thresholds(4, 1.0, t);
+  EXPECT_EQ(binomial_from_word(t, 0u), 4);
+}
+
+TEST(SwitchingCurve, SigmoidMatchesTheAbstraction) {
+  MtjParams p;  // a = 4, I(x) = 100 uA + x 50 uA
+  const auto curve = p.make_curve();
+  for (double x : {-1.0, -0.3, 0.0, 0.5, 1.0})
+    EXPECT_NEAR(curve->probability(p.current_at_zero_A + x * p.current_per_unit_A), 1.0 / (1.0 + std::exp(-4.0 * x)),
+                1e-12);
+}
+
+TEST(SwitchingCurve, TableInterpolatesAndRejectsBadPoints) {
+  TabulatedSwitchingCurve c({1e-4, 2e-4, 3e-4}, {0.1, 0.5, 0.9});
+  EXPECT_DOUBLE_EQ(c.probability(0.0), 0.1);
+  EXPECT_DOUBLE_EQ(c.probability(1.5e-4), 0.3);
+  EXPECT_DOUBLE_EQ(c.probability(9.0), 0.9);
+  EXPECT_THROW(TabulatedSwitchingCurve({1e-4, 1e-4}, {0.1, 0.2}), cimmc::ArgumentError);
+  EXPECT_THROW(TabulatedSwitchingCurve({1e-4, 2e-4}, {0.5, 0.2}), cimmc::ArgumentError);
+  EXPECT_THROW(TabulatedSwitchingCurve({1e-4, 2e-4}, {0.5, 1.2}), cimmc::ArgumentError);
+}
+
+TEST(ReadoutParams, SamplesRulesSelectTPerLayerAndBit) {
+  const auto p = read(
+      "[readout]\nkind = \"stochastic_mtj\"\n[readout.mtj]\nsamples = 4\n"
+      "[[readout.mtj.samples_rule]]\nlayers = [2]\nsamples = 8\n"
+      "[[readout.mtj.samples_rule]]\nlayers = [2]\ninput_bits = [3]\nweight_bits = [3]\nsamples = 16\n");
+  EXPECT_EQ(p.kind, ReadoutKind::kStochasticMtj);
+  EXPECT_EQ(p.mtj.samples_for(0, 0, 0), 4);
+  EXPECT_EQ(p.mtj.samples_for(2, 0, 0), 8);
+  EXPECT_EQ(p.mtj.samples_for(2, 3, 3), 16);
+  EXPECT_EQ(p.mtj.samples_for(2, 3, 2), 8);
+}
+
+TEST(ReadoutParams, BadValuesAreAllReported) {
+  std::string error;
+  read("[readout]\nkind = \"adc\"\n[readout.adc]\nbits = 0\nrange = \"auto\"\n[readout.lcu]\ngroup_rows = 6\n"
+       "[readout.mtj]\nsamples = 0\n[[readout.mtj.samples_rule]]\nsample = 3\n",
+       &error);
+  EXPECT_NE(error.find("hw.toml:4: key 'readout.adc.bits': value 0 is out of range"), std::string::npos) << error;
+  EXPECT_NE(error.find("key 'readout.adc.range'"), std::string::npos) << error;
+  EXPECT_NE(error.find("key 'readout.lcu.group_rows': value 6 is out of range: expected a power of two"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("key 'readout.mtj.samples'"), std::string::npos) << error;
+  EXPECT_NE(error.find("required key 'readout.mtj.samples_rule[0].samples' is missing"), std::string::npos) << error;
+  EXPECT_NE(error.find("'readout.mtj.samples_rule[0].sample': unknown key (did you mean 'samples'?)"),
+            std::string::npos)
+      << error;
+}
+
+TEST(ReadoutParams, UnknownKindNamesTheChoices) {
+  std::string error;
+  read("[readout]\nkind = \"flash\"\n", &error);
+  EXPECT_NE(error.find("hw.toml:2: key 'readout.kind': value \"flash\" is out of range: expected one of \"ideal\""),
+            std::string::npos)
+      << error;
+}
