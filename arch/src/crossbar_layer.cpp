@@ -157,13 +157,35 @@ void CrossbarLayer::set_kernel(KernelIsa isa) {
   isa_ = isa;
 }
 
-void CrossbarLayer::set_cell_deviations(std::vector<float> relative) {
+std::vector<std::uint8_t> CrossbarLayer::cell_levels() const {
+  std::vector<std::uint8_t> levels(groups_.size() * 2 * static_cast<std::size_t>(n_) * static_cast<std::size_t>(k_), 0);
+  const int words = geometry_.words();
+  for (std::size_t gi = 0; gi < groups_.size(); ++gi)
+    for (int side = 0; side < 2; ++side)
+      for (const auto& pl : side == 0 ? groups_[gi].positive : groups_[gi].negative)
+        for (int nn = 0; nn < n_; ++nn)
+          for (int kk = 0; kk < k_; ++kk) {
+            const std::uint64_t word =
+                planes_[(static_cast<std::size_t>(pl.plane) * words + geometry_.word_of(kk)) * n_pad_ + nn];
+            if ((word >> geometry_.bit_of(kk)) & 1)
+              levels[((gi * 2 + side) * n_ + nn) * k_ + kk] += static_cast<std::uint8_t>(pl.cell_weight);
+          }
+  return levels;
+}
+
+void CrossbarLayer::set_cell_deviations(std::vector<float> deviations) {
   const std::size_t need = groups_.size() * 2 * static_cast<std::size_t>(n_) * static_cast<std::size_t>(k_);
-  if (!relative.empty() && relative.size() != need)
+  if (!deviations.empty() && deviations.size() != need)
     throw ArgumentError(fmt::format("crossbar layer {}: {} cell deviations, expected {} (groups {} × 2 sides × N {} × "
                                     "K {})",
-                                    layer_id_, relative.size(), need, groups_.size(), n_, k_));
-  deviations_ = std::move(relative);
+                                    layer_id_, deviations.size(), need, groups_.size(), n_, k_));
+  deviations_ = std::move(deviations);
+}
+
+void CrossbarLayer::set_switching_curve(std::shared_ptr<const circuit::SwitchingCurve> curve) {
+  if (!curve) throw ArgumentError(fmt::format("crossbar layer {}: switching curve is null", layer_id_));
+  curve_ = std::move(curve);
+  prepare_readout();
 }
 
 void CrossbarLayer::set_calibration(LayerCalibration calibration) {
@@ -202,7 +224,7 @@ void CrossbarLayer::prepare_readout() {
   if (r.kind == ReadoutKind::kZebraLcu)
     lcu_sense_ = circuit::LcuSense(r.lcu.levels, static_cast<double>(r.lcu.group_rows) * config_.max_cell_value());
   if (r.kind != ReadoutKind::kStochasticMtj) return;
-  curve_ = r.mtj.make_curve();
+  if (!curve_) curve_ = r.mtj.make_curve();
   // Maps per (subarray, signed readout).
   maps_.assign(static_cast<std::size_t>(geometry_.subarrays) * 2, {});
   for (int s = 0; s < geometry_.subarrays; ++s) {

@@ -26,12 +26,12 @@ struct CrossbarLayer::Scratch {
 };
 
 namespace {
-// Σ of the deviations of the cells whose bit-product is 1 in words a & plane[., n].
-float deviation_sum(const std::uint64_t* a, const std::uint64_t* plane, int wps, int n_pad, int n, const float* dev,
-                    int first_k) {
+// Σ of the deviations of the cells on active rows (input bit 1) of one subarray: every cell on
+// a driven row adds its deviation to the analog sum, whatever level it stores.
+float deviation_sum(const std::uint64_t* a, int wps, const float* dev, int first_k) {
   float sum = 0.0f;
   for (int w = 0; w < wps; ++w) {
-    std::uint64_t x = a[w] & plane[static_cast<std::ptrdiff_t>(w) * n_pad + n];
+    std::uint64_t x = a[w];
     while (x) {
       const int b = std::countr_zero(x);
       sum += dev[first_k + w * 64 + b];
@@ -231,15 +231,14 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
                   }
                   ++counters.lcu_senses;
                   float v = static_cast<float>(count) + off;
-                  if (dev)
-                    for (std::size_t p = 0; p < planes.size(); ++p) {
-                      std::uint64_t y = (x[p] >> (q * grows)) & gmask;
-                      while (y) {
-                        const int b = std::countr_zero(y);
-                        v += planes[p].cell_weight * dev[s * config_.rows + first_row + q * grows + b];
-                        y &= y - 1;
-                      }
+                  if (dev) {
+                    std::uint64_t y = (a[w] >> (q * grows)) & gmask;  // cells on driven rows
+                    while (y) {
+                      const int b = std::countr_zero(y);
+                      v += dev[s * config_.rows + first_row + q * grows + b];
+                      y &= y - 1;
                     }
+                  }
                   if (additive) {
                     const float sd = sigma_prop > 0.0f ? std::sqrt(sigma_add / fs * gfs * sigma_add / fs * gfs +
                                                                    sigma_prop * sigma_prop * count * count)
@@ -267,15 +266,11 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
         }
         if (!deviations_.empty())
           for (int side = 0; side < 2; ++side) {
-            const auto& planes = side == 0 ? g.positive : g.negative;
+            if (side == 0 ? g.positive.empty() : !two_sided) continue;
             float* v = side == 0 ? vpos : vneg;
-            for (const auto& pl : planes)
-              for (int n = 0; n < nn; ++n)
-                v[n] += pl.cell_weight *
-                        deviation_sum(a, planes_.data() + (static_cast<std::size_t>(pl.plane) * words + s * wps) * np,
-                                      wps, np, n,
-                                      deviations_.data() + ((static_cast<std::size_t>(gi) * 2 + side) * nn + n) * k_,
-                                      s * config_.rows);
+            for (int n = 0; n < nn; ++n)
+              v[n] += deviation_sum(a, wps, deviations_.data() + ((static_cast<std::size_t>(gi) * 2 + side) * nn + n) * k_,
+                                    s * config_.rows);
           }
         for (int side = 0; side < 2; ++side) {
           if (side == 0 ? g.positive.empty() : !two_sided) continue;

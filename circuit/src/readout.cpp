@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <filesystem>
 
 #include "cimmc/core/error.hpp"
+#include "cimmc/device/switching_table.hpp"
 
 namespace cimmc::circuit {
 
@@ -52,6 +54,9 @@ int MtjParams::samples_for(int layer, int input_bit, int weight_bit) const {
 
 std::unique_ptr<SwitchingCurve> MtjParams::make_curve() const {
   if (curve == "tabulated") return std::make_unique<TabulatedSwitchingCurve>(table_current_A, table_probability);
+  if (curve == "device_table")
+    return std::make_unique<DeviceTableSwitchingCurve>(
+        std::make_shared<const device::SwitchingTable>(device::SwitchingTable::load(table_file)), pulse_width_s);
   return std::make_unique<SigmoidSwitchingCurve>(current_at_zero_A, current_per_unit_A / slope);
 }
 
@@ -84,7 +89,8 @@ ReadoutParams read_readout_params(config::TableReader& t) {
     m.optional("samples", p.mtj.samples);
     m.check(p.mtj.samples >= 1 && p.mtj.samples <= 1024, "samples", "an integer T in [1, 1024]");
     m.optional("curve", p.mtj.curve);
-    m.check(p.mtj.curve == "sigmoid" || p.mtj.curve == "tabulated", "curve", "\"sigmoid\" or \"tabulated\"");
+    m.check(p.mtj.curve == "sigmoid" || p.mtj.curve == "tabulated" || p.mtj.curve == "device_table", "curve",
+            "\"sigmoid\", \"tabulated\" or \"device_table\"");
     m.optional("slope", p.mtj.slope);
     m.check(p.mtj.slope > 0.0 && p.mtj.slope <= 1000.0, "slope", "a sigmoid slope a in (0, 1000]");
     m.optional("current_at_zero_A", p.mtj.current_at_zero_A);
@@ -100,6 +106,17 @@ ReadoutParams read_readout_params(config::TableReader& t) {
       } catch (const ArgumentError& e) {
         m.check(false, "table_probability", fmt::format("a valid table ({})", e.what()));
       }
+    }
+    m.optional("pulse_width_s", p.mtj.pulse_width_s);
+    m.check(p.mtj.pulse_width_s > 0.0 && p.mtj.pulse_width_s < 1.0, "pulse_width_s", "a pulse width in (0, 1) s");
+    if (m.optional("table_file", p.mtj.table_file)) {
+      // Relative to the hardware file's folder.
+      std::filesystem::path file(p.mtj.table_file);
+      if (file.is_relative()) file = std::filesystem::path(t.source()).parent_path() / file;
+      p.mtj.table_file = file.string();
+      m.check(std::filesystem::exists(file), "table_file", fmt::format("an existing switching-table file ({} not found)", file.string()));
+    } else if (p.mtj.curve == "device_table") {
+      m.check(false, "table_file", "a switching-table file (required with curve = \"device_table\")");
     }
     m.optional("calibration_sigmas", p.mtj.calibration_sigmas);
     m.check(p.mtj.calibration_sigmas > 0.0 && p.mtj.calibration_sigmas <= 100.0, "calibration_sigmas",

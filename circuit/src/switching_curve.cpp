@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "cimmc/core/error.hpp"
+#include "cimmc/device/switching_table.hpp"
 
 namespace cimmc::circuit {
 
@@ -47,6 +48,18 @@ double TabulatedSwitchingCurve::probability(double current_A) const {
   const std::size_t hi = static_cast<std::size_t>(it - current_A_.begin()), lo = hi - 1;
   const double f = (current_A - current_A_[lo]) / (current_A_[hi] - current_A_[lo]);
   return probability_[lo] + f * (probability_[hi] - probability_[lo]);
+}
+
+DeviceTableSwitchingCurve::DeviceTableSwitchingCurve(std::shared_ptr<const device::SwitchingTable> table,
+                                                     double pulse_width_s)
+    : table_(std::move(table)), pulse_width_s_(pulse_width_s) {
+  if (!table_ || !(pulse_width_s > 0.0))
+    throw ArgumentError(fmt::format("device-table switching curve: needs a table and a pulse width > 0 s (found {} s)",
+                                    pulse_width_s));
+}
+
+double DeviceTableSwitchingCurve::probability(double current_A) const {
+  return table_->probability(current_A, pulse_width_s_);
 }
 
 }  // namespace cimmc::circuit

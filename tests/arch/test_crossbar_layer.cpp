@@ -309,19 +309,27 @@ TEST(CrossbarLayer, BadInputsAreRejectedWithTheirPlace) {
   EXPECT_EQ(row_stream_element(3, 5, 7), (3ull << 38) | (5ull << 18) | 7u);
 }
 
-TEST(CrossbarLayer, CellDeviationsShiftTheIdealResultByTheirSum) {
-  // One output, K = 3, weights 1: out = Σ a_k (1 + δ_k) for 1-bit inputs.
+TEST(CrossbarLayer, CellDeviationsAddOnDrivenRows) {
+  // One output, K = 3, weights {1, 0, 1}, 1-bit inputs {1, 1, 0}: every cell on a driven row
+  // adds its deviation (level-step units), whatever it stores: out = 1 + d0 + d1 − 2 (d'0 + d'1)
+  // with d' the deviations of the −2^1 column.
   CrossbarConfig c = config_of(128, 1, 1, 2, SignedScheme::kTwosComplement, Encoding::kTwosComplement);
-  const std::vector<std::int8_t> w{1, 1, 1};
+  const std::vector<std::int8_t> w{1, 0, 1};
   CrossbarLayer layer(c, 0, w, 1, 3);
-  std::vector<float> dev(layer.column_groups().size() * 2 * 3, 0.0f);
-  dev[0] = 0.25f;
-  dev[2] = -0.5f;
+  ASSERT_EQ(layer.column_groups().size(), 2u);
+  const auto levels = layer.cell_levels();
+  ASSERT_EQ(levels.size(), 2u * 2 * 3);
+  EXPECT_EQ(levels, (std::vector<std::uint8_t>{1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+  std::vector<float> dev(levels.size(), 0.0f);
+  dev[0] = 0.25f;   // group +2^0, row 0
+  dev[1] = -0.5f;   // group +2^0, row 1 (stores 0, still driven)
+  dev[2] = 4.0f;    // row 2 is not driven
+  dev[6] = 0.125f;  // group −2^1, row 0
   layer.set_cell_deviations(dev);
-  const std::vector<std::uint8_t> act{1, 1, 1};
+  const std::vector<std::uint8_t> act{1, 1, 0};
   std::vector<double> out(1);
   Counters counters;
   layer.run(act, 1, {}, 1, out, counters);
-  EXPECT_DOUBLE_EQ(out[0], 3.0 + 0.25 - 0.5);
+  EXPECT_DOUBLE_EQ(out[0], 1.0 + 0.25 - 0.5 - 2 * 0.125);
   EXPECT_THROW(layer.set_cell_deviations(std::vector<float>(5)), cimmc::ArgumentError);
 }

@@ -1,11 +1,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 #include <vector>
 
 #include "cimmc/circuit/readout.hpp"
 #include "cimmc/circuit/switching_curve.hpp"
 #include "cimmc/core/error.hpp"
+#include "cimmc/device/switching_table.hpp"
 
 using namespace cimmc::circuit;
 
@@ -120,4 +122,23 @@ TEST(ReadoutParams, UnknownKindNamesTheChoices) {
   EXPECT_NE(error.find("hw.toml:2: key 'readout.kind': value \"flash\" is out of range: expected one of \"ideal\""),
             std::string::npos)
       << error;
+}
+
+TEST(SwitchingCurve, DeviceTableAdapterReadsTheLookupTableAtOnePulseWidth) {
+  auto table = std::make_shared<const cimmc::device::SwitchingTable>(
+      std::vector<double>{1e-4, 2e-4, 3e-4}, std::vector<double>{1e-9, 2e-9},
+      std::vector<double>{0.0, 0.1, 0.4, 0.6, 0.9, 1.0}, "test", "model");
+  const DeviceTableSwitchingCurve curve(table, 2e-9);
+  for (double i : {0.5e-4, 1e-4, 1.7e-4, 2.5e-4, 4e-4}) EXPECT_DOUBLE_EQ(curve.probability(i), table->probability(i, 2e-9));
+  EXPECT_DOUBLE_EQ(curve.probability(2e-4), 0.6);
+  EXPECT_THROW(DeviceTableSwitchingCurve(table, 0.0), cimmc::ArgumentError);
+}
+
+TEST(ReadoutParams, DeviceTableNeedsAFile) {
+  std::string error;
+  read("[readout]\nkind = \"stochastic_mtj\"\n[readout.mtj]\ncurve = \"device_table\"\n", &error);
+  EXPECT_NE(error.find("key 'readout.mtj.table_file'"), std::string::npos) << error;
+  read("[readout]\nkind = \"stochastic_mtj\"\n[readout.mtj]\ncurve = \"device_table\"\ntable_file = \"missing.h5\"\n",
+       &error);
+  EXPECT_NE(error.find("missing.h5 not found"), std::string::npos) << error;
 }

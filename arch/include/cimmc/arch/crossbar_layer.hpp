@@ -95,10 +95,18 @@ class CrossbarLayer {
   void set_kernel(KernelIsa isa);
   KernelIsa kernel() const { return isa_; }
 
-  // Relative conductance deviation of every stored cell (from the device layer's cell model):
-  // index ((group · 2 + side) · N + n) · K + k, side 0 = positive, 1 = negative; the cell's
-  // contribution becomes cell value · (1 + deviation). An empty vector removes them.
-  void set_cell_deviations(std::vector<float> relative);
+  // Conductance deviation of every stored cell in units of the level step (the device layer's
+  // StorageCellModel::deviations): a cell storing level L on a driven row adds L + deviation to
+  // its column's analog sum. Index ((group · 2 + side) · N + n) · K + k, side 0 = positive,
+  // 1 = negative (cells of a side a group does not have are ignored). An empty vector removes them.
+  void set_cell_deviations(std::vector<float> deviations);
+  // The level each cell stores, in the layout above (0 for cells of absent sides): the input of
+  // StorageCellModel::deviations.
+  std::vector<std::uint8_t> cell_levels() const;
+
+  // Replaces the stochastic readout's switching curve (by default the one the configuration
+  // describes), e.g. with one device-table curve shared by all layers.
+  void set_switching_curve(std::shared_ptr<const circuit::SwitchingCurve> curve);
 
   PsStatistics collect_statistics(std::span<const std::uint8_t> activations, int m) const;
   // ADC range from the configured percentile; MTJ maps x = (PS − mean) / (c · std) per subarray.
@@ -133,7 +141,7 @@ class CrossbarLayer {
   circuit::LcuSense lcu_sense_;
   std::vector<int> samples_;  // [input bit][group] T
   std::vector<circuit::AffineMap> maps_;  // [subarray]
-  std::unique_ptr<circuit::SwitchingCurve> curve_;
+  std::shared_ptr<const circuit::SwitchingCurve> curve_;
   // Noise-free MTJ: thresholds per (subarray, distinct T) for every integer PS value.
   struct BinomialTable {
     int samples = 0;

@@ -7,8 +7,8 @@
 // where FS is that accumulation's full scale (rows × largest cell value): the usual convention
 // for "typical noise" quoted as a percentage of full scale. The per-column sense-amplifier
 // offset is drawn once per physical column and trial (offset_fraction · FS · z). Per-cell
-// conductance deviations (relative, one per stored cell) come from the device layer's
-// storage-cell model and are applied by the crossbar engine on the exact bit-products.
+// conductance deviations (in units of the level step, one per stored cell) come from the device
+// layer's storage-cell model; the crossbar engine adds those of the cells on driven rows.
 #pragma once
 
 #include <cmath>

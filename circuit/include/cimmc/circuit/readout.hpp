@@ -47,16 +47,19 @@ struct SamplesRule {
 struct MtjParams {
   int samples = 4;                  // T, default for every PS
   std::vector<SamplesRule> rules;
-  std::string curve = "sigmoid";    // "sigmoid" or "tabulated"
+  std::string curve = "sigmoid";    // "sigmoid", "tabulated" or "device_table"
   double slope = 4.0;               // a in P = sigmoid(a·x) (sigmoid curve)
   double current_at_zero_A = 100e-6;  // I(x = 0)
   double current_per_unit_A = 50e-6;  // dI/dx
   std::vector<double> table_current_A, table_probability;  // tabulated curve points
+  std::string table_file;           // device_table: a cimmc.switching(_table) HDF5 file
+  double pulse_width_s = 1e-9;      // device_table: the write pulse width
   // Calibration of the per-subarray affine map: x = (PS - mean) / (calibration_sigmas · std).
   double calibration_sigmas = 2.0;
 
   int samples_for(int layer, int input_bit, int weight_bit) const;
-  // The switching curve these parameters describe (sigmoid in current, or the table).
+  // The switching curve these parameters describe (sigmoid in current, the inline table, or
+  // the device layer's lookup table loaded from table_file).
   std::unique_ptr<SwitchingCurve> make_curve() const;
 };
 

@@ -14,6 +14,10 @@
 #include <span>
 #include <vector>
 
+namespace cimmc::device {
+class SwitchingTable;
+}
+
 namespace cimmc::circuit {
 
 class SwitchingCurve {
@@ -46,6 +50,18 @@ class TabulatedSwitchingCurve final : public SwitchingCurve {
 
  private:
   std::vector<double> current_A_, probability_;
+};
+
+// The device layer's switching lookup table (Monte Carlo over the LLG or thermal activation) at
+// one pulse width: P_sw(I) = table.probability(I, pulse_width_s).
+class DeviceTableSwitchingCurve final : public SwitchingCurve {
+ public:
+  DeviceTableSwitchingCurve(std::shared_ptr<const device::SwitchingTable> table, double pulse_width_s);
+  double probability(double current_A) const override;
+
+ private:
+  std::shared_ptr<const device::SwitchingTable> table_;
+  double pulse_width_s_;
 };
 
 }  // namespace cimmc::circuit
