@@ -1,0 +1,125 @@
+#include "cimmc/circuit/technology.hpp"
+
+namespace cimmc::circuit {
+
+namespace {
+void positive(config::TableReader& t, const char* key, double& v, bool required = true) {
+  if (required) t.required(key, v);
+  else t.optional(key, v);
+  t.check(v > 0, key, "a positive number");
+}
+void positive(config::TableReader& t, const char* key, int& v, bool required = true) {
+  if (required) t.required(key, v);
+  else t.optional(key, v);
+  t.check(v > 0, key, "a positive integer");
+}
+}  // namespace
+
+std::string_view adc_model_name(AdcModel m) {
+  switch (m) {
+    case AdcModel::kNeuroSimSar: return "neurosim_sar";
+    case AdcModel::kSurveySar: return "survey_sar";
+    case AdcModel::kSurveyFlash: return "survey_flash";
+  }
+  return "unknown";
+}
+
+Technology read_technology(const config::Document& doc) {
+  config::Problems problems;
+  config::TableReader root(doc.root, doc.source, "", problems);
+  Technology tech;
+  {
+    auto t = root.child("technology");
+    t.required("name", tech.name);
+    positive(t, "feature_size_m", tech.feature_size_m);
+    positive(t, "supply_V", tech.supply_V);
+    positive(t, "clock_period_s", tech.clock_period_s);
+    t.required("post_layout_energy_factor", tech.post_layout_energy_factor);
+    t.check(tech.post_layout_energy_factor >= 1, "post_layout_energy_factor", "a number >= 1");
+    t.finish();
+  }
+  {
+    auto t = root.child("array");
+    positive(t, "cell_area_F2", tech.array.cell_area_F2);
+    positive(t, "bitline_capacitance_F_per_cell", tech.array.bitline_capacitance_F_per_cell);
+    positive(t, "wordline_capacitance_F_per_cell", tech.array.wordline_capacitance_F_per_cell);
+    positive(t, "bitline_swing_V", tech.array.bitline_swing_V);
+    t.check(tech.array.bitline_swing_V <= tech.supply_V, "bitline_swing_V", "at most technology.supply_V");
+    t.finish();
+  }
+  {
+    auto adc = root.child("adc");
+    auto s = adc.child("sar");
+    positive(s, "power_per_bit_W", tech.sar.power_per_bit_W);
+    positive(s, "power_offset_W", tech.sar.power_offset_W);
+    positive(s, "bit_time_s", tech.sar.bit_time_s);
+    positive(s, "nmos_base", tech.sar.nmos_base);
+    positive(s, "nmos_per_bit", tech.sar.nmos_per_bit);
+    positive(s, "pmos_base", tech.sar.pmos_base);
+    positive(s, "pmos_per_bit", tech.sar.pmos_per_bit);
+    positive(s, "transistor_area_F2", tech.sar.transistor_area_F2);
+    s.finish();
+    auto v = adc.child("survey");
+    positive(v, "sar_fom_J_per_step", tech.survey.sar_fom_J_per_step);
+    positive(v, "flash_fom_J_per_step", tech.survey.flash_fom_J_per_step);
+    positive(v, "flash_latency_s", tech.survey.flash_latency_s);
+    v.finish();
+    adc.finish();
+  }
+  {
+    auto t = root.child("comparator");
+    positive(t, "energy_J", tech.comparator.energy_J);
+    positive(t, "transistors", tech.comparator.transistors);
+    positive(t, "latency_s", tech.comparator.latency_s);
+    t.finish();
+  }
+  {
+    auto t = root.child("mtj");
+    positive(t, "pulse_width_s", tech.mtj.pulse_width_s);
+    positive(t, "read_voltage_V", tech.mtj.read_voltage_V);
+    positive(t, "read_time_s", tech.mtj.read_time_s);
+    positive(t, "transistors_per_column", tech.mtj.transistors_per_column);
+    positive(t, "mtj_area_F2", tech.mtj.mtj_area_F2);
+    t.finish();
+  }
+  {
+    auto t = root.child("digital");
+    positive(t, "adder_energy_J_per_bit", tech.digital.adder_energy_J_per_bit);
+    positive(t, "register_energy_J_per_bit", tech.digital.register_energy_J_per_bit);
+    positive(t, "buffer_energy_J_per_bit", tech.digital.buffer_energy_J_per_bit);
+    positive(t, "adder_transistors_per_bit", tech.digital.adder_transistors_per_bit);
+    positive(t, "register_transistors_per_bit", tech.digital.register_transistors_per_bit);
+    positive(t, "mac8_energy_J", tech.digital.mac8_energy_J);
+    positive(t, "mac8_transistors", tech.digital.mac8_transistors);
+    t.finish();
+  }
+  {
+    auto t = root.child("periphery");
+    positive(t, "subarray_rows", tech.periphery.subarray_rows, false);
+    positive(t, "columns_per_adc", tech.periphery.columns_per_adc, false);
+    positive(t, "accumulator_bits", tech.periphery.accumulator_bits, false);
+    positive(t, "activation_bits_out", tech.periphery.activation_bits_out, false);
+    t.check(tech.periphery.accumulator_bits <= 64, "accumulator_bits", "at most 64");
+    positive(t, "lcu_columns_shared", tech.periphery.lcu_columns_shared, false);
+    positive(t, "digital_mac_units", tech.periphery.digital_mac_units, false);
+    std::string model(adc_model_name(tech.periphery.adc_model));
+    if (t.optional("adc_model", model)) {
+      if (model == "neurosim_sar") tech.periphery.adc_model = AdcModel::kNeuroSimSar;
+      else if (model == "survey_sar") tech.periphery.adc_model = AdcModel::kSurveySar;
+      else if (model == "survey_flash") tech.periphery.adc_model = AdcModel::kSurveyFlash;
+      else t.check(false, "adc_model", "one of \"neurosim_sar\", \"survey_sar\", \"survey_flash\"");
+    }
+    t.finish();
+  }
+  root.finish();
+  problems.throw_if_any(doc.source);
+  return tech;
+}
+
+Technology load_technology(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
+  auto doc = config::parse_file(path);
+  config::apply_overrides(doc, overrides);
+  return read_technology(doc);
+}
+
+}  // namespace cimmc::circuit

@@ -1,0 +1,60 @@
+#include <gtest/gtest.h>
+
+#include "cimmc/circuit/technology.hpp"
+
+using namespace cimmc;
+
+namespace {
+const std::string kTechFile = std::string(CIMMC_SOURCE_DIR) + "/data/tech/22nm.toml";
+
+std::string error_of(const std::string& text) {
+  try {
+    circuit::read_technology(config::parse_string(text, "tech.toml"));
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(Technology, Loads22nmTable) {
+  const auto t = circuit::load_technology(kTechFile);
+  EXPECT_EQ(t.name, "22nm");
+  EXPECT_DOUBLE_EQ(t.feature_size_m, 22e-9);
+  EXPECT_DOUBLE_EQ(t.sar.power_per_bit_W, 0.538e-6);
+  EXPECT_DOUBLE_EQ(t.sar.power_offset_W, 4.3753e-6);
+  EXPECT_DOUBLE_EQ(t.survey.sar_fom_J_per_step, 28.5e-15);
+  EXPECT_DOUBLE_EQ(t.survey.flash_fom_J_per_step, 823e-15);
+  EXPECT_EQ(t.periphery.columns_per_adc, 8);
+  EXPECT_EQ(t.periphery.adc_model, circuit::AdcModel::kNeuroSimSar);
+}
+
+TEST(Technology, OverridesApply) {
+  const auto t = circuit::load_technology(kTechFile, {"periphery.columns_per_adc=4", "periphery.adc_model=survey_flash"});
+  EXPECT_EQ(t.periphery.columns_per_adc, 4);
+  EXPECT_EQ(t.periphery.adc_model, circuit::AdcModel::kSurveyFlash);
+}
+
+TEST(Technology, BadValuesAreReportedWithLineAndKey) {
+  auto doc = config::parse_file(kTechFile);
+  config::apply_overrides(doc, {"array.cell_area_F2=-1", "periphery.adc_model=pipelined", "digital.adder_energy=1"});
+  try {
+    circuit::read_technology(doc);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("key 'array.cell_area_F2': value -1 is out of range: expected a positive number"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("key 'periphery.adc_model'"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("'digital.adder_energy': unknown key (did you mean 'adder_energy_J_per_bit'?)"), std::string::npos) << msg;
+  }
+}
+
+TEST(Technology, MissingTablesAreNamed) {
+  const std::string msg = error_of("[technology]\nname = \"x\"\nfeature_size_m = 1e-8\nsupply_V = 1.0\nclock_period_s = 1e-9\npost_layout_energy_factor = 1.0\n");
+  EXPECT_NE(msg.find("required key 'array.cell_area_F2' is missing"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("required key 'adc.sar.power_per_bit_W' is missing"), std::string::npos) << msg;
+}
+
+TEST(Technology, MissingFileIsAnIoError) {
+  EXPECT_THROW(circuit::load_technology("/nonexistent/tech.toml"), IoError);
+}
