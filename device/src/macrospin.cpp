@@ -34,6 +34,11 @@ double thermal_field_sigma_A_per_m(const SotMtjParams& p, double dt) {
                    (c::kGamma0_m_per_A_s * c::kMu0_H_per_m * p.free_layer.saturation_magnetization_A_per_m * d.volume_m3 * dt));
 }
 
+double relaxation_time_s(const SotMtjParams& p) {
+  const double a = p.free_layer.damping;
+  return (1.0 + a * a) / (a * c::kGamma0_m_per_A_s * derive(p).effective_anisotropy_field_A_per_m);
+}
+
 double recommended_time_step_s(const SotMtjParams& p, double max_current_A) {
   const auto d = derive(p);
   const double ms = p.free_layer.saturation_magnetization_A_per_m;

@@ -46,8 +46,9 @@ SwitchingCurves monte_carlo_switching(const SotMtjParams& params, std::span<cons
 
   std::vector<double> amps(ni * s.trials);
   for (std::size_t i = 0; i < ni; ++i) std::fill_n(amps.begin() + static_cast<std::ptrdiff_t>(i * s.trials), s.trials, currents[i]);
+  c.relax_time_s = s.relax_time_s >= 0 ? s.relax_time_s : std::max(1e-9, 5.0 * relaxation_time_s(params));
   for (std::size_t j = 0; j < nt; ++j) {
-    Waveform w{s.settle_time_s, s.rise_time_s, pulses[j], s.fall_time_s, s.relax_time_s};
+    Waveform w{s.settle_time_s, s.rise_time_s, pulses[j], s.fall_time_s, c.relax_time_s};
     SolverSettings ss;
     ss.time_step_s = c.time_step_s;
     ss.initial_direction = s.initial_direction;
@@ -181,6 +182,9 @@ SigmoidFit fit_sigmoid(std::span<const double> x, std::span<const double> p) {
     throw ArgumentError(fmt::format("fit_sigmoid: need matching currents and probabilities, at least 2 (got {} and {})", x.size(), p.size()));
   const double span_x = *std::max_element(x.begin(), x.end()) - *std::min_element(x.begin(), x.end());
   if (!(span_x > 0)) throw ArgumentError("fit_sigmoid: all currents are equal");
+  const auto [p_lo, p_hi] = std::minmax_element(p.begin(), p.end());
+  if (*p_hi - *p_lo < 0.05)
+    throw ModelError(fmt::format("fit_sigmoid: P varies only from {} to {} over the currents: no transition to fit", *p_lo, *p_hi));
   // Start: linear regression of logit(P) on I over interior points; else the 0.5 crossing.
   double sx = 0, sy = 0, sxx = 0, sxy = 0;
   int m = 0;

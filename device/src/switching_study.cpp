@@ -71,7 +71,7 @@ void write_switching_file(const std::filesystem::path& path, const SwitchingRepo
   mc.write_scalar<double>("time_step_s", c.time_step_s, "s");
   mc.write_scalar<double>("rise_time_s", r.settings.rise_time_s, "s");
   mc.write_scalar<double>("fall_time_s", r.settings.fall_time_s, "s");
-  mc.write_scalar<double>("relax_time_s", r.settings.relax_time_s, "s");
+  mc.write_scalar<double>("relax_time_s", c.relax_time_s, "s");
   mc.write<std::int64_t>("switched_count", std::span<const std::int64_t>(c.switched_count), shape, "1", dims);
   mc.write<double>("p_switch", std::span<const double>(c.probability), shape, "1", dims);
   mc.write<double>("ci_low", std::span<const double>(c.ci_low), shape, "1", dims);

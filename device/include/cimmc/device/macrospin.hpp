@@ -71,6 +71,10 @@ MacrospinResult simulate(const SotMtjParams& params, const Waveform& waveform, s
 // fields at max_current_A.
 double recommended_time_step_s(const SotMtjParams& params, double max_current_A);
 
+// Time constant of the damped return to the easy axis, (1 + alpha^2) / (alpha gamma0 H_K,eff):
+// how long a relaxation at zero current must last for the final state to be settled.
+double relaxation_time_s(const SotMtjParams& params);
+
 // Thermal-field standard deviation per component and step (A/m), physics.md.
 double thermal_field_sigma_A_per_m(const SotMtjParams& params, double time_step_s);
 

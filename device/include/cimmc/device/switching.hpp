@@ -25,7 +25,8 @@ struct MonteCarloSettings {
   double settle_time_s = 0.0;  // waveform around the pulse (see Waveform)
   double rise_time_s = 0.0;
   double fall_time_s = 0.0;
-  double relax_time_s = 2e-9;
+  // < 0: automatic, five relaxation_time_s (at least 1 ns), so the final state has settled.
+  double relax_time_s = -1.0;
   int initial_direction = +1;
   std::uint64_t seed = 0;
   std::uint32_t point = 0;  // thermal-field stream address (study sweep point and trial)
@@ -39,6 +40,7 @@ struct SwitchingCurves {
   std::vector<double> pulse_widths_s;
   std::size_t trials = 0;
   double time_step_s = 0.0;
+  double relax_time_s = 0.0;  // as used
   std::vector<std::int64_t> switched_count;
   std::vector<double> probability, ci_low, ci_high;
   std::vector<double> mean_switching_time_s;  // mean first switching time of the switched; NaN if none
