@@ -61,23 +61,25 @@ constexpr std::size_t kB = kBlockLanes;
 constexpr int kStepsPerGroup = 4;                         // 3 Philox calls = 12 normals = 4 steps
 constexpr int kNormalsPerGroup = 3 * kStepsPerGroup;
 
-// Scalars of the LL right-hand side, fixed for a run.
+// Scalars of the LL right-hand side, fixed for a run. Fields are pre-multiplied by
+// w = gamma' dt (gamma' = gamma0 / (1 + alpha^2)), so the right-hand side below is directly the
+// increment of m over one step; the easy axis is a coordinate axis, so anisotropy folds into
+// the diagonal demag term: H_i = h_i - n_i m_i with n_i = Ms N_i - H_K [i = axis].
 struct Coefficients {
-  double gp;                // gamma0 / (1 + alpha^2)
   double alpha;
-  double hk;                // H_K along u
-  double ux, uy, uz;        // easy axis
-  double nx, ny, nz;        // Ms * N (demag)
-  double hx, hy, hz;        // external field
+  double ux, uy, uz;        // easy axis (for the switching test)
+  double nx, ny, nz;        // w (Ms N_i - H_K [i = axis])
+  double hx, hy, hz;        // w H_ext
   double sx, sy, sz;        // spin polarization
   double cp;                // precession-term SOT coefficient per unit H_DL: xi - alpha
   double cd;                // damping-term SOT coefficient per unit H_DL: 1 + alpha xi
-  double sigma_th;          // thermal field per unit normal
+  double sigma_th;          // w * thermal field per unit normal
+  double w;                 // gamma' dt
 };
 
 struct Block {
   alignas(64) double mx[kB], my[kB], mz[kB];
-  alignas(64) double hdl[kB];       // H_DL per unit waveform shape (A/m)
+  alignas(64) double hdl[kB];       // gamma' dt H_DL per unit waveform shape
   alignas(64) double tsw[kB];
   alignas(64) std::uint32_t c1[kB], c2[kB];
   alignas(64) std::uint32_t words[kNormalsPerGroup][kB];
@@ -86,21 +88,22 @@ struct Block {
 
 // dm/dt = -gp [ m x P + m x (m x D) ], P = H + cp h sigma, D = alpha H + cd h sigma, written out
 // so that the loop over lanes vectorizes.
+// Delta m = -[ m x P + m x (m x D) ], P = H + cp h sigma, D = alpha H + cd h sigma (all scaled
+// by gamma' dt), written out so that the loop over lanes vectorizes.
 #define CIMMC_LL_RHS(MX, MY, MZ, HDL, TX, TY, TZ, OX, OY, OZ)                                      \
   {                                                                                                \
-    const double mu_ = k.ux * (MX) + k.uy * (MY) + k.uz * (MZ);                                    \
-    const double Hx_ = k.hx - k.nx * (MX) + k.hk * mu_ * k.ux + (TX);                              \
-    const double Hy_ = k.hy - k.ny * (MY) + k.hk * mu_ * k.uy + (TY);                              \
-    const double Hz_ = k.hz - k.nz * (MZ) + k.hk * mu_ * k.uz + (TZ);                              \
+    const double Hx_ = k.hx - k.nx * (MX) + (TX);                                                  \
+    const double Hy_ = k.hy - k.ny * (MY) + (TY);                                                  \
+    const double Hz_ = k.hz - k.nz * (MZ) + (TZ);                                                  \
     const double pc_ = k.cp * (HDL), dc_ = k.cd * (HDL);                                           \
     const double Px_ = Hx_ + pc_ * k.sx, Py_ = Hy_ + pc_ * k.sy, Pz_ = Hz_ + pc_ * k.sz;             \
     const double Dx_ = k.alpha * Hx_ + dc_ * k.sx, Dy_ = k.alpha * Hy_ + dc_ * k.sy,               \
                  Dz_ = k.alpha * Hz_ + dc_ * k.sz;                                                 \
     const double mD_ = (MX) * Dx_ + (MY) * Dy_ + (MZ) * Dz_;                                       \
     const double mm_ = (MX) * (MX) + (MY) * (MY) + (MZ) * (MZ);                                    \
-    OX = -k.gp * ((MY) * Pz_ - (MZ) * Py_ + (MX) * mD_ - Dx_ * mm_);                               \
-    OY = -k.gp * ((MZ) * Px_ - (MX) * Pz_ + (MY) * mD_ - Dy_ * mm_);                               \
-    OZ = -k.gp * ((MX) * Py_ - (MY) * Px_ + (MZ) * mD_ - Dz_ * mm_);                               \
+    OX = Dx_ * mm_ - (MX) * mD_ - ((MY) * Pz_ - (MZ) * Py_);                                       \
+    OY = Dy_ * mm_ - (MY) * mD_ - ((MZ) * Px_ - (MX) * Pz_);                                       \
+    OZ = Dz_ * mm_ - (MZ) * mD_ - ((MX) * Py_ - (MY) * Px_);                                       \
   }
 
 // Philox words for one group: three calls per lane (counter word 0 = 3 * group + call).
@@ -183,8 +186,7 @@ void fill_normals(Block& b, std::uint32_t group, std::uint32_t c3, rng::Key key)
 // One stochastic Heun step of all lanes with thermal normals (gx, gy, gz); s0, s1 the waveform
 // shape at the start and end of the step. Returns nothing; first switching times are updated.
 inline void heun_step(Block& b, const Coefficients& k, const float* gx, const float* gy, const float* gz, double s0,
-                      double s1, double dt, double t_end, double dir, double threshold) {
-  const double half_dt = 0.5 * dt;
+                      double s1, double t_end, double dir, double threshold) {
 #pragma omp simd
   for (std::size_t i = 0; i < kB; ++i) {
     const double mx = b.mx[i], my = b.my[i], mz = b.mz[i];
@@ -192,9 +194,9 @@ inline void heun_step(Block& b, const Coefficients& k, const float* gx, const fl
     const double h0 = s0 * b.hdl[i], h1 = s1 * b.hdl[i];
     double ax, ay, az, bx, by, bz;
     CIMMC_LL_RHS(mx, my, mz, h0, tx, ty, tz, ax, ay, az);
-    const double px = mx + dt * ax, py = my + dt * ay, pz = mz + dt * az;
+    const double px = mx + ax, py = my + ay, pz = mz + az;
     CIMMC_LL_RHS(px, py, pz, h1, tx, ty, tz, bx, by, bz);
-    double nx = mx + half_dt * (ax + bx), ny = my + half_dt * (ay + by), nz = mz + half_dt * (az + bz);
+    double nx = mx + 0.5 * (ax + bx), ny = my + 0.5 * (ay + by), nz = mz + 0.5 * (az + bz);
     const double inv = 1.0 / std::sqrt(nx * nx + ny * ny + nz * nz);
     nx *= inv;
     ny *= inv;
@@ -213,24 +215,24 @@ Coefficients coefficients(const SotMtjParams& p, double dt) {
   const auto& f = p.free_layer;
   Coefficients k{};
   k.alpha = f.damping;
-  k.gp = c::kGamma0_m_per_A_s / (1.0 + k.alpha * k.alpha);
-  k.hk = d.anisotropy_field_A_per_m;
+  k.w = c::kGamma0_m_per_A_s / (1.0 + k.alpha * k.alpha) * dt;
+  const double hk = d.anisotropy_field_A_per_m;
   k.ux = f.easy_axis == 0;
   k.uy = f.easy_axis == 1;
   k.uz = f.easy_axis == 2;
   const double ms = f.saturation_magnetization_A_per_m;
-  k.nx = ms * f.demag_factors[0];
-  k.ny = ms * f.demag_factors[1];
-  k.nz = ms * f.demag_factors[2];
-  k.hx = p.external_field_A_per_m[0];
-  k.hy = p.external_field_A_per_m[1];
-  k.hz = p.external_field_A_per_m[2];
+  k.nx = k.w * (ms * f.demag_factors[0] - hk * k.ux);
+  k.ny = k.w * (ms * f.demag_factors[1] - hk * k.uy);
+  k.nz = k.w * (ms * f.demag_factors[2] - hk * k.uz);
+  k.hx = k.w * p.external_field_A_per_m[0];
+  k.hy = k.w * p.external_field_A_per_m[1];
+  k.hz = k.w * p.external_field_A_per_m[2];
   k.sx = p.spin_polarization[0];
   k.sy = p.spin_polarization[1];
   k.sz = p.spin_polarization[2];
   k.cp = p.field_like_ratio - k.alpha;
   k.cd = 1.0 + k.alpha * p.field_like_ratio;
-  k.sigma_th = p.temperature_K > 0 ? thermal_field_sigma_A_per_m(p, dt) : 0.0;
+  k.sigma_th = p.temperature_K > 0 ? k.w * thermal_field_sigma_A_per_m(p, dt) : 0.0;
   return k;
 }
 
@@ -287,7 +289,7 @@ MacrospinResult simulate(const SotMtjParams& p, const Waveform& w, std::span<con
       std::uint32_t c3 = 0;
       for (std::size_t i = 0; i < kB; ++i) {
         const double amp = i < lanes ? amplitude_A[first + i] : 0.0;
-        b->hdl[i] = amp * h_per_A;
+        b->hdl[i] = k.w * amp * h_per_A;
         b->mx[i] = dir * k.ux;
         b->my[i] = dir * k.uy;
         b->mz[i] = dir * k.uz;
@@ -315,7 +317,7 @@ MacrospinResult simulate(const SotMtjParams& p, const Waveform& w, std::span<con
       for (std::uint32_t group = 0; step < steps; ++group) {
         if (thermal) fill_normals(*b, group, c3, key);
         for (int sub = 0; sub < kStepsPerGroup && step < steps; ++sub, ++step) {
-          heun_step(*b, k, b->nrm[3 * sub], b->nrm[3 * sub + 1], b->nrm[3 * sub + 2], shape[step], shape[step + 1], dt,
+          heun_step(*b, k, b->nrm[3 * sub], b->nrm[3 * sub + 1], b->nrm[3 * sub + 2], shape[step], shape[step + 1],
                     static_cast<double>(step + 1) * dt, dir, s.switch_threshold);
           if (recording && (step + 1) % rec_every == 0) record((step + 1) / rec_every);
         }
