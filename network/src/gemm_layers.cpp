@@ -1,0 +1,490 @@
+#include "cimmc/network/gemm_layers.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "cimmc/core/error.hpp"
+#include "cimmc/core/parallel.hpp"
+
+namespace cimmc::network {
+
+int activation_max_code(int bits) { return (1 << bits) - 1; }
+int weight_max_code(int bits) { return (1 << (bits - 1)) - 1; }
+
+std::uint8_t activation_code(float x, float scale, int bits) {
+  const float q = std::round(x / scale);
+  return static_cast<std::uint8_t>(std::clamp(q, 0.0f, static_cast<float>(activation_max_code(bits))));
+}
+
+GemmLayer::GemmLayer(int out_features, int fan_in, bool bias) : out_(out_features), fan_in_(fan_in), has_bias_(bias) {
+  weight_ = {"weight", Tensor({out_features, fan_in}), Tensor({out_features, fan_in}), true};
+  if (bias) bias_ = {"bias", Tensor({out_features}), Tensor({out_features}), false};
+}
+
+std::vector<Parameter*> GemmLayer::parameters() {
+  if (has_bias_) return {&weight_, &bias_};
+  return {&weight_};
+}
+
+void GemmLayer::enable_bias() {
+  if (has_bias_) return;
+  has_bias_ = true;
+  bias_ = {"bias", Tensor({out_}), Tensor({out_}), false};
+}
+
+std::vector<float> GemmLayer::weight_scales(int bits) const {
+  const int K = fan_in_;
+  std::vector<float> s(out_);
+  for (int n = 0; n < out_; ++n) {
+    float m = 0.0f;
+    for (int k = 0; k < K; ++k) m = std::max(m, std::abs(weight_.value.data[static_cast<std::size_t>(n) * K + k]));
+    s[n] = m > 0.0f ? m / static_cast<float>(weight_max_code(bits)) : 1.0f;
+  }
+  return s;
+}
+
+std::vector<std::int8_t> GemmLayer::weight_codes(int bits, const std::vector<float>& scales) const {
+  const int K = fan_in_, qmax = weight_max_code(bits);
+  std::vector<std::int8_t> c(static_cast<std::size_t>(out_) * K);
+  for (int n = 0; n < out_; ++n)
+    for (int k = 0; k < K; ++k) {
+      const std::size_t i = static_cast<std::size_t>(n) * K + k;
+      const float q = std::round(weight_.value.data[i] / scales[n]);
+      c[i] = static_cast<std::int8_t>(std::clamp(q, static_cast<float>(-qmax), static_cast<float>(qmax)));
+    }
+  return c;
+}
+
+void GemmLayer::check_quant_ready() const {
+  if (!(quant_.activation_scale > 0.0f))
+    throw ModelError(fmt::format("layer '{}': quantized execution needs a calibrated activation scale (found {})",
+                                 name(), quant_.activation_scale));
+  if (quant_.weight_bits < 2 || quant_.weight_bits > 8 || quant_.activation_bits < 1 || quant_.activation_bits > 8)
+    throw ModelError(fmt::format("layer '{}': weight bits {} / activation bits {} outside the supported 2..8 / 1..8",
+                                 name(), quant_.weight_bits, quant_.activation_bits));
+}
+
+void GemmLayer::prepare_weights(const RunContext& ctx) {
+  const std::size_t NK = static_cast<std::size_t>(out_) * fan_in_;
+  if (!quantized(ctx)) {
+    w_compute_.assign(weight_.value.data.begin(), weight_.value.data.end());
+    w_scales_.clear();
+    out_scale_.assign(out_, 1.0f);
+    return;
+  }
+  check_quant_ready();
+  w_scales_ = weight_scales(quant_.weight_bits);
+  w_codes_ = weight_codes(quant_.weight_bits, w_scales_);
+  w_compute_.resize(NK);
+  for (std::size_t i = 0; i < NK; ++i) w_compute_[i] = static_cast<float>(w_codes_[i]);
+  out_scale_.resize(out_);
+  for (int n = 0; n < out_; ++n) out_scale_[n] = quant_.activation_scale * w_scales_[n];
+}
+
+void GemmLayer::quantize_activations(std::vector<float>& v, std::vector<std::uint8_t>* mask) const {
+  const float s = quant_.activation_scale, qmax = static_cast<float>(activation_max_code(quant_.activation_bits));
+  if (mask) mask->resize(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const float q = v[i] / s;
+    if (mask) (*mask)[i] = (q >= 0.0f && q <= qmax) ? 1 : 0;
+    v[i] = std::clamp(std::round(q), 0.0f, qmax);
+  }
+}
+
+namespace {
+constexpr int kChunk = 8;  // images per chunk of a reduction (fixed: results independent of threads)
+
+GemmHookContext hook_context(const GemmLayer& layer, const RunContext& ctx, int M, int N, int K, MatrixView a,
+                             MatrixView w, const std::vector<float>& w_scales, std::size_t image, int images) {
+  GemmHookContext h;
+  h.layer_index = layer.gemm_index();
+  h.layer_name = layer.name();
+  h.M = M, h.N = N, h.K = K;
+  h.activations = a;
+  h.weights = w;
+  h.quantized = !w_scales.empty();
+  if (h.quantized) {
+    h.activation_bits = layer.quant().activation_bits;
+    h.weight_bits = layer.quant().weight_bits;
+    h.activation_scale = layer.quant().activation_scale;
+    h.weight_scales = w_scales;
+  }
+  h.image_offset = image;
+  h.images = images;
+  h.training = ctx.training;
+  h.step = ctx.step;
+  return h;
+}
+}  // namespace
+
+// ---------------------------------------------------------------- Conv2d
+
+Conv2d::Conv2d(int in_channels, int out_channels, int kernel, int stride, int padding, bool bias)
+    : GemmLayer(out_channels, in_channels * kernel * kernel, bias),
+      in_c_(in_channels), kernel_(kernel), stride_(stride), padding_(padding) {
+  weight_.value.shape = weight_.grad.shape = {out_channels, in_channels, kernel, kernel};
+}
+
+Attributes Conv2d::attributes() const {
+  return {{"out", std::to_string(out_)}, {"kernel", std::to_string(kernel_)}, {"stride", std::to_string(stride_)},
+          {"padding", std::to_string(padding_)}, {"bias", has_bias_ ? "1" : "0"}};
+}
+
+Shape Conv2d::output_shape(const std::vector<Shape>& in) const {
+  const Shape& s = in.at(0);
+  if (s.size() != 3 || s[0] != in_c_)
+    throw ModelError(fmt::format("layer '{}': conv2d with {} input channels got input {}", name(), in_c_, shape_text(s)));
+  const int oh = (s[1] + 2 * padding_ - kernel_) / stride_ + 1, ow = (s[2] + 2 * padding_ - kernel_) / stride_ + 1;
+  if (oh <= 0 || ow <= 0)
+    throw ModelError(fmt::format("layer '{}': input {} too small for kernel {}", name(), shape_text(s), kernel_));
+  return {out_, oh, ow};
+}
+
+void Conv2d::im2col(const float* image, int H, int W, float* col) const {
+  const int OH = (H + 2 * padding_ - kernel_) / stride_ + 1, OW = (W + 2 * padding_ - kernel_) / stride_ + 1;
+  const int P = OH * OW;
+  for (int c = 0; c < in_c_; ++c)
+    for (int ky = 0; ky < kernel_; ++ky)
+      for (int kx = 0; kx < kernel_; ++kx) {
+        float* row = col + static_cast<std::size_t>((c * kernel_ + ky) * kernel_ + kx) * P;
+        const float* src = image + static_cast<std::size_t>(c) * H * W;
+        for (int oy = 0; oy < OH; ++oy) {
+          const int y = oy * stride_ - padding_ + ky;
+          float* r = row + oy * OW;
+          if (y < 0 || y >= H) {
+            std::fill_n(r, OW, 0.0f);
+            continue;
+          }
+          for (int ox = 0; ox < OW; ++ox) {
+            const int x = ox * stride_ - padding_ + kx;
+            r[ox] = (x >= 0 && x < W) ? src[y * W + x] : 0.0f;
+          }
+        }
+      }
+}
+
+void Conv2d::col2im(const float* col, int H, int W, float* image) const {
+  const int OH = (H + 2 * padding_ - kernel_) / stride_ + 1, OW = (W + 2 * padding_ - kernel_) / stride_ + 1;
+  const int P = OH * OW;
+  for (int c = 0; c < in_c_; ++c)
+    for (int ky = 0; ky < kernel_; ++ky)
+      for (int kx = 0; kx < kernel_; ++kx) {
+        const float* row = col + static_cast<std::size_t>((c * kernel_ + ky) * kernel_ + kx) * P;
+        float* dst = image + static_cast<std::size_t>(c) * H * W;
+        for (int oy = 0; oy < OH; ++oy) {
+          const int y = oy * stride_ - padding_ + ky;
+          if (y < 0 || y >= H) continue;
+          for (int ox = 0; ox < OW; ++ox) {
+            const int x = ox * stride_ - padding_ + kx;
+            if (x >= 0 && x < W) dst[y * W + x] += row[oy * OW + ox];
+          }
+        }
+      }
+}
+
+void Conv2d::forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) {
+  const Tensor& x = *in[0];
+  if (ctx.mode == ExecMode::kInteger && quant_.enabled) return forward_integer(x, out, ctx);
+  const int N = x.shape[0], H = x.shape[2], W = x.shape[3];
+  const Shape os = output_shape({{x.shape[1], H, W}});
+  const int P = os[1] * os[2], K = fan_in_;
+  prepare_weights(ctx);
+  const bool q = quantized(ctx);
+  const float* xin = x.data.data();
+  if (q) {
+    x_compute_ = x.data;
+    quantize_activations(x_compute_, ctx.training ? &pass_mask_ : nullptr);
+    xin = x_compute_.data();
+  }
+  out.resize({N, out_, os[1], os[2]});
+  const ConstMatrixMap Wm(w_compute_.data(), out_, K);
+  const std::size_t in_size = x.item_size();
+  ExceptionCapture errors;
+#pragma omp parallel
+  {
+    std::vector<float> col(static_cast<std::size_t>(K) * P);
+#pragma omp for schedule(static)
+    for (int n = 0; n < N; ++n) {
+      errors.run([&] {
+        im2col(xin + n * in_size, H, W, col.data());
+        MatrixMap Y(out.item(n), out_, P);
+        Y.noalias() = Wm * ConstMatrixMap(col.data(), K, P);
+        if (ctx.hook) {
+          const auto h = hook_context(*this, ctx, P, out_, K, MatrixView{col.data(), P, K, 1, P},
+                                      MatrixView{w_compute_.data(), out_, K, K, 1}, w_scales_, ctx.image_offset + n, 1);
+          ctx.hook->forward(h, MatrixView{out.item(n), P, out_, 1, P});
+        }
+        for (int c = 0; c < out_; ++c) {
+          const float b = has_bias_ ? bias_.value.data[c] : 0.0f;
+          Y.row(c).array() = Y.row(c).array() * out_scale_[c] + b;
+        }
+      });
+    }
+  }
+  errors.rethrow();
+}
+
+void Conv2d::backward(std::span<const Tensor* const> in, const Tensor&, const Tensor& g, std::span<Tensor* const> gin,
+                      const RunContext& ctx) {
+  const Tensor& x = *in[0];
+  const int N = x.shape[0], H = x.shape[2], W = x.shape[3];
+  const int P = g.shape[2] * g.shape[3], K = fan_in_;
+  const bool q = quantized(ctx);
+  const float* xin = q ? x_compute_.data() : x.data.data();
+  const std::size_t in_size = x.item_size();
+  const ConstMatrixMap Wm(w_compute_.data(), out_, K);
+  if (gin[0]) {
+    gin[0]->resize(x.shape);
+    gin[0]->zero();
+  }
+  const int chunks = (N + kChunk - 1) / kChunk;
+  std::vector<RowMatrix> dw(chunks);
+  std::vector<std::vector<double>> db(chunks);
+  ExceptionCapture errors;
+#pragma omp parallel
+  {
+    std::vector<float> col(static_cast<std::size_t>(K) * P), gc(static_cast<std::size_t>(out_) * P);
+    RowMatrix dcol;
+#pragma omp for schedule(static)
+    for (int ch = 0; ch < chunks; ++ch) {
+      errors.run([&] {
+        dw[ch] = RowMatrix::Zero(out_, K);
+        db[ch].assign(out_, 0.0);
+        for (int n = ch * kChunk; n < std::min(N, (ch + 1) * kChunk); ++n) {
+          const float* go = g.item(n);
+          for (int c = 0; c < out_; ++c) {
+            double s = 0.0;
+            for (int p = 0; p < P; ++p) {
+              s += go[c * P + p];
+              gc[static_cast<std::size_t>(c) * P + p] = go[c * P + p] * out_scale_[c];
+            }
+            db[ch][c] += s;
+          }
+          im2col(xin + n * in_size, H, W, col.data());
+          if (ctx.hook) {
+            const auto h = hook_context(*this, ctx, P, out_, K, MatrixView{col.data(), P, K, 1, P},
+                                        MatrixView{w_compute_.data(), out_, K, K, 1}, w_scales_, ctx.image_offset + n, 1);
+            ctx.hook->backward(h, MatrixView{gc.data(), P, out_, 1, P});
+          }
+          const ConstMatrixMap G(gc.data(), out_, P);
+          const ConstMatrixMap X(col.data(), K, P);
+          dw[ch].noalias() += G * X.transpose();
+          if (gin[0]) {
+            dcol.noalias() = Wm.transpose() * G;
+            float* dx = gin[0]->item(n);
+            col2im(dcol.data(), H, W, dx);
+            if (q) {
+              const float inv = 1.0f / quant_.activation_scale;
+              const std::uint8_t* m = pass_mask_.data() + n * in_size;
+              for (std::size_t i = 0; i < in_size; ++i) dx[i] = m[i] ? dx[i] * inv : 0.0f;
+            }
+          }
+        }
+      });
+    }
+  }
+  errors.rethrow();
+  for (int ch = 0; ch < chunks; ++ch) {
+    for (int c = 0; c < out_; ++c) {
+      const float inv_ws = q ? 1.0f / w_scales_[c] : 1.0f;
+      float* wg = weight_.grad.data.data() + static_cast<std::size_t>(c) * K;
+      for (int k = 0; k < K; ++k) wg[k] += dw[ch](c, k) * inv_ws;
+      if (has_bias_) bias_.grad.data[c] += static_cast<float>(db[ch][c]);
+    }
+  }
+}
+
+void Conv2d::forward_integer(const Tensor& x, Tensor& out, const RunContext& ctx) {
+  check_quant_ready();
+  const int N = x.shape[0], H = x.shape[2], W = x.shape[3];
+  const Shape os = output_shape({{x.shape[1], H, W}});
+  const int OH = os[1], OW = os[2], P = OH * OW, K = fan_in_;
+  w_scales_ = weight_scales(quant_.weight_bits);
+  w_codes_ = weight_codes(quant_.weight_bits, w_scales_);
+  const std::size_t in_size = x.item_size();
+  std::vector<std::uint8_t> a(static_cast<std::size_t>(N) * P * K);
+#pragma omp parallel
+  {
+    std::vector<std::uint8_t> img(in_size);
+#pragma omp for schedule(static)
+    for (int n = 0; n < N; ++n) {
+      const float* src = x.item(n);
+      for (std::size_t i = 0; i < in_size; ++i)
+        img[i] = activation_code(src[i], quant_.activation_scale, quant_.activation_bits);
+      std::uint8_t* rows = a.data() + static_cast<std::size_t>(n) * P * K;
+      for (int oy = 0; oy < OH; ++oy)
+        for (int ox = 0; ox < OW; ++ox) {
+          std::uint8_t* r = rows + static_cast<std::size_t>(oy * OW + ox) * K;
+          for (int c = 0; c < in_c_; ++c)
+            for (int ky = 0; ky < kernel_; ++ky) {
+              const int y = oy * stride_ - padding_ + ky;
+              for (int kx = 0; kx < kernel_; ++kx) {
+                const int xx = ox * stride_ - padding_ + kx;
+                *r++ = (y >= 0 && y < H && xx >= 0 && xx < W) ? img[static_cast<std::size_t>(c) * H * W + y * W + xx] : 0;
+              }
+            }
+        }
+    }
+  }
+  GemmProblem p;
+  p.layer_index = gemm_index_;
+  p.layer_name = name();
+  p.M = N * P, p.N = out_, p.K = K;
+  p.activations = a.data();
+  p.weights = w_codes_.data();
+  p.activation_bits = quant_.activation_bits;
+  p.weight_bits = quant_.weight_bits;
+  p.activation_scale = quant_.activation_scale;
+  p.weight_scales = w_scales_;
+  p.image_offset = ctx.image_offset;
+  p.images = N;
+  std::vector<double> acc(static_cast<std::size_t>(p.M) * out_);
+  ExactGemmBackend exact;
+  (ctx.backend ? *ctx.backend : exact).gemm(p, acc);
+  out.resize({N, out_, OH, OW});
+#pragma omp parallel for schedule(static)
+  for (int n = 0; n < N; ++n)
+    for (int c = 0; c < out_; ++c) {
+      const double s = static_cast<double>(quant_.activation_scale) * w_scales_[c];
+      const double b = has_bias_ ? bias_.value.data[c] : 0.0;
+      float* dst = out.item(n) + static_cast<std::size_t>(c) * P;
+      for (int pix = 0; pix < P; ++pix)
+        dst[pix] = static_cast<float>(acc[(static_cast<std::size_t>(n) * P + pix) * out_ + c] * s + b);
+    }
+}
+
+// ---------------------------------------------------------------- Linear
+
+Linear::Linear(int in_features, int out_features, bool bias) : GemmLayer(out_features, in_features, bias) {}
+
+Attributes Linear::attributes() const { return {{"out", std::to_string(out_)}, {"bias", has_bias_ ? "1" : "0"}}; }
+
+Shape Linear::output_shape(const std::vector<Shape>& in) const {
+  const Shape& s = in.at(0);
+  if (s.size() != 1 || s[0] != fan_in_)
+    throw ModelError(fmt::format("layer '{}': linear with {} inputs got input {} (add a flatten layer?)", name(), fan_in_,
+                                 shape_text(s)));
+  return {out_};
+}
+
+void Linear::forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) {
+  const Tensor& x = *in[0];
+  if (ctx.mode == ExecMode::kInteger && quant_.enabled) return forward_integer(x, out, ctx);
+  const int B = x.shape[0], K = fan_in_;
+  output_shape({{static_cast<int>(x.item_size())}});
+  prepare_weights(ctx);
+  const bool q = quantized(ctx);
+  const float* xin = x.data.data();
+  if (q) {
+    x_compute_ = x.data;
+    quantize_activations(x_compute_, ctx.training ? &pass_mask_ : nullptr);
+    xin = x_compute_.data();
+  }
+  out.resize({B, out_});
+  const ConstMatrixMap Wm(w_compute_.data(), out_, K);
+  const int chunks = (B + kChunk - 1) / kChunk;
+  ExceptionCapture errors;
+#pragma omp parallel for schedule(static)
+  for (int ch = 0; ch < chunks; ++ch) {
+    errors.run([&] {
+      const int b0 = ch * kChunk, rows = std::min(B, b0 + kChunk) - b0;
+      const ConstMatrixMap X(xin + static_cast<std::size_t>(b0) * K, rows, K);
+      MatrixMap Y(out.data.data() + static_cast<std::size_t>(b0) * out_, rows, out_);
+      Y.noalias() = X * Wm.transpose();
+      if (ctx.hook) {
+        const auto h = hook_context(*this, ctx, rows, out_, K, MatrixView{const_cast<float*>(X.data()), rows, K, K, 1},
+                                    MatrixView{w_compute_.data(), out_, K, K, 1}, w_scales_, ctx.image_offset + b0, rows);
+        ctx.hook->forward(h, MatrixView{Y.data(), rows, out_, out_, 1});
+      }
+      for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < out_; ++c) Y(r, c) = Y(r, c) * out_scale_[c] + (has_bias_ ? bias_.value.data[c] : 0.0f);
+    });
+  }
+  errors.rethrow();
+}
+
+void Linear::backward(std::span<const Tensor* const> in, const Tensor&, const Tensor& g, std::span<Tensor* const> gin,
+                      const RunContext& ctx) {
+  const Tensor& x = *in[0];
+  const int B = x.shape[0], K = fan_in_;
+  const bool q = quantized(ctx);
+  const float* xin = q ? x_compute_.data() : x.data.data();
+  const ConstMatrixMap Wm(w_compute_.data(), out_, K);
+  if (gin[0]) gin[0]->resize(x.shape);
+  const int chunks = (B + kChunk - 1) / kChunk;
+  std::vector<RowMatrix> dw(chunks);
+  std::vector<std::vector<double>> db(chunks);
+  ExceptionCapture errors;
+#pragma omp parallel for schedule(static)
+  for (int ch = 0; ch < chunks; ++ch) {
+    errors.run([&] {
+      const int b0 = ch * kChunk, rows = std::min(B, b0 + kChunk) - b0;
+      RowMatrix gc(rows, out_);
+      db[ch].assign(out_, 0.0);
+      for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < out_; ++c) {
+          const float v = g.data[static_cast<std::size_t>(b0 + r) * out_ + c];
+          db[ch][c] += v;
+          gc(r, c) = v * out_scale_[c];
+        }
+      const ConstMatrixMap X(xin + static_cast<std::size_t>(b0) * K, rows, K);
+      if (ctx.hook) {
+        const auto h = hook_context(*this, ctx, rows, out_, K, MatrixView{const_cast<float*>(X.data()), rows, K, K, 1},
+                                    MatrixView{w_compute_.data(), out_, K, K, 1}, w_scales_, ctx.image_offset + b0, rows);
+        ctx.hook->backward(h, MatrixView{gc.data(), rows, out_, out_, 1});
+      }
+      dw[ch].noalias() = gc.transpose() * X;
+      if (gin[0]) {
+        MatrixMap DX(gin[0]->data.data() + static_cast<std::size_t>(b0) * K, rows, K);
+        DX.noalias() = gc * Wm;
+        if (q) {
+          const float inv = 1.0f / quant_.activation_scale;
+          const std::uint8_t* m = pass_mask_.data() + static_cast<std::size_t>(b0) * K;
+          for (std::size_t i = 0; i < static_cast<std::size_t>(rows) * K; ++i) DX.data()[i] = m[i] ? DX.data()[i] * inv : 0.0f;
+        }
+      }
+    });
+  }
+  errors.rethrow();
+  for (int ch = 0; ch < chunks; ++ch)
+    for (int c = 0; c < out_; ++c) {
+      const float inv_ws = q ? 1.0f / w_scales_[c] : 1.0f;
+      float* wg = weight_.grad.data.data() + static_cast<std::size_t>(c) * K;
+      for (int k = 0; k < K; ++k) wg[k] += dw[ch](c, k) * inv_ws;
+      if (has_bias_) bias_.grad.data[c] += static_cast<float>(db[ch][c]);
+    }
+}
+
+void Linear::forward_integer(const Tensor& x, Tensor& out, const RunContext& ctx) {
+  check_quant_ready();
+  const int B = x.shape[0], K = fan_in_;
+  w_scales_ = weight_scales(quant_.weight_bits);
+  w_codes_ = weight_codes(quant_.weight_bits, w_scales_);
+  std::vector<std::uint8_t> a(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) a[i] = activation_code(x.data[i], quant_.activation_scale, quant_.activation_bits);
+  GemmProblem p;
+  p.layer_index = gemm_index_;
+  p.layer_name = name();
+  p.M = B, p.N = out_, p.K = K;
+  p.activations = a.data();
+  p.weights = w_codes_.data();
+  p.activation_bits = quant_.activation_bits;
+  p.weight_bits = quant_.weight_bits;
+  p.activation_scale = quant_.activation_scale;
+  p.weight_scales = w_scales_;
+  p.image_offset = ctx.image_offset;
+  p.images = B;
+  std::vector<double> acc(static_cast<std::size_t>(B) * out_);
+  ExactGemmBackend exact;
+  (ctx.backend ? *ctx.backend : exact).gemm(p, acc);
+  out.resize({B, out_});
+  for (int b = 0; b < B; ++b)
+    for (int c = 0; c < out_; ++c)
+      out.data[static_cast<std::size_t>(b) * out_ + c] = static_cast<float>(
+          acc[static_cast<std::size_t>(b) * out_ + c] * (static_cast<double>(quant_.activation_scale) * w_scales_[c]) +
+          (has_bias_ ? bias_.value.data[c] : 0.0));
+}
+
+}  // namespace cimmc::network

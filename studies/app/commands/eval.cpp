@@ -1,0 +1,133 @@
+// `cimmc eval`: accuracy of a model file on a dataset with the float executor, the exact integer
+// executor, or a registered GEMM backend (network/executor.hpp).
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "cimmc/core/error.hpp"
+#include "cimmc/network/dataset.hpp"
+#include "cimmc/network/executor.hpp"
+#include "cimmc/network/model_file.hpp"
+#include "cimmc/network/quantize.hpp"
+#include "cimmc/network/train.hpp"
+#include "cimmc/studies/cli.hpp"
+
+namespace cimmc::cli {
+
+namespace {
+
+struct EvalOptions {
+  std::string model, dataset = "fashion-mnist", executor = "float", hardware;
+  std::vector<std::string> overrides;
+  int bits = 8, limit = 0, calibration = 512, batch = 256;
+  std::uint64_t seed = 1;
+  bool json = false;
+  CLI::Option* bits_option = nullptr;
+};
+
+std::string json_escape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '"' || c == '\\') o += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      o += fmt::format("\\u{:04x}", static_cast<int>(c));
+      continue;
+    }
+    o += c;
+  }
+  return o;
+}
+
+void run_eval(const EvalOptions& o) {
+  namespace nw = cimmc::network;
+  const bool builtin = o.executor == "float" || o.executor == "int";
+  const nw::BackendFactory* factory = builtin ? nullptr : nw::find_backend(o.executor);
+  if (!builtin && !factory) {
+    std::vector<std::string> names{"float", "int"};
+    for (const auto& n : nw::backend_names()) names.push_back(n);
+    throw ArgumentError(fmt::format("--executor '{}': expected one of {}", o.executor, fmt::join(names, ", ")));
+  }
+  if (o.bits < 2 || o.bits > 8) throw ArgumentError(fmt::format("--bits {}: expected 2..8", o.bits));
+  nw::ModelRecord record;
+  nw::Model model = nw::load_model(o.model, &record);
+  const nw::Dataset test = nw::load_dataset(o.dataset, "test");
+  if (model.input_shape() != test.image_shape())
+    throw ArgumentError(fmt::format("model {} takes inputs {}, dataset {} has images {}", o.model,
+                                    nw::shape_text(model.input_shape()), o.dataset, nw::shape_text(test.image_shape())));
+  nw::RunContext ctx;
+  int bits = 0;
+  std::string calibration_note;
+  if (o.executor != "float" || model.quantized()) {
+    if (model.quantized()) {
+      bits = model.gemm_layers().back()->quant().weight_bits;
+      if (o.bits_option->count() > 0 && o.bits != bits)
+        throw ArgumentError(fmt::format("--bits {}: {} is already quantized at {} bits", o.bits, o.model, bits));
+    } else {
+      bits = o.bits;
+      nw::Dataset calib;
+      try {
+        calib = nw::load_dataset(o.dataset, "train");
+        calibration_note = fmt::format("{} training images", o.calibration);
+      } catch (const Error&) {
+        calib = test;  // no training split next to the test files
+        calibration_note = fmt::format("{} test images (no training split found)", o.calibration);
+      }
+      nw::QuantOptions q;
+      q.weight_bits = q.activation_bits = bits;
+      q.calibration_images = o.calibration;
+      q.seed = o.seed;
+      model = nw::quantize_model(model, calib, q);
+    }
+    ctx.mode = o.executor == "float" ? nw::ExecMode::kFakeQuant : nw::ExecMode::kInteger;
+  }
+  std::unique_ptr<nw::ReportingBackend> backend;
+  if (factory) {
+    nw::BackendRequest req;
+    req.hardware_file = o.hardware;
+    req.overrides = o.overrides;
+    req.seed = o.seed;
+    req.model = &model;
+    backend = (*factory)(req);
+    ctx.backend = backend.get();
+  } else if (!o.hardware.empty() || !o.overrides.empty()) {
+    throw ArgumentError(fmt::format("--hw/--set apply to hardware backends, not to --executor {}", o.executor));
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = nw::evaluate(model, test, ctx, o.batch, o.limit);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (o.json) {
+    fmt::print("{{\"model\": \"{}\", \"dataset\": \"{}\", \"executor\": \"{}\", \"bits\": {}, \"images\": {}, "
+               "\"correct\": {}, \"accuracy\": {:.6f}, \"loss\": {:.6f}, \"seconds\": {:.3f}, \"counters\": {}}}\n",
+               json_escape(o.model), json_escape(o.dataset), o.executor, bits, r.images, r.correct, r.accuracy, r.loss,
+               seconds, backend ? backend->report_json() : "{}");
+  } else {
+    fmt::print("{}: accuracy {:.2f} % ({} / {} images of {}), executor {}{}\n", o.model, 100 * r.accuracy, r.correct,
+               r.images, o.dataset, o.executor, bits ? fmt::format(", {} bits", bits) : "");
+    if (!calibration_note.empty()) fmt::print("quantized after BatchNorm folding; calibrated on {}\n", calibration_note);
+    if (backend) fmt::print("{}", backend->report_text());
+  }
+}
+
+void register_eval(Registry& r) {
+  static EvalOptions o;
+  auto* sub = r.add("eval", "Accuracy of a model file on a dataset", [] { run_eval(o); });
+  sub->add_option("--model", o.model, "Model file (.h5)")->required();
+  sub->add_option("--dataset", o.dataset, "fashion-mnist, cifar10:DIR, cifar100:DIR or a path")->capture_default_str();
+  sub->add_option("--executor", o.executor, "float, int, or a registered hardware backend")->capture_default_str();
+  o.bits_option = sub->add_option("--bits", o.bits, "Weight and activation bits when quantizing a float model")->capture_default_str();
+  sub->add_option("--limit", o.limit, "Evaluate only the first N test images (0: all)");
+  sub->add_option("--calibration", o.calibration, "Calibration images when quantizing a float model")->capture_default_str();
+  sub->add_option("--seed", o.seed, "Seed of the calibration subset and of backend noise")->capture_default_str();
+  sub->add_option("--batch", o.batch, "Images per forward pass")->capture_default_str();
+  sub->add_option("--hw", o.hardware, "Hardware description for a hardware backend");
+  sub->add_option("--set", o.overrides, "key=value override for a hardware backend (repeatable)");
+  sub->add_flag("--json", o.json, "Print one JSON object");
+}
+
+}  // namespace
+
+CIMMC_REGISTER_COMMAND(41, register_eval);
+
+}  // namespace cimmc::cli

@@ -1,0 +1,155 @@
+// `cimmc train`: trains a zoo model (or fine-tunes a model file) on a dataset, float or
+// quantization-aware, checkpointing every epoch; writes a model file.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "cimmc/core/error.hpp"
+#include "cimmc/core/progress.hpp"
+#include "cimmc/network/dataset.hpp"
+#include "cimmc/network/model_file.hpp"
+#include "cimmc/network/quantize.hpp"
+#include "cimmc/network/train.hpp"
+#include "cimmc/network/zoo.hpp"
+#include "cimmc/studies/cli.hpp"
+
+namespace cimmc::cli {
+
+namespace {
+
+struct TrainOptions {
+  std::string model, dataset = "fashion-mnist", output, checkpoint;
+  network::TrainConfig config;
+  double width = 1.0;
+  int limit = 0, test_limit = 0;
+  bool resume = false, qat = false;
+  int bits = 4, calibration = 512;
+};
+
+std::string config_text(const TrainOptions& o) {
+  const auto& c = o.config;
+  return fmt::format(
+      "[train]\nmodel = \"{}\"\ndataset = \"{}\"\nwidth = {}\nepochs = {}\nlr = {}\nbatch = {}\nseed = {}\n"
+      "optimizer = \"{}\"\nmomentum = {}\nweight_decay = {}\nschedule = \"{}\"\nstep_epochs = {}\nstep_gamma = {}\n"
+      "crop_padding = {}\nflip = {}\nlimit = {}\nqat = {}\nbits = {}\ncalibration_images = {}\n",
+      o.model, o.dataset, o.width, c.epochs, c.lr, c.batch, c.seed, c.optimizer, c.momentum, c.weight_decay, c.schedule,
+      c.step_epochs, c.step_gamma, c.augment.crop_padding, c.augment.flip, o.limit, o.qat, o.bits, o.calibration);
+}
+
+void run_train(const TrainOptions& o, const GlobalOptions& global) {
+  namespace fs = std::filesystem;
+  namespace nw = cimmc::network;
+  nw::TrainConfig config = o.config;
+  config.validate();
+  if (o.qat && (o.bits < 2 || o.bits > 8)) throw ArgumentError(fmt::format("--bits {}: expected 2..8", o.bits));
+  const nw::Dataset train_set = nw::take(nw::load_dataset(o.dataset, "train"), o.limit);
+  const nw::Dataset test_set = nw::take(nw::load_dataset(o.dataset, "test"), o.test_limit);
+  const std::string ckpt = o.checkpoint.empty() ? o.output + ".ckpt.h5" : o.checkpoint;
+
+  nw::ModelRecord record;
+  record.dataset = o.dataset;
+  record.config = config_text(o);
+  record.seed = config.seed;
+  if (o.qat) config.mode = nw::ExecMode::kFakeQuant;
+  nw::Optimizer opt(config);
+  nw::Model model;
+  if (o.resume && fs::exists(ckpt)) {
+    nw::ModelRecord saved;
+    model = nw::load_checkpoint(ckpt, saved, opt);
+    record.zoo_name = saved.zoo_name;
+    record.training = saved.training;
+    std::fprintf(stderr, "resuming from %s after epoch %d\n", ckpt.c_str(), record.training.epochs_done);
+  } else if (o.model.ends_with(".h5")) {
+    nw::ModelRecord base;
+    model = nw::load_model(o.model, &base);
+    record.zoo_name = base.zoo_name;
+    if (model.input_shape() != train_set.image_shape())
+      throw ArgumentError(fmt::format("model {} takes inputs {}, dataset {} has images {}", o.model,
+                                      network::shape_text(model.input_shape()), o.dataset,
+                                      network::shape_text(train_set.image_shape())));
+  } else {
+    nw::ZooOptions zo;
+    zo.width = o.width;
+    model = nw::Model::from_spec(nw::zoo_spec(o.model, train_set.image_shape(), train_set.classes, zo));
+    nw::initialize_weights(model, config.seed);
+    record.zoo_name = o.model;
+  }
+  if (o.qat && !model.quantized()) {
+    nw::QuantOptions qo;
+    qo.weight_bits = qo.activation_bits = o.bits;
+    qo.calibration_images = o.calibration;
+    qo.seed = config.seed;
+    model = nw::quantize_model(model, train_set, qo);
+    nw::RunContext q;
+    q.mode = nw::ExecMode::kFakeQuant;
+    const auto r = nw::evaluate(model, test_set, q);
+    std::fprintf(stderr, "quantized to %d bits (BatchNorm folded, %d calibration images): test accuracy %.2f %% before QAT\n",
+                 o.bits, o.calibration, 100 * r.accuracy);
+  }
+  std::fprintf(stderr, "training %s on %s: %d training / %d test images, %zu parameters, %d epochs\n",
+               record.zoo_name.empty() ? o.model.c_str() : record.zoo_name.c_str(), o.dataset.c_str(), train_set.size(),
+               test_set.size(), model.parameter_count(), config.epochs);
+
+  std::unique_ptr<Progress> progress;
+  int current_epoch = record.training.epochs_done + 1;
+  auto on_batch = [&](int done, int total, double loss, double acc) {
+    if (!progress) {
+      progress = std::make_unique<Progress>(fmt::format("epoch {}/{}", current_epoch, config.epochs), total, "batches", global.quiet);
+    }
+    progress->set_note(fmt::format("loss {:.4f} acc {:.2f} %", loss, 100 * acc));
+    progress->advance();
+    if (done == total) {
+      progress->finish();
+      progress.reset();
+    }
+  };
+  auto on_epoch = [&](const nw::TrainState& state, nw::Optimizer& optimizer) {
+    const auto& e = state.history.back();
+    std::fprintf(stderr, "epoch %d/%d  lr %.5f  train loss %.4f acc %.2f %%  test loss %.4f acc %.2f %%  %.1f s\n", e.epoch,
+                 config.epochs, e.lr, e.train_loss, 100 * e.train_accuracy, e.test_loss, 100 * e.test_accuracy, e.seconds);
+    std::fflush(stderr);
+    record.training = state;
+    nw::save_checkpoint(ckpt, model, record, optimizer);
+    current_epoch = e.epoch + 1;
+  };
+  nw::train(model, train_set, &test_set, config, record.training, opt, on_epoch, on_batch);
+  nw::save_model(o.output, model, record);
+  const double acc = record.training.history.empty() ? 0.0 : record.training.history.back().test_accuracy;
+  fmt::print("wrote {} (test accuracy {:.2f} %)\n", o.output, 100 * acc);
+}
+
+void register_train(Registry& r) {
+  static TrainOptions o;
+  auto* sub = r.add("train", "Train a zoo model (or fine-tune a model file) on a dataset", [&r] { run_train(o, r.global()); });
+  sub->add_option("--model", o.model, "Zoo model (mlp, lenet5, vgg_small, resnet20) or a model file .h5 to fine-tune")->required();
+  sub->add_option("--dataset", o.dataset, "fashion-mnist, cifar10:DIR, cifar100:DIR or a path")->capture_default_str();
+  sub->add_option("-o,--output", o.output, "Model file to write")->required();
+  sub->add_option("--epochs", o.config.epochs, "Epochs")->capture_default_str();
+  sub->add_option("--lr", o.config.lr, "Peak learning rate")->capture_default_str();
+  sub->add_option("--batch", o.config.batch, "Mini-batch size")->capture_default_str();
+  sub->add_option("--seed", o.config.seed, "Seed of initialization, shuffling and augmentation")->capture_default_str();
+  sub->add_option("--optimizer", o.config.optimizer, "sgd or adam")->capture_default_str();
+  sub->add_option("--momentum", o.config.momentum, "SGD momentum")->capture_default_str();
+  sub->add_option("--weight-decay", o.config.weight_decay, "L2 weight decay on Conv2d/Linear weights")->capture_default_str();
+  sub->add_option("--schedule", o.config.schedule, "constant, step or cosine")->capture_default_str();
+  sub->add_option("--step-epochs", o.config.step_epochs, "Step schedule: epochs between decays")->capture_default_str();
+  sub->add_option("--step-gamma", o.config.step_gamma, "Step schedule: decay factor")->capture_default_str();
+  sub->add_option("--width", o.width, "Width multiplier of the zoo model")->capture_default_str();
+  sub->add_option("--crop-padding", o.config.augment.crop_padding, "Random-crop augmentation: zero padding in pixels (0: off)")
+      ->capture_default_str();
+  sub->add_flag("--flip", o.config.augment.flip, "Random horizontal flips");
+  sub->add_option("--limit", o.limit, "Use only the first N training images (0: all)");
+  sub->add_option("--test-limit", o.test_limit, "Use only the first N test images (0: all)");
+  sub->add_option("--checkpoint", o.checkpoint, "Checkpoint file (default OUTPUT.ckpt.h5), written every epoch");
+  sub->add_flag("--resume", o.resume, "Resume from the checkpoint if it exists");
+  sub->add_flag("--qat", o.qat, "Quantization-aware training (folds BatchNorm, calibrates, trains fake-quantized)");
+  sub->add_option("--bits", o.bits, "QAT: weight and activation bits")->capture_default_str();
+  sub->add_option("--calibration", o.calibration, "QAT: calibration images")->capture_default_str();
+}
+
+}  // namespace
+
+CIMMC_REGISTER_COMMAND(40, register_train);
+
+}  // namespace cimmc::cli

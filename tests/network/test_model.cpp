@@ -1,0 +1,155 @@
+// Architecture specs, the zoo, model and checkpoint files.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "cimmc/core/error.hpp"
+#include "cimmc/core/hdf5.hpp"
+#include "cimmc/network/model_file.hpp"
+#include "cimmc/network/train.hpp"
+#include "cimmc/network/zoo.hpp"
+#include "grad_check.hpp"
+
+namespace fs = std::filesystem;
+using namespace cimmc::network;
+
+namespace {
+fs::path temp_path(const std::string& name) { return fs::temp_directory_path() / ("cimmc_test_network_" + name); }
+}  // namespace
+
+TEST(Zoo, EveryModelBuildsForBothInputShapesWithTheRightOutput) {
+  for (const auto& name : zoo_names())
+    for (const Shape& in : {Shape{1, 28, 28}, Shape{3, 32, 32}}) {
+      Model m = Model::from_spec(zoo_spec(name, in, 10));
+      EXPECT_EQ(m.input_shape(), in) << name;
+      EXPECT_EQ(m.classes(), 10) << name;
+      initialize_weights(m, 1);
+      Tensor x({2, in[0], in[1], in[2]});
+      nwtest::fill_normal(x, 3, 4);
+      const Tensor& y = m.forward(x, {});
+      EXPECT_EQ(y.shape, (Shape{2, 10})) << name;
+    }
+}
+
+TEST(Zoo, LayerCountsMatchTheirNames) {
+  auto count = [](const Model& m, const std::string& kind) {
+    int n = 0;
+    for (const auto& node : m.nodes()) n += node.kind == kind;
+    return n;
+  };
+  const Model vgg = Model::from_spec(zoo_spec("vgg_small", {3, 32, 32}, 10));
+  EXPECT_EQ(count(vgg, "conv2d"), 6);
+  EXPECT_EQ(count(vgg, "linear"), 2);
+  const Model resnet = Model::from_spec(zoo_spec("resnet20", {3, 32, 32}, 10));
+  EXPECT_EQ(count(resnet, "conv2d"), 19 + 2);  // 19 3×3 convolutions + 2 projection shortcuts
+  EXPECT_EQ(count(resnet, "linear"), 1);
+  EXPECT_EQ(count(resnet, "add"), 9);
+  const Model lenet = Model::from_spec(zoo_spec("lenet5", {1, 28, 28}, 10));
+  EXPECT_EQ(count(lenet, "conv2d"), 2);
+  EXPECT_EQ(count(lenet, "linear"), 3);
+  EXPECT_THROW(zoo_spec("alexnet", {1, 28, 28}, 10), cimmc::ArgumentError);
+}
+
+TEST(Model, SpecRoundTripsAndCloneCopiesWeights) {
+  Model m = Model::from_spec(zoo_spec("resnet20", {3, 32, 32}, 10, {0.5}));
+  initialize_weights(m, 5);
+  const std::string spec = m.spec();
+  EXPECT_EQ(Model::from_spec(spec).spec(), spec);
+  Model c = m.clone();
+  auto a = m.parameters(), b = c.parameters();
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].second->value.data, b[i].second->value.data);
+}
+
+TEST(Model, SpecErrorsAreSpecific) {
+  auto message = [](const std::string& spec) {
+    try {
+      Model::from_spec(spec, "net.txt");
+    } catch (const cimmc::ModelError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message("input input - channels=1\nfc linear nowhere out=2\n").find("'nowhere' is not defined"), std::string::npos);
+  EXPECT_NE(message("input input - channels=1\nfc linear input out=2 colour=red\n").find("unknown attribute 'colour'"), std::string::npos);
+  EXPECT_NE(message("input input - channels=1\nfc dense input out=2\n").find("unknown kind 'dense'"), std::string::npos);
+  EXPECT_NE(message("input input - channels=1\nfc linear input out=x\n").find("net.txt, line 2"), std::string::npos);
+  EXPECT_NE(message("conv conv2d input out=2 kernel=3\n").find("first node"), std::string::npos);
+}
+
+TEST(ModelFile, RoundTripsWeightsBuffersQuantizationAndHistory) {
+  Model m = Model::from_spec(zoo_spec("lenet5", {1, 28, 28}, 10));
+  initialize_weights(m, 3);
+  for (auto& [name, t] : m.buffers()) nwtest::fill_normal(*t, 4, t->size());
+  ModelRecord r;
+  r.zoo_name = "lenet5";
+  r.dataset = "fashion-mnist";
+  r.config = "[train]\nepochs = 1\n";
+  r.seed = 0xFFFF'FFFF'FFFF'FFF0ull;
+  r.training.history.push_back({1, 0.1, 0.5, 0.8, 0.4, 0.85, 3.5});
+  r.training.epochs_done = 1;
+  const auto path = temp_path("model.h5");
+  save_model(path, m, r);
+  ModelRecord back;
+  Model l = load_model(path, &back);
+  EXPECT_EQ(l.spec(), m.spec());
+  auto a = m.parameters(), b = l.parameters();
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].second->value.data, b[i].second->value.data);
+  auto ab = m.buffers(), bb = l.buffers();
+  for (std::size_t i = 0; i < ab.size(); ++i) EXPECT_EQ(ab[i].second->data, bb[i].second->data);
+  EXPECT_FALSE(l.quantized());
+  EXPECT_EQ(back.zoo_name, "lenet5");
+  EXPECT_EQ(back.seed, r.seed);
+  ASSERT_EQ(back.training.history.size(), 1u);
+  EXPECT_DOUBLE_EQ(back.training.history[0].test_accuracy, 0.85);
+
+  for (GemmLayer* g : m.gemm_layers()) g->quant() = {true, 4, 4, 0.125f};
+  save_model(path, m, r);
+  Model q = load_model(path);
+  ASSERT_TRUE(q.quantized());
+  EXPECT_EQ(q.gemm_layers()[1]->quant().weight_bits, 4);
+  EXPECT_FLOAT_EQ(q.gemm_layers()[1]->quant().activation_scale, 0.125f);
+  fs::remove(path);
+}
+
+TEST(ModelFile, RejectsOtherFilesWithPreciseErrors) {
+  const auto text = temp_path("not_hdf5.h5");
+  std::ofstream(text) << "hello\n";
+  EXPECT_THROW(load_model(text), cimmc::FormatError);
+  EXPECT_THROW(load_model(temp_path("missing.h5")), cimmc::IoError);
+  const auto other = temp_path("other_kind.h5");
+  {
+    cimmc::h5::AtomicFile out(other);
+    cimmc::h5::write_provenance(out.file(), "cimmc.test", {1, 0}, 0, "");
+    out.commit();
+  }
+  EXPECT_THROW(load_model(other), cimmc::FormatError);
+  fs::remove(text);
+  fs::remove(other);
+}
+
+TEST(Checkpoint, RestoresOptimizerState) {
+  Model m = Model::from_spec(zoo_spec("mlp", {1, 4, 4}, 3));
+  initialize_weights(m, 1);
+  TrainConfig c;
+  c.optimizer = "adam";
+  Optimizer opt(c);
+  auto params = m.parameters();
+  for (auto& [n, p] : params) {
+    p->grad.resize(p->value.shape);
+    std::fill(p->grad.data.begin(), p->grad.data.end(), 0.5f);
+  }
+  opt.step(params, 0.01);
+  ModelRecord r;
+  r.training.epochs_done = 3;
+  const auto path = temp_path("ckpt.h5");
+  save_checkpoint(path, m, r, opt);
+  Optimizer opt2(c);
+  ModelRecord r2;
+  Model m2 = load_checkpoint(path, r2, opt2);
+  EXPECT_EQ(r2.training.epochs_done, 3);
+  EXPECT_EQ(opt2.steps(), 1u);
+  EXPECT_EQ(opt2.state(), opt.state());
+  fs::remove(path);
+}
