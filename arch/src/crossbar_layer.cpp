@@ -87,12 +87,12 @@ CrossbarLayer::CrossbarLayer(const CrossbarConfig& config, int layer_id, std::sp
     plane_names_.push_back("flag");
   }
   const int planes = static_cast<int>(plane_names_.size());
+  plane_count_ = planes;
   const int words = geometry_.words();
   planes_.assign(static_cast<std::size_t>(planes) * words * n_pad_, 0);
   plane_ones_.assign(static_cast<std::size_t>(planes), 0);
   auto set_bit = [&](int p, int nn, int kk) {
-    planes_[(static_cast<std::size_t>(p) * words + geometry_.word_of(kk)) * n_pad_ + nn] |= std::uint64_t{1}
-                                                                                           << geometry_.bit_of(kk);
+    planes_[plane_index(p, geometry_.word_of(kk), nn)] |= std::uint64_t{1} << geometry_.bit_of(kk);
     ++plane_ones_[static_cast<std::size_t>(p)];
   };
   for (int nn = 0; nn < n; ++nn)
@@ -148,6 +148,16 @@ CrossbarLayer::CrossbarLayer(const CrossbarConfig& config, int layer_id, std::sp
     g.shift_weight = -1;
     groups_.push_back(std::move(g));
   }
+  const std::size_t elements = groups_.size() * static_cast<std::size_t>(n_pad_);
+  for (int side = 0; side < 2; ++side) side_mask_[side].assign(elements, 0.0f);
+  valid_.assign(elements, 0);
+  for (std::size_t g = 0; g < groups_.size(); ++g)
+    for (int nn = 0; nn < n_pad_; ++nn) {
+      const std::size_t e = g * n_pad_ + nn;
+      side_mask_[0][e] = groups_[g].positive.empty() ? 0.0f : 1.0f;
+      side_mask_[1][e] = groups_[g].negative.empty() ? 0.0f : 1.0f;
+      valid_[e] = nn < n_ ? 1 : 0;
+    }
   prepare_readout();
 }
 
@@ -159,14 +169,12 @@ void CrossbarLayer::set_kernel(KernelIsa isa) {
 
 std::vector<std::uint8_t> CrossbarLayer::cell_levels() const {
   std::vector<std::uint8_t> levels(groups_.size() * 2 * static_cast<std::size_t>(n_) * static_cast<std::size_t>(k_), 0);
-  const int words = geometry_.words();
   for (std::size_t gi = 0; gi < groups_.size(); ++gi)
     for (int side = 0; side < 2; ++side)
       for (const auto& pl : side == 0 ? groups_[gi].positive : groups_[gi].negative)
         for (int nn = 0; nn < n_; ++nn)
           for (int kk = 0; kk < k_; ++kk) {
-            const std::uint64_t word =
-                planes_[(static_cast<std::size_t>(pl.plane) * words + geometry_.word_of(kk)) * n_pad_ + nn];
+            const std::uint64_t word = planes_[plane_index(pl.plane, geometry_.word_of(kk), nn)];
             if ((word >> geometry_.bit_of(kk)) & 1)
               levels[((gi * 2 + side) * n_ + nn) * k_ + kk] += static_cast<std::uint8_t>(pl.cell_weight);
           }
@@ -220,6 +228,15 @@ void CrossbarLayer::prepare_readout() {
     const double range = calibration_.adc_range > 0.0 ? calibration_.adc_range : fs;
     adc_unsigned_ = circuit::AdcQuantizer(r.adc.bits, range, false);
     adc_signed_ = circuit::AdcQuantizer(r.adc.bits, range, true);
+    const std::size_t elements = groups_.size() * static_cast<std::size_t>(n_pad_);
+    for (auto* v : {&adc_inverse_step_, &adc_step_, &adc_min_code_, &adc_max_code_}) v->assign(elements, 0.0f);
+    for (std::size_t e = 0; e < elements; ++e) {
+      const auto& q = groups_[e / static_cast<std::size_t>(n_pad_)].signed_readout ? adc_signed_ : adc_unsigned_;
+      adc_inverse_step_[e] = q.inverse_step;
+      adc_step_[e] = q.step;
+      adc_min_code_[e] = static_cast<float>(q.min_code);
+      adc_max_code_[e] = static_cast<float>(q.max_code);
+    }
   }
   if (r.kind == ReadoutKind::kZebraLcu)
     lcu_sense_ = circuit::LcuSense(r.lcu.levels, static_cast<double>(r.lcu.group_rows) * config_.max_cell_value());
@@ -328,25 +345,22 @@ PsStatistics CrossbarLayer::collect_statistics(std::span<const std::uint8_t> act
   const int words = geometry_.words(), wps = geometry_.words_per_subarray, bits = config_.input_bits;
   const AndPopcountFn popc = and_popcount_function(isa_);
   std::vector<std::uint64_t> act(static_cast<std::size_t>(bits) * words);
-  std::vector<std::int32_t> tmp(static_cast<std::size_t>(n_pad_)), ps(static_cast<std::size_t>(n_pad_));
+  std::vector<std::int32_t> tmp(static_cast<std::size_t>(plane_count_) * n_pad_);
   for (int row = 0; row < m; ++row) {
     pack_bit_planes(isa_, activations.subspan(static_cast<std::size_t>(row) * k_, static_cast<std::size_t>(k_)), bits,
                     geometry_, act);
     for (int s = 0; s < geometry_.subarrays; ++s)
       for (int i = 0; i < bits; ++i) {
         const std::uint64_t* a = act.data() + static_cast<std::size_t>(i) * words + s * wps;
-        for (const auto& g : groups_) {
-          std::fill(ps.begin(), ps.end(), 0);
-          for (int side = 0; side < 2; ++side)
-            for (const auto& pl : side == 0 ? g.positive : g.negative) {
-              popc(a, planes_.data() + (static_cast<std::size_t>(pl.plane) * words + s * wps) * n_pad_, wps, n_pad_,
-                   tmp.data());
-              const int w = side == 0 ? pl.cell_weight : -pl.cell_weight;
-              for (int n = 0; n < n_pad_; ++n) ps[n] += w * tmp[n];
-            }
-          auto& h = stats.histogram[static_cast<std::size_t>(s)];
-          for (int n = 0; n < n_; ++n) ++h[static_cast<std::size_t>(ps[n] + fs)];
-        }
+        popc(a, planes_.data() + plane_index(0, s * wps, 0), wps, plane_count_ * n_pad_, tmp.data());
+        auto& h = stats.histogram[static_cast<std::size_t>(s)];
+        for (const auto& g : groups_)
+          for (int n = 0; n < n_; ++n) {
+            int ps = 0;
+            for (const auto& pl : g.positive) ps += pl.cell_weight * tmp[static_cast<std::size_t>(pl.plane) * n_pad_ + n];
+            for (const auto& pl : g.negative) ps -= pl.cell_weight * tmp[static_cast<std::size_t>(pl.plane) * n_pad_ + n];
+            ++h[static_cast<std::size_t>(ps + fs)];
+          }
       }
   }
   return stats;

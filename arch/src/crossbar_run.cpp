@@ -1,10 +1,17 @@
 // The per-row pass of the crossbar engine: exact PS by AND + popcount, noise and readout in the
 // same pass, shift-add. Split from crossbar_layer.cpp (mapping and calibration).
 #include <fmt/format.h>
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which -Wmaybe-uninitialized
+// reports as a false positive once inlined.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <numeric>
 
 #include "cimmc/arch/crossbar_layer.hpp"
 #include "cimmc/circuit/fast_normal.hpp"
@@ -19,7 +26,7 @@ using circuit::ReadoutKind;
 struct CrossbarLayer::Scratch {
   std::vector<std::uint64_t> act;
   std::vector<std::int32_t> tmp, pos, neg;
-  std::vector<float> vpos, vneg;
+  std::vector<float> vpos, vneg, value;
   std::vector<double> acc;
   circuit::NormalBuffer normals{4096};
   circuit::WordBuffer words{4096};
@@ -74,7 +81,10 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
     const double fs = lcu ? static_cast<double>(config_.readout.lcu.group_rows) * config_.max_cell_value()
                           : full_scale();
     const float scale = static_cast<float>(config_.noise.offset_fraction * fs);
-    for (float& o : offsets) o *= scale;
+    // Layout [subarray][side][group · n_pad + n]; absent sides (no column) get no offset.
+    const std::size_t elements = groups_.size() * static_cast<std::size_t>(n_pad_);
+    for (std::size_t j = 0; j < offsets.size(); ++j)
+      offsets[j] *= scale * side_mask_[(j / elements) % 2][j % elements];
   }
 
   Counters total;
@@ -104,9 +114,10 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
     local.input_bit_ones.assign(static_cast<std::size_t>(bits), 0);
     capture.run([&] {
       sc.act.resize(static_cast<std::size_t>(bits) * words);
-      for (auto* v : {&sc.tmp, &sc.pos, &sc.neg}) v->assign(static_cast<std::size_t>(n_pad_), 0);
-      sc.vpos.assign(static_cast<std::size_t>(n_pad_), 0.0f);
-      sc.vneg.assign(static_cast<std::size_t>(n_pad_), 0.0f);
+      const std::size_t elements = groups_.size() * static_cast<std::size_t>(n_pad_);
+      sc.tmp.assign(static_cast<std::size_t>(plane_count_) * n_pad_, 0);
+      for (auto* v : {&sc.pos, &sc.neg}) v->assign(elements, 0);
+      for (auto* v : {&sc.vpos, &sc.vneg, &sc.value}) v->assign(elements, 0.0f);
       sc.acc.assign(static_cast<std::size_t>(n_pad_), 0.0);
     });
 #pragma omp for schedule(dynamic, 4)
@@ -142,25 +153,37 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
   const int groups = static_cast<int>(groups_.size());
   const int subarrays = geometry_.subarrays, wps = geometry_.words_per_subarray, words = geometry_.words();
   const int bits = config_.input_bits, np = n_pad_, nn = n_;
+  const int elements = groups * np;  // (group, output) pairs of one (subarray, input bit)
   const AndPopcountFn popc = and_popcount_function(isa_);
   const bool additive = noise.has_additive();
   const bool lcu = r.kind == ReadoutKind::kZebraLcu;
   const bool mtj = r.kind == ReadoutKind::kStochasticMtj;
   const bool exact_analog = !noise.any() && deviations_.empty();
+  const bool any_negative = std::any_of(groups_.begin(), groups_.end(), [](const ColumnGroup& g) { return !g.negative.empty(); });
   const float fs = static_cast<float>(full_scale());
   const float sigma_add = static_cast<float>(noise.sigma_fraction) * fs;
   const float sigma_prop = static_cast<float>(noise.proportional_fraction);
   if (additive)
-    sc.normals.reset(rng::Stream(seed, {lcu ? rng::Purpose::kLcuNoise : rng::Purpose::kPartialSumNoise,
-                                        address.point, address.trial, element}));
-  if (mtj) sc.words.reset(rng::Stream(seed, {rng::Purpose::kMtjSampling, address.point, address.trial, element}));
+    sc.normals.reset(seed, {lcu ? rng::Purpose::kLcuNoise : rng::Purpose::kPartialSumNoise, address.point,
+                            address.trial, element});
+  if (mtj) sc.words.reset(seed, {rng::Purpose::kMtjSampling, address.point, address.trial, element});
   double* acc = sc.acc.data();
   std::fill(acc, acc + np, 0.0);
+  std::int32_t* tmp = sc.tmp.data();
   std::int32_t* pos = sc.pos.data();
   std::int32_t* neg = sc.neg.data();
   float* vpos = sc.vpos.data();
   float* vneg = sc.vneg.data();
+  float* value = sc.value.data();
+  const float* mask_pos = side_mask_[0].data();
+  const float* mask_neg = side_mask_[1].data();
+  const std::uint8_t* valid = valid_.data();
   const std::uint64_t draws_before = sc.normals.drawn();
+  const std::uint64_t sides_per_block =
+      static_cast<std::uint64_t>(nn) * static_cast<std::uint64_t>(std::accumulate(
+                                           groups_.begin(), groups_.end(), 0, [](int t, const ColumnGroup& g) {
+                                             return t + (g.positive.empty() ? 0 : 1) + (g.negative.empty() ? 0 : 1);
+                                           }));
 
   for (int s = 0; s < subarrays; ++s) {
     for (int i = 0; i < bits; ++i) {
@@ -169,193 +192,145 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
       for (int w = 0; w < wps; ++w) active += std::popcount(a[w]);
       ++counters.array_reads;
       counters.active_rows += static_cast<std::uint64_t>(active);
+      counters.column_reads += sides_per_block;
+      counters.partial_sums += static_cast<std::uint64_t>(nn) * groups;
+      // Every plane's popcounts for every output in one kernel call, then each group's PS.
+      popc(a, planes_.data() + plane_index(0, s * wps, 0), wps, plane_count_ * np, tmp);
       for (int gi = 0; gi < groups; ++gi) {
         const ColumnGroup& g = groups_[static_cast<std::size_t>(gi)];
-        const double mult = static_cast<double>(g.shift_weight) * static_cast<double>(1 << i);
-        const bool two_sided = !g.negative.empty();
-        auto side_ps = [&](const std::vector<ColumnGroup::Plane>& side, std::int32_t* ps) {
-          std::fill(ps, ps + np, 0);
-          for (const auto& pl : side) {
-            popc(a, planes_.data() + (static_cast<std::size_t>(pl.plane) * words + s * wps) * np, wps, np,
-                 sc.tmp.data());
-            for (int n = 0; n < np; ++n) ps[n] += pl.cell_weight * sc.tmp[n];
-          }
-        };
-        side_ps(g.positive, pos);
-        if (two_sided) side_ps(g.negative, neg);
-        else std::fill(neg, neg + np, 0);
-        const int sides = (g.positive.empty() ? 0 : 1) + (two_sided ? 1 : 0);
-        counters.column_reads += static_cast<std::uint64_t>(nn) * sides;
-        counters.partial_sums += static_cast<std::uint64_t>(nn);
-        int zero = 0;
-        for (int n = 0; n < nn; ++n) zero += (pos[n] | neg[n]) == 0;
-        counters.zero_partial_sums += static_cast<std::uint64_t>(zero);
-
-        if (lcu) {
-          // ---- ZEBRA LCU: groups of G rows sensed one by one, all-zero groups skipped.
-          const int grows = r.lcu.group_rows;
-          const std::uint64_t gmask = grows == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << grows) - 1;
-          const int rows_here = geometry_.rows_in(s);
-          const float gfs = static_cast<float>(grows * config_.max_cell_value());
-          for (int n = 0; n < nn; ++n) {
-            float value = 0.0f;
-            for (int side = 0; side < 2; ++side) {
-              const auto& planes = side == 0 ? g.positive : g.negative;
-              if (planes.empty()) continue;
-              const float off = offsets ? offsets[((static_cast<std::size_t>(gi) * 2 + side) * subarrays + s) * np + n] : 0.0f;
-              const float* dev = deviations_.empty() ? nullptr
-                                 : deviations_.data() + ((static_cast<std::size_t>(gi) * 2 + side) * nn + n) * k_;
-              float side_value = 0.0f;
-              for (int w = 0; w < wps; ++w) {
-                std::uint64_t x[2] = {0, 0};
-                for (std::size_t p = 0; p < planes.size(); ++p)
-                  x[p] = a[w] & planes_[(static_cast<std::size_t>(planes[p].plane) * words + s * wps + w) * np + n];
-                const int first_row = w * 64;
-                const int groups_in_word = std::min(64, rows_here - first_row + grows - 1) / grows;
-                if (groups_in_word <= 0) continue;
-                if ((x[0] | x[1]) == 0) {
-                  counters.lcu_skips += static_cast<std::uint64_t>(groups_in_word);
-                  continue;
-                }
-                for (int q = 0; q < groups_in_word; ++q) {
-                  int count = 0;
-                  std::uint64_t any = 0;
-                  for (std::size_t p = 0; p < planes.size(); ++p) {
-                    const std::uint64_t bitsq = (x[p] >> (q * grows)) & gmask;
-                    any |= bitsq;
-                    count += planes[p].cell_weight * std::popcount(bitsq);
-                  }
-                  if (any == 0) {
-                    ++counters.lcu_skips;
-                    continue;
-                  }
-                  ++counters.lcu_senses;
-                  float v = static_cast<float>(count) + off;
-                  if (dev) {
-                    std::uint64_t y = (a[w] >> (q * grows)) & gmask;  // cells on driven rows
-                    while (y) {
-                      const int b = std::countr_zero(y);
-                      v += dev[s * config_.rows + first_row + q * grows + b];
-                      y &= y - 1;
-                    }
-                  }
-                  if (additive) {
-                    const float sd = sigma_prop > 0.0f ? std::sqrt(sigma_add / fs * gfs * sigma_add / fs * gfs +
-                                                                   sigma_prop * sigma_prop * count * count)
-                                                       : sigma_add / fs * gfs;
-                    v += sd * *sc.normals.take(1);
-                  }
-                  float level = std::nearbyint(v * lcu_sense_.inverse_step);
-                  if (level < 0.0f || level > static_cast<float>(lcu_sense_.max_level)) ++counters.clipped;
-                  level = std::clamp(level, 0.0f, static_cast<float>(lcu_sense_.max_level));
-                  side_value += level * lcu_sense_.step;
-                }
-              }
-              value += side == 0 ? side_value : -side_value;
-            }
-            acc[n] += static_cast<double>(value) * mult;
-          }
-          counters.shift_adds += static_cast<std::uint64_t>(nn);
-          continue;
+        std::int32_t* gp = pos + static_cast<std::ptrdiff_t>(gi) * np;
+        std::int32_t* gn = neg + static_cast<std::ptrdiff_t>(gi) * np;
+        std::fill(gp, gp + np, 0);
+        std::fill(gn, gn + np, 0);
+        for (const auto& pl : g.positive) {
+          const std::int32_t* t = tmp + static_cast<std::ptrdiff_t>(pl.plane) * np;
+          for (int n = 0; n < np; ++n) gp[n] += pl.cell_weight * t[n];
         }
-
-        // ---- analog value of each side: PS (+ cell deviations) + offset + noise
-        for (int n = 0; n < np; ++n) {
-          vpos[n] = static_cast<float>(pos[n]);
-          vneg[n] = static_cast<float>(neg[n]);
+        for (const auto& pl : g.negative) {
+          const std::int32_t* t = tmp + static_cast<std::ptrdiff_t>(pl.plane) * np;
+          for (int n = 0; n < np; ++n) gn[n] += pl.cell_weight * t[n];
         }
-        if (!deviations_.empty())
+      }
+      int zero = 0;
+      for (int e = 0; e < elements; ++e) zero += (valid[e] & ((pos[e] | neg[e]) == 0)) ? 1 : 0;
+      counters.zero_partial_sums += static_cast<std::uint64_t>(zero);
+      const double bit_weight = static_cast<double>(1 << i);
+
+      if (lcu) {
+        run_lcu_block(a, s, bit_weight, offsets, acc, sc, counters);
+        continue;
+      }
+
+      // ---- analog value of each side: PS (+ cell deviations) + offset + noise
+      for (int e = 0; e < elements; ++e) {
+        vpos[e] = static_cast<float>(pos[e]);
+        vneg[e] = static_cast<float>(neg[e]);
+      }
+      if (!deviations_.empty())
+        for (int gi = 0; gi < groups; ++gi)
           for (int side = 0; side < 2; ++side) {
-            if (side == 0 ? g.positive.empty() : !two_sided) continue;
-            float* v = side == 0 ? vpos : vneg;
+            const ColumnGroup& g = groups_[static_cast<std::size_t>(gi)];
+            if (side == 0 ? g.positive.empty() : g.negative.empty()) continue;
+            float* v = (side == 0 ? vpos : vneg) + static_cast<std::ptrdiff_t>(gi) * np;
             for (int n = 0; n < nn; ++n)
               v[n] += deviation_sum(a, wps, deviations_.data() + ((static_cast<std::size_t>(gi) * 2 + side) * nn + n) * k_,
                                     s * config_.rows);
           }
-        for (int side = 0; side < 2; ++side) {
-          if (side == 0 ? g.positive.empty() : !two_sided) continue;
-          float* v = side == 0 ? vpos : vneg;
-          if (offsets) {
-            const float* o = offsets + ((static_cast<std::size_t>(gi) * 2 + side) * subarrays + s) * np;
-            for (int n = 0; n < np; ++n) v[n] += o[n];
-          }
-          if (additive) {
-            const float* z = sc.normals.take(static_cast<std::size_t>(np));
-            const std::int32_t* ps = side == 0 ? pos : neg;
-            if (sigma_prop > 0.0f) {
-#pragma omp simd
-              for (int n = 0; n < np; ++n) {
-                const float b = sigma_prop * static_cast<float>(ps[n]);
-                v[n] += std::sqrt(sigma_add * sigma_add + b * b) * z[n];
-              }
-            } else {
-#pragma omp simd
-              for (int n = 0; n < np; ++n) v[n] += sigma_add * z[n];
-            }
-          }
+      if (offsets) {
+        const float* o = offsets + static_cast<std::size_t>(s) * 2 * elements;
+        for (int e = 0; e < elements; ++e) {
+          vpos[e] += o[e];
+          vneg[e] += o[elements + e];
         }
-
-        // ---- readout
-        switch (r.kind) {
-          case ReadoutKind::kIdeal:
-          case ReadoutKind::kZebraLcu: {
-            for (int n = 0; n < np; ++n) acc[n] += static_cast<double>(vpos[n] - vneg[n]) * mult;
-            counters.ideal_reads += static_cast<std::uint64_t>(nn);
-            break;
-          }
-          case ReadoutKind::kAdc: {
-            const circuit::AdcQuantizer& q = g.signed_readout ? adc_signed_ : adc_unsigned_;
-            const float lo = static_cast<float>(q.min_code), hi = static_cast<float>(q.max_code);
-            const bool sparse = r.adc.sparse;
-            int clipped = 0;
-#pragma omp simd reduction(+ : clipped)
-            for (int n = 0; n < np; ++n) {
-              const float c = std::nearbyint((vpos[n] - vneg[n]) * q.inverse_step);
-              const bool skip = sparse && (pos[n] | neg[n]) == 0;
-              clipped += (n < nn && !skip && (c < lo || c > hi)) ? 1 : 0;
-              const float value = skip ? 0.0f : std::clamp(c, lo, hi) * q.step;
-              acc[n] += static_cast<double>(value) * mult;
-            }
-            const int skipped = sparse ? zero : 0;
-            counters.clipped += static_cast<std::uint64_t>(clipped);
-            counters.adc_skipped += static_cast<std::uint64_t>(skipped);
-            counters.adc_conversions += static_cast<std::uint64_t>(nn - skipped);
-            break;
-          }
-          case ReadoutKind::kStochasticMtj: {
-            const int t = samples_[static_cast<std::size_t>(i * groups + gi)];
-            const circuit::AffineMap& map = maps_[static_cast<std::size_t>(s) * 2 + (g.signed_readout ? 1 : 0)];
-            const double inv_t = 1.0 / t;
-            if (exact_analog) {
-              const auto& table = binomial_tables_[static_cast<std::size_t>(table_index_[static_cast<std::size_t>(i * groups + gi)])];
-              const int ifs = static_cast<int>(fs), levels = 2 * ifs + 1;
-              const std::uint32_t* base =
-                  table.thresholds.data() + (static_cast<std::size_t>(s) * 2 + (g.signed_readout ? 1 : 0)) * levels * t;
-              const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn));
-              for (int n = 0; n < nn; ++n) {
-                const std::uint32_t* thr = base + static_cast<std::size_t>(pos[n] - neg[n] + ifs) * t;
-                int k = 0;
-                for (int j = 0; j < t; ++j) k += word[n] >= thr[j] ? 1 : 0;
-                acc[n] += map.ps_of(2.0 * k * inv_t - 1.0) * mult;
-              }
-            } else {
-              const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn) * t);
-              for (int n = 0; n < nn; ++n) {
-                const double x = map.x_of(static_cast<double>(vpos[n] - vneg[n]));
-                const double p = curve_->probability(r.mtj.current_at_zero_A + x * r.mtj.current_per_unit_A);
-                const double threshold = p * 4294967296.0;
-                int k = 0;
-                for (int j = 0; j < t; ++j) k += static_cast<double>(word[n * t + j]) < threshold ? 1 : 0;
-                acc[n] += map.ps_of(2.0 * k * inv_t - 1.0) * mult;
-              }
-            }
-            counters.mtj_reads += static_cast<std::uint64_t>(nn);
-            counters.mtj_samples += static_cast<std::uint64_t>(nn) * t;
-            break;
-          }
-        }
-        counters.shift_adds += static_cast<std::uint64_t>(nn);
       }
+      if (additive) {
+        for (int side = 0; side < (any_negative ? 2 : 1); ++side) {
+          float* v = side == 0 ? vpos : vneg;
+          const float* mask = side == 0 ? mask_pos : mask_neg;
+          const std::int32_t* ps = side == 0 ? pos : neg;
+          const float* z = sc.normals.take(static_cast<std::size_t>(elements));
+          if (sigma_prop > 0.0f) {
+#pragma omp simd
+            for (int e = 0; e < elements; ++e) {
+              const float b = sigma_prop * static_cast<float>(ps[e]);
+              v[e] += mask[e] * std::sqrt(sigma_add * sigma_add + b * b) * z[e];
+            }
+          } else {
+#pragma omp simd
+            for (int e = 0; e < elements; ++e) v[e] += mask[e] * sigma_add * z[e];
+          }
+        }
+      }
+
+      // ---- readout of every (group, output) of this block
+      switch (r.kind) {
+        case ReadoutKind::kIdeal:
+        case ReadoutKind::kZebraLcu: {
+          for (int e = 0; e < elements; ++e) value[e] = vpos[e] - vneg[e];
+          counters.ideal_reads += static_cast<std::uint64_t>(nn) * groups;
+          break;
+        }
+        case ReadoutKind::kAdc: {
+          const bool sparse = r.adc.sparse;
+          const float* inv = adc_inverse_step_.data();
+          const float* step = adc_step_.data();
+          const float* lo = adc_min_code_.data();
+          const float* hi = adc_max_code_.data();
+          const int sparse_bit = sparse ? 1 : 0;
+          int clipped = 0;
+          // Branch-free so that it vectorizes; rounding to nearest (even) by the 1.5·2^23 trick,
+          // exact for |x| < 2^22.
+          int e_first = 0;
+#if defined(__AVX512F__)
+          {
+            // GCC keeps a scalar copy of the loop below hot; spell out the vector version.
+            const __m512i zero_i = _mm512_setzero_si512();
+            for (; e_first + 16 <= elements; e_first += 16) {
+              const int e = e_first;
+              const __m512 x = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(vpos + e), _mm512_loadu_ps(vneg + e)),
+                                             _mm512_loadu_ps(inv + e));
+              const __m512 c = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+              const __m512i ps_or = _mm512_or_si512(_mm512_loadu_si512(pos + e), _mm512_loadu_si512(neg + e));
+              const __mmask16 skip = sparse ? _mm512_cmpeq_epi32_mask(ps_or, zero_i) : __mmask16{0};
+              const __m512 l = _mm512_loadu_ps(lo + e), h = _mm512_loadu_ps(hi + e);
+              const __mmask16 outside = _mm512_cmp_ps_mask(c, l, _CMP_LT_OQ) | _mm512_cmp_ps_mask(c, h, _CMP_GT_OQ);
+              const __mmask16 real = _mm512_test_epi32_mask(
+                  _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(valid + e))),
+                  _mm512_set1_epi32(1));
+              clipped += std::popcount(static_cast<unsigned>(outside & real & static_cast<__mmask16>(~skip)));
+              const __m512 v = _mm512_mul_ps(_mm512_min_ps(_mm512_max_ps(c, l), h), _mm512_loadu_ps(step + e));
+              _mm512_storeu_ps(value + e, _mm512_maskz_mov_ps(static_cast<__mmask16>(~skip), v));
+            }
+          }
+#endif
+          for (int e = e_first; e < elements; ++e) {
+            const float x = (vpos[e] - vneg[e]) * inv[e];
+            const float c = (x + 12582912.0f) - 12582912.0f;
+            const int skip = sparse_bit & static_cast<int>((pos[e] | neg[e]) == 0);
+            const int out_of_range = static_cast<int>(c < lo[e]) | static_cast<int>(c > hi[e]);
+            clipped += out_of_range & static_cast<int>(valid[e]) & (1 - skip);
+            value[e] = std::min(std::max(c, lo[e]), hi[e]) * step[e] * static_cast<float>(1 - skip);
+          }
+          const int skipped = sparse ? zero : 0;
+          counters.clipped += static_cast<std::uint64_t>(clipped);
+          counters.adc_skipped += static_cast<std::uint64_t>(skipped);
+          counters.adc_conversions += static_cast<std::uint64_t>(nn) * groups - static_cast<std::uint64_t>(skipped);
+          break;
+        }
+        case ReadoutKind::kStochasticMtj: {
+          for (int gi = 0; gi < groups; ++gi)
+            mtj_block(i, gi, s, exact_analog, pos + gi * np, neg + gi * np, vpos + gi * np, vneg + gi * np,
+                      value + gi * np, sc, counters);
+          break;
+        }
+      }
+      for (int gi = 0; gi < groups; ++gi) {
+        const double mult = static_cast<double>(groups_[static_cast<std::size_t>(gi)].shift_weight) * bit_weight;
+        const float* v = value + static_cast<std::ptrdiff_t>(gi) * np;
+#pragma omp simd
+        for (int n = 0; n < np; ++n) acc[n] += static_cast<double>(v[n]) * mult;
+      }
+      counters.shift_adds += static_cast<std::uint64_t>(nn) * groups;
     }
   }
   counters.noise_draws += sc.normals.drawn() - draws_before;
@@ -363,6 +338,123 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
                                 ? -static_cast<double>(std::int64_t{1} << (config_.weight_bits - 1)) * act_sum
                                 : 0.0;
   for (int n = 0; n < nn; ++n) out[n] = acc[n] + correction;
+}
+
+void CrossbarLayer::mtj_block(int i, int gi, int s, bool exact_analog, const std::int32_t* pos,
+                              const std::int32_t* neg, const float* vpos, const float* vneg, float* value,
+                              Scratch& sc, Counters& counters) const {
+  const auto& r = config_.readout;
+  const int groups = static_cast<int>(groups_.size()), nn = n_;
+  const ColumnGroup& g = groups_[static_cast<std::size_t>(gi)];
+  const int t = samples_[static_cast<std::size_t>(i * groups + gi)];
+  const circuit::AffineMap& map = maps_[static_cast<std::size_t>(s) * 2 + (g.signed_readout ? 1 : 0)];
+  const double inv_t = 1.0 / t;
+  if (exact_analog) {
+    const auto& table = binomial_tables_[static_cast<std::size_t>(table_index_[static_cast<std::size_t>(i * groups + gi)])];
+    const int ifs = static_cast<int>(full_scale()), levels = 2 * ifs + 1;
+    const std::uint32_t* base =
+        table.thresholds.data() + (static_cast<std::size_t>(s) * 2 + (g.signed_readout ? 1 : 0)) * levels * t;
+    const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn));
+    for (int n = 0; n < nn; ++n) {
+      const std::uint32_t* thr = base + static_cast<std::size_t>(pos[n] - neg[n] + ifs) * t;
+      int k = 0;
+      for (int j = 0; j < t; ++j) k += word[n] >= thr[j] ? 1 : 0;
+      value[n] = static_cast<float>(map.ps_of(2.0 * k * inv_t - 1.0));
+    }
+  } else {
+    const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn) * t);
+    for (int n = 0; n < nn; ++n) {
+      const double x = map.x_of(static_cast<double>(vpos[n] - vneg[n]));
+      const double p = curve_->probability(r.mtj.current_at_zero_A + x * r.mtj.current_per_unit_A);
+      const double threshold = p * 4294967296.0;
+      int k = 0;
+      for (int j = 0; j < t; ++j) k += static_cast<double>(word[n * t + j]) < threshold ? 1 : 0;
+      value[n] = static_cast<float>(map.ps_of(2.0 * k * inv_t - 1.0));
+    }
+  }
+  for (int n = nn; n < n_pad_; ++n) value[n] = 0.0f;
+  counters.mtj_reads += static_cast<std::uint64_t>(nn);
+  counters.mtj_samples += static_cast<std::uint64_t>(nn) * t;
+}
+
+void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weight, const float* offsets,
+                                  double* acc, Scratch& sc, Counters& counters) const {
+  const auto& r = config_.readout;
+  const auto& noise = config_.noise;
+  const int groups = static_cast<int>(groups_.size());
+  const int wps = geometry_.words_per_subarray, np = n_pad_, nn = n_;
+  const int elements = groups * np;
+  const bool additive = noise.has_additive();
+  const int grows = r.lcu.group_rows;
+  const std::uint64_t gmask = grows == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << grows) - 1;
+  const int rows_here = geometry_.rows_in(s);
+  const float gfs = static_cast<float>(grows * config_.max_cell_value());
+  const float sigma_add = static_cast<float>(noise.sigma_fraction) * gfs;
+  const float sigma_prop = static_cast<float>(noise.proportional_fraction);
+  const float inv = lcu_sense_.inverse_step, step = lcu_sense_.step;
+  const float max_level = static_cast<float>(lcu_sense_.max_level);
+  for (int gi = 0; gi < groups; ++gi) {
+    const ColumnGroup& g = groups_[static_cast<std::size_t>(gi)];
+    const double mult = static_cast<double>(g.shift_weight) * bit_weight;
+    for (int n = 0; n < nn; ++n) {
+      float value = 0.0f;
+      for (int side = 0; side < 2; ++side) {
+        const auto& planes = side == 0 ? g.positive : g.negative;
+        if (planes.empty()) continue;
+        const float off =
+            offsets ? offsets[static_cast<std::size_t>(s) * 2 * elements + side * elements + gi * np + n] : 0.0f;
+        const float* dev =
+            deviations_.empty() ? nullptr : deviations_.data() + ((static_cast<std::size_t>(gi) * 2 + side) * nn + n) * k_;
+        float side_value = 0.0f;
+        for (int w = 0; w < wps; ++w) {
+          std::uint64_t x[2] = {0, 0};
+          for (std::size_t p = 0; p < planes.size(); ++p)
+            x[p] = a[w] & planes_[plane_index(planes[p].plane, s * wps + w, n)];
+          const int first_row = w * 64;
+          const int groups_in_word = std::min(64, rows_here - first_row + grows - 1) / grows;
+          if (groups_in_word <= 0) continue;
+          if ((x[0] | x[1]) == 0) {
+            counters.lcu_skips += static_cast<std::uint64_t>(groups_in_word);
+            continue;
+          }
+          for (int q = 0; q < groups_in_word; ++q) {
+            int count = 0;
+            std::uint64_t any = 0;
+            for (std::size_t p = 0; p < planes.size(); ++p) {
+              const std::uint64_t bitsq = (x[p] >> (q * grows)) & gmask;
+              any |= bitsq;
+              count += planes[p].cell_weight * std::popcount(bitsq);
+            }
+            if (any == 0) {
+              ++counters.lcu_skips;
+              continue;
+            }
+            ++counters.lcu_senses;
+            float v = static_cast<float>(count) + off;
+            if (dev) {
+              std::uint64_t y = (a[w] >> (q * grows)) & gmask;  // cells on driven rows
+              while (y) {
+                const int b = std::countr_zero(y);
+                v += dev[s * config_.rows + first_row + q * grows + b];
+                y &= y - 1;
+              }
+            }
+            if (additive) {
+              const float b = sigma_prop * static_cast<float>(count);
+              const float sd = sigma_prop > 0.0f ? std::sqrt(sigma_add * sigma_add + b * b) : sigma_add;
+              v += sd * *sc.normals.take(1);
+            }
+            float level = std::nearbyint(v * inv);
+            if (level < 0.0f || level > max_level) ++counters.clipped;
+            side_value += std::clamp(level, 0.0f, max_level) * step;
+          }
+        }
+        value += side == 0 ? side_value : -side_value;
+      }
+      acc[n] += static_cast<double>(value) * mult;
+    }
+  }
+  counters.shift_adds += static_cast<std::uint64_t>(nn) * groups;
 }
 
 }  // namespace cimmc::arch

@@ -3,6 +3,16 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <limits>
+
+#include "cimmc/core/error.hpp"
+
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which -Wmaybe-uninitialized
+// reports as a false positive once inlined.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
 
 namespace cimmc::circuit {
 
@@ -24,7 +34,70 @@ inline float log_positive(float x) {
   return static_cast<float>(e) * 0.69314718f + series;
 }
 
+#if defined(__AVX512F__)
+// 32-bit high and low halves of a·c for 16 lanes.
+inline void mul_hi_lo(__m512i a, __m512i c, __m512i& hi, __m512i& lo) {
+  const __m512i even = _mm512_mul_epu32(a, c);
+  const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), c);
+  hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
+  lo = _mm512_mullo_epi32(a, c);
+}
+
+// Sixteen blocks (64 words) starting at `block`, stored in stream order.
+inline void philox16(rng::Key key, const rng::Counter& base, std::uint32_t block, std::uint32_t* out) {
+  __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(block)),
+                                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+  __m512i c1 = _mm512_set1_epi32(static_cast<int>(base[1]));
+  __m512i c2 = _mm512_set1_epi32(static_cast<int>(base[2]));
+  __m512i c3 = _mm512_set1_epi32(static_cast<int>(base[3]));
+  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(0xD2511F53u));
+  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(0xCD9E8D57u));
+  std::uint32_t k0 = key[0], k1 = key[1];
+  for (int r = 0; r < 10; ++r) {
+    __m512i hi0, lo0, hi1, lo1;
+    mul_hi_lo(c0, m0, hi0, lo0);
+    mul_hi_lo(c2, m1, hi1, lo1);
+    const __m512i n0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c1), _mm512_set1_epi32(static_cast<int>(k0)));
+    const __m512i n2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32(static_cast<int>(k1)));
+    c0 = n0;
+    c1 = lo1;
+    c2 = n2;
+    c3 = lo0;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  // Structure of arrays -> block order: a 4×4 transpose inside each 128-bit lane, then lanes.
+  const __m512i t0 = _mm512_unpacklo_epi32(c0, c1), t1 = _mm512_unpacklo_epi32(c2, c3);
+  const __m512i t2 = _mm512_unpackhi_epi32(c0, c1), t3 = _mm512_unpackhi_epi32(c2, c3);
+  const __m512i r0 = _mm512_unpacklo_epi64(t0, t1), r1 = _mm512_unpackhi_epi64(t0, t1);
+  const __m512i r2 = _mm512_unpacklo_epi64(t2, t3), r3 = _mm512_unpackhi_epi64(t2, t3);
+  const __m512i u0 = _mm512_shuffle_i32x4(r0, r1, 0x44), u1 = _mm512_shuffle_i32x4(r2, r3, 0x44);
+  const __m512i u2 = _mm512_shuffle_i32x4(r0, r1, 0xEE), u3 = _mm512_shuffle_i32x4(r2, r3, 0xEE);
+  _mm512_storeu_si512(out, _mm512_shuffle_i32x4(u0, u1, 0x88));
+  _mm512_storeu_si512(out + 16, _mm512_shuffle_i32x4(u0, u1, 0xDD));
+  _mm512_storeu_si512(out + 32, _mm512_shuffle_i32x4(u2, u3, 0x88));
+  _mm512_storeu_si512(out + 48, _mm512_shuffle_i32x4(u2, u3, 0xDD));
+}
+#endif
+
 }  // namespace
+
+void philox_words(rng::Key key, rng::Counter base, std::uint32_t first_block, std::span<std::uint32_t> out) {
+  const std::size_t blocks = (out.size() + 3) / 4;
+  if (std::uint64_t{first_block} + blocks > std::numeric_limits<std::uint32_t>::max())
+    throw RuntimeFailure("random stream exhausted: more than 2^32 blocks drawn from one stream");
+  std::size_t b = 0;
+  std::uint32_t* o = out.data();
+#if defined(__AVX512F__)
+  for (; (b + 16) * 4 <= out.size(); b += 16) philox16(key, base, first_block + static_cast<std::uint32_t>(b), o + 4 * b);
+#endif
+  for (; b < blocks; ++b) {
+    rng::Counter c = base;
+    c[0] = first_block + static_cast<std::uint32_t>(b);
+    const rng::Counter r = rng::philox4x32_10(c, key);
+    for (std::size_t j = 0; j < 4 && 4 * b + j < out.size(); ++j) o[4 * b + j] = r[j];
+  }
+}
 
 void normals_from_words(std::span<const std::uint32_t> words, std::span<float> out) {
   const std::size_t pairs = std::min(words.size(), out.size()) / 2;
@@ -58,8 +131,10 @@ void normals_from_words(std::span<const std::uint32_t> words, std::span<float> o
 
 NormalBuffer::NormalBuffer(std::size_t chunk) : chunk_(std::max<std::size_t>(2, chunk + chunk % 2)) {}
 
-void NormalBuffer::reset(const rng::Stream& stream) {
-  stream_ = stream;
+void NormalBuffer::reset(std::uint64_t seed, const rng::StreamAddress& address) {
+  key_ = rng::key_from_seed(seed);
+  base_ = rng::stream_counter(address, 0);
+  next_block_ = 0;
   pos_ = values_.size();
 }
 
@@ -68,7 +143,8 @@ const float* NormalBuffer::take(std::size_t n) {
     std::size_t size = std::max(chunk_, n + n % 2);
     words_.resize(size);
     values_.resize(size);
-    stream_.fill_u32(words_);
+    philox_words(key_, base_, next_block_, words_);
+    next_block_ += static_cast<std::uint32_t>((size + 3) / 4);
     normals_from_words(words_, values_);
     drawn_ += size;
     pos_ = 0;
@@ -80,15 +156,18 @@ const float* NormalBuffer::take(std::size_t n) {
 
 WordBuffer::WordBuffer(std::size_t chunk) : chunk_(std::max<std::size_t>(1, chunk)) {}
 
-void WordBuffer::reset(const rng::Stream& stream) {
-  stream_ = stream;
+void WordBuffer::reset(std::uint64_t seed, const rng::StreamAddress& address) {
+  key_ = rng::key_from_seed(seed);
+  base_ = rng::stream_counter(address, 0);
+  next_block_ = 0;
   pos_ = words_.size();
 }
 
 const std::uint32_t* WordBuffer::take(std::size_t n) {
   if (pos_ + n > words_.size()) {
     words_.resize(std::max(chunk_, n));
-    stream_.fill_u32(words_);
+    philox_words(key_, base_, next_block_, words_);
+    next_block_ += static_cast<std::uint32_t>((words_.size() + 3) / 4);
     pos_ = 0;
   }
   const std::uint32_t* p = words_.data() + pos_;

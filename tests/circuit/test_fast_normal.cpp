@@ -12,7 +12,7 @@ using namespace cimmc;
 TEST(FastNormal, MomentsAndTailsOfAStandardNormal) {
   constexpr std::size_t kN = std::size_t{64} << 16;
   circuit::NormalBuffer normals(1 << 16);
-  normals.reset(rng::Stream(12345, {rng::Purpose::kTest, 0, 0, 7}));
+  normals.reset(12345, {rng::Purpose::kTest, 0, 0, 7});
   double s1 = 0, s2 = 0, s3 = 0, s4 = 0;
   std::size_t tail2 = 0, tail3 = 0;
   for (std::size_t done = 0; done < kN; done += 1 << 16) {
@@ -38,10 +38,10 @@ TEST(FastNormal, MomentsAndTailsOfAStandardNormal) {
 }
 
 TEST(FastNormal, SameStreamSameNumbersWhateverTheChunking) {
-  const rng::Stream s(99, {rng::Purpose::kTest, 0, 1, 2});
+  const rng::StreamAddress s{rng::Purpose::kTest, 0, 1, 2};
   circuit::NormalBuffer a(64), b(64);
-  a.reset(s);
-  b.reset(s);
+  a.reset(99, s);
+  b.reset(99, s);
   std::vector<float> x, y;
   for (int i = 0; i < 8; ++i) {
     const float* p = a.take(8);

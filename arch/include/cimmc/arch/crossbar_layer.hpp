@@ -125,6 +125,11 @@ class CrossbarLayer {
   void run_row(const std::uint64_t* act_planes, std::int64_t act_sum, std::uint64_t element, std::uint64_t seed,
                const RunAddress& address, const float* offsets, double* out, Scratch& scratch,
                Counters& counters) const;
+  void mtj_block(int input_bit, int group, int subarray, bool exact_analog, const std::int32_t* pos,
+                 const std::int32_t* neg, const float* vpos, const float* vneg, float* value, Scratch& scratch,
+                 Counters& counters) const;
+  void run_lcu_block(const std::uint64_t* a, int subarray, double bit_weight, const float* offsets, double* acc,
+                     Scratch& scratch, Counters& counters) const;
 
   CrossbarConfig config_;
   int layer_id_, n_, k_, n_pad_;
@@ -132,12 +137,22 @@ class CrossbarLayer {
   KernelIsa isa_;
   std::vector<ColumnGroup> groups_;
   std::vector<std::string> plane_names_;
-  std::vector<std::uint64_t> planes_;  // [plane][word][n_pad]
+  // Weight planes interleaved so that one kernel call covers every plane of a subarray:
+  // [word][plane][n_pad].
+  std::vector<std::uint64_t> planes_;
+  int plane_count_ = 0;
+  std::size_t plane_index(int plane, int word, int n) const {
+    return (static_cast<std::size_t>(word) * plane_count_ + plane) * n_pad_ + n;
+  }
+  // Per (group, output) constants of the fused readout loop: [group · n_pad + n].
+  std::vector<float> side_mask_[2];       // 1 where the group has that side
+  std::vector<std::uint8_t> valid_;       // 1 for real outputs (n < N)
   std::vector<std::uint64_t> plane_ones_;
   std::vector<float> deviations_;
   LayerCalibration calibration_;
   // Readout tables.
   circuit::AdcQuantizer adc_unsigned_, adc_signed_;
+  std::vector<float> adc_inverse_step_, adc_step_, adc_min_code_, adc_max_code_;  // [group · n_pad + n]
   circuit::LcuSense lcu_sense_;
   std::vector<int> samples_;  // [input bit][group] T
   std::vector<circuit::AffineMap> maps_;  // [subarray]

@@ -4,8 +4,10 @@
 // as plain arithmetic on arrays (the compiler vectorizes the loop; no libm calls). Accuracy is
 // about 1e-6 relative, far below any noise level a study sets; |z| <= 5.9 (24-bit uniforms).
 //
-// NormalBuffer and WordBuffer hand out numbers from one rng::Stream in a fixed order, in
-// chunks, so whoever consumes them sequentially gets the same values on any thread.
+// NormalBuffer and WordBuffer hand out numbers from one random stream (seed, address) in a fixed
+// order, in chunks, so whoever consumes them sequentially gets the same values on any thread.
+// Their words are exactly those of rng::Stream::fill_u32 on the same stream (block 0, 1, ...),
+// made by a Philox4x32-10 written for AVX-512 (16 blocks per step) where the CPU has it.
 #pragma once
 
 #include <cstddef>
@@ -17,6 +19,10 @@
 
 namespace cimmc::circuit {
 
+// The words of blocks first_block, first_block + 1, ... of the stream with this key and
+// block-0 counter, four per block (the layout of rng::Stream::fill_u32).
+void philox_words(rng::Key key, rng::Counter base, std::uint32_t first_block, std::span<std::uint32_t> out);
+
 // Turns 2·k random words into 2·k standard normals (pairs from Box–Muller).
 void normals_from_words(std::span<const std::uint32_t> words, std::span<float> out);
 
@@ -25,14 +31,16 @@ class NormalBuffer {
  public:
   explicit NormalBuffer(std::size_t chunk = 2048);
   // Starts over on a new stream (discarding what is left of the old one).
-  void reset(const rng::Stream& stream);
+  void reset(std::uint64_t seed, const rng::StreamAddress& address);
   // The next n normals, contiguous. If fewer than n are left in the current chunk, the rest of
   // the chunk is dropped and a new chunk (at least n long) is drawn: deterministic all the same.
   const float* take(std::size_t n);
   std::uint64_t drawn() const { return drawn_; }
 
  private:
-  rng::Stream stream_{0, {}};
+  rng::Key key_{};
+  rng::Counter base_{};
+  std::uint32_t next_block_ = 0;
   std::vector<std::uint32_t> words_;
   std::vector<float> values_;
   std::size_t chunk_;
@@ -44,11 +52,13 @@ class NormalBuffer {
 class WordBuffer {
  public:
   explicit WordBuffer(std::size_t chunk = 2048);
-  void reset(const rng::Stream& stream);
+  void reset(std::uint64_t seed, const rng::StreamAddress& address);
   const std::uint32_t* take(std::size_t n);
 
  private:
-  rng::Stream stream_{0, {}};
+  rng::Key key_{};
+  rng::Counter base_{};
+  std::uint32_t next_block_ = 0;
   std::vector<std::uint32_t> words_;
   std::size_t chunk_;
   std::size_t pos_ = 0;

@@ -1,0 +1,139 @@
+// Crossbar engine throughput on the GEMMs of one ResNet-20 CIFAR-10 image (32×32×3 input): the
+// 19 convolutions (im2col: M = output pixels, K = Cin·9, N = Cout) and the final FC layer, with
+// R = 128 rows per subarray, 8-bit activations fed bit-serially and 8-bit weights at 1 bit per
+// cell. items_per_second = images per second with all threads (OpenMP over GEMM rows).
+// Activations are half zeros (post-ReLU), weights roughly Gaussian; both fixed per layer.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "cimmc/arch/crossbar_layer.hpp"
+
+namespace {
+
+using cimmc::arch::CrossbarConfig;
+using cimmc::arch::CrossbarLayer;
+using cimmc::circuit::ReadoutKind;
+
+struct GemmShape {
+  int m, k, n;
+};
+
+// ResNet-20 (CIFAR form, option-A identity shortcuts: no shortcut convolutions).
+std::vector<GemmShape> resnet20_shapes() {
+  std::vector<GemmShape> s;
+  s.push_back({1024, 3 * 9, 16});                          // conv1, 32×32
+  for (int i = 0; i < 6; ++i) s.push_back({1024, 16 * 9, 16});  // stage 1: 3 blocks × 2
+  s.push_back({256, 16 * 9, 32});                          // stage 2, stride 2
+  for (int i = 0; i < 5; ++i) s.push_back({256, 32 * 9, 32});
+  s.push_back({64, 32 * 9, 64});                           // stage 3, stride 2
+  for (int i = 0; i < 5; ++i) s.push_back({64, 64 * 9, 64});
+  s.push_back({1, 64, 10});                                // FC after global average pooling
+  return s;
+}
+
+struct Network {
+  std::vector<GemmShape> shapes;
+  std::vector<std::unique_ptr<CrossbarLayer>> layers;
+  std::vector<std::vector<std::uint8_t>> activations;
+  std::vector<std::vector<double>> outputs;
+};
+
+Network make_network(const CrossbarConfig& config, int images) {
+  Network net;
+  net.shapes = resnet20_shapes();
+  std::mt19937 gen(7);
+  std::normal_distribution<double> weight(0.0, 30.0);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (std::size_t l = 0; l < net.shapes.size(); ++l) {
+    const auto [m, k, n] = net.shapes[l];
+    std::vector<std::int8_t> w(static_cast<std::size_t>(n) * k);
+    for (auto& x : w) x = static_cast<std::int8_t>(std::clamp(std::lround(weight(gen)), -127L, 127L));
+    net.layers.push_back(std::make_unique<CrossbarLayer>(config, static_cast<int>(l), w, n, k));
+    std::vector<std::uint8_t> a(static_cast<std::size_t>(m) * images * k);
+    for (auto& x : a) x = u(gen) < 0.5 ? 0 : static_cast<std::uint8_t>(std::min(255.0, -40.0 * std::log(u(gen))));
+    net.activations.push_back(std::move(a));
+    net.outputs.emplace_back(static_cast<std::size_t>(m) * images * n);
+  }
+  return net;
+}
+
+CrossbarConfig base_config() {
+  CrossbarConfig c;
+  c.rows = 128;
+  c.bits_per_cell = 1;
+  c.input_bits = 8;
+  c.weight_bits = 8;
+  c.noise.sigma_fraction = 0.01;
+  return c;
+}
+
+void run_resnet20(benchmark::State& state, const CrossbarConfig& config) {
+  const int images = static_cast<int>(state.range(0));
+  Network net = make_network(config, images);
+  std::uint32_t trial = 0;
+  cimmc::arch::Counters counters;
+  for (auto _ : state) {
+    for (std::size_t l = 0; l < net.layers.size(); ++l) {
+      const auto& s = net.shapes[l];
+      const cimmc::arch::RunAddress address{0, trial, static_cast<std::uint32_t>(l), 0,
+                                            static_cast<std::uint32_t>(s.m)};
+      net.layers[l]->run(net.activations[l], s.m * images, address, 42, net.outputs[l], counters);
+    }
+    benchmark::DoNotOptimize(net.outputs.back().data());
+    ++trial;
+  }
+  state.SetItemsProcessed(state.iterations() * images);
+  const double per_image = 1.0 / (static_cast<double>(state.iterations()) * images);
+  state.counters["PS_per_image"] = static_cast<double>(counters.partial_sums) * per_image;
+  state.counters["conversions_per_image"] = static_cast<double>(counters.adc_conversions) * per_image;
+  state.counters["mtj_samples_per_image"] = static_cast<double>(counters.mtj_samples) * per_image;
+  state.counters["lcu_senses_per_image"] = static_cast<double>(counters.lcu_senses) * per_image;
+}
+
+// The headline: Gaussian PS noise σ = 1 % of full scale and a 5-bit ADC on every PS.
+void BM_CrossbarResNet20(benchmark::State& state) {
+  CrossbarConfig c = base_config();
+  c.readout.kind = ReadoutKind::kAdc;
+  c.readout.adc.bits = 5;
+  run_resnet20(state, c);
+}
+
+// Stochastic SOT-MTJ readout, T = 8 samples per PS (sigmoid curve, a = 4), no extra noise.
+void BM_CrossbarResNet20_StochasticMtj(benchmark::State& state) {
+  CrossbarConfig c = base_config();
+  c.signed_scheme = cimmc::arch::SignedScheme::kDifferential;
+  c.readout.kind = ReadoutKind::kStochasticMtj;
+  c.readout.mtj.samples = 8;
+  c.noise.sigma_fraction = 0.0;
+  run_resnet20(state, c);
+}
+
+// ZEBRA LCU: groups of G = 8 rows, 9-level sense, σ = 1 % of the group full scale,
+// adaptive-flip encoding.
+void BM_CrossbarResNet20_ZebraLcu(benchmark::State& state) {
+  CrossbarConfig c = base_config();
+  c.encoding = cimmc::arch::Encoding::kAdaptiveFlip;
+  c.readout.kind = ReadoutKind::kZebraLcu;
+  c.readout.lcu.group_rows = 8;
+  c.readout.lcu.levels = 9;
+  run_resnet20(state, c);
+}
+
+// Exact partial sums only (ideal readout, no noise): the cost of the popcount kernels.
+void BM_CrossbarResNet20_Ideal(benchmark::State& state) {
+  CrossbarConfig c = base_config();
+  c.noise.sigma_fraction = 0.0;
+  run_resnet20(state, c);
+}
+
+}  // namespace
+
+BENCHMARK(BM_CrossbarResNet20)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CrossbarResNet20_StochasticMtj)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CrossbarResNet20_ZebraLcu)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CrossbarResNet20_Ideal)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
