@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <random>
 #include <string>
@@ -332,4 +334,70 @@ TEST(CrossbarLayer, CellDeviationsAddOnDrivenRows) {
   layer.run(act, 1, {}, 1, out, counters);
   EXPECT_DOUBLE_EQ(out[0], 1.0 + 0.25 - 0.5 - 2 * 0.125);
   EXPECT_THROW(layer.set_cell_deviations(std::vector<float>(5)), cimmc::ArgumentError);
+}
+
+TEST(CrossbarLayer, CalibratedAdcClipsAtThePercentileOfObservedPs) {
+  // 1-bit inputs, weights in {0, 1}: the +2^0 column carries PS = Σ a·w, the −2^1 column 0.
+  std::mt19937 gen(test_seed() + 7);
+  CrossbarConfig c = config_of(128, 1, 1, 2, SignedScheme::kTwosComplement, Encoding::kTwosComplement);
+  c.readout.kind = ReadoutKind::kAdc;
+  c.readout.adc.bits = 3;
+  c.readout.adc.calibrated_range = true;
+  c.readout.adc.clip_percentile = 90.0;
+  const int m = 50, n = 6, k = 128;
+  Problem p{m, n, k, std::vector<std::uint8_t>(static_cast<std::size_t>(m) * k), std::vector<std::int8_t>(static_cast<std::size_t>(n) * k)};
+  for (auto& a : p.act) a = gen() % 2;
+  for (auto& w : p.w) w = static_cast<std::int8_t>(gen() % 4 == 0);
+  CrossbarLayer layer(c, 0, p.w, n, k);
+  const PsStatistics stats = layer.collect_statistics(p.act, m);
+  // Brute-force percentile of |PS| over both columns (the −2^1 column contributes zeros).
+  std::vector<int> all;
+  for (int r = 0; r < m; ++r)
+    for (int j = 0; j < n; ++j) {
+      int ps = 0;
+      for (int t = 0; t < k; ++t) ps += p.act[static_cast<std::size_t>(r) * k + t] * p.w[static_cast<std::size_t>(j) * k + t];
+      all.push_back(ps);
+      all.push_back(0);
+    }
+  std::sort(all.begin(), all.end());
+  const int expected_clip = all[static_cast<std::size_t>(std::ceil(0.9 * all.size())) - 1];
+  EXPECT_DOUBLE_EQ(stats.abs_percentile(90.0), expected_clip);
+  layer.calibrate(stats);
+  EXPECT_DOUBLE_EQ(layer.calibration().adc_range, expected_clip);
+  std::vector<double> out(static_cast<std::size_t>(m) * n);
+  Counters counters;
+  layer.run(p.act, m, {}, 1, out, counters);
+  const double step = std::max(1.0, expected_clip / 7.0);
+  std::uint64_t clipped = 0;
+  for (int r = 0; r < m; ++r)
+    for (int j = 0; j < n; ++j) {
+      const int ps = static_cast<int>(integer_gemm(p)[static_cast<std::size_t>(r) * n + j]);
+      const double code = std::nearbyint(static_cast<float>(ps) * static_cast<float>(1.0 / step));
+      clipped += code > 7;
+      EXPECT_NEAR(out[static_cast<std::size_t>(r) * n + j], std::min(code, 7.0) * step, 1e-4) << ps;
+    }
+  EXPECT_EQ(counters.clipped, clipped);
+  EXPECT_GT(clipped, 0u);
+}
+
+TEST(CrossbarLayer, MtjCalibrationNormalizesEachSubarray) {
+  std::mt19937 gen(test_seed() + 8);
+  CrossbarConfig c = config_of(64, 1, 4, 4, SignedScheme::kDifferential, Encoding::kTwosComplement);
+  c.readout.kind = ReadoutKind::kStochasticMtj;
+  c.readout.mtj.calibration_sigmas = 3.0;
+  const Problem p = random_problem(gen, 20, 5, 150, 4, 4);
+  CrossbarLayer layer(c, 0, p.w, p.n, p.k);
+  const PsStatistics stats = layer.collect_statistics(p.act, p.m);
+  ASSERT_EQ(stats.histogram.size(), 3u);
+  layer.calibrate(stats);
+  ASSERT_EQ(layer.calibration().mtj_maps.size(), 3u);
+  for (int s = 0; s < 3; ++s) {
+    const auto& map = layer.calibration().mtj_maps[static_cast<std::size_t>(s)];
+    EXPECT_DOUBLE_EQ(map.scale, 1.0 / (3.0 * stats.stddev(s)));
+    EXPECT_NEAR(map.x_of(stats.mean(s)), 0.0, 1e-12);
+  }
+  std::uint64_t total = 0;
+  for (const auto& h : stats.histogram)
+    for (auto v : h) total += v;
+  EXPECT_EQ(total, static_cast<std::uint64_t>(p.m) * 4 * 3 * layer.column_groups().size() * p.n);
 }
