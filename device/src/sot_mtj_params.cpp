@@ -73,13 +73,17 @@ DerivedQuantities derive(const SotMtjParams& p) {
     // H_x the bias field along the current.
     d.critical_current_A = (hkeff / 2.0 - std::abs(p.external_field_A_per_m[0]) / std::sqrt(2.0)) / h_per_A;
     d.critical_current_model = "lee2013_perpendicular";
-  } else if (a != 2 && std::abs(std::abs(s[a]) - 1.0) < 1e-12) {
-    // Liu et al., Science 336, 555 (2012): J_c0 = (2e/hbar)(mu0 Ms t_F/theta) alpha (H_K + M_eff/2),
-    // M_eff the out-of-plane demagnetizing field.
+  } else if (std::abs(std::abs(s[a]) - 1.0) < 1e-12) {
+    // Torque collinear with the easy axis (anti-damping): threshold alpha times the mean of the
+    // stiffness fields of the two hard directions. For an in-plane type-y magnet this is Liu et
+    // al., Science 336, 555 (2012): J_c0 = (2e/hbar)(mu0 Ms t_F/theta) alpha (H_K + M_eff/2);
+    // for an axially symmetric perpendicular magnet it is alpha H_K,eff.
     const auto& n = f.demag_factors;
-    const double m_eff = ms * (n[2] - n[a]);
-    d.critical_current_A = f.damping * (hkeff + m_eff / 2.0) / h_per_A;
-    d.critical_current_model = "liu2012_type_y";
+    double stiffness_sum = 0;
+    for (int j = 0; j < 3; ++j)
+      if (j != a) stiffness_sum += d.anisotropy_field_A_per_m + ms * (n[j] - n[a]);
+    d.critical_current_A = f.damping * stiffness_sum / 2.0 / h_per_A;
+    d.critical_current_model = a == 2 ? "collinear_perpendicular" : "liu2012_type_y";
   }
   return d;
 }

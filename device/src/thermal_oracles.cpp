@@ -43,22 +43,25 @@ double boltzmann_probability(double delta, double a, double b) {
   return simpson(w, a, b, 20000) / simpson(w, -1.0, 1.0, 40000);
 }
 
-double mean_first_passage_time_s(double delta, double tau_n) {
+double mean_first_passage_time_s(double delta, double tau_n, double h) {
   check_delta(delta);
+  if (!(std::abs(h) < 1)) throw ArgumentError(fmt::format("reduced field {} out of range: expected |h| < 1", h));
   // Midpoint rule in z on n cells; the inner integral from each midpoint to 1 is accumulated from
-  // the top with Simpson on every half cell. The integrand has a finite limit at z = 1.
+  // the top with Simpson on every half cell. The integrand has a finite limit at z = 1. Both
+  // exponentials are scaled by the largest value of -U on [0, 1] to stay finite.
   const int n = 200000;
-  const double h = 1.0 / n;
-  const auto g = [delta](double t) { return std::exp(delta * (t * t - 1.0)); };  // scaled by e^{-D}
+  const double step = 1.0 / n;
+  const double scale = std::max(0.0, delta * (1.0 + 2.0 * h));
+  const auto g = [=](double t) { return std::exp(delta * (t * t + 2.0 * h * t) - scale); };
   double inner = 0.0, outer = 0.0;
   double upper = 1.0;
   for (int j = n - 1; j >= 0; --j) {
-    const double z = (j + 0.5) * h;
+    const double z = (j + 0.5) * step;
     inner += (upper - z) / 6.0 * (g(z) + 4.0 * g(0.5 * (z + upper)) + g(upper));
     upper = z;
-    outer += std::exp(-delta * z * z + delta) * inner / (1.0 - z * z);
+    outer += std::exp(-delta * (z * z + 2.0 * h * z) + scale) * inner / (1.0 - z * z);
   }
-  return 2.0 * tau_n * outer * h;
+  return 2.0 * tau_n * outer * step;
 }
 
 double mean_first_passage_time_asymptotic_s(double delta, double tau_n) {

@@ -115,7 +115,7 @@ TEST_P(NeelBrown, MeanFirstPassageTimeMatchesExactIntegral) {
   EXPECT_NEAR(m.mean / exact, 1.0, 0.15);
 }
 INSTANTIATE_TEST_SUITE_P(DeltaAlpha, NeelBrown,
-                         ::testing::Values(std::pair{3.0, 1.0}, std::pair{3.0, 0.1}, std::pair{5.0, 1.0}));
+                         ::testing::Values(std::pair{3.0, 1.0}, std::pair{3.0, 0.1}, std::pair{5.0, 1.0}, std::pair{8.0, 1.0}));
 
 class CriticalCurrent : public ::testing::TestWithParam<double> {};
 
@@ -230,3 +230,34 @@ TEST(Macrospin, BadSettingsAreRejected) {
   s.initial_direction = 0;
   EXPECT_THROW(simulate(p, Waveform{0, 0, 1e-9, 0, 0}, amps, s), cimmc::ArgumentError);
 }
+
+class CollinearTorque : public ::testing::TestWithParam<double> {};
+
+// A current polarized along the axis of an axially symmetric magnet acts on m_z like a field
+// H_DL / alpha, so the mean first-passage time follows the exact integral with the reduced
+// potential -Delta (z^2 + 2 h z), h = I / I_c0 (I_c0 = alpha H_K / H_DL per ampere); within 15 %
+// with 1024 trajectories (SE ~3 %). Checks the SOT torque and its coupling to the thermal field.
+TEST_P(CollinearTorque, MeanFirstPassageTimeUnderCurrent) {
+  const double h = GetParam();
+  auto p = fixtures::uniaxial(8.0, 0.5);
+  p.spin_polarization = {0, 0, 1};
+  const auto d = derive(p);
+  EXPECT_EQ(d.critical_current_model, "collinear_perpendicular");
+  EXPECT_NEAR(d.critical_current_A * std::abs(d.damping_like_field_A_per_m_per_A), 0.5 * d.anisotropy_field_A_per_m,
+              1e-9 * d.anisotropy_field_A_per_m);
+  const double exact = mean_first_passage_time_s(8.0, d.neel_brown_time_s, h);
+  SolverSettings s;
+  s.time_step_s = 1e-12;
+  s.seed = 31;
+  s.stop_when_all_switched = true;
+  Waveform w;
+  w.pulse_width_s = 20 * exact;
+  const std::vector<double> amps(1024, h * d.critical_current_A);
+  const auto r = simulate(p, w, amps, s);
+  for (double t : r.first_switch_time_s) ASSERT_FALSE(std::isnan(t));
+  const MeanSe m = mean_se(r.first_switch_time_s);
+  std::printf("Delta=8 alpha=0.5 I/I_c0=%.2f: T(1->0) = %.4g +- %.2g s, exact %.4g s (ratio %.3f)\n", h, m.mean, m.se, exact,
+              m.mean / exact);
+  EXPECT_NEAR(m.mean / exact, 1.0, 0.15);
+}
+INSTANTIATE_TEST_SUITE_P(ReducedCurrent, CollinearTorque, ::testing::Values(-0.3, -0.5));

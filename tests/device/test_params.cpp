@@ -98,7 +98,7 @@ TEST(SotMtjParams, TypeYCriticalCurrentFollowsLiu) {
   const double ms = f.saturation_magnetization_A_per_m;
   const double hkeff = ms * (f.demag_factors[0] - f.demag_factors[1]);
   EXPECT_NEAR(d.effective_anisotropy_field_A_per_m, hkeff, 1e-9 * hkeff);
-  const double meff = ms * (f.demag_factors[2] - f.demag_factors[1]);
+  const double meff = ms * (f.demag_factors[2] - f.demag_factors[0]);  // out-of-plane beyond in-plane hard
   const double jc = 2 * kE / kHbar * kMu0 * ms * f.thickness_m / 0.12 * 0.02 * (hkeff + meff / 2);
   EXPECT_NEAR(d.critical_current_A / (jc * 1e-6 * 6.2e-9), 1.0, 1e-9);
   EXPECT_EQ(d.critical_current_model, "liu2012_type_y");

@@ -70,7 +70,8 @@ struct DerivedQuantities {
   double damping_like_field_A_per_m_per_A;  // H_DL per ampere of heavy-metal current
   double heavy_metal_resistance_ohm;
   double critical_current_A;           // analytic I_c0 where an oracle applies, NaN otherwise
-  std::string critical_current_model;  // "lee2013_perpendicular", "liu2012_type_y" or "none"
+  // "lee2013_perpendicular", "liu2012_type_y", "collinear_perpendicular" or "none"
+  std::string critical_current_model;
   double resistance_antiparallel_ohm;
   double neel_brown_time_s;            // tau_N = (1+a^2) mu0 Ms V / (2 a gamma0 kB T)
 };

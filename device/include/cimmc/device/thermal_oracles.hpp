@@ -12,8 +12,12 @@ double boltzmann_mean_mz2(double delta);
 // Probability that m_z lies in [a, b] (-1 <= a <= b <= 1) in equilibrium.
 double boltzmann_probability(double delta, double a, double b);
 
-// T(1 -> 0) = 2 tau_N int_0^1 e^{-D z^2} / (1 - z^2) int_z^1 e^{D t^2} dt dz  (seconds).
-double mean_first_passage_time_s(double delta, double neel_brown_time_s);
+// T(1 -> 0) = 2 tau_N int_0^1 e^{U(z)} / (1 - z^2) int_z^1 e^{-U(t)} dt dz  (seconds), with the
+// reduced potential U(z) = -Delta (z^2 + 2 h z): h = 0 is the field-free oracle of physics.md;
+// h = H_z / H_K is a field along the axis, or the damping-like torque of a current polarized
+// along the axis (h = H_DL / (alpha H_K) = I / I_c0), which acts on m_z exactly like that field
+// when the particle is axially symmetric. |h| < 1.
+double mean_first_passage_time_s(double delta, double neel_brown_time_s, double reduced_field = 0.0);
 
 // The large-Delta form tau_N (sqrt(pi)/2) Delta^{-3/2} e^Delta / (1 - 1/Delta) (Brown).
 double mean_first_passage_time_asymptotic_s(double delta, double neel_brown_time_s);
