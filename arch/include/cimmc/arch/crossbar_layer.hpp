@@ -128,8 +128,9 @@ class CrossbarLayer {
   void mtj_block(int input_bit, int group, int subarray, bool exact_analog, const std::int32_t* pos,
                  const std::int32_t* neg, const float* vpos, const float* vneg, float* value, Scratch& scratch,
                  Counters& counters) const;
-  void run_lcu_block(const std::uint64_t* a, int subarray, double bit_weight, const float* offsets, double* acc,
-                     Scratch& scratch, Counters& counters) const;
+  void run_lcu_block(const std::uint64_t* a, int subarray, double bit_weight, const float* offsets,
+                     const std::int32_t* pos, const std::int32_t* neg, double* acc, Scratch& scratch,
+                     Counters& counters) const;
 
   CrossbarConfig config_;
   int layer_id_, n_, k_, n_pad_;
