@@ -185,9 +185,15 @@ void fill_normals(Block& b, std::uint32_t group, std::uint32_t c3, rng::Key key)
 
 // One stochastic Heun step of all lanes with thermal normals (gx, gy, gz); s0, s1 the waveform
 // shape at the start and end of the step. Returns nothing; first switching times are updated.
+// The norm after a step differs from 1 by e = |m|^2 - 1 of order (gamma H dt)^2, so three Newton
+// steps for 1/sqrt(1 + e) from 1 reach round-off while |e| <= kNewtonRange, without the divider.
+// A lane outside that range (a very large step) is renormalized exactly afterwards.
+constexpr double kNewtonRange = 1e-2;
+
 inline void heun_step(Block& b, const Coefficients& k, const float* gx, const float* gy, const float* gz, double s0,
                       double s1, double t_end, double dir, double threshold) {
-#pragma omp simd
+  double worst = 0.0;
+#pragma omp simd reduction(max : worst)
   for (std::size_t i = 0; i < kB; ++i) {
     const double mx = b.mx[i], my = b.my[i], mz = b.mz[i];
     const double tx = k.sigma_th * gx[i], ty = k.sigma_th * gy[i], tz = k.sigma_th * gz[i];
@@ -197,7 +203,12 @@ inline void heun_step(Block& b, const Coefficients& k, const float* gx, const fl
     const double px = mx + ax, py = my + ay, pz = mz + az;
     CIMMC_LL_RHS(px, py, pz, h1, tx, ty, tz, bx, by, bz);
     double nx = mx + 0.5 * (ax + bx), ny = my + 0.5 * (ay + by), nz = mz + 0.5 * (az + bz);
-    const double inv = 1.0 / std::sqrt(nx * nx + ny * ny + nz * nz);
+    const double n2 = nx * nx + ny * ny + nz * nz;
+    const double h = 0.5 * n2;
+    double inv = 1.5 - h;
+    inv = inv * (1.5 - h * inv * inv);
+    inv = inv * (1.5 - h * inv * inv);
+    worst = std::max(worst, std::abs(n2 - 1.0));
     nx *= inv;
     ny *= inv;
     nz *= inv;
@@ -207,6 +218,16 @@ inline void heun_step(Block& b, const Coefficients& k, const float* gx, const fl
     const double proj = dir * (k.ux * nx + k.uy * ny + k.uz * nz);
     const bool first = proj < -threshold && b.tsw[i] != b.tsw[i];
     b.tsw[i] = first ? t_end : b.tsw[i];
+  }
+  if (worst > kNewtonRange) [[unlikely]] {
+    // Exact renormalization (Newton from 1 has not converged for some lane). The switching test
+    // above used the approximate m; at such step sizes the result is inaccurate anyway.
+    for (std::size_t i = 0; i < kB; ++i) {
+      const double inv = 1.0 / std::sqrt(b.mx[i] * b.mx[i] + b.my[i] * b.my[i] + b.mz[i] * b.mz[i]);
+      b.mx[i] *= inv;
+      b.my[i] *= inv;
+      b.mz[i] *= inv;
+    }
   }
 }
 

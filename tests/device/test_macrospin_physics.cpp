@@ -175,6 +175,12 @@ TEST(Macrospin, NormIsOneToRoundOff) {
   for (std::size_t i = 0; i + 2 < r.record_m.size(); i += 3)
     worst = std::max(worst, std::abs(std::hypot(r.record_m[i], r.record_m[i + 1], r.record_m[i + 2]) - 1.0));
   EXPECT_LT(worst, 1e-12);
+  // A step far too large for accuracy still keeps |m| = 1 (the exact renormalization path).
+  s.time_step_s = 5e-11;
+  s.record_every_steps = 0;
+  const auto big = simulate(p, w, amps, s);
+  for (std::size_t i = 0; i < big.trajectories; ++i)
+    ASSERT_LT(std::abs(std::sqrt(big.mx[i] * big.mx[i] + big.my[i] * big.my[i] + big.mz[i] * big.mz[i]) - 1.0), 1e-12);
 }
 
 TEST(Macrospin, ResultsDoNotDependOnThreadCount) {
