@@ -149,6 +149,12 @@ CrossbarLayer::CrossbarLayer(const CrossbarConfig& config, int layer_id, std::sp
     groups_.push_back(std::move(g));
   }
   const std::size_t elements = groups_.size() * static_cast<std::size_t>(n_pad_);
+  identity_groups_ = static_cast<int>(groups_.size()) == plane_count_;
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    shift_weights_.push_back(static_cast<double>(groups_[g].shift_weight));
+    identity_groups_ = identity_groups_ && groups_[g].negative.empty() && groups_[g].positive.size() == 1 &&
+                       groups_[g].positive[0].plane == static_cast<int>(g) && groups_[g].positive[0].cell_weight == 1;
+  }
   for (int side = 0; side < 2; ++side) side_mask_[side].assign(elements, 0.0f);
   valid_.assign(elements, 0);
   for (std::size_t g = 0; g < groups_.size(); ++g)

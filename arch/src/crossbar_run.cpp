@@ -5,6 +5,7 @@
 // reports as a false positive once inlined.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 #pragma GCC diagnostic pop
 
@@ -25,7 +26,7 @@ using circuit::ReadoutKind;
 
 struct CrossbarLayer::Scratch {
   std::vector<std::uint64_t> act;
-  std::vector<std::int32_t> tmp, pos, neg;
+  std::vector<std::int32_t> tmp, pos, neg, zeros;
   std::vector<float> vpos, vneg, value;
   std::vector<float> lane_sums;  // LCU: [n_pad][8] partial sums of sensed groups
   std::vector<double> acc;
@@ -117,7 +118,7 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
       sc.act.resize(static_cast<std::size_t>(bits) * words);
       const std::size_t elements = groups_.size() * static_cast<std::size_t>(n_pad_);
       sc.tmp.assign(static_cast<std::size_t>(plane_count_) * n_pad_, 0);
-      for (auto* v : {&sc.pos, &sc.neg}) v->assign(elements, 0);
+      for (auto* v : {&sc.pos, &sc.neg, &sc.zeros}) v->assign(elements, 0);
       for (auto* v : {&sc.vpos, &sc.vneg, &sc.value}) v->assign(elements, 0.0f);
       sc.lane_sums.assign(static_cast<std::size_t>(n_pad_) * 8, 0.0f);
       sc.acc.assign(static_cast<std::size_t>(n_pad_), 0.0);
@@ -172,8 +173,8 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
   double* acc = sc.acc.data();
   std::fill(acc, acc + np, 0.0);
   std::int32_t* tmp = sc.tmp.data();
-  std::int32_t* pos = sc.pos.data();
-  std::int32_t* neg = sc.neg.data();
+  const std::int32_t* pos = sc.pos.data();
+  const std::int32_t* neg = sc.neg.data();
   float* vpos = sc.vpos.data();
   float* vneg = sc.vneg.data();
   float* value = sc.value.data();
@@ -198,10 +199,18 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
       counters.partial_sums += static_cast<std::uint64_t>(nn) * groups;
       // Every plane's popcounts for every output in one kernel call, then each group's PS.
       popc(a, planes_.data() + plane_index(0, s * wps, 0), wps, plane_count_ * np, tmp);
-      for (int gi = 0; gi < groups; ++gi) {
+      if (identity_groups_) {
+        // Group g is plane g alone (1-bit cells, single-ended): the popcounts are the PS.
+        pos = tmp;
+        neg = sc.zeros.data();
+      } else {
+        pos = sc.pos.data();
+        neg = sc.neg.data();
+      }
+      for (int gi = 0; gi < groups && !identity_groups_; ++gi) {
         const ColumnGroup& g = groups_[static_cast<std::size_t>(gi)];
-        std::int32_t* gp = pos + static_cast<std::ptrdiff_t>(gi) * np;
-        std::int32_t* gn = neg + static_cast<std::ptrdiff_t>(gi) * np;
+        std::int32_t* gp = sc.pos.data() + static_cast<std::ptrdiff_t>(gi) * np;
+        std::int32_t* gn = sc.neg.data() + static_cast<std::ptrdiff_t>(gi) * np;
         std::fill(gp, gp + np, 0);
         std::fill(gn, gn + np, 0);
         for (const auto& pl : g.positive) {
@@ -326,11 +335,12 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
           break;
         }
       }
-      for (int gi = 0; gi < groups; ++gi) {
-        const double mult = static_cast<double>(groups_[static_cast<std::size_t>(gi)].shift_weight) * bit_weight;
-        const float* v = value + static_cast<std::ptrdiff_t>(gi) * np;
+      const double* shift = shift_weights_.data();
 #pragma omp simd
-        for (int n = 0; n < np; ++n) acc[n] += static_cast<double>(v[n]) * mult;
+      for (int n = 0; n < np; ++n) {
+        double sum = 0.0;
+        for (int gi = 0; gi < groups; ++gi) sum += static_cast<double>(value[gi * np + n]) * shift[gi];
+        acc[n] += sum * bit_weight;
       }
       counters.shift_adds += static_cast<std::uint64_t>(nn) * groups;
     }

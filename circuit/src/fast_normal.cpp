@@ -11,6 +11,7 @@
 // reports as a false positive once inlined.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 #pragma GCC diagnostic pop
 
@@ -40,43 +41,52 @@ inline void mul_hi_lo(__m512i a, __m512i c, __m512i& hi, __m512i& lo) {
   const __m512i even = _mm512_mul_epu32(a, c);
   const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), c);
   hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
-  lo = _mm512_mullo_epi32(a, c);
+  lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
 }
 
-// Sixteen blocks (64 words) starting at `block`, stored in stream order.
-inline void philox16(rng::Key key, const rng::Counter& base, std::uint32_t block, std::uint32_t* out) {
-  __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(block)),
-                                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-  __m512i c1 = _mm512_set1_epi32(static_cast<int>(base[1]));
-  __m512i c2 = _mm512_set1_epi32(static_cast<int>(base[2]));
-  __m512i c3 = _mm512_set1_epi32(static_cast<int>(base[3]));
+// kChains × 16 blocks starting at `block`, stored in stream order. Independent chains are
+// interleaved because one Philox round is a chain of dependent multiplies.
+constexpr int kChains = 4;
+inline void philox_chains(rng::Key key, const rng::Counter& base, std::uint32_t block, std::uint32_t* out) {
+  __m512i c0[kChains], c1[kChains], c2[kChains], c3[kChains];
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  for (int j = 0; j < kChains; ++j) {
+    c0[j] = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(block + 16u * static_cast<std::uint32_t>(j))), lane);
+    c1[j] = _mm512_set1_epi32(static_cast<int>(base[1]));
+    c2[j] = _mm512_set1_epi32(static_cast<int>(base[2]));
+    c3[j] = _mm512_set1_epi32(static_cast<int>(base[3]));
+  }
   const __m512i m0 = _mm512_set1_epi32(static_cast<int>(0xD2511F53u));
   const __m512i m1 = _mm512_set1_epi32(static_cast<int>(0xCD9E8D57u));
   std::uint32_t k0 = key[0], k1 = key[1];
   for (int r = 0; r < 10; ++r) {
-    __m512i hi0, lo0, hi1, lo1;
-    mul_hi_lo(c0, m0, hi0, lo0);
-    mul_hi_lo(c2, m1, hi1, lo1);
-    const __m512i n0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c1), _mm512_set1_epi32(static_cast<int>(k0)));
-    const __m512i n2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32(static_cast<int>(k1)));
-    c0 = n0;
-    c1 = lo1;
-    c2 = n2;
-    c3 = lo0;
+    const __m512i key0 = _mm512_set1_epi32(static_cast<int>(k0)), key1 = _mm512_set1_epi32(static_cast<int>(k1));
+    for (int j = 0; j < kChains; ++j) {
+      __m512i hi0, lo0, hi1, lo1;
+      mul_hi_lo(c0[j], m0, hi0, lo0);
+      mul_hi_lo(c2[j], m1, hi1, lo1);
+      c0[j] = _mm512_ternarylogic_epi32(hi1, c1[j], key0, 0x96);  // three-way xor
+      c2[j] = _mm512_ternarylogic_epi32(hi0, c3[j], key1, 0x96);
+      c1[j] = lo1;
+      c3[j] = lo0;
+    }
     k0 += 0x9E3779B9u;
     k1 += 0xBB67AE85u;
   }
-  // Structure of arrays -> block order: a 4×4 transpose inside each 128-bit lane, then lanes.
-  const __m512i t0 = _mm512_unpacklo_epi32(c0, c1), t1 = _mm512_unpacklo_epi32(c2, c3);
-  const __m512i t2 = _mm512_unpackhi_epi32(c0, c1), t3 = _mm512_unpackhi_epi32(c2, c3);
-  const __m512i r0 = _mm512_unpacklo_epi64(t0, t1), r1 = _mm512_unpackhi_epi64(t0, t1);
-  const __m512i r2 = _mm512_unpacklo_epi64(t2, t3), r3 = _mm512_unpackhi_epi64(t2, t3);
-  const __m512i u0 = _mm512_shuffle_i32x4(r0, r1, 0x44), u1 = _mm512_shuffle_i32x4(r2, r3, 0x44);
-  const __m512i u2 = _mm512_shuffle_i32x4(r0, r1, 0xEE), u3 = _mm512_shuffle_i32x4(r2, r3, 0xEE);
-  _mm512_storeu_si512(out, _mm512_shuffle_i32x4(u0, u1, 0x88));
-  _mm512_storeu_si512(out + 16, _mm512_shuffle_i32x4(u0, u1, 0xDD));
-  _mm512_storeu_si512(out + 32, _mm512_shuffle_i32x4(u2, u3, 0x88));
-  _mm512_storeu_si512(out + 48, _mm512_shuffle_i32x4(u2, u3, 0xDD));
+  for (int j = 0; j < kChains; ++j) {
+    // Structure of arrays -> block order: a 4×4 transpose inside each 128-bit lane, then lanes.
+    const __m512i t0 = _mm512_unpacklo_epi32(c0[j], c1[j]), t1 = _mm512_unpacklo_epi32(c2[j], c3[j]);
+    const __m512i t2 = _mm512_unpackhi_epi32(c0[j], c1[j]), t3 = _mm512_unpackhi_epi32(c2[j], c3[j]);
+    const __m512i r0 = _mm512_unpacklo_epi64(t0, t1), r1 = _mm512_unpackhi_epi64(t0, t1);
+    const __m512i r2 = _mm512_unpacklo_epi64(t2, t3), r3 = _mm512_unpackhi_epi64(t2, t3);
+    const __m512i u0 = _mm512_shuffle_i32x4(r0, r1, 0x44), u1 = _mm512_shuffle_i32x4(r2, r3, 0x44);
+    const __m512i u2 = _mm512_shuffle_i32x4(r0, r1, 0xEE), u3 = _mm512_shuffle_i32x4(r2, r3, 0xEE);
+    std::uint32_t* o = out + 64 * j;
+    _mm512_storeu_si512(o, _mm512_shuffle_i32x4(u0, u1, 0x88));
+    _mm512_storeu_si512(o + 16, _mm512_shuffle_i32x4(u0, u1, 0xDD));
+    _mm512_storeu_si512(o + 32, _mm512_shuffle_i32x4(u2, u3, 0x88));
+    _mm512_storeu_si512(o + 48, _mm512_shuffle_i32x4(u2, u3, 0xDD));
+  }
 }
 #endif
 
@@ -89,7 +99,8 @@ void philox_words(rng::Key key, rng::Counter base, std::uint32_t first_block, st
   std::size_t b = 0;
   std::uint32_t* o = out.data();
 #if defined(__AVX512F__)
-  for (; (b + 16) * 4 <= out.size(); b += 16) philox16(key, base, first_block + static_cast<std::uint32_t>(b), o + 4 * b);
+  for (; (b + 16 * kChains) * 4 <= out.size(); b += 16 * kChains)
+    philox_chains(key, base, first_block + static_cast<std::uint32_t>(b), o + 4 * b);
 #endif
   for (; b < blocks; ++b) {
     rng::Counter c = base;

@@ -148,6 +148,8 @@ class CrossbarLayer {
   // Per (group, output) constants of the fused readout loop: [group · n_pad + n].
   std::vector<float> side_mask_[2];       // 1 where the group has that side
   std::vector<std::uint8_t> valid_;       // 1 for real outputs (n < N)
+  std::vector<double> shift_weights_;     // [group]
+  bool identity_groups_ = false;          // group g is plane g alone, cell weight 1, one side
   std::vector<std::uint64_t> plane_ones_;
   std::vector<float> deviations_;
   LayerCalibration calibration_;
