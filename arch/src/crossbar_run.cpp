@@ -26,7 +26,7 @@ using circuit::ReadoutKind;
 
 struct CrossbarLayer::Scratch {
   std::vector<std::uint64_t> act;
-  std::vector<std::int32_t> tmp, pos, neg, zeros;
+  std::vector<std::int32_t> tmp, pos, neg, zeros, index, successes;
   std::vector<float> vpos, vneg, value;
   std::vector<float> lane_sums;  // LCU: [n_pad][8] partial sums of sensed groups
   std::vector<double> acc;
@@ -119,6 +119,7 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
       const std::size_t elements = groups_.size() * static_cast<std::size_t>(n_pad_);
       sc.tmp.assign(static_cast<std::size_t>(plane_count_) * n_pad_, 0);
       for (auto* v : {&sc.pos, &sc.neg, &sc.zeros}) v->assign(elements, 0);
+      for (auto* v : {&sc.index, &sc.successes}) v->assign(static_cast<std::size_t>(n_pad_), 0);
       for (auto* v : {&sc.vpos, &sc.vneg, &sc.value}) v->assign(elements, 0.0f);
       sc.lane_sums.assign(static_cast<std::size_t>(n_pad_) * 8, 0.0f);
       sc.acc.assign(static_cast<std::size_t>(n_pad_), 0.0);
@@ -166,6 +167,18 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
   const float fs = static_cast<float>(full_scale());
   const float sigma_add = static_cast<float>(noise.sigma_fraction) * fs;
   const float sigma_prop = static_cast<float>(noise.proportional_fraction);
+  // Draw exactly what a row takes (PS-level readouts take whole blocks of `elements`).
+  auto chunk_for = [](std::size_t per_row, std::size_t unit) {
+    constexpr std::size_t kMaxChunk = 16384;
+    const std::size_t chunks = (per_row + kMaxChunk - 1) / kMaxChunk;
+    const std::size_t units = (per_row / unit + chunks - 1) / chunks;
+    return std::max<std::size_t>(1, units) * unit;
+  };
+  if (additive && !lcu)
+    sc.normals.set_chunk(chunk_for(static_cast<std::size_t>(subarrays) * bits * elements * (any_negative ? 2 : 1),
+                                   static_cast<std::size_t>(elements)));
+  if (mtj && exact_analog)
+    sc.words.set_chunk(chunk_for(static_cast<std::size_t>(subarrays) * bits * groups * nn, static_cast<std::size_t>(nn)));
   if (additive)
     sc.normals.reset(seed, {lcu ? rng::Purpose::kLcuNoise : rng::Purpose::kPartialSumNoise, address.point,
                             address.trial, element});
@@ -367,12 +380,21 @@ void CrossbarLayer::mtj_block(int i, int gi, int s, bool exact_analog, const std
     const std::uint32_t* base =
         table.thresholds.data() + (static_cast<std::size_t>(s) * 2 + (g.signed_readout ? 1 : 0)) * levels * t;
     const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn));
+    // value = map.ps_of(2k/T − 1) = k · slope + intercept; K counted threshold by threshold
+    // across outputs (gathers) rather than output by output.
+    const float slope = static_cast<float>(2.0 * inv_t / map.scale);
+    const float intercept = static_cast<float>((-1.0 - map.offset) / map.scale);
+    std::int32_t* index = sc.index.data();
+    std::int32_t* k = sc.successes.data();
     for (int n = 0; n < nn; ++n) {
-      const std::uint32_t* thr = base + static_cast<std::size_t>(pos[n] - neg[n] + ifs) * t;
-      int k = 0;
-      for (int j = 0; j < t; ++j) k += word[n] >= thr[j] ? 1 : 0;
-      value[n] = static_cast<float>(map.ps_of(2.0 * k * inv_t - 1.0));
+      index[n] = (pos[n] - neg[n] + ifs) * t;
+      k[n] = 0;
     }
+    for (int j = 0; j < t; ++j) {
+#pragma omp simd
+      for (int n = 0; n < nn; ++n) k[n] += word[n] >= base[index[n] + j] ? 1 : 0;
+    }
+    for (int n = 0; n < nn; ++n) value[n] = static_cast<float>(k[n]) * slope + intercept;
   } else {
     const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn) * t);
     for (int n = 0; n < nn; ++n) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -36,6 +37,9 @@ class NormalBuffer {
   // the chunk is dropped and a new chunk (at least n long) is drawn: deterministic all the same.
   const float* take(std::size_t n);
   std::uint64_t drawn() const { return drawn_; }
+  // Size of the chunks drawn from now on (a caller that knows how many it will take avoids
+  // drawing numbers it never uses).
+  void set_chunk(std::size_t chunk) { chunk_ = std::max<std::size_t>(2, chunk + chunk % 2); }
 
  private:
   rng::Key key_{};
@@ -54,6 +58,7 @@ class WordBuffer {
   explicit WordBuffer(std::size_t chunk = 2048);
   void reset(std::uint64_t seed, const rng::StreamAddress& address);
   const std::uint32_t* take(std::size_t n);
+  void set_chunk(std::size_t chunk) { chunk_ = std::max<std::size_t>(1, chunk); }
 
  private:
   rng::Key key_{};
