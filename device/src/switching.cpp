@@ -76,6 +76,7 @@ SwitchingCurves monte_carlo_switching(const SotMtjParams& params, std::span<cons
       // Measured from the start of the pulse.
       c.mean_switching_time_s[o] = k > 0 ? t_sum / static_cast<double>(k) - s.settle_time_s : std::numeric_limits<double>::quiet_NaN();
     }
+    if (s.on_progress) s.on_progress((j + 1) * ni * s.trials);
   }
   return c;
 }

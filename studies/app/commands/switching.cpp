@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cimmc/core/error.hpp"
+#include "cimmc/core/progress.hpp"
 #include "cimmc/device/switching_study.hpp"
 #include "cimmc/studies/cli.hpp"
 
@@ -85,7 +86,7 @@ std::vector<double> parse_pulses(const std::string& text) {
   return v;
 }
 
-void run_switching(const SwitchingOptions& o) {
+void run_switching(const SwitchingOptions& o, bool quiet) {
   namespace dv = cimmc::device;
   if (o.trials < 1 || o.trials > 100000000) throw ArgumentError(fmt::format("--trials {}: expected 1 to 1e8", o.trials));
   for (auto [name, v] : {std::pair{"--rise-s", o.rise_s}, {"--fall-s", o.fall_s}})
@@ -105,7 +106,14 @@ void run_switching(const SwitchingOptions& o) {
   s.rise_time_s = o.rise_s;
   s.fall_time_s = o.fall_s;
   s.relax_time_s = o.relax_s;
+  Progress progress("switching", currents.size() * pulses.size() * o.trials, "trajectories", quiet);
+  std::size_t reported = 0;
+  s.on_progress = [&](std::size_t done) {
+    progress.advance(done - reported);
+    reported = done;
+  };
   const auto report = dv::characterize_switching(params, currents, pulses, s);
+  progress.finish();
 
   const std::string config = dv::to_toml(params) +
                              fmt::format("\n[switching]\ncurrent_A = [{:.17g}]\npulse_width_s = [{:.17g}]\ntrials = {}\nseed = {}\n"
@@ -136,7 +144,7 @@ void run_switching(const SwitchingOptions& o) {
 void register_switching(Registry& r) {
   static SwitchingOptions o;
   auto* sub = r.add("switching", "Switching probability of an SOT-MTJ versus current and pulse width (Monte Carlo LLG)",
-                    [] { run_switching(o); });
+                    [&r] { run_switching(o, r.global().quiet); });
   sub->add_option("--device", o.device, "Device preset name (e.g. perpendicular_sot) or a .toml file")->required();
   sub->add_option("--current-A", o.currents, "Heavy-metal currents: A:B:N (N values from A to B) or a,b,c (A)")->required();
   sub->add_option("--pulse-s", o.pulses, "Pulse widths, comma-separated (s)")->required();

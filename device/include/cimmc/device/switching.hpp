@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -32,6 +33,8 @@ struct MonteCarloSettings {
   std::uint32_t point = 0;  // thermal-field stream address (study sweep point and trial)
   std::uint32_t trial = 0;
   std::uint64_t first_element = 0;
+  // Called after each pulse width with the trajectories done so far (for a progress line).
+  std::function<void(std::size_t trajectories_done)> on_progress;
 };
 
 // Monte Carlo switching curves; arrays are [current][pulse width], row-major.
