@@ -183,7 +183,10 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
   // sample count (MTJ).
   int readout_bits = bits_for(static_cast<double>(config.rows) * config.max_cell_value() + 1);
   double local_adds_J = 0.0;
-  std::uint64_t accumulators = subarrays * ceil_div(columns, static_cast<std::uint64_t>(per.columns_per_adc));
+  // Shift-add accumulators: one per columns_per_adc columns (per ADC, or per group of MTJ or
+  // LCU columns that share one); local registers come on top (MTJ sample counters, LCU sums).
+  const std::uint64_t accumulators = subarrays * ceil_div(columns, static_cast<std::uint64_t>(per.columns_per_adc));
+  double local_register_bits = 0.0;
   switch (r.kind) {
     case circuit::ReadoutKind::kIdeal:
       cost.energy_J["readout"] = 0.0;
@@ -207,9 +210,10 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
       const double mean_t = counters.mtj_reads ? static_cast<double>(counters.mtj_samples) / counters.mtj_reads
                                                : static_cast<double>(r.mtj.samples);
       round_s = mean_t * sample.total.latency_s;
-      readout_bits = bits_for(mean_t + 1);
-      accumulators = subarrays * columns;  // one MTJ and one sample counter per column
-      readout_area = static_cast<double>(accumulators) * sample.total.area_m2;
+      readout_bits = bits_for(std::ceil(mean_t) + 1);
+      const double mtj_columns = static_cast<double>(subarrays * columns);  // one MTJ per column
+      readout_area = mtj_columns * sample.total.area_m2;
+      local_register_bits = mtj_columns * readout_bits;  // a sample counter per column
       break;
     }
     case circuit::ReadoutKind::kZebraLcu: {
@@ -219,9 +223,11 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
       local_adds_J = d(counters.lcu_senses) *
                      circuit::shift_add(tech, readout_bits).energy_J;
       round_s = per.lcu_columns_shared * sense.latency_s;
-      accumulators = subarrays * ceil_div(rows, static_cast<std::uint64_t>(r.lcu.group_rows)) *
-                     ceil_div(columns, static_cast<std::uint64_t>(per.lcu_columns_shared));
-      readout_area = static_cast<double>(accumulators) * sense.area_m2;
+      const double senses = static_cast<double>(subarrays * ceil_div(rows, static_cast<std::uint64_t>(r.lcu.group_rows)) *
+                                                ceil_div(columns, static_cast<std::uint64_t>(per.lcu_columns_shared)));
+      readout_area = senses * sense.area_m2;
+      // A local adder and register per column sum its groups' levels.
+      local_register_bits = static_cast<double>(subarrays * columns) * readout_bits;
       break;
     }
   }
@@ -244,7 +250,10 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
   // Area.
   cost.area_m2["array"] = static_cast<double>(subarrays) * circuit::array_area_m2(tech, static_cast<int>(rows), config.columns);
   cost.area_m2["readout"] = readout_area;
-  cost.area_m2["shift_add"] = static_cast<double>(accumulators) * accumulator.area_m2;
+  const auto& dig = tech.digital;
+  cost.area_m2["shift_add"] =
+      static_cast<double>(accumulators) * accumulator.area_m2 +
+      local_register_bits * (dig.adder_transistors_per_bit + dig.register_transistors_per_bit) * tech.transistor_area_m2();
   return cost;
 }
 

@@ -1,0 +1,133 @@
+// `cimmc cost`: energy, latency, area and EDP of a network on a crossbar design, per layer and
+// per component, from the technology table; or the comparisons behind the seed papers' claims.
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "cimmc/arch/crossbar_config.hpp"
+#include "cimmc/circuit/technology.hpp"
+#include "cimmc/core/config.hpp"
+#include "cimmc/core/data_files.hpp"
+#include "cimmc/core/error.hpp"
+#include "cimmc/device/sot_mtj_params.hpp"
+#include "cimmc/network/model_file.hpp"
+#include "cimmc/network/zoo.hpp"
+#include "cimmc/studies/cli.hpp"
+#include "cimmc/studies/cost_report.hpp"
+
+namespace cimmc::cli {
+
+namespace {
+struct CostOptions {
+  std::string model, hw, tech = "22nm", device = "low_barrier", input = "3x32x32", output, reproduce;
+  int classes = 10;
+  double input_density = 0.25;
+  double weight_density = -1;  // from the model's weights
+  std::vector<std::string> sets;
+};
+
+// --set keys of the hardware file's tables go to it; the others to the technology table.
+bool is_hardware_key(const std::string& assignment) {
+  const std::string head = assignment.substr(0, assignment.find_first_of(".="));
+  return head == "crossbar" || head == "readout" || head == "noise" || head == "layers" || head == "description";
+}
+
+network::Shape parse_input_shape(const std::string& text) {
+  network::Shape s;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t x = text.find('x', start);
+    const std::string part = text.substr(start, x == std::string::npos ? std::string::npos : x - start);
+    try {
+      std::size_t used = 0;
+      const int v = std::stoi(part, &used);
+      if (used != part.size() || v <= 0) throw std::invalid_argument("");
+      s.push_back(v);
+    } catch (const std::exception&) {
+      throw ArgumentError(fmt::format("--input {}: expected CxHxW with positive integers, e.g. 3x32x32", text));
+    }
+    if (x == std::string::npos) break;
+    start = x + 1;
+  }
+  if (s.size() != 3) throw ArgumentError(fmt::format("--input {}: expected three sizes CxHxW, e.g. 3x32x32", text));
+  return s;
+}
+
+void run_cost(const CostOptions& o) {
+  std::vector<std::string> hw_sets, tech_sets;
+  for (const auto& s : o.sets) (is_hardware_key(s) ? hw_sets : tech_sets).push_back(s);
+  const auto tech_path = data_files::resolve("tech", o.tech, ".toml", "technology table");
+  auto tech_doc = config::parse_file(tech_path);
+  config::apply_overrides(tech_doc, tech_sets);
+  const auto tech = circuit::read_technology(tech_doc);
+  const auto device_params = device::load_sot_mtj(device::resolve_device_file(o.device));
+  const auto mtj = studies::mtj_electrical(device_params);
+
+  if (!o.reproduce.empty()) {
+    if (!hw_sets.empty()) throw ArgumentError("--reproduce uses the shipped hardware files; --set only technology keys");
+    studies::Comparison c;
+    if (o.reproduce == "stox") c = studies::stox_comparison(tech, mtj, o.input_density);
+    else if (o.reproduce == "zebra") c = studies::zebra_comparison(tech, o.input_density);
+    else throw ArgumentError(fmt::format("--reproduce {}: expected stox or zebra", o.reproduce));
+    fmt::print("{}", c.format());
+    return;
+  }
+  if (o.model.empty() || o.hw.empty()) throw ArgumentError("--model and --hw are required (or --reproduce stox|zebra)");
+
+  const auto hw_path = data_files::resolve("hw", o.hw, ".toml", "hardware configuration");
+  auto hw_doc = config::parse_file(hw_path);
+  config::apply_overrides(hw_doc, hw_sets);
+  const auto hw = arch::read_crossbar_config(hw_doc);
+
+  network::Model model;
+  const bool is_file = std::filesystem::exists(o.model) || o.model.find('/') != std::string::npos ||
+                       std::filesystem::path(o.model).extension() == ".h5";
+  if (is_file) {
+    model = network::load_model(o.model);
+  } else {
+    const auto names = network::zoo_names();
+    if (std::find(names.begin(), names.end(), o.model) == names.end())
+      throw ArgumentError(fmt::format("--model {}: neither a model file nor a zoo model ({})", o.model, fmt::join(names, ", ")));
+    model = network::Model::from_spec(network::zoo_spec(o.model, parse_input_shape(o.input), o.classes), "zoo " + o.model);
+  }
+  if (!(o.input_density >= 0 && o.input_density <= 1))
+    throw ArgumentError(fmt::format("--input-density {}: expected a fraction in [0, 1]", o.input_density));
+  if (o.weight_density > 1) throw ArgumentError(fmt::format("--weight-density {}: expected a fraction in [0, 1]", o.weight_density));
+  const double weight_density = o.weight_density >= 0 ? o.weight_density : studies::weight_bit_density(model, hw);
+  const auto shapes = studies::gemm_shapes(model, hw);
+  const auto cost = studies::analytic_cost(shapes, hw, tech, o.input_density, weight_density, mtj);
+  fmt::print("model {} on {} ({}), technology {}; input bit density {}, weight bit density {:.4f}\n\n", o.model,
+             hw_path.string(), std::string(circuit::readout_name(hw.readout.kind)), tech.name, o.input_density,
+             weight_density);
+  fmt::print("{}", studies::format_cost_report(cost));
+  if (!o.output.empty()) {
+    const std::string config_text = fmt::format(
+        "# cimmc cost --model {} --hw {} --tech {}\n[hardware]\n{}\n[technology]\n{}\n[analytic]\ninput_density = {}\n"
+        "weight_density = {}\n",
+        o.model, o.hw, o.tech, config::to_toml(hw_doc.root), config::to_toml(tech_doc.root), o.input_density,
+        weight_density);
+    studies::write_cost_file(o.output, cost, 0, config_text);
+    fmt::print("wrote {}\n", o.output);
+  }
+}
+
+void register_cost(Registry& r) {
+  static CostOptions o;
+  auto* sub = r.add("cost", "Energy, latency, area and EDP of a network on a crossbar design", [] { run_cost(o); });
+  sub->add_option("--model", o.model, "Model file (.h5) or zoo name (mlp, lenet5, vgg_small, resnet20)");
+  sub->add_option("--hw", o.hw, "Hardware configuration: a data/hw name or a TOML file");
+  sub->add_option("--tech", o.tech, "Technology table: a data/tech name or a TOML file")->capture_default_str();
+  sub->add_option("--device", o.device, "SOT-MTJ preset pricing the stochastic readout")->capture_default_str();
+  sub->add_option("--input", o.input, "Input shape CxHxW of a zoo model")->capture_default_str();
+  sub->add_option("--classes", o.classes, "Classes of a zoo model")->capture_default_str()->check(CLI::PositiveNumber);
+  sub->add_option("--input-density", o.input_density, "Fraction of input bits that are 1")->capture_default_str();
+  sub->add_option("--weight-density", o.weight_density, "Fraction of stored weight bits that are 1 (default: from the weights)");
+  sub->add_option("--set", o.sets, "Override a hardware or technology key: --set periphery.columns_per_adc=4");
+  sub->add_option("--reproduce", o.reproduce, "Print a seed paper's cost comparison: stox or zebra");
+  sub->add_option("-o,--output", o.output, "Write the per-layer costs to this HDF5 file");
+}
+}  // namespace
+
+CIMMC_REGISTER_COMMAND(40, register_cost);
+
+}  // namespace cimmc::cli

@@ -1,0 +1,44 @@
+// Accuracy of a quantized model on a crossbar design: calibrate the readouts on a few images,
+// run the evaluation set through the crossbar executor, and keep the per-layer counters, which
+// the cost model turns into measured (counters-based) energy, latency and area.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cimmc/arch/cost_rollup.hpp"
+#include "cimmc/network/crossbar_backend.hpp"
+#include "cimmc/network/dataset.hpp"
+#include "cimmc/network/model.hpp"
+#include "cimmc/network/train.hpp"
+
+namespace cimmc::studies {
+
+struct CrossbarEvalOptions {
+  std::uint64_t seed = 1;
+  std::uint32_t point = 0, trial = 0;
+  int limit = 0;                 // images of the evaluation set (0: all)
+  int calibration_images = 256;  // first images of the calibration set (readouts that need it)
+  int batch = 64;
+};
+
+struct CrossbarEvaluation {
+  network::EvalResult result;
+  std::vector<network::CrossbarBackend::LayerReport> layers;
+};
+
+// The model must be quantized (ModelError otherwise).
+CrossbarEvaluation evaluate_on_crossbar(network::Model& model, const network::Dataset& data,
+                                        const network::Dataset& calibration, const arch::CrossbarConfig& config,
+                                        const CrossbarEvalOptions& options);
+
+// Per-image cost of the evaluated images from the measured counters.
+arch::NetworkCost measured_cost(const network::Model& model, const CrossbarEvaluation& evaluation,
+                                const arch::CrossbarConfig& config, const circuit::Technology& tech,
+                                const arch::MtjElectrical& mtj);
+
+// Per-layer counters as a text table (conversions, samples, senses, skips, clipped, densities).
+std::string format_counters(const std::vector<network::CrossbarBackend::LayerReport>& layers);
+
+}  // namespace cimmc::studies
