@@ -295,10 +295,6 @@ MacrospinResult simulate(const SotMtjParams& p, const Waveform& w, std::span<con
   r.record_m.resize(rec_traj * rec_samples * 3);
   for (std::size_t j = 0; j < rec_samples; ++j) r.record_time_s.push_back(static_cast<double>(j * rec_every) * dt);
 
-  // Waveform shape at every step boundary, shared by all blocks.
-  std::vector<double> shape(steps + 1);
-  for (std::size_t j = 0; j <= steps; ++j) shape[j] = w.shape(static_cast<double>(j) * dt);
-
   const std::size_t blocks = (n + kB - 1) / kB;
   ExceptionCapture capture;
 #pragma omp parallel for schedule(dynamic, 1)
@@ -335,11 +331,15 @@ MacrospinResult simulate(const SotMtjParams& p, const Waveform& w, std::span<con
       const bool recording = first < rec_traj;
       if (recording) record(0);
       std::size_t step = 0;
+      double shape_start = w.shape(0.0);
       for (std::uint32_t group = 0; step < steps; ++group) {
         if (thermal) fill_normals(*b, group, c3, key);
         for (int sub = 0; sub < kStepsPerGroup && step < steps; ++sub, ++step) {
-          heun_step(*b, k, b->nrm[3 * sub], b->nrm[3 * sub + 1], b->nrm[3 * sub + 2], shape[step], shape[step + 1],
-                    static_cast<double>(step + 1) * dt, dir, s.switch_threshold);
+          const double t_end = static_cast<double>(step + 1) * dt;
+          const double shape_end = w.shape(t_end);
+          heun_step(*b, k, b->nrm[3 * sub], b->nrm[3 * sub + 1], b->nrm[3 * sub + 2], shape_start, shape_end, t_end, dir,
+                    s.switch_threshold);
+          shape_start = shape_end;
           if (recording && (step + 1) % rec_every == 0) record((step + 1) / rec_every);
         }
         if (s.stop_when_all_switched) {
