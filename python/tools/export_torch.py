@@ -265,17 +265,63 @@ def export(state, name, chw, classes, width, path, dataset="", seed=0):
             d.attrs["dimensions"] = ["epoch"]
 
 
+def benchmark(threads=2, seconds=3.0):
+    """Images/s of the zoo models in PyTorch, shaped as cimmc_bench's BM_InferenceFloat/lenet5,
+    BM_InferenceFloat/vgg_small, BM_TrainStep/lenet5 and BM_TrainStep/vgg_small (float; PyTorch
+    has no exact-integer executor to compare BM_InferenceInt with, so resnet20 runs in float)."""
+    import time
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(1)
+
+    def rate(fn, batch):
+        fn()
+        n, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            fn()
+            n += batch
+        return n / (time.perf_counter() - t0)
+
+    results = {}
+    for name, chw, batch in (("lenet5", (1, 28, 28), 64), ("vgg_small", (1, 28, 28), 64), ("resnet20", (3, 32, 32), 16)):
+        m = torch_model(name, chw, 10)
+        x = torch.rand(batch, *chw)
+        y = torch.randint(0, 10, (batch,))
+        m.eval()
+        with torch.no_grad():
+            results[f"InferenceFloat/{name}"] = rate(lambda: m(x), batch)
+        m.train()
+        opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+
+        def step():
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(m(x), y).backward()
+            opt.step()
+
+        if name != "resnet20":
+            results[f"TrainStep/{name}"] = rate(step, batch)
+    for k, v in results.items():
+        print(f"{k:28s} {v:10.1f} images/s")
+    return results
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("state_dict", nargs="?", help="a .pt file saved with torch.save(model.state_dict())")
-    ap.add_argument("--model", required=True, help="mlp, lenet5, vgg_small or resnet20")
+    ap.add_argument("--model", default="lenet5", help="mlp, lenet5, vgg_small or resnet20")
     ap.add_argument("--input", default="1,28,28", help="C,H,W (default 1,28,28)")
     ap.add_argument("--classes", type=int, default=10)
     ap.add_argument("--width", type=float, default=1.0)
     ap.add_argument("--dataset", default="", help="recorded in /meta/dataset")
     ap.add_argument("-o", "--output", help="model file to write")
     ap.add_argument("--print-spec", action="store_true", help="print the architecture spec and exit")
+    ap.add_argument("--benchmark", action="store_true", help="measure the zoo models' throughput in PyTorch and exit")
+    ap.add_argument("--threads", type=int, default=2, help="--benchmark: PyTorch threads")
     a = ap.parse_args(argv)
+    if a.benchmark:
+        benchmark(a.threads)
+        return 0
     chw = tuple(int(x) for x in a.input.split(","))
     if len(chw) != 3:
         ap.error(f"--input {a.input}: expected C,H,W")
