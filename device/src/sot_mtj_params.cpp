@@ -88,6 +88,28 @@ DerivedQuantities derive(const SotMtjParams& p) {
   return d;
 }
 
+Vec3 ellipsoid_demag_factors(double a, double b, double c) {
+  if (!(a > 0 && b > 0 && c > 0)) throw ArgumentError(fmt::format("ellipsoid semi-axes must be > 0 (got {}, {}, {})", a, b, c));
+  // N_i = (abc/2) int_0^inf ds / ((s + a_i^2) sqrt((s + a^2)(s + b^2)(s + c^2))), with s = e^v
+  // so that the very different scales of a thin film are all resolved; Simpson in v.
+  const double lo = std::log(std::min({a, b, c}) * std::min({a, b, c})) - 30.0;
+  const double hi = std::log(std::max({a, b, c}) * std::max({a, b, c})) + 40.0;
+  const int n = 8000;
+  const double h = (hi - lo) / n;
+  const double axes2[3] = {a * a, b * b, c * c};
+  Vec3 out{};
+  for (int i = 0; i < 3; ++i) {
+    double sum = 0;
+    for (int k = 0; k <= n; ++k) {
+      const double sv = std::exp(lo + k * h);
+      const double f = sv / ((sv + axes2[i]) * std::sqrt((sv + axes2[0]) * (sv + axes2[1]) * (sv + axes2[2])));
+      sum += (k == 0 || k == n ? 1.0 : (k % 2 ? 4.0 : 2.0)) * f;
+    }
+    out[i] = a * b * c / 2.0 * sum * h / 3.0;
+  }
+  return out;
+}
+
 double write_energy_J(const SotMtjParams& p, double current_A, double pulse_width_s) {
   return current_A * current_A * derive(p).heavy_metal_resistance_ohm * pulse_width_s;
 }
@@ -147,7 +169,8 @@ SotMtjParams read_sot_mtj(const config::Value& device_table, const std::string& 
   fl.optional("shape", shape);
   fl.check(shape == "ellipse" || shape == "rectangle", "shape", "\"ellipse\" or \"rectangle\"");
   f.shape = shape == "rectangle" ? Shape::kRectangle : Shape::kEllipse;
-  fl.optional("demag_factors", f.demag_factors);
+  if (!fl.optional("demag_factors", f.demag_factors) && positive(f.length_m) && positive(f.width_m) && positive(f.thickness_m))
+    f.demag_factors = ellipsoid_demag_factors(f.length_m / 2, f.width_m / 2, f.thickness_m / 2);
   {
     const auto& n = f.demag_factors;
     const bool each = std::all_of(n.begin(), n.end(), [](double x) { return std::isfinite(x) && x >= 0 && x <= 1; });

@@ -181,3 +181,28 @@ TEST(SotMtjParams, PresetLookupSuggestsNames) {
   }
   EXPECT_THROW(resolve_device_file("missing/dir/x.toml"), cimmc::IoError);
 }
+
+TEST(SotMtjParams, EllipsoidDemagFactors) {
+  const auto sphere = ellipsoid_demag_factors(5e-9, 5e-9, 5e-9);
+  for (double n : sphere) EXPECT_NEAR(n, 1.0 / 3.0, 1e-9);
+  // Oblate spheroid a = b = m c: N_z = m^2/(m^2-1) [1 - asin(sqrt(m^2-1)/m) / sqrt(m^2-1)].
+  for (double m : {2.0, 30.0, 100.0}) {
+    const auto nf = ellipsoid_demag_factors(m * 1e-9, m * 1e-9, 1e-9);
+    const double q = std::sqrt(m * m - 1);
+    const double nz = m * m / (m * m - 1) * (1 - std::asin(q / m) / q);
+    EXPECT_NEAR(nf[2], nz, 1e-8) << m;
+    EXPECT_NEAR(nf[0], (1 - nz) / 2, 1e-8) << m;
+  }
+  // The values quoted in the in-plane preset (semi-axes 50 x 175 x 0.8 nm).
+  const auto ip = ellipsoid_demag_factors(50e-9, 175e-9, 0.8e-9);
+  EXPECT_NEAR(ip[0], 0.0149, 1e-4);
+  EXPECT_NEAR(ip[1], 0.0022, 1e-4);
+  EXPECT_NEAR(ip[0] + ip[1] + ip[2], 1.0, 1e-9);
+  // Without demag_factors in the file, the ellipsoid of the free layer is used.
+  std::string text = kGood;
+  text.erase(text.find("demag_factors"), std::string("demag_factors = [0.0106, 0.0106, 0.979]\n").size());
+  const auto p = load_sot_mtj(write_temp("nodemag.toml", text));
+  const auto expect = ellipsoid_demag_factors(25e-9, 25e-9, 0.55e-9);
+  EXPECT_NEAR(p.free_layer.demag_factors[2], expect[2], 1e-12);
+  EXPECT_NEAR(p.free_layer.demag_factors[2], 0.9664, 1e-3);
+}

@@ -30,7 +30,9 @@ struct FreeLayer {
   double length_m = 0.0;  // along x (the heavy-metal current direction)
   double width_m = 0.0;   // along y
   Shape shape = Shape::kEllipse;
-  Vec3 demag_factors{0.0, 0.0, 1.0};  // diagonal N (thin film by default)
+  // Diagonal N. Without demag_factors in the file: those of the ellipsoid with semi-axes
+  // length/2, width/2, thickness/2 (an approximation for a flat ellipse or rectangle).
+  Vec3 demag_factors{0.0, 0.0, 1.0};
 };
 
 struct HeavyMetal {
@@ -77,6 +79,10 @@ struct DerivedQuantities {
 };
 
 DerivedQuantities derive(const SotMtjParams& p);
+
+// Demagnetizing factors of an ellipsoid with semi-axes a (x), b (y), c (z) (Osborn 1945), by
+// quadrature; they sum to 1.
+Vec3 ellipsoid_demag_factors(double a_m, double b_m, double c_m);
 
 // I^2 R t in the heavy metal for a rectangular pulse (J).
 double write_energy_J(const SotMtjParams& p, double current_A, double pulse_width_s);
