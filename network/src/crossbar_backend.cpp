@@ -115,3 +115,54 @@ void CrossbarBackend::reset_counters() {
 }
 
 }  // namespace cimmc::network
+
+namespace cimmc::network {
+
+namespace {
+std::pair<double, double> mean_densities(const arch::Counters& c) {
+  double in = 0, w = 0;
+  for (std::size_t b = 0; b < c.input_bit_ones.size(); ++b) in += c.input_density(static_cast<int>(b));
+  for (std::size_t p = 0; p < c.weight_plane_ones.size(); ++p) w += c.weight_density(static_cast<int>(p));
+  if (!c.input_bit_ones.empty()) in /= static_cast<double>(c.input_bit_ones.size());
+  if (!c.weight_plane_ones.empty()) w /= static_cast<double>(c.weight_plane_ones.size());
+  return {in, w};
+}
+}  // namespace
+
+std::string CrossbarBackend::report_text() const {
+  std::string out = fmt::format("{:<12} {:>14} {:>13} {:>13} {:>13} {:>13} {:>13} {:>13} {:>10} {:>7} {:>7}\n", "layer",
+                                "readout", "PS", "zero PS", "conversions", "MTJ samples", "LCU senses", "LCU skips",
+                                "clipped", "in d", "w d");
+  for (const auto& l : reports()) {
+    const auto& c = l.counters;
+    if (l.digital) {
+      out += fmt::format("{:<12} {:>14} {:>13}\n", l.name, "digital", fmt::format("{} MACs", c.macs));
+      continue;
+    }
+    const auto [in, w] = mean_densities(c);
+    out += fmt::format("{:<12} {:>14} {:>13} {:>13} {:>13} {:>13} {:>13} {:>13} {:>10} {:>7.3f} {:>7.3f}\n", l.name,
+                       c.readout, c.partial_sums, c.zero_partial_sums, c.adc_conversions, c.mtj_samples, c.lcu_senses,
+                       c.lcu_skips, c.clipped, in, w);
+  }
+  return out;
+}
+
+std::string CrossbarBackend::report_json() const {
+  std::string layers;
+  for (const auto& l : reports()) {
+    const auto& c = l.counters;
+    const auto [in, w] = mean_densities(c);
+    if (!layers.empty()) layers += ", ";
+    layers += fmt::format(
+        "{{\"index\": {}, \"name\": \"{}\", \"digital\": {}, \"readout\": \"{}\", \"macs\": {}, \"partial_sums\": {}, "
+        "\"zero_partial_sums\": {}, \"adc_conversions\": {}, \"adc_skipped\": {}, \"mtj_samples\": {}, "
+        "\"lcu_senses\": {}, \"lcu_skips\": {}, \"clipped\": {}, \"active_rows\": {}, \"shift_adds\": {}, "
+        "\"input_bit_density\": {:.6f}, \"weight_bit_density\": {:.6f}}}",
+        l.index, l.name, l.digital ? "true" : "false", l.digital ? "digital" : c.readout, c.macs, c.partial_sums,
+        c.zero_partial_sums, c.adc_conversions, c.adc_skipped, c.mtj_samples, c.lcu_senses, c.lcu_skips, c.clipped,
+        c.active_rows, c.shift_adds, in, w);
+  }
+  return fmt::format("{{\"readout\": \"{}\", \"layers\": [{}]}}", circuit::readout_name(config_.readout.kind), layers);
+}
+
+}  // namespace cimmc::network

@@ -44,26 +44,4 @@ arch::NetworkCost measured_cost(const network::Model& model, const CrossbarEvalu
   return arch::network_cost(std::move(layers), tech);
 }
 
-std::string format_counters(const std::vector<network::CrossbarBackend::LayerReport>& layers) {
-  std::string out = fmt::format("{:<12} {:>8} {:>14} {:>14} {:>14} {:>14} {:>14} {:>12} {:>8} {:>8}\n", "layer", "readout",
-                                "PS", "zero PS", "conversions", "MTJ samples", "LCU senses", "clipped", "in dens",
-                                "w dens");
-  for (const auto& l : layers) {
-    const auto& c = l.counters;
-    if (l.digital) {
-      out += fmt::format("{:<12} {:>8} {:>14}\n", l.name, "digital", fmt::format("{} MACs", c.macs));
-      continue;
-    }
-    double in = 0, w = 0;
-    for (std::size_t b = 0; b < c.input_bit_ones.size(); ++b) in += c.input_density(static_cast<int>(b));
-    for (std::size_t p = 0; p < c.weight_plane_ones.size(); ++p) w += c.weight_density(static_cast<int>(p));
-    if (!c.input_bit_ones.empty()) in /= static_cast<double>(c.input_bit_ones.size());
-    if (!c.weight_plane_ones.empty()) w /= static_cast<double>(c.weight_plane_ones.size());
-    out += fmt::format("{:<12} {:>8} {:>14} {:>14} {:>14} {:>14} {:>14} {:>12} {:>8.3f} {:>8.3f}\n", l.name,
-                       c.readout.substr(0, 8), c.partial_sums, c.zero_partial_sums, c.adc_conversions, c.mtj_samples,
-                       c.lcu_senses, c.clipped, in, w);
-  }
-  return out;
-}
-
 }  // namespace cimmc::studies

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -91,6 +92,18 @@ void run_eval(const EvalOptions& o) {
     req.model = &model;
     backend = (*factory)(req);
     ctx.backend = backend.get();
+    if (backend->needs_calibration()) {
+      nw::Dataset calib;
+      try {
+        calib = nw::load_dataset(o.dataset, "train");
+      } catch (const Error&) {
+        calib = test;
+      }
+      backend->begin_calibration();
+      nw::evaluate(model, calib, ctx, o.batch, o.calibration);
+      backend->end_calibration();
+      if (!o.json) fmt::print("readouts calibrated on the first {} images of {}\n", std::min(o.calibration, calib.size()), calib.name);
+    }
   } else if (!o.hardware.empty() || !o.overrides.empty()) {
     throw ArgumentError(fmt::format("--hw/--set apply to hardware backends, not to --executor {}", o.executor));
   }

@@ -21,11 +21,11 @@
 #include "cimmc/arch/counters.hpp"
 #include "cimmc/arch/crossbar_config.hpp"
 #include "cimmc/arch/crossbar_layer.hpp"
-#include "cimmc/network/gemm.hpp"
+#include "cimmc/network/executor.hpp"
 
 namespace cimmc::network {
 
-class CrossbarBackend final : public GemmBackend {
+class CrossbarBackend final : public ReportingBackend {
  public:
   // `gemm_layers` is the number of Conv/Linear layers of the model (to find the first and last
   // for the configuration's digital layers).
@@ -34,10 +34,14 @@ class CrossbarBackend final : public GemmBackend {
 
   void gemm(const GemmProblem& problem, std::span<double> accumulators) override;
 
-  void begin_calibration();
+  void begin_calibration() override;
   // Calibrates every layer seen during the calibration pass; layers never seen stay uncalibrated.
-  void end_calibration();
-  bool needs_calibration() const;
+  void end_calibration() override;
+  bool needs_calibration() const override;
+  // Per-layer counters (PS, zero PS, conversions, MTJ samples, LCU senses and skips, clipped,
+  // mean input-bit and weight-plane densities) as a table, and as one JSON object.
+  std::string report_text() const override;
+  std::string report_json() const override;
 
   struct LayerReport {
     int index = 0;

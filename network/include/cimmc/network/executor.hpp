@@ -31,6 +31,11 @@ class ReportingBackend : public GemmBackend {
   virtual std::string report_json() const { return "{}"; }
   // Human-readable lines.
   virtual std::string report_text() const { return ""; }
+  // Backends whose readouts are calibrated on data (a crossbar's ADC range or stochastic-MTJ
+  // maps): the command runs a few calibration images between begin_ and end_calibration().
+  virtual bool needs_calibration() const { return false; }
+  virtual void begin_calibration() {}
+  virtual void end_calibration() {}
 };
 
 using BackendFactory = std::function<std::unique_ptr<ReportingBackend>(const BackendRequest&)>;

@@ -38,7 +38,4 @@ arch::NetworkCost measured_cost(const network::Model& model, const CrossbarEvalu
                                 const arch::CrossbarConfig& config, const circuit::Technology& tech,
                                 const arch::MtjElectrical& mtj);
 
-// Per-layer counters as a text table (conversions, samples, senses, skips, clipped, densities).
-std::string format_counters(const std::vector<network::CrossbarBackend::LayerReport>& layers);
-
 }  // namespace cimmc::studies
