@@ -10,17 +10,21 @@
 #include "cimmc/core/data_files.hpp"
 #include "cimmc/core/error.hpp"
 #include "cimmc/device/sot_mtj_params.hpp"
+#include "cimmc/network/dataset.hpp"
 #include "cimmc/network/model_file.hpp"
+#include "cimmc/network/quantize.hpp"
 #include "cimmc/network/zoo.hpp"
 #include "cimmc/studies/cli.hpp"
 #include "cimmc/studies/cost_report.hpp"
+#include "cimmc/studies/crossbar_eval.hpp"
 
 namespace cimmc::cli {
 
 namespace {
 struct CostOptions {
-  std::string model, hw, tech = "22nm", device = "low_barrier", input = "3x32x32", output, reproduce;
-  int classes = 10;
+  std::string model, hw, tech = "22nm", device = "low_barrier", input = "3x32x32", output, reproduce, dataset;
+  int classes = 10, limit = 200, bits = 8;
+  std::uint64_t seed = 1;
   double input_density = 0.25;
   double weight_density = -1;  // from the model's weights
   std::vector<std::string> sets;
@@ -94,19 +98,43 @@ void run_cost(const CostOptions& o) {
     throw ArgumentError(fmt::format("--input-density {}: expected a fraction in [0, 1]", o.input_density));
   if (o.weight_density > 1) throw ArgumentError(fmt::format("--weight-density {}: expected a fraction in [0, 1]", o.weight_density));
   const double weight_density = o.weight_density >= 0 ? o.weight_density : studies::weight_bit_density(model, hw);
-  const auto shapes = studies::gemm_shapes(model, hw);
-  const auto cost = studies::analytic_cost(shapes, hw, tech, o.input_density, weight_density, mtj);
-  fmt::print("model {} on {} ({}), technology {}; input bit density {}, weight bit density {:.4f}\n\n", o.model,
-             hw_path.string(), std::string(circuit::readout_name(hw.readout.kind)), tech.name, o.input_density,
-             weight_density);
+  arch::NetworkCost cost;
+  std::string basis;
+  if (o.dataset.empty()) {
+    cost = studies::analytic_cost(studies::gemm_shapes(model, hw), hw, tech, o.input_density, weight_density, mtj);
+    basis = fmt::format("analytic: input bit density {}, weight bit density {:.4f}", o.input_density, weight_density);
+  } else {
+    // Counters-based: run images through the crossbar executor and price what it counted.
+    if (!is_file) throw ArgumentError("--dataset needs a trained model file, not a zoo name");
+    const auto test = network::load_dataset(o.dataset, "test");
+    network::Dataset calibration;
+    try {
+      calibration = network::load_dataset(o.dataset, "train");
+    } catch (const Error&) {
+      calibration = test;
+    }
+    if (!model.quantized()) {
+      network::QuantOptions q;
+      q.weight_bits = q.activation_bits = o.bits;
+      q.seed = o.seed;
+      model = network::quantize_model(model, calibration, q);
+    }
+    studies::CrossbarEvalOptions eo;
+    eo.seed = o.seed;
+    eo.limit = o.limit;
+    const auto evaluation = studies::evaluate_on_crossbar(model, test, calibration, hw, eo);
+    cost = studies::measured_cost(model, evaluation, hw, tech, mtj);
+    basis = fmt::format("measured on {} images of {} (accuracy {:.2f} %)", evaluation.result.images, o.dataset,
+                        100 * evaluation.result.accuracy);
+  }
+  fmt::print("model {} on {} ({}), technology {}; {}\n\n", o.model, hw_path.string(),
+             std::string(circuit::readout_name(hw.readout.kind)), tech.name, basis);
   fmt::print("{}", studies::format_cost_report(cost));
   if (!o.output.empty()) {
     const std::string config_text = fmt::format(
-        "# cimmc cost --model {} --hw {} --tech {}\n[hardware]\n{}\n[technology]\n{}\n[analytic]\ninput_density = {}\n"
-        "weight_density = {}\n",
-        o.model, o.hw, o.tech, config::to_toml(hw_doc.root), config::to_toml(tech_doc.root), o.input_density,
-        weight_density);
-    studies::write_cost_file(o.output, cost, 0, config_text);
+        "# cimmc cost --model {} --hw {} --tech {}\n# basis: {}\n[hardware]\n{}\n[technology]\n{}\n",
+        o.model, o.hw, o.tech, basis, config::to_toml(hw_doc.root), config::to_toml(tech_doc.root));
+    studies::write_cost_file(o.output, cost, o.seed, config_text);
     fmt::print("wrote {}\n", o.output);
   }
 }
@@ -124,6 +152,10 @@ void register_cost(Registry& r) {
   sub->add_option("--weight-density", o.weight_density, "Fraction of stored weight bits that are 1 (default: from the weights)");
   sub->add_option("--set", o.sets, "Override a hardware or technology key: --set periphery.columns_per_adc=4");
   sub->add_option("--reproduce", o.reproduce, "Print a seed paper's cost comparison: stox or zebra");
+  sub->add_option("--dataset", o.dataset, "Price counters measured on this dataset's test images (model file only)");
+  sub->add_option("--limit", o.limit, "Test images run for --dataset")->capture_default_str()->check(CLI::PositiveNumber);
+  sub->add_option("--bits", o.bits, "Bits when a float model is quantized for --dataset")->capture_default_str()->check(CLI::Range(2, 8));
+  sub->add_option("--seed", o.seed, "Seed of the crossbar's noise for --dataset")->capture_default_str();
   sub->add_option("-o,--output", o.output, "Write the per-layer costs to this HDF5 file");
 }
 }  // namespace
