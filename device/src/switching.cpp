@@ -239,8 +239,10 @@ SigmoidFit fit_sigmoid(std::span<const double> x, std::span<const double> p) {
       g0 += d * r;
       g1 += d * r * xs;
     }
-    bool improved = false;
-    for (int tries = 0; tries < 20 && !improved; ++tries) {
+    // Raise lambda until a step lowers the sum of squares; stop when none does, or when the
+    // decrease is at round-off level.
+    bool stepped = false, converged = false;
+    for (int tries = 0; tries < 20 && !stepped; ++tries) {
       const double m00 = jtj00 * (1 + lambda) + 1e-12, m11 = jtj11 * (1 + lambda) + 1e-12, m01 = jtj01;
       const double det = m00 * m11 - m01 * m01;
       if (!(std::abs(det) > 0)) break;
@@ -249,16 +251,15 @@ SigmoidFit fit_sigmoid(std::span<const double> x, std::span<const double> p) {
       if (s_new < sse) {
         ua += da;
         ub += db;
-        improved = std::abs(sse - s_new) > 1e-15 * (1 + sse);
+        converged = sse - s_new <= 1e-15 * (1 + sse);
         sse = s_new;
         lambda = std::max(lambda / 3, 1e-9);
-        if (!improved) break;
-        improved = true;
+        stepped = true;
       } else {
         lambda *= 4;
       }
     }
-    if (!improved) break;
+    if (!stepped || converged) break;
   }
   SigmoidFit f;
   const double bb = ub / scale;
