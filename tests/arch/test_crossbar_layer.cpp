@@ -401,3 +401,23 @@ TEST(CrossbarLayer, MtjCalibrationNormalizesEachSubarray) {
     for (auto v : h) total += v;
   EXPECT_EQ(total, static_cast<std::uint64_t>(p.m) * 4 * 3 * layer.column_groups().size() * p.n);
 }
+
+TEST(CrossbarLayer, MtjSamplingLengthFollowsLayerAndBitSignificance) {
+  std::mt19937 gen(test_seed() + 9);
+  CrossbarConfig c = config_of(128, 1, 4, 4, SignedScheme::kTwosComplement, Encoding::kTwosComplement);
+  c.readout.kind = ReadoutKind::kStochasticMtj;
+  c.readout.mtj.samples = 4;
+  c.readout.mtj.rules.push_back({{5}, {3}, {}, 16});     // layer 5, MSB of the input: T = 16
+  c.readout.mtj.rules.push_back({{5}, {}, {3}, 2});      // layer 5, MSB weight column: T = 2
+  c.readout.mtj.rules.push_back({{6}, {}, {}, 32});      // another layer: not this one
+  const Problem p = random_problem(gen, 3, 7, 200, 4, 4);
+  const CrossbarLayer layer(c, 5, p.w, p.n, p.k);
+  std::vector<double> out(static_cast<std::size_t>(p.m) * p.n);
+  Counters counters;
+  layer.run(p.act, p.m, {}, 1, out, counters);
+  std::uint64_t per_row_output = 0;  // Σ over (input bit, column group) of T, per subarray
+  for (int i = 0; i < 4; ++i)
+    for (const auto& g : layer.column_groups()) per_row_output += g.weight_bit == 3 ? 2 : i == 3 ? 16 : 4;
+  EXPECT_EQ(counters.mtj_samples, per_row_output * p.m * p.n * layer.geometry().subarrays);
+  EXPECT_EQ(counters.mtj_reads, counters.partial_sums);
+}
