@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "cimmc/core/error.hpp"
@@ -9,6 +10,46 @@
 #include "cimmc/core/hdf5.hpp"
 
 namespace cimmc::device {
+
+namespace {
+bool strictly_ascending(const std::vector<double>& v) {
+  for (std::size_t i = 1; i < v.size(); ++i)
+    if (!(v[i] > v[i - 1])) return false;
+  return true;
+}
+}  // namespace
+
+SwitchingConfig read_switching_config(const config::Value& table, const std::string& source, const std::string& key_path) {
+  config::Problems problems;
+  config::TableReader r(table, source, key_path, problems);
+  SwitchingConfig c;
+  auto& s = c.settings;
+  if (r.required("current_A", c.currents_A))
+    r.check(!c.currents_A.empty() && strictly_ascending(c.currents_A) &&
+                std::all_of(c.currents_A.begin(), c.currents_A.end(), [](double x) { return std::isfinite(x); }),
+            "current_A", "a non-empty, strictly ascending list of currents (A)");
+  if (r.required("pulse_width_s", c.pulse_widths_s))
+    r.check(!c.pulse_widths_s.empty() && strictly_ascending(c.pulse_widths_s) &&
+                std::all_of(c.pulse_widths_s.begin(), c.pulse_widths_s.end(), [](double x) { return x > 0 && std::isfinite(x); }),
+            "pulse_width_s", "a non-empty, strictly ascending list of pulse widths > 0 (s)");
+  std::int64_t trials = static_cast<std::int64_t>(s.trials);
+  r.optional("trials", trials);
+  r.check(trials >= 1 && trials <= 100000000, "trials", "1 to 1e8 trajectories per grid point");
+  s.trials = static_cast<std::size_t>(std::max<std::int64_t>(trials, 1));
+  r.optional("seed", s.seed);
+  r.optional("time_step_s", s.time_step_s);
+  r.check(std::isfinite(s.time_step_s) && s.time_step_s >= 0 && s.time_step_s <= 1e-10, "time_step_s",
+          "0 (automatic) or a step up to 1e-10 s");
+  r.optional("rise_time_s", s.rise_time_s);
+  r.check(std::isfinite(s.rise_time_s) && s.rise_time_s >= 0, "rise_time_s", "a time >= 0 s");
+  r.optional("fall_time_s", s.fall_time_s);
+  r.check(std::isfinite(s.fall_time_s) && s.fall_time_s >= 0, "fall_time_s", "a time >= 0 s");
+  r.optional("relax_time_s", s.relax_time_s);
+  r.check(std::isfinite(s.relax_time_s), "relax_time_s", "a time >= 0 s, or < 0 for automatic");
+  r.finish();
+  problems.throw_if_any(source);
+  return c;
+}
 
 SwitchingReport characterize_switching(const SotMtjParams& params, const std::vector<double>& currents,
                                        const std::vector<double>& pulses, const MonteCarloSettings& settings) {

@@ -8,6 +8,7 @@
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/hdf5.hpp"
 #include "cimmc/device/switching.hpp"
+#include "cimmc/device/switching_study.hpp"
 #include "cimmc/device/switching_table.hpp"
 
 using namespace cimmc::device;
@@ -159,4 +160,40 @@ TEST(SwitchingTable, MonteCarloTableIsMadeMonotone) {
   EXPECT_EQ(t.method(), "monte_carlo_isotonic");
   c.probability = {1.0, 0.9, 0.95, 0.2, 0.0};
   EXPECT_EQ(SwitchingTable::from_monte_carlo(c, "d").values(), (std::vector<double>{1.0, 0.925, 0.925, 0.2, 0.0}));
+}
+
+TEST(SwitchingConfig, ReadsAndValidatesTheTable) {
+  const auto doc = cimmc::config::parse_string(
+      "[switching]\ncurrent_A = [1e-4, 2e-4]\npulse_width_s = [1e-9]\ntrials = 50\nrelax_time_s = 1e-9\n", "s.toml");
+  const auto c = read_switching_config(doc.root.as_table().at("switching"), doc.source);
+  EXPECT_EQ(c.currents_A, (std::vector<double>{1e-4, 2e-4}));
+  EXPECT_EQ(c.settings.trials, 50u);
+  EXPECT_DOUBLE_EQ(c.settings.relax_time_s, 1e-9);
+  // The configuration a switching file stores reads back.
+  const auto p = load_sot_mtj(resolve_device_file("low_barrier"));
+  const std::vector<double> cur{10e-6, 50e-6}, pul{1e-9};
+  MonteCarloSettings s;
+  s.trials = 8;
+  s.seed = 5;
+  s.relax_time_s = 0.2e-9;
+  const auto report = characterize_switching(p, cur, pul, s);
+  const auto path = temp_file("switching.h5");
+  write_switching_file(path, report, to_toml(p) + "\n[switching]\ncurrent_A = [10e-6, 50e-6]\npulse_width_s = [1e-9]\ntrials = 8\nseed = 5\n");
+  auto f = cimmc::h5::File::open(path);
+  const auto stored = cimmc::config::parse_string(f.attr_string("config"), "config");
+  EXPECT_EQ(read_switching_config(stored.root.as_table().at("switching"), "config").settings.seed, 5u);
+  EXPECT_EQ(to_toml(read_sot_mtj(stored.root.as_table().at("device"), "config")), to_toml(p));
+  EXPECT_EQ(SwitchingTable::load(path).values(), report.table.values());
+  const auto bad = cimmc::config::parse_string(
+      "[switching]\ncurrent_A = [2e-4, 1e-4]\npulse_width_s = [0.0]\ntrials = 0\nrise_time = 1e-10\n", "s.toml");
+  try {
+    read_switching_config(bad.root.as_table().at("switching"), bad.source);
+    FAIL();
+  } catch (const cimmc::ConfigError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("s.toml:2: key 'switching.current_A'"), std::string::npos) << m;
+    EXPECT_NE(m.find("s.toml:3: key 'switching.pulse_width_s'"), std::string::npos) << m;
+    EXPECT_NE(m.find("s.toml:4: key 'switching.trials'"), std::string::npos) << m;
+    EXPECT_NE(m.find("did you mean 'rise_time_s'"), std::string::npos) << m;
+  }
 }

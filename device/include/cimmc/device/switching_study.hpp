@@ -10,10 +10,23 @@
 #include <string>
 #include <vector>
 
+#include "cimmc/core/config.hpp"
 #include "cimmc/device/switching.hpp"
 #include "cimmc/device/switching_table.hpp"
 
 namespace cimmc::device {
+
+// The [switching] table of a study or run: grid, trials and waveform. Keys: current_A and
+// pulse_width_s (arrays, strictly ascending; pulse widths > 0), trials (>= 1), and optional
+// seed, time_step_s (0: automatic), rise_time_s, fall_time_s, relax_time_s (< 0: automatic) --
+// the [switching] table `cimmc switching` stores in a file's config.
+struct SwitchingConfig {
+  std::vector<double> currents_A;
+  std::vector<double> pulse_widths_s;
+  MonteCarloSettings settings;  // the stream address (point, trial, element) is the caller's
+};
+SwitchingConfig read_switching_config(const config::Value& table, const std::string& source,
+                                      const std::string& key_path = "switching");
 
 struct SwitchingReport {
   SotMtjParams params;
