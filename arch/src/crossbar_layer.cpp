@@ -267,7 +267,7 @@ void CrossbarLayer::prepare_readout() {
       const int t = r.mtj.samples_for(layer_id_, i, groups_[static_cast<std::size_t>(g)].weight_bit);
       samples_[static_cast<std::size_t>(i * groups + g)] = t;
       auto [it, inserted] = index_of_t.try_emplace(t, static_cast<int>(binomial_tables_.size()));
-      if (inserted) binomial_tables_.push_back({t, {}});
+      if (inserted) binomial_tables_.push_back({t, {}, {}});
       table_index_[static_cast<std::size_t>(i * groups + g)] = it->second;
     }
   const int ifs = static_cast<int>(fs);
@@ -275,13 +275,16 @@ void CrossbarLayer::prepare_readout() {
   for (auto& table : binomial_tables_) {
     const int t = table.samples;
     table.thresholds.assign(static_cast<std::size_t>(geometry_.subarrays) * 2 * levels * t, 0);
+    table.buckets.assign(static_cast<std::size_t>(geometry_.subarrays) * 2 * levels * 256, 0);
     for (int sm = 0; sm < geometry_.subarrays * 2; ++sm)
       for (int ps = -ifs; ps <= ifs; ++ps) {
         const double x = maps_[static_cast<std::size_t>(sm)].x_of(ps);
         const double p = curve_->probability(r.mtj.current_at_zero_A + x * r.mtj.current_per_unit_A);
-        circuit::binomial_thresholds(
-            t, p, {table.thresholds.data() + (static_cast<std::size_t>(sm) * levels + (ps + ifs)) * t,
-                   static_cast<std::size_t>(t)});
+        const std::span<std::uint32_t> thresholds{
+            table.thresholds.data() + (static_cast<std::size_t>(sm) * levels + (ps + ifs)) * t, static_cast<std::size_t>(t)};
+        circuit::binomial_thresholds(t, p, thresholds);
+        if (t < circuit::kBinomialAmbiguous)
+          circuit::binomial_buckets(thresholds, {table.buckets.data() + (static_cast<std::size_t>(sm) * levels + (ps + ifs)) * 256, 256});
       }
   }
 }

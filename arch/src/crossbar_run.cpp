@@ -386,13 +386,29 @@ void CrossbarLayer::mtj_block(int i, int gi, int s, bool exact_analog, const std
     const float intercept = static_cast<float>((-1.0 - map.offset) / map.scale);
     std::int32_t* index = sc.index.data();
     std::int32_t* k = sc.successes.data();
-    for (int n = 0; n < nn; ++n) {
-      index[n] = (pos[n] - neg[n] + ifs) * t;
-      k[n] = 0;
-    }
-    for (int j = 0; j < t; ++j) {
+    if (t < circuit::kBinomialAmbiguous) {
+      // The word's top byte usually decides K alone; count thresholds only when it does not.
+      const std::uint8_t* buckets =
+          table.buckets.data() + (static_cast<std::size_t>(s) * 2 + (g.signed_readout ? 1 : 0)) * levels * 256;
+      for (int n = 0; n < nn; ++n) {
+        const int row = pos[n] - neg[n] + ifs;
+        int kk = buckets[static_cast<std::size_t>(row) * 256 + (word[n] >> 24)];
+        if (kk == circuit::kBinomialAmbiguous) {
+          const std::uint32_t* thr = base + static_cast<std::size_t>(row) * t;
+          kk = 0;
+          for (int j = 0; j < t; ++j) kk += word[n] >= thr[j] ? 1 : 0;
+        }
+        k[n] = kk;
+      }
+    } else {
+      for (int n = 0; n < nn; ++n) {
+        index[n] = (pos[n] - neg[n] + ifs) * t;
+        k[n] = 0;
+      }
+      for (int j = 0; j < t; ++j) {
 #pragma omp simd
-      for (int n = 0; n < nn; ++n) k[n] += word[n] >= base[index[n] + j] ? 1 : 0;
+        for (int n = 0; n < nn; ++n) k[n] += word[n] >= base[index[n] + j] ? 1 : 0;
+      }
     }
     for (int n = 0; n < nn; ++n) value[n] = static_cast<float>(k[n]) * slope + intercept;
   } else {

@@ -196,4 +196,16 @@ void binomial_thresholds(int samples, double p, std::span<std::uint32_t> thresho
   }
 }
 
+void binomial_buckets(std::span<const std::uint32_t> thresholds, std::span<std::uint8_t> buckets) {
+  if (buckets.size() != 256 || thresholds.size() >= kBinomialAmbiguous)
+    throw ArgumentError(fmt::format("binomial buckets: {} buckets for {} thresholds (need 256 and T < 255)",
+                                    buckets.size(), thresholds.size()));
+  for (std::uint32_t b = 0; b < 256; ++b) {
+    const std::uint32_t first = b << 24, last = first | 0xFFFFFFu;
+    const int k_first = binomial_from_word(thresholds, first);
+    buckets[b] = k_first == binomial_from_word(thresholds, last) ? static_cast<std::uint8_t>(k_first)
+                                                                  : kBinomialAmbiguous;
+  }
+}
+
 }  // namespace cimmc::circuit

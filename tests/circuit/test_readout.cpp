@@ -142,3 +142,29 @@ TEST(ReadoutParams, DeviceTableNeedsAFile) {
        &error);
   EXPECT_NE(error.find("missing.h5 not found"), std::string::npos) << error;
 }
+
+TEST(Binomial, BucketShortcutAgreesWithTheThresholds) {
+  std::vector<std::uint32_t> t(8);
+  std::vector<std::uint8_t> buckets(256);
+  std::uint32_t x = 12345;
+  for (double p : {0.0, 1e-6, 0.02, 0.3, 0.5, 0.77, 0.999999, 1.0}) {
+    binomial_thresholds(8, p, t);
+    binomial_buckets(t, buckets);
+    int ambiguous = 0;
+    for (int b = 0; b < 256; ++b) ambiguous += buckets[b] == kBinomialAmbiguous;
+    EXPECT_LE(ambiguous, 8) << p;
+    for (int i = 0; i < 20000; ++i) {
+      x = x * 1664525u + 1013904223u;
+      const std::uint8_t k = buckets[x >> 24];
+      if (k != kBinomialAmbiguous) {
+        EXPECT_EQ(k, binomial_from_word(t, x)) << p << " " << x;
+      }
+    }
+    for (std::uint32_t tv : t)  // words next to a threshold
+      for (std::uint32_t w : {tv - 1, tv, tv + 1}) {
+        if (buckets[w >> 24] != kBinomialAmbiguous) {
+          EXPECT_EQ(buckets[w >> 24], binomial_from_word(t, w));
+        }
+      }
+  }
+}

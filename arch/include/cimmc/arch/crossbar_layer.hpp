@@ -164,6 +164,7 @@ class CrossbarLayer {
   struct BinomialTable {
     int samples = 0;
     std::vector<std::uint32_t> thresholds;  // [(s · levels + ps − ps_min) · T + k]
+    std::vector<std::uint8_t> buckets;      // [(s · levels + ps − ps_min) · 256 + top 8 bits]
   };
   std::vector<BinomialTable> binomial_tables_;
   std::vector<int> table_index_;  // [input bit][group] -> binomial_tables_ index

@@ -108,6 +108,11 @@ inline int binomial_from_word(std::span<const std::uint32_t> thresholds, std::ui
   return k;
 }
 
+// A 256-entry shortcut for the same K: entry b is K for every word whose top 8 bits are b, or
+// kBinomialAmbiguous when a threshold falls inside that range of words (then count thresholds).
+inline constexpr std::uint8_t kBinomialAmbiguous = 255;
+void binomial_buckets(std::span<const std::uint32_t> thresholds, std::span<std::uint8_t> buckets);
+
 // Per-subarray affine map x = scale·PS + offset of the stochastic readout.
 struct AffineMap {
   double scale = 1.0, offset = 0.0;
