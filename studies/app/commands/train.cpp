@@ -1,12 +1,16 @@
 // `cimmc train`: trains a zoo model (or fine-tunes a model file) on a dataset, float or
 // quantization-aware, checkpointing every epoch; writes a model file.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cstdio>
 #include <filesystem>
 
+#include "cimmc/arch/crossbar_config.hpp"
+#include "cimmc/core/data_files.hpp"
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/progress.hpp"
+#include "cimmc/network/crossbar_training_hook.hpp"
 #include "cimmc/network/dataset.hpp"
 #include "cimmc/network/model_file.hpp"
 #include "cimmc/network/quantize.hpp"
@@ -25,6 +29,8 @@ struct TrainOptions {
   int limit = 0, test_limit = 0;
   bool resume = false, qat = false;
   int bits = 4, calibration = 512;
+  std::string hardware;               // crossbar-aware QAT: a data/hw name or TOML file
+  std::vector<std::string> overrides;  // --set for the hardware file
 };
 
 std::string config_text(const TrainOptions& o) {
@@ -32,9 +38,11 @@ std::string config_text(const TrainOptions& o) {
   return fmt::format(
       "[train]\nmodel = \"{}\"\ndataset = \"{}\"\nwidth = {}\nepochs = {}\nlr = {}\nbatch = {}\nseed = {}\n"
       "optimizer = \"{}\"\nmomentum = {}\nweight_decay = {}\nschedule = \"{}\"\nstep_epochs = {}\nstep_gamma = {}\n"
-      "crop_padding = {}\nflip = {}\nlimit = {}\nqat = {}\nbits = {}\ncalibration_images = {}\n",
+      "crop_padding = {}\nflip = {}\nlimit = {}\nqat = {}\nbits = {}\ncalibration_images = {}\nhardware = \"{}\"\n"
+      "hardware_overrides = [{}]\n",
       o.model, o.dataset, o.width, c.epochs, c.lr, c.batch, c.seed, c.optimizer, c.momentum, c.weight_decay, c.schedule,
-      c.step_epochs, c.step_gamma, c.augment.crop_padding, c.augment.flip, o.limit, o.qat, o.bits, o.calibration);
+      c.step_epochs, c.step_gamma, c.augment.crop_padding, c.augment.flip, o.limit, o.qat, o.bits, o.calibration,
+      o.hardware, o.overrides.empty() ? "" : fmt::format("\"{}\"", fmt::join(o.overrides, "\", \"")));
 }
 
 void run_train(const TrainOptions& o, const GlobalOptions& global) {
@@ -87,6 +95,31 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
     std::fprintf(stderr, "quantized to %d bits (BatchNorm folded, %d calibration images): test accuracy %.2f %% before QAT\n",
                  o.bits, o.calibration, 100 * r.accuracy);
   }
+  // Crossbar-aware QAT: every crossbar layer's output in the forward pass comes from the crossbar
+  // engine (noise, readout), gradients pass straight through; readouts that need calibration are
+  // recalibrated on the calibration images before training and after every epoch.
+  std::unique_ptr<nw::CrossbarTrainingHook> hook;
+  auto calibrate_hook = [&] {
+    if (!hook || !hook->needs_calibration()) return;
+    nw::RunContext q;
+    q.mode = nw::ExecMode::kFakeQuant;
+    q.hook = hook.get();
+    hook->begin_calibration();
+    nw::evaluate(model, train_set, q, 256, o.calibration);
+    hook->end_calibration();
+  };
+  if (!o.hardware.empty()) {
+    if (!o.qat) throw ArgumentError("--hw (crossbar-aware training) needs --qat");
+    const auto hw = arch::load_crossbar_config(data_files::resolve("hw", o.hardware, ".toml", "hardware configuration"),
+                                               o.overrides);
+    hook = std::make_unique<nw::CrossbarTrainingHook>(hw, static_cast<int>(model.gemm_layers().size()), config.seed);
+    calibrate_hook();
+    config.hook = hook.get();
+    std::fprintf(stderr, "crossbar-aware training on %s (%s readout)\n", o.hardware.c_str(),
+                 std::string(circuit::readout_name(hw.readout.kind)).c_str());
+  } else if (!o.overrides.empty()) {
+    throw ArgumentError("--set applies to the hardware file of --hw");
+  }
   std::fprintf(stderr, "training %s on %s: %d training / %d test images, %zu parameters, %d epochs\n",
                record.zoo_name.empty() ? o.model.c_str() : record.zoo_name.c_str(), o.dataset.c_str(), train_set.size(),
                test_set.size(), model.parameter_count(), config.epochs);
@@ -112,6 +145,7 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
     record.training = state;
     nw::save_checkpoint(ckpt, model, record, optimizer);
     current_epoch = e.epoch + 1;
+    calibrate_hook();
   };
   nw::train(model, train_set, &test_set, config, record.training, opt, on_epoch, on_batch);
   nw::save_model(o.output, model, record);
@@ -146,6 +180,8 @@ void register_train(Registry& r) {
   sub->add_flag("--qat", o.qat, "Quantization-aware training (folds BatchNorm, calibrates, trains fake-quantized)");
   sub->add_option("--bits", o.bits, "QAT: weight and activation bits")->capture_default_str();
   sub->add_option("--calibration", o.calibration, "QAT: calibration images")->capture_default_str();
+  sub->add_option("--hw", o.hardware, "QAT on a crossbar: forward through this hardware's noise and readout (data/hw name or TOML)");
+  sub->add_option("--set", o.overrides, "key=value override of the --hw file (repeatable)");
 }
 
 }  // namespace

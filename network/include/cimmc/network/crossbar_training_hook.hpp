@@ -1,0 +1,57 @@
+// Crossbar-aware training (noise-aware and PS-quantization-aware, as in StoX-Net): a GemmHook
+// that replaces the output of every crossbar layer in the quantized (fake-quant) forward pass by
+// what the crossbar engine computes from the same codes — partial sums per input bit, weight bit
+// and subarray through the configured noise and readout (ADC, stochastic MTJ samples, LCU) —
+// while the backward pass stays straight-through (the gradient of the exact GEMM).
+//
+// The engine is programmed with the current weight codes whenever they change (once per layer
+// and optimizer step). Readouts that need calibration keep the maps of the last calibration
+// pass (begin_calibration / end_calibration around a forward pass over a few images); until the
+// first calibration they use full-scale maps. Noise is drawn from streams addressed by (trial =
+// optimizer step, layer, image, patch), so a training run does not depend on the thread count.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "cimmc/arch/crossbar_config.hpp"
+#include "cimmc/arch/crossbar_layer.hpp"
+#include "cimmc/network/gemm.hpp"
+
+namespace cimmc::network {
+
+class CrossbarTrainingHook final : public GemmHook {
+ public:
+  CrossbarTrainingHook(arch::CrossbarConfig config, int gemm_layers, std::uint64_t seed);
+
+  void forward(const GemmHookContext& context, MatrixView output) override;
+
+  bool needs_calibration() const;
+  void begin_calibration();
+  void end_calibration();
+
+ private:
+  struct LayerState {
+    std::uint64_t checksum = 0;
+    std::vector<std::int8_t> weights;  // codes the layer was programmed with
+    int n = 0, k = 0;
+    std::shared_ptr<const arch::CrossbarLayer> layer;
+    arch::LayerCalibration calibration;
+    bool calibrated = false;
+    arch::PsStatistics statistics;
+    bool has_statistics = false;
+  };
+  std::shared_ptr<const arch::CrossbarLayer> layer_for(const GemmHookContext& c, const std::vector<std::int8_t>& weights);
+
+  arch::CrossbarConfig config_;
+  int gemm_layers_;
+  std::uint64_t seed_;
+  bool calibrating_ = false;
+  std::map<int, LayerState> layers_;
+  std::mutex mutex_;
+};
+
+}  // namespace cimmc::network

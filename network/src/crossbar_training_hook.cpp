@@ -1,0 +1,105 @@
+#include "cimmc/network/crossbar_training_hook.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "cimmc/core/error.hpp"
+
+namespace cimmc::network {
+
+CrossbarTrainingHook::CrossbarTrainingHook(arch::CrossbarConfig config, int gemm_layers, std::uint64_t seed)
+    : config_(std::move(config)), gemm_layers_(gemm_layers), seed_(seed) {
+  config_.validate();
+  if (gemm_layers_ <= 0) throw ArgumentError("crossbar training hook: the model has no Conv/Linear layer");
+}
+
+bool CrossbarTrainingHook::needs_calibration() const {
+  const auto& r = config_.readout;
+  return (r.kind == circuit::ReadoutKind::kAdc && r.adc.calibrated_range) ||
+         r.kind == circuit::ReadoutKind::kStochasticMtj;
+}
+
+void CrossbarTrainingHook::begin_calibration() {
+  std::lock_guard lock(mutex_);
+  calibrating_ = true;
+  for (auto& [index, s] : layers_) {
+    s.statistics = {};
+    s.has_statistics = false;
+  }
+}
+
+void CrossbarTrainingHook::end_calibration() {
+  std::lock_guard lock(mutex_);
+  calibrating_ = false;
+  for (auto& [index, s] : layers_) {
+    if (!s.has_statistics) continue;
+    auto layer = std::make_shared<arch::CrossbarLayer>(config_, index, s.weights, s.n, s.k);
+    layer->calibrate(s.statistics);
+    s.calibration = layer->calibration();
+    s.calibrated = true;
+    s.layer = std::move(layer);
+    s.statistics = {};
+    s.has_statistics = false;
+  }
+}
+
+std::shared_ptr<const arch::CrossbarLayer> CrossbarTrainingHook::layer_for(const GemmHookContext& c,
+                                                                           const std::vector<std::int8_t>& weights) {
+  // FNV-1a over the codes: the layer is reprogrammed only when they change.
+  std::uint64_t h = 1469598103934665603ull;
+  for (std::int8_t w : weights) h = (h ^ static_cast<std::uint8_t>(w)) * 1099511628211ull;
+  std::lock_guard lock(mutex_);
+  LayerState& s = layers_[c.layer_index];
+  if (!s.layer || s.checksum != h || s.n != c.N || s.k != c.K) {
+    s.checksum = h;
+    s.weights = weights;
+    s.n = c.N;
+    s.k = c.K;
+    auto layer = std::make_shared<arch::CrossbarLayer>(config_, c.layer_index, weights, c.N, c.K);
+    if (s.calibrated) layer->set_calibration(s.calibration);
+    s.layer = std::move(layer);
+  }
+  return s.layer;
+}
+
+void CrossbarTrainingHook::forward(const GemmHookContext& c, MatrixView output) {
+  if (!c.quantized)
+    throw ModelError(fmt::format("layer {} ({}): crossbar-aware training needs quantization-aware training "
+                                 "(a quantized forward pass)", c.layer_index, c.layer_name));
+  if (config_.is_digital(c.layer_index, gemm_layers_)) return;
+  if (c.activation_bits > config_.input_bits || c.weight_bits > config_.weight_bits)
+    throw ModelError(fmt::format("layer {} ({}): {}-bit activations and {}-bit weights do not fit the crossbar's {} "
+                                 "input and {} weight bits", c.layer_index, c.layer_name, c.activation_bits,
+                                 c.weight_bits, config_.input_bits, config_.weight_bits));
+  const int M = c.M, N = c.N, K = c.K;
+  std::vector<std::int8_t> weights(static_cast<std::size_t>(N) * K);
+  for (int n = 0; n < N; ++n)
+    for (int k = 0; k < K; ++k) weights[static_cast<std::size_t>(n) * K + k] = static_cast<std::int8_t>(std::lround(c.weights(n, k)));
+  std::vector<std::uint8_t> activations(static_cast<std::size_t>(M) * K);
+  for (int m = 0; m < M; ++m)
+    for (int k = 0; k < K; ++k)
+      activations[static_cast<std::size_t>(m) * K + k] = static_cast<std::uint8_t>(std::lround(c.activations(m, k)));
+  const auto layer = layer_for(c, weights);
+  if (calibrating_) {
+    auto stats = layer->collect_statistics(activations, M);
+    std::lock_guard lock(mutex_);
+    LayerState& s = layers_[c.layer_index];
+    if (s.has_statistics) s.statistics.merge(stats);
+    else s.statistics = std::move(stats);
+    s.has_statistics = true;
+    return;  // the calibration pass sees the exact GEMM
+  }
+  arch::RunAddress address;
+  address.trial = static_cast<std::uint32_t>(c.step & 0xFFFFFFu);
+  address.layer = static_cast<std::uint32_t>(c.layer_index);
+  address.first_image = c.image_offset;
+  address.rows_per_image = static_cast<std::uint32_t>(c.images > 0 ? M / c.images : M);
+  std::vector<double> out(static_cast<std::size_t>(M) * N);
+  arch::Counters counters;
+  layer->run(activations, M, address, seed_, out, counters);
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n) output(m, n) = static_cast<float>(out[static_cast<std::size_t>(m) * N + n]);
+}
+
+}  // namespace cimmc::network
