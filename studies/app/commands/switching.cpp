@@ -21,7 +21,7 @@ namespace cimmc::cli {
 namespace {
 
 struct SwitchingOptions {
-  std::string device, currents, pulses, output, table_output;
+  std::string device, currents, pulses, output, table_output, table_source = "monte_carlo";
   std::size_t trials = 1000;
   std::uint64_t seed = 1;
   double time_step_s = 0, rise_s = 0, fall_s = 0, relax_s = -1;
@@ -112,14 +112,22 @@ void run_switching(const SwitchingOptions& o, bool quiet) {
     progress.advance(done - reported);
     reported = done;
   };
-  const auto report = dv::characterize_switching(params, currents, pulses, s);
+  if (o.table_source != "monte_carlo" && o.table_source != "thermal_activation")
+    throw ArgumentError(fmt::format("--table-source '{}': expected monte_carlo or thermal_activation", o.table_source));
+  auto report = dv::characterize_switching(params, currents, pulses, s);
   progress.finish();
+  if (o.table_source == "thermal_activation") {
+    if (!report.activation)
+      throw ModelError(fmt::format("--table-source thermal_activation: no thermal-activation fit ({})", report.activation_note));
+    report.table = dv::SwitchingTable::from_model(report.activation->model, currents, pulses, params.name);
+  }
 
   const std::string config = dv::to_toml(params) +
                              fmt::format("\n[switching]\ncurrent_A = [{:.17g}]\npulse_width_s = [{:.17g}]\ntrials = {}\nseed = {}\n"
-                                         "time_step_s = {:.17g}\nrise_time_s = {:.17g}\nfall_time_s = {:.17g}\nrelax_time_s = {:.17g}\n",
+                                         "time_step_s = {:.17g}\nrise_time_s = {:.17g}\nfall_time_s = {:.17g}\nrelax_time_s = {:.17g}\n"
+                                         "# lookup table from: {}\n",
                                          fmt::join(currents, ", "), fmt::join(pulses, ", "), o.trials, o.seed,
-                                         report.curves.time_step_s, o.rise_s, o.fall_s, report.curves.relax_time_s);
+                                         report.curves.time_step_s, o.rise_s, o.fall_s, report.curves.relax_time_s, o.table_source);
   dv::write_switching_file(o.output, report, config);
   if (!o.table_output.empty()) report.table.save(o.table_output, o.seed, config);
 
@@ -152,6 +160,9 @@ void register_switching(Registry& r) {
   sub->add_option("--seed", o.seed, "Random seed")->capture_default_str();
   sub->add_option("-o,--output", o.output, "Output file (cimmc.switching HDF5)")->required();
   sub->add_option("--table", o.table_output, "Also write the lookup table as a cimmc.switching_table file");
+  sub->add_option("--table-source", o.table_source,
+                  "What the lookup table holds: monte_carlo (isotonic in current) or thermal_activation (the fit)")
+      ->capture_default_str();
   sub->add_option("--dt-s", o.time_step_s, "Time step (s); 0 chooses one from the device")->capture_default_str();
   sub->add_option("--rise-s", o.rise_s, "Pulse rise time (s)")->capture_default_str();
   sub->add_option("--fall-s", o.fall_s, "Pulse fall time (s)")->capture_default_str();
