@@ -136,14 +136,30 @@ SotMtjParams read_sot_mtj(const config::Value& device_table, const std::string& 
       for (double& x : p.spin_polarization) x /= n;
   }
 
-  config::TableReader fl = dev.child("free_layer");
+  // A missing sub-table is one problem, not one per key inside it.
+  const auto table_present = [&](const char* key) {
+    if (dev.has(key)) return true;
+    problems.add(fmt::format("{}: required table [{}] is missing", source, dev.path_of(key)));
+    return false;
+  };
+  const bool has_free_layer = table_present("free_layer");
+  const bool has_heavy_metal = table_present("heavy_metal");
+  const bool has_electrical = table_present("electrical");
+  // Readers of absent tables read an empty table and report into a list that is dropped.
+  static const config::Value kEmptyTable = toml::table{};
+  config::Problems dropped;
+  const auto reader = [&](bool present, const char* key) {
+    return present ? dev.child(key) : config::TableReader(kEmptyTable, source, dev.path_of(key), dropped);
+  };
+  config::TableReader fl = reader(has_free_layer, "free_layer");
   FreeLayer& f = p.free_layer;
-  fl.required("saturation_magnetization_A_per_m", f.saturation_magnetization_A_per_m);
-  fl.check(positive(f.saturation_magnetization_A_per_m), "saturation_magnetization_A_per_m", "Ms > 0 (A/m)");
+  if (fl.required("saturation_magnetization_A_per_m", f.saturation_magnetization_A_per_m))
+
+    fl.check(positive(f.saturation_magnetization_A_per_m), "saturation_magnetization_A_per_m", "Ms > 0 (A/m)");
   const int sources = int(fl.has("interface_anisotropy_J_per_m2")) + int(fl.has("uniaxial_anisotropy_J_per_m3")) +
                       int(fl.has("anisotropy_field_A_per_m"));
   if (sources != 1)
-    problems.add(fmt::format("{}: key '{}': give exactly one of interface_anisotropy_J_per_m2, uniaxial_anisotropy_J_per_m3, "
+    fl.problems().add(fmt::format("{}: key '{}': give exactly one of interface_anisotropy_J_per_m2, uniaxial_anisotropy_J_per_m3, "
                              "anisotropy_field_A_per_m (found {})",
                              source, fl.path_of("*anisotropy*"), sources));
   const char* aniso_key = "anisotropy_field_A_per_m";
@@ -157,14 +173,18 @@ SotMtjParams read_sot_mtj(const config::Value& device_table, const std::string& 
   fl.optional("easy_axis", axis);
   fl.check(axis == "x" || axis == "y" || axis == "z", "easy_axis", "one of \"x\", \"y\", \"z\"");
   f.easy_axis = axis == "x" ? 0 : axis == "y" ? 1 : 2;
-  fl.required("damping", f.damping);
-  fl.check(std::isfinite(f.damping) && f.damping > 0 && f.damping <= 1, "damping", "0 < alpha <= 1");
-  fl.required("thickness_m", f.thickness_m);
-  fl.check(positive(f.thickness_m), "thickness_m", "a thickness > 0 (m)");
-  fl.required("length_m", f.length_m);
-  fl.check(positive(f.length_m), "length_m", "a length > 0 (m)");
-  fl.required("width_m", f.width_m);
-  fl.check(positive(f.width_m), "width_m", "a width > 0 (m)");
+  if (fl.required("damping", f.damping))
+
+    fl.check(std::isfinite(f.damping) && f.damping > 0 && f.damping <= 1, "damping", "0 < alpha <= 1");
+  if (fl.required("thickness_m", f.thickness_m))
+
+    fl.check(positive(f.thickness_m), "thickness_m", "a thickness > 0 (m)");
+  if (fl.required("length_m", f.length_m))
+
+    fl.check(positive(f.length_m), "length_m", "a length > 0 (m)");
+  if (fl.required("width_m", f.width_m))
+
+    fl.check(positive(f.width_m), "width_m", "a width > 0 (m)");
   std::string shape = "ellipse";
   fl.optional("shape", shape);
   fl.check(shape == "ellipse" || shape == "rectangle", "shape", "\"ellipse\" or \"rectangle\"");
@@ -179,29 +199,34 @@ SotMtjParams read_sot_mtj(const config::Value& device_table, const std::string& 
   }
   fl.finish();
 
-  config::TableReader hm = dev.child("heavy_metal");
+  config::TableReader hm = reader(has_heavy_metal, "heavy_metal");
   HeavyMetal& h = p.heavy_metal;
-  hm.required("spin_hall_angle", h.spin_hall_angle);
-  hm.check(std::isfinite(h.spin_hall_angle) && h.spin_hall_angle != 0 && std::abs(h.spin_hall_angle) <= 1, "spin_hall_angle",
+  if (hm.required("spin_hall_angle", h.spin_hall_angle))
+
+    hm.check(std::isfinite(h.spin_hall_angle) && h.spin_hall_angle != 0 && std::abs(h.spin_hall_angle) <= 1, "spin_hall_angle",
            "a nonzero spin Hall angle with |theta_SH| <= 1");
-  hm.required("resistivity_ohm_m", h.resistivity_ohm_m);
-  hm.check(positive(h.resistivity_ohm_m), "resistivity_ohm_m", "a resistivity > 0 (ohm m)");
-  hm.required("length_m", h.length_m);
-  hm.check(positive(h.length_m), "length_m", "a length > 0 (m)");
-  hm.required("width_m", h.width_m);
-  hm.check(positive(h.width_m), "width_m", "a width > 0 (m)");
-  hm.required("thickness_m", h.thickness_m);
-  hm.check(positive(h.thickness_m), "thickness_m", "a thickness > 0 (m)");
+  if (hm.required("resistivity_ohm_m", h.resistivity_ohm_m))
+
+    hm.check(positive(h.resistivity_ohm_m), "resistivity_ohm_m", "a resistivity > 0 (ohm m)");
+  if (hm.required("length_m", h.length_m))
+
+    hm.check(positive(h.length_m), "length_m", "a length > 0 (m)");
+  if (hm.required("width_m", h.width_m))
+
+    hm.check(positive(h.width_m), "width_m", "a width > 0 (m)");
+  if (hm.required("thickness_m", h.thickness_m))
+
+    hm.check(positive(h.thickness_m), "thickness_m", "a thickness > 0 (m)");
   hm.finish();
 
-  config::TableReader el = dev.child("electrical");
+  config::TableReader el = reader(has_electrical, "electrical");
   Electrical& e = p.electrical;
   el.optional("tmr", e.tmr);
   el.check(std::isfinite(e.tmr) && e.tmr >= 0, "tmr", "a TMR ratio >= 0 (1.2 means 120 %)");
   const bool has_r = el.optional("resistance_parallel_ohm", e.resistance_parallel_ohm);
   const bool has_ra = el.optional("resistance_area_ohm_m2", e.resistance_area_ohm_m2);
   if (has_r == has_ra)
-    problems.add(fmt::format("{}: key '{}': give exactly one of resistance_parallel_ohm, resistance_area_ohm_m2", source,
+    el.problems().add(fmt::format("{}: key '{}': give exactly one of resistance_parallel_ohm, resistance_area_ohm_m2", source,
                              el.path_of("resistance_*")));
   el.check(!has_r || positive(e.resistance_parallel_ohm), "resistance_parallel_ohm", "R_P > 0 (ohm)");
   el.check(!has_ra || positive(e.resistance_area_ohm_m2), "resistance_area_ohm_m2", "RA > 0 (ohm m^2)");

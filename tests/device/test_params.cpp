@@ -206,3 +206,15 @@ TEST(SotMtjParams, EllipsoidDemagFactors) {
   EXPECT_NEAR(p.free_layer.demag_factors[2], expect[2], 1e-12);
   EXPECT_NEAR(p.free_layer.demag_factors[2], 0.9664, 1e-3);
 }
+
+TEST(SotMtjParams, MissingTablesAndKeysAreReportedOnce) {
+  std::string text = kGood;
+  text.erase(text.find("[device.electrical]"));
+  text = replace(text, "damping = 0.03\n", "");
+  const std::string msg = error_of(text);
+  EXPECT_NE(msg.find("required table [device.electrical] is missing"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("required key 'device.free_layer.damping' is missing"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("default value is out of range"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("expected a table"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("2 problems"), std::string::npos) << msg;
+}
