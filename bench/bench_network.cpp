@@ -35,7 +35,7 @@ void batch_of(const nw::Dataset& d, int n, nw::Tensor& x, std::vector<int>& y) {
 }
 
 void BM_InferenceFloat(benchmark::State& state, const std::string& zoo) {
-  const int batch = 64;
+  const int batch = zoo == "resnet20" ? 16 : 64;
   nw::Model m = model_of(zoo);
   const auto d = random_dataset(input_of(zoo), batch);
   nw::Tensor x;
@@ -86,6 +86,7 @@ void BM_TrainStep(benchmark::State& state, const std::string& zoo) {
 
 BENCHMARK_CAPTURE(BM_InferenceFloat, lenet5, std::string("lenet5"))->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_InferenceFloat, vgg_small, std::string("vgg_small"))->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_InferenceFloat, resnet20, std::string("resnet20"))->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_InferenceInt, resnet20, std::string("resnet20"))->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_InferenceInt, lenet5, std::string("lenet5"))->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_TrainStep, lenet5, std::string("lenet5"))->Unit(benchmark::kMillisecond)->UseRealTime();
