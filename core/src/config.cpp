@@ -198,7 +198,7 @@ void TableReader::check(bool ok, std::string_view key, const std::string& expect
 }
 
 TableReader TableReader::child(std::string_view key) {
-  static const Value kEmpty{toml::table{}};
+  static const Value kEmpty = Value(toml::table{});  // braces would make a one-element array
   const Value* v = lookup(key);
   return TableReader(v ? *v : kEmpty, source_, path_of(key), *problems_);
 }

@@ -125,6 +125,18 @@ TEST(Config, RoundTripsThroughText) {
   EXPECT_EQ(read_hardware(again).adc_bits, 5);
 }
 
+TEST(Config, AbsentTablesReadAsEmpty) {
+  const auto doc = parse_string("[hardware]\nreadout = \"adc\"\n", "hw.toml");
+  Problems problems;
+  TableReader root(doc.root, doc.source, "", problems);
+  TableReader absent = root.child("noise");
+  double sigma = 0.5;
+  EXPECT_FALSE(absent.optional("sigma", sigma));
+  EXPECT_DOUBLE_EQ(sigma, 0.5);
+  absent.finish();
+  EXPECT_TRUE(problems.empty()) << problems.messages().front();
+}
+
 TEST(Config, DidYouMean) {
   EXPECT_EQ(did_you_mean("sigam", {"sigma", "offset"}).value_or(""), "sigma");
   EXPECT_FALSE(did_you_mean("completely_different", {"sigma", "offset"}).has_value());
