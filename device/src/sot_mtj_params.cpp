@@ -10,6 +10,7 @@
 #include <set>
 
 #include "cimmc/core/constants.hpp"
+#include "cimmc/core/data_files.hpp"
 #include "cimmc/core/error.hpp"
 
 namespace cimmc::device {
@@ -262,46 +263,10 @@ SotMtjParams load_sot_mtj(const std::filesystem::path& path, const std::vector<s
   return p;
 }
 
-namespace {
-std::vector<std::filesystem::path> preset_dirs() {
-  std::vector<std::filesystem::path> dirs;
-  if (const char* env = std::getenv("CIMMC_DATA_DIR"); env && *env) dirs.emplace_back(std::filesystem::path(env) / "devices");
-  dirs.emplace_back(std::filesystem::path(CIMMC_INSTALLED_DATA_DIR) / "devices");
-  dirs.emplace_back(std::filesystem::path(CIMMC_SOURCE_DATA_DIR) / "devices");
-  return dirs;
-}
-}  // namespace
-
-std::vector<std::string> preset_names() {
-  std::set<std::string> names;
-  for (const auto& d : preset_dirs()) {
-    std::error_code ec;
-    if (!std::filesystem::is_directory(d, ec)) continue;
-    for (const auto& entry : std::filesystem::directory_iterator(d, ec))
-      if (entry.path().extension() == ".toml") names.insert(entry.path().stem().string());
-  }
-  return {names.begin(), names.end()};
-}
+std::vector<std::string> preset_names() { return data_files::names("devices", ".toml"); }
 
 std::filesystem::path resolve_device_file(const std::string& name_or_path) {
-  const std::filesystem::path p(name_or_path);
-  const bool looks_like_path = name_or_path.find('/') != std::string::npos || p.extension() == ".toml";
-  if (looks_like_path) {
-    if (!std::filesystem::is_regular_file(p))
-      throw IoError(fmt::format("{}: device file not found", name_or_path));
-    return p;
-  }
-  for (const auto& d : preset_dirs()) {
-    const auto candidate = d / (name_or_path + ".toml");
-    if (std::filesystem::is_regular_file(candidate)) return candidate;
-  }
-  const auto names = preset_names();
-  std::string msg = fmt::format("device preset '{}' not found (looked in $CIMMC_DATA_DIR/devices, {}, {})", name_or_path,
-                                (std::filesystem::path(CIMMC_INSTALLED_DATA_DIR) / "devices").string(),
-                                (std::filesystem::path(CIMMC_SOURCE_DATA_DIR) / "devices").string());
-  if (auto guess = config::did_you_mean(name_or_path, names)) msg += fmt::format("; did you mean '{}'?", *guess);
-  else if (!names.empty()) msg += fmt::format("; presets: {}", fmt::join(names, ", "));
-  throw IoError(msg);
+  return data_files::resolve("devices", name_or_path, ".toml", "device preset");
 }
 
 std::string to_toml(const SotMtjParams& p) {
