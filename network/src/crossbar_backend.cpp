@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cimmc/core/error.hpp"
+#include "cimmc/network/crossbar_training_hook.hpp"
 
 namespace cimmc::network {
 
@@ -13,11 +14,7 @@ CrossbarBackend::CrossbarBackend(arch::CrossbarConfig config, int gemm_layers, s
   if (gemm_layers_ <= 0) throw ArgumentError("crossbar backend: the model has no Conv/Linear layer");
 }
 
-bool CrossbarBackend::needs_calibration() const {
-  const auto& r = config_.readout;
-  return (r.kind == circuit::ReadoutKind::kAdc && r.adc.calibrated_range) ||
-         r.kind == circuit::ReadoutKind::kStochasticMtj;
-}
+bool CrossbarBackend::needs_calibration() const { return readout_needs_calibration(config_); }
 
 CrossbarBackend::LayerState& CrossbarBackend::state_for(const GemmProblem& p) {
   std::lock_guard lock(mutex_);

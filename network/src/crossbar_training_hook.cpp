@@ -14,8 +14,10 @@ CrossbarTrainingHook::CrossbarTrainingHook(arch::CrossbarConfig config, int gemm
   if (gemm_layers_ <= 0) throw ArgumentError("crossbar training hook: the model has no Conv/Linear layer");
 }
 
-bool CrossbarTrainingHook::needs_calibration() const {
-  const auto& r = config_.readout;
+bool CrossbarTrainingHook::needs_calibration() const { return readout_needs_calibration(config_); }
+
+bool readout_needs_calibration(const arch::CrossbarConfig& config) {
+  const auto& r = config.readout;
   return (r.kind == circuit::ReadoutKind::kAdc && r.adc.calibrated_range) ||
          r.kind == circuit::ReadoutKind::kStochasticMtj;
 }

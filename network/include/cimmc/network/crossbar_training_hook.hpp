@@ -23,6 +23,10 @@
 
 namespace cimmc::network {
 
+// Whether the configured readout is calibrated on data (a calibrated ADC range, the stochastic
+// MTJ's affine maps).
+bool readout_needs_calibration(const arch::CrossbarConfig& config);
+
 class CrossbarTrainingHook final : public GemmHook {
  public:
   CrossbarTrainingHook(arch::CrossbarConfig config, int gemm_layers, std::uint64_t seed);
