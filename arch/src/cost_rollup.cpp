@@ -75,9 +75,11 @@ Counters analytic_counters(const CrossbarConfig& config, const LayerShape& shape
   c.column_groups = layout.groups;
   c.columns = static_cast<int>(shape.n);
 
-  const double m = static_cast<double>(shape.rows_per_image), bits = config.input_bits;
+  // Array reads per GEMM row and subarray: one per input stream (dac_bits input bits at once).
+  const double m = static_cast<double>(shape.rows_per_image), bits = config.input_streams();
   const double cell_density = 1.0 - std::pow(1.0 - weight_density, config.bits_per_cell);
-  const double product = input_density * cell_density;  // a cell's bit-product is nonzero
+  const double row_density = 1.0 - std::pow(1.0 - input_density, config.dac_bits);  // a row is driven
+  const double product = row_density * cell_density;  // a cell's product with its row is nonzero
   const auto count = [](double x) { return static_cast<std::uint64_t>(std::llround(x)); };
   // Row tiles: full ones of R rows and a last one with the rest. Per tile (and per GEMM row,
   // input bit, column group and output) a PS is all zero with probability (1 - product)^rows.
@@ -95,7 +97,7 @@ Counters analytic_counters(const CrossbarConfig& config, const LayerShape& shape
   c.gemm_rows = shape.rows_per_image;
   c.macs = shape.macs_per_image();
   c.array_reads = count(reads);
-  c.active_rows = count(m * bits * static_cast<double>(shape.k) * input_density);
+  c.active_rows = count(m * bits * static_cast<double>(shape.k) * row_density);
   c.column_reads = count(ps * sides);
   c.partial_sums = count(ps);
   c.zero_partial_sums = count(per_tile_ps * over_tiles([&](double rows) { return std::pow(1.0 - product, rows); }));
@@ -107,7 +109,7 @@ Counters analytic_counters(const CrossbarConfig& config, const LayerShape& shape
     case circuit::ReadoutKind::kAdc:
       c.adc_conversions = r.adc.sparse ? c.partial_sums - c.zero_partial_sums : c.partial_sums;
       c.adc_skipped = c.partial_sums - c.adc_conversions;
-      c.shift_adds = c.partial_sums;  // as the engine counts: every PS enters the shift-add
+      c.shift_adds = c.adc_conversions;  // a skipped PS adds nothing
       break;
     case circuit::ReadoutKind::kStochasticMtj:
       c.mtj_reads = c.partial_sums;
@@ -161,6 +163,10 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
 
   const auto& r = config.readout;
   cost.readout = std::string(circuit::readout_name(r.kind));
+  if (config.dac_bits > 1)
+    cost.notes.push_back(fmt::format("input DACs (dac_bits = {}) are not costed: each driven row counts one wordline "
+                                     "activation per input stream",
+                                     config.dac_bits));
   const ColumnLayout layout = column_layout(config);
   const std::uint64_t rows = static_cast<std::uint64_t>(std::max(per.subarray_rows, config.rows));
   const std::uint64_t columns = static_cast<std::uint64_t>(config.columns);
@@ -181,7 +187,7 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
   const auto bits_for = [](double levels) { return std::max(1, static_cast<int>(std::ceil(std::log2(levels)))); };
   // Bits of the value one PS contributes: exact PS (ideal, LCU sum of groups), ADC code or
   // sample count (MTJ).
-  int readout_bits = bits_for(static_cast<double>(config.rows) * config.max_cell_value() + 1);
+  int readout_bits = bits_for(config.full_scale() + 1);
   double local_adds_J = 0.0;
   // Shift-add accumulators: one per columns_per_adc columns (per ADC, or per group of MTJ or
   // LCU columns that share one); local registers come on top (MTJ sample counters, LCU sums).
@@ -242,8 +248,8 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
       tech, gemm_rows * (static_cast<double>(shape.k) * config.input_bits * static_cast<double>(column_tiles) +
                          static_cast<double>(shape.n) * per.activation_bits_out));
 
-  // Latency per image: GEMM rows × input bits × row groups, one readout round each.
-  cost.latency_s = gemm_rows * config.input_bits * row_groups * round_s;
+  // Latency per image: GEMM rows × input streams × row groups, one readout round each.
+  cost.latency_s = gemm_rows * config.input_streams() * row_groups * round_s;
 
   for (auto& [k, v] : cost.energy_J) v *= tech.post_layout_energy_factor;
 
@@ -266,6 +272,8 @@ NetworkCost network_cost(std::vector<LayerCost> layers, const circuit::Technolog
     net.latency_s += l.latency_s;
     net.macs += l.macs;
     any_digital |= l.readout == "digital";
+    for (const auto& note : l.notes)
+      if (std::find(net.notes.begin(), net.notes.end(), note) == net.notes.end()) net.notes.push_back(note);
   }
   if (any_digital) net.area_m2["digital"] += tech.periphery.digital_mac_units * circuit::digital_mac(tech).area_m2;
   net.layers = std::move(layers);

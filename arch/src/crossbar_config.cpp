@@ -35,19 +35,41 @@ config::TableReader child_table(config::TableReader& parent, const config::Docum
   return config::TableReader(kEmptyTable, doc.source, parent.path_of(key), parent.problems());
 }
 
-// Checks that need several fields; `where` prefixes each message.
+// Checks that involve several keys; each failure is reported as (key, message).
+void cross_checks(const CrossbarConfig& c, const std::function<void(bool, std::string_view, std::string)>& check) {
+  // Analog sums are held in single precision: every integer up to the full scale must be exact.
+  if (c.rows >= 1 && c.bits_per_cell >= 1 && c.bits_per_cell <= 8 && c.dac_bits >= 1 && c.dac_bits <= 8)
+    check(c.full_scale() <= 16777216.0, "crossbar.rows",
+          fmt::format("value {} is too large: rows × (2^bits_per_cell − 1) × (2^dac_bits − 1) must be <= 2^24 (it is "
+                      "{} × {} × {})",
+                      c.rows, c.rows, c.max_cell_value(), c.max_input_value()));
+  if (c.readout.kind == circuit::ReadoutKind::kZebraLcu) {
+    check(c.readout.lcu.group_rows <= c.rows, "readout.lcu.group_rows",
+          fmt::format("value {} exceeds crossbar.rows = {} (a group lies inside one subarray)", c.readout.lcu.group_rows,
+                      c.rows));
+    check(c.dac_bits == 1, "crossbar.dac_bits",
+          fmt::format("value {} is not allowed: the zebra_lcu readout senses bit-products (dac_bits = 1)", c.dac_bits));
+    check(c.bits_per_cell <= 2, "crossbar.bits_per_cell",
+          fmt::format("value {} is not allowed: the zebra_lcu readout takes 1- or 2-bit cells", c.bits_per_cell));
+  }
+}
+
+// Every check, for configurations built in code.
 void check_consistency(const CrossbarConfig& c, const std::function<void(bool, std::string_view, std::string)>& check) {
-  check(c.rows >= 1 && c.rows <= 65536, "crossbar.rows", "an integer R in [1, 65536]");
-  check(c.columns >= 1 && c.columns <= 65536, "crossbar.columns", "an integer in [1, 65536]");
-  check(c.bits_per_cell == 1 || c.bits_per_cell == 2, "crossbar.bits_per_cell", "1 or 2");
-  check(c.input_bits >= 1 && c.input_bits <= 8, "crossbar.input_bits", "an integer in [1, 8]");
-  check(c.weight_bits >= 2 && c.weight_bits <= 8, "crossbar.weight_bits", "an integer in [2, 8]");
-  check(c.signed_scheme != SignedScheme::kOffsetBinary || c.encoding == Encoding::kTwosComplement,
+  const auto range = [&](bool ok, std::string_view key, std::string_view expected) {
+    check(ok, key, fmt::format("value is out of range: expected {}", expected));
+  };
+  range(c.rows >= 1 && c.rows <= 65536, "crossbar.rows", "an integer R in [1, 65536]");
+  range(c.columns >= 1 && c.columns <= 65536, "crossbar.columns", "an integer in [1, 65536]");
+  range(c.bits_per_cell >= 1 && c.bits_per_cell <= 8, "crossbar.bits_per_cell", "an integer in [1, 8]");
+  range(c.input_bits >= 1 && c.input_bits <= 8, "crossbar.input_bits", "an integer in [1, 8]");
+  range(c.dac_bits >= 1 && c.dac_bits <= std::max(1, c.input_bits), "crossbar.dac_bits",
+        fmt::format("an integer in [1, input_bits = {}]", c.input_bits));
+  range(c.weight_bits >= 2 && c.weight_bits <= 8, "crossbar.weight_bits", "an integer in [2, 8]");
+  range(c.signed_scheme != SignedScheme::kOffsetBinary || c.encoding == Encoding::kTwosComplement,
         "crossbar.encoding",
         "\"twos_complement\" with signed_scheme = \"offset_binary\" (the array stores w + 2^(B-1) as plain binary)");
-  if (c.readout.kind == circuit::ReadoutKind::kZebraLcu)
-    check(c.readout.lcu.group_rows <= c.rows, "readout.lcu.group_rows",
-          fmt::format("at most crossbar.rows = {} (a group lies inside one subarray)", c.rows));
+  cross_checks(c, check);
 }
 
 }  // namespace
@@ -55,7 +77,7 @@ void check_consistency(const CrossbarConfig& c, const std::function<void(bool, s
 void CrossbarConfig::validate() const {
   config::Problems problems;
   check_consistency(*this, [&](bool ok, std::string_view key, std::string expected) {
-    if (!ok) problems.add(fmt::format("key '{}': value is out of range: expected {}", key, expected));
+    if (!ok) problems.add(fmt::format("key '{}': {}", key, expected));
   });
   problems.throw_if_any("crossbar configuration");
 }
@@ -71,6 +93,7 @@ CrossbarConfig read_crossbar_config(const config::Document& doc) {
   x.optional("columns", c.columns);
   x.optional("bits_per_cell", c.bits_per_cell);
   x.optional("input_bits", c.input_bits);
+  x.optional("dac_bits", c.dac_bits);
   x.optional("weight_bits", c.weight_bits);
   std::string scheme = "twos_complement", encoding = "twos_complement";
   x.optional("signed_scheme", scheme);
@@ -83,8 +106,10 @@ CrossbarConfig read_crossbar_config(const config::Document& doc) {
   else x.check(false, "encoding", "one of \"twos_complement\", \"sign_magnitude\", \"adaptive_flip\", \"csd\"");
   x.check(c.rows >= 1 && c.rows <= 65536, "rows", "an integer R in [1, 65536]");
   x.check(c.columns >= 1 && c.columns <= 65536, "columns", "an integer in [1, 65536]");
-  x.check(c.bits_per_cell == 1 || c.bits_per_cell == 2, "bits_per_cell", "1 or 2");
+  x.check(c.bits_per_cell >= 1 && c.bits_per_cell <= 8, "bits_per_cell", "an integer in [1, 8]");
   x.check(c.input_bits >= 1 && c.input_bits <= 8, "input_bits", "an integer in [1, 8]");
+  x.check(c.dac_bits >= 1 && c.dac_bits <= std::max(1, c.input_bits), "dac_bits",
+          fmt::format("an integer in [1, input_bits = {}]", c.input_bits));
   x.check(c.weight_bits >= 2 && c.weight_bits <= 8, "weight_bits", "an integer in [2, 8]");
   x.check(c.signed_scheme != SignedScheme::kOffsetBinary || c.encoding == Encoding::kTwosComplement, "encoding",
           "\"twos_complement\" with signed_scheme = \"offset_binary\" (the array stores w + 2^(B-1) as plain binary)");
@@ -92,10 +117,6 @@ CrossbarConfig read_crossbar_config(const config::Document& doc) {
 
   auto r = child_table(root, doc, "readout");
   c.readout = circuit::read_readout_params(r);
-  if (c.readout.kind == circuit::ReadoutKind::kZebraLcu && c.readout.lcu.group_rows > c.rows)
-    problems.add(fmt::format("{}: key 'readout.lcu.group_rows': value {} exceeds crossbar.rows = {} (a group lies "
-                             "inside one subarray)",
-                             doc.source, c.readout.lcu.group_rows, c.rows));
 
   auto n = child_table(root, doc, "noise");
   c.noise = circuit::read_noise_params(n);
@@ -110,6 +131,9 @@ CrossbarConfig read_crossbar_config(const config::Document& doc) {
   l.finish();
 
   root.finish();
+  cross_checks(c, [&](bool ok, std::string_view key, std::string message) {
+    if (!ok) problems.add(fmt::format("{}: key '{}': {}", doc.source, key, message));
+  });
   problems.throw_if_any(doc.source);
   return c;
 }

@@ -107,6 +107,7 @@ CrossbarLayer::CrossbarLayer(const CrossbarConfig& config, int layer_id, std::sp
 
   // Column groups.
   const int bpc = config_.bits_per_cell;
+  // A cell stores the digits j .. j + bpc − 1 of a slice that starts at the lowest used digit j.
   auto single_ended = [&](const std::vector<int>& plane_of, std::int64_t sign) {
     for (int j = 0; j < bits;) {
       if (plane_of[j] < 0) {
@@ -114,16 +115,12 @@ CrossbarLayer::CrossbarLayer(const CrossbarConfig& config, int layer_id, std::sp
         continue;
       }
       ColumnGroup g;
-      g.positive.push_back({plane_of[j], 1});
       g.shift_weight = sign * (std::int64_t{1} << j);
       g.weight_bit = j;
-      if (bpc == 2 && j + 1 < bits && plane_of[j + 1] >= 0) {
-        g.positive.push_back({plane_of[j + 1], 2});
-        j += 2;
-      } else {
-        j += 1;
-      }
+      for (int t = 0; t < bpc && j + t < bits; ++t)
+        if (plane_of[j + t] >= 0) g.positive.push_back({plane_of[j + t], 1 << t});
       groups_.push_back(std::move(g));
+      j += bpc;
     }
   };
   if (config_.signed_scheme == SignedScheme::kDifferential) {
@@ -165,6 +162,37 @@ CrossbarLayer::CrossbarLayer(const CrossbarConfig& config, int layer_id, std::sp
       valid_[e] = nn < n_ ? 1 : 0;
     }
   prepare_readout();
+}
+
+void CrossbarLayer::stream_partial_sums(const std::uint64_t* act, int s, int q, std::int32_t* tmp, std::int32_t* pos,
+                                        std::int32_t* neg) const {
+  const int np = n_pad_, words = geometry_.words(), wps = geometry_.words_per_subarray;
+  const int i0 = q * config_.dac_bits, i1 = std::min(config_.input_bits, i0 + config_.dac_bits);
+  const AndPopcountFn popc = and_popcount_function(isa_);
+  const std::size_t elements = groups_.size() * static_cast<std::size_t>(np);
+  std::fill(pos, pos + elements, 0);
+  std::fill(neg, neg + elements, 0);
+  for (int i = i0; i < i1; ++i) {
+    // Every plane's popcounts for every output in one kernel call, then each group's PS.
+    popc(act + static_cast<std::size_t>(i) * words + s * wps, planes_.data() + plane_index(0, s * wps, 0), wps,
+         plane_count_ * np, tmp);
+    const std::int32_t input_weight = 1 << (i - i0);
+    for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
+      const ColumnGroup& g = groups_[gi];
+      std::int32_t* gp = pos + gi * np;
+      std::int32_t* gn = neg + gi * np;
+      for (const auto& pl : g.positive) {
+        const std::int32_t* t = tmp + static_cast<std::ptrdiff_t>(pl.plane) * np;
+        const std::int32_t w = input_weight * pl.cell_weight;
+        for (int n = 0; n < np; ++n) gp[n] += w * t[n];
+      }
+      for (const auto& pl : g.negative) {
+        const std::int32_t* t = tmp + static_cast<std::ptrdiff_t>(pl.plane) * np;
+        const std::int32_t w = input_weight * pl.cell_weight;
+        for (int n = 0; n < np; ++n) gn[n] += w * t[n];
+      }
+    }
+  }
 }
 
 void CrossbarLayer::set_kernel(KernelIsa isa) {
@@ -249,7 +277,8 @@ void CrossbarLayer::prepare_readout() {
   if (r.kind != ReadoutKind::kStochasticMtj) return;
   if (!curve_) curve_ = r.mtj.make_curve();
   // Maps per (subarray, signed readout).
-  maps_.assign(static_cast<std::size_t>(geometry_.subarrays) * 2, {});
+  const int maps = geometry_.subarrays * 2;
+  maps_.assign(static_cast<std::size_t>(maps), {});
   for (int s = 0; s < geometry_.subarrays; ++s) {
     if (!calibration_.mtj_maps.empty()) {
       maps_[2 * s] = maps_[2 * s + 1] = calibration_.mtj_maps[static_cast<std::size_t>(s)];
@@ -258,33 +287,44 @@ void CrossbarLayer::prepare_readout() {
       maps_[2 * s + 1] = {1.0 / fs, 0.0};  // [-FS, FS] -> [-1, 1]
     }
   }
-  samples_.assign(static_cast<std::size_t>(config_.input_bits) * groups, 0);
+  const int streams = config_.input_streams();
+  samples_.assign(static_cast<std::size_t>(streams) * groups, 0);
   table_index_.assign(samples_.size(), 0);
-  binomial_tables_.clear();
+  mtj_tables_.clear();
   std::map<int, int> index_of_t;
-  for (int i = 0; i < config_.input_bits; ++i)
+  for (int q = 0; q < streams; ++q)
     for (int g = 0; g < groups; ++g) {
-      const int t = r.mtj.samples_for(layer_id_, i, groups_[static_cast<std::size_t>(g)].weight_bit);
-      samples_[static_cast<std::size_t>(i * groups + g)] = t;
-      auto [it, inserted] = index_of_t.try_emplace(t, static_cast<int>(binomial_tables_.size()));
-      if (inserted) binomial_tables_.push_back({t, {}, {}});
-      table_index_[static_cast<std::size_t>(i * groups + g)] = it->second;
+      const int t = r.mtj.samples_for(layer_id_, q * config_.dac_bits, groups_[static_cast<std::size_t>(g)].weight_bit);
+      samples_[static_cast<std::size_t>(q * groups + g)] = t;
+      auto [it, inserted] = index_of_t.try_emplace(t, static_cast<int>(mtj_tables_.size()));
+      if (inserted) mtj_tables_.push_back({t, {}, {}, {}});
+      table_index_[static_cast<std::size_t>(q * groups + g)] = it->second;
     }
   const int ifs = static_cast<int>(fs);
-  const int levels = 2 * ifs + 1;
-  for (auto& table : binomial_tables_) {
+  const std::size_t levels = 2 * static_cast<std::size_t>(ifs) + 1;
+  // Threshold tables up to 16 MiB per T; beyond that P is evaluated per PS.
+  constexpr std::size_t kMaxTableBytes = std::size_t{16} << 20;
+  for (auto& table : mtj_tables_) {
     const int t = table.samples;
-    table.thresholds.assign(static_cast<std::size_t>(geometry_.subarrays) * 2 * levels * t, 0);
-    table.buckets.assign(static_cast<std::size_t>(geometry_.subarrays) * 2 * levels * 256, 0);
-    for (int sm = 0; sm < geometry_.subarrays * 2; ++sm)
+    const std::vector<double> x_hat = circuit::mtj_decode_points(r.mtj, *curve_, t);
+    table.decoded.resize(static_cast<std::size_t>(maps) * (t + 1));
+    for (int sm = 0; sm < maps; ++sm)
+      for (int kk = 0; kk <= t; ++kk)
+        table.decoded[static_cast<std::size_t>(sm) * (t + 1) + kk] =
+            static_cast<float>(maps_[static_cast<std::size_t>(sm)].ps_of(x_hat[static_cast<std::size_t>(kk)]));
+    const std::size_t bytes = static_cast<std::size_t>(maps) * levels *
+                              (static_cast<std::size_t>(t) * 4 + (t < circuit::kBinomialAmbiguous ? 256 : 0));
+    if (bytes > kMaxTableBytes) continue;
+    table.thresholds.assign(static_cast<std::size_t>(maps) * levels * t, 0);
+    if (t < circuit::kBinomialAmbiguous) table.buckets.assign(static_cast<std::size_t>(maps) * levels * 256, 0);
+    for (int sm = 0; sm < maps; ++sm)
       for (int ps = -ifs; ps <= ifs; ++ps) {
+        const std::size_t row = static_cast<std::size_t>(sm) * levels + static_cast<std::size_t>(ps + ifs);
         const double x = maps_[static_cast<std::size_t>(sm)].x_of(ps);
         const double p = curve_->probability(r.mtj.current_at_zero_A + x * r.mtj.current_per_unit_A);
-        const std::span<std::uint32_t> thresholds{
-            table.thresholds.data() + (static_cast<std::size_t>(sm) * levels + (ps + ifs)) * t, static_cast<std::size_t>(t)};
+        const std::span<std::uint32_t> thresholds{table.thresholds.data() + row * t, static_cast<std::size_t>(t)};
         circuit::binomial_thresholds(t, p, thresholds);
-        if (t < circuit::kBinomialAmbiguous)
-          circuit::binomial_buckets(thresholds, {table.buckets.data() + (static_cast<std::size_t>(sm) * levels + (ps + ifs)) * 256, 256});
+        if (t < circuit::kBinomialAmbiguous) circuit::binomial_buckets(thresholds, {table.buckets.data() + row * 256, 256});
       }
   }
 }
@@ -351,24 +391,21 @@ PsStatistics CrossbarLayer::collect_statistics(std::span<const std::uint8_t> act
   stats.full_scale = fs;
   stats.histogram.assign(static_cast<std::size_t>(geometry_.subarrays),
                          std::vector<std::uint64_t>(static_cast<std::size_t>(2 * fs + 1), 0));
-  const int words = geometry_.words(), wps = geometry_.words_per_subarray, bits = config_.input_bits;
-  const AndPopcountFn popc = and_popcount_function(isa_);
+  const int words = geometry_.words(), bits = config_.input_bits;
+  const std::size_t elements = groups_.size() * static_cast<std::size_t>(n_pad_);
   std::vector<std::uint64_t> act(static_cast<std::size_t>(bits) * words);
-  std::vector<std::int32_t> tmp(static_cast<std::size_t>(plane_count_) * n_pad_);
+  std::vector<std::int32_t> tmp(static_cast<std::size_t>(plane_count_) * n_pad_), pos(elements), neg(elements);
   for (int row = 0; row < m; ++row) {
     pack_bit_planes(isa_, activations.subspan(static_cast<std::size_t>(row) * k_, static_cast<std::size_t>(k_)), bits,
                     geometry_, act);
     for (int s = 0; s < geometry_.subarrays; ++s)
-      for (int i = 0; i < bits; ++i) {
-        const std::uint64_t* a = act.data() + static_cast<std::size_t>(i) * words + s * wps;
-        popc(a, planes_.data() + plane_index(0, s * wps, 0), wps, plane_count_ * n_pad_, tmp.data());
+      for (int q = 0; q < config_.input_streams(); ++q) {
+        stream_partial_sums(act.data(), s, q, tmp.data(), pos.data(), neg.data());
         auto& h = stats.histogram[static_cast<std::size_t>(s)];
-        for (const auto& g : groups_)
+        for (std::size_t g = 0; g < groups_.size(); ++g)
           for (int n = 0; n < n_; ++n) {
-            int ps = 0;
-            for (const auto& pl : g.positive) ps += pl.cell_weight * tmp[static_cast<std::size_t>(pl.plane) * n_pad_ + n];
-            for (const auto& pl : g.negative) ps -= pl.cell_weight * tmp[static_cast<std::size_t>(pl.plane) * n_pad_ + n];
-            ++h[static_cast<std::size_t>(ps + fs)];
+            const std::size_t e = g * n_pad_ + n;
+            ++h[static_cast<std::size_t>(pos[e] - neg[e] + fs)];
           }
       }
   }

@@ -174,11 +174,14 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
     const std::size_t units = (per_row / unit + chunks - 1) / chunks;
     return std::max<std::size_t>(1, units) * unit;
   };
+  const std::size_t blocks = static_cast<std::size_t>(subarrays) * config_.input_streams();
   if (additive && !lcu)
-    sc.normals.set_chunk(chunk_for(static_cast<std::size_t>(subarrays) * bits * elements * (any_negative ? 2 : 1),
-                                   static_cast<std::size_t>(elements)));
-  if (mtj && exact_analog)
-    sc.words.set_chunk(chunk_for(static_cast<std::size_t>(subarrays) * bits * groups * nn, static_cast<std::size_t>(nn)));
+    sc.normals.set_chunk(chunk_for(blocks * elements * (any_negative ? 2 : 1), static_cast<std::size_t>(elements)));
+  if (mtj)  // one word per PS with a threshold table, T words per PS without
+    sc.words.set_chunk(chunk_for(blocks * groups * nn * (exact_analog && !mtj_tables_.empty() && !mtj_tables_[0].thresholds.empty()
+                                               ? 1
+                                               : static_cast<std::size_t>(config_.readout.mtj.samples)),
+                                 static_cast<std::size_t>(nn)));
   if (additive)
     sc.normals.reset(seed, {lcu ? rng::Purpose::kLcuNoise : rng::Purpose::kPartialSumNoise, address.point,
                             address.trial, element});
@@ -201,46 +204,39 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
                                              return t + (g.positive.empty() ? 0 : 1) + (g.negative.empty() ? 0 : 1);
                                            }));
 
+  const int streams = config_.input_streams(), dac = config_.dac_bits;
   for (int s = 0; s < subarrays; ++s) {
-    for (int i = 0; i < bits; ++i) {
-      const std::uint64_t* a = act + static_cast<std::size_t>(i) * words + s * wps;
+    for (int q = 0; q < streams; ++q) {
+      const int i0 = q * dac, i1 = std::min(bits, i0 + dac);
+      const std::uint64_t* a = act + static_cast<std::size_t>(i0) * words + s * wps;
+      // A row is driven when its DAC applies a nonzero input.
       int active = 0;
-      for (int w = 0; w < wps; ++w) active += std::popcount(a[w]);
+      for (int w = 0; w < wps; ++w) {
+        std::uint64_t any = 0;
+        for (int i = i0; i < i1; ++i) any |= act[static_cast<std::size_t>(i) * words + s * wps + w];
+        active += std::popcount(any);
+      }
       ++counters.array_reads;
       counters.active_rows += static_cast<std::uint64_t>(active);
       counters.column_reads += sides_per_block;
       counters.partial_sums += static_cast<std::uint64_t>(nn) * groups;
-      // Every plane's popcounts for every output in one kernel call, then each group's PS.
-      popc(a, planes_.data() + plane_index(0, s * wps, 0), wps, plane_count_ * np, tmp);
-      if (identity_groups_) {
-        // Group g is plane g alone (1-bit cells, single-ended): the popcounts are the PS.
+      if (identity_groups_ && dac == 1) {
+        // Group g is plane g alone (1-bit cells, single-ended, bit-serial input): the popcounts
+        // of one kernel call are the PS.
+        popc(a, planes_.data() + plane_index(0, s * wps, 0), wps, plane_count_ * np, tmp);
         pos = tmp;
         neg = sc.zeros.data();
       } else {
+        stream_partial_sums(act, s, q, tmp, sc.pos.data(), sc.neg.data());
         pos = sc.pos.data();
         neg = sc.neg.data();
-      }
-      for (int gi = 0; gi < groups && !identity_groups_; ++gi) {
-        const ColumnGroup& g = groups_[static_cast<std::size_t>(gi)];
-        std::int32_t* gp = sc.pos.data() + static_cast<std::ptrdiff_t>(gi) * np;
-        std::int32_t* gn = sc.neg.data() + static_cast<std::ptrdiff_t>(gi) * np;
-        std::fill(gp, gp + np, 0);
-        std::fill(gn, gn + np, 0);
-        for (const auto& pl : g.positive) {
-          const std::int32_t* t = tmp + static_cast<std::ptrdiff_t>(pl.plane) * np;
-          for (int n = 0; n < np; ++n) gp[n] += pl.cell_weight * t[n];
-        }
-        for (const auto& pl : g.negative) {
-          const std::int32_t* t = tmp + static_cast<std::ptrdiff_t>(pl.plane) * np;
-          for (int n = 0; n < np; ++n) gn[n] += pl.cell_weight * t[n];
-        }
       }
       int zero = 0;
       for (int e = 0; e < elements; ++e) zero += (valid[e] & ((pos[e] | neg[e]) == 0)) ? 1 : 0;
       counters.zero_partial_sums += static_cast<std::uint64_t>(zero);
-      const double bit_weight = static_cast<double>(1 << i);
+      const double bit_weight = static_cast<double>(1 << i0);
 
-      if (lcu) {
+      if (lcu) {  // dac_bits = 1 (validated)
         run_lcu_block(a, s, bit_weight, offsets, pos, neg, acc, sc, counters);
         continue;
       }
@@ -256,9 +252,14 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
             const ColumnGroup& g = groups_[static_cast<std::size_t>(gi)];
             if (side == 0 ? g.positive.empty() : g.negative.empty()) continue;
             float* v = (side == 0 ? vpos : vneg) + static_cast<std::ptrdiff_t>(gi) * np;
-            for (int n = 0; n < nn; ++n)
-              v[n] += deviation_sum(a, wps, deviations_.data() + ((static_cast<std::size_t>(gi) * 2 + side) * nn + n) * k_,
-                                    s * config_.rows);
+            for (int i = i0; i < i1; ++i) {
+              const std::uint64_t* ai = act + static_cast<std::size_t>(i) * words + s * wps;
+              const float input_weight = static_cast<float>(1 << (i - i0));
+              for (int n = 0; n < nn; ++n)
+                v[n] += input_weight *
+                        deviation_sum(ai, wps, deviations_.data() + ((static_cast<std::size_t>(gi) * 2 + side) * nn + n) * k_,
+                                      s * config_.rows);
+            }
           }
       if (offsets) {
         const float* o = offsets + static_cast<std::size_t>(s) * 2 * elements;
@@ -287,6 +288,7 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
       }
 
       // ---- readout of every (group, output) of this block
+      std::uint64_t skipped_ps = 0;  // PS a sparse ADC skips: nothing to shift and add
       switch (r.kind) {
         case ReadoutKind::kIdeal:
         case ReadoutKind::kZebraLcu: {
@@ -336,6 +338,7 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
             value[e] = std::min(std::max(c, lo[e]), hi[e]) * step[e] * static_cast<float>(1 - skip);
           }
           const int skipped = sparse ? zero : 0;
+          skipped_ps = static_cast<std::uint64_t>(skipped);
           counters.clipped += static_cast<std::uint64_t>(clipped);
           counters.adc_skipped += static_cast<std::uint64_t>(skipped);
           counters.adc_conversions += static_cast<std::uint64_t>(nn) * groups - static_cast<std::uint64_t>(skipped);
@@ -343,7 +346,7 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
         }
         case ReadoutKind::kStochasticMtj: {
           for (int gi = 0; gi < groups; ++gi)
-            mtj_block(i, gi, s, exact_analog, pos + gi * np, neg + gi * np, vpos + gi * np, vneg + gi * np,
+            mtj_block(q, gi, s, exact_analog, pos + gi * np, neg + gi * np, vpos + gi * np, vneg + gi * np,
                       value + gi * np, sc, counters);
           break;
         }
@@ -355,7 +358,7 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
         for (int gi = 0; gi < groups; ++gi) sum += static_cast<double>(value[gi * np + n]) * shift[gi];
         acc[n] += sum * bit_weight;
       }
-      counters.shift_adds += static_cast<std::uint64_t>(nn) * groups;
+      counters.shift_adds += static_cast<std::uint64_t>(nn) * groups - skipped_ps;
     }
   }
   counters.noise_draws += sc.normals.drawn() - draws_before;
@@ -365,31 +368,27 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
   for (int n = 0; n < nn; ++n) out[n] = acc[n] + correction;
 }
 
-void CrossbarLayer::mtj_block(int i, int gi, int s, bool exact_analog, const std::int32_t* pos,
+void CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, const std::int32_t* pos,
                               const std::int32_t* neg, const float* vpos, const float* vneg, float* value,
                               Scratch& sc, Counters& counters) const {
   const auto& r = config_.readout;
   const int groups = static_cast<int>(groups_.size()), nn = n_;
   const ColumnGroup& g = groups_[static_cast<std::size_t>(gi)];
-  const int t = samples_[static_cast<std::size_t>(i * groups + gi)];
-  const circuit::AffineMap& map = maps_[static_cast<std::size_t>(s) * 2 + (g.signed_readout ? 1 : 0)];
-  const double inv_t = 1.0 / t;
-  if (exact_analog) {
-    const auto& table = binomial_tables_[static_cast<std::size_t>(table_index_[static_cast<std::size_t>(i * groups + gi)])];
+  const int t = samples_[static_cast<std::size_t>(q * groups + gi)];
+  const int map_index = s * 2 + (g.signed_readout ? 1 : 0);
+  const circuit::AffineMap& map = maps_[static_cast<std::size_t>(map_index)];
+  const auto& table = mtj_tables_[static_cast<std::size_t>(table_index_[static_cast<std::size_t>(q * groups + gi)])];
+  const float* decoded = table.decoded.data() + static_cast<std::size_t>(map_index) * (t + 1);
+  std::int32_t* k = sc.successes.data();
+  if (exact_analog && !table.thresholds.empty()) {
     const int ifs = static_cast<int>(full_scale()), levels = 2 * ifs + 1;
-    const std::uint32_t* base =
-        table.thresholds.data() + (static_cast<std::size_t>(s) * 2 + (g.signed_readout ? 1 : 0)) * levels * t;
+    const std::uint32_t* base = table.thresholds.data() + static_cast<std::size_t>(map_index) * levels * t;
     const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn));
-    // value = map.ps_of(2k/T − 1) = k · slope + intercept; K counted threshold by threshold
-    // across outputs (gathers) rather than output by output.
-    const float slope = static_cast<float>(2.0 * inv_t / map.scale);
-    const float intercept = static_cast<float>((-1.0 - map.offset) / map.scale);
+    // K counted threshold by threshold across outputs (gathers) rather than output by output.
     std::int32_t* index = sc.index.data();
-    std::int32_t* k = sc.successes.data();
     if (t < circuit::kBinomialAmbiguous) {
       // The word's top byte usually decides K alone; count thresholds only when it does not.
-      const std::uint8_t* buckets =
-          table.buckets.data() + (static_cast<std::size_t>(s) * 2 + (g.signed_readout ? 1 : 0)) * levels * 256;
+      const std::uint8_t* buckets = table.buckets.data() + static_cast<std::size_t>(map_index) * levels * 256;
       for (int n = 0; n < nn; ++n) {
         const int row = pos[n] - neg[n] + ifs;
         int kk = buckets[static_cast<std::size_t>(row) * 256 + (word[n] >> 24)];
@@ -410,18 +409,19 @@ void CrossbarLayer::mtj_block(int i, int gi, int s, bool exact_analog, const std
         for (int n = 0; n < nn; ++n) k[n] += word[n] >= base[index[n] + j] ? 1 : 0;
       }
     }
-    for (int n = 0; n < nn; ++n) value[n] = static_cast<float>(k[n]) * slope + intercept;
   } else {
+    // P per PS (analog values, or a PS range too wide for tables); T Bernoulli draws.
     const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn) * t);
     for (int n = 0; n < nn; ++n) {
       const double x = map.x_of(static_cast<double>(vpos[n] - vneg[n]));
       const double p = curve_->probability(r.mtj.current_at_zero_A + x * r.mtj.current_per_unit_A);
       const double threshold = p * 4294967296.0;
-      int k = 0;
-      for (int j = 0; j < t; ++j) k += static_cast<double>(word[n * t + j]) < threshold ? 1 : 0;
-      value[n] = static_cast<float>(map.ps_of(2.0 * k * inv_t - 1.0));
+      int kk = 0;
+      for (int j = 0; j < t; ++j) kk += static_cast<double>(word[n * t + j]) < threshold ? 1 : 0;
+      k[n] = kk;
     }
   }
+  for (int n = 0; n < nn; ++n) value[n] = decoded[k[n]];
   for (int n = nn; n < n_pad_; ++n) value[n] = 0.0f;
   counters.mtj_reads += static_cast<std::uint64_t>(nn);
   counters.mtj_samples += static_cast<std::uint64_t>(nn) * t;

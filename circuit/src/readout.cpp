@@ -60,6 +60,36 @@ std::unique_ptr<SwitchingCurve> MtjParams::make_curve() const {
   return std::make_unique<SigmoidSwitchingCurve>(current_at_zero_A, current_per_unit_A / slope);
 }
 
+std::string_view mtj_decode_name(MtjDecode decode) {
+  return decode == MtjDecode::kMean ? "mean" : "inverse";
+}
+
+std::vector<double> mtj_decode_points(const MtjParams& params, const SwitchingCurve& curve, int samples) {
+  if (samples < 1) throw ArgumentError(fmt::format("MTJ decoding needs T >= 1 samples (got {})", samples));
+  std::vector<double> points(static_cast<std::size_t>(samples) + 1);
+  const auto p_of = [&](double x) { return curve.probability(params.current_at_zero_A + x * params.current_per_unit_A); };
+  const double p_lo = p_of(-1.0), p_hi = p_of(1.0);
+  for (int k = 0; k <= samples; ++k) {
+    const double y = static_cast<double>(k) / samples;
+    double& x = points[static_cast<std::size_t>(k)];
+    if (params.decode == MtjDecode::kMean) {
+      x = 2.0 * y - 1.0;
+    } else if (y <= p_lo) {
+      x = -1.0;
+    } else if (y >= p_hi) {
+      x = 1.0;
+    } else {  // P(lo) < y < P(hi): bisection on the monotone curve
+      double lo = -1.0, hi = 1.0;
+      for (int it = 0; it < 60; ++it) {
+        const double mid = 0.5 * (lo + hi);
+        (p_of(mid) < y ? lo : hi) = mid;
+      }
+      x = 0.5 * (lo + hi);
+    }
+  }
+  return points;
+}
+
 ReadoutParams read_readout_params(config::TableReader& t) {
   ReadoutParams p;
   std::string kind = "ideal";
@@ -88,6 +118,11 @@ ReadoutParams read_readout_params(config::TableReader& t) {
     auto m = child_table(t, "mtj");
     m.optional("samples", p.mtj.samples);
     m.check(p.mtj.samples >= 1 && p.mtj.samples <= 1024, "samples", "an integer T in [1, 1024]");
+    std::string decode = std::string(mtj_decode_name(p.mtj.decode));
+    m.optional("decode", decode);
+    if (decode == "mean") p.mtj.decode = MtjDecode::kMean;
+    else if (decode == "inverse") p.mtj.decode = MtjDecode::kInverse;
+    else m.check(false, "decode", "\"mean\" (samples' mean, as StoX-Net) or \"inverse\" (inverted expected curve)");
     m.optional("curve", p.mtj.curve);
     m.check(p.mtj.curve == "sigmoid" || p.mtj.curve == "tabulated" || p.mtj.curve == "device_table", "curve",
             "\"sigmoid\", \"tabulated\" or \"device_table\"");

@@ -98,6 +98,7 @@ std::string format_cost_report(const arch::NetworkCost& cost) {
   out += "\narea by component:  ";
   for (const auto& [k, v] : cost.area_m2) out += fmt::format("  {} {:.1f} %", k, 100 * v / cost.area_total_m2);
   out += "\n";
+  for (const auto& note : cost.notes) out += fmt::format("note: {}\n", note);
   return out;
 }
 
@@ -137,6 +138,7 @@ void write_cost_file(const std::filesystem::path& path, const arch::NetworkCost&
   net.write_scalar<double>("edp_J_s", cost.edp_J_s(), "J*s");
   net.write_scalar<double>("tops_per_W", cost.tops_per_W(), "TOPS/W");
   net.write_scalar<double>("tops_per_mm2", cost.tops_per_mm2(), "TOPS/mm^2");
+  net.write_strings("notes", cost.notes);
   net.write_scalar<std::int64_t>("macs", static_cast<std::int64_t>(cost.macs), "1");
   std::vector<double> e, a;
   for (const auto& c : energy_names) e.push_back(at(cost.energy_J, c));
@@ -196,16 +198,17 @@ Comparison stox_comparison(const circuit::Technology& tech, const arch::MtjElect
   Comparison c;
   c.title = "StoX-Net (arXiv 2407.12378): ResNet-20 on CIFAR-10 shapes, stochastic MTJ readout vs ADCs";
   c.assumptions = fmt::format(
-      "data/hw/stox_mtj_t4.toml (4b/4b, R = 128, differential, first conv and last FC digital); baselines change only "
+      "data/hw/stox_mtj_bitserial.toml (4b/4b bit-sliced and bit-serial, R = 128, differential, first conv and last FC "
+      "digital); baselines change only "
       "the readout: an 8-bit ADC (full precision for 128 rows of 1-bit cells) and a sparse 4-bit ADC; {} technology, "
       "ADC model {}, input bit density {}, weight densities from the zoo model's initial weights.",
       tech.name, circuit::adc_model_name(tech.periphery.adc_model), input_density);
-  c.designs.push_back(priced("stochastic MTJ (T=4, 8 on MSB)", shipped_hw("stox_mtj_t4", {}), model, tech, input_density, mtj));
+  c.designs.push_back(priced("stochastic MTJ (T=4, 8 on MSB)", shipped_hw("stox_mtj_bitserial", {}), model, tech, input_density, mtj));
   c.designs.push_back(priced("full-precision ADC (8 bit)",
-                             shipped_hw("stox_mtj_t4", {"readout.kind=adc", "readout.adc.bits=8"}), model, tech,
+                             shipped_hw("stox_mtj_bitserial", {"readout.kind=adc", "readout.adc.bits=8"}), model, tech,
                              input_density, mtj));
   c.designs.push_back(priced("sparse low-bit ADC (4 bit)",
-                             shipped_hw("stox_mtj_t4", {"readout.kind=adc", "readout.adc.bits=4", "readout.adc.sparse=true"}),
+                             shipped_hw("stox_mtj_bitserial", {"readout.kind=adc", "readout.adc.bits=4", "readout.adc.sparse=true"}),
                              model, tech, input_density, mtj));
   const std::string fp = c.designs[1].label, sparse = c.designs[2].label;
   c.published = {{"energy", fp, 16}, {"latency", fp, 8}, {"area", fp, 10}, {"edp", fp, 130}, {"edp", sparse, 24}};

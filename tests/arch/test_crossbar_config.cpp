@@ -47,14 +47,14 @@ TEST(CrossbarConfig, OverridesApplyBeforeValidation) {
   EXPECT_DOUBLE_EQ(c.noise.sigma_fraction, 0.02);
   EXPECT_EQ(c.readout.adc.bits, 4);
   EXPECT_EQ(c.rows, 64);
-  EXPECT_THROW(load_crossbar_config(file, {"crossbar.bits_per_cell=3"}), cimmc::ConfigError);
+  EXPECT_THROW(load_crossbar_config(file, {"crossbar.bits_per_cell=9"}), cimmc::ConfigError);
 }
 
 TEST(CrossbarConfig, EveryProblemIsReportedWithItsLine) {
   const std::string msg = error_of(
       "[crossbar]\n"
       "rows = 0\n"                            // 2
-      "bits_per_cell = 3\n"                   // 3
+      "bits_per_cell = 9\n"                   // 3
       "signed_scheme = \"offset_binary\"\n"   // 4
       "encoding = \"csd\"\n"                  // 5
       "input_bit = 8\n"                       // 6
@@ -67,7 +67,7 @@ TEST(CrossbarConfig, EveryProblemIsReportedWithItsLine) {
       "[layers]\n"
       "digital = [-1]\n");                    // 14
   EXPECT_NE(msg.find("hw.toml:2: key 'crossbar.rows': value 0 is out of range"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("hw.toml:3: key 'crossbar.bits_per_cell': value 3 is out of range: expected 1 or 2"),
+  EXPECT_NE(msg.find("hw.toml:3: key 'crossbar.bits_per_cell': value 9 is out of range: expected an integer in [1, 8]"),
             std::string::npos)
       << msg;
   EXPECT_NE(msg.find("hw.toml:5: key 'crossbar.encoding': value \"csd\" is out of range: expected \"twos_complement\" "
@@ -80,7 +80,32 @@ TEST(CrossbarConfig, EveryProblemIsReportedWithItsLine) {
   EXPECT_NE(msg.find("hw.toml:8: key 'noise.sigma': value -0.1 is out of range"), std::string::npos) << msg;
   EXPECT_NE(msg.find("key 'readout.lcu.group_rows': value 16 exceeds crossbar.rows = 0"), std::string::npos) << msg;
   EXPECT_NE(msg.find("hw.toml:14: key 'layers.digital'"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("7 problems"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("key 'crossbar.bits_per_cell': value 9 is not allowed: the zebra_lcu readout takes 1- or 2-bit"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("8 problems"), std::string::npos) << msg;
+}
+
+TEST(CrossbarConfig, MultiBitInputsAndCells) {
+  const auto c = read_crossbar_config(
+      cimmc::config::parse_string("[crossbar]\nrows = 128\nbits_per_cell = 4\ninput_bits = 4\ndac_bits = 4\n", "hw.toml"));
+  EXPECT_EQ(c.dac_bits, 4);
+  EXPECT_EQ(c.input_streams(), 1);
+  EXPECT_DOUBLE_EQ(c.full_scale(), 128.0 * 15 * 15);
+  CrossbarConfig d;
+  d.input_bits = 8;
+  d.dac_bits = 3;
+  EXPECT_EQ(d.input_streams(), 3);  // bits 0-2, 3-5, 6-7
+  EXPECT_NE(error_of("[crossbar]\ninput_bits = 4\ndac_bits = 5\n")
+                .find("hw.toml:3: key 'crossbar.dac_bits': value 5 is out of range: expected an integer in [1, input_bits = 4]"),
+            std::string::npos);
+  EXPECT_NE(error_of("[crossbar]\nrows = 512\nbits_per_cell = 8\ninput_bits = 8\ndac_bits = 8\n")
+                .find("key 'crossbar.rows': value 512 is too large: rows × (2^bits_per_cell − 1) × (2^dac_bits − 1) must "
+                      "be <= 2^24 (it is 512 × 255 × 255)"),
+            std::string::npos);
+  EXPECT_NE(error_of("[crossbar]\ninput_bits = 4\ndac_bits = 2\n[readout]\nkind = \"zebra_lcu\"\n")
+                .find("key 'crossbar.dac_bits': value 2 is not allowed: the zebra_lcu readout senses bit-products"),
+            std::string::npos);
 }
 
 TEST(CrossbarConfig, UnknownTablesAndKindsAreErrors) {

@@ -81,25 +81,30 @@ TEST(CrossbarLayer, IdealReadoutEqualsTheIntegerGemmForEveryScheme) {
   for (SignedScheme scheme : {SignedScheme::kTwosComplement, SignedScheme::kDifferential, SignedScheme::kOffsetBinary})
     for (Encoding enc : encodings) {
       if (scheme == SignedScheme::kOffsetBinary && enc != Encoding::kTwosComplement) continue;
-      for (int bpc : {1, 2})
+      for (int bpc : {1, 2, 3, 8})
         for (int rows : {37, 64, 128}) {
           const int in_bits = 1 + static_cast<int>(gen() % 8), w_bits = 2 + static_cast<int>(gen() % 7);
           const int m = 1 + static_cast<int>(gen() % 9), n = 1 + static_cast<int>(gen() % 20);
           const int k = 1 + static_cast<int>(gen() % 300);
           const Problem p = random_problem(gen, m, n, k, in_bits, w_bits);
-          const CrossbarConfig c = config_of(rows, bpc, in_bits, w_bits, scheme, enc);
+          CrossbarConfig c = config_of(rows, bpc, in_bits, w_bits, scheme, enc);
+          c.dac_bits = 1 + static_cast<int>(gen() % static_cast<unsigned>(in_bits));  // input bits per DAC pulse
           const CrossbarLayer layer(c, 3, p.w, n, k);
           std::vector<double> out(static_cast<std::size_t>(m) * n);
           Counters counters;
           layer.run(p.act, m, {}, 1, out, counters);
           ASSERT_EQ(out, integer_gemm(p)) << signed_scheme_name(scheme) << " " << encoding_name(enc) << " bpc " << bpc
-                                          << " R " << rows << " K " << k << " in " << in_bits << " w " << w_bits;
-          EXPECT_EQ(counters.partial_sums, static_cast<std::uint64_t>(m) * in_bits * layer.geometry().subarrays *
-                                               layer.column_groups().size() * n);
+                                          << " R " << rows << " K " << k << " in " << in_bits << " dac " << c.dac_bits
+                                          << " w " << w_bits;
+          EXPECT_EQ(counters.partial_sums, static_cast<std::uint64_t>(m) * c.input_streams() *
+                                               layer.geometry().subarrays * layer.column_groups().size() * n);
+          for (const auto& g : layer.column_groups())  // a cell holds at most bits_per_cell digits
+            for (const auto* side : {&g.positive, &g.negative})
+              for (const auto& pl : *side) EXPECT_LT(pl.cell_weight, 1 << bpc);
           ++cases;
         }
     }
-  EXPECT_EQ(cases, 54);  // offset binary only with two's complement
+  EXPECT_EQ(cases, 108);  // offset binary only with two's complement
 }
 
 TEST(CrossbarLayer, AdcWithEnoughBitsAndNoNoiseIsExact) {
@@ -334,6 +339,28 @@ TEST(CrossbarLayer, CellDeviationsAddOnDrivenRows) {
   layer.run(act, 1, {}, 1, out, counters);
   EXPECT_DOUBLE_EQ(out[0], 1.0 + 0.25 - 0.5 - 2 * 0.125);
   EXPECT_THROW(layer.set_cell_deviations(std::vector<float>(5)), cimmc::ArgumentError);
+}
+
+TEST(CrossbarLayer, MultiBitInputsWeightCellDeviationsByTheInput) {
+  // 2-bit inputs {1, 2, 0} in one DAC pulse, weights {1, 0, 1}: a cell on a row driven with
+  // input a adds a · (level + deviation): out = 1 + (0.25 − 2 · 0.5) − 2 · 0.125 = 0.
+  CrossbarConfig c = config_of(128, 1, 2, 2, SignedScheme::kTwosComplement, Encoding::kTwosComplement);
+  c.dac_bits = 2;
+  const std::vector<std::int8_t> w{1, 0, 1};
+  CrossbarLayer layer(c, 0, w, 1, 3);
+  std::vector<float> dev(2 * 2 * 3, 0.0f);
+  dev[0] = 0.25f;
+  dev[1] = -0.5f;
+  dev[2] = 4.0f;    // row 2 is not driven
+  dev[6] = 0.125f;  // group −2^1, row 0
+  layer.set_cell_deviations(dev);
+  const std::vector<std::uint8_t> act{1, 2, 0};
+  std::vector<double> out(1);
+  Counters counters;
+  layer.run(act, 1, {}, 1, out, counters);
+  EXPECT_DOUBLE_EQ(out[0], 0.0);
+  EXPECT_EQ(counters.array_reads, 1u);  // one stream
+  EXPECT_EQ(counters.active_rows, 2u);  // rows 0 and 1 are driven
 }
 
 TEST(CrossbarLayer, CalibratedAdcClipsAtThePercentileOfObservedPs) {

@@ -84,6 +84,7 @@ TEST(ReadoutStatistics, StochasticMtjIsBinomial) {
       c.encoding = Encoding::kSignMagnitude;
       c.readout.kind = ReadoutKind::kStochasticMtj;
       c.readout.mtj.samples = 4;
+      c.readout.mtj.decode = cimmc::circuit::MtjDecode::kMean;
       c.readout.mtj.rules.push_back({{1}, {}, {}, 6});  // layer 1 uses T = 6
       if (tabulated) {
         c.readout.mtj.curve = "tabulated";
@@ -110,6 +111,67 @@ TEST(ReadoutStatistics, StochasticMtjIsBinomial) {
         EXPECT_NEAR(m.mean, mean, 3 * std::sqrt(var / rows)) << "PS " << ps[n] << " tabulated " << tabulated;
         EXPECT_NEAR(m.var, var, 3 * m.se_var) << "PS " << ps[n] << " tabulated " << tabulated;
       }
+    }
+}
+
+TEST(ReadoutStatistics, StochasticMtjInverseDecodingFollowsThePs) {
+  // Decoding by the inverted curve: K switched out of T reads x̂(K) with P(x̂(K)) = K/T
+  // (±1 at the ends). Mean and variance of the output against Σ_K Binomial(K; T, p) · FS·x̂(K).
+  // Cases: 1-bit inputs and weights in {-1, 0, 1} (FS = 128, threshold tables), and 4-bit
+  // inputs in one DAC pulse with 4-bit cells (FS = 128·15·15 = 28 800: P evaluated per PS).
+  struct Case {
+    int bits, dac, bpc;
+    std::vector<std::int8_t> weights;  // one output per row of K = 128
+    std::vector<std::uint8_t> act;
+  };
+  const int k = 128;
+  std::vector<std::int8_t> small(3 * k, 0), wide(3 * k, 0);
+  for (int i = 0; i < 40; ++i) small[k + i] = 1;
+  for (int i = 0; i < 90; ++i) small[2 * k + i] = -1;
+  for (int i = 0; i < 100; ++i) wide[k + i] = 7;
+  for (int i = 0; i < 128; ++i) wide[2 * k + i] = static_cast<std::int8_t>(i % 3 == 0 ? -7 : -3);
+  const Case cases[] = {{1, 1, 1, small, std::vector<std::uint8_t>(k, 1)},
+                        {4, 4, 4, wide, std::vector<std::uint8_t>(k, 15)}};
+  for (const Case& cs : cases)
+    for (const int t : {3, 8}) {
+      CrossbarConfig c = small_config();
+      c.input_bits = cs.bits;
+      c.dac_bits = cs.dac;
+      c.bits_per_cell = cs.bpc;
+      c.weight_bits = cs.bits == 1 ? 2 : 4;
+      c.signed_scheme = SignedScheme::kDifferential;
+      c.encoding = Encoding::kSignMagnitude;
+      c.readout.kind = ReadoutKind::kStochasticMtj;
+      c.readout.mtj.samples = t;
+      const CrossbarLayer layer(c, 1, cs.weights, 3, k);
+      const double fs = layer.full_scale();
+      Counters counters;
+      const int rows = 20000;
+      const auto cols = run_columns(layer, cs.act, rows, counters);
+      EXPECT_EQ(counters.mtj_reads, static_cast<std::uint64_t>(rows) * 3);
+      const auto curve = c.readout.mtj.make_curve();
+      const std::vector<double> x_hat = cimmc::circuit::mtj_decode_points(c.readout.mtj, *curve, t);
+      ASSERT_DOUBLE_EQ(x_hat.front(), -1.0);
+      ASSERT_DOUBLE_EQ(x_hat.back(), 1.0);
+      for (int n = 0; n < 3; ++n) {
+        double ps = 0;
+        for (int i = 0; i < k; ++i) ps += cs.act[static_cast<std::size_t>(i)] * cs.weights[static_cast<std::size_t>(n * k + i)];
+        const double x = ps / fs, p = 1.0 / (1.0 + std::exp(-4.0 * x));
+        double mean = 0, second = 0, binom = std::pow(1 - p, t);
+        for (int kk = 0; kk <= t; ++kk) {
+          if (kk > 0) binom *= (p / (1 - p)) * (t - kk + 1) / kk;
+          const double v = fs * x_hat[static_cast<std::size_t>(kk)];
+          mean += binom * v;
+          second += binom * v * v;
+        }
+        const double var = second - mean * mean;
+        const Moments m = moments(cols[static_cast<std::size_t>(n)]);
+        EXPECT_NEAR(m.mean, mean, 3 * std::sqrt(var / rows) + 1e-9 * fs) << "PS " << ps << " T " << t << " FS " << fs;
+        EXPECT_NEAR(m.var, var, 3 * m.se_var + 1e-9 * fs * fs) << "PS " << ps << " T " << t << " FS " << fs;
+      }
+      // The decoded points invert the curve: P(x̂(K)) = K/T inside the curve's range.
+      for (int kk = 1; kk < t; ++kk)
+        EXPECT_NEAR(1.0 / (1.0 + std::exp(-4.0 * x_hat[static_cast<std::size_t>(kk)])), static_cast<double>(kk) / t, 1e-12);
     }
 }
 

@@ -60,6 +60,7 @@ struct LayerCost {
   std::map<std::string, double> area_m2;    // array, readout, shift_add, digital
   double latency_s = 0;
   int physical_subarrays = 0;
+  std::vector<std::string> notes;           // what the model leaves out for this layer
   double total_energy_J() const;
   double total_area_m2() const;
 };
@@ -69,6 +70,7 @@ struct NetworkCost {
   std::map<std::string, double> energy_J, area_m2;  // summed by component
   double energy_total_J = 0, latency_s = 0, area_total_m2 = 0;
   std::uint64_t macs = 0;
+  std::vector<std::string> notes;  // the layers' notes, each once
   double edp_J_s() const { return energy_total_J * latency_s; }
   // Operations are 2 per MAC.
   double tops_per_W() const;

@@ -1,8 +1,10 @@
 // CrossbarConfig: how a layer's integer GEMM is laid out on crossbar arrays and read out
 // (DESIGN.md, arch). Read from a hardware TOML file (examples in data/hw/, each commented):
 //
-//   [crossbar]  rows (R, rows activated in parallel per subarray), columns, bits_per_cell (1|2),
-//               input_bits (bit-serial), weight_bits, signed_scheme, encoding
+//   [crossbar]  rows (R, rows activated in parallel per subarray), columns, bits_per_cell (1..8,
+//               multi-level cells), input_bits, dac_bits (input bits applied at once: 1 =
+//               bit-serial, input_bits = one multi-level DAC pulse), weight_bits, signed_scheme,
+//               encoding
 //   [readout]   kind = "ideal" | "adc" | "stochastic_mtj" | "zebra_lcu", with [readout.adc],
 //               [readout.mtj], [readout.lcu]
 //   [noise]     sigma, proportional, sense_offset (fractions)
@@ -36,8 +38,9 @@ std::string_view signed_scheme_name(SignedScheme s);
 struct CrossbarConfig {
   int rows = 128;           // R: rows activated in parallel per subarray
   int columns = 128;        // physical columns per subarray (mapping and cost)
-  int bits_per_cell = 1;    // 1 or 2
-  int input_bits = 8;       // activations are fed bit-serially, LSB first
+  int bits_per_cell = 1;    // 1..8: a cell stores bits_per_cell consecutive weight digits
+  int input_bits = 8;       // activation bits, fed in streams of dac_bits, LSB stream first
+  int dac_bits = 1;         // input bits one row's DAC applies at once (1 = bit-serial)
   int weight_bits = 8;
   SignedScheme signed_scheme = SignedScheme::kTwosComplement;
   Encoding encoding = Encoding::kTwosComplement;
@@ -50,6 +53,12 @@ struct CrossbarConfig {
 
   // Largest value one cell stores: 2^bits_per_cell - 1.
   int max_cell_value() const { return (1 << bits_per_cell) - 1; }
+  // Largest input one row's DAC applies: 2^dac_bits - 1.
+  int max_input_value() const { return (1 << dac_bits) - 1; }
+  // Input streams per activation (array reads per subarray and GEMM row): ceil(input_bits / dac_bits).
+  int input_streams() const { return (input_bits + dac_bits - 1) / dac_bits; }
+  // Largest analog accumulation of one column: R · max cell value · max input value.
+  double full_scale() const { return static_cast<double>(rows) * max_cell_value() * max_input_value(); }
   // Whether layer `layer` (0-based) of `layer_count` Conv/Linear layers runs digitally.
   bool is_digital(int layer, int layer_count) const;
   // Throws ConfigError listing every inconsistency (used after programmatic edits).

@@ -2,14 +2,16 @@
 //
 // A CrossbarLayer maps an N×K signed weight matrix (row-major, B-bit values) onto subarrays of R
 // rows: the zero-bit encoding turns each weight into signed digits, the signed scheme and bits
-// per cell turn digits into physical column groups (see crossbar_config.hpp), and the weight bit
-// planes are packed once. run() then takes unsigned activations (M×K, row-major, b-bit values,
-// fed bit-serially) and, for every row, computes each partial sum
-//     PS(input bit i, column group g, subarray s, output n)
+// per cell turn digits into physical column groups (a group's cells store up to bits_per_cell
+// consecutive digits, see crossbar_config.hpp), and the weight bit planes are packed once.
+// run() then takes unsigned activations (M×K, row-major, b-bit values, fed in input streams of
+// dac_bits bits, LSB stream first) and, for every row, computes each partial sum
+//     PS(input stream q, column group g, subarray s, output n)
+//       = Σ_{bits i of q} 2^(i − i0(q)) Σ_{planes p of g} cell_weight(p) · popcount(a_i & w_p)
 // exactly by AND + popcount, applies noise and the readout to it in the same pass, and
-// shift-adds the readout values: out[m·N + n] = Σ 2^i · weight(g) · readout(PS) (+ the digital
-// offset-binary correction). With the Ideal readout and no noise every output is the exact
-// integer GEMM result (as a double).
+// shift-adds the readout values: out[m·N + n] = Σ 2^i0(q) · weight(g) · readout(PS) (+ the
+// digital offset-binary correction). With the Ideal readout and no noise every output is the
+// exact integer GEMM result (as a double).
 //
 // Randomness: each GEMM row has its own streams, addressed (purpose, point, trial, element) with
 //     element = layer << 38 | image << 18 | patch,   image = first_image + m / rows_per_image,
@@ -89,7 +91,8 @@ class CrossbarLayer {
   const std::vector<ColumnGroup>& column_groups() const { return groups_; }
   // One name per weight plane, e.g. "+2^3", "-2^7", "flag".
   const std::vector<std::string>& plane_names() const { return plane_names_; }
-  double full_scale() const { return static_cast<double>(config_.rows) * config_.max_cell_value(); }
+  // Largest analog accumulation of one column: R · max cell value · max input value.
+  double full_scale() const { return config_.full_scale(); }
 
   // Kernel used by run(); detect_kernel_isa() by default.
   void set_kernel(KernelIsa isa);
@@ -125,7 +128,11 @@ class CrossbarLayer {
   void run_row(const std::uint64_t* act_planes, std::int64_t act_sum, std::uint64_t element, std::uint64_t seed,
                const RunAddress& address, const float* offsets, double* out, Scratch& scratch,
                Counters& counters) const;
-  void mtj_block(int input_bit, int group, int subarray, bool exact_analog, const std::int32_t* pos,
+  // PS of every (column group, output) of one (subarray, input stream) into pos and neg
+  // ([group · n_pad + n]); tmp holds one plane's popcounts per output at a time.
+  void stream_partial_sums(const std::uint64_t* act_planes, int subarray, int stream, std::int32_t* tmp,
+                           std::int32_t* pos, std::int32_t* neg) const;
+  void mtj_block(int stream, int group, int subarray, bool exact_analog, const std::int32_t* pos,
                  const std::int32_t* neg, const float* vpos, const float* vneg, float* value, Scratch& scratch,
                  Counters& counters) const;
   void run_lcu_block(const std::uint64_t* a, int subarray, double bit_weight, const float* offsets,
@@ -157,17 +164,20 @@ class CrossbarLayer {
   circuit::AdcQuantizer adc_unsigned_, adc_signed_;
   std::vector<float> adc_inverse_step_, adc_step_, adc_min_code_, adc_max_code_;  // [group · n_pad + n]
   circuit::LcuSense lcu_sense_;
-  std::vector<int> samples_;  // [input bit][group] T
-  std::vector<circuit::AffineMap> maps_;  // [subarray]
+  std::vector<int> samples_;  // [input stream][group] T
+  std::vector<circuit::AffineMap> maps_;  // [subarray · 2 + signed readout]
   std::shared_ptr<const circuit::SwitchingCurve> curve_;
-  // Noise-free MTJ: thresholds per (subarray, distinct T) for every integer PS value.
-  struct BinomialTable {
+  // Per distinct T: the decoded value (PS units) of K switched samples per map, and, when the
+  // PS range is small enough, binomial thresholds per map for every integer PS value (the
+  // noise-free path; otherwise P is evaluated per PS).
+  struct MtjTable {
     int samples = 0;
-    std::vector<std::uint32_t> thresholds;  // [(s · levels + ps − ps_min) · T + k]
-    std::vector<std::uint8_t> buckets;      // [(s · levels + ps − ps_min) · 256 + top 8 bits]
+    std::vector<float> decoded;             // [map · (T + 1) + K]
+    std::vector<std::uint32_t> thresholds;  // [(map · levels + ps − ps_min) · T + k]; may be empty
+    std::vector<std::uint8_t> buckets;      // [(map · levels + ps − ps_min) · 256 + top 8 bits]
   };
-  std::vector<BinomialTable> binomial_tables_;
-  std::vector<int> table_index_;  // [input bit][group] -> binomial_tables_ index
+  std::vector<MtjTable> mtj_tables_;
+  std::vector<int> table_index_;  // [input stream][group] -> mtj_tables_ index
 };
 
 }  // namespace cimmc::arch

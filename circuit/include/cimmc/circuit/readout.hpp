@@ -6,8 +6,12 @@
 //  - Adc: an N-bit uniform quantizer over the full scale or a calibrated clipping range; in
 //    sparse mode a PS whose bit-products are all zero (known digitally) is not converted.
 //  - StochasticMtj: x = clamp(scale·PS + offset, -1, 1) (per-subarray affine map), current
-//    I(x), P_sw(I) from a SwitchingCurve, T samples of ±1 drawn as one binomial, output the
-//    mean sample mapped back through the affine map: PS_hat = (S/T - offset) / scale.
+//    I(x), P_sw(I) from a SwitchingCurve, T samples of ±1 drawn as one binomial (K switched),
+//    decoded to x̂(K) and mapped back through the affine map: PS_hat = (x̂ - offset) / scale.
+//    Decoding "mean" takes the samples' mean, x̂ = 2K/T − 1 (StoX-Net: the network learns the
+//    squashing E[x̂] = 2P(x) − 1, tanh(a·x/2) for the sigmoid); "inverse" inverts the expected
+//    curve, x̂ = the x where P(x) = K/T (±1 beyond the curve's ends), so that E[PS_hat] follows
+//    PS and a network keeps its integer scales.
 //  - ZebraLcu: the column is cut into groups of G rows; each group's bit-products are summed in
 //    analog (0..G·cell max) with noise relative to that group's full scale, sensed by an L-level
 //    sense amplifier and accumulated digitally. All-zero groups are skipped (no noise, no energy).
@@ -44,8 +48,12 @@ struct SamplesRule {
   int samples = 1;
 };
 
+enum class MtjDecode { kMean, kInverse };
+std::string_view mtj_decode_name(MtjDecode decode);  // "mean", "inverse"
+
 struct MtjParams {
   int samples = 4;                  // T, default for every PS
+  MtjDecode decode = MtjDecode::kInverse;
   std::vector<SamplesRule> rules;
   std::string curve = "sigmoid";    // "sigmoid", "tabulated" or "device_table"
   double slope = 4.0;               // a in P = sigmoid(a·x) (sigmoid curve)
@@ -62,6 +70,10 @@ struct MtjParams {
   // the device layer's lookup table loaded from table_file).
   std::unique_ptr<SwitchingCurve> make_curve() const;
 };
+
+// x̂(K) for K = 0 .. T switched samples out of T under `decode`, on a curve P(I(x)) with
+// I(x) = current_at_zero_A + x · current_per_unit_A (x in [-1, 1]; P must not decrease).
+std::vector<double> mtj_decode_points(const MtjParams& params, const SwitchingCurve& curve, int samples);
 
 struct LcuParams {
   int group_rows = 8;  // G, a power of two <= 64

@@ -61,7 +61,7 @@ struct Comparison {
 };
 
 // StoX-Net (arXiv 2407.12378) on ResNet-20 / CIFAR-10 shapes: the stochastic MTJ readout of
-// data/hw/stox_mtj_t4.toml vs the same crossbar with a full-precision ADC (8 bits for 128 rows)
+// data/hw/stox_mtj_bitserial.toml vs the same crossbar with a full-precision ADC (8 bits for 128 rows)
 // and with a sparse 4-bit ADC; paper: 16×, 8×, 10× (energy, latency, area) and 130× / 24× EDP.
 Comparison stox_comparison(const circuit::Technology& tech, const arch::MtjElectrical& mtj, double input_density);
 // ZEBRA (ASP-DAC 2024) on ResNet-20 / CIFAR-10 shapes: the LCU design of data/hw/zebra_lcu.toml
