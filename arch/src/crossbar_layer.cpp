@@ -231,9 +231,11 @@ void CrossbarLayer::set_switching_curve(std::shared_ptr<const circuit::Switching
 }
 
 void CrossbarLayer::set_calibration(LayerCalibration calibration) {
-  if (!calibration.mtj_maps.empty() && static_cast<int>(calibration.mtj_maps.size()) != geometry_.subarrays)
-    throw ArgumentError(fmt::format("crossbar layer {}: {} MTJ affine maps for {} subarrays", layer_id_,
-                                    calibration.mtj_maps.size(), geometry_.subarrays));
+  const std::size_t maps = calibration.mtj_maps.size(), subarrays = static_cast<std::size_t>(geometry_.subarrays);
+  if (maps != 0 && maps != subarrays && maps != subarrays * static_cast<std::size_t>(n_))
+    throw ArgumentError(fmt::format("crossbar layer {}: {} MTJ affine maps for {} subarrays and {} outputs (expected "
+                                    "one per subarray or per subarray and output)",
+                                    layer_id_, maps, subarrays, n_));
   calibration_ = std::move(calibration);
   prepare_readout();
 }
@@ -243,12 +245,22 @@ void CrossbarLayer::calibrate(const PsStatistics& stats) {
   if (config_.readout.kind == ReadoutKind::kAdc && config_.readout.adc.calibrated_range)
     c.adc_range = std::max(1.0, stats.abs_percentile(config_.readout.adc.clip_percentile));
   if (config_.readout.kind == ReadoutKind::kStochasticMtj) {
-    for (int s = 0; s < geometry_.subarrays; ++s) {
-      const double sd = std::max(stats.stddev(s), 0.5);
+    const auto& mtj = config_.readout.mtj;
+    const auto map_of = [&](double mean, double sd) {
       circuit::AffineMap map;
-      map.scale = 1.0 / (config_.readout.mtj.calibration_sigmas * sd);
-      map.offset = -stats.mean(s) * map.scale;
-      c.mtj_maps.push_back(map);
+      map.scale = 1.0 / (mtj.calibration_sigmas * std::max(sd, 0.5));
+      map.offset = -mean * map.scale;
+      return map;
+    };
+    if (mtj.per_column_calibration && stats.columns != n_)
+      throw ArgumentError(fmt::format("crossbar layer {}: PS statistics of {} columns for {} outputs", layer_id_,
+                                      stats.columns, n_));
+    for (int s = 0; s < geometry_.subarrays; ++s) {
+      if (!mtj.per_column_calibration) {
+        c.mtj_maps.push_back(map_of(stats.mean(s), stats.stddev(s)));
+        continue;
+      }
+      for (int n = 0; n < n_; ++n) c.mtj_maps.push_back(map_of(stats.column_mean(s, n), stats.column_stddev(s, n)));
     }
   }
   set_calibration(std::move(c));
@@ -276,17 +288,21 @@ void CrossbarLayer::prepare_readout() {
     lcu_sense_ = circuit::LcuSense(r.lcu.levels, static_cast<double>(r.lcu.group_rows) * config_.max_cell_value());
   if (r.kind != ReadoutKind::kStochasticMtj) return;
   if (!curve_) curve_ = r.mtj.make_curve();
-  // Maps per (subarray, signed readout).
-  const int maps = geometry_.subarrays * 2;
+  // Maps per (subarray or subarray and output, signed readout).
+  column_maps_ = calibration_.mtj_maps.size() > static_cast<std::size_t>(geometry_.subarrays);
+  const int maps = geometry_.subarrays * (column_maps_ ? n_pad_ : 1) * 2;
   maps_.assign(static_cast<std::size_t>(maps), {});
-  for (int s = 0; s < geometry_.subarrays; ++s) {
-    if (!calibration_.mtj_maps.empty()) {
-      maps_[2 * s] = maps_[2 * s + 1] = calibration_.mtj_maps[static_cast<std::size_t>(s)];
-    } else {
-      maps_[2 * s] = {2.0 / fs, -1.0};  // [0, FS] -> [-1, 1]
-      maps_[2 * s + 1] = {1.0 / fs, 0.0};  // [-FS, FS] -> [-1, 1]
+  for (int s = 0; s < geometry_.subarrays; ++s)
+    for (int n = 0; n < (column_maps_ ? n_pad_ : 1); ++n) {
+      const std::size_t m = static_cast<std::size_t>(map_of(s, n)) * 2;
+      if (!calibration_.mtj_maps.empty()) {
+        const std::size_t c = column_maps_ ? static_cast<std::size_t>(s) * n_ + std::min(n, n_ - 1) : static_cast<std::size_t>(s);
+        maps_[m] = maps_[m + 1] = calibration_.mtj_maps[c];
+      } else {
+        maps_[m] = {2.0 / fs, -1.0};     // [0, FS] -> [-1, 1]
+        maps_[m + 1] = {1.0 / fs, 0.0};  // [-FS, FS] -> [-1, 1]
+      }
     }
-  }
   const int streams = config_.input_streams();
   samples_.assign(static_cast<std::size_t>(streams) * groups, 0);
   table_index_.assign(samples_.size(), 0);
@@ -359,6 +375,19 @@ double PsStatistics::mean(int s) const {
   return n > 0 ? sum / n : 0.0;
 }
 
+double PsStatistics::column_mean(int s, int n) const {
+  const std::size_t i = static_cast<std::size_t>(s) * columns + n;
+  return column_count.at(i) > 0 ? column_sum[i] / column_count[i] : 0.0;
+}
+
+double PsStatistics::column_stddev(int s, int n) const {
+  const std::size_t i = static_cast<std::size_t>(s) * columns + n;
+  const double c = column_count.at(i);
+  if (c < 2) return 0.0;
+  const double mu = column_sum[i] / c;
+  return std::sqrt(std::max(0.0, (column_sum_squares[i] - c * mu * mu) / (c - 1)));
+}
+
 double PsStatistics::stddev(int s) const {
   const auto& h = histogram.at(static_cast<std::size_t>(s));
   const double mu = mean(s);
@@ -376,10 +405,15 @@ void PsStatistics::merge(const PsStatistics& o) {
     *this = o;
     return;
   }
-  if (o.full_scale != full_scale || o.histogram.size() != histogram.size())
+  if (o.full_scale != full_scale || o.histogram.size() != histogram.size() || o.columns != columns)
     throw ArgumentError("PS statistics of different layers cannot be merged");
   for (std::size_t s = 0; s < histogram.size(); ++s)
     for (std::size_t i = 0; i < histogram[s].size(); ++i) histogram[s][i] += o.histogram[s][i];
+  for (std::size_t i = 0; i < column_count.size(); ++i) {
+    column_count[i] += o.column_count[i];
+    column_sum[i] += o.column_sum[i];
+    column_sum_squares[i] += o.column_sum_squares[i];
+  }
 }
 
 PsStatistics CrossbarLayer::collect_statistics(std::span<const std::uint8_t> activations, int m) const {
@@ -389,8 +423,11 @@ PsStatistics CrossbarLayer::collect_statistics(std::span<const std::uint8_t> act
   const int fs = static_cast<int>(full_scale());
   PsStatistics stats;
   stats.full_scale = fs;
+  stats.columns = n_;
   stats.histogram.assign(static_cast<std::size_t>(geometry_.subarrays),
                          std::vector<std::uint64_t>(static_cast<std::size_t>(2 * fs + 1), 0));
+  const std::size_t cells = static_cast<std::size_t>(geometry_.subarrays) * n_;
+  for (auto* v : {&stats.column_count, &stats.column_sum, &stats.column_sum_squares}) v->assign(cells, 0.0);
   const int words = geometry_.words(), bits = config_.input_bits;
   const std::size_t elements = groups_.size() * static_cast<std::size_t>(n_pad_);
   std::vector<std::uint64_t> act(static_cast<std::size_t>(bits) * words);
@@ -405,7 +442,12 @@ PsStatistics CrossbarLayer::collect_statistics(std::span<const std::uint8_t> act
         for (std::size_t g = 0; g < groups_.size(); ++g)
           for (int n = 0; n < n_; ++n) {
             const std::size_t e = g * n_pad_ + n;
-            ++h[static_cast<std::size_t>(pos[e] - neg[e] + fs)];
+            const int ps = pos[e] - neg[e];
+            ++h[static_cast<std::size_t>(ps + fs)];
+            const std::size_t c = static_cast<std::size_t>(s) * n_ + n;
+            stats.column_count[c] += 1.0;
+            stats.column_sum[c] += ps;
+            stats.column_sum_squares[c] += static_cast<double>(ps) * ps;
           }
       }
   }

@@ -375,25 +375,23 @@ void CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, const std
   const int groups = static_cast<int>(groups_.size()), nn = n_;
   const ColumnGroup& g = groups_[static_cast<std::size_t>(gi)];
   const int t = samples_[static_cast<std::size_t>(q * groups + gi)];
-  const int map_index = s * 2 + (g.signed_readout ? 1 : 0);
-  const circuit::AffineMap& map = maps_[static_cast<std::size_t>(map_index)];
+  const int sign = g.signed_readout ? 1 : 0;
+  // Map of output n: (subarray, or subarray and output) · 2 + signed readout.
+  const int map_base = map_of(s, 0) * 2 + sign, map_step = column_maps_ ? 2 : 0;
   const auto& table = mtj_tables_[static_cast<std::size_t>(table_index_[static_cast<std::size_t>(q * groups + gi)])];
-  const float* decoded = table.decoded.data() + static_cast<std::size_t>(map_index) * (t + 1);
   std::int32_t* k = sc.successes.data();
+  std::int32_t* index = sc.index.data();  // map of each output
+  for (int n = 0; n < nn; ++n) index[n] = map_base + n * map_step;
   if (exact_analog && !table.thresholds.empty()) {
     const int ifs = static_cast<int>(full_scale()), levels = 2 * ifs + 1;
-    const std::uint32_t* base = table.thresholds.data() + static_cast<std::size_t>(map_index) * levels * t;
     const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn));
-    // K counted threshold by threshold across outputs (gathers) rather than output by output.
-    std::int32_t* index = sc.index.data();
     if (t < circuit::kBinomialAmbiguous) {
       // The word's top byte usually decides K alone; count thresholds only when it does not.
-      const std::uint8_t* buckets = table.buckets.data() + static_cast<std::size_t>(map_index) * levels * 256;
       for (int n = 0; n < nn; ++n) {
-        const int row = pos[n] - neg[n] + ifs;
-        int kk = buckets[static_cast<std::size_t>(row) * 256 + (word[n] >> 24)];
+        const std::size_t row = static_cast<std::size_t>(index[n]) * levels + static_cast<std::size_t>(pos[n] - neg[n] + ifs);
+        int kk = table.buckets[row * 256 + (word[n] >> 24)];
         if (kk == circuit::kBinomialAmbiguous) {
-          const std::uint32_t* thr = base + static_cast<std::size_t>(row) * t;
+          const std::uint32_t* thr = table.thresholds.data() + row * t;
           kk = 0;
           for (int j = 0; j < t; ++j) kk += word[n] >= thr[j] ? 1 : 0;
         }
@@ -401,19 +399,19 @@ void CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, const std
       }
     } else {
       for (int n = 0; n < nn; ++n) {
-        index[n] = (pos[n] - neg[n] + ifs) * t;
-        k[n] = 0;
-      }
-      for (int j = 0; j < t; ++j) {
-#pragma omp simd
-        for (int n = 0; n < nn; ++n) k[n] += word[n] >= base[index[n] + j] ? 1 : 0;
+        const std::uint32_t* thr =
+            table.thresholds.data() +
+            (static_cast<std::size_t>(index[n]) * levels + static_cast<std::size_t>(pos[n] - neg[n] + ifs)) * t;
+        int kk = 0;
+        for (int j = 0; j < t; ++j) kk += word[n] >= thr[j] ? 1 : 0;
+        k[n] = kk;
       }
     }
   } else {
     // P per PS (analog values, or a PS range too wide for tables); T Bernoulli draws.
     const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn) * t);
     for (int n = 0; n < nn; ++n) {
-      const double x = map.x_of(static_cast<double>(vpos[n] - vneg[n]));
+      const double x = maps_[static_cast<std::size_t>(index[n])].x_of(static_cast<double>(vpos[n] - vneg[n]));
       const double p = curve_->probability(r.mtj.current_at_zero_A + x * r.mtj.current_per_unit_A);
       const double threshold = p * 4294967296.0;
       int kk = 0;
@@ -421,7 +419,7 @@ void CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, const std
       k[n] = kk;
     }
   }
-  for (int n = 0; n < nn; ++n) value[n] = decoded[k[n]];
+  for (int n = 0; n < nn; ++n) value[n] = table.decoded[static_cast<std::size_t>(index[n]) * (t + 1) + k[n]];
   for (int n = nn; n < n_pad_; ++n) value[n] = 0.0f;
   counters.mtj_reads += static_cast<std::uint64_t>(nn);
   counters.mtj_samples += static_cast<std::uint64_t>(nn) * t;

@@ -153,6 +153,11 @@ ReadoutParams read_readout_params(config::TableReader& t) {
     } else if (p.mtj.curve == "device_table") {
       m.check(false, "table_file", "a switching-table file (required with curve = \"device_table\")");
     }
+    std::string calibration = p.mtj.per_column_calibration ? "column" : "subarray";
+    m.optional("calibration", calibration);
+    if (calibration == "column") p.mtj.per_column_calibration = true;
+    else if (calibration == "subarray") p.mtj.per_column_calibration = false;
+    else m.check(false, "calibration", "\"column\" (a map per output column of each subarray) or \"subarray\"");
     m.optional("calibration_sigmas", p.mtj.calibration_sigmas);
     m.check(p.mtj.calibration_sigmas > 0.0 && p.mtj.calibration_sigmas <= 100.0, "calibration_sigmas",
             "a number of standard deviations in (0, 100]");

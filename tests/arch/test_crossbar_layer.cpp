@@ -407,26 +407,59 @@ TEST(CrossbarLayer, CalibratedAdcClipsAtThePercentileOfObservedPs) {
   EXPECT_GT(clipped, 0u);
 }
 
-TEST(CrossbarLayer, MtjCalibrationNormalizesEachSubarray) {
+TEST(CrossbarLayer, MtjCalibrationNormalizesEachSubarrayOrColumn) {
   std::mt19937 gen(test_seed() + 8);
   CrossbarConfig c = config_of(64, 1, 4, 4, SignedScheme::kDifferential, Encoding::kTwosComplement);
   c.readout.kind = ReadoutKind::kStochasticMtj;
   c.readout.mtj.calibration_sigmas = 3.0;
   const Problem p = random_problem(gen, 20, 5, 150, 4, 4);
-  CrossbarLayer layer(c, 0, p.w, p.n, p.k);
-  const PsStatistics stats = layer.collect_statistics(p.act, p.m);
-  ASSERT_EQ(stats.histogram.size(), 3u);
-  layer.calibrate(stats);
-  ASSERT_EQ(layer.calibration().mtj_maps.size(), 3u);
-  for (int s = 0; s < 3; ++s) {
-    const auto& map = layer.calibration().mtj_maps[static_cast<std::size_t>(s)];
-    EXPECT_DOUBLE_EQ(map.scale, 1.0 / (3.0 * stats.stddev(s)));
-    EXPECT_NEAR(map.x_of(stats.mean(s)), 0.0, 1e-12);
+  for (const bool per_column : {false, true}) {
+    c.readout.mtj.per_column_calibration = per_column;
+    CrossbarLayer layer(c, 0, p.w, p.n, p.k);
+    const PsStatistics stats = layer.collect_statistics(p.act, p.m);
+    ASSERT_EQ(stats.histogram.size(), 3u);
+    layer.calibrate(stats);
+    ASSERT_EQ(layer.calibration().mtj_maps.size(), per_column ? 3u * p.n : 3u);
+    for (int s = 0; s < 3; ++s)
+      for (int n = 0; n < (per_column ? p.n : 1); ++n) {
+        const auto& map = layer.calibration().mtj_maps[static_cast<std::size_t>(per_column ? s * p.n + n : s)];
+        const double mean = per_column ? stats.column_mean(s, n) : stats.mean(s);
+        const double sd = per_column ? stats.column_stddev(s, n) : stats.stddev(s);
+        EXPECT_DOUBLE_EQ(map.scale, 1.0 / (3.0 * std::max(sd, 0.5)));
+        EXPECT_NEAR(map.x_of(mean), 0.0, 1e-12);
+      }
+    std::uint64_t total = 0;
+    for (const auto& h : stats.histogram)
+      for (auto v : h) total += v;
+    EXPECT_EQ(total, static_cast<std::uint64_t>(p.m) * 4 * 3 * layer.column_groups().size() * p.n);
+    // Column moments against a direct computation from the exact PS of subarray 1, output 2
+    // (bit-serial input: 4 streams; differential 1-bit cells: one signed group per weight bit).
+    double count = 0, sum = 0, sum2 = 0;
+    for (int row = 0; row < p.m; ++row)
+      for (int i = 0; i < 4; ++i)
+        for (int j = 0; j < 4; ++j) {
+          int ps = 0;
+          for (int kk = 64; kk < 128; ++kk) {
+            const int a = (p.act[static_cast<std::size_t>(row) * p.k + kk] >> i) & 1;
+            const int d = cimmc::arch::encode(p.w[static_cast<std::size_t>(2) * p.k + kk], 4, Encoding::kTwosComplement).digit[j];
+            ps += a * d;
+          }
+          count += 1;
+          sum += ps;
+          sum2 += static_cast<double>(ps) * ps;
+        }
+    EXPECT_DOUBLE_EQ(stats.column_mean(1, 2), sum / count);
+    EXPECT_NEAR(stats.column_stddev(1, 2), std::sqrt((sum2 - sum * sum / count) / (count - 1)), 1e-9);
+    // Merging doubles the counts and keeps the moments.
+    PsStatistics twice = stats;
+    twice.merge(stats);
+    EXPECT_DOUBLE_EQ(twice.column_mean(1, 2), stats.column_mean(1, 2));
   }
-  std::uint64_t total = 0;
-  for (const auto& h : stats.histogram)
-    for (auto v : h) total += v;
-  EXPECT_EQ(total, static_cast<std::uint64_t>(p.m) * 4 * 3 * layer.column_groups().size() * p.n);
+  // A wrong number of maps is rejected.
+  CrossbarLayer layer(c, 0, p.w, p.n, p.k);
+  LayerCalibration bad;
+  bad.mtj_maps.resize(4);
+  EXPECT_THROW(layer.set_calibration(bad), cimmc::ArgumentError);
 }
 
 TEST(CrossbarLayer, MtjSamplingLengthFollowsLayerAndBitSignificance) {

@@ -51,8 +51,20 @@ void run_eval(const EvalOptions& o) {
     throw ArgumentError(fmt::format("--executor '{}': expected one of {}", o.executor, fmt::join(names, ", ")));
   }
   if (o.bits < 2 || o.bits > 8) throw ArgumentError(fmt::format("--bits {}: expected 2..8", o.bits));
+  if (!factory && (!o.hardware.empty() || !o.overrides.empty()))
+    throw ArgumentError(fmt::format("--hw/--set apply to hardware backends, not to --executor {}", o.executor));
   nw::ModelRecord record;
   nw::Model model = nw::load_model(o.model, &record);
+  // The backend (and its hardware file) before the dataset: bad options fail fast.
+  std::unique_ptr<nw::ReportingBackend> backend;
+  if (factory) {
+    nw::BackendRequest req;
+    req.hardware_file = o.hardware;
+    req.overrides = o.overrides;
+    req.seed = o.seed;
+    req.model = &model;
+    backend = (*factory)(req);
+  }
   const nw::Dataset test = nw::load_dataset(o.dataset, "test");
   if (model.input_shape() != test.image_shape())
     throw ArgumentError(fmt::format("model {} takes inputs {}, dataset {} has images {}", o.model,
@@ -83,14 +95,7 @@ void run_eval(const EvalOptions& o) {
     }
     ctx.mode = o.executor == "float" ? nw::ExecMode::kFakeQuant : nw::ExecMode::kInteger;
   }
-  std::unique_ptr<nw::ReportingBackend> backend;
-  if (factory) {
-    nw::BackendRequest req;
-    req.hardware_file = o.hardware;
-    req.overrides = o.overrides;
-    req.seed = o.seed;
-    req.model = &model;
-    backend = (*factory)(req);
+  if (backend) {
     ctx.backend = backend.get();
     if (backend->needs_calibration()) {
       nw::Dataset calib;
@@ -104,8 +109,6 @@ void run_eval(const EvalOptions& o) {
       backend->end_calibration();
       if (!o.json) fmt::print("readouts calibrated on the first {} images of {}\n", std::min(o.calibration, calib.size()), calib.name);
     }
-  } else if (!o.hardware.empty() || !o.overrides.empty()) {
-    throw ArgumentError(fmt::format("--hw/--set apply to hardware backends, not to --executor {}", o.executor));
   }
   const auto t0 = std::chrono::steady_clock::now();
   const auto r = nw::evaluate(model, test, ctx, o.batch, o.limit);

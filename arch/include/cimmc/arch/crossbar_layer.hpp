@@ -51,19 +51,27 @@ std::uint64_t row_stream_element(std::uint32_t layer, std::uint64_t image, std::
 
 // Exact PS observed on calibration data, for calibrated ADC ranges and the MTJ affine maps.
 struct PsStatistics {
-  int full_scale = 0;  // R · max cell value
-  // histogram[s][ps + full_scale] over every input bit, column group and output of subarray s.
+  int full_scale = 0;  // R · max cell value · max input value
+  int columns = 0;     // N outputs
+  // histogram[s][ps + full_scale] over every input stream, column group and output of subarray s.
   std::vector<std::vector<std::uint64_t>> histogram;
+  // Per (subarray s, output n), index s · columns + n, over input streams and column groups:
+  // count, Σ PS and Σ PS².
+  std::vector<double> column_count, column_sum, column_sum_squares;
   // Smallest c with at least pct % of |PS| <= c (pooled over subarrays).
   double abs_percentile(double pct) const;
   double mean(int subarray) const;
   double stddev(int subarray) const;
+  double column_mean(int subarray, int column) const;
+  double column_stddev(int subarray, int column) const;
   void merge(const PsStatistics& other);
 };
 
 struct LayerCalibration {
-  double adc_range = 0.0;                     // calibrated ADC range (PS units); 0 = full scale
-  std::vector<circuit::AffineMap> mtj_maps;   // per subarray; empty = the full-scale map
+  double adc_range = 0.0;  // calibrated ADC range (PS units); 0 = full scale
+  // Stochastic MTJ maps: one per subarray, or one per (subarray s, output n) at s · N + n;
+  // empty = the full-scale map.
+  std::vector<circuit::AffineMap> mtj_maps;
 };
 
 // One physical column group: the planes whose cells it sums (cell weight 1 or 2 for the bits of
@@ -165,7 +173,10 @@ class CrossbarLayer {
   std::vector<float> adc_inverse_step_, adc_step_, adc_min_code_, adc_max_code_;  // [group · n_pad + n]
   circuit::LcuSense lcu_sense_;
   std::vector<int> samples_;  // [input stream][group] T
-  std::vector<circuit::AffineMap> maps_;  // [subarray · 2 + signed readout]
+  // MTJ maps [map · 2 + signed readout], map = subarray, or subarray · n_pad + n per column.
+  std::vector<circuit::AffineMap> maps_;
+  bool column_maps_ = false;
+  int map_of(int subarray, int n) const { return column_maps_ ? subarray * n_pad_ + n : subarray; }
   std::shared_ptr<const circuit::SwitchingCurve> curve_;
   // Per distinct T: the decoded value (PS units) of K switched samples per map, and, when the
   // PS range is small enough, binomial thresholds per map for every integer PS value (the

@@ -62,8 +62,11 @@ struct MtjParams {
   std::vector<double> table_current_A, table_probability;  // tabulated curve points
   std::string table_file;           // device_table: a cimmc.switching(_table) HDF5 file
   double pulse_width_s = 1e-9;      // device_table: the write pulse width
-  // Calibration of the per-subarray affine map: x = (PS - mean) / (calibration_sigmas · std).
+  // Calibration of the affine maps x = (PS - mean) / (calibration_sigmas · std), per subarray
+  // (statistics pooled over its columns) or per column of each subarray (every output has its
+  // own gain and offset, like a batch-norm of each subarray's PS).
   double calibration_sigmas = 2.0;
+  bool per_column_calibration = true;
 
   int samples_for(int layer, int input_bit, int weight_bit) const;
   // The switching curve these parameters describe (sigmoid in current, the inline table, or

@@ -1,8 +1,11 @@
 // Crossbar-aware training (noise-aware and PS-quantization-aware, as in StoX-Net): a GemmHook
 // that replaces the output of every crossbar layer in the quantized (fake-quant) forward pass by
-// what the crossbar engine computes from the same codes — partial sums per input bit, weight bit
-// and subarray through the configured noise and readout (ADC, stochastic MTJ samples, LCU) —
-// while the backward pass stays straight-through (the gradient of the exact GEMM).
+// what the crossbar engine computes from the same codes — partial sums per input stream, column
+// group and subarray through the configured noise and readout (ADC, stochastic MTJ samples, LCU)
+// — while the backward pass stays straight-through (the gradient of the exact GEMM). For the
+// stochastic MTJ with decode = "inverse" that is the gradient of the readout's expected output,
+// which follows the PS inside the calibrated range; with decode = "mean" the expected output is
+// the squashed curve and straight-through ignores its slope.
 //
 // The engine is programmed with the current weight codes whenever they change (once per layer
 // and optimizer step). Readouts that need calibration keep the maps of the last calibration

@@ -21,7 +21,8 @@ struct BackendRequest {
   std::vector<std::string> overrides;    // --set key=value, in order
   std::uint64_t seed = 1;
   int trial = 0;
-  const Model* model = nullptr;          // the quantized model about to run
+  const Model* model = nullptr;          // the model about to run (quantized after the backend is made,
+                                         // if it is not already; the GEMM layers stay the same)
 };
 
 // A backend that can also report what it counted (per layer and in total).
