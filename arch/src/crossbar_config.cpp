@@ -26,15 +26,6 @@ bool CrossbarConfig::is_digital(int layer, int layer_count) const {
 
 namespace {
 
-// A missing table reads as an empty one, so its defaults apply. (Built here rather than with
-// TableReader::child, whose stand-in for a missing key is not a table in toml11 3.7.)
-config::TableReader child_table(config::TableReader& parent, const config::Document& doc, std::string_view key) {
-  static const config::Value kEmptyTable = toml::table{};
-  if (parent.has(key)) return parent.child(key);
-  (void)parent.value(key);  // marks the key as known, for "did you mean"
-  return config::TableReader(kEmptyTable, doc.source, parent.path_of(key), parent.problems());
-}
-
 // Checks that involve several keys; each failure is reported as (key, message).
 void cross_checks(const CrossbarConfig& c, const std::function<void(bool, std::string_view, std::string)>& check) {
   // Analog sums are held in single precision: every integer up to the full scale must be exact.
@@ -88,7 +79,7 @@ CrossbarConfig read_crossbar_config(const config::Document& doc) {
   CrossbarConfig c;
   root.optional("description", c.description);
 
-  auto x = child_table(root, doc, "crossbar");
+  auto x = root.child("crossbar");
   x.optional("rows", c.rows);
   x.optional("columns", c.columns);
   x.optional("bits_per_cell", c.bits_per_cell);
@@ -115,13 +106,13 @@ CrossbarConfig read_crossbar_config(const config::Document& doc) {
           "\"twos_complement\" with signed_scheme = \"offset_binary\" (the array stores w + 2^(B-1) as plain binary)");
   x.finish();
 
-  auto r = child_table(root, doc, "readout");
+  auto r = root.child("readout");
   c.readout = circuit::read_readout_params(r);
 
-  auto n = child_table(root, doc, "noise");
+  auto n = root.child("noise");
   c.noise = circuit::read_noise_params(n);
 
-  auto l = child_table(root, doc, "layers");
+  auto l = root.child("layers");
   l.optional("digital_first", c.digital_first);
   l.optional("digital_last", c.digital_last);
   l.optional("digital", c.digital_layers);

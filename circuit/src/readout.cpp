@@ -23,14 +23,6 @@ std::string_view readout_name(ReadoutKind kind) {
 }
 
 namespace {
-// A missing sub-table reads as an empty one (defaults apply).
-config::TableReader child_table(config::TableReader& parent, std::string_view key) {
-  static const config::Value kEmptyTable = toml::table{};
-  if (parent.has(key)) return parent.child(key);
-  (void)parent.value(key);  // marks the key as known, for "did you mean"
-  return config::TableReader(kEmptyTable, parent.source(), parent.path_of(key), parent.problems());
-}
-
 bool matches(const std::vector<int>& list, int value) {
   return list.empty() || std::find(list.begin(), list.end(), value) != list.end();
 }
@@ -101,7 +93,7 @@ ReadoutParams read_readout_params(config::TableReader& t) {
   else t.check(false, "kind", "one of \"ideal\", \"adc\", \"stochastic_mtj\", \"zebra_lcu\"");
 
   if (t.has("adc") || p.kind == ReadoutKind::kAdc) {
-    auto a = child_table(t, "adc");
+    auto a = t.child("adc");
     a.optional("bits", p.adc.bits);
     std::string range = "full_scale";
     a.optional("range", range);
@@ -115,7 +107,7 @@ ReadoutParams read_readout_params(config::TableReader& t) {
     a.finish();
   }
   if (t.has("mtj") || p.kind == ReadoutKind::kStochasticMtj) {
-    auto m = child_table(t, "mtj");
+    auto m = t.child("mtj");
     m.optional("samples", p.mtj.samples);
     m.check(p.mtj.samples >= 1 && p.mtj.samples <= 1024, "samples", "an integer T in [1, 1024]");
     std::string decode = std::string(mtj_decode_name(p.mtj.decode));
@@ -182,7 +174,7 @@ ReadoutParams read_readout_params(config::TableReader& t) {
     m.finish();
   }
   if (t.has("lcu") || p.kind == ReadoutKind::kZebraLcu) {
-    auto l = child_table(t, "lcu");
+    auto l = t.child("lcu");
     l.optional("group_rows", p.lcu.group_rows);
     l.check(p.lcu.group_rows >= 1 && p.lcu.group_rows <= 64 && std::has_single_bit(static_cast<unsigned>(p.lcu.group_rows)),
             "group_rows", "a power of two G in [1, 64]");

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "cimmc/network/crossbar_backend.hpp"
+#include "crossbar_test_util.hpp"
 #include "cimmc/network/model.hpp"
 #include "cimmc/network/quantize.hpp"
 #include "cimmc/network/train.hpp"
@@ -42,26 +43,13 @@ Model quantized_zoo(const std::string& name, const Dataset& data, int bits) {
 }
 
 Tensor logits(Model& model, const Dataset& data, GemmBackend* backend, int first, int count) {
-  std::vector<int> idx;
-  for (int i = first; i < first + count; ++i) idx.push_back(i);
-  Tensor images;
-  std::vector<int> labels;
-  make_batch(data, idx, images, labels);
   RunContext ctx;
   ctx.mode = ExecMode::kInteger;
   ctx.backend = backend;
-  ctx.image_offset = static_cast<std::size_t>(first);
-  return model.forward(images, ctx);
+  return xbtest::logits_of(model, data, ctx, first, count);
 }
 
-arch::CrossbarConfig hw(circuit::ReadoutKind kind, int bits) {
-  arch::CrossbarConfig c;
-  c.rows = 64;
-  c.input_bits = bits;
-  c.weight_bits = bits;
-  c.readout.kind = kind;
-  return c;
-}
+arch::CrossbarConfig hw(circuit::ReadoutKind kind, int bits) { return xbtest::crossbar_hw(kind, bits, 64); }
 }  // namespace
 
 TEST(CrossbarBackend, IdealMatchesTheIntegerExecutorBitForBit) {

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "cimmc/network/crossbar_training_hook.hpp"
+#include "crossbar_test_util.hpp"
 #include "cimmc/network/dataset.hpp"
 #include "cimmc/network/model.hpp"
 #include "cimmc/network/quantize.hpp"
@@ -33,25 +34,13 @@ Model quantized_lenet(int bits) {
 }
 
 Tensor fake_quant_logits(Model& model, GemmHook* hook, int first, int count) {
-  std::vector<int> idx;
-  for (int i = first; i < first + count; ++i) idx.push_back(i);
-  Tensor x;
-  std::vector<int> labels;
-  make_batch(fmnist(), idx, x, labels);
   RunContext ctx;
   ctx.mode = ExecMode::kFakeQuant;
   ctx.hook = hook;
-  ctx.image_offset = static_cast<std::size_t>(first);
-  return model.forward(x, ctx);
+  return xbtest::logits_of(model, fmnist(), ctx, first, count);
 }
 
-arch::CrossbarConfig hw(circuit::ReadoutKind kind, int bits) {
-  arch::CrossbarConfig c;
-  c.rows = 128;
-  c.input_bits = c.weight_bits = bits;
-  c.readout.kind = kind;
-  return c;
-}
+arch::CrossbarConfig hw(circuit::ReadoutKind kind, int bits) { return xbtest::crossbar_hw(kind, bits, 128); }
 }  // namespace
 
 TEST(CrossbarTrainingHook, IdealCrossbarLeavesTheForwardPassUnchanged) {
