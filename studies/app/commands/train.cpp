@@ -29,6 +29,7 @@ struct TrainOptions {
   int limit = 0, test_limit = 0;
   bool resume = false, qat = false;
   int bits = 4, calibration = 512;
+  int recalibrate_every = 0;          // crossbar-aware QAT: batches between recalibrations (0: per epoch)
   std::string hardware;               // crossbar-aware QAT: a data/hw name or TOML file
   std::vector<std::string> overrides;  // --set for the hardware file
 };
@@ -38,11 +39,11 @@ std::string config_text(const TrainOptions& o) {
   return fmt::format(
       "[train]\nmodel = \"{}\"\ndataset = \"{}\"\nwidth = {}\nepochs = {}\nlr = {}\nbatch = {}\nseed = {}\n"
       "optimizer = \"{}\"\nmomentum = {}\nweight_decay = {}\nschedule = \"{}\"\nstep_epochs = {}\nstep_gamma = {}\n"
-      "crop_padding = {}\nflip = {}\nlimit = {}\nqat = {}\nbits = {}\ncalibration_images = {}\nhardware = \"{}\"\n"
-      "hardware_overrides = [{}]\n",
+      "crop_padding = {}\nflip = {}\nlimit = {}\nqat = {}\nbits = {}\ncalibration_images = {}\nrecalibrate_every = {}\n"
+      "hardware = \"{}\"\nhardware_overrides = [{}]\n",
       o.model, o.dataset, o.width, c.epochs, c.lr, c.batch, c.seed, c.optimizer, c.momentum, c.weight_decay, c.schedule,
       c.step_epochs, c.step_gamma, c.augment.crop_padding, c.augment.flip, o.limit, o.qat, o.bits, o.calibration,
-      o.hardware, o.overrides.empty() ? "" : fmt::format("\"{}\"", fmt::join(o.overrides, "\", \"")));
+      o.recalibrate_every, o.hardware, o.overrides.empty() ? "" : fmt::format("\"{}\"", fmt::join(o.overrides, "\", \"")));
 }
 
 void run_train(const TrainOptions& o, const GlobalOptions& global) {
@@ -51,6 +52,9 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
   nw::TrainConfig config = o.config;
   config.validate();
   if (o.qat && (o.bits < 2 || o.bits > 8)) throw ArgumentError(fmt::format("--bits {}: expected 2..8", o.bits));
+  if (o.recalibrate_every < 0)
+    throw ArgumentError(fmt::format("--recalibrate-every {}: expected a number of batches >= 0", o.recalibrate_every));
+  if (o.recalibrate_every > 0 && o.hardware.empty()) throw ArgumentError("--recalibrate-every applies to --hw training");
   const nw::Dataset train_set = nw::take(nw::load_dataset(o.dataset, "train"), o.limit);
   const nw::Dataset test_set = nw::take(nw::load_dataset(o.dataset, "test"), o.test_limit);
   const std::string ckpt = o.checkpoint.empty() ? o.output + ".ckpt.h5" : o.checkpoint;
@@ -97,7 +101,8 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
   }
   // Crossbar-aware QAT: every crossbar layer's output in the forward pass comes from the crossbar
   // engine (noise, readout), gradients pass straight through; readouts that need calibration are
-  // recalibrated on the calibration images before training and after every epoch.
+  // recalibrated on the calibration images before training, after every epoch and, with
+  // --recalibrate-every N, every N batches (the maps follow the weights as they change).
   std::unique_ptr<nw::CrossbarTrainingHook> hook;
   auto calibrate_hook = [&] {
     if (!hook || !hook->needs_calibration()) return;
@@ -130,6 +135,7 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
     if (!progress) {
       progress = std::make_unique<Progress>(fmt::format("epoch {}/{}", current_epoch, config.epochs), total, "batches", global.quiet);
     }
+    if (o.recalibrate_every > 0 && done % o.recalibrate_every == 0 && done < total) calibrate_hook();
     progress->set_note(fmt::format("loss {:.4f} acc {:.2f} %", loss, 100 * acc));
     progress->advance();
     if (done == total) {
@@ -180,6 +186,9 @@ void register_train(Registry& r) {
   sub->add_flag("--qat", o.qat, "Quantization-aware training (folds BatchNorm, calibrates, trains fake-quantized)");
   sub->add_option("--bits", o.bits, "QAT: weight and activation bits")->capture_default_str();
   sub->add_option("--calibration", o.calibration, "QAT: calibration images")->capture_default_str();
+  sub->add_option("--recalibrate-every", o.recalibrate_every,
+                  "Crossbar-aware QAT: recalibrate the readouts every N batches (0: after every epoch)")
+      ->capture_default_str();
   sub->add_option("--hw", o.hardware, "QAT on a crossbar: forward through this hardware's noise and readout (data/hw name or TOML)");
   sub->add_option("--set", o.overrides, "key=value override of the --hw file (repeatable)");
 }
