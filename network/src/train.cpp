@@ -159,6 +159,7 @@ void train(Model& model, const Dataset& train_set, const Dataset* test, const Tr
     if (test) {
       RunContext ectx;
       ectx.mode = c.mode;
+      if (c.test_through_hook) ectx.hook = c.hook;
       const auto r = evaluate(model, *test, ectx);
       s.test_loss = r.loss;
       s.test_accuracy = r.accuracy;

@@ -35,6 +35,7 @@ struct TrainConfig {
   Augment augment;
   ExecMode mode = ExecMode::kFloat;  // kFakeQuant for quantization-aware training
   GemmHook* hook = nullptr;          // noise-aware / partial-sum-aware training
+  bool test_through_hook = false;    // evaluate the test set through the hook too (the hardware's accuracy)
   // Throws ConfigError listing every problem.
   void validate() const;
 };
