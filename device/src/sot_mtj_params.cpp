@@ -22,6 +22,11 @@ constexpr const char* kAxisNames[] = {"x", "y", "z"};
 
 bool positive(double x) { return std::isfinite(x) && x > 0.0; }
 
+// A required key whose value must be finite and > 0; one problem whether it is missing or bad.
+void require_positive(config::TableReader& t, std::string_view key, double& value, std::string_view expected) {
+  if (t.required(key, value)) t.check(positive(value), key, std::string(expected));
+}
+
 double anisotropy_field(const SotMtjParams& p) {
   const FreeLayer& f = p.free_layer;
   if (f.interface_anisotropy_J_per_m2 > 0)
@@ -154,9 +159,7 @@ SotMtjParams read_sot_mtj(const config::Value& device_table, const std::string& 
   };
   config::TableReader fl = reader(has_free_layer, "free_layer");
   FreeLayer& f = p.free_layer;
-  if (fl.required("saturation_magnetization_A_per_m", f.saturation_magnetization_A_per_m))
-
-    fl.check(positive(f.saturation_magnetization_A_per_m), "saturation_magnetization_A_per_m", "Ms > 0 (A/m)");
+  require_positive(fl, "saturation_magnetization_A_per_m", f.saturation_magnetization_A_per_m, "Ms > 0 (A/m)");
   const int sources = int(fl.has("interface_anisotropy_J_per_m2")) + int(fl.has("uniaxial_anisotropy_J_per_m3")) +
                       int(fl.has("anisotropy_field_A_per_m"));
   if (sources != 1)
@@ -175,17 +178,10 @@ SotMtjParams read_sot_mtj(const config::Value& device_table, const std::string& 
   fl.check(axis == "x" || axis == "y" || axis == "z", "easy_axis", "one of \"x\", \"y\", \"z\"");
   f.easy_axis = axis == "x" ? 0 : axis == "y" ? 1 : 2;
   if (fl.required("damping", f.damping))
-
     fl.check(std::isfinite(f.damping) && f.damping > 0 && f.damping <= 1, "damping", "0 < alpha <= 1");
-  if (fl.required("thickness_m", f.thickness_m))
-
-    fl.check(positive(f.thickness_m), "thickness_m", "a thickness > 0 (m)");
-  if (fl.required("length_m", f.length_m))
-
-    fl.check(positive(f.length_m), "length_m", "a length > 0 (m)");
-  if (fl.required("width_m", f.width_m))
-
-    fl.check(positive(f.width_m), "width_m", "a width > 0 (m)");
+  require_positive(fl, "thickness_m", f.thickness_m, "a thickness > 0 (m)");
+  require_positive(fl, "length_m", f.length_m, "a length > 0 (m)");
+  require_positive(fl, "width_m", f.width_m, "a width > 0 (m)");
   std::string shape = "ellipse";
   fl.optional("shape", shape);
   fl.check(shape == "ellipse" || shape == "rectangle", "shape", "\"ellipse\" or \"rectangle\"");
@@ -203,21 +199,12 @@ SotMtjParams read_sot_mtj(const config::Value& device_table, const std::string& 
   config::TableReader hm = reader(has_heavy_metal, "heavy_metal");
   HeavyMetal& h = p.heavy_metal;
   if (hm.required("spin_hall_angle", h.spin_hall_angle))
-
     hm.check(std::isfinite(h.spin_hall_angle) && h.spin_hall_angle != 0 && std::abs(h.spin_hall_angle) <= 1, "spin_hall_angle",
            "a nonzero spin Hall angle with |theta_SH| <= 1");
-  if (hm.required("resistivity_ohm_m", h.resistivity_ohm_m))
-
-    hm.check(positive(h.resistivity_ohm_m), "resistivity_ohm_m", "a resistivity > 0 (ohm m)");
-  if (hm.required("length_m", h.length_m))
-
-    hm.check(positive(h.length_m), "length_m", "a length > 0 (m)");
-  if (hm.required("width_m", h.width_m))
-
-    hm.check(positive(h.width_m), "width_m", "a width > 0 (m)");
-  if (hm.required("thickness_m", h.thickness_m))
-
-    hm.check(positive(h.thickness_m), "thickness_m", "a thickness > 0 (m)");
+  require_positive(hm, "resistivity_ohm_m", h.resistivity_ohm_m, "a resistivity > 0 (ohm m)");
+  require_positive(hm, "length_m", h.length_m, "a length > 0 (m)");
+  require_positive(hm, "width_m", h.width_m, "a width > 0 (m)");
+  require_positive(hm, "thickness_m", h.thickness_m, "a thickness > 0 (m)");
   hm.finish();
 
   config::TableReader el = reader(has_electrical, "electrical");
