@@ -416,6 +416,61 @@ void PsStatistics::merge(const PsStatistics& o) {
   }
 }
 
+void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, int m, std::span<float> slopes) const {
+  const int subarrays = geometry_.subarrays;
+  if (m < 0 || activations.size() != static_cast<std::size_t>(m) * static_cast<std::size_t>(k_) ||
+      slopes.size() != static_cast<std::size_t>(m) * subarrays * n_)
+    throw ArgumentError(fmt::format("crossbar layer {}: readout slopes of {} activations and {} slopes for M = {}, "
+                                    "K = {}, {} subarrays, N = {}",
+                                    layer_id_, activations.size(), slopes.size(), m, k_, subarrays, n_));
+  const auto kind = config_.readout.kind;
+  if (kind != ReadoutKind::kAdc && kind != ReadoutKind::kStochasticMtj) {
+    std::fill(slopes.begin(), slopes.end(), 1.0f);
+    return;
+  }
+  const int words = geometry_.words(), bits = config_.input_bits, streams = config_.input_streams();
+  const std::size_t elements = groups_.size() * static_cast<std::size_t>(n_pad_);
+  std::vector<std::uint64_t> act(static_cast<std::size_t>(bits) * words);
+  std::vector<std::int32_t> tmp(static_cast<std::size_t>(plane_count_) * n_pad_), pos(elements), neg(elements);
+  std::vector<double> inside(static_cast<std::size_t>(n_)), total(static_cast<std::size_t>(n_));
+  // Whether a PS of element e (group · n_pad + n) in subarray s passes through the readout.
+  auto passes = [&](int s, std::size_t e, int ps) {
+    const std::size_t g = e / static_cast<std::size_t>(n_pad_);
+    const int n = static_cast<int>(e % static_cast<std::size_t>(n_pad_));
+    if (kind == ReadoutKind::kAdc) {
+      const double code = ps * static_cast<double>(adc_inverse_step_[e]);
+      return code >= adc_min_code_[e] - 0.5 && code <= adc_max_code_[e] + 0.5;
+    }
+    const auto& map = maps_[static_cast<std::size_t>(map_of(s, n)) * 2 + (groups_[g].signed_readout ? 1 : 0)];
+    return std::abs(map.scale * ps + map.offset) <= 1.0;
+  };
+  for (int row = 0; row < m; ++row) {
+    pack_bit_planes(isa_, activations.subspan(static_cast<std::size_t>(row) * k_, static_cast<std::size_t>(k_)), bits,
+                    geometry_, act);
+    for (int s = 0; s < subarrays; ++s) {
+      std::fill(inside.begin(), inside.end(), 0.0);
+      std::fill(total.begin(), total.end(), 0.0);
+      for (int q = 0; q < streams; ++q) {
+        stream_partial_sums(act.data(), s, q, tmp.data(), pos.data(), neg.data());
+        const double stream_weight = std::ldexp(1.0, q * config_.dac_bits);
+        for (std::size_t g = 0; g < groups_.size(); ++g) {
+          const double w = stream_weight * std::abs(shift_weights_[g]);
+          for (int n = 0; n < n_; ++n) {
+            const std::size_t e = g * n_pad_ + n;
+            total[static_cast<std::size_t>(n)] += w;
+            if (passes(s, e, pos[e] - neg[e])) inside[static_cast<std::size_t>(n)] += w;
+          }
+        }
+      }
+      float* out = slopes.data() + (static_cast<std::size_t>(row) * subarrays + s) * n_;
+      for (int n = 0; n < n_; ++n)
+        out[n] = total[static_cast<std::size_t>(n)] > 0.0
+                     ? static_cast<float>(inside[static_cast<std::size_t>(n)] / total[static_cast<std::size_t>(n)])
+                     : 1.0f;
+    }
+  }
+}
+
 PsStatistics CrossbarLayer::collect_statistics(std::span<const std::uint8_t> activations, int m) const {
   if (m < 0 || activations.size() != static_cast<std::size_t>(m) * static_cast<std::size_t>(k_))
     throw ArgumentError(fmt::format("crossbar layer {}: {} activations for M = {} × K = {}", layer_id_,

@@ -2,14 +2,26 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "cimmc/core/error.hpp"
 
 namespace cimmc::network {
 
-CrossbarTrainingHook::CrossbarTrainingHook(arch::CrossbarConfig config, int gemm_layers, std::uint64_t seed)
-    : config_(std::move(config)), gemm_layers_(gemm_layers), seed_(seed) {
+PsGradient parse_ps_gradient(std::string_view name) {
+  if (name == "straight-through") return PsGradient::kStraightThrough;
+  if (name == "readout-range") return PsGradient::kReadoutRange;
+  throw ArgumentError(fmt::format("PS gradient \"{}\": expected \"straight-through\" or \"readout-range\"", name));
+}
+
+std::string_view ps_gradient_name(PsGradient g) {
+  return g == PsGradient::kReadoutRange ? "readout-range" : "straight-through";
+}
+
+CrossbarTrainingHook::CrossbarTrainingHook(arch::CrossbarConfig config, int gemm_layers, std::uint64_t seed,
+                                           PsGradient gradient)
+    : config_(std::move(config)), gemm_layers_(gemm_layers), seed_(seed), gradient_(gradient) {
   config_.validate();
   if (gemm_layers_ <= 0) throw ArgumentError("crossbar training hook: the model has no Conv/Linear layer");
 }
@@ -65,23 +77,52 @@ std::shared_ptr<const arch::CrossbarLayer> CrossbarTrainingHook::layer_for(const
   return s.layer;
 }
 
-void CrossbarTrainingHook::forward(const GemmHookContext& c, MatrixView output) {
+bool CrossbarTrainingHook::codes_of(const GemmHookContext& c, std::vector<std::int8_t>& weights,
+                                    std::vector<std::uint8_t>& activations) const {
   if (!c.quantized)
     throw ModelError(fmt::format("layer {} ({}): crossbar-aware training needs quantization-aware training "
                                  "(a quantized forward pass)", c.layer_index, c.layer_name));
-  if (config_.is_digital(c.layer_index, gemm_layers_)) return;
+  if (config_.is_digital(c.layer_index, gemm_layers_)) return false;
   if (c.activation_bits > config_.input_bits || c.weight_bits > config_.weight_bits)
     throw ModelError(fmt::format("layer {} ({}): {}-bit activations and {}-bit weights do not fit the crossbar's {} "
                                  "input and {} weight bits", c.layer_index, c.layer_name, c.activation_bits,
                                  c.weight_bits, config_.input_bits, config_.weight_bits));
   const int M = c.M, N = c.N, K = c.K;
-  std::vector<std::int8_t> weights(static_cast<std::size_t>(N) * K);
+  weights.resize(static_cast<std::size_t>(N) * K);
   for (int n = 0; n < N; ++n)
     for (int k = 0; k < K; ++k) weights[static_cast<std::size_t>(n) * K + k] = static_cast<std::int8_t>(std::lround(c.weights(n, k)));
-  std::vector<std::uint8_t> activations(static_cast<std::size_t>(M) * K);
+  activations.resize(static_cast<std::size_t>(M) * K);
   for (int m = 0; m < M; ++m)
     for (int k = 0; k < K; ++k)
       activations[static_cast<std::size_t>(m) * K + k] = static_cast<std::uint8_t>(std::lround(c.activations(m, k)));
+  return true;
+}
+
+bool CrossbarTrainingHook::range_scales(const GemmHookContext& c, std::vector<int>& bounds, std::vector<float>& scales) {
+  if (gradient_ == PsGradient::kStraightThrough) return false;
+  std::vector<std::int8_t> weights;
+  std::vector<std::uint8_t> activations;
+  if (!codes_of(c, weights, activations)) return false;
+  const auto layer = layer_for(c, weights);
+  const int M = c.M, N = c.N, S = layer->geometry().subarrays, R = layer->geometry().rows;
+  std::vector<float> slopes(static_cast<std::size_t>(M) * S * N);
+  layer->readout_slopes(activations, M, slopes);
+  bounds.resize(static_cast<std::size_t>(S) + 1);
+  for (int s = 0; s <= S; ++s) bounds[static_cast<std::size_t>(s)] = std::min(c.K, s * R);
+  scales.resize(slopes.size());
+  // [m][s][n] -> [s][m][n]
+  for (int m = 0; m < M; ++m)
+    for (int s = 0; s < S; ++s)
+      std::copy_n(slopes.data() + (static_cast<std::size_t>(m) * S + s) * N, N,
+                  scales.data() + (static_cast<std::size_t>(s) * M + m) * N);
+  return true;
+}
+
+void CrossbarTrainingHook::forward(const GemmHookContext& c, MatrixView output) {
+  std::vector<std::int8_t> weights;
+  std::vector<std::uint8_t> activations;
+  if (!codes_of(c, weights, activations)) return;
+  const int M = c.M, N = c.N;
   const auto layer = layer_for(c, weights);
   if (calibrating_) {
     auto stats = layer->collect_statistics(activations, M);

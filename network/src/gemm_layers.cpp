@@ -247,6 +247,9 @@ void Conv2d::backward(std::span<const Tensor* const> in, const Tensor&, const Te
   {
     std::vector<float> col(static_cast<std::size_t>(K) * P), gc(static_cast<std::size_t>(out_) * P);
     RowMatrix dcol;
+    std::vector<int> bounds;
+    std::vector<float> scales;
+    bool ranged = false;
 #pragma omp for schedule(static)
     for (int ch = 0; ch < chunks; ++ch) {
       errors.run([&] {
@@ -267,12 +270,27 @@ void Conv2d::backward(std::span<const Tensor* const> in, const Tensor&, const Te
             const auto h = hook_context(*this, ctx, P, out_, K, MatrixView{col.data(), P, K, 1, P},
                                         MatrixView{w_compute_.data(), out_, K, K, 1}, w_scales_, ctx.image_offset + n, 1);
             ctx.hook->backward(h, MatrixView{gc.data(), P, out_, 1, P});
+            ranged = ctx.hook->range_scales(h, bounds, scales);
           }
           const ConstMatrixMap G(gc.data(), out_, P);
           const ConstMatrixMap X(col.data(), K, P);
-          dw[ch].noalias() += G * X.transpose();
+          if (ranged) {
+            // Per range r of the inner dimension: Gr = G ⊙ scales[r] (scales are [r][p][c]).
+            if (gin[0]) dcol.resize(K, P);
+            RowMatrix gr(out_, P);
+            for (std::size_t r = 0; r + 1 < bounds.size(); ++r) {
+              const int k0 = bounds[r], len = bounds[r + 1] - bounds[r];
+              const float* sc = scales.data() + r * static_cast<std::size_t>(P) * out_;
+              for (int c = 0; c < out_; ++c)
+                for (int p = 0; p < P; ++p) gr(c, p) = G(c, p) * sc[static_cast<std::size_t>(p) * out_ + c];
+              dw[ch].middleCols(k0, len).noalias() += gr * X.middleRows(k0, len).transpose();
+              if (gin[0]) dcol.middleRows(k0, len).noalias() = Wm.middleCols(k0, len).transpose() * gr;
+            }
+          } else {
+            dw[ch].noalias() += G * X.transpose();
+            if (gin[0]) dcol.noalias() = Wm.transpose() * G;
+          }
           if (gin[0]) {
-            dcol.noalias() = Wm.transpose() * G;
             float* dx = gin[0]->item(n);
             col2im(dcol.data(), H, W, dx);
             if (q) {
@@ -422,6 +440,9 @@ void Linear::backward(std::span<const Tensor* const> in, const Tensor&, const Te
     errors.run([&] {
       const int b0 = ch * kChunk, rows = std::min(B, b0 + kChunk) - b0;
       RowMatrix gc(rows, out_);
+      std::vector<int> bounds;
+      std::vector<float> scales;
+      bool ranged = false;
       db[ch].assign(out_, 0.0);
       for (int r = 0; r < rows; ++r)
         for (int c = 0; c < out_; ++c) {
@@ -434,11 +455,28 @@ void Linear::backward(std::span<const Tensor* const> in, const Tensor&, const Te
         const auto h = hook_context(*this, ctx, rows, out_, K, MatrixView{const_cast<float*>(X.data()), rows, K, K, 1},
                                     MatrixView{w_compute_.data(), out_, K, K, 1}, w_scales_, ctx.image_offset + b0, rows);
         ctx.hook->backward(h, MatrixView{gc.data(), rows, out_, out_, 1});
+        ranged = ctx.hook->range_scales(h, bounds, scales);
       }
-      dw[ch].noalias() = gc.transpose() * X;
+      if (ranged) {
+        // Per range r of the inner dimension: Gr = gc ⊙ scales[r] (scales are [r][row][c]).
+        dw[ch] = RowMatrix::Zero(out_, K);
+        RowMatrix gr(rows, out_);
+        for (std::size_t r = 0; r + 1 < bounds.size(); ++r) {
+          const int k0 = bounds[r], len = bounds[r + 1] - bounds[r];
+          const ConstMatrixMap sc(scales.data() + r * static_cast<std::size_t>(rows) * out_, rows, out_);
+          gr = gc.cwiseProduct(sc);
+          dw[ch].middleCols(k0, len).noalias() = gr.transpose() * X.middleCols(k0, len);
+          if (gin[0]) {
+            MatrixMap DX(gin[0]->data.data() + static_cast<std::size_t>(b0) * K, rows, K);
+            DX.middleCols(k0, len).noalias() = gr * Wm.middleCols(k0, len);
+          }
+        }
+      } else {
+        dw[ch].noalias() = gc.transpose() * X;
+      }
       if (gin[0]) {
         MatrixMap DX(gin[0]->data.data() + static_cast<std::size_t>(b0) * K, rows, K);
-        DX.noalias() = gc * Wm;
+        if (!ranged) DX.noalias() = gc * Wm;
         if (q) {
           const float inv = 1.0f / quant_.activation_scale;
           const std::uint8_t* m = pass_mask_.data() + static_cast<std::size_t>(b0) * K;

@@ -71,6 +71,25 @@ bool in_plane(const std::string& name, int w, const CrossbarConfig& c) {
   return name[0] == '+' ? d > 0 : d < 0;
 }
 
+// A 3-bit ADC clipping at a percentile of the observed PS; 1-bit inputs, 2-bit weights.
+CrossbarConfig calibrated_adc_config(double clip_percentile) {
+  CrossbarConfig c = config_of(128, 1, 1, 2, SignedScheme::kTwosComplement, Encoding::kTwosComplement);
+  c.readout.kind = ReadoutKind::kAdc;
+  c.readout.adc.bits = 3;
+  c.readout.adc.calibrated_range = true;
+  c.readout.adc.clip_percentile = clip_percentile;
+  return c;
+}
+
+// Inputs in {0, 1} and weights in {0, 1} (a quarter of them 1): with calibrated_adc_config the
+// +2^0 column carries PS = Σ a·w and the −2^1 column 0.
+Problem binary_problem(std::mt19937& gen, int m, int n, int k) {
+  Problem p{m, n, k, std::vector<std::uint8_t>(static_cast<std::size_t>(m) * k), std::vector<std::int8_t>(static_cast<std::size_t>(n) * k)};
+  for (auto& a : p.act) a = gen() % 2;
+  for (auto& w : p.w) w = static_cast<std::int8_t>(gen() % 4 == 0);
+  return p;
+}
+
 }  // namespace
 
 TEST(CrossbarLayer, IdealReadoutEqualsTheIntegerGemmForEveryScheme) {
@@ -366,15 +385,9 @@ TEST(CrossbarLayer, MultiBitInputsWeightCellDeviationsByTheInput) {
 TEST(CrossbarLayer, CalibratedAdcClipsAtThePercentileOfObservedPs) {
   // 1-bit inputs, weights in {0, 1}: the +2^0 column carries PS = Σ a·w, the −2^1 column 0.
   std::mt19937 gen(test_seed() + 7);
-  CrossbarConfig c = config_of(128, 1, 1, 2, SignedScheme::kTwosComplement, Encoding::kTwosComplement);
-  c.readout.kind = ReadoutKind::kAdc;
-  c.readout.adc.bits = 3;
-  c.readout.adc.calibrated_range = true;
-  c.readout.adc.clip_percentile = 90.0;
+  const CrossbarConfig c = calibrated_adc_config(90.0);
   const int m = 50, n = 6, k = 128;
-  Problem p{m, n, k, std::vector<std::uint8_t>(static_cast<std::size_t>(m) * k), std::vector<std::int8_t>(static_cast<std::size_t>(n) * k)};
-  for (auto& a : p.act) a = gen() % 2;
-  for (auto& w : p.w) w = static_cast<std::int8_t>(gen() % 4 == 0);
+  const Problem p = binary_problem(gen, m, n, k);
   CrossbarLayer layer(c, 0, p.w, n, k);
   const PsStatistics stats = layer.collect_statistics(p.act, m);
   // Brute-force percentile of |PS| over both columns (the −2^1 column contributes zeros).
@@ -480,4 +493,69 @@ TEST(CrossbarLayer, MtjSamplingLengthFollowsLayerAndBitSignificance) {
     for (const auto& g : layer.column_groups()) per_row_output += g.weight_bit == 3 ? 2 : i == 3 ? 16 : 4;
   EXPECT_EQ(counters.mtj_samples, per_row_output * p.m * p.n * layer.geometry().subarrays);
   EXPECT_EQ(counters.mtj_reads, counters.partial_sums);
+}
+
+TEST(CrossbarLayer, ReadoutSlopesAreTheWeightedShareOfConversionsInsideTheRange) {
+  // Stochastic MTJ, per-column maps at 1σ (many PS clip), bit-serial 4-bit inputs and
+  // differential 1-bit cells: for subarray s and output n the slope is the mean over (input
+  // bit i, weight digit j) of [|x(PS)| <= 1], weighted by 2^i · 2^j.
+  std::mt19937 gen(test_seed() + 10);
+  CrossbarConfig c = config_of(64, 1, 4, 4, SignedScheme::kDifferential, Encoding::kTwosComplement);
+  c.readout.kind = ReadoutKind::kStochasticMtj;
+  c.readout.mtj.calibration_sigmas = 1.0;
+  c.readout.mtj.per_column_calibration = true;
+  const Problem p = random_problem(gen, 12, 5, 150, 4, 4);
+  CrossbarLayer layer(c, 0, p.w, p.n, p.k);
+  layer.calibrate(layer.collect_statistics(p.act, p.m));
+  const int subarrays = layer.geometry().subarrays;
+  ASSERT_EQ(subarrays, 3);
+  std::vector<float> slopes(static_cast<std::size_t>(p.m) * subarrays * p.n);
+  layer.readout_slopes(p.act, p.m, slopes);
+  int fractional = 0;
+  for (int row = 0; row < p.m; ++row)
+    for (int s = 0; s < subarrays; ++s)
+      for (int n = 0; n < p.n; ++n) {
+        const auto& map = layer.calibration().mtj_maps[static_cast<std::size_t>(s) * p.n + n];
+        double inside = 0, total = 0;
+        for (int i = 0; i < 4; ++i)
+          for (int j = 0; j < 4; ++j) {
+            int ps = 0;
+            for (int kk = 64 * s; kk < std::min(p.k, 64 * (s + 1)); ++kk) {
+              const int a = (p.act[static_cast<std::size_t>(row) * p.k + kk] >> i) & 1;
+              ps += a * encode(p.w[static_cast<std::size_t>(n) * p.k + kk], 4, Encoding::kTwosComplement).digit[j];
+            }
+            const double w = std::ldexp(1.0, i + j);
+            total += w;
+            if (std::abs(map.scale * ps + map.offset) <= 1.0) inside += w;  // x_of clamps
+          }
+        const float got = slopes[(static_cast<std::size_t>(row) * subarrays + s) * p.n + n];
+        EXPECT_NEAR(got, inside / total, 1e-6) << "row " << row << " subarray " << s << " output " << n;
+        fractional += got > 0.0f && got < 1.0f;
+      }
+  EXPECT_GT(fractional, 0);  // the test sees clipped and unclipped conversions
+
+  // Calibrated 3-bit ADC (1-bit inputs, weights in {0, 1}): the +2^0 column passes when its
+  // code is at most 7.5 steps, the −2^1 column (PS = 0) always does.
+  const int m = 40, n = 4, k = 128;
+  const Problem q = binary_problem(gen, m, n, k);
+  CrossbarLayer adc(calibrated_adc_config(80.0), 0, q.w, n, k);
+  adc.calibrate(adc.collect_statistics(q.act, m));
+  const double step = std::max(1.0, adc.calibration().adc_range / 7.0);
+  std::vector<float> adc_slopes(static_cast<std::size_t>(m) * n);
+  adc.readout_slopes(q.act, m, adc_slopes);
+  const std::vector<double> ps = integer_gemm(q);
+  int clipped = 0;
+  for (std::size_t e = 0; e < ps.size(); ++e) {
+    const bool passes = static_cast<float>(ps[e]) * static_cast<float>(1.0 / step) <= 7.5f;
+    clipped += !passes;
+    EXPECT_FLOAT_EQ(adc_slopes[e], passes ? 1.0f : 2.0f / 3.0f) << "PS " << ps[e];
+  }
+  EXPECT_GT(clipped, 0);
+
+  // The ideal readout passes everything; wrong sizes are rejected.
+  CrossbarLayer ideal(config_of(64, 1, 4, 4, SignedScheme::kDifferential, Encoding::kTwosComplement), 0, p.w, p.n, p.k);
+  ideal.readout_slopes(p.act, p.m, slopes);
+  EXPECT_TRUE(std::all_of(slopes.begin(), slopes.end(), [](float v) { return v == 1.0f; }));
+  std::vector<float> short_slopes(slopes.size() - 1);
+  EXPECT_THROW(layer.readout_slopes(p.act, p.m, short_slopes), cimmc::ArgumentError);
 }

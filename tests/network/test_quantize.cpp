@@ -171,6 +171,34 @@ class ScaleHook final : public GemmHook {
   float factor = 1.0f;
   std::atomic<int> forwards{0}, backwards{0};
 };
+
+// A partial-sum-aware hook: the output is Σ_r factor_r · A[:, range r] · W[:, range r]ᵀ over two
+// ranges of the inner dimension (a linear function of both operands), and range_scales() gives
+// the factors, so finite differences check the layers' per-range backward.
+class RangeHook final : public GemmHook {
+ public:
+  std::vector<int> bounds_of(int K) const { return {0, K / 3, K}; }
+  void forward(const GemmHookContext& c, MatrixView out) override {
+    const auto b = bounds_of(c.K);
+    for (int m = 0; m < c.M; ++m)
+      for (int n = 0; n < c.N; ++n) {
+        double v = 0.0;
+        for (int r = 0; r < 2; ++r)
+          for (int k = b[r]; k < b[r + 1]; ++k) v += factor[r] * c.activations(m, k) * c.weights(n, k);
+        out(m, n) = static_cast<float>(v);
+      }
+  }
+  bool range_scales(const GemmHookContext& c, std::vector<int>& bounds, std::vector<float>& scales) override {
+    ++calls;
+    bounds = bounds_of(c.K);
+    scales.assign(2 * static_cast<std::size_t>(c.M) * c.N, 0.0f);
+    std::fill_n(scales.begin(), static_cast<std::size_t>(c.M) * c.N, factor[0]);
+    std::fill(scales.begin() + static_cast<std::ptrdiff_t>(c.M) * c.N, scales.end(), factor[1]);
+    return true;
+  }
+  float factor[2] = {0.5f, 2.0f};
+  std::atomic<int> calls{0};
+};
 }  // namespace
 
 TEST(BackendSeam, EveryGemmLayerGoesThroughTheBackend) {
@@ -215,4 +243,24 @@ TEST(TrainingHook, IsCalledOnEveryGemmAndItsBackwardShapesGradients) {
   nwtest::fill_normal(xs, 5, 6);
   nwtest::check_model_gradients(smooth, xs, ctx);
   EXPECT_GT(hook.backwards.load(), 0);
+}
+
+TEST(TrainingHook, RangeScalesGiveEachRangeOfTheInnerDimensionItsGradient) {
+  RangeHook hook;
+  RunContext ctx;
+  ctx.training = true;
+  ctx.hook = &hook;
+  Model smooth = Model::from_spec(
+      "input input - channels=2 height=5 width=5\nc conv2d input out=3 kernel=3 padding=1\n"
+      "c2 conv2d c out=2 kernel=3 padding=1\nf flatten c2\nfc linear f out=4\n");
+  initialize_weights(smooth, 7);
+  // (c2's and fc's input gradients reach c's and c2's weight gradients: all three ranged
+  // backward paths are checked.)
+  Tensor xs({3, 2, 5, 5});
+  nwtest::fill_normal(xs, 8, 9);
+  nwtest::check_model_gradients(smooth, xs, ctx);
+  EXPECT_GT(hook.calls.load(), 0);
+  // One range with scale 0: that range's weights get no gradient.
+  hook.factor[0] = 0.0f;
+  nwtest::check_model_gradients(smooth, xs, ctx);
 }

@@ -31,6 +31,7 @@ struct TrainOptions {
   int bits = 4, calibration = 512;
   int recalibrate_every = 0;          // crossbar-aware QAT: batches between recalibrations (0: per epoch)
   std::string hardware;               // crossbar-aware QAT: a data/hw name or TOML file
+  std::string ps_gradient;            // crossbar-aware QAT: backward through the readout (empty: straight-through)
   std::vector<std::string> overrides;  // --set for the hardware file
 };
 
@@ -40,10 +41,10 @@ std::string config_text(const TrainOptions& o) {
       "[train]\nmodel = \"{}\"\ndataset = \"{}\"\nwidth = {}\nepochs = {}\nlr = {}\nbatch = {}\nseed = {}\n"
       "optimizer = \"{}\"\nmomentum = {}\nweight_decay = {}\nschedule = \"{}\"\nstep_epochs = {}\nstep_gamma = {}\n"
       "crop_padding = {}\nflip = {}\nlimit = {}\nqat = {}\nbits = {}\ncalibration_images = {}\nrecalibrate_every = {}\n"
-      "hardware = \"{}\"\nhardware_overrides = [{}]\n",
+      "ps_gradient = \"{}\"\nhardware = \"{}\"\nhardware_overrides = [{}]\n",
       o.model, o.dataset, o.width, c.epochs, c.lr, c.batch, c.seed, c.optimizer, c.momentum, c.weight_decay, c.schedule,
       c.step_epochs, c.step_gamma, c.augment.crop_padding, c.augment.flip, o.limit, o.qat, o.bits, o.calibration,
-      o.recalibrate_every, o.hardware, o.overrides.empty() ? "" : fmt::format("\"{}\"", fmt::join(o.overrides, "\", \"")));
+      o.recalibrate_every, o.ps_gradient.empty() ? "straight-through" : o.ps_gradient, o.hardware, o.overrides.empty() ? "" : fmt::format("\"{}\"", fmt::join(o.overrides, "\", \"")));
 }
 
 void run_train(const TrainOptions& o, const GlobalOptions& global) {
@@ -55,6 +56,9 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
   if (o.recalibrate_every < 0)
     throw ArgumentError(fmt::format("--recalibrate-every {}: expected a number of batches >= 0", o.recalibrate_every));
   if (o.recalibrate_every > 0 && o.hardware.empty()) throw ArgumentError("--recalibrate-every applies to --hw training");
+  if (!o.ps_gradient.empty() && o.hardware.empty()) throw ArgumentError("--ps-gradient applies to --hw training");
+  const nw::PsGradient ps_gradient =
+      o.ps_gradient.empty() ? nw::PsGradient::kStraightThrough : nw::parse_ps_gradient(o.ps_gradient);
   const nw::Dataset train_set = nw::take(nw::load_dataset(o.dataset, "train"), o.limit);
   const nw::Dataset test_set = nw::take(nw::load_dataset(o.dataset, "test"), o.test_limit);
   const std::string ckpt = o.checkpoint.empty() ? o.output + ".ckpt.h5" : o.checkpoint;
@@ -117,12 +121,14 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
     if (!o.qat) throw ArgumentError("--hw (crossbar-aware training) needs --qat");
     const auto hw = arch::load_crossbar_config(data_files::resolve("hw", o.hardware, ".toml", "hardware configuration"),
                                                o.overrides);
-    hook = std::make_unique<nw::CrossbarTrainingHook>(hw, static_cast<int>(model.gemm_layers().size()), config.seed);
+    hook = std::make_unique<nw::CrossbarTrainingHook>(hw, static_cast<int>(model.gemm_layers().size()), config.seed,
+                                                   ps_gradient);
     calibrate_hook();
     config.hook = hook.get();
     config.test_through_hook = true;  // the reported test accuracy is the crossbar's
-    std::fprintf(stderr, "crossbar-aware training on %s (%s readout)\n", o.hardware.c_str(),
-                 std::string(circuit::readout_name(hw.readout.kind)).c_str());
+    std::fprintf(stderr, "crossbar-aware training on %s (%s readout, %s PS gradient)\n", o.hardware.c_str(),
+                 std::string(circuit::readout_name(hw.readout.kind)).c_str(),
+                 std::string(nw::ps_gradient_name(ps_gradient)).c_str());
   } else if (!o.overrides.empty()) {
     throw ArgumentError("--set applies to the hardware file of --hw");
   }
@@ -192,6 +198,9 @@ void register_train(Registry& r) {
                   "Crossbar-aware QAT: recalibrate the readouts every N batches (0: after every epoch)")
       ->capture_default_str();
   sub->add_option("--hw", o.hardware, "QAT on a crossbar: forward through this hardware's noise and readout (data/hw name or TOML)");
+  sub->add_option("--ps-gradient", o.ps_gradient,
+                  "Crossbar-aware QAT: straight-through (the exact GEMM's gradient) or readout-range (per subarray, "
+                  "zero where the PS was clipped by the readout)");
   sub->add_option("--set", o.overrides, "key=value override of the --hw file (repeatable)");
 }
 

@@ -125,6 +125,15 @@ class CrossbarLayer {
   void set_calibration(LayerCalibration calibration);
   const LayerCalibration& calibration() const { return calibration_; }
 
+  // Where each subarray's readout passes its PS on, for a partial-sum-aware backward pass (the
+  // straight-through estimator through the readout's range, as StoX-Net's hardtanh STE):
+  // slopes[(row · subarrays + s) · N + n] is 1 when every conversion of subarray s for output n
+  // lies inside the readout's range (the MTJ map's |x| <= 1, the ADC's codes) and 0 when all
+  // are outside; with several conversions per subarray (input streams, column groups) the mean
+  // weighted by their shift-add weights. Ideal and LCU readouts do not clip: all ones. Exact PS,
+  // no noise; serial (callers parallelize over rows).
+  void readout_slopes(std::span<const std::uint8_t> activations, int m, std::span<float> slopes) const;
+
   // out (M×N, row-major) = the crossbar's GEMM of activations (M×K, values < 2^input_bits) with
   // the weights; counters receive this run's counts (added to what they hold).
   void run(std::span<const std::uint8_t> activations, int m, const RunAddress& address, std::uint64_t seed,

@@ -10,7 +10,9 @@
 // The engine is programmed with the current weight codes whenever they change (once per layer
 // and optimizer step). Readouts that need calibration keep the maps of the last calibration
 // pass (begin_calibration / end_calibration around a forward pass over a few images); until the
-// first calibration they use full-scale maps. Noise is drawn from streams addressed by (trial =
+// first calibration they use full-scale maps. With PsGradient::kReadoutRange the backward pass
+// is partial-sum aware: each subarray's share of the gradient is masked where that subarray's PS
+// fell outside the readout's range (GemmHook::range_scales). Noise is drawn from streams addressed by (trial =
 // optimizer step, layer, image, patch), so a training run does not depend on the thread count.
 #pragma once
 
@@ -18,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <vector>
 
 #include "cimmc/arch/crossbar_config.hpp"
@@ -30,11 +33,24 @@ namespace cimmc::network {
 // MTJ's affine maps).
 bool readout_needs_calibration(const arch::CrossbarConfig& config);
 
+// How the backward pass treats the readout of each subarray PS.
+enum class PsGradient {
+  kStraightThrough,  // the exact GEMM's gradient, whatever the readout did
+  kReadoutRange,     // per subarray: passed where the PS lies inside the readout's range (the MTJ
+                     // map's |x| <= 1, the ADC's codes), zero where it was clipped — the
+                     // hardtanh straight-through estimator of StoX-Net, applied per subarray
+};
+// "straight-through" | "readout-range"; ArgumentError otherwise.
+PsGradient parse_ps_gradient(std::string_view name);
+std::string_view ps_gradient_name(PsGradient g);
+
 class CrossbarTrainingHook final : public GemmHook {
  public:
-  CrossbarTrainingHook(arch::CrossbarConfig config, int gemm_layers, std::uint64_t seed);
+  CrossbarTrainingHook(arch::CrossbarConfig config, int gemm_layers, std::uint64_t seed,
+                       PsGradient gradient = PsGradient::kStraightThrough);
 
   void forward(const GemmHookContext& context, MatrixView output) override;
+  bool range_scales(const GemmHookContext& context, std::vector<int>& bounds, std::vector<float>& scales) override;
 
   bool needs_calibration() const;
   void begin_calibration();
@@ -52,10 +68,13 @@ class CrossbarTrainingHook final : public GemmHook {
     bool has_statistics = false;
   };
   std::shared_ptr<const arch::CrossbarLayer> layer_for(const GemmHookContext& c, const std::vector<std::int8_t>& weights);
+  // The context's operands as codes; false for layers that stay digital.
+  bool codes_of(const GemmHookContext& c, std::vector<std::int8_t>& weights, std::vector<std::uint8_t>& activations) const;
 
   arch::CrossbarConfig config_;
   int gemm_layers_;
   std::uint64_t seed_;
+  PsGradient gradient_;
   bool calibrating_ = false;
   std::map<int, LayerState> layers_;
   std::mutex mutex_;

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace cimmc::network {
 
@@ -94,6 +95,18 @@ class GemmHook {
   virtual void backward(const GemmHookContext& context, MatrixView grad_output) {
     (void)context;
     (void)grad_output;
+  }
+  // Partial-sum-aware backward (optional). A hook whose output is a sum of separately read-out
+  // ranges of the inner dimension (crossbar subarrays) may give each range its own gradient.
+  // Returning true, it sets `bounds` to R + 1 offsets 0 = k_0 < k_1 < ... < k_R = K and `scales`
+  // to R·M·N factors, scales[(r · M + m) · N + n]; the layer then propagates
+  // grad_output(m, n) · scales[r][m][n] through columns k_r .. k_{r+1} − 1 of A and W (to both
+  // operands' gradients). Called after backward(), with the same context.
+  virtual bool range_scales(const GemmHookContext& context, std::vector<int>& bounds, std::vector<float>& scales) {
+    (void)context;
+    (void)bounds;
+    (void)scales;
+    return false;
   }
 };
 
