@@ -313,7 +313,7 @@ void CrossbarLayer::prepare_readout() {
       const int t = r.mtj.samples_for(layer_id_, q * config_.dac_bits, groups_[static_cast<std::size_t>(g)].weight_bit);
       samples_[static_cast<std::size_t>(q * groups + g)] = t;
       auto [it, inserted] = index_of_t.try_emplace(t, static_cast<int>(mtj_tables_.size()));
-      if (inserted) mtj_tables_.push_back({t, {}, {}, {}});
+      if (inserted) mtj_tables_.push_back({t, {}, {}, {}, {}});
       table_index_[static_cast<std::size_t>(q * groups + g)] = it->second;
     }
   const int ifs = static_cast<int>(fs);
@@ -323,6 +323,8 @@ void CrossbarLayer::prepare_readout() {
   for (auto& table : mtj_tables_) {
     const int t = table.samples;
     const std::vector<double> x_hat = circuit::mtj_decode_points(r.mtj, *curve_, t);
+    const std::vector<double> slope = circuit::mtj_expected_slope(r.mtj, *curve_, t, kSlopePoints);
+    table.slope.assign(slope.begin(), slope.end());
     table.decoded.resize(static_cast<std::size_t>(maps) * (t + 1));
     for (int sm = 0; sm < maps; ++sm)
       for (int kk = 0; kk <= t; ++kk)
@@ -416,7 +418,8 @@ void PsStatistics::merge(const PsStatistics& o) {
   }
 }
 
-void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, int m, std::span<float> slopes) const {
+void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, int m, std::span<float> slopes,
+                                   SlopeModel model) const {
   const int subarrays = geometry_.subarrays;
   if (m < 0 || activations.size() != static_cast<std::size_t>(m) * static_cast<std::size_t>(k_) ||
       slopes.size() != static_cast<std::size_t>(m) * subarrays * n_)
@@ -433,16 +436,22 @@ void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, in
   std::vector<std::uint64_t> act(static_cast<std::size_t>(bits) * words);
   std::vector<std::int32_t> tmp(static_cast<std::size_t>(plane_count_) * n_pad_), pos(elements), neg(elements);
   std::vector<double> inside(static_cast<std::size_t>(n_)), total(static_cast<std::size_t>(n_));
-  // Whether a PS of element e (group · n_pad + n) in subarray s passes through the readout.
-  auto passes = [&](int s, std::size_t e, int ps) {
+  // dPS_out/dPS of a PS of element e (group · n_pad + n) in subarray s and input stream q.
+  auto slope_of = [&](int s, int q, std::size_t e, int ps) -> double {
     const std::size_t g = e / static_cast<std::size_t>(n_pad_);
     const int n = static_cast<int>(e % static_cast<std::size_t>(n_pad_));
     if (kind == ReadoutKind::kAdc) {
       const double code = ps * static_cast<double>(adc_inverse_step_[e]);
-      return code >= adc_min_code_[e] - 0.5 && code <= adc_max_code_[e] + 0.5;
+      return code >= adc_min_code_[e] - 0.5 && code <= adc_max_code_[e] + 0.5 ? 1.0 : 0.0;
     }
     const auto& map = maps_[static_cast<std::size_t>(map_of(s, n)) * 2 + (groups_[g].signed_readout ? 1 : 0)];
-    return std::abs(map.scale * ps + map.offset) <= 1.0;
+    const double x = map.scale * ps + map.offset;
+    if (std::abs(x) > 1.0) return 0.0;
+    if (model == SlopeModel::kRange) return 1.0;
+    // PS_out = ps_of(x̂) = (x̂ − offset)/scale: dE[PS_out]/dPS = dE[x̂]/dx.
+    const auto& table = mtj_tables_[static_cast<std::size_t>(
+        table_index_[static_cast<std::size_t>(q) * groups_.size() + g])];
+    return table.slope[static_cast<std::size_t>(std::lround((x + 1.0) * 0.5 * (kSlopePoints - 1)))];
   };
   for (int row = 0; row < m; ++row) {
     pack_bit_planes(isa_, activations.subspan(static_cast<std::size_t>(row) * k_, static_cast<std::size_t>(k_)), bits,
@@ -458,7 +467,7 @@ void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, in
           for (int n = 0; n < n_; ++n) {
             const std::size_t e = g * n_pad_ + n;
             total[static_cast<std::size_t>(n)] += w;
-            if (passes(s, e, pos[e] - neg[e])) inside[static_cast<std::size_t>(n)] += w;
+            inside[static_cast<std::size_t>(n)] += w * slope_of(s, q, e, pos[e] - neg[e]);
           }
         }
       }

@@ -82,6 +82,41 @@ std::vector<double> mtj_decode_points(const MtjParams& params, const SwitchingCu
   return points;
 }
 
+std::vector<double> mtj_expected_decode(const MtjParams& params, const SwitchingCurve& curve, int samples, int points) {
+  if (points < 2) throw ArgumentError(fmt::format("MTJ mean response needs >= 2 points (got {})", points));
+  const std::vector<double> x_hat = mtj_decode_points(params, curve, samples);
+  std::vector<double> mean(static_cast<std::size_t>(points));
+  for (int i = 0; i < points; ++i) {
+    const double x = -1.0 + 2.0 * i / (points - 1);
+    const double p = std::clamp(curve.probability(params.current_at_zero_A + x * params.current_per_unit_A), 0.0, 1.0);
+    // Binomial pmf by the recurrence pmf(K + 1) = pmf(K) · (T − K)/(K + 1) · p/(1 − p), from
+    // pmf(0) = (1 − p)^T; p = 1 is the point mass at K = T.
+    double e = 0.0;
+    if (p >= 1.0) {
+      e = x_hat.back();
+    } else {
+      double pmf = std::pow(1.0 - p, samples);
+      for (int k = 0; k <= samples; ++k) {
+        e += pmf * x_hat[static_cast<std::size_t>(k)];
+        pmf *= static_cast<double>(samples - k) / (k + 1) * p / (1.0 - p);
+      }
+    }
+    mean[static_cast<std::size_t>(i)] = e;
+  }
+  return mean;
+}
+
+std::vector<double> mtj_expected_slope(const MtjParams& params, const SwitchingCurve& curve, int samples, int points) {
+  const std::vector<double> e = mtj_expected_decode(params, curve, samples, points);
+  const double h = 2.0 / (points - 1);
+  std::vector<double> slope(e.size());
+  for (std::size_t i = 0; i < e.size(); ++i) {
+    const std::size_t lo = i == 0 ? 0 : i - 1, hi = i + 1 == e.size() ? i : i + 1;
+    slope[i] = (e[hi] - e[lo]) / (static_cast<double>(hi - lo) * h);
+  }
+  return slope;
+}
+
 ReadoutParams read_readout_params(config::TableReader& t) {
   ReadoutParams p;
   std::string kind = "ideal";

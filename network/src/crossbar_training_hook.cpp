@@ -12,11 +12,18 @@ namespace cimmc::network {
 PsGradient parse_ps_gradient(std::string_view name) {
   if (name == "straight-through") return PsGradient::kStraightThrough;
   if (name == "readout-range") return PsGradient::kReadoutRange;
-  throw ArgumentError(fmt::format("PS gradient \"{}\": expected \"straight-through\" or \"readout-range\"", name));
+  if (name == "expected-curve") return PsGradient::kExpectedCurve;
+  throw ArgumentError(fmt::format(
+      "PS gradient \"{}\": expected \"straight-through\", \"readout-range\" or \"expected-curve\"", name));
 }
 
 std::string_view ps_gradient_name(PsGradient g) {
-  return g == PsGradient::kReadoutRange ? "readout-range" : "straight-through";
+  switch (g) {
+    case PsGradient::kReadoutRange: return "readout-range";
+    case PsGradient::kExpectedCurve: return "expected-curve";
+    case PsGradient::kStraightThrough: break;
+  }
+  return "straight-through";
 }
 
 CrossbarTrainingHook::CrossbarTrainingHook(arch::CrossbarConfig config, int gemm_layers, std::uint64_t seed,
@@ -106,7 +113,9 @@ bool CrossbarTrainingHook::range_scales(const GemmHookContext& c, std::vector<in
   const auto layer = layer_for(c, weights);
   const int M = c.M, N = c.N, S = layer->geometry().subarrays, R = layer->geometry().rows;
   std::vector<float> slopes(static_cast<std::size_t>(M) * S * N);
-  layer->readout_slopes(activations, M, slopes);
+  layer->readout_slopes(activations, M, slopes,
+                        gradient_ == PsGradient::kExpectedCurve ? arch::CrossbarLayer::SlopeModel::kExpected
+                                                                : arch::CrossbarLayer::SlopeModel::kRange);
   bounds.resize(static_cast<std::size_t>(S) + 1);
   for (int s = 0; s <= S; ++s) bounds[static_cast<std::size_t>(s)] = std::min(c.K, s * R);
   scales.resize(slopes.size());

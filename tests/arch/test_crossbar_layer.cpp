@@ -511,6 +511,15 @@ TEST(CrossbarLayer, ReadoutSlopesAreTheWeightedShareOfConversionsInsideTheRange)
   ASSERT_EQ(subarrays, 3);
   std::vector<float> slopes(static_cast<std::size_t>(p.m) * subarrays * p.n);
   layer.readout_slopes(p.act, p.m, slopes);
+  // The exact PS of input bit i and weight digit j in subarray s (64 rows) for output n.
+  const auto subarray_ps = [&](int row, int s, int n, int i, int j) {
+    int ps = 0;
+    for (int kk = 64 * s; kk < std::min(p.k, 64 * (s + 1)); ++kk) {
+      const int a = (p.act[static_cast<std::size_t>(row) * p.k + kk] >> i) & 1;
+      ps += a * encode(p.w[static_cast<std::size_t>(n) * p.k + kk], 4, Encoding::kTwosComplement).digit[j];
+    }
+    return ps;
+  };
   int fractional = 0;
   for (int row = 0; row < p.m; ++row)
     for (int s = 0; s < subarrays; ++s)
@@ -519,11 +528,7 @@ TEST(CrossbarLayer, ReadoutSlopesAreTheWeightedShareOfConversionsInsideTheRange)
         double inside = 0, total = 0;
         for (int i = 0; i < 4; ++i)
           for (int j = 0; j < 4; ++j) {
-            int ps = 0;
-            for (int kk = 64 * s; kk < std::min(p.k, 64 * (s + 1)); ++kk) {
-              const int a = (p.act[static_cast<std::size_t>(row) * p.k + kk] >> i) & 1;
-              ps += a * encode(p.w[static_cast<std::size_t>(n) * p.k + kk], 4, Encoding::kTwosComplement).digit[j];
-            }
+            const int ps = subarray_ps(row, s, n, i, j);
             const double w = std::ldexp(1.0, i + j);
             total += w;
             if (std::abs(map.scale * ps + map.offset) <= 1.0) inside += w;  // x_of clamps
@@ -533,6 +538,28 @@ TEST(CrossbarLayer, ReadoutSlopesAreTheWeightedShareOfConversionsInsideTheRange)
         fractional += got > 0.0f && got < 1.0f;
       }
   EXPECT_GT(fractional, 0);  // the test sees clipped and unclipped conversions
+
+  // The expected-response slope with mean decoding: (a/2)(1 − tanh²(a·x/2)) inside the range
+  // (read from a 1025-point table: within 5e-3 of the analytic value).
+  c.readout.mtj.decode = cimmc::circuit::MtjDecode::kMean;
+  CrossbarLayer mean_layer(c, 0, p.w, p.n, p.k);
+  mean_layer.set_calibration(layer.calibration());
+  mean_layer.readout_slopes(p.act, p.m, slopes, CrossbarLayer::SlopeModel::kExpected);
+  for (int row = 0; row < p.m; ++row)
+    for (int s = 0; s < subarrays; ++s)
+      for (int n = 0; n < p.n; ++n) {
+        const auto& map = layer.calibration().mtj_maps[static_cast<std::size_t>(s) * p.n + n];
+        double weighted = 0, total = 0;
+        for (int i = 0; i < 4; ++i)
+          for (int j = 0; j < 4; ++j) {
+            const int ps = subarray_ps(row, s, n, i, j);
+            const double w = std::ldexp(1.0, i + j), x = map.scale * ps + map.offset, th = std::tanh(2.0 * x);
+            total += w;
+            if (std::abs(x) <= 1.0) weighted += w * 2.0 * (1.0 - th * th);
+          }
+        EXPECT_NEAR(slopes[(static_cast<std::size_t>(row) * subarrays + s) * p.n + n], weighted / total, 5e-3)
+            << "row " << row << " subarray " << s << " output " << n;
+      }
 
   // Calibrated 3-bit ADC (1-bit inputs, weights in {0, 1}): the +2^0 column passes when its
   // code is at most 7.5 steps, the −2^1 column (PS = 0) always does.

@@ -168,3 +168,42 @@ TEST(Binomial, BucketShortcutAgreesWithTheThresholds) {
       }
   }
 }
+
+TEST(MtjMeanResponse, MeanDecodingOfTheSigmoidIsTanh) {
+  // StoX's estimator: with x̂ = 2K/T − 1 and P = sigmoid(a·x), E[x̂] = 2P − 1 = tanh(a·x/2) for
+  // every T, and its slope (a/2)(1 − tanh²(a·x/2)) (central differences: error O(h²)).
+  MtjParams p;
+  p.decode = MtjDecode::kMean;
+  const auto curve = p.make_curve();
+  const int points = 1025;
+  for (int t : {1, 4, 8}) {
+    const auto mean = mtj_expected_decode(p, *curve, t, points);
+    const auto slope = mtj_expected_slope(p, *curve, t, points);
+    ASSERT_EQ(mean.size(), static_cast<std::size_t>(points));
+    for (int i = 0; i < points; i += 64) {
+      const double x = -1.0 + 2.0 * i / (points - 1), th = std::tanh(2.0 * x);
+      EXPECT_NEAR(mean[static_cast<std::size_t>(i)], th, 1e-12) << "T " << t << " x " << x;
+      const double tol = i == 0 || i == points - 1 ? 1e-2 : 1e-4;  // one-sided ends: O(h)
+      EXPECT_NEAR(slope[static_cast<std::size_t>(i)], 2.0 * (1.0 - th * th), tol) << "T " << t << " x " << x;
+    }
+  }
+  EXPECT_THROW(mtj_expected_decode(p, *curve, 4, 1), cimmc::ArgumentError);
+}
+
+TEST(MtjMeanResponse, InverseDecodingIsTheBinomialMeanOfTheDecodedPoints) {
+  // Against the binomial sum written with explicit coefficients, at T = 4 (inverse decoding
+  // clips K = 0 and K = T at x̂ = ∓1, so E[x̂] is not x).
+  MtjParams p;
+  const auto curve = p.make_curve();
+  const auto x_hat = mtj_decode_points(p, *curve, 4);
+  const auto mean = mtj_expected_decode(p, *curve, 4, 5);
+  const double binomial[5] = {1, 4, 6, 4, 1};
+  for (int i = 0; i < 5; ++i) {
+    const double x = -1.0 + 0.5 * i, prob = 1.0 / (1.0 + std::exp(-4.0 * x));
+    double e = 0.0;
+    for (int k = 0; k <= 4; ++k) e += binomial[k] * std::pow(prob, k) * std::pow(1.0 - prob, 4 - k) * x_hat[static_cast<std::size_t>(k)];
+    EXPECT_NEAR(mean[static_cast<std::size_t>(i)], e, 1e-12) << "x " << x;
+  }
+  EXPECT_NEAR(mean[2], 0.0, 1e-12);  // symmetric curve
+  EXPECT_GT(mean[3], 0.6);           // not x: K = T decodes to x̂ = 1, pushing E[x̂](0.5) out
+}

@@ -199,8 +199,9 @@ void register_train(Registry& r) {
       ->capture_default_str();
   sub->add_option("--hw", o.hardware, "QAT on a crossbar: forward through this hardware's noise and readout (data/hw name or TOML)");
   sub->add_option("--ps-gradient", o.ps_gradient,
-                  "Crossbar-aware QAT: straight-through (the exact GEMM's gradient) or readout-range (per subarray, "
-                  "zero where the PS was clipped by the readout)");
+                  "Crossbar-aware QAT: straight-through (the exact GEMM's gradient), readout-range (per subarray, "
+                  "zero where the PS was clipped by the readout) or expected-curve (per subarray, the slope of the "
+                  "readout's mean response, e.g. the MTJ's tanh)");
   sub->add_option("--set", o.overrides, "key=value override of the --hw file (repeatable)");
 }
 

@@ -125,14 +125,18 @@ class CrossbarLayer {
   void set_calibration(LayerCalibration calibration);
   const LayerCalibration& calibration() const { return calibration_; }
 
-  // Where each subarray's readout passes its PS on, for a partial-sum-aware backward pass (the
-  // straight-through estimator through the readout's range, as StoX-Net's hardtanh STE):
-  // slopes[(row · subarrays + s) · N + n] is 1 when every conversion of subarray s for output n
-  // lies inside the readout's range (the MTJ map's |x| <= 1, the ADC's codes) and 0 when all
-  // are outside; with several conversions per subarray (input streams, column groups) the mean
-  // weighted by their shift-add weights. Ideal and LCU readouts do not clip: all ones. Exact PS,
-  // no noise; serial (callers parallelize over rows).
-  void readout_slopes(std::span<const std::uint8_t> activations, int m, std::span<float> slopes) const;
+  // How each subarray's readout passes its PS on, for a partial-sum-aware backward pass:
+  // slopes[(row · subarrays + s) · N + n] is the mean, over the conversions of subarray s for
+  // output n (input streams, column groups) weighted by their shift-add weights, of dPS_out/dPS
+  // under `model`. kRange (StoX-Net's hardtanh straight-through estimator): 1 inside the
+  // readout's range (the MTJ map's |x| <= 1, the ADC's codes), 0 where the PS was clipped.
+  // kExpected: the slope of the readout's mean response, for the MTJ dE[x̂]/dx (for the sigmoid
+  // curve and mean decoding (a/2)(1 − tanh²(a·x/2))) inside the range, 0 outside; the ADC's
+  // mean response is a staircase, so it falls back to kRange. Ideal and LCU readouts do not
+  // clip: all ones. Exact PS, no noise; serial (callers parallelize over rows).
+  enum class SlopeModel { kRange, kExpected };
+  void readout_slopes(std::span<const std::uint8_t> activations, int m, std::span<float> slopes,
+                      SlopeModel model = SlopeModel::kRange) const;
 
   // out (M×N, row-major) = the crossbar's GEMM of activations (M×K, values < 2^input_bits) with
   // the weights; counters receive this run's counts (added to what they hold).
@@ -195,7 +199,9 @@ class CrossbarLayer {
     std::vector<float> decoded;             // [map · (T + 1) + K]
     std::vector<std::uint32_t> thresholds;  // [(map · levels + ps − ps_min) · T + k]; may be empty
     std::vector<std::uint8_t> buckets;      // [(map · levels + ps − ps_min) · 256 + top 8 bits]
+    std::vector<float> slope;               // dE[x̂]/dx at kSlopePoints x from −1 to 1
   };
+  static constexpr int kSlopePoints = 1025;
   std::vector<MtjTable> mtj_tables_;
   std::vector<int> table_index_;  // [input stream][group] -> mtj_tables_ index
 };

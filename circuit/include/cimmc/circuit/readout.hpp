@@ -78,6 +78,13 @@ struct MtjParams {
 // I(x) = current_at_zero_A + x · current_per_unit_A (x in [-1, 1]; P must not decrease).
 std::vector<double> mtj_decode_points(const MtjParams& params, const SwitchingCurve& curve, int samples);
 
+// The readout's mean response and its slope, for a straight-through backward pass through
+// E[x̂] (the StoX estimator: E[x̂] = tanh(a·x/2) for the sigmoid curve and mean decoding):
+// E[x̂](x) = Σ_K C(T, K) P^K (1 − P)^(T − K) x̂(K) at `points` (>= 2) equally spaced x from −1 to 1,
+// and dE[x̂]/dx at the same points by central differences (one-sided at the ends).
+std::vector<double> mtj_expected_decode(const MtjParams& params, const SwitchingCurve& curve, int samples, int points);
+std::vector<double> mtj_expected_slope(const MtjParams& params, const SwitchingCurve& curve, int samples, int points);
+
 struct LcuParams {
   int group_rows = 8;  // G, a power of two <= 64
   int levels = 9;      // L, levels of the sense amplifier

@@ -39,8 +39,11 @@ enum class PsGradient {
   kReadoutRange,     // per subarray: passed where the PS lies inside the readout's range (the MTJ
                      // map's |x| <= 1, the ADC's codes), zero where it was clipped — the
                      // hardtanh straight-through estimator of StoX-Net, applied per subarray
+  kExpectedCurve,    // per subarray: the slope of the readout's mean response inside its range
+                     // (for the MTJ dE[x̂]/dx, (a/2)(1 − tanh²(a·x/2)) for the sigmoid curve
+                     // and mean decoding), zero where clipped
 };
-// "straight-through" | "readout-range"; ArgumentError otherwise.
+// "straight-through" | "readout-range" | "expected-curve"; ArgumentError otherwise.
 PsGradient parse_ps_gradient(std::string_view name);
 std::string_view ps_gradient_name(PsGradient g);
 
