@@ -435,7 +435,7 @@ void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, in
   const std::size_t elements = groups_.size() * static_cast<std::size_t>(n_pad_);
   std::vector<std::uint64_t> act(static_cast<std::size_t>(bits) * words);
   std::vector<std::int32_t> tmp(static_cast<std::size_t>(plane_count_) * n_pad_), pos(elements), neg(elements);
-  std::vector<double> inside(static_cast<std::size_t>(n_)), total(static_cast<std::size_t>(n_));
+  std::vector<double> weighted(static_cast<std::size_t>(n_)), total(static_cast<std::size_t>(n_));
   // dPS_out/dPS of a PS of element e (group · n_pad + n) in subarray s and input stream q.
   auto slope_of = [&](int s, int q, std::size_t e, int ps) -> double {
     const std::size_t g = e / static_cast<std::size_t>(n_pad_);
@@ -457,7 +457,7 @@ void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, in
     pack_bit_planes(isa_, activations.subspan(static_cast<std::size_t>(row) * k_, static_cast<std::size_t>(k_)), bits,
                     geometry_, act);
     for (int s = 0; s < subarrays; ++s) {
-      std::fill(inside.begin(), inside.end(), 0.0);
+      std::fill(weighted.begin(), weighted.end(), 0.0);
       std::fill(total.begin(), total.end(), 0.0);
       for (int q = 0; q < streams; ++q) {
         stream_partial_sums(act.data(), s, q, tmp.data(), pos.data(), neg.data());
@@ -467,14 +467,14 @@ void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, in
           for (int n = 0; n < n_; ++n) {
             const std::size_t e = g * n_pad_ + n;
             total[static_cast<std::size_t>(n)] += w;
-            inside[static_cast<std::size_t>(n)] += w * slope_of(s, q, e, pos[e] - neg[e]);
+            weighted[static_cast<std::size_t>(n)] += w * slope_of(s, q, e, pos[e] - neg[e]);
           }
         }
       }
-      float* out = slopes.data() + (static_cast<std::size_t>(row) * subarrays + s) * n_;
+      float* out = slopes.data() + (static_cast<std::size_t>(s) * m + row) * n_;
       for (int n = 0; n < n_; ++n)
         out[n] = total[static_cast<std::size_t>(n)] > 0.0
-                     ? static_cast<float>(inside[static_cast<std::size_t>(n)] / total[static_cast<std::size_t>(n)])
+                     ? static_cast<float>(weighted[static_cast<std::size_t>(n)] / total[static_cast<std::size_t>(n)])
                      : 1.0f;
     }
   }

@@ -112,18 +112,12 @@ bool CrossbarTrainingHook::range_scales(const GemmHookContext& c, std::vector<in
   if (!codes_of(c, weights, activations)) return false;
   const auto layer = layer_for(c, weights);
   const int M = c.M, N = c.N, S = layer->geometry().subarrays, R = layer->geometry().rows;
-  std::vector<float> slopes(static_cast<std::size_t>(M) * S * N);
-  layer->readout_slopes(activations, M, slopes,
+  scales.resize(static_cast<std::size_t>(M) * S * N);  // [subarray][m][n], as range_scales wants
+  layer->readout_slopes(activations, M, scales,
                         gradient_ == PsGradient::kExpectedCurve ? arch::CrossbarLayer::SlopeModel::kExpected
                                                                 : arch::CrossbarLayer::SlopeModel::kRange);
   bounds.resize(static_cast<std::size_t>(S) + 1);
   for (int s = 0; s <= S; ++s) bounds[static_cast<std::size_t>(s)] = std::min(c.K, s * R);
-  scales.resize(slopes.size());
-  // [m][s][n] -> [s][m][n]
-  for (int m = 0; m < M; ++m)
-    for (int s = 0; s < S; ++s)
-      std::copy_n(slopes.data() + (static_cast<std::size_t>(m) * S + s) * N, N,
-                  scales.data() + (static_cast<std::size_t>(s) * M + m) * N);
   return true;
 }
 

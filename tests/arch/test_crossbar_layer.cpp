@@ -533,7 +533,7 @@ TEST(CrossbarLayer, ReadoutSlopesAreTheWeightedShareOfConversionsInsideTheRange)
             total += w;
             if (std::abs(map.scale * ps + map.offset) <= 1.0) inside += w;  // x_of clamps
           }
-        const float got = slopes[(static_cast<std::size_t>(row) * subarrays + s) * p.n + n];
+        const float got = slopes[(static_cast<std::size_t>(s) * p.m + row) * p.n + n];
         EXPECT_NEAR(got, inside / total, 1e-6) << "row " << row << " subarray " << s << " output " << n;
         fractional += got > 0.0f && got < 1.0f;
       }
@@ -557,7 +557,7 @@ TEST(CrossbarLayer, ReadoutSlopesAreTheWeightedShareOfConversionsInsideTheRange)
             total += w;
             if (std::abs(x) <= 1.0) weighted += w * 2.0 * (1.0 - th * th);
           }
-        EXPECT_NEAR(slopes[(static_cast<std::size_t>(row) * subarrays + s) * p.n + n], weighted / total, 5e-3)
+        EXPECT_NEAR(slopes[(static_cast<std::size_t>(s) * p.m + row) * p.n + n], weighted / total, 5e-3)
             << "row " << row << " subarray " << s << " output " << n;
       }
 

@@ -126,7 +126,7 @@ class CrossbarLayer {
   const LayerCalibration& calibration() const { return calibration_; }
 
   // How each subarray's readout passes its PS on, for a partial-sum-aware backward pass:
-  // slopes[(row · subarrays + s) · N + n] is the mean, over the conversions of subarray s for
+  // slopes[(s · M + row) · N + n] is the mean, over the conversions of subarray s for
   // output n (input streams, column groups) weighted by their shift-add weights, of dPS_out/dPS
   // under `model`. kRange (StoX-Net's hardtanh straight-through estimator): 1 inside the
   // readout's range (the MTJ map's |x| <= 1, the ADC's codes), 0 where the PS was clipped.
