@@ -231,11 +231,13 @@ void CrossbarLayer::set_switching_curve(std::shared_ptr<const circuit::Switching
 }
 
 void CrossbarLayer::set_calibration(LayerCalibration calibration) {
-  const std::size_t maps = calibration.mtj_maps.size(), subarrays = static_cast<std::size_t>(geometry_.subarrays);
-  if (maps != 0 && maps != subarrays && maps != subarrays * static_cast<std::size_t>(n_))
-    throw ArgumentError(fmt::format("crossbar layer {}: {} MTJ affine maps for {} subarrays and {} outputs (expected "
-                                    "one per subarray or per subarray and output)",
-                                    layer_id_, maps, subarrays, n_));
+  const std::size_t maps = calibration.mtj_maps.size(),
+                    per_output = static_cast<std::size_t>(geometry_.subarrays) * static_cast<std::size_t>(conversions());
+  if (maps != 0 && maps != per_output && maps != per_output * static_cast<std::size_t>(n_))
+    throw ArgumentError(fmt::format("crossbar layer {}: {} MTJ affine maps for {} subarrays × {} conversions (input "
+                                    "streams × column groups) and {} outputs (expected one per subarray and "
+                                    "conversion, or per subarray, conversion and output)",
+                                    layer_id_, maps, geometry_.subarrays, conversions(), n_));
   calibration_ = std::move(calibration);
   prepare_readout();
 }
@@ -246,22 +248,26 @@ void CrossbarLayer::calibrate(const PsStatistics& stats) {
     c.adc_range = std::max(1.0, stats.abs_percentile(config_.readout.adc.clip_percentile));
   if (config_.readout.kind == ReadoutKind::kStochasticMtj) {
     const auto& mtj = config_.readout.mtj;
-    const auto map_of = [&](double mean, double sd) {
+    const auto map_for = [&](double mean, double sd) {
       circuit::AffineMap map;
       map.scale = 1.0 / (mtj.calibration_sigmas * std::max(sd, 0.5));
       map.offset = -mean * map.scale;
       return map;
     };
-    if (mtj.per_column_calibration && stats.columns != n_)
-      throw ArgumentError(fmt::format("crossbar layer {}: PS statistics of {} columns for {} outputs", layer_id_,
-                                      stats.columns, n_));
-    for (int s = 0; s < geometry_.subarrays; ++s) {
-      if (!mtj.per_column_calibration) {
-        c.mtj_maps.push_back(map_of(stats.mean(s), stats.stddev(s)));
-        continue;
+    const int conv = conversions();
+    if (stats.columns != n_ || stats.conversions != conv ||
+        stats.column_count.size() != static_cast<std::size_t>(geometry_.subarrays) * conv * n_)
+      throw ArgumentError(fmt::format("crossbar layer {}: PS statistics of {} columns and {} conversions for {} outputs "
+                                      "and {} conversions",
+                                      layer_id_, stats.columns, stats.conversions, n_, conv));
+    for (int s = 0; s < geometry_.subarrays; ++s)
+      for (int q = 0; q < conv; ++q) {
+        if (!mtj.per_column_calibration) {
+          c.mtj_maps.push_back(map_for(stats.conversion_mean(s, q), stats.conversion_stddev(s, q)));
+          continue;
+        }
+        for (int n = 0; n < n_; ++n) c.mtj_maps.push_back(map_for(stats.column_mean(s, q, n), stats.column_stddev(s, q, n)));
       }
-      for (int n = 0; n < n_; ++n) c.mtj_maps.push_back(map_of(stats.column_mean(s, n), stats.column_stddev(s, n)));
-    }
   }
   set_calibration(std::move(c));
 }
@@ -288,21 +294,25 @@ void CrossbarLayer::prepare_readout() {
     lcu_sense_ = circuit::LcuSense(r.lcu.levels, static_cast<double>(r.lcu.group_rows) * config_.max_cell_value());
   if (r.kind != ReadoutKind::kStochasticMtj) return;
   if (!curve_) curve_ = r.mtj.make_curve();
-  // Maps per (subarray or subarray and output, signed readout).
-  column_maps_ = calibration_.mtj_maps.size() > static_cast<std::size_t>(geometry_.subarrays);
-  const int maps = geometry_.subarrays * (column_maps_ ? n_pad_ : 1) * 2;
+  // Maps per (subarray and conversion [and output], signed readout).
+  const int conv = conversions();
+  const std::size_t per_output = static_cast<std::size_t>(geometry_.subarrays) * static_cast<std::size_t>(conv);
+  column_maps_ = calibration_.mtj_maps.size() > per_output;
+  const int maps = static_cast<int>(per_output) * (column_maps_ ? n_pad_ : 1) * 2;
   maps_.assign(static_cast<std::size_t>(maps), {});
   for (int s = 0; s < geometry_.subarrays; ++s)
-    for (int n = 0; n < (column_maps_ ? n_pad_ : 1); ++n) {
-      const std::size_t m = static_cast<std::size_t>(map_of(s, n)) * 2;
-      if (!calibration_.mtj_maps.empty()) {
-        const std::size_t c = column_maps_ ? static_cast<std::size_t>(s) * n_ + std::min(n, n_ - 1) : static_cast<std::size_t>(s);
-        maps_[m] = maps_[m + 1] = calibration_.mtj_maps[c];
-      } else {
-        maps_[m] = {2.0 / fs, -1.0};     // [0, FS] -> [-1, 1]
-        maps_[m + 1] = {1.0 / fs, 0.0};  // [-FS, FS] -> [-1, 1]
+    for (int q = 0; q < conv; ++q)
+      for (int n = 0; n < (column_maps_ ? n_pad_ : 1); ++n) {
+        const std::size_t m = static_cast<std::size_t>(map_of(s, q, n)) * 2;
+        if (!calibration_.mtj_maps.empty()) {
+          const std::size_t sq = static_cast<std::size_t>(s) * conv + q;
+          const std::size_t c = column_maps_ ? sq * n_ + std::min(n, n_ - 1) : sq;
+          maps_[m] = maps_[m + 1] = calibration_.mtj_maps[c];
+        } else {
+          maps_[m] = {2.0 / fs, -1.0};     // [0, FS] -> [-1, 1]
+          maps_[m + 1] = {1.0 / fs, 0.0};  // [-FS, FS] -> [-1, 1]
+        }
       }
-    }
   const int streams = config_.input_streams();
   samples_.assign(static_cast<std::size_t>(streams) * groups, 0);
   table_index_.assign(samples_.size(), 0);
@@ -377,17 +387,33 @@ double PsStatistics::mean(int s) const {
   return n > 0 ? sum / n : 0.0;
 }
 
-double PsStatistics::column_mean(int s, int n) const {
-  const std::size_t i = static_cast<std::size_t>(s) * columns + n;
-  return column_count.at(i) > 0 ? column_sum[i] / column_count[i] : 0.0;
+std::pair<double, double> PsStatistics::moments(std::size_t first, std::size_t count, std::size_t stride) const {
+  double c = 0, sum = 0, sum2 = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t j = first + i * stride;
+    c += column_count.at(j);
+    sum += column_sum[j];
+    sum2 += column_sum_squares[j];
+  }
+  if (c <= 0) return {0.0, 0.0};
+  const double mu = sum / c;
+  return {mu, c < 2 ? 0.0 : std::sqrt(std::max(0.0, (sum2 - c * mu * mu) / (c - 1)))};
 }
 
-double PsStatistics::column_stddev(int s, int n) const {
-  const std::size_t i = static_cast<std::size_t>(s) * columns + n;
-  const double c = column_count.at(i);
-  if (c < 2) return 0.0;
-  const double mu = column_sum[i] / c;
-  return std::sqrt(std::max(0.0, (column_sum_squares[i] - c * mu * mu) / (c - 1)));
+double PsStatistics::column_mean(int s, int q, int n) const {
+  return moments((static_cast<std::size_t>(s) * conversions + q) * columns + n, 1, 1).first;
+}
+
+double PsStatistics::column_stddev(int s, int q, int n) const {
+  return moments((static_cast<std::size_t>(s) * conversions + q) * columns + n, 1, 1).second;
+}
+
+double PsStatistics::conversion_mean(int s, int q) const {
+  return moments((static_cast<std::size_t>(s) * conversions + q) * columns, static_cast<std::size_t>(columns), 1).first;
+}
+
+double PsStatistics::conversion_stddev(int s, int q) const {
+  return moments((static_cast<std::size_t>(s) * conversions + q) * columns, static_cast<std::size_t>(columns), 1).second;
 }
 
 double PsStatistics::stddev(int s) const {
@@ -407,7 +433,8 @@ void PsStatistics::merge(const PsStatistics& o) {
     *this = o;
     return;
   }
-  if (o.full_scale != full_scale || o.histogram.size() != histogram.size() || o.columns != columns)
+  if (o.full_scale != full_scale || o.histogram.size() != histogram.size() || o.columns != columns ||
+      o.conversions != conversions)
     throw ArgumentError("PS statistics of different layers cannot be merged");
   for (std::size_t s = 0; s < histogram.size(); ++s)
     for (std::size_t i = 0; i < histogram[s].size(); ++i) histogram[s][i] += o.histogram[s][i];
@@ -444,7 +471,8 @@ void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, in
       const double code = ps * static_cast<double>(adc_inverse_step_[e]);
       return code >= adc_min_code_[e] - 0.5 && code <= adc_max_code_[e] + 0.5 ? 1.0 : 0.0;
     }
-    const auto& map = maps_[static_cast<std::size_t>(map_of(s, n)) * 2 + (groups_[g].signed_readout ? 1 : 0)];
+    const int conversion = q * static_cast<int>(groups_.size()) + static_cast<int>(g);
+    const auto& map = maps_[static_cast<std::size_t>(map_of(s, conversion, n)) * 2 + (groups_[g].signed_readout ? 1 : 0)];
     const double x = map.scale * ps + map.offset;
     if (std::abs(x) > 1.0) return 0.0;
     if (model == SlopeModel::kRange) return 1.0;
@@ -488,9 +516,10 @@ PsStatistics CrossbarLayer::collect_statistics(std::span<const std::uint8_t> act
   PsStatistics stats;
   stats.full_scale = fs;
   stats.columns = n_;
+  stats.conversions = conversions();
   stats.histogram.assign(static_cast<std::size_t>(geometry_.subarrays),
                          std::vector<std::uint64_t>(static_cast<std::size_t>(2 * fs + 1), 0));
-  const std::size_t cells = static_cast<std::size_t>(geometry_.subarrays) * n_;
+  const std::size_t cells = static_cast<std::size_t>(geometry_.subarrays) * stats.conversions * n_;
   for (auto* v : {&stats.column_count, &stats.column_sum, &stats.column_sum_squares}) v->assign(cells, 0.0);
   const int words = geometry_.words(), bits = config_.input_bits;
   const std::size_t elements = groups_.size() * static_cast<std::size_t>(n_pad_);
@@ -508,7 +537,8 @@ PsStatistics CrossbarLayer::collect_statistics(std::span<const std::uint8_t> act
             const std::size_t e = g * n_pad_ + n;
             const int ps = pos[e] - neg[e];
             ++h[static_cast<std::size_t>(ps + fs)];
-            const std::size_t c = static_cast<std::size_t>(s) * n_ + n;
+            const std::size_t c =
+                (static_cast<std::size_t>(s) * stats.conversions + q * groups_.size() + g) * static_cast<std::size_t>(n_) + n;
             stats.column_count[c] += 1.0;
             stats.column_sum[c] += ps;
             stats.column_sum_squares[c] += static_cast<double>(ps) * ps;

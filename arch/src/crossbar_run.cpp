@@ -377,7 +377,7 @@ void CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, const std
   const int t = samples_[static_cast<std::size_t>(q * groups + gi)];
   const int sign = g.signed_readout ? 1 : 0;
   // Map of output n: (subarray, or subarray and output) · 2 + signed readout.
-  const int map_base = map_of(s, 0) * 2 + sign, map_step = column_maps_ ? 2 : 0;
+  const int map_base = map_of(s, q * groups + gi, 0) * 2 + sign, map_step = column_maps_ ? 2 : 0;
   const auto& table = mtj_tables_[static_cast<std::size_t>(table_index_[static_cast<std::size_t>(q * groups + gi)])];
   std::int32_t* k = sc.successes.data();
   std::int32_t* index = sc.index.data();  // map of each output

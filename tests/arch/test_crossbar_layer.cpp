@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <string>
@@ -420,7 +421,7 @@ TEST(CrossbarLayer, CalibratedAdcClipsAtThePercentileOfObservedPs) {
   EXPECT_GT(clipped, 0u);
 }
 
-TEST(CrossbarLayer, MtjCalibrationNormalizesEachSubarrayOrColumn) {
+TEST(CrossbarLayer, MtjCalibrationNormalizesEachConversionOfEachSubarrayOrColumn) {
   std::mt19937 gen(test_seed() + 8);
   CrossbarConfig c = config_of(64, 1, 4, 4, SignedScheme::kDifferential, Encoding::kTwosComplement);
   c.readout.kind = ReadoutKind::kStochasticMtj;
@@ -429,50 +430,124 @@ TEST(CrossbarLayer, MtjCalibrationNormalizesEachSubarrayOrColumn) {
   for (const bool per_column : {false, true}) {
     c.readout.mtj.per_column_calibration = per_column;
     CrossbarLayer layer(c, 0, p.w, p.n, p.k);
+    // Bit-serial 4-bit inputs and differential 1-bit cells: 4 streams × 4 signed groups.
+    const int groups = static_cast<int>(layer.column_groups().size()), conv = 4 * groups;
+    ASSERT_EQ(groups, 4);
     const PsStatistics stats = layer.collect_statistics(p.act, p.m);
     ASSERT_EQ(stats.histogram.size(), 3u);
+    ASSERT_EQ(stats.conversions, conv);
     layer.calibrate(stats);
-    ASSERT_EQ(layer.calibration().mtj_maps.size(), per_column ? 3u * p.n : 3u);
+    ASSERT_EQ(layer.calibration().mtj_maps.size(), static_cast<std::size_t>(per_column ? 3 * conv * p.n : 3 * conv));
     for (int s = 0; s < 3; ++s)
-      for (int n = 0; n < (per_column ? p.n : 1); ++n) {
-        const auto& map = layer.calibration().mtj_maps[static_cast<std::size_t>(per_column ? s * p.n + n : s)];
-        const double mean = per_column ? stats.column_mean(s, n) : stats.mean(s);
-        const double sd = per_column ? stats.column_stddev(s, n) : stats.stddev(s);
-        EXPECT_DOUBLE_EQ(map.scale, 1.0 / (3.0 * std::max(sd, 0.5)));
-        EXPECT_NEAR(map.x_of(mean), 0.0, 1e-12);
-      }
+      for (int q = 0; q < conv; ++q)
+        for (int n = 0; n < (per_column ? p.n : 1); ++n) {
+          const auto& map = layer.calibration().mtj_maps[static_cast<std::size_t>(
+              per_column ? (s * conv + q) * p.n + n : s * conv + q)];
+          const double mean = per_column ? stats.column_mean(s, q, n) : stats.conversion_mean(s, q);
+          const double sd = per_column ? stats.column_stddev(s, q, n) : stats.conversion_stddev(s, q);
+          EXPECT_DOUBLE_EQ(map.scale, 1.0 / (3.0 * std::max(sd, 0.5)));
+          EXPECT_NEAR(map.x_of(mean), 0.0, 1e-12);
+        }
     std::uint64_t total = 0;
     for (const auto& h : stats.histogram)
       for (auto v : h) total += v;
     EXPECT_EQ(total, static_cast<std::uint64_t>(p.m) * 4 * 3 * layer.column_groups().size() * p.n);
-    // Column moments against a direct computation from the exact PS of subarray 1, output 2
-    // (bit-serial input: 4 streams; differential 1-bit cells: one signed group per weight bit).
-    double count = 0, sum = 0, sum2 = 0;
-    for (int row = 0; row < p.m; ++row)
-      for (int i = 0; i < 4; ++i)
-        for (int j = 0; j < 4; ++j) {
-          int ps = 0;
-          for (int kk = 64; kk < 128; ++kk) {
-            const int a = (p.act[static_cast<std::size_t>(row) * p.k + kk] >> i) & 1;
-            const int d = cimmc::arch::encode(p.w[static_cast<std::size_t>(2) * p.k + kk], 4, Encoding::kTwosComplement).digit[j];
-            ps += a * d;
+    // Moments of each conversion (input bit i, weight digit j) of subarray 1, output 2, against
+    // a direct computation from the exact PS; and the conversion's moments over all outputs.
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 4; ++j) {
+        const int q = i * groups + j;
+        double count = 0, sum = 0, sum2 = 0, all_count = 0, all_sum = 0, all_sum2 = 0;
+        for (int row = 0; row < p.m; ++row)
+          for (int n = 0; n < p.n; ++n) {
+            int ps = 0;
+            for (int kk = 64; kk < 128; ++kk) {
+              const int a = (p.act[static_cast<std::size_t>(row) * p.k + kk] >> i) & 1;
+              ps += a * cimmc::arch::encode(p.w[static_cast<std::size_t>(n) * p.k + kk], 4, Encoding::kTwosComplement).digit[j];
+            }
+            all_count += 1;
+            all_sum += ps;
+            all_sum2 += static_cast<double>(ps) * ps;
+            if (n != 2) continue;
+            count += 1;
+            sum += ps;
+            sum2 += static_cast<double>(ps) * ps;
           }
-          count += 1;
-          sum += ps;
-          sum2 += static_cast<double>(ps) * ps;
-        }
-    EXPECT_DOUBLE_EQ(stats.column_mean(1, 2), sum / count);
-    EXPECT_NEAR(stats.column_stddev(1, 2), std::sqrt((sum2 - sum * sum / count) / (count - 1)), 1e-9);
+        EXPECT_DOUBLE_EQ(stats.column_mean(1, q, 2), sum / count);
+        EXPECT_NEAR(stats.column_stddev(1, q, 2), std::sqrt((sum2 - sum * sum / count) / (count - 1)), 1e-9);
+        EXPECT_NEAR(stats.conversion_mean(1, q), all_sum / all_count, 1e-12);
+        EXPECT_NEAR(stats.conversion_stddev(1, q),
+                    std::sqrt((all_sum2 - all_sum * all_sum / all_count) / (all_count - 1)), 1e-9);
+      }
+    // The sign digit (j = 3, negative) and a positive digit have different distributions: the
+    // reason for one map per conversion.
+    EXPECT_LT(stats.conversion_mean(1, 3 * groups + 3), 0.0);
+    EXPECT_GT(stats.conversion_mean(1, 3 * groups + 0), 0.0);
     // Merging doubles the counts and keeps the moments.
     PsStatistics twice = stats;
     twice.merge(stats);
-    EXPECT_DOUBLE_EQ(twice.column_mean(1, 2), stats.column_mean(1, 2));
+    EXPECT_DOUBLE_EQ(twice.column_mean(1, 5, 2), stats.column_mean(1, 5, 2));
   }
-  // A wrong number of maps is rejected.
+  // A wrong number of maps is rejected, among them the old one-per-subarray-and-output layout.
   CrossbarLayer layer(c, 0, p.w, p.n, p.k);
-  LayerCalibration bad;
-  bad.mtj_maps.resize(4);
-  EXPECT_THROW(layer.set_calibration(bad), cimmc::ArgumentError);
+  for (const std::size_t wrong : {std::size_t{4}, std::size_t{3}, static_cast<std::size_t>(3 * p.n)}) {
+    LayerCalibration bad;
+    bad.mtj_maps.resize(wrong);
+    EXPECT_THROW(layer.set_calibration(bad), cimmc::ArgumentError) << wrong << " maps";
+  }
+}
+
+TEST(CrossbarLayer, MtjWithPerConversionMapsFollowsThePartialSumsOfABitSerialArray) {
+  // Bit-serial inputs and a differential two's-complement weight: the sign digit's PS is
+  // negative, the other digits' positive. With one map per conversion, many samples and maps
+  // wide enough not to clip, the readout reproduces the exact GEMM (relative error of the
+  // binomial estimate only); a map pooled over conversions would not be centred on any of them.
+  std::mt19937 gen(test_seed() + 11);
+  CrossbarConfig c = config_of(128, 1, 4, 4, SignedScheme::kDifferential, Encoding::kTwosComplement);
+  c.readout.kind = ReadoutKind::kStochasticMtj;
+  c.readout.mtj.samples = 4096;
+  c.readout.mtj.calibration_sigmas = 4.0;
+  const Problem p = random_problem(gen, 40, 6, 200, 4, 4);
+  CrossbarLayer layer(c, 0, p.w, p.n, p.k);
+  const PsStatistics stats = layer.collect_statistics(p.act, p.m);
+  const std::vector<double> exact = integer_gemm(p);
+  const auto relative_error = [&] {
+    std::vector<double> out(static_cast<std::size_t>(p.m) * p.n);
+    Counters counters;
+    layer.run(p.act, p.m, {}, 3, out, counters);
+    double err = 0, norm = 0;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      err += (out[i] - exact[i]) * (out[i] - exact[i]);
+      norm += exact[i] * exact[i];
+    }
+    return std::sqrt(err / norm);
+  };
+  layer.calibrate(stats);
+  const double per_conversion = relative_error();
+  EXPECT_LT(per_conversion, 0.05);
+  // The same maps pooled over the conversions of each (subarray, output) clip the sign digit.
+  LayerCalibration pooled = layer.calibration();
+  const int conv = 4 * static_cast<int>(layer.column_groups().size());
+  for (int s = 0; s < layer.geometry().subarrays; ++s)
+    for (int n = 0; n < p.n; ++n) {
+      double count = 0, sum = 0, sum2 = 0;
+      for (int q = 0; q < conv; ++q) {
+        const std::size_t i = (static_cast<std::size_t>(s) * conv + q) * p.n + n;
+        count += stats.column_count[i];
+        sum += stats.column_sum[i];
+        sum2 += stats.column_sum_squares[i];
+      }
+      const double mean = sum / count, sd = std::sqrt((sum2 - count * mean * mean) / (count - 1));
+      for (int q = 0; q < conv; ++q) {
+        auto& map = pooled.mtj_maps[(static_cast<std::size_t>(s) * conv + q) * p.n + n];
+        map.scale = 1.0 / (4.0 * sd);
+        map.offset = -mean * map.scale;
+      }
+    }
+  layer.set_calibration(pooled);
+  const double pooled_error = relative_error();
+  EXPECT_GT(pooled_error, 2 * per_conversion);
+  std::printf("relative rms error: per-conversion maps %.4f, pooled maps %.4f\n", per_conversion, pooled_error);
 }
 
 TEST(CrossbarLayer, MtjSamplingLengthFollowsLayerAndBitSignificance) {
@@ -520,14 +595,19 @@ TEST(CrossbarLayer, ReadoutSlopesAreTheWeightedShareOfConversionsInsideTheRange)
     }
     return ps;
   };
+  // The map of input bit i and weight digit j (column group j: one signed group per digit).
+  ASSERT_EQ(layer.column_groups().size(), 4u);
+  const auto map_of = [&](int s, int i, int j, int n) -> const cimmc::circuit::AffineMap& {
+    return layer.calibration().mtj_maps[static_cast<std::size_t>((s * 16 + i * 4 + j) * p.n + n)];
+  };
   int fractional = 0;
   for (int row = 0; row < p.m; ++row)
     for (int s = 0; s < subarrays; ++s)
       for (int n = 0; n < p.n; ++n) {
-        const auto& map = layer.calibration().mtj_maps[static_cast<std::size_t>(s) * p.n + n];
         double inside = 0, total = 0;
         for (int i = 0; i < 4; ++i)
           for (int j = 0; j < 4; ++j) {
+            const auto& map = map_of(s, i, j, n);
             const int ps = subarray_ps(row, s, n, i, j);
             const double w = std::ldexp(1.0, i + j);
             total += w;
@@ -548,10 +628,10 @@ TEST(CrossbarLayer, ReadoutSlopesAreTheWeightedShareOfConversionsInsideTheRange)
   for (int row = 0; row < p.m; ++row)
     for (int s = 0; s < subarrays; ++s)
       for (int n = 0; n < p.n; ++n) {
-        const auto& map = layer.calibration().mtj_maps[static_cast<std::size_t>(s) * p.n + n];
         double weighted = 0, total = 0;
         for (int i = 0; i < 4; ++i)
           for (int j = 0; j < 4; ++j) {
+            const auto& map = map_of(s, i, j, n);
             const int ps = subarray_ps(row, s, n, i, j);
             const double w = std::ldexp(1.0, i + j), x = map.scale * ps + map.offset, th = std::tanh(2.0 * x);
             total += w;

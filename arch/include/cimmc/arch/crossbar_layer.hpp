@@ -25,6 +25,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cimmc/arch/bit_planes.hpp"
@@ -50,27 +51,39 @@ inline constexpr std::uint32_t kMaxPatch = (1u << 18) - 1;
 std::uint64_t row_stream_element(std::uint32_t layer, std::uint64_t image, std::uint32_t patch);
 
 // Exact PS observed on calibration data, for calibrated ADC ranges and the MTJ affine maps.
+// A conversion index c = q · G + g names one (input stream q, column group g) of a subarray's
+// output: every one is a separate analog accumulation with its own PS distribution (bit-planes of
+// different significance, the sign digit's negative column), so the MTJ maps are per conversion.
 struct PsStatistics {
-  int full_scale = 0;  // R · max cell value · max input value
-  int columns = 0;     // N outputs
+  int full_scale = 0;   // R · max cell value · max input value
+  int columns = 0;      // N outputs
+  int conversions = 1;  // C = input streams · column groups
   // histogram[s][ps + full_scale] over every input stream, column group and output of subarray s.
   std::vector<std::vector<std::uint64_t>> histogram;
-  // Per (subarray s, output n), index s · columns + n, over input streams and column groups:
-  // count, Σ PS and Σ PS².
+  // Per (subarray s, conversion c, output n), index (s · C + c) · N + n: count, Σ PS and Σ PS².
   std::vector<double> column_count, column_sum, column_sum_squares;
   // Smallest c with at least pct % of |PS| <= c (pooled over subarrays).
   double abs_percentile(double pct) const;
+  // Moments of subarray s over every conversion and output (from the histogram).
   double mean(int subarray) const;
   double stddev(int subarray) const;
-  double column_mean(int subarray, int column) const;
-  double column_stddev(int subarray, int column) const;
+  // Moments of one conversion of subarray s, over all its outputs.
+  double conversion_mean(int subarray, int conversion) const;
+  double conversion_stddev(int subarray, int conversion) const;
+  // Moments of one conversion of subarray s for output n.
+  double column_mean(int subarray, int conversion, int column) const;
+  double column_stddev(int subarray, int conversion, int column) const;
   void merge(const PsStatistics& other);
+
+ private:
+  // Mean and sample standard deviation of the cells [first, first + count · stride) by stride.
+  std::pair<double, double> moments(std::size_t first, std::size_t count, std::size_t stride) const;
 };
 
 struct LayerCalibration {
   double adc_range = 0.0;  // calibrated ADC range (PS units); 0 = full scale
-  // Stochastic MTJ maps: one per subarray, or one per (subarray s, output n) at s · N + n;
-  // empty = the full-scale map.
+  // Stochastic MTJ maps: one per (subarray s, conversion c) at s · C + c, or one per (subarray,
+  // conversion, output n) at (s · C + c) · N + n; empty = the full-scale map.
   std::vector<circuit::AffineMap> mtj_maps;
 };
 
@@ -189,7 +202,12 @@ class CrossbarLayer {
   // MTJ maps [map · 2 + signed readout], map = subarray, or subarray · n_pad + n per column.
   std::vector<circuit::AffineMap> maps_;
   bool column_maps_ = false;
-  int map_of(int subarray, int n) const { return column_maps_ ? subarray * n_pad_ + n : subarray; }
+  // Conversions per (subarray, output): input streams · column groups.
+  int conversions() const { return config_.input_streams() * static_cast<int>(groups_.size()); }
+  int map_of(int subarray, int conversion, int n) const {
+    const int sc = subarray * conversions() + conversion;
+    return column_maps_ ? sc * n_pad_ + n : sc;
+  }
   std::shared_ptr<const circuit::SwitchingCurve> curve_;
   // Per distinct T: the decoded value (PS units) of K switched samples per map, and, when the
   // PS range is small enough, binomial thresholds per map for every integer PS value (the
