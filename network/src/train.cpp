@@ -39,6 +39,9 @@ void TrainConfig::validate() const {
   if (epochs < 1) problems.push_back(fmt::format("epochs = {} (expected >= 1)", epochs));
   if (batch < 1) problems.push_back(fmt::format("batch = {} (expected >= 1)", batch));
   if (step_epochs < 1) problems.push_back(fmt::format("step_epochs = {} (expected >= 1)", step_epochs));
+  if (!(distill_alpha >= 0 && distill_alpha <= 1))
+    problems.push_back(fmt::format("distill_alpha = {} (expected in [0, 1])", distill_alpha));
+  if (!(distill_temperature > 0)) problems.push_back(fmt::format("distill_temperature = {} (expected > 0)", distill_temperature));
   if (augment.crop_padding < 0) problems.push_back(fmt::format("crop padding = {} (expected >= 0)", augment.crop_padding));
   if (!problems.empty()) {
     std::string msg = "training configuration:";
@@ -140,7 +143,16 @@ void train(Model& model, const Dataset& train_set, const Dataset* test, const Tr
       model.zero_grad();
       const Tensor& logits = model.forward(x, ctx);
       int correct = 0;
-      const double loss = softmax_cross_entropy(logits, labels, &grad, &correct);
+      double loss = 0.0;
+      if (c.teacher) {
+        RunContext tctx;
+        tctx.mode = c.teacher_mode;
+        tctx.image_offset = ctx.image_offset;
+        loss = distillation_loss(logits, c.teacher->forward(x, tctx), labels, c.distill_alpha, c.distill_temperature,
+                                 &grad, &correct);
+      } else {
+        loss = softmax_cross_entropy(logits, labels, &grad, &correct);
+      }
       if (!std::isfinite(loss))
         throw RuntimeFailure(fmt::format("training diverged: loss {} at epoch {}, batch {} (lower the learning rate)", loss,
                                          epoch + 1, bi + 1));

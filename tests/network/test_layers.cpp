@@ -147,6 +147,53 @@ TEST(GradientCheck, SoftmaxCrossEntropy) {
   }
 }
 
+TEST(GradientCheck, DistillationLoss) {
+  Tensor z = random_tensor({4, 5}, 16), t = random_tensor({4, 5}, 17);
+  const std::vector<int> labels{0, 3, 4, 1};
+  for (const double alpha : {0.0, 0.3, 1.0})
+    for (const double tau : {1.0, 4.0}) {
+      Tensor g;
+      int correct = -1;
+      distillation_loss(z, t, labels, alpha, tau, &g, &correct);
+      int hard_correct = -1;
+      softmax_cross_entropy(z, labels, nullptr, &hard_correct);
+      EXPECT_EQ(correct, hard_correct);
+      for (std::size_t i = 0; i < z.size(); ++i) {
+        const float keep = z.data[i];
+        z.data[i] = keep + 1e-3f;
+        const double lp = distillation_loss(z, t, labels, alpha, tau, nullptr, nullptr);
+        z.data[i] = keep - 1e-3f;
+        const double lm = distillation_loss(z, t, labels, alpha, tau, nullptr, nullptr);
+        z.data[i] = keep;
+        EXPECT_NEAR(g.data[i], (lp - lm) / 2e-3, 1e-3) << "alpha " << alpha << " tau " << tau << " element " << i;
+      }
+    }
+}
+
+TEST(DistillationLoss, ValuesAgainstTheDefinition) {
+  // One item, three classes: (1 − α)·CE + α·τ²·KL(softmax(t/τ) ‖ softmax(z/τ)) by hand.
+  Tensor z({1, 3}), t({1, 3});
+  z.data = {1.0f, 2.0f, 0.5f};
+  t.data = {3.0f, 0.0f, -1.0f};
+  const std::vector<int> label{1};
+  const double tau = 2.0, alpha = 0.25;
+  auto softmax = [](const Tensor& x, double temp, int c) {
+    double sum = 0;
+    for (float v : x.data) sum += std::exp(v / temp);
+    return std::exp(x.data[static_cast<std::size_t>(c)] / temp) / sum;
+  };
+  double kl = 0;
+  for (int c = 0; c < 3; ++c) kl += softmax(t, tau, c) * std::log(softmax(t, tau, c) / softmax(z, tau, c));
+  const double expected = (1 - alpha) * -std::log(softmax(z, 1.0, 1)) + alpha * tau * tau * kl;
+  EXPECT_NEAR(distillation_loss(z, t, label, alpha, tau, nullptr, nullptr), expected, 1e-9);
+  // The student equal to the teacher: the soft term vanishes.
+  EXPECT_NEAR(distillation_loss(t, t, label, 1.0, tau, nullptr, nullptr), 0.0, 1e-12);
+  // Bad arguments.
+  EXPECT_THROW(distillation_loss(z, t, label, 1.5, tau, nullptr, nullptr), cimmc::ArgumentError);
+  EXPECT_THROW(distillation_loss(z, t, label, 0.5, 0.0, nullptr, nullptr), cimmc::ArgumentError);
+  EXPECT_THROW(distillation_loss(z, random_tensor({2, 3}, 18), label, 0.5, tau, nullptr, nullptr), cimmc::ArgumentError);
+}
+
 TEST(GradientCheck, ResidualGraphThroughModel) {
   const std::string spec =
       "input input - channels=2 height=5 width=5\n"

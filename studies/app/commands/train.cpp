@@ -33,6 +33,8 @@ struct TrainOptions {
   std::string hardware;               // crossbar-aware QAT: a data/hw name or TOML file
   std::string ps_gradient;            // crossbar-aware QAT: backward through the readout (empty: straight-through)
   std::vector<std::string> overrides;  // --set for the hardware file
+  std::string teacher;                // knowledge distillation from this model file
+  bool distill_alpha_set = false, distill_temperature_set = false;
 };
 
 std::string config_text(const TrainOptions& o) {
@@ -41,10 +43,12 @@ std::string config_text(const TrainOptions& o) {
       "[train]\nmodel = \"{}\"\ndataset = \"{}\"\nwidth = {}\nepochs = {}\nlr = {}\nbatch = {}\nseed = {}\n"
       "optimizer = \"{}\"\nmomentum = {}\nweight_decay = {}\nschedule = \"{}\"\nstep_epochs = {}\nstep_gamma = {}\n"
       "crop_padding = {}\nflip = {}\nlimit = {}\nqat = {}\nbits = {}\ncalibration_images = {}\nrecalibrate_every = {}\n"
-      "ps_gradient = \"{}\"\nhardware = \"{}\"\nhardware_overrides = [{}]\n",
+      "ps_gradient = \"{}\"\nhardware = \"{}\"\nhardware_overrides = [{}]\nteacher = \"{}\"\ndistill_alpha = {}\n"
+      "distill_temperature = {}\n",
       o.model, o.dataset, o.width, c.epochs, c.lr, c.batch, c.seed, c.optimizer, c.momentum, c.weight_decay, c.schedule,
       c.step_epochs, c.step_gamma, c.augment.crop_padding, c.augment.flip, o.limit, o.qat, o.bits, o.calibration,
-      o.recalibrate_every, o.ps_gradient.empty() ? "straight-through" : o.ps_gradient, o.hardware, o.overrides.empty() ? "" : fmt::format("\"{}\"", fmt::join(o.overrides, "\", \"")));
+      o.recalibrate_every, o.ps_gradient.empty() ? "straight-through" : o.ps_gradient, o.hardware, o.overrides.empty() ? "" : fmt::format("\"{}\"", fmt::join(o.overrides, "\", \"")), o.teacher, o.teacher.empty() ? 0.0 : c.distill_alpha,
+      c.distill_temperature);
 }
 
 void run_train(const TrainOptions& o, const GlobalOptions& global) {
@@ -59,6 +63,8 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
   if (!o.ps_gradient.empty() && o.hardware.empty()) throw ArgumentError("--ps-gradient applies to --hw training");
   const nw::PsGradient ps_gradient =
       o.ps_gradient.empty() ? nw::PsGradient::kStraightThrough : nw::parse_ps_gradient(o.ps_gradient);
+  if (o.teacher.empty() && (o.distill_alpha_set || o.distill_temperature_set))
+    throw ArgumentError("--distill-alpha and --distill-temperature apply to --teacher training");
   const nw::Dataset train_set = nw::take(nw::load_dataset(o.dataset, "train"), o.limit);
   const nw::Dataset test_set = nw::take(nw::load_dataset(o.dataset, "test"), o.test_limit);
   const std::string ckpt = o.checkpoint.empty() ? o.output + ".ckpt.h5" : o.checkpoint;
@@ -132,6 +138,20 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
   } else if (!o.overrides.empty()) {
     throw ArgumentError("--set applies to the hardware file of --hw");
   }
+  // Knowledge distillation: the teacher sees the same augmented batches, in its own precision.
+  nw::Model teacher;
+  if (!o.teacher.empty()) {
+    teacher = nw::load_model(o.teacher);
+    if (teacher.input_shape() != model.input_shape() || teacher.classes() != model.classes())
+      throw ArgumentError(fmt::format("--teacher {}: takes inputs {} into {} classes, the model {} into {}", o.teacher,
+                                      network::shape_text(teacher.input_shape()), teacher.classes(),
+                                      network::shape_text(model.input_shape()), model.classes()));
+    config.teacher = &teacher;
+    config.teacher_mode = teacher.quantized() ? nw::ExecMode::kFakeQuant : nw::ExecMode::kFloat;
+    config.validate();
+    std::fprintf(stderr, "distilling from %s (alpha %g, temperature %g)\n", o.teacher.c_str(), config.distill_alpha,
+                 config.distill_temperature);
+  }
   std::fprintf(stderr, "training %s on %s: %d training / %d test images, %zu parameters, %d epochs\n",
                record.zoo_name.empty() ? o.model.c_str() : record.zoo_name.c_str(), o.dataset.c_str(), train_set.size(),
                test_set.size(), model.parameter_count(), config.epochs);
@@ -203,6 +223,14 @@ void register_train(Registry& r) {
                   "zero where the PS was clipped by the readout) or expected-curve (per subarray, the slope of the "
                   "readout's mean response, e.g. the MTJ's tanh)");
   sub->add_option("--set", o.overrides, "key=value override of the --hw file (repeatable)");
+  sub->add_option("--teacher", o.teacher, "Knowledge distillation: match this model file's softened outputs too");
+  sub->add_option("--distill-alpha", o.config.distill_alpha,
+                  "Distillation: weight of the teacher term (the labels' cross-entropy gets 1 - alpha)")
+      ->capture_default_str()
+      ->each([](const std::string&) { o.distill_alpha_set = true; });
+  sub->add_option("--distill-temperature", o.config.distill_temperature, "Distillation: softmax temperature")
+      ->capture_default_str()
+      ->each([](const std::string&) { o.distill_temperature_set = true; });
 }
 
 }  // namespace

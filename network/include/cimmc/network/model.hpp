@@ -82,6 +82,14 @@ class Model {
 // returns the mean loss; `correct` receives the number of argmax hits.
 double softmax_cross_entropy(const Tensor& logits, std::span<const int> labels, Tensor* grad, int* correct);
 
+// Knowledge distillation (Hinton et al. 2015): (1 − alpha) · softmax cross-entropy with the labels
+// + alpha · τ² · KL(softmax(teacher/τ) ‖ softmax(logits/τ)), mean over the batch; the τ² keeps the
+// soft term's gradient on the scale of the hard one. Writes dL/dlogits into `grad` when non-null;
+// `correct` counts argmax hits against the labels. ArgumentError for mismatched shapes, alpha
+// outside [0, 1] or τ <= 0.
+double distillation_loss(const Tensor& logits, const Tensor& teacher_logits, std::span<const int> labels, double alpha,
+                         double temperature, Tensor* grad, int* correct);
+
 // Index of the largest logit of each item.
 std::vector<int> argmax_rows(const Tensor& logits);
 

@@ -36,6 +36,12 @@ struct TrainConfig {
   ExecMode mode = ExecMode::kFloat;  // kFakeQuant for quantization-aware training
   GemmHook* hook = nullptr;          // noise-aware / partial-sum-aware training
   bool test_through_hook = false;    // evaluate the test set through the hook too (the hardware's accuracy)
+  // Knowledge distillation: with a teacher, the loss is distillation_loss against the teacher's
+  // logits on the same (augmented) batch, the teacher run in teacher_mode without hook.
+  Model* teacher = nullptr;
+  ExecMode teacher_mode = ExecMode::kFloat;
+  double distill_alpha = 0.5;
+  double distill_temperature = 4.0;
   // Throws ConfigError listing every problem.
   void validate() const;
 };
