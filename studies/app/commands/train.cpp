@@ -37,6 +37,21 @@ struct TrainOptions {
   bool distill_alpha_set = false, distill_temperature_set = false;
 };
 
+// "a", "b" with quotes and backslashes escaped: the items of a TOML array of strings.
+std::string toml_strings(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ", ";
+    out += '"';
+    for (char ch : item) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  return out;
+}
+
 std::string config_text(const TrainOptions& o) {
   const auto& c = o.config;
   return fmt::format(
@@ -47,7 +62,7 @@ std::string config_text(const TrainOptions& o) {
       "distill_temperature = {}\n",
       o.model, o.dataset, o.width, c.epochs, c.lr, c.batch, c.seed, c.optimizer, c.momentum, c.weight_decay, c.schedule,
       c.step_epochs, c.step_gamma, c.augment.crop_padding, c.augment.flip, o.limit, o.qat, o.bits, o.calibration,
-      o.recalibrate_every, o.ps_gradient.empty() ? "straight-through" : o.ps_gradient, o.hardware, o.overrides.empty() ? "" : fmt::format("\"{}\"", fmt::join(o.overrides, "\", \"")), o.teacher, o.teacher.empty() ? 0.0 : c.distill_alpha,
+      o.recalibrate_every, o.ps_gradient.empty() ? "straight-through" : o.ps_gradient, o.hardware, toml_strings(o.overrides), o.teacher, o.teacher.empty() ? 0.0 : c.distill_alpha,
       c.distill_temperature);
 }
 
