@@ -295,7 +295,8 @@ void CrossbarLayer::prepare_readout() {
   if (r.kind != ReadoutKind::kStochasticMtj) return;
   if (!curve_) curve_ = r.mtj.make_curve();
   // Maps per (subarray and conversion [and output], signed readout).
-  const int conv = conversions();
+  map_conversions_ = calibration_.mtj_maps.empty() ? 1 : conversions();
+  const int conv = map_conversions_;
   const std::size_t per_output = static_cast<std::size_t>(geometry_.subarrays) * static_cast<std::size_t>(conv);
   column_maps_ = calibration_.mtj_maps.size() > per_output;
   const int maps = static_cast<int>(per_output) * (column_maps_ ? n_pad_ : 1) * 2;
@@ -377,20 +378,9 @@ double PsStatistics::abs_percentile(double pct) const {
   return static_cast<double>(full_scale);
 }
 
-double PsStatistics::mean(int s) const {
-  const auto& h = histogram.at(static_cast<std::size_t>(s));
-  double n = 0, sum = 0;
-  for (std::size_t i = 0; i < h.size(); ++i) {
-    n += static_cast<double>(h[i]);
-    sum += static_cast<double>(h[i]) * (static_cast<double>(i) - full_scale);
-  }
-  return n > 0 ? sum / n : 0.0;
-}
-
-std::pair<double, double> PsStatistics::moments(std::size_t first, std::size_t count, std::size_t stride) const {
+std::pair<double, double> PsStatistics::moments(std::size_t first, std::size_t count) const {
   double c = 0, sum = 0, sum2 = 0;
-  for (std::size_t i = 0; i < count; ++i) {
-    const std::size_t j = first + i * stride;
+  for (std::size_t j = first; j < first + count; ++j) {
     c += column_count.at(j);
     sum += column_sum[j];
     sum2 += column_sum_squares[j];
@@ -401,31 +391,19 @@ std::pair<double, double> PsStatistics::moments(std::size_t first, std::size_t c
 }
 
 double PsStatistics::column_mean(int s, int q, int n) const {
-  return moments((static_cast<std::size_t>(s) * conversions + q) * columns + n, 1, 1).first;
+  return moments((static_cast<std::size_t>(s) * conversions + q) * columns + n, 1).first;
 }
 
 double PsStatistics::column_stddev(int s, int q, int n) const {
-  return moments((static_cast<std::size_t>(s) * conversions + q) * columns + n, 1, 1).second;
+  return moments((static_cast<std::size_t>(s) * conversions + q) * columns + n, 1).second;
 }
 
 double PsStatistics::conversion_mean(int s, int q) const {
-  return moments((static_cast<std::size_t>(s) * conversions + q) * columns, static_cast<std::size_t>(columns), 1).first;
+  return moments((static_cast<std::size_t>(s) * conversions + q) * columns, static_cast<std::size_t>(columns)).first;
 }
 
 double PsStatistics::conversion_stddev(int s, int q) const {
-  return moments((static_cast<std::size_t>(s) * conversions + q) * columns, static_cast<std::size_t>(columns), 1).second;
-}
-
-double PsStatistics::stddev(int s) const {
-  const auto& h = histogram.at(static_cast<std::size_t>(s));
-  const double mu = mean(s);
-  double n = 0, ss = 0;
-  for (std::size_t i = 0; i < h.size(); ++i) {
-    const double d = static_cast<double>(i) - full_scale - mu;
-    n += static_cast<double>(h[i]);
-    ss += static_cast<double>(h[i]) * d * d;
-  }
-  return n > 1 ? std::sqrt(ss / (n - 1)) : 0.0;
+  return moments((static_cast<std::size_t>(s) * conversions + q) * columns, static_cast<std::size_t>(columns)).second;
 }
 
 void PsStatistics::merge(const PsStatistics& o) {

@@ -80,6 +80,10 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
       o.ps_gradient.empty() ? nw::PsGradient::kStraightThrough : nw::parse_ps_gradient(o.ps_gradient);
   if (o.teacher.empty() && (o.distill_alpha_set || o.distill_temperature_set))
     throw ArgumentError("--distill-alpha and --distill-temperature apply to --teacher training");
+  // Knowledge distillation: the teacher sees the same augmented batches, in its own precision
+  // (loaded before the data, so that a bad file fails fast).
+  nw::Model teacher;
+  if (!o.teacher.empty()) teacher = nw::load_model(o.teacher);
   const nw::Dataset train_set = nw::take(nw::load_dataset(o.dataset, "train"), o.limit);
   const nw::Dataset test_set = nw::take(nw::load_dataset(o.dataset, "test"), o.test_limit);
   const std::string ckpt = o.checkpoint.empty() ? o.output + ".ckpt.h5" : o.checkpoint;
@@ -153,17 +157,13 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
   } else if (!o.overrides.empty()) {
     throw ArgumentError("--set applies to the hardware file of --hw");
   }
-  // Knowledge distillation: the teacher sees the same augmented batches, in its own precision.
-  nw::Model teacher;
   if (!o.teacher.empty()) {
-    teacher = nw::load_model(o.teacher);
     if (teacher.input_shape() != model.input_shape() || teacher.classes() != model.classes())
       throw ArgumentError(fmt::format("--teacher {}: takes inputs {} into {} classes, the model {} into {}", o.teacher,
                                       network::shape_text(teacher.input_shape()), teacher.classes(),
                                       network::shape_text(model.input_shape()), model.classes()));
     config.teacher = &teacher;
     config.teacher_mode = teacher.quantized() ? nw::ExecMode::kFakeQuant : nw::ExecMode::kFloat;
-    config.validate();
     std::fprintf(stderr, "distilling from %s (alpha %g, temperature %g)\n", o.teacher.c_str(), config.distill_alpha,
                  config.distill_temperature);
   }

@@ -64,9 +64,6 @@ struct PsStatistics {
   std::vector<double> column_count, column_sum, column_sum_squares;
   // Smallest c with at least pct % of |PS| <= c (pooled over subarrays).
   double abs_percentile(double pct) const;
-  // Moments of subarray s over every conversion and output (from the histogram).
-  double mean(int subarray) const;
-  double stddev(int subarray) const;
   // Moments of one conversion of subarray s, over all its outputs.
   double conversion_mean(int subarray, int conversion) const;
   double conversion_stddev(int subarray, int conversion) const;
@@ -76,8 +73,8 @@ struct PsStatistics {
   void merge(const PsStatistics& other);
 
  private:
-  // Mean and sample standard deviation of the cells [first, first + count · stride) by stride.
-  std::pair<double, double> moments(std::size_t first, std::size_t count, std::size_t stride) const;
+  // Mean and sample standard deviation pooled over the cells first .. first + count − 1.
+  std::pair<double, double> moments(std::size_t first, std::size_t count) const;
 };
 
 struct LayerCalibration {
@@ -199,13 +196,16 @@ class CrossbarLayer {
   std::vector<float> adc_inverse_step_, adc_step_, adc_min_code_, adc_max_code_;  // [group · n_pad + n]
   circuit::LcuSense lcu_sense_;
   std::vector<int> samples_;  // [input stream][group] T
-  // MTJ maps [map · 2 + signed readout], map = subarray, or subarray · n_pad + n per column.
+  // MTJ maps [map · 2 + signed readout], map = map_of(subarray, conversion, n).
   std::vector<circuit::AffineMap> maps_;
   bool column_maps_ = false;
   // Conversions per (subarray, output): input streams · column groups.
   int conversions() const { return config_.input_streams() * static_cast<int>(groups_.size()); }
+  // Conversions that have maps of their own: all of them when calibrated, else 1 (the full-scale
+  // map is the same for every conversion, and its threshold tables are built once).
+  int map_conversions_ = 1;
   int map_of(int subarray, int conversion, int n) const {
-    const int sc = subarray * conversions() + conversion;
+    const int sc = subarray * map_conversions_ + (map_conversions_ == 1 ? 0 : conversion);
     return column_maps_ ? sc * n_pad_ + n : sc;
   }
   std::shared_ptr<const circuit::SwitchingCurve> curve_;
