@@ -112,9 +112,10 @@ Counters analytic_counters(const CrossbarConfig& config, const LayerShape& shape
       c.shift_adds = c.adc_conversions;  // a skipped PS adds nothing
       break;
     case circuit::ReadoutKind::kStochasticMtj:
-      c.mtj_reads = c.partial_sums;
-      c.mtj_samples = count(ps * r.mtj.samples);
-      c.shift_adds = c.partial_sums;
+      c.mtj_reads = r.mtj.sparse ? c.partial_sums - c.zero_partial_sums : c.partial_sums;
+      c.mtj_skipped = c.partial_sums - c.mtj_reads;
+      c.mtj_samples = c.mtj_reads * static_cast<std::uint64_t>(r.mtj.samples);
+      c.shift_adds = c.mtj_reads;
       break;
     case circuit::ReadoutKind::kZebraLcu: {
       // Groups of G rows (the last group of a tile may be shorter); each side is sensed.

@@ -33,6 +33,7 @@ void Counters::merge(const Counters& o) {
   clipped += o.clipped;
   mtj_reads += o.mtj_reads;
   mtj_samples += o.mtj_samples;
+  mtj_skipped += o.mtj_skipped;
   lcu_senses += o.lcu_senses;
   lcu_skips += o.lcu_skips;
   shift_adds += o.shift_adds;

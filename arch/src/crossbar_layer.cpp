@@ -331,6 +331,8 @@ void CrossbarLayer::prepare_readout() {
   const std::size_t levels = 2 * static_cast<std::size_t>(ifs) + 1;
   // Threshold tables up to 16 MiB per T; beyond that P is evaluated per PS.
   constexpr std::size_t kMaxTableBytes = std::size_t{16} << 20;
+  mtj_word_limits_.clear();
+  bool per_ps = false;
   for (auto& table : mtj_tables_) {
     const int t = table.samples;
     const std::vector<double> x_hat = circuit::mtj_decode_points(r.mtj, *curve_, t);
@@ -343,7 +345,10 @@ void CrossbarLayer::prepare_readout() {
             static_cast<float>(maps_[static_cast<std::size_t>(sm)].ps_of(x_hat[static_cast<std::size_t>(kk)]));
     const std::size_t bytes = static_cast<std::size_t>(maps) * levels *
                               (static_cast<std::size_t>(t) * 4 + (t < circuit::kBinomialAmbiguous ? 256 : 0));
-    if (bytes > kMaxTableBytes) continue;
+    if (bytes > kMaxTableBytes) {
+      per_ps = true;
+      continue;
+    }
     table.thresholds.assign(static_cast<std::size_t>(maps) * levels * t, 0);
     if (t < circuit::kBinomialAmbiguous) table.buckets.assign(static_cast<std::size_t>(maps) * levels * 256, 0);
     for (int sm = 0; sm < maps; ++sm)
@@ -356,6 +361,17 @@ void CrossbarLayer::prepare_readout() {
         if (t < circuit::kBinomialAmbiguous) circuit::binomial_buckets(thresholds, {table.buckets.data() + row * 256, 256});
       }
   }
+  // Word limits up to 64 MiB; beyond that (or with analog noise) P is evaluated per PS.
+  constexpr std::size_t kMaxLimitBytes = std::size_t{64} << 20;
+  if (!per_ps || static_cast<std::size_t>(maps) * levels * sizeof(std::uint64_t) > kMaxLimitBytes) return;
+  mtj_word_limits_.resize(static_cast<std::size_t>(maps) * levels);
+  for (int sm = 0; sm < maps; ++sm)
+    for (int ps = -ifs; ps <= ifs; ++ps) {
+      const double x = maps_[static_cast<std::size_t>(sm)].x_of(ps);
+      const double p = curve_->probability(r.mtj.current_at_zero_A + x * r.mtj.current_per_unit_A);
+      mtj_word_limits_[static_cast<std::size_t>(sm) * levels + static_cast<std::size_t>(ps + ifs)] =
+          circuit::mtj_word_limit(p);
+    }
 }
 
 // ---------------------------------------------------------------- statistics
@@ -437,51 +453,67 @@ void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, in
     return;
   }
   const int words = geometry_.words(), bits = config_.input_bits, streams = config_.input_streams();
+  const int groups = static_cast<int>(groups_.size());
   const std::size_t elements = groups_.size() * static_cast<std::size_t>(n_pad_);
-  std::vector<std::uint64_t> act(static_cast<std::size_t>(bits) * words);
-  std::vector<std::int32_t> tmp(static_cast<std::size_t>(plane_count_) * n_pad_), pos(elements), neg(elements);
-  std::vector<double> weighted(static_cast<std::size_t>(n_)), total(static_cast<std::size_t>(n_));
-  // dPS_out/dPS of a PS of element e (group · n_pad + n) in subarray s and input stream q.
-  auto slope_of = [&](int s, int q, std::size_t e, int ps) -> double {
-    const std::size_t g = e / static_cast<std::size_t>(n_pad_);
-    const int n = static_cast<int>(e % static_cast<std::size_t>(n_pad_));
-    if (kind == ReadoutKind::kAdc) {
-      const double code = ps * static_cast<double>(adc_inverse_step_[e]);
-      return code >= adc_min_code_[e] - 0.5 && code <= adc_max_code_[e] + 0.5 ? 1.0 : 0.0;
-    }
-    const int conversion = q * static_cast<int>(groups_.size()) + static_cast<int>(g);
-    const auto& map = maps_[static_cast<std::size_t>(map_of(s, conversion, n)) * 2 + (groups_[g].signed_readout ? 1 : 0)];
-    const double x = map.scale * ps + map.offset;
-    if (std::abs(x) > 1.0) return 0.0;
-    if (model == SlopeModel::kRange) return 1.0;
-    // PS_out = ps_of(x̂) = (x̂ − offset)/scale: dE[PS_out]/dPS = dE[x̂]/dx.
-    const auto& table = mtj_tables_[static_cast<std::size_t>(
-        table_index_[static_cast<std::size_t>(q) * groups_.size() + g])];
-    return table.slope[static_cast<std::size_t>(std::lround((x + 1.0) * 0.5 * (kSlopePoints - 1)))];
-  };
-  for (int row = 0; row < m; ++row) {
-    pack_bit_planes(isa_, activations.subspan(static_cast<std::size_t>(row) * k_, static_cast<std::size_t>(k_)), bits,
-                    geometry_, act);
-    for (int s = 0; s < subarrays; ++s) {
-      std::fill(weighted.begin(), weighted.end(), 0.0);
-      std::fill(total.begin(), total.end(), 0.0);
-      for (int q = 0; q < streams; ++q) {
-        stream_partial_sums(act.data(), s, q, tmp.data(), pos.data(), neg.data());
-        const double stream_weight = std::ldexp(1.0, q * config_.dac_bits);
-        for (std::size_t g = 0; g < groups_.size(); ++g) {
-          const double w = stream_weight * std::abs(shift_weights_[g]);
-          for (int n = 0; n < n_; ++n) {
-            const std::size_t e = g * n_pad_ + n;
-            total[static_cast<std::size_t>(n)] += w;
-            weighted[static_cast<std::size_t>(n)] += w * slope_of(s, q, e, pos[e] - neg[e]);
+  const bool skip_zero = kind == ReadoutKind::kStochasticMtj && config_.readout.mtj.sparse;
+  // Rows are independent: each thread packs and reads its own rows.
+#pragma omp parallel
+  {
+    std::vector<std::uint64_t> act(static_cast<std::size_t>(bits) * words);
+    std::vector<std::int32_t> tmp(static_cast<std::size_t>(plane_count_) * n_pad_), pos(elements), neg(elements);
+    std::vector<double> weighted(static_cast<std::size_t>(n_)), total(static_cast<std::size_t>(n_));
+#pragma omp for schedule(static)
+    for (int row = 0; row < m; ++row) {
+      pack_bit_planes(isa_, activations.subspan(static_cast<std::size_t>(row) * k_, static_cast<std::size_t>(k_)),
+                      bits, geometry_, act);
+      for (int s = 0; s < subarrays; ++s) {
+        std::fill(weighted.begin(), weighted.end(), 0.0);
+        std::fill(total.begin(), total.end(), 0.0);
+        for (int q = 0; q < streams; ++q) {
+          stream_partial_sums(act.data(), s, q, tmp.data(), pos.data(), neg.data());
+          const double stream_weight = std::ldexp(1.0, q * config_.dac_bits);
+          for (int g = 0; g < groups; ++g) {
+            const double w = stream_weight * std::abs(shift_weights_[static_cast<std::size_t>(g)]);
+            const std::int32_t* gp = pos.data() + static_cast<std::ptrdiff_t>(g) * n_pad_;
+            const std::int32_t* gn = neg.data() + static_cast<std::ptrdiff_t>(g) * n_pad_;
+            for (int n = 0; n < n_; ++n) total[static_cast<std::size_t>(n)] += w;
+            // dPS_out/dPS of each output's PS.
+            if (kind == ReadoutKind::kAdc) {
+              const std::size_t e0 = static_cast<std::size_t>(g) * n_pad_;
+              for (int n = 0; n < n_; ++n) {
+                const std::size_t e = e0 + static_cast<std::size_t>(n);
+                const double code = (gp[n] - gn[n]) * static_cast<double>(adc_inverse_step_[e]);
+                const bool inside = code >= adc_min_code_[e] - 0.5 && code <= adc_max_code_[e] + 0.5;
+                weighted[static_cast<std::size_t>(n)] += inside ? w : 0.0;
+              }
+              continue;
+            }
+            const int conversion = q * groups + g;
+            const int sign = groups_[static_cast<std::size_t>(g)].signed_readout ? 1 : 0;
+            const int base = map_of(s, conversion, 0) * 2 + sign, step = column_maps_ ? 2 : 0;
+            const auto& table = mtj_tables_[static_cast<std::size_t>(
+                table_index_[static_cast<std::size_t>(conversion)])];
+            for (int n = 0; n < n_; ++n) {
+              double slope = 1.0;  // a skipped (all-zero) PS is passed exactly
+              if (!(skip_zero && (gp[n] | gn[n]) == 0)) {
+                const auto& map = maps_[static_cast<std::size_t>(base + n * step)];
+                const double x = map.scale * (gp[n] - gn[n]) + map.offset;
+                // PS_out = ps_of(x̂) = (x̂ − offset)/scale: dE[PS_out]/dPS = dE[x̂]/dx.
+                slope = std::abs(x) > 1.0                ? 0.0
+                        : model == SlopeModel::kRange ? 1.0
+                                                      : table.slope[static_cast<std::size_t>(
+                                                            std::lround((x + 1.0) * 0.5 * (kSlopePoints - 1)))];
+              }
+              weighted[static_cast<std::size_t>(n)] += w * slope;
+            }
           }
         }
+        float* out = slopes.data() + (static_cast<std::size_t>(s) * m + row) * n_;
+        for (int n = 0; n < n_; ++n)
+          out[n] = total[static_cast<std::size_t>(n)] > 0.0
+                       ? static_cast<float>(weighted[static_cast<std::size_t>(n)] / total[static_cast<std::size_t>(n)])
+                       : 1.0f;
       }
-      float* out = slopes.data() + (static_cast<std::size_t>(s) * m + row) * n_;
-      for (int n = 0; n < n_; ++n)
-        out[n] = total[static_cast<std::size_t>(n)] > 0.0
-                     ? static_cast<float>(weighted[static_cast<std::size_t>(n)] / total[static_cast<std::size_t>(n)])
-                     : 1.0f;
     }
   }
 }
@@ -501,27 +533,48 @@ PsStatistics CrossbarLayer::collect_statistics(std::span<const std::uint8_t> act
   for (auto* v : {&stats.column_count, &stats.column_sum, &stats.column_sum_squares}) v->assign(cells, 0.0);
   const int words = geometry_.words(), bits = config_.input_bits;
   const std::size_t elements = groups_.size() * static_cast<std::size_t>(n_pad_);
-  std::vector<std::uint64_t> act(static_cast<std::size_t>(bits) * words);
-  std::vector<std::int32_t> tmp(static_cast<std::size_t>(plane_count_) * n_pad_), pos(elements), neg(elements);
-  for (int row = 0; row < m; ++row) {
-    pack_bit_planes(isa_, activations.subspan(static_cast<std::size_t>(row) * k_, static_cast<std::size_t>(k_)), bits,
-                    geometry_, act);
-    for (int s = 0; s < geometry_.subarrays; ++s)
-      for (int q = 0; q < config_.input_streams(); ++q) {
-        stream_partial_sums(act.data(), s, q, tmp.data(), pos.data(), neg.data());
-        auto& h = stats.histogram[static_cast<std::size_t>(s)];
-        for (std::size_t g = 0; g < groups_.size(); ++g)
-          for (int n = 0; n < n_; ++n) {
-            const std::size_t e = g * n_pad_ + n;
-            const int ps = pos[e] - neg[e];
-            ++h[static_cast<std::size_t>(ps + fs)];
-            const std::size_t c =
-                (static_cast<std::size_t>(s) * stats.conversions + q * groups_.size() + g) * static_cast<std::size_t>(n_) + n;
-            stats.column_count[c] += 1.0;
-            stats.column_sum[c] += ps;
-            stats.column_sum_squares[c] += static_cast<double>(ps) * ps;
-          }
+  const bool skip_zero = config_.readout.kind == ReadoutKind::kStochasticMtj && config_.readout.mtj.sparse;
+  // Each thread counts its rows; the counts and sums are of integers, so the merged totals do
+  // not depend on the thread count or order.
+  const PsStatistics empty = stats;
+#pragma omp parallel
+  {
+    PsStatistics mine = empty;
+    std::vector<std::uint64_t> act(static_cast<std::size_t>(bits) * words);
+    std::vector<std::int32_t> tmp(static_cast<std::size_t>(plane_count_) * n_pad_), pos(elements), neg(elements);
+#pragma omp for schedule(static) nowait
+    for (int row = 0; row < m; ++row) {
+      pack_bit_planes(isa_, activations.subspan(static_cast<std::size_t>(row) * k_, static_cast<std::size_t>(k_)),
+                      bits, geometry_, act);
+      for (int s = 0; s < geometry_.subarrays; ++s)
+        for (int q = 0; q < config_.input_streams(); ++q) {
+          stream_partial_sums(act.data(), s, q, tmp.data(), pos.data(), neg.data());
+          auto& h = mine.histogram[static_cast<std::size_t>(s)];
+          for (std::size_t g = 0; g < groups_.size(); ++g)
+            for (int n = 0; n < n_; ++n) {
+              const std::size_t e = g * n_pad_ + n;
+              const int ps = pos[e] - neg[e];
+              ++h[static_cast<std::size_t>(ps + fs)];
+              if (skip_zero && (pos[e] | neg[e]) == 0) continue;  // never converted: not in the maps' moments
+              const std::size_t c = (static_cast<std::size_t>(s) * stats.conversions + q * groups_.size() + g) *
+                                        static_cast<std::size_t>(n_) +
+                                    n;
+              mine.column_count[c] += 1.0;
+              mine.column_sum[c] += ps;
+              mine.column_sum_squares[c] += static_cast<double>(ps) * ps;
+            }
+        }
+    }
+#pragma omp critical(cimmc_ps_statistics)
+    {
+      for (std::size_t s = 0; s < stats.histogram.size(); ++s)
+        for (std::size_t i = 0; i < stats.histogram[s].size(); ++i) stats.histogram[s][i] += mine.histogram[s][i];
+      for (std::size_t i = 0; i < cells; ++i) {
+        stats.column_count[i] += mine.column_count[i];
+        stats.column_sum[i] += mine.column_sum[i];
+        stats.column_sum_squares[i] += mine.column_sum_squares[i];
       }
+    }
   }
   return stats;
 }

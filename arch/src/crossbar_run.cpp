@@ -288,7 +288,7 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
       }
 
       // ---- readout of every (group, output) of this block
-      std::uint64_t skipped_ps = 0;  // PS a sparse ADC skips: nothing to shift and add
+      std::uint64_t skipped_ps = 0;  // PS a sparse ADC or MTJ skips: nothing to shift and add
       switch (r.kind) {
         case ReadoutKind::kIdeal:
         case ReadoutKind::kZebraLcu: {
@@ -346,8 +346,9 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
         }
         case ReadoutKind::kStochasticMtj: {
           for (int gi = 0; gi < groups; ++gi)
-            mtj_block(q, gi, s, exact_analog, pos + gi * np, neg + gi * np, vpos + gi * np, vneg + gi * np,
-                      value + gi * np, sc, counters);
+            skipped_ps += static_cast<std::uint64_t>(mtj_block(q, gi, s, exact_analog, pos + gi * np, neg + gi * np,
+                                                               vpos + gi * np, vneg + gi * np, value + gi * np, sc,
+                                                               counters));
           break;
         }
       }
@@ -368,7 +369,7 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
   for (int n = 0; n < nn; ++n) out[n] = acc[n] + correction;
 }
 
-void CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, const std::int32_t* pos,
+int CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, const std::int32_t* pos,
                               const std::int32_t* neg, const float* vpos, const float* vneg, float* value,
                               Scratch& sc, Counters& counters) const {
   const auto& r = config_.readout;
@@ -407,22 +408,43 @@ void CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, const std
         k[n] = kk;
       }
     }
+  } else if (exact_analog && !mtj_word_limits_.empty()) {
+    // T Bernoulli draws per PS against the tabulated limit of its map and PS.
+    const int ifs = static_cast<int>(full_scale()), levels = 2 * ifs + 1;
+    const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn) * t);
+    for (int n = 0; n < nn; ++n) {
+      const std::uint64_t limit = mtj_word_limits_[static_cast<std::size_t>(index[n]) * levels +
+                                                   static_cast<std::size_t>(pos[n] - neg[n] + ifs)];
+      int kk = 0;
+      for (int j = 0; j < t; ++j) kk += word[n * t + j] < limit ? 1 : 0;
+      k[n] = kk;
+    }
   } else {
     // P per PS (analog values, or a PS range too wide for tables); T Bernoulli draws.
     const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn) * t);
     for (int n = 0; n < nn; ++n) {
       const double x = maps_[static_cast<std::size_t>(index[n])].x_of(static_cast<double>(vpos[n] - vneg[n]));
-      const double p = curve_->probability(r.mtj.current_at_zero_A + x * r.mtj.current_per_unit_A);
-      const double threshold = p * 4294967296.0;
+      const std::uint64_t limit =
+          circuit::mtj_word_limit(curve_->probability(r.mtj.current_at_zero_A + x * r.mtj.current_per_unit_A));
       int kk = 0;
-      for (int j = 0; j < t; ++j) kk += static_cast<double>(word[n * t + j]) < threshold ? 1 : 0;
+      for (int j = 0; j < t; ++j) kk += word[n * t + j] < limit ? 1 : 0;
       k[n] = kk;
     }
   }
   for (int n = 0; n < nn; ++n) value[n] = table.decoded[static_cast<std::size_t>(index[n]) * (t + 1) + k[n]];
   for (int n = nn; n < n_pad_; ++n) value[n] = 0.0f;
-  counters.mtj_reads += static_cast<std::uint64_t>(nn);
-  counters.mtj_samples += static_cast<std::uint64_t>(nn) * t;
+  int skipped = 0;
+  if (r.mtj.sparse)  // all bit-products zero: not sampled, an exact 0 (its words stay drawn: fixed streams)
+    for (int n = 0; n < nn; ++n) {
+      const bool zero = (pos[n] | neg[n]) == 0;
+      skipped += zero ? 1 : 0;
+      value[n] = zero ? 0.0f : value[n];
+    }
+  const auto read = static_cast<std::uint64_t>(nn - skipped);
+  counters.mtj_reads += read;
+  counters.mtj_samples += read * static_cast<std::uint64_t>(t);
+  counters.mtj_skipped += static_cast<std::uint64_t>(skipped);
+  return skipped;
 }
 
 void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weight, const float* offsets,

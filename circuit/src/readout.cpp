@@ -186,6 +186,7 @@ ReadoutParams read_readout_params(config::TableReader& t) {
     else if (calibration == "subarray") p.mtj.per_column_calibration = false;
     else m.check(false, "calibration", "\"column\" (a map per output column of each subarray) or \"subarray\"");
     m.optional("calibration_sigmas", p.mtj.calibration_sigmas);
+    m.optional("sparse", p.mtj.sparse);
     m.check(p.mtj.calibration_sigmas > 0.0 && p.mtj.calibration_sigmas <= 100.0, "calibration_sigmas",
             "a number of standard deviations in (0, 100]");
     if (const config::Value* rules = m.value("samples_rule")) {

@@ -153,10 +153,11 @@ std::string CrossbarBackend::report_json() const {
     layers += fmt::format(
         "{{\"index\": {}, \"name\": \"{}\", \"digital\": {}, \"readout\": \"{}\", \"macs\": {}, \"partial_sums\": {}, "
         "\"zero_partial_sums\": {}, \"adc_conversions\": {}, \"adc_skipped\": {}, \"mtj_samples\": {}, "
+        "\"mtj_skipped\": {}, "
         "\"lcu_senses\": {}, \"lcu_skips\": {}, \"clipped\": {}, \"active_rows\": {}, \"shift_adds\": {}, "
         "\"input_bit_density\": {:.6f}, \"weight_bit_density\": {:.6f}}}",
         l.index, l.name, l.digital ? "true" : "false", l.digital ? "digital" : c.readout, c.macs, c.partial_sums,
-        c.zero_partial_sums, c.adc_conversions, c.adc_skipped, c.mtj_samples, c.lcu_senses, c.lcu_skips, c.clipped,
+        c.zero_partial_sums, c.adc_conversions, c.adc_skipped, c.mtj_samples, c.mtj_skipped, c.lcu_senses, c.lcu_skips, c.clipped,
         c.active_rows, c.shift_adds, in, w);
   }
   return fmt::format("{{\"readout\": \"{}\", \"layers\": [{}]}}", circuit::readout_name(config_.readout.kind), layers);

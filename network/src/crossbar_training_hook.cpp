@@ -101,7 +101,7 @@ bool CrossbarTrainingHook::codes_of(const GemmHookContext& c, std::vector<std::i
   activations.resize(static_cast<std::size_t>(M) * K);
   for (int m = 0; m < M; ++m)
     for (int k = 0; k < K; ++k)
-      activations[static_cast<std::size_t>(m) * K + k] = static_cast<std::uint8_t>(std::lround(c.activations(m, k)));
+      activations[static_cast<std::size_t>(m) * K + k] = static_cast<std::uint8_t>(c.activations(m, k) + 0.5f);  // codes >= 0
   return true;
 }
 

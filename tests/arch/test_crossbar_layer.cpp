@@ -164,9 +164,9 @@ TEST(CrossbarLayer, EveryKernelGivesTheSameNoisyResult) {
   }
 }
 
-TEST(CrossbarLayer, SparseAdcSkipsAndLcuSkipsEqualBruteForce) {
+TEST(CrossbarLayer, SparseAdcMtjAndLcuSkipsEqualBruteForce) {
   std::mt19937 gen(test_seed() + 3);
-  for (ReadoutKind kind : {ReadoutKind::kAdc, ReadoutKind::kZebraLcu})
+  for (ReadoutKind kind : {ReadoutKind::kAdc, ReadoutKind::kZebraLcu, ReadoutKind::kStochasticMtj})
     for (SignedScheme scheme : {SignedScheme::kTwosComplement, SignedScheme::kDifferential})
       for (Encoding enc : {Encoding::kAdaptiveFlip, Encoding::kCsd}) {
         const int rows = 100, in_bits = 4, w_bits = 8;
@@ -174,6 +174,8 @@ TEST(CrossbarLayer, SparseAdcSkipsAndLcuSkipsEqualBruteForce) {
         CrossbarConfig c = config_of(rows, 2, in_bits, w_bits, scheme, enc);
         c.readout.kind = kind;
         c.readout.adc.sparse = true;
+        c.readout.mtj.sparse = true;
+        c.readout.mtj.samples = 3;
         c.readout.adc.bits = 6;
         c.readout.lcu.group_rows = 8;
         c.readout.lcu.levels = 25;
@@ -218,6 +220,22 @@ TEST(CrossbarLayer, SparseAdcSkipsAndLcuSkipsEqualBruteForce) {
         if (kind == ReadoutKind::kAdc) {
           EXPECT_EQ(counters.adc_skipped, zero_ps);
           EXPECT_EQ(counters.adc_conversions, counters.partial_sums - zero_ps);
+          EXPECT_EQ(counters.shift_adds, counters.partial_sums - zero_ps);
+        } else if (kind == ReadoutKind::kStochasticMtj) {
+          EXPECT_GT(zero_ps, 0u);
+          EXPECT_EQ(counters.mtj_skipped, zero_ps);
+          EXPECT_EQ(counters.mtj_reads, counters.partial_sums - zero_ps);
+          EXPECT_EQ(counters.mtj_samples, 3 * (counters.partial_sums - zero_ps));
+          EXPECT_EQ(counters.shift_adds, counters.partial_sums - zero_ps);
+          // The maps are calibrated on the converted PS only (the histogram keeps them all).
+          const PsStatistics stats = layer.collect_statistics(p.act, p.m);
+          double counted = 0;
+          for (double v : stats.column_count) counted += v;
+          EXPECT_EQ(counted, static_cast<double>(counters.partial_sums - zero_ps));
+          std::uint64_t histogram = 0;
+          for (const auto& h : stats.histogram)
+            for (auto v : h) histogram += v;
+          EXPECT_EQ(histogram, counters.partial_sums);
         } else {
           EXPECT_EQ(counters.lcu_skips, lcu_skips);
           EXPECT_EQ(counters.lcu_senses, lcu_senses);
@@ -568,6 +586,64 @@ TEST(CrossbarLayer, MtjSamplingLengthFollowsLayerAndBitSignificance) {
     for (const auto& g : layer.column_groups()) per_row_output += g.weight_bit == 3 ? 2 : i == 3 ? 16 : 4;
   EXPECT_EQ(counters.mtj_samples, per_row_output * p.m * p.n * layer.geometry().subarrays);
   EXPECT_EQ(counters.mtj_reads, counters.partial_sums);
+}
+
+TEST(CrossbarLayer, SparseMtjAddsAnExactZeroForAllZeroPsAndSamplesTheRestAsBefore) {
+  // Rows 0 .. 9 have no driven input (every PS all zero), rows 10 .. 19 have every input bit set
+  // (with random nonzero weights no PS of theirs is all zero). With the same maps, the sparse
+  // readout gives exactly 0 for the first rows, while the dense one samples their PS = 0 through
+  // the calibrated map (nonzero decoded values), and both give identical values for the others:
+  // the skipped PS consume their random words, so the streams of the rest do not move.
+  std::mt19937 gen(test_seed() + 12);
+  CrossbarConfig c = config_of(128, 1, 4, 4, SignedScheme::kDifferential, Encoding::kSignMagnitude);
+  c.readout.kind = ReadoutKind::kStochasticMtj;
+  c.readout.mtj.samples = 4;
+  Problem p = random_problem(gen, 20, 9, 200, 4, 4, 0.0);
+  for (auto& w : p.w) w = static_cast<std::int8_t>(w == 0 || w == -8 ? 7 : w);  // |w| in 1..7
+  std::fill(p.act.begin(), p.act.begin() + 10 * p.k, std::uint8_t{0});
+  std::fill(p.act.begin() + 10 * p.k, p.act.end(), std::uint8_t{15});
+  const Problem calibration = random_problem(gen, 30, 9, 200, 4, 4);
+  c.readout.mtj.sparse = true;
+  CrossbarLayer sparse(c, 3, p.w, p.n, p.k);
+  sparse.calibrate(sparse.collect_statistics(calibration.act, calibration.m));
+  c.readout.mtj.sparse = false;
+  CrossbarLayer dense(c, 3, p.w, p.n, p.k);
+  dense.set_calibration(sparse.calibration());
+  std::vector<double> out_sparse(static_cast<std::size_t>(p.m) * p.n), out_dense(out_sparse.size());
+  Counters cs, cd;
+  sparse.run(p.act, p.m, {0, 0, 2, 0, 1}, 5, out_sparse, cs);
+  dense.run(p.act, p.m, {0, 0, 2, 0, 1}, 5, out_dense, cd);
+  int dense_nonzero = 0;
+  for (int row = 0; row < 10; ++row)
+    for (int n = 0; n < p.n; ++n) {
+      const std::size_t i = static_cast<std::size_t>(row) * p.n + n;
+      EXPECT_EQ(out_sparse[i], 0.0) << row << ", " << n;
+      dense_nonzero += out_dense[i] != 0.0 ? 1 : 0;
+    }
+  EXPECT_GT(dense_nonzero, 10 * p.n / 2);
+  for (int row = 10; row < 20; ++row)
+    for (int n = 0; n < p.n; ++n) {
+      const std::size_t i = static_cast<std::size_t>(row) * p.n + n;
+      EXPECT_EQ(out_sparse[i], out_dense[i]) << row << ", " << n;
+    }
+  EXPECT_EQ(cs.mtj_skipped, cs.partial_sums / 2);
+  EXPECT_EQ(cd.mtj_skipped, 0u);
+  EXPECT_EQ(cd.mtj_reads, cd.partial_sums);
+  // Readout slopes: a skipped PS is passed exactly (slope 1).
+  std::vector<float> slopes(static_cast<std::size_t>(p.m) * sparse.geometry().subarrays * p.n);
+  sparse.readout_slopes(p.act, p.m, slopes, CrossbarLayer::SlopeModel::kExpected);
+  for (int s = 0; s < sparse.geometry().subarrays; ++s)
+    for (int row = 0; row < 10; ++row)
+      for (int n = 0; n < p.n; ++n)
+        EXPECT_EQ(slopes[(static_cast<std::size_t>(s) * p.m + row) * p.n + n], 1.0f);
+  std::vector<float> dense_slopes(slopes.size());
+  dense.readout_slopes(p.act, p.m, dense_slopes, CrossbarLayer::SlopeModel::kExpected);
+  int sampled_slopes = 0;  // the dense readout's slope of PS = 0 is that of the MTJ's mean curve
+  for (int s = 0; s < sparse.geometry().subarrays; ++s)
+    for (int row = 0; row < 10; ++row)
+      for (int n = 0; n < p.n; ++n)
+        sampled_slopes += dense_slopes[(static_cast<std::size_t>(s) * p.m + row) * p.n + n] != 1.0f ? 1 : 0;
+  EXPECT_GT(sampled_slopes, 0);
 }
 
 TEST(CrossbarLayer, ReadoutSlopesAreTheWeightedShareOfConversionsInsideTheRange) {

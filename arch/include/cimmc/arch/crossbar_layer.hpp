@@ -163,9 +163,11 @@ class CrossbarLayer {
   // ([group · n_pad + n]); tmp holds one plane's popcounts per output at a time.
   void stream_partial_sums(const std::uint64_t* act_planes, int subarray, int stream, std::int32_t* tmp,
                            std::int32_t* pos, std::int32_t* neg) const;
-  void mtj_block(int stream, int group, int subarray, bool exact_analog, const std::int32_t* pos,
-                 const std::int32_t* neg, const float* vpos, const float* vneg, float* value, Scratch& scratch,
-                 Counters& counters) const;
+  // Stochastic MTJ readout of one (stream, group, subarray) block; returns the PS a sparse
+  // readout skipped.
+  int mtj_block(int stream, int group, int subarray, bool exact_analog, const std::int32_t* pos,
+                const std::int32_t* neg, const float* vpos, const float* vneg, float* value, Scratch& scratch,
+                Counters& counters) const;
   void run_lcu_block(const std::uint64_t* a, int subarray, double bit_weight, const float* offsets,
                      const std::int32_t* pos, const std::int32_t* neg, double* acc, Scratch& scratch,
                      Counters& counters) const;
@@ -221,6 +223,10 @@ class CrossbarLayer {
   };
   static constexpr int kSlopePoints = 1025;
   std::vector<MtjTable> mtj_tables_;
+  // When a T's threshold tables would be too large (a map per column and conversion): per map
+  // and integer PS, the limit under which a sample's 32-bit word switches, ⌈P · 2^32⌉ (the
+  // same draws as evaluating P per PS, without the curve). Empty when not needed or too large.
+  std::vector<std::uint64_t> mtj_word_limits_;  // [map · levels + ps − ps_min]
   std::vector<int> table_index_;  // [input stream][group] -> mtj_tables_ index
 };
 

@@ -11,7 +11,7 @@
 //    Decoding "mean" takes the samples' mean, x̂ = 2K/T − 1 (StoX-Net: the network learns the
 //    squashing E[x̂] = 2P(x) − 1, tanh(a·x/2) for the sigmoid); "inverse" inverts the expected
 //    curve, x̂ = the x where P(x) = K/T (±1 beyond the curve's ends), so that E[PS_hat] follows
-//    PS and a network keeps its integer scales.
+//    PS and a network keeps its integer scales. In sparse mode all-zero PS are not sampled.
 //  - ZebraLcu: the column is cut into groups of G rows; each group's bit-products are summed in
 //    analog (0..G·cell max) with noise relative to that group's full scale, sensed by an L-level
 //    sense amplifier and accumulated digitally. All-zero groups are skipped (no noise, no energy).
@@ -67,6 +67,10 @@ struct MtjParams {
   // own gain and offset, like a batch-norm of each subarray's PS).
   double calibration_sigmas = 2.0;
   bool per_column_calibration = true;
+  // Sparse readout: a PS whose bit-products are all zero (no driven row meets a nonzero cell,
+  // known digitally from the input and weight bit-planes) is not converted; it adds an exact 0.
+  // The maps are then calibrated on the PS that are converted.
+  bool sparse = false;
 
   int samples_for(int layer, int input_bit, int weight_bit) const;
   // The switching curve these parameters describe (sigmoid in current, the inline table, or
@@ -128,6 +132,12 @@ inline int binomial_from_word(std::span<const std::uint32_t> thresholds, std::ui
   int k = 0;
   for (std::uint32_t t : thresholds) k += word >= t ? 1 : 0;
   return k;
+}
+
+// One Bernoulli(p) sample from a uniform 32-bit word: it switches when word < ⌈p · 2^32⌉ (the
+// returned limit; 2^32 for p = 1), i.e. exactly when word < p · 2^32.
+inline std::uint64_t mtj_word_limit(double p) {
+  return static_cast<std::uint64_t>(std::ceil(std::clamp(p, 0.0, 1.0) * 4294967296.0));
 }
 
 // A 256-entry shortcut for the same K: entry b is K for every word whose top 8 bits are b, or
