@@ -329,7 +329,7 @@ void CrossbarLayer::prepare_readout() {
     }
   const int ifs = static_cast<int>(fs);
   const std::size_t levels = 2 * static_cast<std::size_t>(ifs) + 1;
-  // Threshold tables up to 16 MiB per T; beyond that P is evaluated per PS.
+  // Threshold tables up to 16 MiB per T; beyond that the word limits below (or P per PS).
   constexpr std::size_t kMaxTableBytes = std::size_t{16} << 20;
   mtj_word_limits_.clear();
   bool per_ps = false;
@@ -361,7 +361,8 @@ void CrossbarLayer::prepare_readout() {
         if (t < circuit::kBinomialAmbiguous) circuit::binomial_buckets(thresholds, {table.buckets.data() + row * 256, 256});
       }
   }
-  // Word limits up to 64 MiB; beyond that (or with analog noise) P is evaluated per PS.
+  // Word limits up to 64 MiB, for a T without threshold tables; beyond that (and for analog
+  // values: noise, cell deviations) P is evaluated per PS.
   constexpr std::size_t kMaxLimitBytes = std::size_t{64} << 20;
   if (!per_ps || static_cast<std::size_t>(maps) * levels * sizeof(std::uint64_t) > kMaxLimitBytes) return;
   mtj_word_limits_.resize(static_cast<std::size_t>(maps) * levels);
