@@ -364,7 +364,8 @@ void CrossbarLayer::prepare_readout() {
   // Word limits up to 64 MiB, for a T without threshold tables; beyond that (and for analog
   // values: noise, cell deviations) P is evaluated per PS.
   constexpr std::size_t kMaxLimitBytes = std::size_t{64} << 20;
-  if (!per_ps || static_cast<std::size_t>(maps) * levels * sizeof(std::uint64_t) > kMaxLimitBytes) return;
+  if (!per_ps || config_.noise.any() || static_cast<std::size_t>(maps) * levels * sizeof(std::uint64_t) > kMaxLimitBytes)
+    return;
   mtj_word_limits_.resize(static_cast<std::size_t>(maps) * levels);
   for (int sm = 0; sm < maps; ++sm)
     for (int ps = -ifs; ps <= ifs; ++ps) {
@@ -567,15 +568,7 @@ PsStatistics CrossbarLayer::collect_statistics(std::span<const std::uint8_t> act
         }
     }
 #pragma omp critical(cimmc_ps_statistics)
-    {
-      for (std::size_t s = 0; s < stats.histogram.size(); ++s)
-        for (std::size_t i = 0; i < stats.histogram[s].size(); ++i) stats.histogram[s][i] += mine.histogram[s][i];
-      for (std::size_t i = 0; i < cells; ++i) {
-        stats.column_count[i] += mine.column_count[i];
-        stats.column_sum[i] += mine.column_sum[i];
-        stats.column_sum_squares[i] += mine.column_sum_squares[i];
-      }
-    }
+    stats.merge(mine);
   }
   return stats;
 }
