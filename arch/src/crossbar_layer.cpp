@@ -222,6 +222,7 @@ void CrossbarLayer::set_cell_deviations(std::vector<float> deviations) {
                                     "K {})",
                                     layer_id_, deviations.size(), need, groups_.size(), n_, k_));
   deviations_ = std::move(deviations);
+  if (!mtj_tables_.empty()) prepare_mtj_word_limits();  // word limits only serve exact PS
 }
 
 void CrossbarLayer::set_switching_curve(std::shared_ptr<const circuit::SwitchingCurve> curve) {
@@ -331,8 +332,6 @@ void CrossbarLayer::prepare_readout() {
   const std::size_t levels = 2 * static_cast<std::size_t>(ifs) + 1;
   // Threshold tables up to 16 MiB per T; beyond that the word limits below (or P per PS).
   constexpr std::size_t kMaxTableBytes = std::size_t{16} << 20;
-  mtj_word_limits_.clear();
-  bool per_ps = false;
   for (auto& table : mtj_tables_) {
     const int t = table.samples;
     const std::vector<double> x_hat = circuit::mtj_decode_points(r.mtj, *curve_, t);
@@ -345,10 +344,7 @@ void CrossbarLayer::prepare_readout() {
             static_cast<float>(maps_[static_cast<std::size_t>(sm)].ps_of(x_hat[static_cast<std::size_t>(kk)]));
     const std::size_t bytes = static_cast<std::size_t>(maps) * levels *
                               (static_cast<std::size_t>(t) * 4 + (t < circuit::kBinomialAmbiguous ? 256 : 0));
-    if (bytes > kMaxTableBytes) {
-      per_ps = true;
-      continue;
-    }
+    if (bytes > kMaxTableBytes) continue;
     table.thresholds.assign(static_cast<std::size_t>(maps) * levels * t, 0);
     if (t < circuit::kBinomialAmbiguous) table.buckets.assign(static_cast<std::size_t>(maps) * levels * 256, 0);
     for (int sm = 0; sm < maps; ++sm)
@@ -361,19 +357,38 @@ void CrossbarLayer::prepare_readout() {
         if (t < circuit::kBinomialAmbiguous) circuit::binomial_buckets(thresholds, {table.buckets.data() + row * 256, 256});
       }
   }
+  prepare_mtj_word_limits();
+}
+
+void CrossbarLayer::prepare_mtj_word_limits() {
+  mtj_word_limits_.clear();
+  mtj_word_limits_.shrink_to_fit();
   // Word limits up to 64 MiB, for a T without threshold tables; beyond that (and for analog
   // values: noise, cell deviations) P is evaluated per PS.
   constexpr std::size_t kMaxLimitBytes = std::size_t{64} << 20;
-  if (!per_ps || config_.noise.any() || static_cast<std::size_t>(maps) * levels * sizeof(std::uint64_t) > kMaxLimitBytes)
+  const bool per_ps = std::any_of(mtj_tables_.begin(), mtj_tables_.end(),
+                                  [](const MtjTable& table) { return table.thresholds.empty(); });
+  const int ifs = static_cast<int>(full_scale());
+  const std::size_t maps = maps_.size(), levels = 2 * static_cast<std::size_t>(ifs) + 1;
+  if (config_.readout.kind != ReadoutKind::kStochasticMtj || !per_ps || config_.noise.any() || !deviations_.empty() ||
+      maps * levels * sizeof(std::uint64_t) > kMaxLimitBytes)
     return;
-  mtj_word_limits_.resize(static_cast<std::size_t>(maps) * levels);
-  for (int sm = 0; sm < maps; ++sm)
+  const auto& mtj = config_.readout.mtj;
+  mtj_word_limits_.resize(maps * levels);
+  for (std::size_t sm = 0; sm < maps; ++sm)
     for (int ps = -ifs; ps <= ifs; ++ps) {
-      const double x = maps_[static_cast<std::size_t>(sm)].x_of(ps);
-      const double p = curve_->probability(r.mtj.current_at_zero_A + x * r.mtj.current_per_unit_A);
-      mtj_word_limits_[static_cast<std::size_t>(sm) * levels + static_cast<std::size_t>(ps + ifs)] =
-          circuit::mtj_word_limit(p);
+      const double x = maps_[sm].x_of(ps);
+      const double p = curve_->probability(mtj.current_at_zero_A + x * mtj.current_per_unit_A);
+      mtj_word_limits_[sm * levels + static_cast<std::size_t>(ps + ifs)] = circuit::mtj_word_limit(p);
     }
+}
+
+std::size_t CrossbarLayer::readout_table_bytes() const {
+  std::size_t bytes = mtj_word_limits_.size() * sizeof(std::uint64_t);
+  for (const auto& table : mtj_tables_)
+    bytes += table.decoded.size() * sizeof(float) + table.thresholds.size() * sizeof(std::uint32_t) +
+             table.buckets.size() + table.slope.size() * sizeof(float);
+  return bytes;
 }
 
 // ---------------------------------------------------------------- statistics

@@ -63,6 +63,13 @@ CrossbarConfig config_of(int rows, int bpc, int in_bits, int w_bits, SignedSchem
   return c;
 }
 
+// A stochastic-MTJ readout on 1-bit cells, 4-bit inputs (bit-serial) and 4-bit differential weights.
+CrossbarConfig mtj_config(int rows, Encoding enc) {
+  CrossbarConfig c = config_of(rows, 1, 4, 4, SignedScheme::kDifferential, enc);
+  c.readout.kind = ReadoutKind::kStochasticMtj;
+  return c;
+}
+
 // Whether weight w has a 1 in the plane called `name` (as CrossbarLayer names them).
 bool in_plane(const std::string& name, int w, const CrossbarConfig& c) {
   if (name == "flag") return encode(w, c.weight_bits, c.encoding).flag;
@@ -441,8 +448,7 @@ TEST(CrossbarLayer, CalibratedAdcClipsAtThePercentileOfObservedPs) {
 
 TEST(CrossbarLayer, MtjCalibrationNormalizesEachConversionOfEachSubarrayOrColumn) {
   std::mt19937 gen(test_seed() + 8);
-  CrossbarConfig c = config_of(64, 1, 4, 4, SignedScheme::kDifferential, Encoding::kTwosComplement);
-  c.readout.kind = ReadoutKind::kStochasticMtj;
+  CrossbarConfig c = mtj_config(64, Encoding::kTwosComplement);
   c.readout.mtj.calibration_sigmas = 3.0;
   const Problem p = random_problem(gen, 20, 5, 150, 4, 4);
   for (const bool per_column : {false, true}) {
@@ -521,8 +527,7 @@ TEST(CrossbarLayer, MtjWithPerConversionMapsFollowsThePartialSumsOfABitSerialArr
   // wide enough not to clip, the readout reproduces the exact GEMM (relative error of the
   // binomial estimate only); a map pooled over conversions would not be centred on any of them.
   std::mt19937 gen(test_seed() + 11);
-  CrossbarConfig c = config_of(128, 1, 4, 4, SignedScheme::kDifferential, Encoding::kTwosComplement);
-  c.readout.kind = ReadoutKind::kStochasticMtj;
+  CrossbarConfig c = mtj_config(128, Encoding::kTwosComplement);
   c.readout.mtj.samples = 4096;
   c.readout.mtj.calibration_sigmas = 4.0;
   const Problem p = random_problem(gen, 40, 6, 200, 4, 4);
@@ -595,8 +600,7 @@ TEST(CrossbarLayer, SparseMtjAddsAnExactZeroForAllZeroPsAndSamplesTheRestAsBefor
   // the calibrated map (nonzero decoded values), and both give identical values for the others:
   // the skipped PS consume their random words, so the streams of the rest do not move.
   std::mt19937 gen(test_seed() + 12);
-  CrossbarConfig c = config_of(128, 1, 4, 4, SignedScheme::kDifferential, Encoding::kSignMagnitude);
-  c.readout.kind = ReadoutKind::kStochasticMtj;
+  CrossbarConfig c = mtj_config(128, Encoding::kSignMagnitude);
   c.readout.mtj.samples = 4;
   Problem p = random_problem(gen, 20, 9, 200, 4, 4, 0.0);
   for (auto& w : p.w) w = static_cast<std::int8_t>(w == 0 || w == -8 ? 7 : w);  // |w| in 1..7
@@ -646,13 +650,46 @@ TEST(CrossbarLayer, SparseMtjAddsAnExactZeroForAllZeroPsAndSamplesTheRestAsBefor
   EXPECT_GT(sampled_slopes, 0);
 }
 
+TEST(CrossbarLayer, MtjWordLimitsServeExactPsOnlyAndDrawWhatPerPsEvaluationDraws) {
+  // Per-column maps for 64 outputs × 2 subarrays × 16 conversions (4 input bits × 4 column
+  // groups): threshold tables would take ~280 MiB, so exact PS read per-map word limits (maps
+  // for unsigned and signed readout: 4096 maps × 257 PS × 8 bytes). Cell
+  // deviations make PS analog: the table is then freed, P is evaluated per PS, and with all-zero
+  // deviations that draws exactly what the table did. Removing the deviations builds it again.
+  std::mt19937 gen(test_seed() + 13);
+  CrossbarConfig c = mtj_config(128, Encoding::kSignMagnitude);
+  c.readout.mtj.samples = 4;
+  const Problem p = random_problem(gen, 6, 64, 200, 4, 4);
+  CrossbarLayer layer(c, 2, p.w, p.n, p.k);
+  layer.calibrate(layer.collect_statistics(p.act, p.m));
+  ASSERT_EQ(layer.geometry().subarrays, 2);
+  ASSERT_EQ(layer.column_groups().size(), 4u);
+  const std::size_t limits = std::size_t{2} * 16 * 64 * 2 * 257 * sizeof(std::uint64_t);
+  const std::size_t with_limits = layer.readout_table_bytes();
+  ASSERT_GT(with_limits, limits);
+  std::vector<double> exact(static_cast<std::size_t>(p.m) * p.n), analog(exact.size()), again(exact.size());
+  Counters counters;
+  layer.run(p.act, p.m, {0, 0, 2, 0, 1}, 9, exact, counters);
+  layer.set_cell_deviations(std::vector<float>(layer.cell_levels().size(), 0.0f));
+  EXPECT_EQ(layer.readout_table_bytes(), with_limits - limits);
+  layer.run(p.act, p.m, {0, 0, 2, 0, 1}, 9, analog, counters);
+  EXPECT_EQ(analog, exact);
+  layer.set_cell_deviations({});
+  EXPECT_EQ(layer.readout_table_bytes(), with_limits);
+  layer.run(p.act, p.m, {0, 0, 2, 0, 1}, 9, again, counters);
+  EXPECT_EQ(again, exact);
+  int distinct = 0;  // the draws are random: another seed moves them
+  layer.run(p.act, p.m, {0, 0, 2, 0, 1}, 10, again, counters);
+  for (std::size_t i = 0; i < again.size(); ++i) distinct += again[i] != exact[i] ? 1 : 0;
+  EXPECT_GT(distinct, 0);
+}
+
 TEST(CrossbarLayer, ReadoutSlopesAreTheWeightedShareOfConversionsInsideTheRange) {
   // Stochastic MTJ, per-column maps at 1σ (many PS clip), bit-serial 4-bit inputs and
   // differential 1-bit cells: for subarray s and output n the slope is the mean over (input
   // bit i, weight digit j) of [|x(PS)| <= 1], weighted by 2^i · 2^j.
   std::mt19937 gen(test_seed() + 10);
-  CrossbarConfig c = config_of(64, 1, 4, 4, SignedScheme::kDifferential, Encoding::kTwosComplement);
-  c.readout.kind = ReadoutKind::kStochasticMtj;
+  CrossbarConfig c = mtj_config(64, Encoding::kTwosComplement);
   c.readout.mtj.calibration_sigmas = 1.0;
   c.readout.mtj.per_column_calibration = true;
   const Problem p = random_problem(gen, 12, 5, 150, 4, 4);

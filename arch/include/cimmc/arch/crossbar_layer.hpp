@@ -129,6 +129,9 @@ class CrossbarLayer {
   // describes), e.g. with one device-table curve shared by all layers.
   void set_switching_curve(std::shared_ptr<const circuit::SwitchingCurve> curve);
 
+  // Bytes held by the readout's lookup tables (MTJ decoding, thresholds, word limits, slopes).
+  std::size_t readout_table_bytes() const;
+
   PsStatistics collect_statistics(std::span<const std::uint8_t> activations, int m) const;
   // ADC range from the configured percentile; MTJ maps x = (PS − mean) / (c · std) per subarray.
   void calibrate(const PsStatistics& stats);
@@ -156,6 +159,8 @@ class CrossbarLayer {
  private:
   struct Scratch;
   void prepare_readout();
+  // The MTJ word-limit table, when it is needed (exact PS without threshold tables) and fits.
+  void prepare_mtj_word_limits();
   void run_row(const std::uint64_t* act_planes, std::int64_t act_sum, std::uint64_t element, std::uint64_t seed,
                const RunAddress& address, const float* offsets, double* out, Scratch& scratch,
                Counters& counters) const;
