@@ -55,6 +55,60 @@ double recommended_time_step_s(const SotMtjParams& p, double max_current_A) {
   return std::min(1e-12, 0.05 / (c::kGamma0_m_per_A_s * h_scale));
 }
 
+Vec3 equilibrium_direction(const SotMtjParams& p, int direction) {
+  if (direction != 1 && direction != -1)
+    throw ArgumentError(fmt::format("equilibrium_direction: direction {} must be +1 or -1", direction));
+  const auto d = derive(p);
+  const auto& f = p.free_layer;
+  const int axis = f.easy_axis;
+  const double ms = f.saturation_magnetization_A_per_m;
+  const auto& h = p.external_field_A_per_m;
+  double n[3];
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (int j = 0; j < 3; ++j) {
+    n[j] = ms * f.demag_factors[j] - (j == axis ? d.anisotropy_field_A_per_m : 0.0);
+    lo = std::min(lo, n[j]);
+    hi = std::max(hi, n[j]);
+  }
+  // The largest curvature of the energy on the sphere is below this field scale, so a step of
+  // 0.5 / scale is stable; the tilt off the axis keeps the flow off a saddle (a field along -u).
+  const double scale = (hi - lo) + std::hypot(h[0], h[1], h[2]);
+  Vec3 m{};
+  m[axis] = direction;
+  m[(axis + 1) % 3] = 1e-3;
+  m[(axis + 2) % 3] = 0.7e-3;
+  if (!(scale > 0)) {
+    m = {};
+    m[axis] = direction;
+    return m;
+  }
+  const double eta = 0.5 / scale;
+  bool converged = false;
+  for (int it = 0; it < 2000000 && !converged; ++it) {
+    const double inv = 1.0 / std::sqrt(m[0] * m[0] + m[1] * m[1] + m[2] * m[2]);
+    for (double& x : m) x *= inv;
+    const double H[3] = {h[0] - n[0] * m[0], h[1] - n[1] * m[1], h[2] - n[2] * m[2]};
+    const double mh = m[0] * H[0] + m[1] * H[1] + m[2] * H[2];
+    double t2 = 0;
+    for (int j = 0; j < 3; ++j) {
+      const double t = H[j] - mh * m[j];  // -(gradient of E on the sphere) / (mu0 Ms V)
+      t2 += t * t;
+      m[j] += eta * t;
+    }
+    converged = std::sqrt(t2) < 1e-13 * scale;
+  }
+  const double inv = 1.0 / std::sqrt(m[0] * m[0] + m[1] * m[1] + m[2] * m[2]);
+  for (double& x : m) x *= inv;
+  if (!converged)
+    throw ModelError(fmt::format("device '{}': the zero-temperature equilibrium near the easy axis did not converge", p.name));
+  // A field at or beyond the anisotropy puts the minimum on the equator (m . u -> 0): no state.
+  if (!(direction * m[axis] > 1e-6))
+    throw ModelError(fmt::format("device '{}': the bias field ({}, {}, {}) A/m leaves no stable state with m along {}{} "
+                                 "(the equilibrium reached has m . u = {:.3g})",
+                                 p.name, h[0], h[1], h[2], direction > 0 ? "+" : "-", "xyz"[axis], m[axis]));
+  return m;
+}
+
 namespace {
 
 constexpr std::size_t kB = kBlockLanes;
@@ -279,6 +333,16 @@ MacrospinResult simulate(const SotMtjParams& p, const Waveform& w, std::span<con
   const rng::Key key = rng::key_from_seed(s.seed);
   const bool thermal = k.sigma_th > 0;
   const double dir = s.initial_direction;
+  Vec3 m0{dir * k.ux, dir * k.uy, dir * k.uz};
+  if (s.initial_m) {
+    const auto& v = *s.initial_m;
+    const double norm = std::hypot(v[0], v[1], v[2]);
+    if (!(norm > 0) || !std::isfinite(norm))
+      throw ArgumentError(fmt::format("macrospin: initial_m ({}, {}, {}) must be a finite non-zero vector", v[0], v[1], v[2]));
+    m0 = {v[0] / norm, v[1] / norm, v[2] / norm};
+  }
+  if (!(s.switch_detect_from_s >= 0) || !std::isfinite(s.switch_detect_from_s))
+    throw ArgumentError(fmt::format("macrospin: switch_detect_from_s {} s must be >= 0", s.switch_detect_from_s));
   const std::size_t rec_every = s.record_every_steps;
   const std::size_t rec_traj = rec_every > 0 ? std::min(s.record_trajectories, n) : 0;
   const std::size_t rec_samples = rec_traj > 0 ? steps / rec_every + 1 : 0;
@@ -307,9 +371,9 @@ MacrospinResult simulate(const SotMtjParams& p, const Waveform& w, std::span<con
       for (std::size_t i = 0; i < kB; ++i) {
         const double amp = i < lanes ? amplitude_A[first + i] : 0.0;
         b->hdl[i] = k.w * amp * h_per_A;
-        b->mx[i] = dir * k.ux;
-        b->my[i] = dir * k.uy;
-        b->mz[i] = dir * k.uz;
+        b->mx[i] = m0[0];
+        b->my[i] = m0[1];
+        b->mz[i] = m0[2];
         b->tsw[i] = std::numeric_limits<double>::quiet_NaN();
         // Padding lanes reuse the last real lane's stream; their results are discarded.
         const std::uint64_t element = s.first_element + first + std::min(i, lanes - 1);
@@ -337,8 +401,10 @@ MacrospinResult simulate(const SotMtjParams& p, const Waveform& w, std::span<con
         for (int sub = 0; sub < kStepsPerGroup && step < steps; ++sub, ++step) {
           const double t_end = static_cast<double>(step + 1) * dt;
           const double shape_end = w.shape(t_end);
+          // Before switch_detect_from_s no crossing counts (an infinite threshold).
+          const double threshold = t_end > s.switch_detect_from_s ? s.switch_threshold : std::numeric_limits<double>::infinity();
           heun_step(*b, k, b->nrm[3 * sub], b->nrm[3 * sub + 1], b->nrm[3 * sub + 2], shape_start, shape_end, t_end, dir,
-                    s.switch_threshold);
+                    threshold);
           shape_start = shape_end;
           if (recording && (step + 1) % rec_every == 0) record((step + 1) / rec_every);
         }

@@ -21,6 +21,8 @@ WilsonInterval wilson_interval(std::uint64_t k, std::uint64_t n, double z) {
   return {k == 0 ? 0.0 : std::max(0.0, centre - half), k == n ? 1.0 : std::min(1.0, centre + half)};
 }
 
+double default_equilibrate_time_s(const SotMtjParams& params) { return std::max(1e-9, 5.0 * relaxation_time_s(params)); }
+
 SwitchingCurves monte_carlo_switching(const SotMtjParams& params, std::span<const double> currents,
                                       std::span<const double> pulses, const MonteCarloSettings& s) {
   if (currents.empty() || pulses.empty()) throw ArgumentError("monte_carlo_switching: need at least one current and one pulse width");
@@ -47,11 +49,24 @@ SwitchingCurves monte_carlo_switching(const SotMtjParams& params, std::span<cons
   std::vector<double> amps(ni * s.trials);
   for (std::size_t i = 0; i < ni; ++i) std::fill_n(amps.begin() + static_cast<std::ptrdiff_t>(i * s.trials), s.trials, currents[i]);
   c.relax_time_s = s.relax_time_s >= 0 ? s.relax_time_s : std::max(1e-9, 5.0 * relaxation_time_s(params));
+  c.equilibrate_time_s = s.equilibrate_time_s >= 0 ? s.equilibrate_time_s : default_equilibrate_time_s(params);
+  if (!std::isfinite(c.equilibrate_time_s))
+    throw ArgumentError(fmt::format("monte_carlo_switching: equilibration time {} s must be finite", s.equilibrate_time_s));
+  if (s.initial_direction != 1 && s.initial_direction != -1)
+    throw ArgumentError(fmt::format("monte_carlo_switching: initial_direction {} must be +1 or -1", s.initial_direction));
+  if (s.start_at_equilibrium) {
+    c.initial_m = equilibrium_direction(params, s.initial_direction);
+  } else {
+    c.initial_m[static_cast<std::size_t>(params.free_layer.easy_axis)] = s.initial_direction;
+  }
   for (std::size_t j = 0; j < nt; ++j) {
-    Waveform w{s.settle_time_s, s.rise_time_s, pulses[j], s.fall_time_s, c.relax_time_s};
+    Waveform w{c.equilibrate_time_s, s.rise_time_s, pulses[j], s.fall_time_s, c.relax_time_s};
     SolverSettings ss;
     ss.time_step_s = c.time_step_s;
     ss.initial_direction = s.initial_direction;
+    ss.initial_m = c.initial_m;
+    // A thermal excursion across the equator while equilibrating is not a switching event.
+    ss.switch_detect_from_s = c.equilibrate_time_s;
     ss.seed = s.seed;
     ss.point = s.point;
     ss.trial = s.trial;
@@ -74,7 +89,7 @@ SwitchingCurves monte_carlo_switching(const SotMtjParams& params, std::span<cons
       c.ci_low[o] = ci.low;
       c.ci_high[o] = ci.high;
       // Measured from the start of the pulse.
-      c.mean_switching_time_s[o] = k > 0 ? t_sum / static_cast<double>(k) - s.settle_time_s : std::numeric_limits<double>::quiet_NaN();
+      c.mean_switching_time_s[o] = k > 0 ? t_sum / static_cast<double>(k) - c.equilibrate_time_s : std::numeric_limits<double>::quiet_NaN();
     }
     if (s.on_progress) s.on_progress((j + 1) * ni * s.trials);
   }

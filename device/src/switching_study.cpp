@@ -40,6 +40,9 @@ SwitchingConfig read_switching_config(const config::Value& table, const std::str
   r.optional("time_step_s", s.time_step_s);
   r.check(std::isfinite(s.time_step_s) && s.time_step_s >= 0 && s.time_step_s <= 1e-10, "time_step_s",
           "0 (automatic) or a step up to 1e-10 s");
+  r.optional("equilibrate_time_s", s.equilibrate_time_s);
+  r.check(std::isfinite(s.equilibrate_time_s) && s.equilibrate_time_s <= 1e-3, "equilibrate_time_s",
+          "a time >= 0 s (at most 1e-3 s), or < 0 for automatic");
   r.optional("rise_time_s", s.rise_time_s);
   r.check(std::isfinite(s.rise_time_s) && s.rise_time_s >= 0, "rise_time_s", "a time >= 0 s");
   r.optional("fall_time_s", s.fall_time_s);
@@ -110,6 +113,8 @@ void write_switching_file(const std::filesystem::path& path, const SwitchingRepo
   mc.write_1d<double>("pulse_width_s", c.pulse_widths_s, "s", "pulse_width");
   mc.write_scalar<std::int64_t>("trials", static_cast<std::int64_t>(c.trials), "1");
   mc.write_scalar<double>("time_step_s", c.time_step_s, "s");
+  mc.write_scalar<double>("equilibrate_time_s", c.equilibrate_time_s, "s");
+  mc.write_1d<double>("initial_m", std::vector<double>(c.initial_m.begin(), c.initial_m.end()), "1", "component");
   mc.write_scalar<double>("rise_time_s", r.settings.rise_time_s, "s");
   mc.write_scalar<double>("fall_time_s", r.settings.fall_time_s, "s");
   mc.write_scalar<double>("relax_time_s", c.relax_time_s, "s");

@@ -7,6 +7,7 @@
 
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/hdf5.hpp"
+#include "cimmc/device/macrospin.hpp"
 #include "cimmc/device/switching.hpp"
 #include "cimmc/device/switching_study.hpp"
 #include "cimmc/device/switching_table.hpp"
@@ -167,6 +168,10 @@ TEST(SwitchingConfig, ReadsAndValidatesTheTable) {
       "[switching]\ncurrent_A = [1e-4, 2e-4]\npulse_width_s = [1e-9]\ntrials = 50\nrelax_time_s = 1e-9\n", "s.toml");
   const auto c = read_switching_config(doc.root.as_table().at("switching"), doc.source);
   EXPECT_EQ(c.currents_A, (std::vector<double>{1e-4, 2e-4}));
+  EXPECT_LT(c.settings.equilibrate_time_s, 0.0);  // automatic unless given
+  const auto eq = cimmc::config::parse_string(
+      "[switching]\ncurrent_A = [1e-4]\npulse_width_s = [1e-9]\nequilibrate_time_s = 2e-9\n", "e.toml");
+  EXPECT_DOUBLE_EQ(read_switching_config(eq.root.as_table().at("switching"), eq.source).settings.equilibrate_time_s, 2e-9);
   EXPECT_EQ(c.settings.trials, 50u);
   EXPECT_DOUBLE_EQ(c.settings.relax_time_s, 1e-9);
   // The configuration a switching file stores reads back.
@@ -184,6 +189,10 @@ TEST(SwitchingConfig, ReadsAndValidatesTheTable) {
   EXPECT_EQ(read_switching_config(stored.root.as_table().at("switching"), "config").settings.seed, 5u);
   EXPECT_EQ(to_toml(read_sot_mtj(stored.root.as_table().at("device"), "config")), to_toml(p));
   EXPECT_EQ(SwitchingTable::load(path).values(), report.table.values());
+  // The protocol as run: the automatic equilibration and the tilted start.
+  EXPECT_DOUBLE_EQ(f.open_group("monte_carlo").read_scalar<double>("equilibrate_time_s"), default_equilibrate_time_s(p));
+  EXPECT_EQ(f.open_group("monte_carlo").read<double>("initial_m").data,
+            (std::vector<double>(report.curves.initial_m.begin(), report.curves.initial_m.end())));
   const auto bad = cimmc::config::parse_string(
       "[switching]\ncurrent_A = [2e-4, 1e-4]\npulse_width_s = [0.0]\ntrials = 0\nrise_time = 1e-10\n", "s.toml");
   try {
@@ -196,4 +205,56 @@ TEST(SwitchingConfig, ReadsAndValidatesTheTable) {
     EXPECT_NE(m.find("s.toml:4: key 'switching.trials'"), std::string::npos) << m;
     EXPECT_NE(m.find("did you mean 'rise_time_s'"), std::string::npos) << m;
   }
+}
+
+// The zero-temperature start: the energy minimum near the easy axis. For a perpendicular magnet
+// with a field H_x the minimum lies in the xz plane at sin(theta) = H_x / (H_K + Ms (N_x - N_z));
+// without a field it is the axis; a field that removes the state is refused.
+TEST(EquilibriumDirection, TiltsTowardsTheBiasField) {
+  auto p = load_sot_mtj(resolve_device_file("perpendicular_sot"));
+  const auto d = derive(p);
+  const auto& f = p.free_layer;
+  const double stiff = d.anisotropy_field_A_per_m + f.saturation_magnetization_A_per_m * (f.demag_factors[0] - f.demag_factors[2]);
+  for (int dir : {+1, -1}) {
+    const auto m = equilibrium_direction(p, dir);
+    const double s0 = p.external_field_A_per_m[0] / stiff;
+    EXPECT_NEAR(m[0], s0, 1e-10);
+    EXPECT_NEAR(m[1], 0.0, 1e-10);
+    EXPECT_NEAR(m[2], dir * std::sqrt(1 - s0 * s0), 1e-10);
+  }
+  auto bare = p;
+  bare.external_field_A_per_m = {0, 0, 0};
+  const auto axis = equilibrium_direction(bare, -1);
+  EXPECT_NEAR(axis[2], -1.0, 1e-12);
+  EXPECT_NEAR(std::hypot(axis[0], axis[1]), 0.0, 1e-10);
+  // In-plane easy axis (y): a field along x tilts it in the xy plane.
+  auto ip = load_sot_mtj(resolve_device_file("inplane_type_y"));
+  ip.external_field_A_per_m = {500.0, 0, 0};
+  const auto& g = ip.free_layer;
+  const double ip_stiff = g.saturation_magnetization_A_per_m * (g.demag_factors[0] - g.demag_factors[1]);
+  const auto mi = equilibrium_direction(ip, +1);
+  EXPECT_NEAR(mi[0], 500.0 / ip_stiff, 1e-8);
+  EXPECT_GT(mi[1], 0.0);
+  p.external_field_A_per_m = {1.2 * stiff, 0, 0};
+  EXPECT_THROW(equilibrium_direction(p, +1), cimmc::ModelError);
+  p.external_field_A_per_m = {0, 0, -2 * stiff};
+  EXPECT_THROW(equilibrium_direction(p, +1), cimmc::ModelError);
+  EXPECT_THROW(equilibrium_direction(bare, 0), cimmc::ArgumentError);
+}
+
+// monte_carlo_switching starts from that direction and reports the times it used.
+TEST(MonteCarloSwitching, RecordsTheProtocol) {
+  auto p = load_sot_mtj(resolve_device_file("perpendicular_sot"));
+  MonteCarloSettings s;
+  s.trials = 4;
+  s.relax_time_s = 0.1e-9;
+  auto c = monte_carlo_switching(p, std::vector<double>{0.0}, std::vector<double>{0.1e-9}, s);
+  EXPECT_DOUBLE_EQ(c.equilibrate_time_s, std::max(1e-9, 5 * relaxation_time_s(p)));
+  EXPECT_EQ(c.initial_m, equilibrium_direction(p, +1));
+  s.equilibrate_time_s = 0.2e-9;
+  s.start_at_equilibrium = false;
+  s.initial_direction = -1;
+  c = monte_carlo_switching(p, std::vector<double>{0.0}, std::vector<double>{0.1e-9}, s);
+  EXPECT_DOUBLE_EQ(c.equilibrate_time_s, 0.2e-9);
+  EXPECT_EQ(c.initial_m, (Vec3{0, 0, -1}));
 }

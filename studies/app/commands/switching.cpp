@@ -24,7 +24,7 @@ struct SwitchingOptions {
   std::string device, currents, pulses, output, table_output, table_source = "monte_carlo";
   std::size_t trials = 1000;
   std::uint64_t seed = 1;
-  double time_step_s = 0, rise_s = 0, fall_s = 0, relax_s = -1;
+  double time_step_s = 0, equilibrate_s = -1, rise_s = 0, fall_s = 0, relax_s = -1;
   std::vector<std::string> overrides;
 };
 
@@ -93,6 +93,8 @@ void run_switching(const SwitchingOptions& o, bool quiet) {
     if (!(v >= 0) || !std::isfinite(v)) throw ArgumentError(fmt::format("{} {}: expected a time >= 0", name, v));
   if (!(o.relax_s >= 0 || o.relax_s == -1) || !std::isfinite(o.relax_s))
     throw ArgumentError(fmt::format("--relax-s {}: expected a time >= 0 (or -1: automatic)", o.relax_s));
+  if (!(o.equilibrate_s >= 0 || o.equilibrate_s == -1) || !std::isfinite(o.equilibrate_s) || o.equilibrate_s > 1e-3)
+    throw ArgumentError(fmt::format("--equilibrate-s {}: expected a time from 0 to 1e-3 s (or -1: automatic)", o.equilibrate_s));
   if (o.time_step_s < 0 || !std::isfinite(o.time_step_s) || o.time_step_s > 1e-10)
     throw ArgumentError(fmt::format("--dt-s {}: expected 0 (automatic) or a step up to 1e-10 s", o.time_step_s));
   const auto currents = parse_currents(o.currents);
@@ -103,6 +105,7 @@ void run_switching(const SwitchingOptions& o, bool quiet) {
   s.trials = o.trials;
   s.seed = o.seed;
   s.time_step_s = o.time_step_s;
+  s.equilibrate_time_s = o.equilibrate_s;
   s.rise_time_s = o.rise_s;
   s.fall_time_s = o.fall_s;
   s.relax_time_s = o.relax_s;
@@ -124,10 +127,10 @@ void run_switching(const SwitchingOptions& o, bool quiet) {
 
   const std::string config = dv::to_toml(params) +
                              fmt::format("\n[switching]\ncurrent_A = [{:.17g}]\npulse_width_s = [{:.17g}]\ntrials = {}\nseed = {}\n"
-                                         "time_step_s = {:.17g}\nrise_time_s = {:.17g}\nfall_time_s = {:.17g}\nrelax_time_s = {:.17g}\n"
+                                         "time_step_s = {:.17g}\nequilibrate_time_s = {:.17g}\nrise_time_s = {:.17g}\nfall_time_s = {:.17g}\nrelax_time_s = {:.17g}\n"
                                          "# lookup table from: {}\n",
                                          fmt::join(currents, ", "), fmt::join(pulses, ", "), o.trials, o.seed,
-                                         report.curves.time_step_s, o.rise_s, o.fall_s, report.curves.relax_time_s, o.table_source);
+                                         report.curves.time_step_s, report.curves.equilibrate_time_s, o.rise_s, o.fall_s, report.curves.relax_time_s, o.table_source);
   dv::write_switching_file(o.output, report, config);
   if (!o.table_output.empty()) report.table.save(o.table_output, o.seed, config);
 
@@ -135,6 +138,9 @@ void run_switching(const SwitchingOptions& o, bool quiet) {
   fmt::print("device {}: Delta = {:.3g}, I_c0 = {:.4g} A ({}), time step {:.3g} s, relaxation {:.3g} s\n", params.name,
              d.thermal_stability, d.critical_current_A, d.critical_current_model, report.curves.time_step_s,
              report.curves.relax_time_s);
+  const auto& m0 = report.curves.initial_m;
+  fmt::print("start: zero-temperature equilibrium m = ({:.4f}, {:.4f}, {:.4f}), {:.3g} s at zero current before the pulse\n",
+             m0[0], m0[1], m0[2], report.curves.equilibrate_time_s);
   for (std::size_t j = 0; j < pulses.size(); ++j) {
     const auto& f = report.sigmoids[j];
     fmt::print("pulse {:.4g} s: sigmoid I50 = {:.4g} A, w = {:.4g} A, rms residual {:.3g}\n", pulses[j], f.i50_A, f.width_A,
@@ -164,6 +170,10 @@ void register_switching(Registry& r) {
                   "What the lookup table holds: monte_carlo (isotonic in current) or thermal_activation (the fit)")
       ->capture_default_str();
   sub->add_option("--dt-s", o.time_step_s, "Time step (s); 0 chooses one from the device")->capture_default_str();
+  sub->add_option("--equilibrate-s", o.equilibrate_s,
+                  "Time at zero current before the pulse, from the zero-temperature equilibrium under the bias field (s); "
+                  "-1: five damping times, at least 1 ns")
+      ->capture_default_str();
   sub->add_option("--rise-s", o.rise_s, "Pulse rise time (s)")->capture_default_str();
   sub->add_option("--fall-s", o.fall_s, "Pulse fall time (s)")->capture_default_str();
   sub->add_option("--relax-s", o.relax_s, "Relaxation at zero current after the pulse (s); -1: five damping times")

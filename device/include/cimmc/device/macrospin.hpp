@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -34,9 +35,16 @@ struct Waveform {
 
 struct SolverSettings {
   double time_step_s = 1e-12;
-  int initial_direction = +1;      // start at +easy axis (+1) or -easy axis (-1)
-  // First switching time: the first step after which direction * (m . u) < -switch_threshold.
+  // The state a trajectory starts in and is judged against: +easy axis (+1) or -easy axis (-1).
+  int initial_direction = +1;
+  // Where m starts (normalized by the solver); none: exactly on initial_direction * easy axis.
+  // Switching studies start at equilibrium_direction(), tilted by the bias field.
+  std::optional<Vec3> initial_m;
+  // First switching time: the first step ending after switch_detect_from_s after which
+  // direction * (m . u) < -switch_threshold (a trajectory already past the threshold then gets
+  // the first such step). Excursions during an equilibration before the pulse are not counted.
   double switch_threshold = 0.0;
+  double switch_detect_from_s = 0.0;
   // Stop a block early once every trajectory in it has switched (first-passage studies).
   bool stop_when_all_switched = false;
   // Down-sampled trajectories for plots: m every record_every_steps steps (0: none) for the first
@@ -74,6 +82,14 @@ double recommended_time_step_s(const SotMtjParams& params, double max_current_A)
 // Time constant of the damped return to the easy axis, (1 + alpha^2) / (alpha gamma0 H_K,eff):
 // how long a relaxation at zero current must last for the final state to be settled.
 double relaxation_time_s(const SotMtjParams& params);
+
+// The zero-temperature equilibrium of m near direction * easy axis (direction +1 or -1) under
+// the bias field: the minimum of the energy the solver integrates,
+//   E(m) = mu0 Ms V [ -H_ext . m + 1/2 sum_i (Ms N_i - H_K [i = axis]) m_i^2 ],
+// found by gradient flow on the sphere from the easy axis. A device waiting for a pulse sits
+// there (tilted towards the in-plane field), not on the axis. Throws ModelError if the field
+// leaves no stable state in that hemisphere.
+Vec3 equilibrium_direction(const SotMtjParams& params, int direction);
 
 // Thermal-field standard deviation per component and step (A/m), physics.md.
 double thermal_field_sigma_A_per_m(const SotMtjParams& params, double time_step_s);

@@ -20,10 +20,20 @@ struct WilsonInterval {
 // Wilson score interval for `successes` of `trials` (z = 1.96: 95 %).
 WilsonInterval wilson_interval(std::uint64_t successes, std::uint64_t trials, double z = 1.959963984540054);
 
+// The switching protocol (docs/physics.md): every trajectory starts at the zero-temperature
+// equilibrium under the bias field (equilibrium_direction, tilted off the easy axis), spends
+// equilibrate_time_s at zero current in the thermal field so that it reaches thermal equilibrium
+// in its well, then gets the pulse (rise, plateau, fall) and relax_time_s at zero current before
+// its final state is classified against the initial easy-axis direction.
 struct MonteCarloSettings {
   std::size_t trials = 1000;   // trajectories per (current, pulse width)
   double time_step_s = 0.0;    // 0: recommended_time_step_s at the largest |current|
-  double settle_time_s = 0.0;  // waveform around the pulse (see Waveform)
+  // Zero-current time before the pulse (the waveform's settle segment). < 0: automatic,
+  // default_equilibrate_time_s. (This was settle_time_s, 0 by default, with an axis start.)
+  double equilibrate_time_s = -1.0;
+  // false: start exactly on the easy axis instead of at the tilted equilibrium (for comparison
+  // with the protocol that ignores the bias-field tilt; not physical for a device in use).
+  bool start_at_equilibrium = true;
   double rise_time_s = 0.0;
   double fall_time_s = 0.0;
   // < 0: automatic, five relaxation_time_s (at least 1 ns), so the final state has settled.
@@ -43,12 +53,21 @@ struct SwitchingCurves {
   std::vector<double> pulse_widths_s;
   std::size_t trials = 0;
   double time_step_s = 0.0;
-  double relax_time_s = 0.0;  // as used
+  double equilibrate_time_s = 0.0;  // as used
+  double relax_time_s = 0.0;        // as used
+  Vec3 initial_m{0, 0, 0};          // where every trajectory started
   std::vector<std::int64_t> switched_count;
   std::vector<double> probability, ci_low, ci_high;
-  std::vector<double> mean_switching_time_s;  // mean first switching time of the switched; NaN if none
+  // Mean over the switched trajectories of the first step after the pulse start with m past the
+  // equator, measured from the pulse start; NaN if none switched.
+  std::vector<double> mean_switching_time_s;
   std::size_t index(std::size_t current, std::size_t pulse) const { return current * pulse_widths_s.size() + pulse; }
 };
+
+// Five relaxation_time_s (each (1 + alpha^2) / (alpha gamma0 H_K,eff)), at least 1 ns: the
+// thermal fluctuations about the tilted equilibrium then have their equilibrium spread (their
+// variance relaxes at twice the rate of m).
+double default_equilibrate_time_s(const SotMtjParams& params);
 
 // Trajectory k of current i and pulse j uses thermal stream element
 // first_element + (j * currents + i) * trials + k.

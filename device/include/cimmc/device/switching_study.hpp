@@ -18,7 +18,8 @@ namespace cimmc::device {
 
 // The [switching] table of a study or run: grid, trials and waveform. Keys: current_A and
 // pulse_width_s (arrays, strictly ascending; pulse widths > 0), trials (>= 1), and optional
-// seed, time_step_s (0: automatic), rise_time_s, fall_time_s, relax_time_s (< 0: automatic) --
+// seed, time_step_s (0: automatic), equilibrate_time_s (zero-current time before the pulse; < 0:
+// automatic, default_equilibrate_time_s), rise_time_s, fall_time_s, relax_time_s (< 0: automatic) --
 // the [switching] table `cimmc switching` stores in a file's config.
 struct SwitchingConfig {
   std::vector<double> currents_A;
