@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "cimmc/core/data_files.hpp"
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/hdf5.hpp"
 #include "cimmc/device/macrospin.hpp"
@@ -257,4 +258,38 @@ TEST(MonteCarloSwitching, RecordsTheProtocol) {
   c = monte_carlo_switching(p, std::vector<double>{0.0}, std::vector<double>{0.1e-9}, s);
   EXPECT_DOUBLE_EQ(c.equilibrate_time_s, 0.2e-9);
   EXPECT_EQ(c.initial_m, (Vec3{0, 0, -1}));
+}
+
+// The shipped stox_converter table (data/tables/README.md): its Monte Carlo P_sw rises from ~0
+// to ~1 without a decrease larger than 3 SE of the difference of neighbours (10 000 trajectories
+// each), the stored table is non-decreasing, and the sigmoid fits it: rms residual below 0.02
+// (the binomial SE of a point is at most 0.005; the curve's heavier low-current tail adds ~0.01)
+// and the fit stored in the file is the fit of its points.
+TEST(ShippedTables, StoxConverterIsAMonotoneSigmoid) {
+  const auto path = cimmc::data_files::resolve("tables", "stox_converter_1ns", ".h5", "switching table");
+  auto f = cimmc::h5::File::open(path);
+  const auto mc = f.open_group("monte_carlo");
+  const auto currents = mc.read<double>("current_A").data;
+  const auto p = mc.read<double>("p_switch").data;
+  const double n = static_cast<double>(mc.read_scalar<std::int64_t>("trials"));
+  ASSERT_EQ(p.size(), currents.size());
+  EXPECT_GE(n, 10000.0);
+  EXPECT_LT(p.front(), 0.01);
+  EXPECT_GT(p.back(), 0.99);
+  for (std::size_t i = 0; i + 1 < p.size(); ++i) {
+    const double se = std::sqrt((p[i] * (1 - p[i]) + p[i + 1] * (1 - p[i + 1])) / n + 1e-12);
+    EXPECT_GE(p[i + 1], p[i] - 3 * se) << "current " << currents[i + 1];
+  }
+  const auto table = SwitchingTable::load(path);
+  for (std::size_t i = 0; i + 1 < table.values().size(); ++i) EXPECT_LE(table.values()[i], table.values()[i + 1]);
+  const auto fit = fit_sigmoid(currents, p);
+  std::printf("stox_converter 1 ns: I50 = %.5g A, w = %.5g A, rms residual %.4f, max %.4f\n", fit.i50_A, fit.width_A,
+              fit.rms_residual, fit.max_abs_residual);
+  EXPECT_GT(fit.width_A, 0.0);
+  EXPECT_LT(fit.rms_residual, 0.02);
+  EXPECT_NEAR(f.open_group("sigmoid").read<double>("i50_A").data.at(0), fit.i50_A, 1e-12);
+  EXPECT_NEAR(f.open_group("sigmoid").read<double>("width_A").data.at(0), fit.width_A, 1e-12);
+  // The grid covers the readout's range I50 +- 4 w with a margin.
+  EXPECT_LT(currents.front(), fit.i50_A - 5 * fit.width_A);
+  EXPECT_GT(currents.back(), fit.i50_A + 5 * fit.width_A);
 }
