@@ -14,25 +14,109 @@ namespace cimmc::arch {
 namespace {
 std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
 
-// Column groups and sides of the mapping, taken from the engine itself on a 1×1 layer (the
-// groups depend on the encoding, scheme and cell bits, not on the weight values).
-struct ColumnLayout {
-  int groups = 0;
-  int physical = 0;  // Σ over groups of the sides that hold cells
+// The engine's mapping of a layer under `config`, taken from the engine itself on a 1×1 layer
+// (the planes and column groups depend on the encoding, scheme and cell bits, not on the weight
+// values).
+struct Mapping {
+  std::vector<ColumnGroup> groups;
+  std::vector<int> plane_position;  // digit position of each plane; -1 for the adaptive-flip flag
+  int physical = 0;                 // Σ over groups of the sides that hold cells
 };
-ColumnLayout column_layout(const CrossbarConfig& config) {
+// The mapping does not depend on the readout: probe with the ideal one (no readout tables).
+CrossbarConfig mapping_only(CrossbarConfig config) {
+  config.readout.kind = circuit::ReadoutKind::kIdeal;
+  return config;
+}
+
+Mapping mapping_of(const CrossbarConfig& config, int gemm_index = 0) {
   const std::int8_t w = 0;
-  const CrossbarLayer probe(config, 0, std::span<const std::int8_t>(&w, 1), 1, 1);
-  ColumnLayout l;
-  for (const auto& g : probe.column_groups()) {
-    ++l.groups;
-    l.physical += (g.positive.empty() ? 0 : 1) + (g.negative.empty() ? 0 : 1);
+  const CrossbarLayer probe(mapping_only(config), gemm_index, std::span<const std::int8_t>(&w, 1), 1, 1);
+  Mapping m;
+  m.groups = probe.column_groups();
+  for (const auto& name : probe.plane_names()) {
+    const auto caret = name.find('^');
+    m.plane_position.push_back(caret == std::string::npos ? -1 : std::stoi(name.substr(caret + 1)));
   }
-  return l;
+  for (const auto& g : m.groups) m.physical += (g.positive.empty() ? 0 : 1) + (g.negative.empty() ? 0 : 1);
+  return m;
+}
+
+// Probability that a side of a group holds a nonzero cell (planes independent).
+double side_density(const std::vector<ColumnGroup::Plane>& side, const std::vector<double>& plane) {
+  double none = 1.0;
+  for (const auto& p : side) none *= 1.0 - plane[static_cast<std::size_t>(p.plane)];
+  return 1.0 - none;
+}
+
+// Probability that a group (either side) holds a nonzero cell: the + and − digits of one position
+// exclude each other, positions are independent.
+double group_density(const ColumnGroup& g, const Mapping& m, const std::vector<double>& plane) {
+  std::map<int, double> by_position;
+  for (const auto* side : {&g.positive, &g.negative})
+    for (const auto& p : *side) {
+      const int position = m.plane_position[static_cast<std::size_t>(p.plane)];
+      by_position[position == -1 ? -1000 - p.plane : position] += plane[static_cast<std::size_t>(p.plane)];
+    }
+  double none = 1.0;
+  for (const auto& [position, d] : by_position) none *= 1.0 - std::min(1.0, d);
+  return 1.0 - none;
+}
+
+void check_densities(const CrossbarConfig& config, const LayerShape& shape, const Mapping& m, const BitDensities& d) {
+  const auto in_range = [](const std::vector<double>& v) {
+    return std::all_of(v.begin(), v.end(), [](double x) { return x >= 0 && x <= 1; });
+  };
+  if (d.input_by_bit.empty() || (d.input_by_bit.size() != 1 && d.input_by_bit.size() != static_cast<std::size_t>(config.input_bits)))
+    throw ArgumentError(fmt::format("layer {}: {} input bit densities for {} input bits (expected 1 or {})", shape.name,
+                                    d.input_by_bit.size(), config.input_bits, config.input_bits));
+  if (d.weight_by_plane.size() != m.plane_position.size())
+    throw ArgumentError(fmt::format("layer {}: {} weight plane densities for a mapping of {} planes", shape.name,
+                                    d.weight_by_plane.size(), m.plane_position.size()));
+  if (!in_range(d.input_by_bit) || !in_range(d.weight_by_plane))
+    throw ArgumentError(fmt::format("layer {}: bit densities must be in [0, 1]", shape.name));
 }
 }  // namespace
 
-int physical_columns_per_output(const CrossbarConfig& config) { return column_layout(config).physical; }
+int physical_columns_per_output(const CrossbarConfig& config) { return mapping_of(config).physical; }
+
+BitDensities BitDensities::uniform(const CrossbarConfig& config, double input, double weight) {
+  if (!(input >= 0 && input <= 1) || !(weight >= 0 && weight <= 1))
+    throw ArgumentError(fmt::format("bit densities must be in [0, 1] (input {}, weight {})", input, weight));
+  const Mapping m = mapping_of(config);
+  std::map<int, int> planes_at;
+  for (int p : m.plane_position) ++planes_at[p];
+  BitDensities d;
+  d.input_by_bit = {input};
+  for (int p : m.plane_position) d.weight_by_plane.push_back(p < 0 ? weight : weight / planes_at[p]);
+  return d;
+}
+
+BitDensities measured_densities(const CrossbarConfig& config, std::span<const std::int8_t> weights, int n, int k,
+                                double input_density) {
+  if (!(input_density >= 0 && input_density <= 1))
+    throw ArgumentError(fmt::format("input bit density {} is outside [0, 1]", input_density));
+  const CrossbarLayer layer(mapping_only(config), 0, weights, n, k);
+  return {{input_density}, layer.plane_densities()};
+}
+
+double stored_digit_density(const CrossbarConfig& config, const BitDensities& densities) {
+  const Mapping m = mapping_of(config);
+  double s = 0;
+  for (std::size_t p = 0; p < m.plane_position.size() && p < densities.weight_by_plane.size(); ++p)
+    if (m.plane_position[p] >= 0) s += densities.weight_by_plane[p];
+  return s / config.weight_bits;
+}
+
+int mtj_sample_rounds(const CrossbarConfig& config, int gemm_index) {
+  const Mapping m = mapping_of(config, gemm_index);
+  int rounds = 0;
+  for (int q = 0; q < config.input_streams(); ++q) {
+    int t = 0;
+    for (const auto& g : m.groups) t = std::max(t, config.readout.mtj.samples_for(gemm_index, q * config.dac_bits, g.weight_bit));
+    rounds += t;
+  }
+  return rounds;
+}
 
 double LayerCost::total_energy_J() const {
   double s = 0;
@@ -57,13 +141,15 @@ double NetworkCost::tops_per_mm2() const {
 
 Counters analytic_counters(const CrossbarConfig& config, const LayerShape& shape, double input_density,
                            double weight_density) {
-  if (!(input_density >= 0 && input_density <= 1) || !(weight_density >= 0 && weight_density <= 1))
-    throw ArgumentError(fmt::format("layer {}: bit densities must be in [0, 1] (input {}, weight {})", shape.name,
-                                    input_density, weight_density));
+  return analytic_counters(config, shape, BitDensities::uniform(config, input_density, weight_density));
+}
+
+Counters analytic_counters(const CrossbarConfig& config, const LayerShape& shape, const BitDensities& densities) {
   if (shape.k == 0 || shape.n == 0 || shape.rows_per_image == 0)
     throw ArgumentError(fmt::format("layer {}: empty GEMM shape (M {}, K {}, N {})", shape.name, shape.rows_per_image,
                                     shape.k, shape.n));
-  const ColumnLayout layout = column_layout(config);
+  const Mapping map = mapping_of(config, shape.gemm_index);
+  check_densities(config, shape, map, densities);
   const auto& r = config.readout;
   Counters c;
   c.readout = std::string(circuit::readout_name(r.kind));
@@ -72,35 +158,68 @@ Counters analytic_counters(const CrossbarConfig& config, const LayerShape& shape
   c.lcu_levels = r.lcu.levels;
   c.rows_per_subarray = config.rows;
   c.subarrays = static_cast<int>(ceil_div(shape.k, static_cast<std::uint64_t>(config.rows)));
-  c.column_groups = layout.groups;
+  c.column_groups = static_cast<int>(map.groups.size());
   c.columns = static_cast<int>(shape.n);
 
-  // Array reads per GEMM row and subarray: one per input stream (dac_bits input bits at once).
-  const double m = static_cast<double>(shape.rows_per_image), bits = config.input_streams();
-  const double cell_density = 1.0 - std::pow(1.0 - weight_density, config.bits_per_cell);
-  const double row_density = 1.0 - std::pow(1.0 - input_density, config.dac_bits);  // a row is driven
-  const double product = row_density * cell_density;  // a cell's product with its row is nonzero
-  const auto count = [](double x) { return static_cast<std::uint64_t>(std::llround(x)); };
-  // Row tiles: full ones of R rows and a last one with the rest. Per tile (and per GEMM row,
-  // input bit, column group and output) a PS is all zero with probability (1 - product)^rows.
+  const double m = static_cast<double>(shape.rows_per_image), n = static_cast<double>(shape.n);
+  const double tiles = static_cast<double>(c.subarrays);
+  // Row tiles: full ones of R rows and a last one with the rest.
   const std::uint64_t full_tiles = shape.k / static_cast<std::uint64_t>(config.rows);
   const double rest = static_cast<double>(shape.k % static_cast<std::uint64_t>(config.rows));
-  const double tiles = static_cast<double>(c.subarrays);
   const auto over_tiles = [&](auto f) {
     return static_cast<double>(full_tiles) * f(static_cast<double>(config.rows)) + (rest > 0 ? f(rest) : 0.0);
   };
+  const auto input_density = [&](int bit) {
+    return densities.input_by_bit.size() == 1 ? densities.input_by_bit[0]
+                                              : densities.input_by_bit[static_cast<std::size_t>(bit)];
+  };
+  const auto count = [](double x) { return static_cast<std::uint64_t>(std::llround(x)); };
+  const double g_rows = r.lcu.group_rows;
+  const auto lcu_groups_in = [&](double rows) { return std::pair{std::floor(rows / g_rows), std::fmod(rows, g_rows)}; };
 
-  const double reads = m * bits * tiles;
-  const double per_tile_ps = m * bits * layout.groups * static_cast<double>(shape.n);
-  const double ps = per_tile_ps * tiles;
-  const double sides = static_cast<double>(layout.physical) / layout.groups;
+  double active_rows = 0, column_reads = 0, partial_sums = 0, zero_ps = 0, mtj_reads = 0, mtj_samples = 0;
+  double lcu_groups = 0, lcu_skipped = 0;
+  for (int q = 0; q < config.input_streams(); ++q) {
+    // A row is driven in stream q when any of its dac_bits input bits is 1.
+    double idle = 1.0;
+    for (int b = q * config.dac_bits; b < std::min(config.input_bits, (q + 1) * config.dac_bits); ++b)
+      idle *= 1.0 - input_density(b);
+    const double row_density = 1.0 - idle;
+    active_rows += m * static_cast<double>(shape.k) * row_density;
+    for (const auto& g : map.groups) {
+      const double product = row_density * group_density(g, map, densities.weight_by_plane);
+      const double ps = m * n * tiles;
+      const double zero = m * n * over_tiles([&](double rows) { return std::pow(1.0 - product, rows); });
+      const int sides = (g.positive.empty() ? 0 : 1) + (g.negative.empty() ? 0 : 1);
+      partial_sums += ps;
+      zero_ps += zero;
+      column_reads += ps * sides;
+      const double reads = r.mtj.sparse ? ps - zero : ps;
+      mtj_reads += reads;
+      mtj_samples += reads * r.mtj.samples_for(shape.gemm_index, q * config.dac_bits, g.weight_bit);
+      // LCU: each side's column is cut into groups of G rows (the last group of a tile may be
+      // shorter); a group is skipped when its bit-products are all zero.
+      for (const auto* side : {&g.positive, &g.negative}) {
+        if (side->empty()) continue;
+        const double p_side = row_density * side_density(*side, densities.weight_by_plane);
+        lcu_groups += m * n * over_tiles([&](double rows) {
+          const auto [full, left] = lcu_groups_in(rows);
+          return full + (left > 0 ? 1.0 : 0.0);
+        });
+        lcu_skipped += m * n * over_tiles([&](double rows) {
+          const auto [full, left] = lcu_groups_in(rows);
+          return full * std::pow(1.0 - p_side, g_rows) + (left > 0 ? std::pow(1.0 - p_side, left) : 0.0);
+        });
+      }
+    }
+  }
   c.gemm_rows = shape.rows_per_image;
   c.macs = shape.macs_per_image();
-  c.array_reads = count(reads);
-  c.active_rows = count(m * bits * static_cast<double>(shape.k) * row_density);
-  c.column_reads = count(ps * sides);
-  c.partial_sums = count(ps);
-  c.zero_partial_sums = count(per_tile_ps * over_tiles([&](double rows) { return std::pow(1.0 - product, rows); }));
+  c.array_reads = count(m * config.input_streams() * tiles);
+  c.active_rows = count(active_rows);
+  c.column_reads = count(column_reads);
+  c.partial_sums = count(partial_sums);
+  c.zero_partial_sums = count(zero_ps);
   switch (r.kind) {
     case circuit::ReadoutKind::kIdeal:
       c.ideal_reads = c.partial_sums;
@@ -112,37 +231,22 @@ Counters analytic_counters(const CrossbarConfig& config, const LayerShape& shape
       c.shift_adds = c.adc_conversions;  // a skipped PS adds nothing
       break;
     case circuit::ReadoutKind::kStochasticMtj:
-      c.mtj_reads = r.mtj.sparse ? c.partial_sums - c.zero_partial_sums : c.partial_sums;
+      c.mtj_reads = count(mtj_reads);
       c.mtj_skipped = c.partial_sums - c.mtj_reads;
-      c.mtj_samples = c.mtj_reads * static_cast<std::uint64_t>(r.mtj.samples);
+      c.mtj_samples = count(mtj_samples);
       c.shift_adds = c.mtj_reads;
       break;
-    case circuit::ReadoutKind::kZebraLcu: {
-      // Groups of G rows (the last group of a tile may be shorter); each side is sensed.
-      const double g = r.lcu.group_rows;
-      const auto groups_in = [&](double rows) {
-        const double full = std::floor(rows / g), left = rows - full * g;
-        return std::pair{full, left};
-      };
-      const double groups = per_tile_ps * sides * over_tiles([&](double rows) {
-        const auto [full, left] = groups_in(rows);
-        return full + (left > 0 ? 1.0 : 0.0);
-      });
-      const double skipped = per_tile_ps * sides * over_tiles([&](double rows) {
-        const auto [full, left] = groups_in(rows);
-        return full * std::pow(1.0 - product, g) + (left > 0 ? std::pow(1.0 - product, left) : 0.0);
-      });
-      c.lcu_senses = count(groups - skipped);
-      c.lcu_skips = count(skipped);
+    case circuit::ReadoutKind::kZebraLcu:
+      c.lcu_senses = count(lcu_groups - lcu_skipped);
+      c.lcu_skips = count(lcu_skipped);
       c.shift_adds = c.partial_sums;
       break;
-    }
   }
   return c;
 }
 
 LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& tech, const LayerShape& shape,
-                     const Counters& counters, double images, const MtjElectrical& mtj) {
+                     const Counters& counters, double images, const circuit::MtjConverter* mtj) {
   if (!(images > 0)) throw ArgumentError(fmt::format("layer {}: cost needs a positive image count", shape.name));
   LayerCost cost;
   cost.name = shape.name;
@@ -168,7 +272,7 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
     cost.notes.push_back(fmt::format("input DACs (dac_bits = {}) are not costed: each driven row counts one wordline "
                                      "activation per input stream",
                                      config.dac_bits));
-  const ColumnLayout layout = column_layout(config);
+  const Mapping layout = mapping_of(config, shape.gemm_index);
   const std::uint64_t rows = static_cast<std::uint64_t>(std::max(per.subarray_rows, config.rows));
   const std::uint64_t columns = static_cast<std::uint64_t>(config.columns);
   const std::uint64_t column_tiles = ceil_div(shape.n * static_cast<std::uint64_t>(layout.physical), columns);
@@ -184,6 +288,7 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
           circuit::wordline_activation_energy_J(tech, config.columns) +
       d(counters.column_reads) * circuit::bitline_read_energy_J(tech, static_cast<int>(rows));
   double round_s = tech.clock_period_s;  // one readout round
+  int sample_rounds = 0;                 // MTJ: sample rounds per GEMM row and row group (all streams)
   double readout_area = 0.0;
   const auto bits_for = [](double levels) { return std::max(1, static_cast<int>(std::ceil(std::log2(levels)))); };
   // Bits of the value one PS contributes: exact PS (ideal, LCU sum of groups), ADC code or
@@ -207,17 +312,21 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
       break;
     }
     case circuit::ReadoutKind::kStochasticMtj: {
-      if (!(mtj.heavy_metal_resistance_ohm > 0) || !(mtj.mean_mtj_resistance_ohm > 0))
-        throw ArgumentError(fmt::format("layer {}: the stochastic MTJ readout needs the device's resistances", shape.name));
-      // <I²> over x uniform in [-1, 1] for I = I0 + I1·x.
-      const double i0 = r.mtj.current_at_zero_A, i1 = r.mtj.current_per_unit_A;
-      const auto sample = circuit::mtj_sample(tech, mtj.heavy_metal_resistance_ohm, mtj.mean_mtj_resistance_ohm,
-                                              i0 * i0 + i1 * i1 / 3.0);
+      if (!mtj)
+        throw ArgumentError(fmt::format("layer {}: the stochastic MTJ readout needs its converter (device and currents)",
+                                        shape.name));
+      const auto sample = circuit::mtj_sample(tech, *mtj);
       cost.energy_J["readout"] = d(counters.mtj_samples) * sample.total.energy_J;
-      const double mean_t = counters.mtj_reads ? static_cast<double>(counters.mtj_samples) / counters.mtj_reads
-                                               : static_cast<double>(r.mtj.samples);
-      round_s = mean_t * sample.total.latency_s;
-      readout_bits = bits_for(std::ceil(mean_t) + 1);
+      cost.mtj_reads = d(counters.mtj_reads);
+      cost.mtj_samples = d(counters.mtj_samples);
+      // Per GEMM row and row group: each input stream waits for its slowest column group.
+      sample_rounds = mtj_sample_rounds(config, shape.gemm_index);
+      round_s = sample.total.latency_s;
+      int most = 0;
+      for (int q = 0; q < config.input_streams(); ++q)
+        for (const auto& g : layout.groups)
+          most = std::max(most, r.mtj.samples_for(shape.gemm_index, q * config.dac_bits, g.weight_bit));
+      readout_bits = bits_for(most + 1);
       const double mtj_columns = static_cast<double>(subarrays * columns);  // one MTJ per column
       readout_area = mtj_columns * sample.total.area_m2;
       local_register_bits = mtj_columns * readout_bits;  // a sample counter per column
@@ -249,8 +358,10 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
       tech, gemm_rows * (static_cast<double>(shape.k) * config.input_bits * static_cast<double>(column_tiles) +
                          static_cast<double>(shape.n) * per.activation_bits_out));
 
-  // Latency per image: GEMM rows × input streams × row groups, one readout round each.
-  cost.latency_s = gemm_rows * config.input_streams() * row_groups * round_s;
+  // Latency per image: GEMM rows × input streams × row groups, one readout round each (the MTJ's
+  // rounds last the stream's largest T samples).
+  cost.latency_s = gemm_rows * row_groups * round_s *
+                   (sample_rounds > 0 ? static_cast<double>(sample_rounds) : static_cast<double>(config.input_streams()));
 
   for (auto& [k, v] : cost.energy_J) v *= tech.post_layout_energy_factor;
 

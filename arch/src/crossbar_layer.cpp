@@ -195,6 +195,13 @@ void CrossbarLayer::stream_partial_sums(const std::uint64_t* act, int s, int q, 
   }
 }
 
+std::vector<double> CrossbarLayer::plane_densities() const {
+  std::vector<double> d(plane_ones_.size());
+  const double cells = static_cast<double>(n_) * static_cast<double>(k_);
+  for (std::size_t p = 0; p < d.size(); ++p) d[p] = static_cast<double>(plane_ones_[p]) / cells;
+  return d;
+}
+
 void CrossbarLayer::set_kernel(KernelIsa isa) {
   if (!kernel_isa_supported(isa))
     throw ArgumentError(fmt::format("crossbar kernel {} is not supported by this CPU", kernel_isa_name(isa)));

@@ -170,6 +170,7 @@ ReadoutParams read_readout_params(config::TableReader& t) {
       }
     }
     m.optional("pulse_width_s", p.mtj.pulse_width_s);
+    m.optional("device", p.mtj.device);
     m.check(p.mtj.pulse_width_s > 0.0 && p.mtj.pulse_width_s < 1.0, "pulse_width_s", "a pulse width in (0, 1) s");
     if (m.optional("table_file", p.mtj.table_file)) {
       // Relative to the hardware file's folder.

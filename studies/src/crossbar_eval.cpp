@@ -29,7 +29,7 @@ CrossbarEvaluation evaluate_on_crossbar(network::Model& model, const network::Da
 
 arch::NetworkCost measured_cost(const network::Model& model, const CrossbarEvaluation& evaluation,
                                 const arch::CrossbarConfig& config, const circuit::Technology& tech,
-                                const arch::MtjElectrical& mtj) {
+                                const circuit::MtjConverter* mtj) {
   const auto shapes = gemm_shapes(model, config);
   if (shapes.size() != evaluation.layers.size())
     throw ArgumentError(fmt::format("measured cost: {} GEMM layers in the model but {} evaluated", shapes.size(),

@@ -119,7 +119,7 @@ TEST(CostRollup, DigitalLayersUseMacsAndSharedUnits) {
   arch::LayerShape s{"fc", 1, 1000, 100, true};
   const auto cost = arch::layer_cost(adc_config(128, 5), tech, s, {}, 1.0);
   EXPECT_EQ(cost.readout, "digital");
-  EXPECT_NEAR(cost.energy_J.at("digital"), 1.23 * 100000 * 89e-15, 1e-18);
+  EXPECT_NEAR(cost.energy_J.at("digital"), 1.22 * 100000 * 89e-15, 1e-18);
   EXPECT_DOUBLE_EQ(cost.latency_s, std::ceil(100000.0 / 256) * 1e-9);
   const auto net = arch::network_cost({cost, cost}, tech);
   EXPECT_NEAR(net.area_m2.at("digital"), 256 * circuit::digital_mac(tech).area_m2, 1e-18);
@@ -154,7 +154,16 @@ TEST(CostRollup, CountersAndAnalyticAgreeForAGivenDensity) {
   mtj.readout.mtj.samples = 4;
   auto sparse_mtj = mtj;
   sparse_mtj.readout.mtj.sparse = true;
-  const arch::MtjElectrical electrical{1000.0, 5000.0};
+  circuit::MtjConverter electrical;
+  electrical.device = "test";
+  electrical.heavy_metal_resistance_ohm = 1000.0;
+  electrical.resistance_parallel_ohm = 4000.0;
+  electrical.resistance_antiparallel_ohm = 6000.0;
+  electrical.pulse_width_s = 1e-9;
+  electrical.mean_abs_current_A = 100e-6;
+  electrical.mean_square_current_A2 = 1.1e-8;
+  electrical.max_abs_current_A = 150e-6;
+  electrical.reset_current_A = 186e-6;
   for (const auto& cfg : {config, lcu, mtj, sparse_mtj}) {
     SCOPED_TRACE(std::string(circuit::readout_name(cfg.readout.kind)));
     const arch::CrossbarLayer layer(cfg, 0, w, n, k);
@@ -180,8 +189,8 @@ TEST(CostRollup, CountersAndAnalyticAgreeForAGivenDensity) {
     near(measured.lcu_senses, expected.lcu_senses);
     near(measured.lcu_skips, expected.lcu_skips);
     near(measured.shift_adds, expected.shift_adds);
-    const auto from_counters = arch::layer_cost(cfg, tech, shape, measured, 1.0, electrical);
-    const auto from_density = arch::layer_cost(cfg, tech, shape, expected, 1.0, electrical);
+    const auto from_counters = arch::layer_cost(cfg, tech, shape, measured, 1.0, &electrical);
+    const auto from_density = arch::layer_cost(cfg, tech, shape, expected, 1.0, &electrical);
     EXPECT_NEAR(from_counters.total_energy_J(), from_density.total_energy_J(), 0.03 * from_density.total_energy_J());
     EXPECT_DOUBLE_EQ(from_counters.latency_s, from_density.latency_s);
     EXPECT_DOUBLE_EQ(from_counters.total_area_m2(), from_density.total_area_m2());

@@ -9,20 +9,21 @@
 #include "cimmc/core/config.hpp"
 #include "cimmc/core/data_files.hpp"
 #include "cimmc/core/error.hpp"
-#include "cimmc/device/sot_mtj_params.hpp"
 #include "cimmc/network/dataset.hpp"
 #include "cimmc/network/model_file.hpp"
 #include "cimmc/network/quantize.hpp"
 #include "cimmc/network/zoo.hpp"
 #include "cimmc/studies/cli.hpp"
+#include "cimmc/studies/cost_inputs.hpp"
 #include "cimmc/studies/cost_report.hpp"
+#include "cimmc/studies/reproductions.hpp"
 #include "cimmc/studies/crossbar_eval.hpp"
 
 namespace cimmc::cli {
 
 namespace {
 struct CostOptions {
-  std::string model, hw, tech = "22nm", device = "low_barrier", input = "3x32x32", output, reproduce, dataset;
+  std::string model, hw, tech = "22nm", device, input = "3x32x32", output, reproduce, dataset, scenario = "cimmc";
   int classes = 10, limit = 200, bits = 8;
   std::uint64_t seed = 1;
   double input_density = 0.25;
@@ -64,48 +65,49 @@ void run_cost(const CostOptions& o) {
   auto tech_doc = config::parse_file(tech_path);
   config::apply_overrides(tech_doc, tech_sets);
   const auto tech = circuit::read_technology(tech_doc);
-  const auto device_params = device::load_sot_mtj(device::resolve_device_file(o.device));
-  const auto mtj = studies::mtj_electrical(device_params);
+  if (!(o.input_density >= 0 && o.input_density <= 1))
+    throw ArgumentError(fmt::format("--input-density {}: expected a fraction in [0, 1]", o.input_density));
+  if (o.weight_density > 1) throw ArgumentError(fmt::format("--weight-density {}: expected a fraction in [0, 1]", o.weight_density));
+  const auto scenario = studies::parse_scenario(o.scenario);
 
   if (!o.reproduce.empty()) {
     if (!hw_sets.empty()) throw ArgumentError("--reproduce uses the shipped hardware files; --set only technology keys");
+    if (!o.device.empty()) throw ArgumentError("--reproduce prices the devices its hardware files name; no --device");
     studies::Comparison c;
-    if (o.reproduce == "stox") c = studies::stox_comparison(tech, mtj, o.input_density);
-    else if (o.reproduce == "zebra") c = studies::zebra_comparison(tech, o.input_density);
+    if (o.reproduce == "stox") c = studies::stox_comparison(tech, o.input_density, scenario);
+    else if (o.reproduce == "zebra") c = studies::zebra_comparison(tech, o.input_density, scenario);
     else throw ArgumentError(fmt::format("--reproduce {}: expected stox or zebra", o.reproduce));
     fmt::print("{}", c.format());
     return;
   }
+  if (o.scenario != "cimmc") throw ArgumentError("--scenario goes with --reproduce");
   if (o.model.empty() || o.hw.empty()) throw ArgumentError("--model and --hw are required (or --reproduce stox|zebra)");
 
   const auto hw_path = data_files::resolve("hw", o.hw, ".toml", "hardware configuration");
   auto hw_doc = config::parse_file(hw_path);
   config::apply_overrides(hw_doc, hw_sets);
   const auto hw = arch::read_crossbar_config(hw_doc);
+  const auto converter = studies::mtj_converter_for(hw, tech, o.device);
+  const circuit::MtjConverter* mtj = converter ? &*converter : nullptr;
 
-  network::Model model;
-  const bool is_file = std::filesystem::exists(o.model) || o.model.find('/') != std::string::npos ||
-                       std::filesystem::path(o.model).extension() == ".h5";
-  if (is_file) {
-    model = network::load_model(o.model);
-  } else {
-    const auto names = network::zoo_names();
-    if (std::find(names.begin(), names.end(), o.model) == names.end())
-      throw ArgumentError(fmt::format("--model {}: neither a model file nor a zoo model ({})", o.model, fmt::join(names, ", ")));
-    model = network::Model::from_spec(network::zoo_spec(o.model, parse_input_shape(o.input), o.classes), "zoo " + o.model);
-  }
-  if (!(o.input_density >= 0 && o.input_density <= 1))
-    throw ArgumentError(fmt::format("--input-density {}: expected a fraction in [0, 1]", o.input_density));
-  if (o.weight_density > 1) throw ArgumentError(fmt::format("--weight-density {}: expected a fraction in [0, 1]", o.weight_density));
-  const double weight_density = o.weight_density >= 0 ? o.weight_density : studies::weight_bit_density(model, hw);
+  auto priced = studies::cost_model(o.model, parse_input_shape(o.input), o.classes, hw.weight_bits, o.seed);
+  network::Model& model = priced.model;
   arch::NetworkCost cost;
   std::string basis;
   if (o.dataset.empty()) {
-    cost = studies::analytic_cost(studies::gemm_shapes(model, hw), hw, tech, o.input_density, weight_density, mtj);
-    basis = fmt::format("analytic: input bit density {}, weight bit density {:.4f}", o.input_density, weight_density);
+    const auto shapes = studies::gemm_shapes(model, hw);
+    auto densities = studies::layer_densities(model, hw, o.input_density);
+    if (o.weight_density >= 0)
+      for (auto& d : densities)
+        if (!d.weight_by_plane.empty()) d = arch::BitDensities::uniform(hw, o.input_density, o.weight_density);
+    cost = studies::analytic_cost(shapes, hw, tech, densities, mtj);
+    basis = fmt::format("analytic: input bit density {}, weight bit density {:.4f} ({})", o.input_density,
+                        o.weight_density >= 0 ? o.weight_density : studies::weight_bit_density(model, hw),
+                        o.weight_density >= 0 ? "--weight-density" : "weights " + priced.weights);
   } else {
     // Counters-based: run images through the crossbar executor and price what it counted.
-    if (!is_file) throw ArgumentError("--dataset needs a trained model file, not a zoo name");
+    if (!priced.trained)
+      throw ArgumentError(fmt::format("--dataset needs a trained model; {} has {}", o.model, priced.weights));
     const auto test = network::load_dataset(o.dataset, "test");
     network::Dataset calibration;
     try {
@@ -124,16 +126,17 @@ void run_cost(const CostOptions& o) {
     eo.limit = o.limit;
     const auto evaluation = studies::evaluate_on_crossbar(model, test, calibration, hw, eo);
     cost = studies::measured_cost(model, evaluation, hw, tech, mtj);
-    basis = fmt::format("measured on {} images of {} (accuracy {:.2f} %)", evaluation.result.images, o.dataset,
-                        100 * evaluation.result.accuracy);
+    basis = fmt::format("measured on {} images of {} (accuracy {:.2f} %), weights {}", evaluation.result.images,
+                        o.dataset, 100 * evaluation.result.accuracy, priced.weights);
   }
   fmt::print("model {} on {} ({}), technology {}; {}\n\n", o.model, hw_path.string(),
              std::string(circuit::readout_name(hw.readout.kind)), tech.name, basis);
   fmt::print("{}", studies::format_cost_report(cost));
+  if (mtj) fmt::print("{}", studies::format_mtj_sample(tech, *mtj));
   if (!o.output.empty()) {
     const std::string config_text = fmt::format(
-        "# cimmc cost --model {} --hw {} --tech {}\n# basis: {}\n[hardware]\n{}\n[technology]\n{}\n",
-        o.model, o.hw, o.tech, basis, config::to_toml(hw_doc.root), config::to_toml(tech_doc.root));
+        "# cimmc cost --model {} --hw {} --tech {}\n# weights: {}\n# basis: {}\n[hardware]\n{}\n[technology]\n{}\n",
+        o.model, o.hw, o.tech, priced.weights, basis, config::to_toml(hw_doc.root), config::to_toml(tech_doc.root));
     studies::write_cost_file(o.output, cost, o.seed, config_text);
     fmt::print("wrote {}\n", o.output);
   }
@@ -145,17 +148,20 @@ void register_cost(Registry& r) {
   sub->add_option("--model", o.model, "Model file (.h5) or zoo name (mlp, lenet5, vgg_small, resnet20)");
   sub->add_option("--hw", o.hw, "Hardware configuration: a data/hw name or a TOML file");
   sub->add_option("--tech", o.tech, "Technology table: a data/tech name or a TOML file")->capture_default_str();
-  sub->add_option("--device", o.device, "SOT-MTJ preset pricing the stochastic readout")->capture_default_str();
+  sub->add_option("--device", o.device, "SOT-MTJ preset of the stochastic readout's converter (default: readout.mtj.device)");
   sub->add_option("--input", o.input, "Input shape CxHxW of a zoo model")->capture_default_str();
   sub->add_option("--classes", o.classes, "Classes of a zoo model")->capture_default_str()->check(CLI::PositiveNumber);
   sub->add_option("--input-density", o.input_density, "Fraction of input bits that are 1")->capture_default_str();
   sub->add_option("--weight-density", o.weight_density, "Fraction of stored weight bits that are 1 (default: from the weights)");
   sub->add_option("--set", o.sets, "Override a hardware or technology key: --set periphery.columns_per_adc=4");
   sub->add_option("--reproduce", o.reproduce, "Print a seed paper's cost comparison: stox or zebra");
+  sub->add_option("--scenario", o.scenario, "With --reproduce: cimmc (cimmc's designs) or paper-assumptions (what the paper states)")
+      ->capture_default_str();
   sub->add_option("--dataset", o.dataset, "Price counters measured on this dataset's test images (model file only)");
   sub->add_option("--limit", o.limit, "Test images run for --dataset")->capture_default_str()->check(CLI::PositiveNumber);
   sub->add_option("--bits", o.bits, "Bits when a float model is quantized for --dataset")->capture_default_str()->check(CLI::Range(2, 8));
-  sub->add_option("--seed", o.seed, "Seed of the crossbar's noise for --dataset")->capture_default_str();
+  sub->add_option("--seed", o.seed, "Seed of the crossbar's noise for --dataset, and of a zoo model's initial weights")
+      ->capture_default_str();
   sub->add_option("-o,--output", o.output, "Write the per-layer costs to this HDF5 file");
 }
 }  // namespace

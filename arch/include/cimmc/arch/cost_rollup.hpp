@@ -16,20 +16,24 @@
 //    all times the technology's post-layout energy factor.
 //  - Latency per image: layers run one after another (no inter-layer pipelining); within a
 //    layer the GEMM rows (output pixels) and input bits are sequential, every subarray works in
-//    parallel, and one readout round costs columns_per_adc ADC conversions (ADC), T MTJ samples
-//    (stochastic MTJ: one MTJ per column), lcu_columns_shared senses (LCU), or a clock (ideal).
+//    parallel, and one readout round costs columns_per_adc ADC conversions (ADC), the largest T
+//    of the stream's column groups in MTJ samples (stochastic MTJ: one MTJ per column, T from the
+//    readout's sample rules), lcu_columns_shared senses (LCU), or a clock (ideal).
 //    Digital layers take MACs / digital_mac_units clocks.
 //  - Area: cells + ADCs (one per columns_per_adc columns) + MTJ columns + LCU sense amplifiers
 //    (one per row group of G rows and lcu_columns_shared columns) + shift-add accumulators (one
 //    per readout) + the digital MAC units (once, if any layer is digital).
 #pragma once
 
+#include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "cimmc/arch/counters.hpp"
 #include "cimmc/arch/crossbar_config.hpp"
+#include "cimmc/circuit/component_cost.hpp"
 #include "cimmc/circuit/technology.hpp"
 
 namespace cimmc::arch {
@@ -41,15 +45,31 @@ struct LayerShape {
   std::uint64_t rows_per_image = 1;
   std::uint64_t k = 0, n = 0;
   bool digital = false;  // kept digital (the crossbar config's digital layers)
+  int gemm_index = 0;    // position among the network's GEMM layers: the readout's sample rules' "layer"
   std::uint64_t macs_per_image() const { return rows_per_image * k * n; }
 };
 
-// Electrical values of the stochastic MTJ readout (from a device preset) and the readout's
-// current mapping; used only when the readout is the stochastic MTJ.
-struct MtjElectrical {
-  double heavy_metal_resistance_ohm = 0;
-  double mean_mtj_resistance_ohm = 0;  // (R_P + R_AP) / 2
+// Bit densities behind the analytic counters of one layer.
+struct BitDensities {
+  // Fraction of input values whose bit b is 1, b < input_bits (a single value: every bit alike).
+  std::vector<double> input_by_bit;
+  // Fraction of the layer's weights with a nonzero digit in each weight plane, in the order of
+  // CrossbarLayer::plane_names() (from real weights: weight_plane_densities).
+  std::vector<double> weight_by_plane;
+  // Every input bit is 1 with probability `input`; every stored digit position is nonzero with
+  // probability `weight` (split evenly between the + and − planes of a position that has both;
+  // an adaptive-flip flag is set with probability `weight` too).
+  static BitDensities uniform(const CrossbarConfig& config, double input, double weight);
 };
+
+// Plane densities of a layer's weight codes (N×K, row-major, values within the config's weight
+// bits) under the config's encoding and signed scheme, with a uniform input density.
+BitDensities measured_densities(const CrossbarConfig& config, std::span<const std::int8_t> weights, int n, int k,
+                                double input_density);
+
+// Fraction of stored weight digits that are nonzero (flag planes excluded): Σ plane densities /
+// weight bits.
+double stored_digit_density(const CrossbarConfig& config, const BitDensities& densities);
 
 // Energy (J), latency (s) and area (m²) of one layer per image, by component.
 struct LayerCost {
@@ -60,6 +80,8 @@ struct LayerCost {
   std::map<std::string, double> area_m2;    // array, readout, shift_add, digital
   double latency_s = 0;
   int physical_subarrays = 0;
+  double mtj_reads = 0, mtj_samples = 0;     // per image (stochastic MTJ readout)
+  double input_density = -1, weight_density = -1;  // bit densities priced (-1: not stated)
   std::vector<std::string> notes;           // what the model leaves out for this layer
   double total_energy_J() const;
   double total_area_m2() const;
@@ -77,14 +99,23 @@ struct NetworkCost {
   double tops_per_mm2() const;
 };
 
-// Expected counts for one image of `shape`, assuming independent bits: every input bit is 1
-// with probability input_density, every stored weight bit with weight_density.
+// Expected counts for one image of `shape`, assuming independent bits with the given densities.
+// A PS of (input stream q, column group g) is all zero when no driven row meets a nonzero cell of
+// the group; the stochastic MTJ draws samples_for(shape.gemm_index, input bit, group weight bit)
+// samples per converted PS (the readout's full sample-count rules).
+Counters analytic_counters(const CrossbarConfig& config, const LayerShape& shape, const BitDensities& densities);
+// The same with BitDensities::uniform(config, input_density, weight_density).
 Counters analytic_counters(const CrossbarConfig& config, const LayerShape& shape, double input_density,
                            double weight_density);
 
-// Cost of one image of a layer from counters that cover `images` images.
+// Sequential stochastic-MTJ sample rounds per GEMM row and row group: Σ over input streams of
+// the largest T among the column groups (their columns convert in parallel).
+int mtj_sample_rounds(const CrossbarConfig& config, int gemm_index);
+
+// Cost of one image of a layer from counters that cover `images` images. The stochastic MTJ
+// readout needs its converter (circuit::mtj_converter); other readouts ignore it.
 LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& tech, const LayerShape& shape,
-                     const Counters& counters, double images, const MtjElectrical& mtj = {});
+                     const Counters& counters, double images, const circuit::MtjConverter* mtj = nullptr);
 
 // Sums layers; the digital MAC units' area (tech.periphery.digital_mac_units) is counted once
 // if any layer is digital.

@@ -109,6 +109,8 @@ class CrossbarLayer {
   const std::vector<ColumnGroup>& column_groups() const { return groups_; }
   // One name per weight plane, e.g. "+2^3", "-2^7", "flag".
   const std::vector<std::string>& plane_names() const { return plane_names_; }
+  // Fraction of the N·K cells of each weight plane that store a nonzero digit (same order).
+  std::vector<double> plane_densities() const;
   // Largest analog accumulation of one column: R · max cell value · max input value.
   double full_scale() const { return config_.full_scale(); }
 

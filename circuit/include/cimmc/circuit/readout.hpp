@@ -61,7 +61,11 @@ struct MtjParams {
   double current_per_unit_A = 50e-6;  // dI/dx
   std::vector<double> table_current_A, table_probability;  // tabulated curve points
   std::string table_file;           // device_table: a cimmc.switching(_table) HDF5 file
-  double pulse_width_s = 1e-9;      // device_table: the write pulse width
+  double pulse_width_s = 1e-9;      // the write pulse width (device_table: the table's column used)
+  // The SOT-MTJ device preset the converter samples, for pricing it (its resistances). With
+  // curve = "device_table" the table's own device; empty means "the table's" there and "not
+  // named" for the sigmoid and tabulated curves, which the cost model then refuses.
+  std::string device;
   // Calibration of the affine maps x = (PS - mean) / (calibration_sigmas · std), per subarray
   // (statistics pooled over its columns) or per column of each subarray (every output has its
   // own gain and offset, like a batch-norm of each subarray's PS).

@@ -45,8 +45,9 @@ struct Technology {
     double latency_s = 0.5e-9;
   } comparator;
 
-  struct Mtj {
-    double pulse_width_s = 1e-9, read_voltage_V = 0.1, read_time_s = 0.5e-9;
+  struct Mtj {  // the pulse width is the readout's (readout.mtj.pulse_width_s in the hardware file)
+    double driver_supply_V = 0.8, reset_probability = 0.999;
+    double read_voltage_V = 0.1, read_time_s = 0.5e-9;
     int transistors_per_column = 6;
     double mtj_area_F2 = 50;
   } mtj;

@@ -20,7 +20,7 @@ inline constexpr FileType kSwitchingTable{"cimmc.switching_table", 1, 0};
 inline constexpr FileType kModel{"cimmc.model", 1, 0};          // network architecture + weights
 inline constexpr FileType kCheckpoint{"cimmc.checkpoint", 1, 0};
 inline constexpr FileType kStudy{"cimmc.study", 1, 0};
-inline constexpr FileType kCost{"cimmc.cost", 1, 0};
+inline constexpr FileType kCost{"cimmc.cost", 1, 1};
 
 inline constexpr std::array kAll{kTest, kSwitching, kSwitchingTable, kModel, kCheckpoint, kStudy, kCost};
 

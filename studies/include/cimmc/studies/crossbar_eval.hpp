@@ -36,6 +36,6 @@ CrossbarEvaluation evaluate_on_crossbar(network::Model& model, const network::Da
 // Per-image cost of the evaluated images from the measured counters.
 arch::NetworkCost measured_cost(const network::Model& model, const CrossbarEvaluation& evaluation,
                                 const arch::CrossbarConfig& config, const circuit::Technology& tech,
-                                const arch::MtjElectrical& mtj);
+                                const circuit::MtjConverter* mtj);
 
 }  // namespace cimmc::studies
