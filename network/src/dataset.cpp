@@ -185,6 +185,21 @@ Dataset take(const Dataset& d, int count) {
   return t;
 }
 
+std::pair<Dataset, Dataset> split_validation(const Dataset& d, int count) {
+  if (count <= 0 || count >= d.size())
+    throw ArgumentError(fmt::format("validation split of {} images: {} has {} images (expected 0 < split < {})", count,
+                                    d.name, d.size(), d.size()));
+  const int keep = d.size() - count;
+  Dataset validation = d;
+  validation.name = fmt::format("{} (validation: last {})", d.name, count);
+  validation.labels.assign(d.labels.begin() + keep, d.labels.end());
+  validation.pixels.assign(d.pixels.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(keep) * d.image_size()),
+                           d.pixels.end());
+  Dataset training = take(d, keep);
+  training.name = fmt::format("{} (first {})", d.name, keep);
+  return {std::move(training), std::move(validation)};
+}
+
 std::vector<int> shuffled_indices(int n, std::uint64_t seed, std::uint32_t epoch) {
   std::vector<int> idx(n);
   for (int i = 0; i < n; ++i) idx[i] = i;

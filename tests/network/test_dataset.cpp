@@ -173,3 +173,25 @@ TEST(Batches, ScalesPixelsAndAugmentsDeterministically) {
     EXPECT_TRUE(found);
   }
 }
+
+TEST(Dataset, ValidationSplitHoldsOutTheLastImages) {
+  Dataset d;
+  d.name = "toy";
+  d.channels = 1;
+  d.height = d.width = 2;
+  d.classes = 10;
+  for (int i = 0; i < 10; ++i) {
+    d.labels.push_back(i);
+    for (int p = 0; p < 4; ++p) d.pixels.push_back(static_cast<std::uint8_t>(10 * i + p));
+  }
+  const auto [fit, held_out] = split_validation(d, 3);
+  ASSERT_EQ(fit.size(), 7);
+  ASSERT_EQ(held_out.size(), 3);
+  EXPECT_EQ(fit.labels.back(), 6);
+  EXPECT_EQ(held_out.labels.front(), 7);
+  EXPECT_EQ(held_out.pixels.front(), 70);
+  EXPECT_EQ(held_out.pixels.back(), 93);
+  EXPECT_EQ(fit.pixels.size() + held_out.pixels.size(), d.pixels.size());
+  EXPECT_THROW(split_validation(d, 0), cimmc::ArgumentError);
+  EXPECT_THROW(split_validation(d, 10), cimmc::ArgumentError);
+}

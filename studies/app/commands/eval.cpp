@@ -23,9 +23,12 @@ struct EvalOptions {
   std::string model, dataset = "fashion-mnist", executor = "float", hardware;
   std::vector<std::string> overrides;
   int bits = 8, limit = 0, calibration = 512, batch = 256;
+  std::string split = "test";
+  int validation = 5000;
   std::uint64_t seed = 1;
   bool json = false;
   CLI::Option* bits_option = nullptr;
+  CLI::Option* validation_option = nullptr;
 };
 
 std::string json_escape(const std::string& s) {
@@ -65,7 +68,17 @@ void run_eval(const EvalOptions& o) {
     req.model = &model;
     backend = (*factory)(req);
   }
-  const nw::Dataset test = nw::load_dataset(o.dataset, "test");
+  // --split validation: the last --validation images of the training split (held out by
+  // `cimmc train --validation`), for model choices that must not look at the test set.
+  nw::Dataset test;
+  if (o.split == "test") {
+    if (o.validation_option->count() > 0) throw ArgumentError("--validation goes with --split validation");
+    test = nw::load_dataset(o.dataset, "test");
+  } else if (o.split == "validation") {
+    test = nw::split_validation(nw::load_dataset(o.dataset, "train"), o.validation).second;
+  } else {
+    throw ArgumentError(fmt::format("--split {}: expected test or validation", o.split));
+  }
   if (model.input_shape() != test.image_shape())
     throw ArgumentError(fmt::format("model {} takes inputs {}, dataset {} has images {}", o.model,
                                     nw::shape_text(model.input_shape()), o.dataset, nw::shape_text(test.image_shape())));
@@ -114,13 +127,13 @@ void run_eval(const EvalOptions& o) {
   const auto r = nw::evaluate(model, test, ctx, o.batch, o.limit);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (o.json) {
-    fmt::print("{{\"model\": \"{}\", \"dataset\": \"{}\", \"executor\": \"{}\", \"bits\": {}, \"images\": {}, "
+    fmt::print("{{\"model\": \"{}\", \"dataset\": \"{}\", \"split\": \"{}\", \"executor\": \"{}\", \"bits\": {}, \"images\": {}, "
                "\"correct\": {}, \"accuracy\": {:.6f}, \"loss\": {:.6f}, \"seconds\": {:.3f}, \"counters\": {}}}\n",
-               json_escape(o.model), json_escape(o.dataset), o.executor, bits, r.images, r.correct, r.accuracy, r.loss,
+               json_escape(o.model), json_escape(o.dataset), o.split, o.executor, bits, r.images, r.correct, r.accuracy, r.loss,
                seconds, backend ? backend->report_json() : "{}");
   } else {
     fmt::print("{}: accuracy {:.2f} % ({} / {} images of {}), executor {}{}\n", o.model, 100 * r.accuracy, r.correct,
-               r.images, o.dataset, o.executor, bits ? fmt::format(", {} bits", bits) : "");
+               r.images, test.name, o.executor, bits ? fmt::format(", {} bits", bits) : "");
     if (!calibration_note.empty()) fmt::print("quantized after BatchNorm folding; calibrated on {}\n", calibration_note);
     if (backend) fmt::print("{}", backend->report_text());
   }
@@ -133,7 +146,10 @@ void register_eval(Registry& r) {
   sub->add_option("--dataset", o.dataset, "fashion-mnist, cifar10:DIR, cifar100:DIR or a path")->capture_default_str();
   sub->add_option("--executor", o.executor, "float, int, or a registered hardware backend")->capture_default_str();
   o.bits_option = sub->add_option("--bits", o.bits, "Weight and activation bits when quantizing a float model")->capture_default_str();
-  sub->add_option("--limit", o.limit, "Evaluate only the first N test images (0: all)");
+  sub->add_option("--limit", o.limit, "Evaluate only the first N images of the split (0: all)");
+  sub->add_option("--split", o.split, "test, or validation (the last --validation training images)")->capture_default_str();
+  o.validation_option =
+      sub->add_option("--validation", o.validation, "Images of the validation split (as given to cimmc train)")->capture_default_str();
   sub->add_option("--calibration", o.calibration, "Calibration images when quantizing a float model")->capture_default_str();
   sub->add_option("--seed", o.seed, "Seed of the calibration subset and of backend noise")->capture_default_str();
   sub->add_option("--batch", o.batch, "Images per forward pass")->capture_default_str();

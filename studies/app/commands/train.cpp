@@ -27,6 +27,7 @@ struct TrainOptions {
   network::TrainConfig config;
   double width = 1.0;
   int limit = 0, test_limit = 0;
+  int validation = 0;                 // > 0: hold out the last N training images and judge epochs on them
   bool resume = false, qat = false;
   int bits = 4, calibration = 512;
   int recalibrate_every = 0;          // crossbar-aware QAT: batches between recalibrations (0: per epoch)
@@ -59,11 +60,11 @@ std::string config_text(const TrainOptions& o) {
       "optimizer = \"{}\"\nmomentum = {}\nweight_decay = {}\nschedule = \"{}\"\nstep_epochs = {}\nstep_gamma = {}\n"
       "crop_padding = {}\nflip = {}\nlimit = {}\nqat = {}\nbits = {}\ncalibration_images = {}\nrecalibrate_every = {}\n"
       "ps_gradient = \"{}\"\nhardware = \"{}\"\nhardware_overrides = [{}]\nteacher = \"{}\"\ndistill_alpha = {}\n"
-      "distill_temperature = {}\n",
+      "distill_temperature = {}\nvalidation = {}\n",
       o.model, o.dataset, o.width, c.epochs, c.lr, c.batch, c.seed, c.optimizer, c.momentum, c.weight_decay, c.schedule,
       c.step_epochs, c.step_gamma, c.augment.crop_padding, c.augment.flip, o.limit, o.qat, o.bits, o.calibration,
       o.recalibrate_every, o.ps_gradient.empty() ? "straight-through" : o.ps_gradient, o.hardware, toml_strings(o.overrides), o.teacher, o.teacher.empty() ? 0.0 : c.distill_alpha,
-      c.distill_temperature);
+      c.distill_temperature, o.validation);
 }
 
 void run_train(const TrainOptions& o, const GlobalOptions& global) {
@@ -84,8 +85,19 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
   // (loaded before the data, so that a bad file fails fast).
   nw::Model teacher;
   if (!o.teacher.empty()) teacher = nw::load_model(o.teacher);
-  const nw::Dataset train_set = nw::take(nw::load_dataset(o.dataset, "train"), o.limit);
-  const nw::Dataset test_set = nw::take(nw::load_dataset(o.dataset, "test"), o.test_limit);
+  // With --validation N every per-epoch evaluation (and the accuracy the model file records) is
+  // on the last N training images, held out of training; the test set is not read.
+  if (o.validation < 0) throw ArgumentError(fmt::format("--validation {}: expected a number of images >= 0", o.validation));
+  nw::Dataset train_set, test_set;
+  if (o.validation > 0) {
+    auto [fit, held_out] = nw::split_validation(nw::load_dataset(o.dataset, "train"), o.validation);
+    train_set = nw::take(fit, o.limit);
+    test_set = nw::take(held_out, o.test_limit);
+  } else {
+    train_set = nw::take(nw::load_dataset(o.dataset, "train"), o.limit);
+    test_set = nw::take(nw::load_dataset(o.dataset, "test"), o.test_limit);
+  }
+  const char* eval_split = o.validation > 0 ? "validation" : "test";
   const std::string ckpt = o.checkpoint.empty() ? o.output + ".ckpt.h5" : o.checkpoint;
 
   nw::ModelRecord record;
@@ -125,8 +137,8 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
     nw::RunContext q;
     q.mode = nw::ExecMode::kFakeQuant;
     const auto r = nw::evaluate(model, test_set, q);
-    std::fprintf(stderr, "quantized to %d bits (BatchNorm folded, %d calibration images): test accuracy %.2f %% before QAT\n",
-                 o.bits, o.calibration, 100 * r.accuracy);
+    std::fprintf(stderr, "quantized to %d bits (BatchNorm folded, %d calibration images): %s accuracy %.2f %% before QAT\n",
+                 o.bits, o.calibration, eval_split, 100 * r.accuracy);
   }
   // Crossbar-aware QAT: every crossbar layer's output in the forward pass comes from the crossbar
   // engine (noise, readout), gradients pass straight through; readouts that need calibration are
@@ -167,9 +179,9 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
     std::fprintf(stderr, "distilling from %s (alpha %g, temperature %g)\n", o.teacher.c_str(), config.distill_alpha,
                  config.distill_temperature);
   }
-  std::fprintf(stderr, "training %s on %s: %d training / %d test images, %zu parameters, %d epochs\n",
+  std::fprintf(stderr, "training %s on %s: %d training / %d %s images, %zu parameters, %d epochs\n",
                record.zoo_name.empty() ? o.model.c_str() : record.zoo_name.c_str(), o.dataset.c_str(), train_set.size(),
-               test_set.size(), model.parameter_count(), config.epochs);
+               test_set.size(), eval_split, model.parameter_count(), config.epochs);
 
   std::unique_ptr<Progress> progress;
   int current_epoch = record.training.epochs_done + 1;
@@ -187,9 +199,9 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
   };
   auto on_epoch = [&](const nw::TrainState& state, nw::Optimizer& optimizer) {
     const auto& e = state.history.back();
-    std::fprintf(stderr, "epoch %d/%d  lr %.5f  train loss %.4f acc %.2f %%  test%s loss %.4f acc %.2f %%  %.1f s\n", e.epoch,
-                 config.epochs, e.lr, e.train_loss, 100 * e.train_accuracy, hook ? " (crossbar)" : "", e.test_loss,
-                 100 * e.test_accuracy, e.seconds);
+    std::fprintf(stderr, "epoch %d/%d  lr %.5f  train loss %.4f acc %.2f %%  %s%s loss %.4f acc %.2f %%  %.1f s\n", e.epoch,
+                 config.epochs, e.lr, e.train_loss, 100 * e.train_accuracy, eval_split, hook ? " (crossbar)" : "",
+                 e.test_loss, 100 * e.test_accuracy, e.seconds);
     std::fflush(stderr);
     record.training = state;
     nw::save_checkpoint(ckpt, model, record, optimizer);
@@ -199,7 +211,7 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
   nw::train(model, train_set, &test_set, config, record.training, opt, on_epoch, on_batch);
   nw::save_model(o.output, model, record);
   const double acc = record.training.history.empty() ? 0.0 : record.training.history.back().test_accuracy;
-  fmt::print("wrote {} (test accuracy {:.2f} %)\n", o.output, 100 * acc);
+  fmt::print("wrote {} ({} accuracy {:.2f} %)\n", o.output, eval_split, 100 * acc);
 }
 
 void register_train(Registry& r) {
@@ -223,7 +235,10 @@ void register_train(Registry& r) {
       ->capture_default_str();
   sub->add_flag("--flip", o.config.augment.flip, "Random horizontal flips");
   sub->add_option("--limit", o.limit, "Use only the first N training images (0: all)");
-  sub->add_option("--test-limit", o.test_limit, "Use only the first N test images (0: all)");
+  sub->add_option("--test-limit", o.test_limit, "Use only the first N test (or validation) images (0: all)");
+  sub->add_option("--validation", o.validation,
+                  "Hold out the last N training images as a validation set: epochs are judged on it, the test set is "
+                  "not read (0: judge on the test set)");
   sub->add_option("--checkpoint", o.checkpoint, "Checkpoint file (default OUTPUT.ckpt.h5), written every epoch");
   sub->add_flag("--resume", o.resume, "Resume from the checkpoint if it exists");
   sub->add_flag("--qat", o.qat, "Quantization-aware training (folds BatchNorm, calibrates, trains fake-quantized)");

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cimmc/network/tensor.hpp"
@@ -49,6 +50,12 @@ Dataset load_dataset(const std::string& name_or_path, const std::string& split);
 
 // The first `count` images (all if count <= 0 or larger than the set).
 Dataset take(const Dataset& d, int count);
+
+// A held-out validation split: the last `count` images of a training set become the validation
+// set, the others stay for training ({training, validation}). Model choices (stage, clip width,
+// learning rate, seed) are judged on it, so that the test set is used once, for the number
+// reported. ArgumentError unless 0 < count < d.size().
+std::pair<Dataset, Dataset> split_validation(const Dataset& d, int count);
 
 // A random permutation of 0..n-1 for `epoch` (stream kDataShuffle, trial = epoch).
 std::vector<int> shuffled_indices(int n, std::uint64_t seed, std::uint32_t epoch);
