@@ -1,0 +1,174 @@
+#include "cimmc/studies/resolved_design.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+#include "cimmc/core/data_files.hpp"
+#include "cimmc/core/error.hpp"
+#include "cimmc/studies/cost_inputs.hpp"
+
+namespace cimmc::studies {
+
+std::string toml_value_text(const config::Value& v) {
+  if (v.is_floating()) {
+    std::string s = fmt::format("{:.17g}", v.as_floating());
+    if (s.find_first_of(".eni") == std::string::npos) s += ".0";
+    return s;
+  }
+  if (v.is_array()) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < v.as_array().size(); ++i) s += (i ? ", " : "") + toml_value_text(v.as_array()[i]);
+    return s + "]";
+  }
+  return config::to_toml(v);
+}
+
+namespace {
+
+// Sets root.<dotted key> = value, creating tables; a non-table on the way is a ConfigError.
+void set_dotted(config::Value& root, const std::string& key, const config::Value& value, const std::string& source) {
+  if (!root.is_table()) root = toml::table{};
+  config::Value* node = &root;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dot = key.find('.', start);
+    const std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (dot == std::string::npos) {
+      node->as_table()[part] = value;
+      return;
+    }
+    auto& table = node->as_table();
+    auto it = table.find(part);
+    if (it == table.end()) it = table.emplace(part, toml::table{}).first;
+    if (!it->second.is_table())
+      throw ConfigError(fmt::format("{}: key '{}': '{}' is a value, not a table", config::where(value, source, key),
+                                    key, key.substr(0, dot)));
+    node = &it->second;
+    start = dot + 1;
+  }
+}
+
+std::string text_value(const config::Value& v, const std::string& source, const std::string& key) {
+  if (!v.is_string()) throw ConfigError(fmt::format("{}: expected a name or a path (a string)", config::where(v, source, key)));
+  return v.as_string().str;
+}
+
+}  // namespace
+
+std::string document_of_key(std::string_view key) {
+  static constexpr std::array kHardware{"crossbar", "readout", "noise", "layers", "description"};
+  static constexpr std::array kTechnology{"technology", "array", "adc", "comparator", "mtj", "digital", "periphery"};
+  const std::string_view head = key.substr(0, key.find('.'));
+  if (std::find(kHardware.begin(), kHardware.end(), head) != kHardware.end()) return "hardware";
+  if (std::find(kTechnology.begin(), kTechnology.end(), head) != kTechnology.end()) return "technology";
+  if (head == "device" && key.size() > head.size()) return "device";
+  if (head == "switching" && key.size() > head.size()) return "switching";
+  return "";
+}
+
+std::string canonical_toml(const config::Value& root, const std::string& prefix) {
+  if (!root.is_table()) return prefix.empty() ? "" : prefix + " = " + toml_value_text(root) + "\n";
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : root.as_table()) keys.push_back(k);
+  std::sort(keys.begin(), keys.end());
+  std::string out;
+  for (const auto& k : keys) out += canonical_toml(root.as_table().at(k), prefix.empty() ? k : prefix + "." + k);
+  return out;
+}
+
+std::uint64_t fnv1a64(const std::string& text) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (const unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+std::string hash_hex(std::uint64_t hash) { return fmt::format("{:016x}", hash); }
+
+std::string ResolvedDesign::text() const {
+  std::string out = fmt::format("[design]\nkind = \"{}\"\n", study_kind_name(kind));
+  if (kind == StudyKind::kSwitching) {
+    out += fmt::format("device_file = \"{}\"\n", device_file);
+    out += "\n[device_file]\n" + canonical_toml(device.root) + "\n[switching_grid]\n" + canonical_toml(switching.root);
+    return out;
+  }
+  out += fmt::format("hardware_file = \"{}\"\ntechnology_file = \"{}\"\n", hardware_file, technology_file);
+  if (kind == StudyKind::kCost) out += fmt::format("input_density = {}\n", toml_value_text(config::Value(input_density)));
+  out += "\n[hardware]\n" + canonical_toml(hardware.root) + "\n[technology]\n" + canonical_toml(technology.root);
+  return out;
+}
+
+std::uint64_t ResolvedDesign::hash() const { return fnv1a64(text()); }
+
+ResolvedDesign resolve_design(const StudySpec& spec, std::size_t point) {
+  ResolvedDesign d;
+  d.kind = spec.kind;
+  d.input_density = spec.input_density;
+  std::string hardware = spec.hardware, technology = spec.technology, device_name = spec.device;
+  std::vector<Assignment> overrides = spec.set;
+  for (const auto& a : spec.point_assignments(point)) {
+    const std::string key = "sweep." + a.key;
+    if (a.key == "hardware") hardware = text_value(a.value, spec.source, key);
+    else if (a.key == "technology") technology = text_value(a.value, spec.source, key);
+    else if (a.key == "device") device_name = text_value(a.value, spec.source, key);
+    else if (a.key == "input_density") {
+      d.input_density = a.value.is_integer() ? static_cast<double>(a.value.as_integer()) : a.value.as_floating();
+      if (!(d.input_density >= 0 && d.input_density <= 1))
+        throw ConfigError(fmt::format("{}: input density {} is not a fraction in [0, 1]", config::where(a.value, spec.source, key),
+                                      d.input_density));
+    } else overrides.push_back(a);
+  }
+  if (spec.kind == StudyKind::kSwitching) {
+    d.device_file = device::resolve_device_file(device_name).string();
+    d.device = config::parse_file(d.device_file);
+    d.switching = config::Document{toml::table{{"switching", spec.switching}}, spec.source};
+  } else {
+    d.hardware_file = data_files::resolve("hw", hardware, ".toml", "hardware configuration").string();
+    d.technology_file = data_files::resolve("tech", technology, ".toml", "technology table").string();
+    d.hardware = config::parse_file(d.hardware_file);
+    d.technology = config::parse_file(d.technology_file);
+  }
+  for (const auto& a : overrides) {
+    const std::string doc = document_of_key(a.key);
+    config::Document& target = doc == "hardware"     ? d.hardware
+                               : doc == "technology" ? d.technology
+                               : doc == "device"     ? d.device
+                                                     : d.switching;
+    set_dotted(target.root, a.key, a.value, spec.source);
+  }
+  // Every document is read even when an earlier one failed, so all problems come out together.
+  config::Problems problems;
+  const auto read = [&](auto&& f) {
+    try {
+      f();
+    } catch (const ConfigError& e) {
+      problems.add(e.what());
+    }
+  };
+  if (spec.kind == StudyKind::kSwitching) {
+    read([&] {
+      if (!d.device.root.is_table() || !d.device.root.contains("device"))
+        throw ConfigError(fmt::format("{}: no [device] table", d.device.source));
+      d.device_params = device::read_sot_mtj(d.device.root.at("device"), d.device.source);
+    });
+    read([&] { d.grid = device::read_switching_config(d.switching.root.at("switching"), spec.source); });
+  } else {
+    bool ok = true;
+    read([&] { d.crossbar = arch::read_crossbar_config(d.hardware); });
+    read([&] { d.tech = circuit::read_technology(d.technology); });
+    ok = problems.empty();
+    if (ok) read([&] { mtj_converter_for(d.crossbar, d.tech); });
+  }
+  if (!problems.empty()) {
+    std::string message;
+    for (const auto& m : problems.messages()) message += (message.empty() ? "" : "\n") + m;
+    throw ConfigError(message);
+  }
+  return d;
+}
+
+}  // namespace cimmc::studies

@@ -1,0 +1,332 @@
+#include "study_jobs.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <optional>
+
+#include "cimmc/core/error.hpp"
+#include "cimmc/network/dataset.hpp"
+#include "cimmc/network/model_file.hpp"
+#include "cimmc/network/quantize.hpp"
+#include "cimmc/studies/cost_inputs.hpp"
+#include "cimmc/studies/cost_report.hpp"
+#include "cimmc/studies/crossbar_eval.hpp"
+
+namespace cimmc::studies {
+
+namespace {
+
+const std::vector<std::string> kEnergyComponents{"array", "readout", "shift_add", "buffer", "digital"};
+const std::vector<std::string> kAreaComponents{"array", "readout", "shift_add", "digital"};
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void fill_components(double* out, const std::map<std::string, double>& values, const std::vector<std::string>& names) {
+  for (std::size_t c = 0; c < names.size(); ++c) {
+    const auto it = values.find(names[c]);
+    out[c] = it == values.end() ? 0.0 : it->second;
+  }
+}
+
+std::vector<std::string> layer_names(const network::Model& model, const arch::CrossbarConfig& config) {
+  std::vector<std::string> names;
+  for (const auto& s : gemm_shapes(model, config)) names.push_back(s.name);
+  return names;
+}
+
+std::vector<std::optional<circuit::MtjConverter>> converters(const std::vector<ResolvedDesign>& designs) {
+  std::vector<std::optional<circuit::MtjConverter>> out;
+  for (const auto& d : designs) out.push_back(mtj_converter_for(d.crossbar, d.tech));
+  return out;
+}
+
+// ---- inference: the model on the crossbar design, one readout-noise realization per trial ----
+
+struct CounterField {
+  const char* name;
+  std::uint64_t arch::Counters::*field;
+};
+const std::vector<CounterField> kCounterFields{
+    {"macs", &arch::Counters::macs},
+    {"partial_sums", &arch::Counters::partial_sums},
+    {"zero_partial_sums", &arch::Counters::zero_partial_sums},
+    {"clipped", &arch::Counters::clipped},
+    {"adc_conversions", &arch::Counters::adc_conversions},
+    {"adc_skipped", &arch::Counters::adc_skipped},
+    {"mtj_samples", &arch::Counters::mtj_samples},
+    {"mtj_skipped", &arch::Counters::mtj_skipped},
+    {"lcu_senses", &arch::Counters::lcu_senses},
+    {"lcu_skips", &arch::Counters::lcu_skips},
+    {"shift_adds", &arch::Counters::shift_adds},
+};
+
+class InferenceJobs final : public StudyJobs {
+ public:
+  InferenceJobs(const StudySpec& spec, const std::vector<ResolvedDesign>& designs)
+      : spec_(spec), designs_(designs), mtj_(converters(designs)) {
+    model_ = network::load_model(spec.model);
+    test_ = network::load_dataset(spec.dataset, "test");
+    try {
+      calibration_ = network::load_dataset(spec.dataset, "train");
+    } catch (const Error&) {
+      calibration_ = test_;  // no training split next to the test files
+    }
+    if (model_.input_shape() != test_.image_shape())
+      throw ConfigError(fmt::format("{}: model {} takes inputs {}, dataset {} has images {}", spec.source, spec.model,
+                                    network::shape_text(model_.input_shape()), spec.dataset,
+                                    network::shape_text(test_.image_shape())));
+    if (!model_.quantized()) {
+      network::QuantOptions q;
+      q.weight_bits = q.activation_bits = spec.bits;
+      q.calibration_images = spec.calibration_images;
+      q.seed = spec.seed;
+      model_ = network::quantize_model(model_, calibration_, q);
+    }
+    images_ = spec.limit > 0 ? std::min(spec.limit, test_.size()) : test_.size();
+    layers_ = layer_names(model_, designs.front().crossbar);
+  }
+
+  void define(StudyResults& r) const override {
+    const std::vector<std::size_t> layers{layers_.size()};
+    r.define("/trials/accuracy", "1", false);
+    r.define("/trials/loss", "1", false);
+    r.define("/trials/correct", "1", true);
+    r.define("/trials/images", "1", true);
+    r.define("/trials/energy_J", "J", false);
+    r.define("/trials/latency_s", "s", false);
+    r.define("/trials/energy_by_component_J", "J", false, {kEnergyComponents.size()}, {"component"});
+    for (const auto& f : kCounterFields) r.define(fmt::format("/layers/{}", f.name), "1", true, layers, {"layer"});
+    r.define("/layers/lcu_groups", "1", true, layers, {"layer"});
+    r.summaries.push_back({"accuracy", true, "/trials/correct", "/trials/images", 0});
+    for (const char* m : {"loss", "energy_J", "latency_s"}) r.summaries.push_back({m, false, "", "", 0});
+    r.ratios.push_back({"clip_rate", "/layers/clipped", "/layers/partial_sums"});
+    r.ratios.push_back({"zero_ps_ratio", "/layers/zero_partial_sums", "/layers/partial_sums"});
+    r.ratios.push_back({"lcu_skip_ratio", "/layers/lcu_skips", "/layers/lcu_groups"});
+    r.statics.push_back({"/layers/name", "", "layer", {}, layers_});
+    r.statics.push_back({"/components/energy", "", "component", {}, kEnergyComponents});
+  }
+
+  void run(std::size_t point, std::size_t trial, StudyResults& r) override {
+    const auto& design = designs_[point];
+    const auto e = evaluate(point, trial, images_);
+    *r.real_slot("/trials/accuracy", point, trial) = e.result.accuracy;
+    *r.real_slot("/trials/loss", point, trial) = e.result.loss;
+    *r.int_slot("/trials/correct", point, trial) = e.result.correct;
+    *r.int_slot("/trials/images", point, trial) = e.result.images;
+    const auto& mtj = mtj_[point];
+    const auto cost = measured_cost(model_, e, design.crossbar, design.tech, mtj ? &*mtj : nullptr);
+    *r.real_slot("/trials/energy_J", point, trial) = cost.energy_total_J;
+    *r.real_slot("/trials/latency_s", point, trial) = cost.latency_s;
+    fill_components(r.real_slot("/trials/energy_by_component_J", point, trial), cost.energy_J, kEnergyComponents);
+    for (const auto& f : kCounterFields) {
+      auto* slot = r.int_slot(fmt::format("/layers/{}", f.name), point, trial);
+      for (std::size_t l = 0; l < e.layers.size(); ++l) slot[l] = static_cast<std::int64_t>(e.layers[l].counters.*f.field);
+    }
+    auto* groups = r.int_slot("/layers/lcu_groups", point, trial);
+    for (std::size_t l = 0; l < e.layers.size(); ++l)
+      groups[l] = static_cast<std::int64_t>(e.layers[l].counters.lcu_senses + e.layers[l].counters.lcu_skips);
+  }
+
+  std::string slot_work() const override {
+    return fmt::format("{} images of {} through {} on a crossbar (plus {} calibration images where the readout needs them)",
+                       images_, spec_.dataset, spec_.model, spec_.calibration_images);
+  }
+
+  // Two probes (8 and 24 images) on point 0 give a fixed and a per-image time.
+  double probe_seconds_per_slot() override {
+    const int small = std::min(8, images_), large = std::min(24, images_);
+    auto t0 = std::chrono::steady_clock::now();
+    evaluate(0, 0, small);
+    const double ts = seconds_since(t0);
+    if (large == small) return ts;
+    t0 = std::chrono::steady_clock::now();
+    evaluate(0, 0, large);
+    const double tl = seconds_since(t0);
+    const double per_image = std::max(0.0, (tl - ts) / (large - small));
+    return std::max(ts, tl - per_image * large) + per_image * images_;
+  }
+
+ private:
+  CrossbarEvaluation evaluate(std::size_t point, std::size_t trial, int images) {
+    CrossbarEvalOptions o;
+    o.seed = spec_.seed;
+    o.point = static_cast<std::uint32_t>(point);
+    o.trial = static_cast<std::uint32_t>(trial);
+    o.limit = images;
+    o.calibration_images = spec_.calibration_images;
+    o.batch = spec_.batch;
+    return evaluate_on_crossbar(model_, test_, calibration_, designs_[point].crossbar, o);
+  }
+
+  const StudySpec& spec_;
+  const std::vector<ResolvedDesign>& designs_;
+  std::vector<std::optional<circuit::MtjConverter>> mtj_;
+  network::Model model_;
+  network::Dataset test_, calibration_;
+  int images_ = 0;
+  std::vector<std::string> layers_;
+};
+
+// ---- cost: analytic roll-up of the network on each design (deterministic: one trial) ----
+
+class CostJobs final : public StudyJobs {
+ public:
+  CostJobs(const StudySpec& spec, const std::vector<ResolvedDesign>& designs)
+      : spec_(spec), designs_(designs), mtj_(converters(designs)) {
+    for (const auto& d : designs) model_for(d.crossbar.weight_bits);
+    layers_ = layer_names(model_for(designs.front().crossbar.weight_bits).model, designs.front().crossbar);
+  }
+
+  void define(StudyResults& r) const override {
+    for (const auto& [name, units] : std::vector<std::pair<std::string, std::string>>{
+             {"energy_J", "J"}, {"latency_s", "s"}, {"area_m2", "m^2"}, {"edp_J_s", "J*s"}, {"tops_per_W", "1e12/s/W"},
+             {"tops_per_mm2", "1e12/s/mm^2"}}) {
+      r.define("/trials/" + name, units, false);
+      r.summaries.push_back({name, false, "", "", 0});
+    }
+    r.define("/trials/energy_by_component_J", "J", false, {kEnergyComponents.size()}, {"component"});
+    r.define("/trials/area_by_component_m2", "m^2", false, {kAreaComponents.size()}, {"component"});
+    r.define("/layers/energy_J", "J", false, {layers_.size()}, {"layer"});
+    r.define("/layers/latency_s", "s", false, {layers_.size()}, {"layer"});
+    r.statics.push_back({"/layers/name", "", "layer", {}, layers_});
+    r.statics.push_back({"/components/energy", "", "component", {}, kEnergyComponents});
+    r.statics.push_back({"/components/area", "", "component", {}, kAreaComponents});
+  }
+
+  void run(std::size_t point, std::size_t trial, StudyResults& r) override {
+    const auto& d = designs_[point];
+    const auto& priced = model_for(d.crossbar.weight_bits);
+    const auto& mtj = mtj_[point];
+    const auto cost = analytic_cost(gemm_shapes(priced.model, d.crossbar), d.crossbar, d.tech,
+                                    layer_densities(priced.model, d.crossbar, d.input_density), mtj ? &*mtj : nullptr);
+    if (cost.layers.size() != layers_.size())
+      throw RuntimeFailure(fmt::format("cost study: point {} has {} layers, point 0 {}", point, cost.layers.size(), layers_.size()));
+    *r.real_slot("/trials/energy_J", point, trial) = cost.energy_total_J;
+    *r.real_slot("/trials/latency_s", point, trial) = cost.latency_s;
+    *r.real_slot("/trials/area_m2", point, trial) = cost.area_total_m2;
+    *r.real_slot("/trials/edp_J_s", point, trial) = cost.edp_J_s();
+    *r.real_slot("/trials/tops_per_W", point, trial) = cost.tops_per_W();
+    *r.real_slot("/trials/tops_per_mm2", point, trial) = cost.tops_per_mm2();
+    fill_components(r.real_slot("/trials/energy_by_component_J", point, trial), cost.energy_J, kEnergyComponents);
+    fill_components(r.real_slot("/trials/area_by_component_m2", point, trial), cost.area_m2, kAreaComponents);
+    for (std::size_t l = 0; l < cost.layers.size(); ++l) {
+      r.real_slot("/layers/energy_J", point, trial)[l] = cost.layers[l].total_energy_J();
+      r.real_slot("/layers/latency_s", point, trial)[l] = cost.layers[l].latency_s;
+    }
+  }
+
+  std::string slot_work() const override {
+    return fmt::format("an analytic cost roll-up of {} ({} GEMM layers)", spec_.model, layers_.size());
+  }
+
+  double probe_seconds_per_slot() override {
+    StudyResults scratch(1, 1);
+    define(scratch);
+    const auto t0 = std::chrono::steady_clock::now();
+    run(0, 0, scratch);
+    return seconds_since(t0);
+  }
+
+ private:
+  const CostModel& model_for(int weight_bits) {
+    auto it = models_.find(weight_bits);
+    if (it == models_.end())
+      it = models_.emplace(weight_bits, cost_model(spec_.model, spec_.input, spec_.classes, weight_bits, spec_.seed)).first;
+    return it->second;
+  }
+
+  const StudySpec& spec_;
+  const std::vector<ResolvedDesign>& designs_;
+  std::vector<std::optional<circuit::MtjConverter>> mtj_;
+  std::map<int, CostModel> models_;
+  std::vector<std::string> layers_;
+};
+
+// ---- switching: P_sw on the current x pulse-width grid by stochastic LLG, per trial ----
+
+class SwitchingJobs final : public StudyJobs {
+ public:
+  SwitchingJobs(const StudySpec& spec, const std::vector<ResolvedDesign>& designs) : spec_(spec), designs_(designs) {
+    const auto& g = designs.front().grid;
+    for (const auto& d : designs)
+      if (d.grid.currents_A != g.currents_A || d.grid.pulse_widths_s != g.pulse_widths_s)
+        throw ConfigError(fmt::format("{}: every point of a switching study has the same current x pulse-width grid", spec.source));
+  }
+
+  void define(StudyResults& r) const override {
+    const auto& g = designs_.front().grid;
+    const std::vector<std::size_t> grid{g.currents_A.size(), g.pulse_widths_s.size()};
+    const std::vector<std::string> dims{"current", "pulse_width"};
+    r.define("/trials/p_switch", "1", false, grid, dims);
+    r.define("/curves/switched_count", "1", true, grid, dims);
+    r.define("/curves/trajectories", "1", true, grid, dims);
+    r.define("/curves/mean_switching_time_s", "s", false, grid, dims);
+    r.define("/trials/i50_A", "A", false, {grid[1]}, {"pulse_width"});
+    r.define("/trials/width_A", "A", false, {grid[1]}, {"pulse_width"});
+    r.summaries.push_back({"p_switch", true, "/curves/switched_count", "/curves/trajectories", 0});
+    r.summaries.push_back({"i50_A", false, "", "", 0});
+    r.summaries.push_back({"width_A", false, "", "", 0});
+    r.statics.push_back({"/curves/current_A", "A", "current", g.currents_A, {}});
+    r.statics.push_back({"/curves/pulse_width_s", "s", "pulse_width", g.pulse_widths_s, {}});
+  }
+
+  void run(std::size_t point, std::size_t trial, StudyResults& r) override {
+    const auto report = characterize(point, trial, 0);
+    const auto& c = report.curves;
+    const std::size_t n = c.probability.size();
+    std::copy_n(c.probability.begin(), n, r.real_slot("/trials/p_switch", point, trial));
+    std::copy_n(c.switched_count.begin(), n, r.int_slot("/curves/switched_count", point, trial));
+    std::fill_n(r.int_slot("/curves/trajectories", point, trial), n, static_cast<std::int64_t>(c.trials));
+    std::copy_n(c.mean_switching_time_s.begin(), n, r.real_slot("/curves/mean_switching_time_s", point, trial));
+    for (std::size_t j = 0; j < report.sigmoids.size(); ++j) {
+      r.real_slot("/trials/i50_A", point, trial)[j] = report.sigmoids[j].i50_A;
+      r.real_slot("/trials/width_A", point, trial)[j] = report.sigmoids[j].width_A;
+    }
+  }
+
+  std::string slot_work() const override {
+    const auto& g = designs_.front().grid;
+    return fmt::format("{} x {} grid points x {} LLG trajectories of {}", g.currents_A.size(), g.pulse_widths_s.size(),
+                       g.settings.trials, designs_.front().device_params.name);
+  }
+
+  double probe_seconds_per_slot() override {
+    const std::size_t full = designs_.front().grid.settings.trials, probe = std::min<std::size_t>(full, 16);
+    const auto t0 = std::chrono::steady_clock::now();
+    characterize(0, 0, probe);
+    return seconds_since(t0) * static_cast<double>(full) / static_cast<double>(probe);
+  }
+
+ private:
+  device::SwitchingReport characterize(std::size_t point, std::size_t trial, std::size_t trials_override) const {
+    const auto& d = designs_[point];
+    auto s = d.grid.settings;
+    s.seed = spec_.seed;
+    s.point = static_cast<std::uint32_t>(point);
+    s.trial = static_cast<std::uint32_t>(trial);
+    if (trials_override > 0) s.trials = trials_override;
+    return device::characterize_switching(d.device_params, d.grid.currents_A, d.grid.pulse_widths_s, s);
+  }
+
+  const StudySpec& spec_;
+  const std::vector<ResolvedDesign>& designs_;
+};
+
+}  // namespace
+
+std::unique_ptr<StudyJobs> make_study_jobs(const StudySpec& spec, const std::vector<ResolvedDesign>& designs) {
+  switch (spec.kind) {
+    case StudyKind::kInference: return std::make_unique<InferenceJobs>(spec, designs);
+    case StudyKind::kCost: return std::make_unique<CostJobs>(spec, designs);
+    case StudyKind::kSwitching: return std::make_unique<SwitchingJobs>(spec, designs);
+    case StudyKind::kTrain: break;
+  }
+  throw ConfigError(fmt::format("{}: kind 'train' is not supported yet (use `cimmc train`)", spec.source));
+}
+
+}  // namespace cimmc::studies

@@ -1,0 +1,32 @@
+// The work of one (point, trial) slot for each study kind, behind one interface the runner
+// drives: inference (crossbar evaluation of a model on a dataset, with per-layer counters and
+// the cost of what was counted), cost (analytic roll-up) and switching (Monte Carlo LLG curves).
+// Private to the studies library.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cimmc/studies/resolved_design.hpp"
+#include "cimmc/studies/study_results.hpp"
+
+namespace cimmc::studies {
+
+class StudyJobs {
+ public:
+  virtual ~StudyJobs() = default;
+  // Declares the slot arrays, summaries, ratios and static datasets of the kind.
+  virtual void define(StudyResults& results) const = 0;
+  // Fills slot (point, trial) of every array; the random streams are addressed by (point, trial).
+  virtual void run(std::size_t point, std::size_t trial, StudyResults& results) = 0;
+  // What one slot computes, for the dry run ("500 images of ...").
+  virtual std::string slot_work() const = 0;
+  // Seconds one slot of point 0 takes, estimated from a small probe run.
+  virtual double probe_seconds_per_slot() = 0;
+};
+
+// Loads what the kind needs once (model, dataset, devices) and checks it against the designs.
+std::unique_ptr<StudyJobs> make_study_jobs(const StudySpec& spec, const std::vector<ResolvedDesign>& designs);
+
+}  // namespace cimmc::studies
