@@ -25,6 +25,7 @@ enum class Purpose : std::uint8_t {
   kTrainingNoise = 12,      // network: noise-aware and PS-aware training forward pass
   kCalibrationSubset = 13,  // network: which images calibrate quantization
   kStudyTrial = 14,         // studies: anything a trial draws that is not listed above
+  kTrimMismatch = 15,       // circuit: mismatch of the stochastic readout's gain/offset trim circuits
 };
 
 constexpr std::string_view purpose_name(Purpose p) {
@@ -44,6 +45,7 @@ constexpr std::string_view purpose_name(Purpose p) {
     case Purpose::kTrainingNoise: return "training_noise";
     case Purpose::kCalibrationSubset: return "calibration_subset";
     case Purpose::kStudyTrial: return "study_trial";
+    case Purpose::kTrimMismatch: return "trim_mismatch";
   }
   return "unknown";
 }
