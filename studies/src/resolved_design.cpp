@@ -104,17 +104,40 @@ std::string ResolvedDesign::text() const {
 
 std::uint64_t ResolvedDesign::hash() const { return fnv1a64(text()); }
 
+namespace {
+
+// A file named by the study: its name or path and where the study names it.
+struct NamedFile {
+  std::string name, where;
+  void take(const config::Value& v, const std::string& source, const std::string& key) {
+    name = text_value(v, source, key);
+    where = config::where(v, source, key);
+  }
+  template <typename F>
+  std::string resolve(F&& f) const {
+    try {
+      return f(name).string();
+    } catch (const IoError& e) {
+      throw ConfigError(fmt::format("{}: {}", where, e.what()));
+    }
+  }
+};
+
+}  // namespace
+
 ResolvedDesign resolve_design(const StudySpec& spec, std::size_t point) {
   ResolvedDesign d;
   d.kind = spec.kind;
   d.input_density = spec.input_density;
-  std::string hardware = spec.hardware, technology = spec.technology, device_name = spec.device;
+  const auto base_key = [&](const std::string& key) { return fmt::format("{}: key 'base.{}'", spec.source, key); };
+  NamedFile hardware{spec.hardware, base_key("hardware")}, technology{spec.technology, base_key("technology")},
+      device_name{spec.device, base_key("device")};
   std::vector<Assignment> overrides = spec.set;
   for (const auto& a : spec.point_assignments(point)) {
     const std::string key = "sweep." + a.key;
-    if (a.key == "hardware") hardware = text_value(a.value, spec.source, key);
-    else if (a.key == "technology") technology = text_value(a.value, spec.source, key);
-    else if (a.key == "device") device_name = text_value(a.value, spec.source, key);
+    if (a.key == "hardware") hardware.take(a.value, spec.source, key);
+    else if (a.key == "technology") technology.take(a.value, spec.source, key);
+    else if (a.key == "device") device_name.take(a.value, spec.source, key);
     else if (a.key == "input_density") {
       d.input_density = a.value.is_integer() ? static_cast<double>(a.value.as_integer()) : a.value.as_floating();
       if (!(d.input_density >= 0 && d.input_density <= 1))
@@ -123,12 +146,14 @@ ResolvedDesign resolve_design(const StudySpec& spec, std::size_t point) {
     } else overrides.push_back(a);
   }
   if (spec.kind == StudyKind::kSwitching) {
-    d.device_file = device::resolve_device_file(device_name).string();
+    d.device_file = device_name.resolve([](const std::string& n) { return device::resolve_device_file(n); });
     d.device = config::parse_file(d.device_file);
     d.switching = config::Document{toml::table{{"switching", spec.switching}}, spec.source};
   } else {
-    d.hardware_file = data_files::resolve("hw", hardware, ".toml", "hardware configuration").string();
-    d.technology_file = data_files::resolve("tech", technology, ".toml", "technology table").string();
+    d.hardware_file = hardware.resolve(
+        [](const std::string& n) { return data_files::resolve("hw", n, ".toml", "hardware configuration"); });
+    d.technology_file = technology.resolve(
+        [](const std::string& n) { return data_files::resolve("tech", n, ".toml", "technology table"); });
     d.hardware = config::parse_file(d.hardware_file);
     d.technology = config::parse_file(d.technology_file);
   }

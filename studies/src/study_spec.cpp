@@ -72,7 +72,7 @@ void check_override_key(const StudySpec& spec, const std::string& key, const con
     problems.add(fmt::format("{}: unknown key '{}'{}", config::where(v, spec.source, key_path), key,
                              guess ? fmt::format(" (did you mean '{}'?)", *guess) : std::string()));
   } else if (std::find(docs.begin(), docs.end(), doc) == docs.end()) {
-    problems.add(fmt::format("{}: '{}' is a {} key; a {} study uses {} keys", config::where(v, spec.source, key_path),
+    problems.add(fmt::format("{}: '{}' is a {} key; {} studies use {} keys", config::where(v, spec.source, key_path),
                              key, doc, study_kind_name(spec.kind), fmt::join(docs, " and ")));
   } else if (spec.kind == StudyKind::kSwitching && (key == "switching.seed")) {
     problems.add(fmt::format("{}: the seed of a study is study.seed", config::where(v, spec.source, key_path)));
@@ -355,10 +355,7 @@ StudySpec load_study(const std::filesystem::path& path, const std::vector<std::s
   config::Problems problems;
   config::TableReader root(doc.root, spec.source, "", problems);
   read_study_table(spec, root.child("study"));
-  if (spec.kind == StudyKind::kTrain) {
-    root.finish();
-    problems.throw_if_any(spec.source);
-  }
+  if (spec.kind == StudyKind::kTrain) problems.throw_if_any(spec.source);
   read_base_table(spec, root.child("base"));
   if (const auto* set = root.value("set")) {
     if (!set->is_table()) problems.add(fmt::format("{}: expected a table of dotted keys", config::where(*set, spec.source, "set")));
