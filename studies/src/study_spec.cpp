@@ -314,7 +314,7 @@ std::string units_of_key(std::string_view key) {
   static const std::vector<std::pair<std::string_view, std::string_view>> suffixes{
       {"_A_per_m", "A/m"}, {"_J_per_m2", "J/m^2"}, {"_ohm_m2", "ohm*m^2"}, {"_ohm_m", "ohm*m"}, {"_m2", "m^2"},
       {"_m3", "m^3"},      {"_ohm", "ohm"},        {"_s", "s"},            {"_A", "A"},         {"_V", "V"},
-      {"_J", "J"},         {"_K", "K"},            {"_W", "W"},            {"_Hz", "Hz"},       {"_m", "m"}};
+      {"_J", "J"},         {"_K", "K"},            {"_lsb", "LSB"},            {"_W", "W"},            {"_Hz", "Hz"},       {"_m", "m"}};
   for (const auto& [suffix, units] : suffixes)
     if (key.size() > suffix.size() && key.substr(key.size() - suffix.size()) == suffix) return std::string(units);
   return "1";

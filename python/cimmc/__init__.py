@@ -1,0 +1,1 @@
+"""Python side of cimmc: plots of study results (``python3 -m cimmc.plot``)."""

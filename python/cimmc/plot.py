@@ -1,0 +1,236 @@
+"""Plots of cimmc.study result files (docs/formats.md), chosen from the file's kind and axes.
+
+    python3 -m cimmc.plot RESULTS.h5 [-o FIGURE.png|.pdf|.svg]
+
+- inference: accuracy against the swept noise axis (the first numeric axis, a ``noise.*`` one
+  first) with its 95 % band, one line per value of the other axes (readout, design, ...);
+  without a numeric axis, accuracy per point with its 95 % interval;
+- switching: switching probability against current, one line per pulse width (and point),
+  with the 95 % Wilson band of the pooled trials;
+- cost: energy, latency and area per point as bars.
+
+Exit codes: 0 success, 2 a file it cannot plot (the message says why), 1 anything else.
+Needs numpy, h5py and matplotlib (Debian: python3-h5py, python3-matplotlib).
+"""
+
+import argparse
+import os
+import sys
+
+FORMATS = (".png", ".pdf", ".svg")
+
+
+class PlotError(Exception):
+    """A file or option this module cannot plot; exit code 2."""
+
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _units(dataset):
+    units = _text(dataset.attrs.get("units", "1"))
+    return "" if units in ("", "1") else units
+
+
+def _label(key, units):
+    return f"{key} ({units})" if units else key
+
+
+def _scaled(values, units):
+    """Values in a readable SI prefix, with the unit label."""
+    import numpy as np
+
+    prefixes = [(1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "µ"), (1e-3, "m"), (1.0, "")]
+    if units == "m^2":
+        return values * 1e6, "mm^2"
+    finite = np.abs(values[np.isfinite(values)])
+    if not units or units in ("1",) or finite.size == 0 or "/" in units or "*" in units:
+        return values, units
+    top = finite.max()
+    factor, prefix = 1.0, ""
+    for f, p in prefixes:
+        if top >= f:
+            factor, prefix = f, p
+    return values / factor, prefix + units
+
+
+class Study:
+    """The parts of a cimmc.study file the plots read."""
+
+    def __init__(self, path):
+        import h5py
+
+        if not os.path.exists(path):
+            raise PlotError(f"{path}: file not found")
+        try:
+            self.file = h5py.File(path, "r")
+        except OSError as error:
+            raise PlotError(f"{path}: not an HDF5 file ({error})") from None
+        attrs = self.file.attrs
+        filetype = _text(attrs.get("filetype", ""))
+        if filetype != "cimmc.study":
+            what = f"a {filetype} file" if filetype else "not a cimmc file"
+            raise PlotError(f"{path}: {what}; cimmc plot reads cimmc.study files (written by cimmc run)")
+        major = int(attrs["format_version"][0])
+        if major > 1:
+            raise PlotError(f"{path}: cimmc.study format version {major} is newer than this module reads (1)")
+        self.path = path
+        self.name = _text(attrs.get("name", os.path.basename(path)))
+        self.kind = _text(attrs["kind"])
+        index = self.file["points/index"]
+        self.index = index[()]
+        self.keys = [_text(k) for k in index.attrs["axes"]] if self.index.shape[1] > 0 else []
+        if self.file["points/done"][()].sum() == 0:
+            raise PlotError(f"{path}: no finished slots yet (continue the study with cimmc run --resume)")
+
+    def axis(self, key):
+        dataset = self.file["axes"][key]
+        values = dataset[()]
+        if values.dtype.kind in ("O", "S"):
+            return [_text(v) for v in values], ""
+        return values, _units(dataset)
+
+    def numeric(self, key):
+        return self.file["axes"][key].dtype.kind == "f"
+
+    def point_label(self, point, skip=()):
+        parts = []
+        for a, key in enumerate(self.keys):
+            if key in skip:
+                continue
+            values, units = self.axis(key)
+            value = values[self.index[point, a]]
+            text = value if isinstance(value, str) else f"{value:g}"
+            parts.append(text if key in ("hardware", "technology", "device") else f"{key} = {text}{' ' + units if units else ''}")
+        return ", ".join(parts) if parts else "base design"
+
+    def summary(self, metric):
+        group = self.file["summary"][metric]
+        return {name: group[name][()] for name in ("mean", "ci_low", "ci_high")}, _units(group["mean"])
+
+
+def _noise_axis(study):
+    numeric = [k for k in study.keys if study.numeric(k)]
+    noise = [k for k in numeric if k.startswith("noise.")]
+    return (noise or numeric or [None])[0]
+
+
+def plot_inference(study, figure):
+    import numpy as np
+
+    accuracy, _ = study.summary("accuracy")
+    ax = figure.add_subplot(1, 1, 1)
+    x_key = _noise_axis(study)
+    if x_key is None:
+        points = np.arange(len(study.index))
+        mean = 100 * accuracy["mean"]
+        err = [mean - 100 * accuracy["ci_low"], 100 * accuracy["ci_high"] - mean]
+        ax.bar(points, mean, yerr=err, capsize=4, color="tab:blue")
+        ax.set_xticks(points, [study.point_label(p) for p in points], rotation=20, ha="right")
+        ax.set_xlabel("design")
+    else:
+        a = study.keys.index(x_key)
+        values, units = study.axis(x_key)
+        others = [k for k in study.keys if k != x_key]
+        lines = {}
+        for p in range(len(study.index)):
+            lines.setdefault(study.point_label(p, skip=(x_key,)), []).append(p)
+        for label, points in lines.items():
+            points = sorted(points, key=lambda p: study.index[p, a])
+            x = np.array([values[study.index[p, a]] for p in points])
+            mean = 100 * accuracy["mean"][points]
+            line, = ax.plot(x, mean, marker="o", label=label if others else "accuracy")
+            ax.fill_between(x, 100 * accuracy["ci_low"][points], 100 * accuracy["ci_high"][points],
+                            color=line.get_color(), alpha=0.2)
+        ax.set_xlabel(_label(x_key, units))
+        ax.legend(title="95 % Wilson bands", fontsize="small")
+    ax.set_ylabel("accuracy (%)")
+    ax.grid(alpha=0.3)
+
+
+def plot_switching(study, figure):
+    import numpy as np
+
+    p_switch, _ = study.summary("p_switch")
+    curves = study.file["curves"]
+    current, current_units = _scaled(curves["current_A"][()], "A")
+    pulses = curves["pulse_width_s"][()]
+    ax = figure.add_subplot(1, 1, 1)
+    for p in range(len(study.index)):
+        for j, pulse in enumerate(pulses):
+            width, width_units = _scaled(np.array([pulse]), "s")
+            label = f"{width[0]:g} {width_units}" + (f", {study.point_label(p)}" if study.keys else "")
+            line, = ax.plot(current, p_switch["mean"][p, :, j], marker="o", label=label)
+            ax.fill_between(current, p_switch["ci_low"][p, :, j], p_switch["ci_high"][p, :, j],
+                            color=line.get_color(), alpha=0.2)
+    ax.set_xlabel(_label("heavy-metal current", current_units))
+    ax.set_ylabel("switching probability P_sw (1)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(title="pulse width (95 % Wilson bands)", fontsize="small")
+    ax.grid(alpha=0.3)
+
+
+def plot_cost(study, figure):
+    import numpy as np
+
+    points = np.arange(len(study.index))
+    labels = [study.point_label(p) for p in points]
+    metrics = [("energy_J", "energy per image"), ("latency_s", "latency per image"), ("area_m2", "area")]
+    for i, (metric, title) in enumerate(metrics):
+        summary, units = study.summary(metric)
+        values, units = _scaled(summary["mean"], units)
+        ax = figure.add_subplot(1, len(metrics), i + 1)
+        ax.bar(points, values, color=f"C{i}")
+        ax.set_xticks(points, labels, rotation=30, ha="right", fontsize="small")
+        ax.set_ylabel(_label(title, units))
+        ax.set_title(title)
+        ax.grid(axis="y", alpha=0.3)
+
+
+PLOTS = {"inference": plot_inference, "switching": plot_switching, "cost": plot_cost}
+
+
+def plot(results, output=None):
+    """Writes the figure of a cimmc.study file; returns the figure's path."""
+    output = output or os.path.splitext(results)[0] + ".png"
+    extension = os.path.splitext(output)[1].lower()
+    if extension not in FORMATS:
+        raise PlotError(f"{output}: unknown figure format '{extension}'; expected {', '.join(FORMATS)}")
+    folder = os.path.dirname(output)
+    if folder and not os.path.isdir(folder):
+        raise PlotError(f"{output}: folder '{folder}' does not exist")
+    study = Study(results)
+    if study.kind not in PLOTS:
+        raise PlotError(f"{results}: no plot for studies of kind '{study.kind}'")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure = plt.figure(figsize=(11, 5) if study.kind == "cost" else (7, 5))
+    PLOTS[study.kind](study, figure)
+    figure.suptitle(f"{study.name} ({study.kind} study)")
+    figure.tight_layout()
+    temporary = os.path.join(folder or ".", f".{os.path.basename(output)}.tmp{extension}")
+    figure.savefig(temporary, dpi=150)
+    os.replace(temporary, output)
+    plt.close(figure)
+    return output
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="cimmc plot", description="Plot a cimmc.study results file.")
+    parser.add_argument("results", help="results file written by cimmc run")
+    parser.add_argument("-o", "--output", help="figure file (.png, .pdf or .svg; default: RESULTS with .png)")
+    args = parser.parse_args(argv)
+    try:
+        print(f"wrote {plot(args.results, args.output)}")
+    except PlotError as error:
+        print(f"cimmc plot: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
