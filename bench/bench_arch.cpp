@@ -68,7 +68,7 @@ CrossbarConfig base_config() {
   c.bits_per_cell = 1;
   c.input_bits = 8;
   c.weight_bits = 8;
-  c.noise.sigma_fraction = 0.01;
+  c.noise = cimmc::circuit::NoiseParams::relative_full_scale(0.01);
   return c;
 }
 
@@ -124,6 +124,33 @@ void BM_CrossbarResNet20_ZebraLcu(benchmark::State& state) {
   run_resnet20(state, c);
 }
 
+// The physical noise of data/hw/adc_baseline.toml and zebra_lcu.toml (0.1 LSB per active unit
+// cell, 0.6 LSB per sense): σ follows each sense's PS.
+cimmc::circuit::NoiseParams physical_noise() {
+  cimmc::circuit::NoiseParams p;
+  p.cell_sigma_lsb = 0.1;
+  p.sense_sigma_lsb = 0.6;
+  return p;
+}
+
+void BM_CrossbarResNet20_Physical(benchmark::State& state) {
+  CrossbarConfig c = base_config();
+  c.noise = physical_noise();
+  c.readout.kind = ReadoutKind::kAdc;
+  c.readout.adc.bits = 5;
+  run_resnet20(state, c);
+}
+
+void BM_CrossbarResNet20_ZebraLcu_Physical(benchmark::State& state) {
+  CrossbarConfig c = base_config();
+  c.noise = physical_noise();
+  c.encoding = cimmc::arch::Encoding::kAdaptiveFlip;
+  c.readout.kind = ReadoutKind::kZebraLcu;
+  c.readout.lcu.group_rows = 8;
+  c.readout.lcu.levels = 9;
+  run_resnet20(state, c);
+}
+
 // Exact partial sums only (ideal readout, no noise): the cost of the popcount kernels.
 void BM_CrossbarResNet20_Ideal(benchmark::State& state) {
   CrossbarConfig c = base_config();
@@ -136,4 +163,6 @@ void BM_CrossbarResNet20_Ideal(benchmark::State& state) {
 BENCHMARK(BM_CrossbarResNet20)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CrossbarResNet20_StochasticMtj)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CrossbarResNet20_ZebraLcu)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CrossbarResNet20_Physical)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CrossbarResNet20_ZebraLcu_Physical)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CrossbarResNet20_Ideal)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();

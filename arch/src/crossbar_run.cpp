@@ -30,6 +30,9 @@ struct CrossbarLayer::Scratch {
   std::vector<float> vpos, vneg, value;
   std::vector<float> lane_sums;  // LCU: [n_pad][8] partial sums of sensed groups
   std::vector<double> acc;
+  // Physical noise: σ_sense² on the sides that carry a sense amplifier, 0 elsewhere
+  // ([side][group · n_pad + n]).
+  std::vector<float> sense_variance[2];
   circuit::NormalBuffer normals{4096};
   circuit::WordBuffer words{4096};
 };
@@ -48,6 +51,26 @@ float deviation_sum(const std::uint64_t* a, int wps, const float* dev, int first
     }
   }
   return sum;
+}
+
+// 1 on the sides of each (group, output) that carry a sense amplifier, [group · n_pad + n]: every
+// column read single-ended; of a differential pair whose difference is sensed once, the positive
+// side (or the negative one when the pair has no positive column).
+std::vector<float> sense_amplifier_mask(const std::vector<ColumnGroup>& groups, int n_pad, int side) {
+  std::vector<float> mask(groups.size() * static_cast<std::size_t>(n_pad), 0.0f);
+  for (std::size_t gi = 0; gi < groups.size(); ++gi) {
+    const ColumnGroup& g = groups[gi];
+    const bool present = side == 0 ? !g.positive.empty() : !g.negative.empty();
+    const bool senses = present && (!g.signed_readout || side == 0 || g.positive.empty());
+    std::fill_n(mask.begin() + static_cast<std::ptrdiff_t>(gi) * n_pad, n_pad, senses ? 1.0f : 0.0f);
+  }
+  return mask;
+}
+
+// LCU sense amplifiers per column and subarray: one per group of G rows, counted per 64-row word
+// (64 / G slots in each) so that the slots of a word are contiguous.
+int lcu_slots(const PlaneGeometry& geometry, const CrossbarConfig& config) {
+  return geometry.words_per_subarray * (64 / config.readout.lcu.group_rows);
 }
 }  // namespace
 
@@ -74,19 +97,48 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
   const int groups = static_cast<int>(groups_.size());
   const int subarrays = geometry_.subarrays;
   const bool lcu = config_.readout.kind == ReadoutKind::kZebraLcu;
-  // Sense-amplifier offsets, one per physical column, fixed for the trial.
+  const auto& noise = config_.noise;
+  // Sense-amplifier offsets, fixed for the trial.
   std::vector<float> offsets;
-  if (config_.noise.offset_fraction > 0.0) {
-    offsets.resize(static_cast<std::size_t>(groups) * 2 * subarrays * n_pad_);
-    rng::Stream stream(seed, {rng::Purpose::kSenseOffset, address.point, address.trial, address.layer});
-    stream.fill_normal(std::span<float>(offsets));
-    const double fs = lcu ? static_cast<double>(config_.readout.lcu.group_rows) * config_.max_cell_value()
-                          : full_scale();
-    const float scale = static_cast<float>(config_.noise.offset_fraction * fs);
-    // Layout [subarray][side][group · n_pad + n]; absent sides (no column) get no offset.
+  if (noise.has_offset()) {
+    // Layout [subarray][side][group · n_pad + n][sense amplifier of the column]: one amplifier
+    // per column, or per LCU group slot (lcu_slots() per column).
     const std::size_t elements = groups_.size() * static_cast<std::size_t>(n_pad_);
-    for (std::size_t j = 0; j < offsets.size(); ++j)
-      offsets[j] *= scale * side_mask_[(j / elements) % 2][j % elements];
+    const std::size_t columns = elements * 2 * static_cast<std::size_t>(subarrays);
+    const std::size_t slots = lcu ? static_cast<std::size_t>(lcu_slots(geometry_, config_)) : 1;
+    rng::Stream stream(seed, {rng::Purpose::kSenseOffset, address.point, address.trial, address.layer});
+    if (noise.physical()) {
+      offsets.resize(columns * slots);
+      stream.fill_normal(std::span<float>(offsets));
+      // Absent sides have no amplifier; a differential pair sensed as one difference has one.
+      const std::vector<float>* mask = lcu ? side_mask_ : nullptr;
+      std::vector<float> sensed[2];
+      if (!lcu) {
+        sensed[0] = sense_amplifier_mask(groups_, n_pad_, 0);
+        sensed[1] = sense_amplifier_mask(groups_, n_pad_, 1);
+        mask = sensed;
+      }
+      const float scale = static_cast<float>(noise.offset_sigma_lsb);
+      for (std::size_t j = 0; j < offsets.size(); ++j) {
+        const std::size_t c = j / slots;
+        offsets[j] *= scale * mask[(c / elements) % 2][c % elements];
+      }
+    } else {
+      // One offset per physical column (an LCU's amplifiers of a column share it).
+      offsets.resize(columns);
+      stream.fill_normal(std::span<float>(offsets));
+      const double fs = lcu ? static_cast<double>(config_.readout.lcu.group_rows) * config_.max_cell_value()
+                            : full_scale();
+      const float scale = static_cast<float>(noise.offset_fraction * fs);
+      // Absent sides (no column) get no offset.
+      for (std::size_t j = 0; j < offsets.size(); ++j)
+        offsets[j] *= scale * side_mask_[(j / elements) % 2][j % elements];
+      if (slots > 1) {
+        std::vector<float> per_slot(columns * slots);
+        for (std::size_t j = 0; j < per_slot.size(); ++j) per_slot[j] = offsets[j / slots];
+        offsets = std::move(per_slot);
+      }
+    }
   }
 
   Counters total;
@@ -123,6 +175,13 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
       for (auto* v : {&sc.vpos, &sc.vneg, &sc.value}) v->assign(elements, 0.0f);
       sc.lane_sums.assign(static_cast<std::size_t>(n_pad_) * 8, 0.0f);
       sc.acc.assign(static_cast<std::size_t>(n_pad_), 0.0);
+      if (noise.physical() && noise.has_additive() && !lcu) {
+        const float variance = static_cast<float>(noise.sense_sigma_lsb * noise.sense_sigma_lsb);
+        for (int side = 0; side < 2; ++side) {
+          sc.sense_variance[side] = sense_amplifier_mask(groups_, n_pad_, side);
+          for (float& v : sc.sense_variance[side]) v *= variance;
+        }
+      }
     });
 #pragma omp for schedule(dynamic, 4)
     for (int row = 0; row < m; ++row) {
@@ -167,6 +226,8 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
   const float fs = static_cast<float>(full_scale());
   const float sigma_add = static_cast<float>(noise.sigma_fraction) * fs;
   const float sigma_prop = static_cast<float>(noise.proportional_fraction);
+  const bool physical = noise.physical();
+  const float cell_variance = static_cast<float>(noise.cell_sigma_lsb * noise.cell_sigma_lsb);
   // Draw exactly what a row takes (PS-level readouts take whole blocks of `elements`).
   auto chunk_for = [](std::size_t per_row, std::size_t unit) {
     constexpr std::size_t kMaxChunk = 16384;
@@ -274,7 +335,14 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
           const float* mask = side == 0 ? mask_pos : mask_neg;
           const std::int32_t* ps = side == 0 ? pos : neg;
           const float* z = sc.normals.take(static_cast<std::size_t>(elements));
-          if (sigma_prop > 0.0f) {
+          if (physical) {
+            // One sense of the side's s unit signals: s · σ_cell² + σ_sense² (no sense of its own
+            // on the negative side of a pair sensed as one difference).
+            const float* sense = sc.sense_variance[side].data();
+#pragma omp simd
+            for (int e = 0; e < elements; ++e)
+              v[e] += std::sqrt(sense[e] + cell_variance * static_cast<float>(ps[e])) * z[e];
+          } else if (sigma_prop > 0.0f) {
 #pragma omp simd
             for (int e = 0; e < elements; ++e) {
               const float b = sigma_prop * static_cast<float>(ps[e]);
@@ -462,6 +530,15 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
   const float gfs = static_cast<float>(grows * config_.max_cell_value());
   const float sigma_add = static_cast<float>(noise.sigma_fraction) * gfs;
   const float sigma_prop = static_cast<float>(noise.proportional_fraction);
+  const bool physical = noise.physical();
+  const float cell_variance = static_cast<float>(noise.cell_sigma_lsb * noise.cell_sigma_lsb);
+  const float sense_variance = static_cast<float>(noise.sense_sigma_lsb * noise.sense_sigma_lsb);
+  // Offsets of one side's sense amplifiers: [group · n_pad + n][slot], slot = word · 64 / G + group in word.
+  const int slots = lcu_slots(geometry_, config_), slots_per_word = 64 / grows;
+  auto side_offsets = [&](int side, int gi) {
+    return offsets ? offsets + ((static_cast<std::size_t>(s) * 2 + side) * elements + static_cast<std::size_t>(gi) * np) * slots
+                   : nullptr;
+  };
   const float inv = lcu_sense_.inverse_step, step = lcu_sense_.step;
   const float max_level = static_cast<float>(lcu_sense_.max_level);
 #if defined(__AVX512BITALG__) && defined(__AVX512BW__)
@@ -479,7 +556,7 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
         if (planes.empty()) continue;
         std::fill(side_value, side_value + np, 0.0f);
         std::fill(sc.lane_sums.begin(), sc.lane_sums.end(), 0.0f);
-        const float* off = offsets ? offsets + static_cast<std::size_t>(s) * 2 * elements + side * elements + gi * np : nullptr;
+        const float* off = side_offsets(side, gi);
         for (int w = 0; w < wps; ++w) {
           const int groups_in_word = std::min(64, rows_here - w * 64 + 7) / 8;
           if (groups_in_word <= 0) continue;
@@ -523,12 +600,18 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
               const __m512 count = _mm512_cvtepi32_ps(
                   _mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(counts + 16 * chunk))));
               __m512 v = count;
-              if (off) v = _mm512_add_ps(v, _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(off[n0]), _mm512_set1_ps(off[n0 + 1])));
+              if (off) {  // the amplifiers of groups w·8 .. w·8 + 7 of outputs n0 and n0 + 1
+                const float* o = off + static_cast<std::ptrdiff_t>(n0) * slots + w * 8;
+                v = _mm512_add_ps(v, _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(o)),
+                                                        _mm256_loadu_ps(o + slots), 1));
+              }
               if (additive) {
                 const __m512 zz = _mm512_maskz_expandloadu_ps(lanes, z);
                 z += std::popcount(static_cast<unsigned>(lanes));
                 __m512 sd = _mm512_set1_ps(sigma_add);
-                if (sigma_prop > 0.0f) {
+                if (physical) {
+                  sd = _mm512_sqrt_ps(_mm512_fmadd_ps(count, _mm512_set1_ps(cell_variance), _mm512_set1_ps(sense_variance)));
+                } else if (sigma_prop > 0.0f) {
                   const __m512 bp = _mm512_mul_ps(_mm512_set1_ps(sigma_prop), count);
                   sd = _mm512_sqrt_ps(_mm512_fmadd_ps(bp, bp, _mm512_mul_ps(sd, sd)));
                 }
@@ -566,8 +649,8 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
       for (int side = 0; side < 2; ++side) {
         const auto& planes = side == 0 ? g.positive : g.negative;
         if (planes.empty()) continue;
-        const float off =
-            offsets ? offsets[static_cast<std::size_t>(s) * 2 * elements + side * elements + gi * np + n] : 0.0f;
+        const float* off = side_offsets(side, gi);
+        if (off) off += static_cast<std::ptrdiff_t>(n) * slots;
         const float* dev =
             deviations_.empty() ? nullptr : deviations_.data() + ((static_cast<std::size_t>(gi) * 2 + side) * nn + n) * k_;
         float side_value = 0.0f;
@@ -595,7 +678,7 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
               continue;
             }
             ++counters.lcu_senses;
-            float v = static_cast<float>(count) + off;
+            float v = static_cast<float>(count) + (off ? off[w * slots_per_word + q] : 0.0f);
             if (dev) {
               std::uint64_t y = (a[w] >> (q * grows)) & gmask;  // cells on driven rows
               while (y) {
@@ -606,7 +689,9 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
             }
             if (additive) {
               const float b = sigma_prop * static_cast<float>(count);
-              const float sd = sigma_prop > 0.0f ? std::sqrt(sigma_add * sigma_add + b * b) : sigma_add;
+              const float sd = physical           ? std::sqrt(sense_variance + cell_variance * static_cast<float>(count))
+                               : sigma_prop > 0.0f ? std::sqrt(sigma_add * sigma_add + b * b)
+                                                   : sigma_add;
               v += sd * *sc.normals.take(1);
             }
             float level = std::nearbyint(v * inv);

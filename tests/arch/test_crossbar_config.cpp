@@ -43,8 +43,8 @@ TEST(CrossbarConfig, ShippedHardwareFilesLoad) {
 
 TEST(CrossbarConfig, OverridesApplyBeforeValidation) {
   const std::filesystem::path file = std::filesystem::path(CIMMC_SOURCE_DIR) / "data" / "hw" / "adc_baseline.toml";
-  const auto c = load_crossbar_config(file, {"noise.sigma=0.02", "readout.adc.bits=4", "crossbar.rows=64"});
-  EXPECT_DOUBLE_EQ(c.noise.sigma_fraction, 0.02);
+  const auto c = load_crossbar_config(file, {"noise.sense_sigma_lsb=2.5", "readout.adc.bits=4", "crossbar.rows=64"});
+  EXPECT_DOUBLE_EQ(c.noise.sense_sigma_lsb, 2.5);
   EXPECT_EQ(c.readout.adc.bits, 4);
   EXPECT_EQ(c.rows, 64);
   EXPECT_THROW(load_crossbar_config(file, {"crossbar.bits_per_cell=9"}), cimmc::ConfigError);

@@ -157,7 +157,7 @@ TEST(CrossbarLayer, EveryKernelGivesTheSameNoisyResult) {
   CrossbarConfig c = config_of(100, 1, 8, 8, SignedScheme::kTwosComplement, Encoding::kTwosComplement);
   c.readout.kind = ReadoutKind::kAdc;
   c.readout.adc.bits = 5;
-  c.noise.sigma_fraction = 0.02;
+  c.noise = cimmc::circuit::NoiseParams::relative_full_scale(0.02);
   CrossbarLayer layer(c, 1, p.w, p.n, p.k);
   std::vector<double> first;
   for (KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kAvx2, KernelIsa::kAvx512}) {
@@ -186,7 +186,7 @@ TEST(CrossbarLayer, SparseAdcMtjAndLcuSkipsEqualBruteForce) {
         c.readout.adc.bits = 6;
         c.readout.lcu.group_rows = 8;
         c.readout.lcu.levels = 25;
-        c.noise.sigma_fraction = 0.01;
+        c.noise = cimmc::circuit::NoiseParams::relative_full_scale(0.01);
         const CrossbarLayer layer(c, 2, p.w, p.n, p.k);
         std::vector<double> out(static_cast<std::size_t>(p.m) * p.n);
         Counters counters;
@@ -269,12 +269,19 @@ TEST(CrossbarLayer, ResultsDoNotDependOnThreadsOrBatching) {
   std::mt19937 gen(test_seed() + 5);
   const int rows_per_image = 7, images = 6;
   const Problem p = random_problem(gen, rows_per_image * images, 12, 200, 8, 8);
-  for (ReadoutKind kind : {ReadoutKind::kAdc, ReadoutKind::kStochasticMtj, ReadoutKind::kZebraLcu, ReadoutKind::kIdeal}) {
+  for (ReadoutKind kind : {ReadoutKind::kAdc, ReadoutKind::kStochasticMtj, ReadoutKind::kZebraLcu, ReadoutKind::kIdeal})
+  for (const bool physical : {false, true}) {
     CrossbarConfig c = config_of(128, 1, 8, 8, SignedScheme::kDifferential, Encoding::kTwosComplement);
     c.readout.kind = kind;
     c.readout.adc.bits = 5;
-    c.noise.sigma_fraction = kind == ReadoutKind::kStochasticMtj ? 0.0 : 0.03;
-    c.noise.offset_fraction = 0.01;
+    const bool mtj = kind == ReadoutKind::kStochasticMtj;
+    if (physical) {  // per-cell, per-sense and per-amplifier terms (the LCU's offsets per group)
+      c.noise.cell_sigma_lsb = mtj ? 0.0 : 0.1;
+      c.noise.sense_sigma_lsb = mtj ? 0.0 : 0.3;
+      c.noise.offset_sigma_lsb = 0.2;
+    } else {
+      c.noise = cimmc::circuit::NoiseParams::relative_full_scale(mtj ? 0.0 : 0.03, 0.0, 0.01);
+    }
     const CrossbarLayer layer(c, 4, p.w, p.n, p.k);
     const RunAddress address{2, 5, 4, 100, rows_per_image};
     std::vector<double> a(static_cast<std::size_t>(p.m) * p.n), b(a.size()), split(a.size());

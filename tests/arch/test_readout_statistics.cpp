@@ -8,48 +8,17 @@
 #include <vector>
 
 #include "cimmc/arch/crossbar_layer.hpp"
+#include "readout_test_util.hpp"
 
 using namespace cimmc::arch;
 using cimmc::circuit::ReadoutKind;
 
 namespace {
 
-struct Moments {
-  double mean = 0, var = 0, se_mean = 0, se_var = 0;
-};
-
-Moments moments(const std::vector<double>& x) {
-  const double n = static_cast<double>(x.size());
-  Moments m;
-  for (double v : x) m.mean += v;
-  m.mean /= n;
-  double m2 = 0, m4 = 0;
-  for (double v : x) {
-    const double d = v - m.mean;
-    m2 += d * d;
-    m4 += d * d * d * d;
-  }
-  m.var = m2 / (n - 1);
-  m4 /= n;
-  m.se_mean = std::sqrt(m.var / n);
-  m.se_var = std::sqrt(std::max(m4 - m.var * m.var, 0.0) / n);
-  return m;
-}
-
-// Runs `rows` identical rows of activations `act` (length K) and returns column n of the output.
-std::vector<std::vector<double>> run_columns(const CrossbarLayer& layer, const std::vector<std::uint8_t>& act,
-                                             int rows, Counters& counters, std::uint32_t trial = 0) {
-  std::vector<std::uint8_t> all;
-  for (int r = 0; r < rows; ++r) all.insert(all.end(), act.begin(), act.end());
-  std::vector<double> out(static_cast<std::size_t>(rows) * layer.n());
-  layer.run(all, rows, {0, trial, 1, 0, 1}, 2024, out, counters);
-  std::vector<std::vector<double>> cols(static_cast<std::size_t>(layer.n()));
-  for (int r = 0; r < rows; ++r)
-    for (int n = 0; n < layer.n(); ++n) cols[static_cast<std::size_t>(n)].push_back(out[static_cast<std::size_t>(r) * layer.n() + n]);
-  return cols;
-}
-
-double phi_c(double x) { return 0.5 * std::erfc(x / std::sqrt(2.0)); }
+using cimmc::arch::readout_test::moments;
+using cimmc::arch::readout_test::Moments;
+using cimmc::arch::readout_test::phi_c;
+using cimmc::arch::readout_test::run_columns;
 
 // Mean and variance of an N-bit unsigned full-scale ADC reading PS + N(0, sigma²).
 std::pair<double, double> adc_moments(double ps, double sigma, double step, int max_code) {
@@ -91,7 +60,7 @@ TEST(ReadoutStatistics, StochasticMtjIsBinomial) {
         c.readout.mtj.table_current_A = {50e-6, 150e-6};  // p = 0.5 + 0.4 x
         c.readout.mtj.table_probability = {0.1, 0.9};
       }
-      c.noise.sigma_fraction = tiny_noise;
+      c.noise = cimmc::circuit::NoiseParams::relative_full_scale(tiny_noise);
       const int k = 128;
       std::vector<std::int8_t> w(3 * k, 0);
       for (int i = 0; i < 40; ++i) w[k + i] = 1;
@@ -176,31 +145,42 @@ TEST(ReadoutStatistics, StochasticMtjInverseDecodingFollowsThePs) {
 }
 
 TEST(ReadoutStatistics, LcuSenseErrorRateIsTheGaussianTail) {
-  // One group of G = 8 rows per output with 3, 5 or 8 bit-products; 9-level sense amplifier
-  // (step 1); sigma = 0.03125 × 8 = 0.25. An interior level is wrong when |noise| > 0.5:
-  // 2 Φc(2); the top level only when noise < −0.5: Φc(2).
-  CrossbarConfig c = small_config();
-  c.readout.kind = ReadoutKind::kZebraLcu;
-  c.readout.lcu.group_rows = 8;
-  c.readout.lcu.levels = 9;
-  c.noise.sigma_fraction = 0.03125;
-  const int k = 8;
-  const int counts[3] = {3, 5, 8};
-  std::vector<std::int8_t> w(3 * k, 0);
-  for (int n = 0; n < 3; ++n)
-    for (int i = 0; i < counts[n]; ++i) w[static_cast<std::size_t>(n * k + i)] = 1;
-  const CrossbarLayer layer(c, 1, w, 3, k);
-  Counters counters;
-  const int rows = 100000;
-  const auto cols = run_columns(layer, std::vector<std::uint8_t>(k, 1), rows, counters);
-  // The all-zero −2^1 column is skipped: one sense per output and row.
-  EXPECT_EQ(counters.lcu_senses, static_cast<std::uint64_t>(rows) * 3);
-  EXPECT_EQ(counters.lcu_skips, static_cast<std::uint64_t>(rows) * 3);
-  for (int n = 0; n < 3; ++n) {
-    int errors = 0;
-    for (double v : cols[static_cast<std::size_t>(n)]) errors += v != counts[n];
-    const double p = (counts[n] == 8 ? 1.0 : 2.0) * phi_c(2.0);
-    EXPECT_NEAR(static_cast<double>(errors) / rows, p, 3 * std::sqrt(p * (1 - p) / rows)) << "count " << counts[n];
+  // One group of G = 8 rows per output with c = 3, 5 or 8 bit-products; 9-level sense amplifier
+  // (step 1). An interior level is wrong when |noise| > 0.5: 2 Φc(0.5/σ); the top level only
+  // when noise < −0.5: Φc(0.5/σ). Relative to the group's full scale, σ = 0.03125 × 8 = 0.25 for
+  // every c; physical (docs/physics.md, "Noise"), σ² = c σ_cell² + σ_sense² with 0.15 LSB each.
+  for (const bool physical : {false, true}) {
+    CrossbarConfig c = small_config();
+    c.readout.kind = ReadoutKind::kZebraLcu;
+    c.readout.lcu.group_rows = 8;
+    c.readout.lcu.levels = 9;
+    if (physical) {
+      c.noise.cell_sigma_lsb = 0.15;
+      c.noise.sense_sigma_lsb = 0.15;
+    } else {
+      c.noise = cimmc::circuit::NoiseParams::relative_full_scale(0.03125);
+    }
+    const int k = 8;
+    const int counts[3] = {3, 5, 8};
+    std::vector<std::int8_t> w(3 * k, 0);
+    for (int n = 0; n < 3; ++n)
+      for (int i = 0; i < counts[n]; ++i) w[static_cast<std::size_t>(n * k + i)] = 1;
+    const CrossbarLayer layer(c, 1, w, 3, k);
+    Counters counters;
+    const int rows = 100000;
+    // Trial 0 for the relative setting, 1 for the physical one: independent draws.
+    const auto cols = run_columns(layer, std::vector<std::uint8_t>(k, 1), rows, counters, physical ? 1 : 0);
+    // The all-zero −2^1 column is skipped: one sense per output and row.
+    EXPECT_EQ(counters.lcu_senses, static_cast<std::uint64_t>(rows) * 3);
+    EXPECT_EQ(counters.lcu_skips, static_cast<std::uint64_t>(rows) * 3);
+    for (int n = 0; n < 3; ++n) {
+      int errors = 0;
+      for (double v : cols[static_cast<std::size_t>(n)]) errors += v != counts[n];
+      const double sigma = physical ? std::sqrt(counts[n] * 0.0225 + 0.0225) : 0.25;
+      const double p = (counts[n] == 8 ? 1.0 : 2.0) * phi_c(0.5 / sigma);
+      EXPECT_NEAR(static_cast<double>(errors) / rows, p, 3 * std::sqrt(p * (1 - p) / rows))
+          << "count " << counts[n] << (physical ? " physical" : " relative");
+    }
   }
 }
 
@@ -210,7 +190,7 @@ TEST(ReadoutStatistics, NoisyAdcMatchesTheQuantizedGaussian) {
   CrossbarConfig c = small_config();
   c.readout.kind = ReadoutKind::kAdc;
   c.readout.adc.bits = 5;
-  c.noise.sigma_fraction = 0.02;
+  c.noise = cimmc::circuit::NoiseParams::relative_full_scale(0.02);
   const int k = 128;
   std::vector<std::int8_t> w(2 * k, 0);
   for (int i = 0; i < 50; ++i) w[static_cast<std::size_t>(i)] = 1;
@@ -233,8 +213,7 @@ TEST(ReadoutStatistics, NoisyAdcMatchesTheQuantizedGaussian) {
 TEST(ReadoutStatistics, GaussianNoiseHasTheConfiguredSigma) {
   // Ideal readout: out = (PS + s0 z0) − 2 (0 + s1 z1), s² = (0.01·128)² + (0.05·PS)².
   CrossbarConfig c = small_config();
-  c.noise.sigma_fraction = 0.01;
-  c.noise.proportional_fraction = 0.05;
+  c.noise = cimmc::circuit::NoiseParams::relative_full_scale(0.01, 0.05);
   const int k = 128;
   std::vector<std::int8_t> w(k, 0);
   for (int i = 0; i < 100; ++i) w[static_cast<std::size_t>(i)] = 1;
@@ -251,7 +230,7 @@ TEST(ReadoutStatistics, GaussianNoiseHasTheConfiguredSigma) {
 
 TEST(ReadoutStatistics, SenseOffsetsAreFixedPerTrialAndSpreadAcrossTrials) {
   CrossbarConfig c = small_config();
-  c.noise.offset_fraction = 0.01;
+  c.noise = cimmc::circuit::NoiseParams::relative_full_scale(0.0, 0.0, 0.01);
   const int k = 128;
   const std::vector<std::int8_t> w(k, 1);
   const CrossbarLayer layer(c, 1, w, 1, k);

@@ -8,24 +8,13 @@
 #include "cimmc/circuit/switching_curve.hpp"
 #include "cimmc/core/error.hpp"
 #include "cimmc/device/switching_table.hpp"
+#include "config_test_util.hpp"
 
 using namespace cimmc::circuit;
 
 namespace {
 ReadoutParams read(const std::string& text, std::string* error = nullptr) {
-  const auto doc = cimmc::config::parse_string(text, "hw.toml");
-  cimmc::config::Problems problems;
-  cimmc::config::TableReader root(doc.root, doc.source, "", problems);
-  auto t = root.child("readout");
-  ReadoutParams p = read_readout_params(t);
-  root.finish();
-  try {
-    problems.throw_if_any(doc.source);
-  } catch (const cimmc::ConfigError& e) {
-    if (!error) throw;
-    *error = e.what();
-  }
-  return p;
+  return cimmc::circuit::config_test::read_table(text, "readout", read_readout_params, error);
 }
 }  // namespace
 

@@ -90,7 +90,7 @@ TEST(CrossbarBackend, NoisyResultsDoNotDependOnBatchingOrThreads) {
   Model model = quantized_zoo("lenet5", data, 8);
   auto c = hw(circuit::ReadoutKind::kAdc, 8);
   c.readout.adc.bits = 5;
-  c.noise.sigma_fraction = 0.02;
+  c.noise = circuit::NoiseParams::relative_full_scale(0.02);
   const int layers = static_cast<int>(model.gemm_layers().size());
   CrossbarBackend whole(c, layers, 9);
   const Tensor all = logits(model, data, &whole, 0, 8);

@@ -58,7 +58,7 @@ TEST(CrossbarTrainingHook, NoiseChangesOutputsTheSameWayForAnyThreadCount) {
   const int layers = static_cast<int>(model.gemm_layers().size());
   auto c = hw(circuit::ReadoutKind::kAdc, 8);
   c.readout.adc.bits = 6;
-  c.noise.sigma_fraction = 0.01;
+  c.noise = circuit::NoiseParams::relative_full_scale(0.01);
   CrossbarTrainingHook a(c, layers, 3), b(c, layers, 3);
   const Tensor plain = fake_quant_logits(model, nullptr, 0, 8);
   const Tensor two = fake_quant_logits(model, &a, 0, 8);
@@ -119,7 +119,7 @@ std::vector<double> train_with(const arch::CrossbarConfig& c, int bits) {
 TEST(CrossbarTrainingHook, NoiseAwareQatLowersTheLoss) {
   auto c = hw(circuit::ReadoutKind::kAdc, 8);
   c.readout.adc.bits = 8;
-  c.noise.sigma_fraction = 0.002;
+  c.noise = circuit::NoiseParams::relative_full_scale(0.002);
   const auto losses = train_with(c, 8);
   ASSERT_EQ(losses.size(), 2u);
   EXPECT_LT(losses.back(), 0.8 * losses.front());
