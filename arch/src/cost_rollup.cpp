@@ -330,6 +330,22 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
       const double mtj_columns = static_cast<double>(subarrays * columns);  // one MTJ per column
       readout_area = mtj_columns * sample.total.area_m2;
       local_register_bits = mtj_columns * readout_bits;  // a sample counter per column
+      // Each conversion passes the column's trim stage, and its sample count is mapped back to PS
+      // units, (x̂(K) - offset) / scale: one 8-bit multiply-add; the inverse decoding first reads
+      // x̂(K) from a (T + 1)-entry table of 8-bit values.
+      const auto& trim = r.mtj.trim;
+      if (trim.ideal) {
+        cost.notes.push_back("ideal trim: the stochastic readout's calibrated gain and offset are exact and not priced");
+      } else {
+        cost.energy_J["trim"] = d(counters.mtj_reads) * tech.mtj.trim_energy_J;
+        local_register_bits += mtj_columns * config.input_streams() * (trim.gain_bits + trim.offset_bits);
+        readout_area += mtj_columns * tech.mtj.trim_transistors * tech.transistor_area_m2();
+      }
+      double decode_J = circuit::digital_mac(tech).energy_J;
+      if (r.mtj.decode == circuit::MtjDecode::kInverse) decode_J += 8 * tech.digital.register_energy_J_per_bit;
+      cost.energy_J["decode"] = d(counters.mtj_reads) * decode_J;
+      // One multiplier per shift-add accumulator (columns_per_adc columns share it).
+      readout_area += static_cast<double>(accumulators) * circuit::digital_mac(tech).area_m2;
       break;
     }
     case circuit::ReadoutKind::kZebraLcu: {

@@ -34,6 +34,10 @@ void cross_checks(const CrossbarConfig& c, const std::function<void(bool, std::s
           fmt::format("value {} is too large: rows × (2^bits_per_cell − 1) × (2^dac_bits − 1) must be <= 2^24 (it is "
                       "{} × {} × {})",
                       c.rows, c.rows, c.max_cell_value(), c.max_input_value()));
+  if (!c.cell.exact() && c.bits_per_cell >= 1 && c.bits_per_cell <= 8)
+    check(c.cell.levels() == c.max_cell_value() + 1, "cell.levels",
+          fmt::format("value {} does not match crossbar.bits_per_cell = {}: a cell stores levels 0..{} ({} levels)",
+                      c.cell.levels(), c.bits_per_cell, c.max_cell_value(), c.max_cell_value() + 1));
   if (c.readout.kind == circuit::ReadoutKind::kZebraLcu) {
     check(c.readout.lcu.group_rows <= c.rows, "readout.lcu.group_rows",
           fmt::format("value {} exceeds crossbar.rows = {} (a group lies inside one subarray)", c.readout.lcu.group_rows,
@@ -112,6 +116,16 @@ CrossbarConfig read_crossbar_config(const config::Document& doc) {
 
   auto n = root.child("noise");
   c.noise = circuit::read_noise_params(n);
+
+  if (const config::Value* cell = root.value("cell")) {
+    try {
+      c.cell = device::StorageCellModel::from_config(*cell, doc.source, "cell");
+    } catch (const ConfigError& e) {
+      problems.add(e.what());
+    } catch (const ArgumentError& e) {
+      problems.add(fmt::format("{}: [cell]: {}", doc.source, e.what()));
+    }
+  }
 
   auto l = root.child("layers");
   l.optional("digital_first", c.digital_first);

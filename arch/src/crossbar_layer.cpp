@@ -11,6 +11,7 @@
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/parallel.hpp"
 #include "cimmc/core/rng.hpp"
+#include "cimmc/device/variation.hpp"
 
 namespace cimmc::arch {
 
@@ -161,6 +162,18 @@ CrossbarLayer::CrossbarLayer(const CrossbarConfig& config, int layer_id, std::sp
       side_mask_[1][e] = groups_[g].negative.empty() ? 0.0f : 1.0f;
       valid_[e] = nn < n_ ? 1 : 0;
     }
+  if (config_.cell.exact()) prepare_readout();
+  else apply_cell_model();  // prepares the readout too
+}
+
+void CrossbarLayer::apply_cell_model() {
+  // Cell (group, side, n, k) of layer L draws from element L · 2^40 + its index in that layout.
+  const auto levels = cell_levels();
+  std::vector<double> deviations(levels.size());
+  config_.cell.deviations(levels, {variation_.seed, variation_.point, variation_.trial,
+                                   static_cast<std::uint64_t>(layer_id_) << 40},
+                          deviations);
+  set_cell_deviations(std::vector<float>(deviations.begin(), deviations.end()));
   prepare_readout();
 }
 
@@ -280,6 +293,54 @@ void CrossbarLayer::calibrate(const PsStatistics& stats) {
   set_calibration(std::move(c));
 }
 
+void CrossbarLayer::set_variation_address(std::uint64_t seed, std::uint32_t point, std::uint32_t trial) {
+  variation_ = {seed, point, trial};
+  if (!config_.cell.exact()) apply_cell_model();
+  else if (config_.readout.kind == ReadoutKind::kStochasticMtj &&
+           (!config_.readout.mtj.trim.ideal || config_.readout.mtj.has_variation))
+    prepare_readout();
+}
+
+circuit::AffineMap CrossbarLayer::trimmed(const circuit::AffineMap& target, std::size_t trim) const {
+  const auto& t = config_.readout.mtj.trim;
+  if (t.ideal) return target;
+  // One trim per calibrated map of this layer; its mismatch is drawn per (layer, map) and trial.
+  rng::Stream stream(variation_.seed, {rng::Purpose::kTrimMismatch, variation_.point, variation_.trial,
+                                       (static_cast<std::uint64_t>(layer_id_) << 32) + trim});
+  const double z_gain = stream.normal(), z_offset = stream.normal();
+  return circuit::trimmed_map(t, target, 1.0 / full_scale(), z_gain, z_offset);
+}
+
+void CrossbarLayer::prepare_mtj_variation() {
+  const auto& mtj = config_.readout.mtj;
+  mtj_current_gain_.clear();
+  if (!mtj.has_variation || !mtj.converter_device) return;
+  // The converter of physical column (subarray s, group g, output n) is device
+  // layer · 2^32 + (s · G + g) · N_pad + n; it serves the maps of every input stream.
+  const int groups = static_cast<int>(groups_.size()), conv = map_conversions_;
+  const double nominal = device::derive(*mtj.converter_device).critical_current_A;
+  std::map<std::uint64_t, double> gain_of_column;
+  mtj_current_gain_.assign(maps_.size() / 2, 1.0);
+  for (int s = 0; s < geometry_.subarrays; ++s)
+    for (int q = 0; q < conv; ++q)
+      for (int n = 0; n < n_pad_; ++n) {
+        const std::uint64_t column = (static_cast<std::uint64_t>(layer_id_) << 32) +
+                                     (static_cast<std::uint64_t>(s) * groups + q % groups) * n_pad_ + n;
+        auto [it, fresh] = gain_of_column.try_emplace(column, 1.0);
+        if (fresh) {
+          const auto f = device::sample_factors(mtj.variation, variation_.seed, variation_.point, variation_.trial, column);
+          it->second = nominal / device::derive(device::apply_factors(*mtj.converter_device, f)).critical_current_A;
+        }
+        mtj_current_gain_[static_cast<std::size_t>(map_of(s, q, n))] = it->second;
+      }
+}
+
+double CrossbarLayer::map_probability(std::size_t signed_map, double x) const {
+  const auto& mtj = config_.readout.mtj;
+  const double current = mtj.current_at_zero_A + x * mtj.current_per_unit_A;
+  return curve_->probability(mtj_current_gain_.empty() ? current : mtj_current_gain_[signed_map / 2] * current);
+}
+
 void CrossbarLayer::prepare_readout() {
   const double fs = full_scale();
   const auto& r = config_.readout;
@@ -303,10 +364,12 @@ void CrossbarLayer::prepare_readout() {
   if (r.kind != ReadoutKind::kStochasticMtj) return;
   if (!curve_) curve_ = r.mtj.make_curve();
   // Maps per (subarray and conversion [and output], signed readout).
-  map_conversions_ = calibration_.mtj_maps.empty() ? 1 : conversions();
+  map_conversions_ = calibration_.mtj_maps.empty() && !r.mtj.has_variation ? 1 : conversions();
   const int conv = map_conversions_;
   const std::size_t per_output = static_cast<std::size_t>(geometry_.subarrays) * static_cast<std::size_t>(conv);
-  column_maps_ = calibration_.mtj_maps.size() > per_output;
+  // MTJ-to-MTJ variation makes every column's converter its own: maps per column then.
+  const bool calibrated_columns = calibration_.mtj_maps.size() > per_output;
+  column_maps_ = calibrated_columns || r.mtj.has_variation;
   const int maps = static_cast<int>(per_output) * (column_maps_ ? n_pad_ : 1) * 2;
   maps_.assign(static_cast<std::size_t>(maps), {});
   for (int s = 0; s < geometry_.subarrays; ++s)
@@ -315,13 +378,14 @@ void CrossbarLayer::prepare_readout() {
         const std::size_t m = static_cast<std::size_t>(map_of(s, q, n)) * 2;
         if (!calibration_.mtj_maps.empty()) {
           const std::size_t sq = static_cast<std::size_t>(s) * conv + q;
-          const std::size_t c = column_maps_ ? sq * n_ + std::min(n, n_ - 1) : sq;
-          maps_[m] = maps_[m + 1] = calibration_.mtj_maps[c];
+          const std::size_t c = calibrated_columns ? sq * n_ + std::min(n, n_ - 1) : sq;
+          maps_[m] = maps_[m + 1] = trimmed(calibration_.mtj_maps[c], c);
         } else {
           maps_[m] = {2.0 / fs, -1.0};     // [0, FS] -> [-1, 1]
           maps_[m + 1] = {1.0 / fs, 0.0};  // [-FS, FS] -> [-1, 1]
         }
       }
+  prepare_mtj_variation();
   const int streams = config_.input_streams();
   samples_.assign(static_cast<std::size_t>(streams) * groups, 0);
   table_index_.assign(samples_.size(), 0);
@@ -358,7 +422,7 @@ void CrossbarLayer::prepare_readout() {
       for (int ps = -ifs; ps <= ifs; ++ps) {
         const std::size_t row = static_cast<std::size_t>(sm) * levels + static_cast<std::size_t>(ps + ifs);
         const double x = maps_[static_cast<std::size_t>(sm)].x_of(ps);
-        const double p = curve_->probability(r.mtj.current_at_zero_A + x * r.mtj.current_per_unit_A);
+        const double p = map_probability(static_cast<std::size_t>(sm), x);
         const std::span<std::uint32_t> thresholds{table.thresholds.data() + row * t, static_cast<std::size_t>(t)};
         circuit::binomial_thresholds(t, p, thresholds);
         if (t < circuit::kBinomialAmbiguous) circuit::binomial_buckets(thresholds, {table.buckets.data() + row * 256, 256});
@@ -385,7 +449,7 @@ void CrossbarLayer::prepare_mtj_word_limits() {
   for (std::size_t sm = 0; sm < maps; ++sm)
     for (int ps = -ifs; ps <= ifs; ++ps) {
       const double x = maps_[sm].x_of(ps);
-      const double p = curve_->probability(mtj.current_at_zero_A + x * mtj.current_per_unit_A);
+      const double p = map_probability(sm, x);
       mtj_word_limits_[sm * levels + static_cast<std::size_t>(ps + ifs)] = circuit::mtj_word_limit(p);
     }
 }

@@ -493,7 +493,7 @@ int CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, const std:
     for (int n = 0; n < nn; ++n) {
       const double x = maps_[static_cast<std::size_t>(index[n])].x_of(static_cast<double>(vpos[n] - vneg[n]));
       const std::uint64_t limit =
-          circuit::mtj_word_limit(curve_->probability(r.mtj.current_at_zero_A + x * r.mtj.current_per_unit_A));
+          circuit::mtj_word_limit(map_probability(static_cast<std::size_t>(index[n]), x));
       int kk = 0;
       for (int j = 0; j < t; ++j) kk += word[n * t + j] < limit ? 1 : 0;
       k[n] = kk;

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "cimmc/core/error.hpp"
+#include "cimmc/device/sot_mtj_params.hpp"
 #include "cimmc/device/switching_table.hpp"
 
 namespace cimmc::circuit {
@@ -187,6 +188,31 @@ ReadoutParams read_readout_params(config::TableReader& t) {
     else if (calibration == "subarray") p.mtj.per_column_calibration = false;
     else m.check(false, "calibration", "\"column\" (a map per output column of each subarray) or \"subarray\"");
     m.optional("calibration_sigmas", p.mtj.calibration_sigmas);
+    {
+      auto trim = m.child("trim");
+      p.mtj.trim = read_trim_params(trim);
+    }
+    if (const config::Value* variation = m.value("variation")) {
+      try {
+        p.mtj.variation = device::read_variation(*variation, t.source(), m.path_of("variation"));
+        p.mtj.has_variation = true;
+        std::string name = p.mtj.device;
+        if (p.mtj.curve == "device_table" && std::filesystem::exists(p.mtj.table_file))
+          name = device::SwitchingTable::load(p.mtj.table_file).device();
+        m.check(!name.empty(), "variation", "a converter device to vary: set readout.mtj.device");
+        if (!name.empty()) {
+          auto params = std::make_shared<device::SotMtjParams>(device::load_sot_mtj(device::resolve_device_file(name)));
+          const double ic = device::derive(*params).critical_current_A;
+          m.check(std::isfinite(ic) && ic > 0, "variation",
+                  fmt::format("a device with an analytic critical current (device {} has none)", name));
+          p.mtj.converter_device = std::move(params);
+        }
+      } catch (const ConfigError& e) {
+        m.check(false, "variation", e.what());
+      } catch (const IoError& e) {
+        m.check(false, "variation", e.what());
+      }
+    }
     m.optional("sparse", p.mtj.sparse);
     m.check(p.mtj.calibration_sigmas > 0.0 && p.mtj.calibration_sigmas <= 100.0, "calibration_sigmas",
             "a number of standard deviations in (0, 100]");

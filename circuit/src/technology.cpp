@@ -85,6 +85,8 @@ Technology read_technology(const config::Document& doc) {
     positive(t, "read_time_s", tech.mtj.read_time_s);
     positive(t, "transistors_per_column", tech.mtj.transistors_per_column);
     positive(t, "mtj_area_F2", tech.mtj.mtj_area_F2);
+    positive(t, "trim_energy_J", tech.mtj.trim_energy_J);
+    positive(t, "trim_transistors", tech.mtj.trim_transistors);
     t.finish();
   }
   {

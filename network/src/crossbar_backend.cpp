@@ -47,6 +47,7 @@ CrossbarBackend::LayerState& CrossbarBackend::state_for(const GemmProblem& p) {
                                    config_.weight_bits));
     s.layer = std::make_unique<arch::CrossbarLayer>(
         config_, p.layer_index, std::span<const std::int8_t>(p.weights, static_cast<std::size_t>(p.N) * p.K), p.N, p.K);
+    s.layer->set_variation_address(seed_, point_, trial_);
   }
   return layers_.emplace(p.layer_index, std::move(s)).first->second;
 }

@@ -56,6 +56,7 @@ void CrossbarTrainingHook::end_calibration() {
   for (auto& [index, s] : layers_) {
     if (!s.has_statistics) continue;
     auto layer = std::make_shared<arch::CrossbarLayer>(config_, index, s.weights, s.n, s.k);
+    layer->set_variation_address(seed_, 0, 0);
     layer->calibrate(s.statistics);
     s.calibration = layer->calibration();
     s.calibrated = true;
@@ -78,6 +79,7 @@ std::shared_ptr<const arch::CrossbarLayer> CrossbarTrainingHook::layer_for(const
     s.n = c.N;
     s.k = c.K;
     auto layer = std::make_shared<arch::CrossbarLayer>(config_, c.layer_index, weights, c.N, c.K);
+    layer->set_variation_address(seed_, 0, 0);
     if (s.calibrated) layer->set_calibration(s.calibration);
     s.layer = std::move(layer);
   }

@@ -10,6 +10,9 @@
 //   [noise]     model = "physical" (cell_sigma_lsb, sense_sigma_lsb, offset_sigma_lsb: LSB of one
 //               unit-cell signal) | "relative_full_scale" (sigma, proportional, sense_offset: fractions)
 //   [layers]    digital_first, digital_last, digital = [layer ids]
+//   [cell]      the storage cell (device::StorageCellModel): technology = "sram" | "rram" | "mtj",
+//               levels, on_conductance_S, on_off_ratio, programming_sigma, stuck-at rates; its
+//               per-cell conductance deviations are drawn per layer and trial by the backends
 //
 // Signed schemes (how a signed weight is stored):
 //  - twos_complement: each digit column is read single-ended and its sign applied in the
@@ -30,6 +33,7 @@
 #include "cimmc/circuit/noise_model.hpp"
 #include "cimmc/circuit/readout.hpp"
 #include "cimmc/core/config.hpp"
+#include "cimmc/device/storage_cell.hpp"
 
 namespace cimmc::arch {
 
@@ -47,6 +51,7 @@ struct CrossbarConfig {
   Encoding encoding = Encoding::kTwosComplement;
   circuit::ReadoutParams readout;
   circuit::NoiseParams noise;
+  device::StorageCellModel cell;  // an SRAM bit (exact) unless [cell] says otherwise
   bool digital_first = false;  // keep the first Conv/Linear digital (StoX keeps it)
   bool digital_last = false;   // keep the last one digital
   std::vector<int> digital_layers;

@@ -127,9 +127,19 @@ class CrossbarLayer {
   // StorageCellModel::deviations.
   std::vector<std::uint8_t> cell_levels() const;
 
+  // Where this layer's per-trial draws come from (the storage cells' conductance deviations of
+  // the config's [cell] model, the stochastic readout's trim mismatch): the evaluation's seed,
+  // sweep point and trial. Defaults to seed 0, point 0, trial 0.
+  void set_variation_address(std::uint64_t seed, std::uint32_t point, std::uint32_t trial);
+
   // Replaces the stochastic readout's switching curve (by default the one the configuration
   // describes), e.g. with one device-table curve shared by all layers.
   void set_switching_curve(std::shared_ptr<const circuit::SwitchingCurve> curve);
+
+  // MTJ-to-MTJ variation: the current gain I_c0 / I_c of the converter behind each map (map
+  // index as in the engine: (subarray · conversions + conversion) · N_pad + output); empty
+  // without variation.
+  const std::vector<double>& mtj_current_gains() const { return mtj_current_gain_; }
 
   // Bytes held by the readout's lookup tables (MTJ decoding, thresholds, word limits, slopes).
   std::size_t readout_table_bytes() const;
@@ -161,6 +171,14 @@ class CrossbarLayer {
  private:
   struct Scratch;
   void prepare_readout();
+  // Draws the config's storage-cell deviations at the variation address (non-exact cells only).
+  void apply_cell_model();
+  // Per map: the current gain I_c0 / I_c of its column's converter MTJ (MTJ-to-MTJ variation).
+  void prepare_mtj_variation();
+  // P_sw of the converter behind signed map `signed_map` (map · 2 + signed readout) at x.
+  double map_probability(std::size_t signed_map, double x) const;
+  // The map the readout's trim circuit realizes for calibrated map number `trim` of this layer.
+  circuit::AffineMap trimmed(const circuit::AffineMap& target, std::size_t trim) const;
   // The MTJ word-limit table, when it is needed (exact PS without threshold tables) and fits.
   void prepare_mtj_word_limits();
   void run_row(const std::uint64_t* act_planes, std::int64_t act_sum, std::uint64_t element, std::uint64_t seed,
@@ -200,6 +218,11 @@ class CrossbarLayer {
   std::vector<std::uint64_t> plane_ones_;
   std::vector<float> deviations_;
   LayerCalibration calibration_;
+  struct VariationAddress {
+    std::uint64_t seed = 0;
+    std::uint32_t point = 0, trial = 0;
+  } variation_;
+  std::vector<double> mtj_current_gain_;  // [map]; empty without MTJ-to-MTJ variation
   // Readout tables.
   circuit::AdcQuantizer adc_unsigned_, adc_signed_;
   std::vector<float> adc_inverse_step_, adc_step_, adc_min_code_, adc_max_code_;  // [group · n_pad + n]

@@ -26,8 +26,11 @@
 #include <string_view>
 #include <vector>
 
+#include "cimmc/circuit/readout_map.hpp"
 #include "cimmc/circuit/switching_curve.hpp"
+#include "cimmc/circuit/trim.hpp"
 #include "cimmc/core/config.hpp"
+#include "cimmc/device/variation.hpp"
 
 namespace cimmc::circuit {
 
@@ -71,6 +74,16 @@ struct MtjParams {
   // own gain and offset, like a batch-norm of each subarray's PS).
   double calibration_sigmas = 2.0;
   bool per_column_calibration = true;
+  // The circuit that realizes each calibrated map ([readout.mtj.trim]; "ideal" by default).
+  TrimParams trim;
+  // MTJ-to-MTJ variation ([readout.mtj.variation], the device layer's spreads of anisotropy,
+  // spin Hall angle, Ms and size): each converter MTJ (physical column of each subarray) draws its
+  // own device per trial; its curve is the nominal one at the current I · I_c0 / I_c of its
+  // critical-current ratio (docs/physics.md). Needs the converter's device (`device`, or the
+  // table's), loaded into converter_device when the file is read.
+  bool has_variation = false;
+  device::DeviceVariation variation;
+  std::shared_ptr<const device::SotMtjParams> converter_device;
   // Sparse readout: a PS whose bit-products are all zero (no driven row meets a nonzero cell,
   // known digitally from the input and weight bit-planes) is not converted; it adds an exact 0.
   // The maps are then calibrated on the PS that are converted.
@@ -148,12 +161,5 @@ inline std::uint64_t mtj_word_limit(double p) {
 // kBinomialAmbiguous when a threshold falls inside that range of words (then count thresholds).
 inline constexpr std::uint8_t kBinomialAmbiguous = 255;
 void binomial_buckets(std::span<const std::uint32_t> thresholds, std::span<std::uint8_t> buckets);
-
-// Per-subarray affine map x = scale·PS + offset of the stochastic readout.
-struct AffineMap {
-  double scale = 1.0, offset = 0.0;
-  double x_of(double ps) const { return std::clamp(scale * ps + offset, -1.0, 1.0); }
-  double ps_of(double x) const { return (x - offset) / scale; }
-};
 
 }  // namespace cimmc::circuit

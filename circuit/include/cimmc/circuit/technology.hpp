@@ -50,6 +50,8 @@ struct Technology {
     double read_voltage_V = 0.1, read_time_s = 0.5e-9;
     int transistors_per_column = 6;
     double mtj_area_F2 = 50;
+    double trim_energy_J = 5e-15;  // the gain/offset trim stage, per conversion (trim model "circuit")
+    int trim_transistors = 40;     // the trim stage and its DACs, per column (registers counted apart)
   } mtj;
 
   struct Digital {
