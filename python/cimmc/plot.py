@@ -16,6 +16,7 @@ Needs numpy, h5py and matplotlib (Debian: python3-h5py, python3-matplotlib).
 import argparse
 import os
 import sys
+import textwrap
 
 FORMATS = (".png", ".pdf", ".svg")
 
@@ -210,7 +211,7 @@ def plot(results, output=None):
 
     figure = plt.figure(figsize=(11, 5) if study.kind == "cost" else (7, 5))
     PLOTS[study.kind](study, figure)
-    figure.suptitle(f"{study.name} ({study.kind} study)")
+    figure.suptitle(textwrap.fill(f"{study.name} ({study.kind} study)", 70), fontsize="medium")
     figure.tight_layout()
     temporary = os.path.join(folder or ".", f".{os.path.basename(output)}.tmp{extension}")
     figure.savefig(temporary, dpi=150)

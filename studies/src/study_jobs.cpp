@@ -137,15 +137,15 @@ class InferenceJobs final : public StudyJobs {
                        images_, spec_.dataset, spec_.model, spec_.calibration_images);
   }
 
-  // Two probes (8 and 24 images) on point 0 give a fixed and a per-image time.
-  double probe_seconds_per_slot() override {
-    const int small = std::min(8, images_), large = std::min(24, images_);
+  // Two probes (one and three batches of images) give a fixed and a per-image time.
+  double probe_seconds_per_slot(std::size_t point) override {
+    const int small = std::min(spec_.batch, images_), large = std::min(3 * spec_.batch, images_);
     auto t0 = std::chrono::steady_clock::now();
-    evaluate(0, 0, small);
+    evaluate(point, 0, small);
     const double ts = seconds_since(t0);
     if (large == small) return ts;
     t0 = std::chrono::steady_clock::now();
-    evaluate(0, 0, large);
+    evaluate(point, 0, large);
     const double tl = seconds_since(t0);
     const double per_image = std::max(0.0, (tl - ts) / (large - small));
     return std::max(ts, tl - per_image * large) + per_image * images_;
@@ -224,11 +224,11 @@ class CostJobs final : public StudyJobs {
     return fmt::format("an analytic cost roll-up of {} ({} GEMM layers)", spec_.model, layers_.size());
   }
 
-  double probe_seconds_per_slot() override {
-    StudyResults scratch(1, 1);
+  double probe_seconds_per_slot(std::size_t point) override {
+    StudyResults scratch(designs_.size(), 1);
     define(scratch);
     const auto t0 = std::chrono::steady_clock::now();
-    run(0, 0, scratch);
+    run(point, 0, scratch);
     return seconds_since(t0);
   }
 
@@ -295,10 +295,10 @@ class SwitchingJobs final : public StudyJobs {
                        g.settings.trials, designs_.front().device_params.name);
   }
 
-  double probe_seconds_per_slot() override {
-    const std::size_t full = designs_.front().grid.settings.trials, probe = std::min<std::size_t>(full, 16);
+  double probe_seconds_per_slot(std::size_t point) override {
+    const std::size_t full = designs_[point].grid.settings.trials, probe = std::min<std::size_t>(full, 16);
     const auto t0 = std::chrono::steady_clock::now();
-    characterize(0, 0, probe);
+    characterize(point, 0, probe);
     return seconds_since(t0) * static_cast<double>(full) / static_cast<double>(probe);
   }
 

@@ -22,8 +22,8 @@ class StudyJobs {
   virtual void run(std::size_t point, std::size_t trial, StudyResults& results) = 0;
   // What one slot computes, for the dry run ("500 images of ...").
   virtual std::string slot_work() const = 0;
-  // Seconds one slot of point 0 takes, estimated from a small probe run.
-  virtual double probe_seconds_per_slot() = 0;
+  // Seconds one slot of `point` takes, estimated from a small probe run.
+  virtual double probe_seconds_per_slot(std::size_t point) = 0;
 };
 
 // Loads what the kind needs once (model, dataset, devices) and checks it against the designs.

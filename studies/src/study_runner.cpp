@@ -98,8 +98,11 @@ void print_plan(const StudySpec& spec, const StudyResults& results, StudyJobs& j
   }
   fmt::print(o.out, "  each slot: {}\n", jobs.slot_work());
   fmt::print(o.out, "  results: {} (configuration hash {})\n", spec.output, hash);
-  const double per_slot = jobs.probe_seconds_per_slot();
-  fmt::print(o.out, "  estimate: {} per slot (from a probe of point 0), {} for the {} slots to run\n",
+  // The first and last points differ most in a sweep (no noise against the most, say).
+  const std::size_t last = results.points - 1;
+  const double per_slot = last == 0 ? jobs.probe_seconds_per_slot(0)
+                                    : 0.5 * (jobs.probe_seconds_per_slot(0) + jobs.probe_seconds_per_slot(last));
+  fmt::print(o.out, "  estimate: {} per slot (from probes of the first and last points), {} for the {} slots to run\n",
              format_duration(per_slot), format_duration(per_slot * static_cast<double>(todo)), todo);
 }
 
