@@ -110,6 +110,10 @@ std::vector<config::Value> range_values(const StudySpec& spec, const config::Val
 
 void read_axis(StudySpec& spec, const Assignment& a, config::Problems& problems) {
   const std::string key_path = "sweep." + a.key;
+  if (std::any_of(spec.axes.begin(), spec.axes.end(), [&](const Axis& x) { return x.key == a.key; })) {
+    problems.add(fmt::format("{}: the axis is given twice (quoted and as a table)", config::where(a.value, spec.source, key_path)));
+    return;
+  }
   const auto base_keys = sweepable_base_keys(spec.kind);
   const bool base_key = std::find(base_keys.begin(), base_keys.end(), a.key) != base_keys.end();
   if (!base_key) {
@@ -224,6 +228,8 @@ void read_study_table(StudySpec& spec, config::TableReader st) {
   st.optional("trials", trials);
   st.check(trials >= 1 && trials <= std::int64_t{rng::kMaxTrial} + 1, "trials", "1 to 16777216 trials per point");
   spec.trials = static_cast<int>(std::clamp<std::int64_t>(trials, 1, std::int64_t{rng::kMaxTrial} + 1));
+  if (spec.kind == StudyKind::kCost)
+    st.check(spec.trials == 1, "trials", "1: a cost study is deterministic (an analytic roll-up), so it has one trial");
   st.optional("output", spec.output);
   st.optional("checkpoint_seconds", spec.checkpoint_seconds);
   st.check(spec.checkpoint_seconds >= 0 && std::isfinite(spec.checkpoint_seconds), "checkpoint_seconds", "a time >= 0 s");
@@ -348,7 +354,14 @@ StudySpec load_study(const std::filesystem::path& path, const std::vector<std::s
   for (const auto& o : overrides) {
     const std::string head = o.substr(0, o.find_first_of(".="));
     const bool study_key = std::find(kStudyTables.begin(), kStudyTables.end(), head) != kStudyTables.end();
-    config::apply_override(doc, study_key ? o : "set." + o);
+    const std::string assignment = study_key ? o : "set." + o;
+    // A key the file writes quoted ("noise.sigma" = ...) is the one the override replaces.
+    const std::size_t dot = assignment.find('.'), eq = assignment.find('=');
+    const std::string table = assignment.substr(0, dot);
+    if ((table == "set" || table == "sweep") && dot < eq && doc.root.is_table() && doc.root.contains(table) &&
+        doc.root.at(table).is_table())
+      doc.root.as_table().at(table).as_table().erase(assignment.substr(dot + 1, eq - dot - 1));
+    config::apply_override(doc, assignment);
   }
   StudySpec spec;
   spec.source = doc.source;

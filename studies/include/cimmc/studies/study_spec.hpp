@@ -50,7 +50,7 @@ struct StudySpec {
   std::string model;                // resolved model file (inference) or file/zoo name (cost)
   std::string dataset = "fashion-mnist";
   int limit = 0;                    // test images (0: all)
-  int calibration_images = 256;     // readout calibration images
+  int calibration_images = 512;     // quantization of a float model and readout calibration (as cimmc eval)
   int batch = 64;
   int bits = 8;                     // when a float model is quantized
   std::string hardware, technology = "22nm", device;  // names or paths, as written
