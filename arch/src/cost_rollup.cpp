@@ -194,7 +194,17 @@ Counters analytic_counters(const CrossbarConfig& config, const LayerShape& shape
       partial_sums += ps;
       zero_ps += zero;
       column_reads += ps * sides;
-      const double reads = r.mtj.sparse ? ps - zero : ps;
+      // A sparse MTJ readout skips the zero PS it knows: all of them (ideal detection), or those
+      // of an idle input stream or an all-zero column (digital detection, independent events).
+      const double known_zero =
+          r.mtj.ideal_zero_detection
+              ? zero
+              : m * n * over_tiles([&](double rows) {
+                  const double idle = std::pow(1.0 - row_density, rows);
+                  const double empty = std::pow(1.0 - group_density(g, map, densities.weight_by_plane), rows);
+                  return 1.0 - (1.0 - idle) * (1.0 - empty);
+                });
+      const double reads = r.mtj.sparse ? ps - known_zero : ps;
       mtj_reads += reads;
       mtj_samples += reads * r.mtj.samples_for(shape.gemm_index, q * config.dac_bits, g.weight_bit);
       // LCU: each side's column is cut into groups of G rows (the last group of a tile may be
@@ -340,6 +350,15 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
         cost.energy_J["trim"] = d(counters.mtj_reads) * tech.mtj.trim_energy_J;
         local_register_bits += mtj_columns * config.input_streams() * (trim.gain_bits + trim.offset_bits);
         readout_area += mtj_columns * tech.mtj.trim_transistors * tech.transistor_area_m2();
+      }
+      if (r.mtj.sparse && r.mtj.ideal_zero_detection) {
+        cost.notes.push_back("ideal zero-PS detection: every all-zero PS is skipped by an oracle that is not priced");
+      } else if (r.mtj.sparse) {
+        // Per array read an OR over the subarray's R row inputs (R - 1 two-input gates of ~6
+        // transistors, priced as 6/28 of a full-adder bit), and per PS one programmed zero flag read.
+        const double or_gate_J = tech.digital.adder_energy_J_per_bit * 6.0 / 28.0;
+        cost.energy_J["skip_detect"] = d(counters.array_reads) * (config.rows - 1) * or_gate_J +
+                                       d(counters.partial_sums) * tech.digital.register_energy_J_per_bit;
       }
       double decode_J = circuit::digital_mac(tech).energy_J;
       if (r.mtj.decode == circuit::MtjDecode::kInverse) decode_J += 8 * tech.digital.register_energy_J_per_bit;

@@ -162,6 +162,17 @@ CrossbarLayer::CrossbarLayer(const CrossbarConfig& config, int layer_id, std::sp
       side_mask_[1][e] = groups_[g].negative.empty() ? 0.0f : 1.0f;
       valid_[e] = nn < n_ ? 1 : 0;
     }
+  // All-zero columns per subarray and group: what the programming circuit knows.
+  const int wps = geometry_.words_per_subarray;
+  column_zero_.assign(static_cast<std::size_t>(geometry_.subarrays) * groups_.size() * n_pad_, 1);
+  for (int s = 0; s < geometry_.subarrays; ++s)
+    for (std::size_t g = 0; g < groups_.size(); ++g)
+      for (const auto* side : {&groups_[g].positive, &groups_[g].negative})
+        for (const auto& pl : *side)
+          for (int w = 0; w < wps; ++w)
+            for (int nn = 0; nn < n_pad_; ++nn)
+              if (planes_[plane_index(pl.plane, s * wps + w, nn)] != 0)
+                column_zero_[(static_cast<std::size_t>(s) * groups_.size() + g) * n_pad_ + nn] = 0;
   if (config_.cell.exact()) prepare_readout();
   else apply_cell_model();  // prepares the readout too
 }
@@ -309,6 +320,15 @@ circuit::AffineMap CrossbarLayer::trimmed(const circuit::AffineMap& target, std:
                                        (static_cast<std::uint64_t>(layer_id_) << 32) + trim});
   const double z_gain = stream.normal(), z_offset = stream.normal();
   return circuit::trimmed_map(t, target, 1.0 / full_scale(), z_gain, z_offset);
+}
+
+bool CrossbarLayer::stream_idle(const std::uint64_t* act, int subarray, int q) const {
+  const int words = geometry_.words(), wps = geometry_.words_per_subarray;
+  const int i0 = q * config_.dac_bits, i1 = std::min(config_.input_bits, i0 + config_.dac_bits);
+  for (int i = i0; i < i1; ++i)
+    for (int w = 0; w < wps; ++w)
+      if (act[static_cast<std::size_t>(i) * words + subarray * wps + w] != 0) return false;
+  return true;
 }
 
 void CrossbarLayer::prepare_mtj_variation() {
@@ -559,6 +579,7 @@ void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, in
         std::fill(total.begin(), total.end(), 0.0);
         for (int q = 0; q < streams; ++q) {
           stream_partial_sums(act.data(), s, q, tmp.data(), pos.data(), neg.data());
+          const bool idle = skip_zero && stream_idle(act.data(), s, q);
           const double stream_weight = std::ldexp(1.0, q * config_.dac_bits);
           for (int g = 0; g < groups; ++g) {
             const double w = stream_weight * std::abs(shift_weights_[static_cast<std::size_t>(g)]);
@@ -583,7 +604,7 @@ void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, in
                 table_index_[static_cast<std::size_t>(conversion)])];
             for (int n = 0; n < n_; ++n) {
               double slope = 1.0;  // a skipped (all-zero) PS is passed exactly
-              if (!(skip_zero && (gp[n] | gn[n]) == 0)) {
+              if (!(skip_zero && mtj_skips(idle, s, g, n, gp[n], gn[n]))) {
                 const auto& map = maps_[static_cast<std::size_t>(base + n * step)];
                 const double x = map.scale * (gp[n] - gn[n]) + map.offset;
                 // PS_out = ps_of(x̂) = (x̂ − offset)/scale: dE[PS_out]/dPS = dE[x̂]/dx.
@@ -637,13 +658,15 @@ PsStatistics CrossbarLayer::collect_statistics(std::span<const std::uint8_t> act
       for (int s = 0; s < geometry_.subarrays; ++s)
         for (int q = 0; q < config_.input_streams(); ++q) {
           stream_partial_sums(act.data(), s, q, tmp.data(), pos.data(), neg.data());
+          const bool idle = skip_zero && stream_idle(act.data(), s, q);
           auto& h = mine.histogram[static_cast<std::size_t>(s)];
           for (std::size_t g = 0; g < groups_.size(); ++g)
             for (int n = 0; n < n_; ++n) {
               const std::size_t e = g * n_pad_ + n;
               const int ps = pos[e] - neg[e];
               ++h[static_cast<std::size_t>(ps + fs)];
-              if (skip_zero && (pos[e] | neg[e]) == 0) continue;  // never converted: not in the maps' moments
+              if (skip_zero && mtj_skips(idle, s, static_cast<int>(g), n, pos[e], neg[e]))
+                continue;  // never converted: not in the maps' moments
               const std::size_t c = (static_cast<std::size_t>(s) * stats.conversions + q * groups_.size() + g) *
                                         static_cast<std::size_t>(n_) +
                                     n;

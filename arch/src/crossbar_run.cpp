@@ -414,7 +414,8 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
         }
         case ReadoutKind::kStochasticMtj: {
           for (int gi = 0; gi < groups; ++gi)
-            skipped_ps += static_cast<std::uint64_t>(mtj_block(q, gi, s, exact_analog, pos + gi * np, neg + gi * np,
+            skipped_ps += static_cast<std::uint64_t>(mtj_block(q, gi, s, exact_analog, active == 0, pos + gi * np,
+                                                               neg + gi * np,
                                                                vpos + gi * np, vneg + gi * np, value + gi * np, sc,
                                                                counters));
           break;
@@ -437,7 +438,7 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
   for (int n = 0; n < nn; ++n) out[n] = acc[n] + correction;
 }
 
-int CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, const std::int32_t* pos,
+int CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, bool idle, const std::int32_t* pos,
                               const std::int32_t* neg, const float* vpos, const float* vneg, float* value,
                               Scratch& sc, Counters& counters) const {
   const auto& r = config_.readout;
@@ -502,9 +503,9 @@ int CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, const std:
   for (int n = 0; n < nn; ++n) value[n] = table.decoded[static_cast<std::size_t>(index[n]) * (t + 1) + k[n]];
   for (int n = nn; n < n_pad_; ++n) value[n] = 0.0f;
   int skipped = 0;
-  if (r.mtj.sparse)  // all bit-products zero: not sampled, an exact 0 (its words stay drawn: fixed streams)
+  if (r.mtj.sparse)  // known zero: not sampled, an exact 0 (its words stay drawn: fixed streams)
     for (int n = 0; n < nn; ++n) {
-      const bool zero = (pos[n] | neg[n]) == 0;
+      const bool zero = mtj_skips(idle, s, gi, n, pos[n], neg[n]);
       skipped += zero ? 1 : 0;
       value[n] = zero ? 0.0f : value[n];
     }

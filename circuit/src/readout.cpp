@@ -214,6 +214,12 @@ ReadoutParams read_readout_params(config::TableReader& t) {
       }
     }
     m.optional("sparse", p.mtj.sparse);
+    std::string detection = "digital";
+    m.optional("sparse_detection", detection);
+    if (detection == "ideal") p.mtj.ideal_zero_detection = true;
+    else m.check(detection == "digital", "sparse_detection",
+                 "\"digital\" (idle input stream or all-zero column, known without the PS) or \"ideal\" (every "
+                 "all-zero PS, an oracle)");
     m.check(p.mtj.calibration_sigmas > 0.0 && p.mtj.calibration_sigmas <= 100.0, "calibration_sigmas",
             "a number of standard deviations in (0, 100]");
     if (const config::Value* rules = m.value("samples_rule")) {

@@ -70,3 +70,36 @@ TEST(ReadoutTrim, CircuitWithoutMismatchOnlyQuantizes) {
   for (std::size_t i = 0; i < fine.size(); ++i) same += std::abs(fine[i] - ideal[i]) < 1e-3 * (1 + std::abs(ideal[i]));
   EXPECT_GT(same, static_cast<int>(fine.size() * 9 / 10));
 }
+
+// Zero detection of the sparse stochastic readout, by hand. R = 4, K = 8 (two subarrays), 1-bit
+// inputs, 2-bit two's-complement weights in two single-ended groups (digit 0, and the −2 digit).
+// Output 0: w = (1, 0, 0, 0 | 1, 1, 1, 1); output 1: w = −1 everywhere (both digits set).
+// Input (0, 1, 0, 0 | 1, 1, 1, 1): no stream is idle; output 0's −2 column is empty in both
+// subarrays (2 PS known zero); output 0's digit-0 PS of subarray 0 is zero too (row 1 meets a
+// zero cell) but only the ideal detection knows it. An idle stream skips every PS it feeds.
+TEST(ReadoutTrim, DigitalZeroDetectionKnowsIdleStreamsAndEmptyColumns) {
+  arch::CrossbarConfig c;
+  c.rows = 4;
+  c.columns = 8;
+  c.input_bits = 1;
+  c.weight_bits = 2;
+  c.readout.kind = circuit::ReadoutKind::kStochasticMtj;
+  c.readout.mtj.sparse = true;
+  const std::vector<std::int8_t> w{1, 0, 0, 0, 1, 1, 1, 1, -1, -1, -1, -1, -1, -1, -1, -1};
+  const auto skipped = [&](bool ideal, const std::vector<std::uint8_t>& a) {
+    auto config = c;
+    config.readout.mtj.ideal_zero_detection = ideal;
+    const arch::CrossbarLayer layer(config, 0, w, 2, 8);
+    std::vector<double> out(2);
+    arch::Counters counters;
+    layer.run(a, 1, {}, 1, out, counters);
+    EXPECT_EQ(counters.partial_sums, 8u);
+    return counters.mtj_skipped;
+  };
+  const std::vector<std::uint8_t> a{0, 1, 0, 0, 1, 1, 1, 1};
+  EXPECT_EQ(skipped(false, a), 2u);
+  EXPECT_EQ(skipped(true, a), 3u);
+  const std::vector<std::uint8_t> idle{0, 0, 0, 0, 1, 1, 1, 1};  // subarray 0 idle: its 4 PS
+  EXPECT_EQ(skipped(false, idle), 4u + 1u);
+  EXPECT_EQ(skipped(true, idle), 4u + 1u);
+}

@@ -154,6 +154,7 @@ TEST(CostRollup, CountersAndAnalyticAgreeForAGivenDensity) {
   mtj.readout.mtj.samples = 4;
   auto sparse_mtj = mtj;
   sparse_mtj.readout.mtj.sparse = true;
+  sparse_mtj.readout.mtj.ideal_zero_detection = true;
   circuit::MtjConverter electrical;
   electrical.device = "test";
   electrical.heavy_metal_resistance_ohm = 1000.0;
@@ -195,6 +196,30 @@ TEST(CostRollup, CountersAndAnalyticAgreeForAGivenDensity) {
     EXPECT_DOUBLE_EQ(from_counters.latency_s, from_density.latency_s);
     EXPECT_DOUBLE_EQ(from_counters.total_area_m2(), from_density.total_area_m2());
   }
+  // Digital zero detection skips the PS of an idle input stream (or an all-zero column, here
+  // negligible: 0.5^44): whole (row, stream, tile) events of N·groups PS each, so the skip count
+  // fluctuates by N·groups·sqrt(Σ p(1 − p)) over the events, p = 0.95^rows of the tile.
+  auto digital = sparse_mtj;
+  digital.readout.mtj.ideal_zero_detection = false;
+  const arch::CrossbarLayer layer(digital, 0, w, n, k);
+  std::vector<double> out(static_cast<std::size_t>(m) * n);
+  arch::Counters measured;
+  layer.run(a, m, {}, 7, out, measured);
+  const auto expected = arch::analytic_counters(digital, shape, 0.05, 0.5);
+  double variance = 0;
+  for (int rows : {128, 128, 44}) {
+    const double p = std::pow(0.95, rows);
+    variance += static_cast<double>(m) * 8 * p * (1 - p);  // m rows × 8 input streams per tile
+  }
+  const double groups = static_cast<double>(measured.partial_sums) / (static_cast<double>(m) * 8 * 3 * n);
+  const double se = n * groups * std::sqrt(variance);
+  EXPECT_NEAR(static_cast<double>(measured.mtj_skipped), static_cast<double>(expected.mtj_skipped), 3 * se);
+  EXPECT_LT(measured.mtj_skipped, arch::analytic_counters(sparse_mtj, shape, 0.05, 0.5).mtj_skipped);
+  // Every digitally known zero is a zero: the ideal detection skips at least as many.
+  arch::Counters oracle;
+  arch::CrossbarLayer(sparse_mtj, 0, w, n, k).run(a, m, {}, 7, out, oracle);
+  EXPECT_LE(measured.mtj_skipped, oracle.mtj_skipped);
+  EXPECT_GT(measured.mtj_skipped, 0u);
 }
 
 TEST(CostCalibration, NeuroSimVgg8Sram22nm) {

@@ -190,7 +190,7 @@ class CrossbarLayer {
                            std::int32_t* pos, std::int32_t* neg) const;
   // Stochastic MTJ readout of one (stream, group, subarray) block; returns the PS a sparse
   // readout skipped.
-  int mtj_block(int stream, int group, int subarray, bool exact_analog, const std::int32_t* pos,
+  int mtj_block(int stream, int group, int subarray, bool exact_analog, bool stream_idle, const std::int32_t* pos,
                 const std::int32_t* neg, const float* vpos, const float* vneg, float* value, Scratch& scratch,
                 Counters& counters) const;
   void run_lcu_block(const std::uint64_t* a, int subarray, double bit_weight, const float* offsets,
@@ -223,6 +223,19 @@ class CrossbarLayer {
     std::uint32_t point = 0, trial = 0;
   } variation_;
   std::vector<double> mtj_current_gain_;  // [map]; empty without MTJ-to-MTJ variation
+  // [(subarray · groups + group) · n_pad + n]: 1 if the group's cells of output n are all zero in
+  // the subarray (known when the weights are programmed).
+  std::vector<std::uint8_t> column_zero_;
+  // Whether a sparse stochastic readout skips this PS: with digital detection, an idle input
+  // stream or an all-zero column; with ideal detection, any PS whose bit-products are all zero.
+  bool mtj_skips(bool stream_idle, int subarray, int group, int n, std::int32_t pos, std::int32_t neg) const {
+    if (config_.readout.mtj.ideal_zero_detection) return (pos | neg) == 0;
+    return stream_idle ||
+           column_zero_[(static_cast<std::size_t>(subarray) * groups_.size() + static_cast<std::size_t>(group)) * n_pad_ +
+                        static_cast<std::size_t>(n)] != 0;
+  }
+  // Whether no row of `subarray` is driven in input stream q (act: the row's packed input bits).
+  bool stream_idle(const std::uint64_t* act, int subarray, int q) const;
   // Readout tables.
   circuit::AdcQuantizer adc_unsigned_, adc_signed_;
   std::vector<float> adc_inverse_step_, adc_step_, adc_min_code_, adc_max_code_;  // [group · n_pad + n]

@@ -84,10 +84,16 @@ struct MtjParams {
   bool has_variation = false;
   device::DeviceVariation variation;
   std::shared_ptr<const device::SotMtjParams> converter_device;
-  // Sparse readout: a PS whose bit-products are all zero (no driven row meets a nonzero cell,
-  // known digitally from the input and weight bit-planes) is not converted; it adds an exact 0.
-  // The maps are then calibrated on the PS that are converted.
+  // Sparse readout: a PS known to be zero is not converted; it adds an exact 0, and the maps are
+  // calibrated on the PS that are converted. What is known (sparse_detection):
+  //  - "digital": what the hardware knows without computing the PS — no row of the subarray is
+  //    driven in this input stream (an OR over its input bits), or the column's cells of this
+  //    group are all zero in the subarray (a flag set when the weights are programmed); the
+  //    detection is priced;
+  //  - "ideal": every PS whose bit-products are all zero (an oracle: it needs the AND of every
+  //    row's input and weight bits, i.e. the computation itself); named ideal in reports.
   bool sparse = false;
+  bool ideal_zero_detection = false;
 
   int samples_for(int layer, int input_bit, int weight_bit) const;
   // The switching curve these parameters describe (sigmoid in current, the inline table, or
