@@ -1,6 +1,7 @@
 // SotMtjParams: derived quantities against hand computation, presets, and precise errors for
 // bad files.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -14,8 +15,10 @@ using namespace cimmc::device;
 namespace {
 constexpr double kMu0 = 1.25663706212e-6, kKb = 1.380649e-23, kHbar = 1.054571817e-34, kE = 1.602176634e-19;
 
+// One folder per test process: ctest runs the tests of this file as parallel processes, which
+// would otherwise overwrite each other's bad.toml.
 std::string write_temp(const std::string& name, const std::string& text) {
-  const auto dir = std::filesystem::temp_directory_path() / "cimmc_test_device";
+  const auto dir = std::filesystem::temp_directory_path() / ("cimmc_test_device_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto path = dir / name;
   std::ofstream(path) << text;
