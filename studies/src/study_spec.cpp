@@ -169,7 +169,7 @@ void read_zip(StudySpec& spec, const config::Value& zip, config::Problems& probl
     return g.is_array() && std::all_of(g.as_array().begin(), g.as_array().end(), [](const auto& k) { return k.is_string(); });
   });
   if (!shape_ok) {
-    problems.add(fmt::format("{}: expected a list of key lists, e.g. zip = [[\"noise.sigma\", \"readout.adc.bits\"]]",
+    problems.add(fmt::format("{}: expected a list of key lists, e.g. zip = [[\"noise.cell_sigma_lsb\", \"readout.adc.bits\"]]",
                              config::where(zip, spec.source, "sweep.zip")));
     return;
   }
