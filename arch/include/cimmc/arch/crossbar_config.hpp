@@ -1,5 +1,5 @@
 // CrossbarConfig: how a layer's integer GEMM is laid out on crossbar arrays and read out
-// (DESIGN.md, arch). Read from a hardware TOML file (examples in data/hw/, each commented):
+// (keys in data/hw/README.md). Read from a hardware TOML file (examples in data/hw/, each commented):
 //
 //   [crossbar]  rows (R, rows activated in parallel per subarray), columns, bits_per_cell (1..8,
 //               multi-level cells), input_bits, dac_bits (input bits applied at once: 1 =

@@ -1,4 +1,4 @@
-// Zero-bit encodings of signed B-bit weights (ZEBRA, DESIGN.md arch). A crossbar computes only
+// Zero-bit encodings of signed B-bit weights (ZEBRA; docs/cost.md, zero skipping). A crossbar computes only
 // with the nonzero bits of what it stores: a zero bit needs no analog computation and adds no
 // noise, so an encoding with more zero bits gives sparser bit planes and more skipped work.
 //

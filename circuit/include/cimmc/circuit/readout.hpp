@@ -1,19 +1,20 @@
 // Readouts: what turns one analog accumulation of a crossbar column into a digital number
-// (DESIGN.md, circuit). The crossbar engine (arch) computes partial sums exactly, adds the
-// NoiseModel's terms and applies one of these per partial sum, in the same pass.
+// (docs/physics.md). The crossbar engine (arch) computes partial sums exactly, adds the
+// noise of noise_model.hpp and applies one of these per partial sum, in the same pass.
 //
 //  - Ideal: the analog value as is (exact integers without noise).
 //  - Adc: an N-bit uniform quantizer over the full scale or a calibrated clipping range; in
-//    sparse mode a PS whose bit-products are all zero (known digitally) is not converted.
+//    sparse mode a PS whose bit-products are all zero is not converted (an oracle: docs/cost.md).
 //  - StochasticMtj: x = clamp(scale·PS + offset, -1, 1) (per-subarray affine map), current
 //    I(x), P_sw(I) from a SwitchingCurve, T samples of ±1 drawn as one binomial (K switched),
 //    decoded to x̂(K) and mapped back through the affine map: PS_hat = (x̂ - offset) / scale.
 //    Decoding "mean" takes the samples' mean, x̂ = 2K/T − 1 (StoX-Net: the network learns the
 //    squashing E[x̂] = 2P(x) − 1, tanh(a·x/2) for the sigmoid); "inverse" inverts the expected
 //    curve, x̂ = the x where P(x) = K/T (±1 beyond the curve's ends), so that E[PS_hat] follows
-//    PS and a network keeps its integer scales. In sparse mode all-zero PS are not sampled.
+//    PS and a network keeps its integer scales. In sparse mode a PS known to be zero is not
+//    sampled (sparse_detection: "digital" or the "ideal" oracle).
 //  - ZebraLcu: the column is cut into groups of G rows; each group's bit-products are summed in
-//    analog (0..G·cell max) with noise relative to that group's full scale, sensed by an L-level
+//    analog (0..G·cell max) with the noise of its own active cells and sense, sensed by an L-level
 //    sense amplifier and accumulated digitally. All-zero groups are skipped (no noise, no energy).
 #pragma once
 

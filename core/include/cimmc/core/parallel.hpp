@@ -1,5 +1,5 @@
 // OpenMP helpers. Exceptions must not escape an OpenMP region: capture the first one and
-// rethrow it after the region (DESIGN.md, "Errors").
+// rethrow it after the region.
 #pragma once
 
 #include <exception>
