@@ -64,9 +64,9 @@ TEST(ReadoutTrim, CircuitWithoutMismatchOnlyQuantizes) {
   config.readout.mtj.trim.gain_mismatch = config.readout.mtj.trim.offset_mismatch = 0;
   EXPECT_EQ(run(config, 0), run(config, 1));  // no draw left: the trial does not matter
   // 16 bits of gain and offset come within ~1e-4 of the calibrated maps. An output changes only
-  // if one of its ~32 conversions (2 subarrays × 2 streams × 8 groups) draws one of its T = 8
-  // words inside the shifted probability (|Δp| <~ 1e-4): about 3 % of the 128 outputs expected,
-  // binomial σ ~1.5 %; the bound of 10 % is more than 4 σ away, a broken trim fails it.
+  // if one of its 16 conversions (2 subarrays × 2 streams × 4 groups) draws one of its T = 8
+  // words inside the shifted probability (|Δp| <~ 1e-4): about 1.5 % of the 128 outputs expected,
+  // binomial σ ~1.1 %; the bound of 10 % is more than 7 σ away, a broken trim fails it.
   config.readout.mtj.trim.gain_bits = config.readout.mtj.trim.offset_bits = 16;
   const auto fine = run(config, 0), ideal = run(stox_config(false), 0);
   int same = 0;
