@@ -200,9 +200,9 @@ Counters analytic_counters(const CrossbarConfig& config, const LayerShape& shape
           r.mtj.ideal_zero_detection
               ? zero
               : m * n * over_tiles([&](double rows) {
-                  const double idle = std::pow(1.0 - row_density, rows);
+                  const double idle_p = std::pow(1.0 - row_density, rows);
                   const double empty = std::pow(1.0 - group_density(g, map, densities.weight_by_plane), rows);
-                  return 1.0 - (1.0 - idle) * (1.0 - empty);
+                  return 1.0 - (1.0 - idle_p) * (1.0 - empty);
                 });
       const double reads = r.mtj.sparse ? ps - known_zero : ps;
       mtj_reads += reads;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "cimmc/circuit/fast_normal.hpp"
@@ -308,7 +309,7 @@ void CrossbarLayer::set_variation_address(std::uint64_t seed, std::uint32_t poin
   variation_ = {seed, point, trial};
   if (!config_.cell.exact()) apply_cell_model();
   else if (config_.readout.kind == ReadoutKind::kStochasticMtj &&
-           (!config_.readout.mtj.trim.ideal || config_.readout.mtj.has_variation))
+           (!config_.readout.mtj.trim.ideal || config_.readout.mtj.has_variation || config_.readout.mtj.trim.in_situ))
     prepare_readout();
 }
 
@@ -334,24 +335,51 @@ bool CrossbarLayer::stream_idle(const std::uint64_t* act, int subarray, int q) c
 void CrossbarLayer::prepare_mtj_variation() {
   const auto& mtj = config_.readout.mtj;
   mtj_current_gain_.clear();
-  if (!mtj.has_variation || !mtj.converter_device) return;
+  mtj_gain_estimate_.clear();
+  const bool vary = mtj.has_variation && mtj.converter_device;
+  if (!vary && !mtj.trim.in_situ) return;
   // The converter of physical column (subarray s, group g, output n) is device
   // layer · 2^32 + (s · G + g) · N_pad + n; it serves the maps of every input stream.
   const int groups = static_cast<int>(groups_.size()), conv = map_conversions_;
-  const double nominal = device::derive(*mtj.converter_device).critical_current_A;
-  std::map<std::uint64_t, double> gain_of_column;
+  const double nominal = vary ? device::derive(*mtj.converter_device).critical_current_A : 0.0;
+  const bool in_situ = mtj.trim.in_situ;
+  // In-situ calibration (docs/physics.md, "Calibration as a circuit"): the column's 50 % current
+  // I50 / g is found from `calibration_pulses` pulses, a frequency with standard error
+  // sqrt(0.25 / N); through the column's slope g · P'(I50) that is a current error
+  // sigma_I = sqrt(0.25 / N) / (g · P'(I50)). The column's driver reference is then trimmed by
+  // 1 / ĝ (quantized): the MTJ sees (g / ĝ) · I(x).
+  double i50 = 0.0, slope50 = 0.0;
+  if (in_situ) {
+    i50 = circuit::half_switching_current(*curve_, mtj.current_at_zero_A, mtj.current_per_unit_A);
+    const double h = 1e-3 * std::abs(mtj.current_per_unit_A);
+    slope50 = (curve_->probability(i50 + h) - curve_->probability(i50 - h)) / (2 * h);
+  }
+  std::map<std::uint64_t, std::pair<double, double>> gain_of_column;
   mtj_current_gain_.assign(maps_.size() / 2, 1.0);
+  if (in_situ) mtj_gain_estimate_.assign(maps_.size() / 2, 1.0);
   for (int s = 0; s < geometry_.subarrays; ++s)
     for (int q = 0; q < conv; ++q)
       for (int n = 0; n < n_pad_; ++n) {
         const std::uint64_t column = (static_cast<std::uint64_t>(layer_id_) << 32) +
                                      (static_cast<std::uint64_t>(s) * groups + q % groups) * n_pad_ + n;
-        auto [it, fresh] = gain_of_column.try_emplace(column, 1.0);
+        auto [it, fresh] = gain_of_column.try_emplace(column, 1.0, 1.0);
         if (fresh) {
-          const auto f = device::sample_factors(mtj.variation, variation_.seed, variation_.point, variation_.trial, column);
-          it->second = nominal / device::derive(device::apply_factors(*mtj.converter_device, f)).critical_current_A;
+          double g = 1.0;
+          if (vary) {
+            const auto f = device::sample_factors(mtj.variation, variation_.seed, variation_.point, variation_.trial, column);
+            g = nominal / device::derive(device::apply_factors(*mtj.converter_device, f)).critical_current_A;
+          }
+          it->second = {g, 1.0};
+          if (in_situ) {
+            rng::Stream stream(variation_.seed, {rng::Purpose::kDeviceCalibration, variation_.point, variation_.trial, column});
+            const double sigma_i = std::sqrt(0.25 / mtj.trim.calibration_pulses) / (g * slope50);
+            const double estimate = i50 / (i50 / g + sigma_i * stream.normal());
+            it->second = {g * circuit::current_trim(mtj.trim, 1.0 / estimate), estimate};
+          }
         }
-        mtj_current_gain_[static_cast<std::size_t>(map_of(s, q, n))] = it->second;
+        const auto map = static_cast<std::size_t>(map_of(s, q, n));
+        mtj_current_gain_[map] = it->second.first;
+        if (in_situ) mtj_gain_estimate_[map] = it->second.second;
       }
 }
 
@@ -384,14 +412,18 @@ void CrossbarLayer::prepare_readout() {
   if (r.kind != ReadoutKind::kStochasticMtj) return;
   if (!curve_) curve_ = r.mtj.make_curve();
   // Maps per (subarray and conversion [and output], signed readout).
-  map_conversions_ = calibration_.mtj_maps.empty() && !r.mtj.has_variation ? 1 : conversions();
+  const bool per_column_devices = r.mtj.has_variation || r.mtj.trim.in_situ;
+  map_conversions_ = calibration_.mtj_maps.empty() && !per_column_devices ? 1 : conversions();
   const int conv = map_conversions_;
   const std::size_t per_output = static_cast<std::size_t>(geometry_.subarrays) * static_cast<std::size_t>(conv);
   // MTJ-to-MTJ variation makes every column's converter its own: maps per column then.
   const bool calibrated_columns = calibration_.mtj_maps.size() > per_output;
-  column_maps_ = calibrated_columns || r.mtj.has_variation;
+  column_maps_ = calibrated_columns || per_column_devices;
   const int maps = static_cast<int>(per_output) * (column_maps_ ? n_pad_ : 1) * 2;
   maps_.assign(static_cast<std::size_t>(maps), {});
+  // The trim (calibrated map number) behind each map; the full-scale maps have none.
+  constexpr std::size_t kNoTrim = std::numeric_limits<std::size_t>::max();
+  std::vector<std::size_t> trim_of(static_cast<std::size_t>(maps) / 2, kNoTrim);
   for (int s = 0; s < geometry_.subarrays; ++s)
     for (int q = 0; q < conv; ++q)
       for (int n = 0; n < (column_maps_ ? n_pad_ : 1); ++n) {
@@ -399,12 +431,18 @@ void CrossbarLayer::prepare_readout() {
         if (!calibration_.mtj_maps.empty()) {
           const std::size_t sq = static_cast<std::size_t>(s) * conv + q;
           const std::size_t c = calibrated_columns ? sq * n_ + std::min(n, n_ - 1) : sq;
-          maps_[m] = maps_[m + 1] = trimmed(calibration_.mtj_maps[c], c);
+          maps_[m] = maps_[m + 1] = calibration_.mtj_maps[c];
+          trim_of[m / 2] = c;
         } else {
           maps_[m] = {2.0 / fs, -1.0};     // [0, FS] -> [-1, 1]
           maps_[m + 1] = {1.0 / fs, 0.0};  // [-FS, FS] -> [-1, 1]
         }
       }
+  decode_maps_ = maps_;
+  // What the analog side realizes: the target quantized and perturbed by the trim circuit.
+  for (std::size_t mi = 0; mi < trim_of.size(); ++mi)
+    if (trim_of[mi] != kNoTrim)
+      for (std::size_t side = 0; side < 2; ++side) maps_[2 * mi + side] = trimmed(decode_maps_[2 * mi + side], trim_of[mi]);
   prepare_mtj_variation();
   const int streams = config_.input_streams();
   samples_.assign(static_cast<std::size_t>(streams) * groups, 0);
@@ -432,7 +470,7 @@ void CrossbarLayer::prepare_readout() {
     for (int sm = 0; sm < maps; ++sm)
       for (int kk = 0; kk <= t; ++kk)
         table.decoded[static_cast<std::size_t>(sm) * (t + 1) + kk] =
-            static_cast<float>(maps_[static_cast<std::size_t>(sm)].ps_of(x_hat[static_cast<std::size_t>(kk)]));
+            static_cast<float>(decode_maps_[static_cast<std::size_t>(sm)].ps_of(x_hat[static_cast<std::size_t>(kk)]));
     const std::size_t bytes = static_cast<std::size_t>(maps) * levels *
                               (static_cast<std::size_t>(t) * 4 + (t < circuit::kBinomialAmbiguous ? 256 : 0));
     if (bytes > kMaxTableBytes) continue;
@@ -464,7 +502,6 @@ void CrossbarLayer::prepare_mtj_word_limits() {
   if (config_.readout.kind != ReadoutKind::kStochasticMtj || !per_ps || config_.noise.any() || !deviations_.empty() ||
       maps * levels * sizeof(std::uint64_t) > kMaxLimitBytes)
     return;
-  const auto& mtj = config_.readout.mtj;
   mtj_word_limits_.resize(maps * levels);
   for (std::size_t sm = 0; sm < maps; ++sm)
     for (int ps = -ifs; ps <= ifs; ++ps) {
@@ -605,7 +642,7 @@ void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, in
             for (int n = 0; n < n_; ++n) {
               double slope = 1.0;  // a skipped (all-zero) PS is passed exactly
               if (!(skip_zero && mtj_skips(idle, s, g, n, gp[n], gn[n]))) {
-                const auto& map = maps_[static_cast<std::size_t>(base + n * step)];
+                const auto& map = decode_maps_[static_cast<std::size_t>(base + n * step)];
                 const double x = map.scale * (gp[n] - gn[n]) + map.offset;
                 // PS_out = ps_of(x̂) = (x̂ − offset)/scale: dE[PS_out]/dPS = dE[x̂]/dx.
                 slope = std::abs(x) > 1.0                ? 0.0

@@ -62,4 +62,15 @@ double DeviceTableSwitchingCurve::probability(double current_A) const {
   return table_->probability(current_A, pulse_width_s_);
 }
 
+double half_switching_current(const SwitchingCurve& curve, double current_at_zero_A, double current_per_unit_A) {
+  double lo = current_at_zero_A - 16 * std::abs(current_per_unit_A), hi = current_at_zero_A + 16 * std::abs(current_per_unit_A);
+  if (curve.probability(lo) >= 0.5) return lo;
+  if (curve.probability(hi) <= 0.5) return hi;
+  for (int i = 0; i < 100 && hi - lo > 1e-12 * std::abs(hi); ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (curve.probability(mid) < 0.5 ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
 }  // namespace cimmc::circuit

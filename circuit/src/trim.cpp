@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace cimmc::circuit {
@@ -26,6 +27,18 @@ TrimParams read_trim_params(config::TableReader& t) {
   t.optional("offset_mismatch", p.offset_mismatch);
   t.check(p.offset_mismatch >= 0 && std::isfinite(p.offset_mismatch), "offset_mismatch",
           "a standard deviation >= 0 in x units");
+  std::string calibration = p.in_situ ? "in_situ" : "none";
+  t.optional("device_calibration", calibration);
+  if (calibration == "none") p.in_situ = false;
+  else if (calibration == "in_situ") p.in_situ = true;
+  else t.check(false, "device_calibration", "\"none\" (trim set for the nominal MTJ) or \"in_situ\" (each MTJ's own 50 % current measured)");
+  t.optional("calibration_pulses", p.calibration_pulses);
+  t.check(p.calibration_pulses >= 1 && p.calibration_pulses <= (1 << 24), "calibration_pulses", "an integer in [1, 16777216]");
+  t.optional("current_trim_bits", p.current_trim_bits);
+  t.check(p.current_trim_bits >= 1 && p.current_trim_bits <= 16, "current_trim_bits", "an integer in [1, 16]");
+  t.optional("current_trim_range", p.current_trim_range);
+  t.check(p.current_trim_range > 0 && p.current_trim_range < 1, "current_trim_range",
+          "a relative range in (0, 1): codes over [1 - range, 1 + range]");
   t.finish();
   return p;
 }
@@ -44,6 +57,13 @@ AffineMap trimmed_map(const TrimParams& trim, const AffineMap& target, double no
   const double index = std::clamp(std::round((target.offset + trim.offset_range) / step), 0.0, ocodes);
   const double offset_q = -trim.offset_range + index * step + trim.offset_mismatch * z_offset;
   return {std::copysign(gain_q * std::abs(nominal_scale), target.scale), offset_q};
+}
+
+double current_trim(const TrimParams& trim, double ratio) {
+  if (trim.ideal) return ratio;
+  const double codes = std::ldexp(1.0, trim.current_trim_bits) - 1;
+  const double lo = 1 - trim.current_trim_range, step = 2 * trim.current_trim_range / codes;
+  return lo + std::clamp(std::round((ratio - lo) / step), 0.0, codes) * step;
 }
 
 }  // namespace cimmc::circuit

@@ -74,3 +74,23 @@ TEST(Trim, MismatchHasTheStatedMoments) {
   EXPECT_NEAR(vg, 0.02 * 0.02, 3 * 0.02 * 0.02 * std::sqrt(2.0 / n));
   EXPECT_NEAR(vo, 0.05 * 0.05, 3 * 0.05 * 0.05 * std::sqrt(2.0 / n));
 }
+
+// The driver-reference current trim of the in-situ device calibration: ideal returns the wanted
+// ratio; the circuit lands on the nearest of 2^bits codes over [1 − range, 1 + range] (error at
+// most half a code) and clips at the ends.
+TEST(Trim, CurrentTrimQuantizesAndClips) {
+  circuit::TrimParams ideal;
+  EXPECT_EQ(circuit::current_trim(ideal, 1.2345), 1.2345);
+  auto t = circuit_trim();
+  t.current_trim_bits = 4;
+  t.current_trim_range = 0.3;
+  const double step = 0.6 / 15;
+  for (double ratio = 0.75; ratio <= 1.25; ratio += 0.0137) {
+    const double r = circuit::current_trim(t, ratio);
+    EXPECT_LE(std::abs(r - ratio), step / 2 + 1e-12) << ratio;
+    const double code = (r - 0.7) / step;
+    EXPECT_NEAR(code, std::round(code), 1e-9) << ratio;
+  }
+  EXPECT_DOUBLE_EQ(circuit::current_trim(t, 0.2), 0.7);
+  EXPECT_DOUBLE_EQ(circuit::current_trim(t, 3.0), 1.3);
+}

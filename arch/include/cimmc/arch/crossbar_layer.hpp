@@ -140,6 +140,11 @@ class CrossbarLayer {
   // index as in the engine: (subarray · conversions + conversion) · N_pad + output); empty
   // without variation.
   const std::vector<double>& mtj_current_gains() const { return mtj_current_gain_; }
+  // With in-situ calibration: the gain each converter's calibration measured (same indexing).
+  const std::vector<double>& mtj_gain_estimates() const { return mtj_gain_estimate_; }
+  // The maps ahead of the MTJs (realized by the trim) and the decoder's maps, [map · 2 + signed].
+  const std::vector<circuit::AffineMap>& mtj_analog_maps() const { return maps_; }
+  const std::vector<circuit::AffineMap>& mtj_decode_maps() const { return decode_maps_; }
 
   // Bytes held by the readout's lookup tables (MTJ decoding, thresholds, word limits, slopes).
   std::size_t readout_table_bytes() const;
@@ -223,6 +228,8 @@ class CrossbarLayer {
     std::uint32_t point = 0, trial = 0;
   } variation_;
   std::vector<double> mtj_current_gain_;  // [map]; empty without MTJ-to-MTJ variation
+  // [map]: the gain the in-situ calibration measured for the map's converter (empty without it).
+  std::vector<double> mtj_gain_estimate_;
   // [(subarray · groups + group) · n_pad + n]: 1 if the group's cells of output n are all zero in
   // the subarray (known when the weights are programmed).
   std::vector<std::uint8_t> column_zero_;
@@ -241,8 +248,11 @@ class CrossbarLayer {
   std::vector<float> adc_inverse_step_, adc_step_, adc_min_code_, adc_max_code_;  // [group · n_pad + n]
   circuit::LcuSense lcu_sense_;
   std::vector<int> samples_;  // [input stream][group] T
-  // MTJ maps [map · 2 + signed readout], map = map_of(subarray, conversion, n).
-  std::vector<circuit::AffineMap> maps_;
+  // MTJ maps [map · 2 + signed readout], map = map_of(subarray, conversion, n): maps_ is what the
+  // analog trim realizes ahead of the MTJ (quantized codes, mismatch, in-situ device correction);
+  // decode_maps_ is what the digital decoder knows (the calibrated target), used to turn x̂ back
+  // into PS units. They are equal for the ideal trim without in-situ calibration.
+  std::vector<circuit::AffineMap> maps_, decode_maps_;
   bool column_maps_ = false;
   // Conversions per (subarray, output): input streams · column groups.
   int conversions() const { return config_.input_streams() * static_cast<int>(groups_.size()); }

@@ -64,4 +64,9 @@ class DeviceTableSwitchingCurve final : public SwitchingCurve {
   double pulse_width_s_;
 };
 
+// The current where a monotone curve switches with probability 1/2, found by bisection within
+// current_at_zero_A ± 16 · |current_per_unit_A| (the end of that range if the curve does not
+// cross 1/2 inside it).
+double half_switching_current(const SwitchingCurve& curve, double current_at_zero_A, double current_per_unit_A);
+
 }  // namespace cimmc::circuit

@@ -22,6 +22,16 @@ struct TrimParams {
   // Mismatch, drawn per trim and trial: relative σ of the gain, σ of the offset in x units.
   double gain_mismatch = 0.0;
   double offset_mismatch = 0.0;
+  // In-situ calibration of each converter MTJ (docs/physics.md, "Calibration as a circuit"):
+  // "none" drives every MTJ as the nominal device; "in_situ" measures each column's own 50 %
+  // switching current with `calibration_pulses` pulses and trims the column's driver reference
+  // current by the measured ratio (with the measurement's sampling error): a current-scale trim
+  // of 2^current_trim_bits codes spaced evenly over [1 − current_trim_range, 1 + current_trim_range]
+  // (exact for the ideal model).
+  bool in_situ = false;  // device_calibration = "none" | "in_situ"
+  int calibration_pulses = 1024;
+  int current_trim_bits = 8;
+  double current_trim_range = 0.5;
 };
 
 // Reads a [readout.mtj.trim] table (all keys optional; problems go to the table's Problems).
@@ -32,5 +42,9 @@ TrimParams read_trim_params(config::TableReader& table);
 // returns `target`.
 AffineMap trimmed_map(const TrimParams& trim, const AffineMap& target, double nominal_scale, double z_gain,
                       double z_offset);
+
+// The driver-reference scale the current trim realizes for the wanted `ratio` (the nearest code,
+// clipped to the range; `ratio` itself for the ideal model).
+double current_trim(const TrimParams& trim, double ratio);
 
 }  // namespace cimmc::circuit

@@ -26,6 +26,7 @@ enum class Purpose : std::uint8_t {
   kCalibrationSubset = 13,  // network: which images calibrate quantization
   kStudyTrial = 14,         // studies: anything a trial draws that is not listed above
   kTrimMismatch = 15,       // circuit: mismatch of the stochastic readout's gain/offset trim circuits
+  kDeviceCalibration = 16,  // circuit: sampling error of the in-situ calibration of each converter MTJ
 };
 
 constexpr std::string_view purpose_name(Purpose p) {
@@ -46,6 +47,7 @@ constexpr std::string_view purpose_name(Purpose p) {
     case Purpose::kCalibrationSubset: return "calibration_subset";
     case Purpose::kStudyTrial: return "study_trial";
     case Purpose::kTrimMismatch: return "trim_mismatch";
+    case Purpose::kDeviceCalibration: return "device_calibration";
   }
   return "unknown";
 }
