@@ -308,7 +308,9 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
   // Shift-add accumulators: one per columns_per_adc columns (per ADC, or per group of MTJ or
   // LCU columns that share one); local registers come on top (MTJ sample counters, LCU sums).
   const std::uint64_t accumulators = subarrays * ceil_div(columns, static_cast<std::uint64_t>(per.columns_per_adc));
-  double local_register_bits = 0.0;
+  double local_register_bits = 0.0;  // counters beside the columns: an adder and a register per bit
+  double trim_register_bits = 0.0;   // trim codes: a register per bit
+  double trim_area = 0.0;
   switch (r.kind) {
     case circuit::ReadoutKind::kIdeal:
       cost.energy_J["readout"] = 0.0;
@@ -348,8 +350,25 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
         cost.notes.push_back("ideal trim: the stochastic readout's calibrated gain and offset are exact and not priced");
       } else {
         cost.energy_J["trim"] = d(counters.mtj_reads) * tech.mtj.trim_energy_J;
-        local_register_bits += mtj_columns * config.input_streams() * (trim.gain_bits + trim.offset_bits);
-        readout_area += mtj_columns * tech.mtj.trim_transistors * tech.transistor_area_m2();
+        trim_register_bits += mtj_columns * config.input_streams() * (trim.gain_bits + trim.offset_bits);
+        trim_area += mtj_columns * tech.mtj.trim_transistors * tech.transistor_area_m2();
+      }
+      if (trim.in_situ) {
+        // In-situ calibration (docs/cost.md): a driver-reference current trim per column (its DAC
+        // and code register), and at power-up a search over its codes, calibration_pulses samples
+        // per code step, every column of an array in parallel. Static during inference: no energy
+        // per conversion; the one-time energy and time are reported, not added per inference.
+        const int bits = trim.ideal ? 16 : trim.current_trim_bits;
+        if (!trim.ideal) {
+          trim_register_bits += mtj_columns * trim.current_trim_bits;
+          trim_area += mtj_columns * tech.mtj.current_trim_transistors * tech.transistor_area_m2();
+        }
+        const double pulses = static_cast<double>(bits) * trim.calibration_pulses;
+        cost.notes.push_back(fmt::format(
+            "in-situ MTJ calibration at power-up (not per inference): {:.3g} nJ, {:.3g} us ({} code steps x {} "
+            "samples per column, columns in parallel){}",
+            mtj_columns * pulses * sample.total.energy_J * 1e9, pulses * sample.total.latency_s * 1e6, bits,
+            trim.calibration_pulses, trim.ideal ? "; ideal trim: the reference trim itself is exact and not priced" : ""));
       }
       if (r.mtj.sparse && r.mtj.ideal_zero_detection) {
         cost.notes.push_back("ideal zero-PS detection: every all-zero PS is skipped by an oracle that is not priced");
@@ -404,6 +423,8 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
   cost.area_m2["array"] = static_cast<double>(subarrays) * circuit::array_area_m2(tech, static_cast<int>(rows), config.columns);
   cost.area_m2["readout"] = readout_area;
   const auto& dig = tech.digital;
+  if (trim_area > 0.0 || trim_register_bits > 0.0)
+    cost.area_m2["trim"] = trim_area + trim_register_bits * dig.register_transistors_per_bit * tech.transistor_area_m2();
   cost.area_m2["shift_add"] =
       static_cast<double>(accumulators) * accumulator.area_m2 +
       local_register_bits * (dig.adder_transistors_per_bit + dig.register_transistors_per_bit) * tech.transistor_area_m2();

@@ -87,6 +87,7 @@ Technology read_technology(const config::Document& doc) {
     positive(t, "mtj_area_F2", tech.mtj.mtj_area_F2);
     positive(t, "trim_energy_J", tech.mtj.trim_energy_J);
     positive(t, "trim_transistors", tech.mtj.trim_transistors);
+    positive(t, "current_trim_transistors", tech.mtj.current_trim_transistors);
     t.finish();
   }
   {

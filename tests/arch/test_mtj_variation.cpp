@@ -76,7 +76,7 @@ TEST(MtjVariation, DrawnPerTrialAndReproducible) {
 // sees (g / ĝ) · I, and g / ĝ = 1 + g δ / I50 is normal with mean 1 and σ = sqrt(0.25 / N) /
 // (P'(I50) · I50) whatever g is. For the default sigmoid curve (I50 = 1e-4 A, width
 // 5e-5 / 4 A, P'(I50) = 1 / (4 · width) = 2e4 / A, P' · I50 = 2) and N = 1024: σ = 1/128. A 3 % anisotropy
-// spread (I_c spread ~20 % on stox_converter) is gone up to that error: mean and variance of the
+// spread (I_c spread ~24 % on stox_converter) is gone up to that error: mean and variance of the
 // net gains within 3 SE.
 TEST(MtjVariation, InSituCalibrationLeavesOnlyTheMeasurementError) {
   auto config = varied_config(0.0);

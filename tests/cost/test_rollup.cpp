@@ -244,3 +244,54 @@ TEST(CostCalibration, NeuroSimVgg8Sram22nm) {
     }
   }
 }
+
+// The stochastic readout's trim by hand (docs/cost.md, "Trim and decode"): per column the trim
+// stage (trim_transistors), 2 streams × (gain + offset bits) of code registers, and with in-situ
+// calibration a reference trim (current_trim_transistors) and its code register; all in "trim",
+// none in the counters' "shift_add" area. The power-up calibration is a note, not an energy.
+TEST(CostRollup, TrimAndInSituCalibrationByHand) {
+  const auto tech = circuit::load_technology(kTech, {"periphery.subarray_rows=4", "technology.post_layout_energy_factor=1.0"});
+  arch::CrossbarConfig config;
+  config.rows = 4;
+  config.columns = 8;
+  config.input_bits = 2;
+  config.weight_bits = 2;
+  config.readout.kind = ReadoutKind::kStochasticMtj;
+  config.readout.mtj.samples = 4;
+  circuit::MtjConverter electrical;
+  electrical.device = "test";
+  electrical.heavy_metal_resistance_ohm = 1000.0;
+  electrical.resistance_parallel_ohm = 4000.0;
+  electrical.resistance_antiparallel_ohm = 6000.0;
+  electrical.pulse_width_s = 1e-9;
+  electrical.mean_abs_current_A = 100e-6;
+  electrical.mean_square_current_A2 = 1.1e-8;
+  electrical.max_abs_current_A = 150e-6;
+  electrical.reset_current_A = 186e-6;
+  const arch::LayerShape shape{"l0", 1, 4, 1};
+  arch::Counters counters;
+  counters.partial_sums = counters.mtj_reads = 4;
+  counters.mtj_samples = 16;
+  const auto ideal = arch::layer_cost(config, tech, shape, counters, 1.0, &electrical);
+  EXPECT_EQ(ideal.area_m2.count("trim"), 0u);
+
+  config.readout.mtj.trim.ideal = false;
+  config.readout.mtj.trim.gain_bits = 6;
+  config.readout.mtj.trim.offset_bits = 5;
+  const auto trimmed = arch::layer_cost(config, tech, shape, counters, 1.0, &electrical);
+  const double transistor = 84 * 22e-9 * 22e-9, columns = 8;  // one subarray of 8 columns
+  EXPECT_NEAR(trimmed.area_m2.at("trim"), columns * (40 + 2 * (6 + 5) * 24) * transistor, 1e-20);
+  EXPECT_DOUBLE_EQ(trimmed.area_m2.at("shift_add"), ideal.area_m2.at("shift_add"));
+  EXPECT_NEAR(trimmed.energy_J.at("trim"), 4 * 5e-15, 1e-27);
+
+  config.readout.mtj.trim.in_situ = true;
+  config.readout.mtj.trim.current_trim_bits = 7;
+  config.readout.mtj.trim.calibration_pulses = 100;
+  const auto calibrated = arch::layer_cost(config, tech, shape, counters, 1.0, &electrical);
+  EXPECT_NEAR(calibrated.area_m2.at("trim"), trimmed.area_m2.at("trim") + columns * (20 + 7 * 24) * transistor, 1e-20);
+  EXPECT_DOUBLE_EQ(calibrated.total_energy_J(), trimmed.total_energy_J());
+  bool noted = false;
+  for (const auto& note : calibrated.notes) noted |= note.find("in-situ MTJ calibration") != std::string::npos &&
+                                                      note.find("7 code steps x 100 samples") != std::string::npos;
+  EXPECT_TRUE(noted);
+}

@@ -52,6 +52,7 @@ struct Technology {
     double mtj_area_F2 = 50;
     double trim_energy_J = 5e-15;  // the gain/offset trim stage, per conversion (trim model "circuit")
     int trim_transistors = 40;     // the trim stage and its DACs, per column (registers counted apart)
+    int current_trim_transistors = 20;  // in-situ calibration's driver-reference trim DAC, per column
   } mtj;
 
   struct Digital {
