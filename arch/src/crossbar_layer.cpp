@@ -373,7 +373,7 @@ void CrossbarLayer::prepare_mtj_variation() {
           if (in_situ) {
             rng::Stream stream(variation_.seed, {rng::Purpose::kDeviceCalibration, variation_.point, variation_.trial, column});
             const double sigma_i = std::sqrt(0.25 / mtj.trim.calibration_pulses) / (g * slope50);
-            const double estimate = i50 / (i50 / g + sigma_i * stream.normal());
+            const double estimate = mtj.current_at_zero_A / (i50 / g + sigma_i * stream.normal());
             it->second = {g * circuit::current_trim(mtj.trim, 1.0 / estimate), estimate};
           }
         }

@@ -427,20 +427,25 @@ StudySpec load_study(const std::filesystem::path& path, const std::vector<std::s
     problems.add(fmt::format("{}: {} points; a study has at most 65536", spec.source, spec.points()));
   problems.throw_if_any(spec.source);
 
-  // Every sweep value alone (on point 0), then every point, against the real schemas.
+  // Every sweep value alone (on point 0; the axes of a zip group advance together, since their
+  // values may only make sense as a tuple), then every point, against the real schemas.
   std::set<std::string> seen;
   const auto first = spec.points() > 0 ? spec.point_assignments(0) : std::vector<Assignment>{};
   bool values_ok = true;
-  for (std::size_t a = 0; a < spec.axes.size(); ++a)
-    for (std::size_t v = 0; v < spec.axes[a].values.size(); ++v) {
+  for (const auto& group : spec.groups)
+    for (std::size_t v = 0; v < spec.axes[group.front()].values.size(); ++v) {
       StudySpec one = spec;
       for (auto& ax : one.axes) ax.values = {first[static_cast<std::size_t>(&ax - one.axes.data())].value};
-      one.axes[a].values = {spec.axes[a].values[v]};
+      std::string label;
+      for (std::size_t a : group) {
+        one.axes[a].values = {spec.axes[a].values[v]};
+        label += fmt::format("{}{} = {}", label.empty() ? "" : ", ", spec.axes[a].key, spec.axes[a].text(v));
+      }
       try {
         resolve_design(one, 0);
       } catch (const Error& e) {
         values_ok = false;
-        add_error_lines(e.what(), fmt::format("sweep value {} = {}", spec.axes[a].key, spec.axes[a].text(v)), seen, problems);
+        add_error_lines(e.what(), "sweep value " + label, seen, problems);
       }
     }
   if (spec.axes.empty() || values_ok) {

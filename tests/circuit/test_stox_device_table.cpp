@@ -72,3 +72,33 @@ TEST(StoxDeviceTable, ReadoutSamplesTheTablesProbabilities) {
     EXPECT_NEAR(p_table, s4, 0.03) << "x = " << x;
   }
 }
+
+// The temperature knob: readout.mtj.temperature_K names the table's own temperature (its
+// /device/temperature_K), so a study that zips it with table_file cannot pair a table with the
+// wrong temperature; a mismatch, or the key without a device table, is an error naming the key.
+TEST(StoxDeviceTable, TemperatureMustBeTheTables) {
+  const auto hw = std::filesystem::absolute(cimmc::data_files::resolve("hw", "stox_mtj_device", ".toml", "hardware configuration"));
+  const auto error_with = [&](const std::vector<std::string>& overrides) {
+    auto doc = cimmc::config::parse_file(hw);
+    cimmc::config::apply_overrides(doc, overrides);
+    cimmc::config::Problems problems;
+    cimmc::config::TableReader root(doc.root, doc.source, "", problems);
+    auto t = root.child("readout");
+    (void)read_readout_params(t);
+    try {
+      problems.throw_if_any(doc.source);
+    } catch (const cimmc::ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(error_with({"readout.mtj.temperature_K=300"}), "");
+  const auto hot = error_with({"readout.mtj.temperature_K=350"});
+  EXPECT_NE(hot.find("key 'readout.mtj.temperature_K'"), std::string::npos) << hot;
+  EXPECT_NE(hot.find("300 K in"), std::string::npos) << hot;
+  EXPECT_EQ(error_with({"readout.mtj.temperature_K=350", "readout.mtj.table_file=\"../tables/stox_converter_1ns_350K.h5\""}), "");
+  EXPECT_EQ(error_with({"readout.mtj.temperature_K=250", "readout.mtj.table_file=\"../tables/stox_converter_1ns_250K.h5\""}), "");
+  const auto sigmoid = error_with({"readout.mtj.temperature_K=300", "readout.mtj.curve=\"sigmoid\""});
+  EXPECT_NE(sigmoid.find("only with curve = \"device_table\""), std::string::npos) << sigmoid;
+  EXPECT_NE(error_with({"readout.mtj.temperature_K=-5"}).find("a temperature > 0 K"), std::string::npos);
+}

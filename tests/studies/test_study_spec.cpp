@@ -53,6 +53,39 @@ TEST(StudySpec, ZipGroupsAdvanceTogetherAndTheFirstGroupVariesSlowest) {
   EXPECT_DOUBLE_EQ(d.input_density, 0.3);
 }
 
+// Zipped axes are validated as tuples: a temperature and the table built at it are only valid
+// together (each alone, on the other's first value, is an error), and the study loads; a wrong
+// pairing is reported with both values.
+TEST(StudySpec, ZipGroupsAreValidatedTogether) {
+  const std::string head = R"([study]
+name = "unit"
+kind = "cost"
+output = "unit.h5"
+[base]
+model = "lenet5"
+input = [1, 28, 28]
+hardware = "stox_mtj_device"
+[sweep]
+)";
+  const auto spec = load_study(write_study("zip_pairs.toml", head + R"("readout.mtj.temperature_K" = [250.0, 300.0, 350.0]
+"readout.mtj.table_file" = ["../tables/stox_converter_1ns_250K.h5", "../tables/stox_converter_1ns.h5", "../tables/stox_converter_1ns_350K.h5"]
+zip = [["readout.mtj.temperature_K", "readout.mtj.table_file"]]
+)"));
+  EXPECT_EQ(spec.points(), 3u);
+  try {
+    load_study(write_study("zip_wrong.toml", head + R"("readout.mtj.temperature_K" = [250.0, 350.0]
+"readout.mtj.table_file" = ["../tables/stox_converter_1ns_250K.h5", "../tables/stox_converter_1ns.h5"]
+zip = [["readout.mtj.temperature_K", "readout.mtj.table_file"]]
+)"));
+    ADD_FAILURE() << "a table paired with the wrong temperature was accepted";
+  } catch (const ConfigError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("readout.mtj.temperature_K = 350, readout.mtj.table_file = ../tables/stox_converter_1ns.h5"),
+              std::string::npos) << what;
+    EXPECT_EQ(what.find("= 250,"), std::string::npos) << what;  // the right pair is not reported
+  }
+}
+
 TEST(StudySpec, SetOverridesGoToTheStudyOrToTheDesign) {
   const auto spec = load_study(write_study("set.toml", kCost), {"study.name=renamed", "crossbar.weight_bits=4"});
   EXPECT_EQ(spec.name, "renamed");

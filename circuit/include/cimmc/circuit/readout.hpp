@@ -70,6 +70,10 @@ struct MtjParams {
   // curve = "device_table" the table's own device; empty means "the table's" there and "not
   // named" for the sigmoid and tabulated curves, which the cost model then refuses.
   std::string device;
+  // The temperature the converter runs at (K), with curve = "device_table": the table's own
+  // temperature (checked against the file's /device/temperature_K), so that a study can sweep
+  // temperature as a number zipped with table_file. 0: not stated.
+  double temperature_K = 0.0;
   // Calibration of the affine maps x = (PS - mean) / (calibration_sigmas · std), per subarray
   // (statistics pooled over its columns) or per column of each subarray (every output has its
   // own gain and offset, like a batch-norm of each subarray's PS).
