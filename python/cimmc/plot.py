@@ -112,40 +112,76 @@ class Study:
 
 
 def _noise_axis(study):
+    """The axis to draw lines along: a numeric one (``noise.*`` first) along which some line has
+    at least two points on every line; None otherwise (e.g. when the axes advance together in one
+    zip group), and each point is then its own design."""
     numeric = [k for k in study.keys if study.numeric(k)]
-    noise = [k for k in numeric if k.startswith("noise.")]
-    return (noise or numeric or [None])[0]
+    for key in [k for k in numeric if k.startswith("noise.")] + [k for k in numeric if not k.startswith("noise.")]:
+        lines = {}
+        for p in range(len(study.index)):
+            label = study.point_label(p, skip=(key,))
+            lines[label] = lines.get(label, 0) + 1
+        if lines and min(lines.values()) >= 2:
+            return key
+    return None
+
+
+def _has_metric(study, metric):
+    import numpy as np
+
+    return metric in study.file["summary"] and np.isfinite(study.file["summary"][metric]["mean"][()]).any()
+
+
+def _design_bars(study, figure):
+    """One bar per point: accuracy, and the energy per image beside it when the study priced it."""
+    import numpy as np
+
+    metrics = [("accuracy", 100.0, "accuracy (%)")]
+    if _has_metric(study, "energy_J"):
+        metrics.append(("energy_J", None, "energy per image"))
+    points = np.arange(len(study.index))
+    labels = [textwrap.fill(study.point_label(p), 45) for p in points]
+    for i, (metric, scale, title) in enumerate(metrics):
+        ax = figure.add_subplot(1, len(metrics), i + 1)
+        summary, units = study.summary(metric)
+        mean, low, high = summary["mean"], summary["ci_low"], summary["ci_high"]
+        if scale is None:
+            (mean, low, high), units = _scaled(np.array([mean, low, high]), units)
+            title = f"{title} ({units})"
+        else:
+            mean, low, high = scale * mean, scale * low, scale * high
+        err = np.nan_to_num([mean - low, high - mean])
+        ax.barh(points, mean, xerr=err, capsize=3, color="tab:blue" if i == 0 else "tab:orange")
+        ax.set_yticks(points, labels if i == 0 else [""] * len(points), fontsize="x-small")
+        ax.invert_yaxis()
+        ax.set_xlabel(title)
+        ax.grid(alpha=0.3, axis="x")
 
 
 def plot_inference(study, figure):
     import numpy as np
 
     accuracy, _ = study.summary("accuracy")
-    ax = figure.add_subplot(1, 1, 1)
     x_key = _noise_axis(study)
     if x_key is None:
-        points = np.arange(len(study.index))
-        mean = 100 * accuracy["mean"]
-        err = [mean - 100 * accuracy["ci_low"], 100 * accuracy["ci_high"] - mean]
-        ax.bar(points, mean, yerr=err, capsize=4, color="tab:blue")
-        ax.set_xticks(points, [study.point_label(p) for p in points], rotation=20, ha="right")
-        ax.set_xlabel("design")
-    else:
-        a = study.keys.index(x_key)
-        values, units = study.axis(x_key)
-        others = [k for k in study.keys if k != x_key]
-        lines = {}
-        for p in range(len(study.index)):
-            lines.setdefault(study.point_label(p, skip=(x_key,)), []).append(p)
-        for label, points in lines.items():
-            points = sorted(points, key=lambda p: study.index[p, a])
-            x = np.array([values[study.index[p, a]] for p in points])
-            mean = 100 * accuracy["mean"][points]
-            line, = ax.plot(x, mean, marker="o", label=label if others else "accuracy")
-            ax.fill_between(x, 100 * accuracy["ci_low"][points], 100 * accuracy["ci_high"][points],
-                            color=line.get_color(), alpha=0.2)
-        ax.set_xlabel(_label(x_key, units))
-        ax.legend(title="95 % Wilson bands", fontsize="small")
+        _design_bars(study, figure)
+        return
+    ax = figure.add_subplot(1, 1, 1)
+    a = study.keys.index(x_key)
+    values, units = study.axis(x_key)
+    others = [k for k in study.keys if k != x_key]
+    lines = {}
+    for p in range(len(study.index)):
+        lines.setdefault(study.point_label(p, skip=(x_key,)), []).append(p)
+    for label, points in lines.items():
+        points = sorted(points, key=lambda p: study.index[p, a])
+        x = np.array([values[study.index[p, a]] for p in points])
+        mean = 100 * accuracy["mean"][points]
+        line, = ax.plot(x, mean, marker="o", label=label if others else "accuracy")
+        ax.fill_between(x, 100 * accuracy["ci_low"][points], 100 * accuracy["ci_high"][points],
+                        color=line.get_color(), alpha=0.2)
+    ax.set_xlabel(_label(x_key, units))
+    ax.legend(title="95 % Wilson bands", fontsize="small")
     ax.set_ylabel("accuracy (%)")
     ax.grid(alpha=0.3)
 
@@ -209,7 +245,8 @@ def plot(results, output=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure = plt.figure(figsize=(11, 5) if study.kind == "cost" else (7, 5))
+    wide = study.kind == "cost" or (study.kind == "inference" and _noise_axis(study) is None)
+    figure = plt.figure(figsize=(11, 5) if wide else (7, 5))
     PLOTS[study.kind](study, figure)
     figure.suptitle(textwrap.fill(f"{study.name} ({study.kind} study)", 70), fontsize="medium")
     figure.tight_layout()
