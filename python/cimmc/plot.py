@@ -257,6 +257,56 @@ def plot(results, output=None):
     return output
 
 
+def noise_tolerance(results):
+    """For an inference study with a noise axis: per design (line), its accuracy at the lowest
+    noise, the highest noise at which it loses less than 1 point and the lowest at which it loses
+    more than 10; then, for each pair of designs, the noise levels where one loses more than 10
+    points while the other loses less than 1 (or that there is none). Losses are of the mean
+    accuracy against the design's own lowest-noise point. Returns text lines ([] for other studies)."""
+    study = Study(results)
+    if study.kind != "inference":
+        return []
+    key = _noise_axis(study)
+    if key is None or not key.startswith("noise."):
+        return []
+    accuracy, _ = study.summary("accuracy")
+    a = study.keys.index(key)
+    values, units = study.axis(key)
+    unit = f" {units}" if units else ""
+    lines = {}
+    for p in range(len(study.index)):
+        lines.setdefault(study.point_label(p, skip=(key,)), []).append(p)
+    loss = {}
+    out = [f"noise tolerance along {key} (loss of mean accuracy against each design's own lowest-noise point):"]
+    for label, points in lines.items():
+        points = sorted(points, key=lambda p: study.index[p, a])
+        x = [float(values[study.index[p, a]]) for p in points]
+        mean = [100 * float(accuracy["mean"][p]) for p in points]
+        drop = {xi: mean[0] - m for xi, m in zip(x, mean)}
+        loss[label] = drop
+        flat = x[0]  # the highest level up to which every level loses < 1 point
+        for xi in x:
+            if drop[xi] >= 1:
+                break
+            flat = xi
+        above_10 = [xi for xi in x if drop[xi] > 10]
+        out.append(f"  {label}: {mean[0]:.2f} % at {x[0]:g}{unit}; loses < 1 point up to {flat:g}{unit}; "
+                   + (f"> 10 points from {min(above_10):g}{unit}" if above_10 else f"never > 10 points (up to {x[-1]:g}{unit})"))
+    labels = list(loss)
+    for i, first in enumerate(labels):
+        for second in labels[i + 1:]:
+            found = False
+            for worse, better in ((first, second), (second, first)):
+                levels = [xi for xi in loss[worse] if xi in loss[better] and loss[worse][xi] > 10 and loss[better][xi] < 1]
+                if levels:
+                    found = True
+                    out.append(f"  {worse} loses > 10 points while {better} loses < 1 at {key} = "
+                               + ", ".join(f"{xi:g}" for xi in sorted(levels)) + unit)
+            if not found:
+                out.append(f"  no swept level where one of {first} and {second} loses > 10 points while the other loses < 1")
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="cimmc plot", description="Plot a cimmc.study results file.")
     parser.add_argument("results", help="results file written by cimmc run")
@@ -264,6 +314,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         print(f"wrote {plot(args.results, args.output)}")
+        for line in noise_tolerance(args.results):
+            print(line)
     except PlotError as error:
         print(f"cimmc plot: error: {error}", file=sys.stderr)
         return 2
