@@ -473,7 +473,8 @@ void CrossbarLayer::prepare_readout() {
             static_cast<float>(decode_maps_[static_cast<std::size_t>(sm)].ps_of(x_hat[static_cast<std::size_t>(kk)]));
     const std::size_t bytes = static_cast<std::size_t>(maps) * levels *
                               (static_cast<std::size_t>(t) * 4 + (t < circuit::kBinomialAmbiguous ? 256 : 0));
-    if (bytes > kMaxTableBytes) continue;
+    // With analog noise every PS is analog and P is evaluated per PS: no threshold tables.
+    if (bytes > kMaxTableBytes || config_.noise.any()) continue;
     table.thresholds.assign(static_cast<std::size_t>(maps) * levels * t, 0);
     if (t < circuit::kBinomialAmbiguous) table.buckets.assign(static_cast<std::size_t>(maps) * levels * 256, 0);
     for (int sm = 0; sm < maps; ++sm)

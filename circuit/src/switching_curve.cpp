@@ -56,10 +56,25 @@ DeviceTableSwitchingCurve::DeviceTableSwitchingCurve(std::shared_ptr<const devic
   if (!table_ || !(pulse_width_s > 0.0))
     throw ArgumentError(fmt::format("device-table switching curve: needs a table and a pulse width > 0 s (found {} s)",
                                     pulse_width_s));
+  // The table at this pulse width on a uniform grid of the table's current range, read by linear
+  // interpolation: the readout asks for P once per analog PS, and a PCHIP evaluation with its
+  // search costs several times more. Outside the range the table's edge values hold, as in the
+  // table itself.
+  const auto& currents = table_->currents_A();
+  lo_ = currents.front();
+  const double hi = currents.back();
+  step_ = (hi - lo_) / (kLutPoints - 1);
+  lut_.resize(kLutPoints);
+  for (int i = 0; i < kLutPoints; ++i) lut_[static_cast<std::size_t>(i)] = table_->probability(lo_ + i * step_, pulse_width_s_);
 }
 
 double DeviceTableSwitchingCurve::probability(double current_A) const {
-  return table_->probability(current_A, pulse_width_s_);
+  const double u = (current_A - lo_) / step_;
+  if (!(u > 0.0)) return lut_.front();
+  if (u >= kLutPoints - 1) return lut_.back();
+  const auto i = static_cast<std::size_t>(u);
+  const double f = u - static_cast<double>(i);
+  return lut_[i] + f * (lut_[i + 1] - lut_[i]);
 }
 
 double half_switching_current(const SwitchingCurve& curve, double current_at_zero_A, double current_per_unit_A) {

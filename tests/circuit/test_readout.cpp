@@ -118,8 +118,16 @@ TEST(SwitchingCurve, DeviceTableAdapterReadsTheLookupTableAtOnePulseWidth) {
       std::vector<double>{1e-4, 2e-4, 3e-4}, std::vector<double>{1e-9, 2e-9},
       std::vector<double>{0.0, 0.1, 0.4, 0.6, 0.9, 1.0}, "test", "model");
   const DeviceTableSwitchingCurve curve(table, 2e-9);
-  for (double i : {0.5e-4, 1e-4, 1.7e-4, 2.5e-4, 4e-4}) EXPECT_DOUBLE_EQ(curve.probability(i), table->probability(i, 2e-9));
-  EXPECT_DOUBLE_EQ(curve.probability(2e-4), 0.6);
+  // The adapter reads a 4096-point linear resampling of the PCHIP curve: within 1e-6 of the
+  // table everywhere (the resampling step is 1/4095 of the range), exact at the range's ends.
+  for (double i : {0.5e-4, 1e-4, 1.7e-4, 2.5e-4, 4e-4}) EXPECT_NEAR(curve.probability(i), table->probability(i, 2e-9), 1e-6);
+  for (int j = 0; j <= 1000; ++j) {
+    const double i = 1e-4 + j * 2e-7;
+    EXPECT_NEAR(curve.probability(i), table->probability(i, 2e-9), 1e-6) << i;
+  }
+  EXPECT_DOUBLE_EQ(curve.probability(1e-4), 0.1);
+  EXPECT_DOUBLE_EQ(curve.probability(3e-4), 1.0);
+  EXPECT_NEAR(curve.probability(2e-4), 0.6, 1e-6);
   EXPECT_THROW(DeviceTableSwitchingCurve(table, 0.0), cimmc::ArgumentError);
 }
 

@@ -56,7 +56,7 @@ TEST(StoxDeviceTable, ReadoutSamplesTheTablesProbabilities) {
   for (double x : {-1.0, -0.5, -0.25, 0.0, 0.25, 0.5, 1.0}) {
     const double current = mtj.current_at_zero_A + x * mtj.current_per_unit_A;
     const double p_table = table.probability(current, mtj.pulse_width_s);
-    EXPECT_DOUBLE_EQ(curve->probability(current), p_table) << "x = " << x;
+    EXPECT_NEAR(curve->probability(current), p_table, 1e-5) << "x = " << x;  // the curve's linear resampling
     binomial_thresholds(samples, curve->probability(current), thresholds);
     std::uint64_t switched = 0;
     for (std::size_t c = 0; c < conversions; ++c) switched += static_cast<std::uint64_t>(binomial_from_word(thresholds, stream()));
