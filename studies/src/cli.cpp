@@ -6,11 +6,29 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "cimmc/core/config.hpp"
 #include "cimmc/core/error.hpp"
 
 namespace cimmc::cli {
+
+CLI::Validator count_at_least(long long minimum) {
+  return CLI::Validator(
+      [minimum](std::string& text) -> std::string {
+        long long v = 0;
+        std::size_t used = 0;
+        try {
+          v = std::stoll(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used != text.size() || text.empty()) return "expected an integer, got '" + text + "'";
+        if (v < minimum) return "expected a count >= " + std::to_string(minimum) + ", got " + text;
+        return {};
+      },
+      minimum == 0 ? "COUNT>=0" : "COUNT>=" + std::to_string(minimum));
+}
 
 CLI::App* Registry::add(const std::string& name, const std::string& description, std::function<void()> run) {
   CLI::App* sub = app_.add_subcommand(name, description);

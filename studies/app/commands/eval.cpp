@@ -146,13 +146,17 @@ void register_eval(Registry& r) {
   sub->add_option("--dataset", o.dataset, "fashion-mnist, cifar10:DIR, cifar100:DIR or a path")->capture_default_str();
   sub->add_option("--executor", o.executor, "float, int, or a registered hardware backend")->capture_default_str();
   o.bits_option = sub->add_option("--bits", o.bits, "Weight and activation bits when quantizing a float model")->capture_default_str();
-  sub->add_option("--limit", o.limit, "Evaluate only the first N images of the split (0: all)");
+  sub->add_option("--limit", o.limit, "Evaluate only the first N images of the split (0: all)")->check(cli::count_at_least(0));
   sub->add_option("--split", o.split, "test, or validation (the last --validation training images)")->capture_default_str();
   o.validation_option =
-      sub->add_option("--validation", o.validation, "Images of the validation split (as given to cimmc train)")->capture_default_str();
-  sub->add_option("--calibration", o.calibration, "Calibration images when quantizing a float model")->capture_default_str();
+      sub->add_option("--validation", o.validation, "Images of the validation split (as given to cimmc train)")
+          ->capture_default_str()
+          ->check(cli::count_at_least(1));
+  sub->add_option("--calibration", o.calibration, "Calibration images when quantizing a float model")
+      ->capture_default_str()
+      ->check(cli::count_at_least(1));
   sub->add_option("--seed", o.seed, "Seed of the calibration subset and of backend noise")->capture_default_str();
-  sub->add_option("--batch", o.batch, "Images per forward pass")->capture_default_str();
+  sub->add_option("--batch", o.batch, "Images per forward pass")->capture_default_str()->check(cli::count_at_least(1));
   sub->add_option("--hw", o.hardware, "Hardware description for a hardware backend");
   sub->add_option("--set", o.overrides, "key=value override for a hardware backend (repeatable)");
   sub->add_flag("--json", o.json, "Print one JSON object");

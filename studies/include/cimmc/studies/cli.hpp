@@ -31,6 +31,10 @@ class Registry {
   std::vector<std::pair<CLI::App*, std::function<void()>>> commands_;
 };
 
+// Validators of count options: "a count >= 0" (0 usually meaning "all" or "off") and "a count
+// >= 1"; their errors name the option and the value (exit 2).
+CLI::Validator count_at_least(long long minimum);
+
 using RegisterFunction = void (*)(Registry&);
 // Adds a command to the program; `order` sorts `cimmc --help` (lower first).
 bool add_command(int order, RegisterFunction f);
