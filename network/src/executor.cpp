@@ -1,34 +1,33 @@
 #include "cimmc/network/executor.hpp"
 
-#include <map>
+#include "cimmc/arch/crossbar_config.hpp"
+#include "cimmc/core/data_files.hpp"
+#include "cimmc/core/error.hpp"
+#include "cimmc/network/crossbar_backend.hpp"
 
 namespace cimmc::network {
 
 namespace {
-struct Entry {
-  std::string description;
-  BackendFactory factory;
-};
-std::map<std::string, Entry>& registry() {
-  static std::map<std::string, Entry> r;
-  return r;
+// `--executor crossbar --hw HW [--set k=v]`: every Conv/Linear of the quantized model on the
+// crossbar engine with the hardware file's readout and noise.
+std::unique_ptr<ReportingBackend> make_crossbar(const BackendRequest& request) {
+  if (request.hardware_file.empty())
+    throw ArgumentError("--executor crossbar needs --hw: a data/hw name (e.g. adc_baseline) or a hardware TOML file");
+  if (!request.model) throw ArgumentError("--executor crossbar: no model");
+  const auto path = data_files::resolve("hw", request.hardware_file, ".toml", "hardware configuration");
+  const auto config = arch::load_crossbar_config(path, request.overrides);
+  const int layers = static_cast<int>(request.model->gemm_layers().size());
+  return std::make_unique<CrossbarBackend>(config, layers, request.seed, 0, static_cast<std::uint32_t>(request.trial));
 }
 }  // namespace
 
-bool register_backend(const std::string& name, const std::string& description, BackendFactory factory) {
-  registry()[name] = Entry{description, std::move(factory)};
-  return true;
+std::vector<std::pair<std::string, std::string>> backend_names() {
+  return {{"crossbar", "every Conv/Linear on the crossbar engine (--hw HW.toml, --set key=value)"}};
 }
 
-const BackendFactory* find_backend(const std::string& name) {
-  auto it = registry().find(name);
-  return it == registry().end() ? nullptr : &it->second.factory;
-}
-
-std::vector<std::string> backend_names() {
-  std::vector<std::string> out;
-  for (const auto& [n, e] : registry()) out.push_back(n);
-  return out;
+std::unique_ptr<ReportingBackend> make_backend(const std::string& name, const BackendRequest& request) {
+  if (name == "crossbar") return make_crossbar(request);
+  return nullptr;
 }
 
 }  // namespace cimmc::network

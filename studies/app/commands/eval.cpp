@@ -47,26 +47,27 @@ std::string json_escape(const std::string& s) {
 void run_eval(const EvalOptions& o) {
   namespace nw = cimmc::network;
   const bool builtin = o.executor == "float" || o.executor == "int";
-  const nw::BackendFactory* factory = builtin ? nullptr : nw::find_backend(o.executor);
-  if (!builtin && !factory) {
+  bool hardware = false;
+  for (const auto& [name, description] : nw::backend_names()) hardware |= name == o.executor;
+  if (!builtin && !hardware) {
     std::vector<std::string> names{"float", "int"};
-    for (const auto& n : nw::backend_names()) names.push_back(n);
+    for (const auto& [name, description] : nw::backend_names()) names.push_back(name);
     throw ArgumentError(fmt::format("--executor '{}': expected one of {}", o.executor, fmt::join(names, ", ")));
   }
   if (o.bits < 2 || o.bits > 8) throw ArgumentError(fmt::format("--bits {}: expected 2..8", o.bits));
-  if (!factory && (!o.hardware.empty() || !o.overrides.empty()))
+  if (!hardware && (!o.hardware.empty() || !o.overrides.empty()))
     throw ArgumentError(fmt::format("--hw/--set apply to hardware backends, not to --executor {}", o.executor));
   nw::ModelRecord record;
   nw::Model model = nw::load_model(o.model, &record);
   // The backend (and its hardware file) before the dataset: bad options fail fast.
   std::unique_ptr<nw::ReportingBackend> backend;
-  if (factory) {
+  if (hardware) {
     nw::BackendRequest req;
     req.hardware_file = o.hardware;
     req.overrides = o.overrides;
     req.seed = o.seed;
     req.model = &model;
-    backend = (*factory)(req);
+    backend = nw::make_backend(o.executor, req);
   }
   // --split validation: the last --validation images of the training split (held out by
   // `cimmc train --validation`), for model choices that must not look at the test set.

@@ -1,13 +1,14 @@
 // Executors by name, for commands such as `cimmc eval --executor NAME`. "float" and "int" are
-// built in (ExecMode::kFloat and kInteger with the exact reference backend); other layers add
-// GEMM backends (e.g. a crossbar) with register_backend, from a translation unit that is linked
-// into the program (a command file), so the registration is not dropped by the linker.
+// built in (ExecMode::kFloat and kInteger with the exact reference backend); the hardware
+// backends are made by make_backend, a plain factory (today: "crossbar", every Conv/Linear on
+// the crossbar engine of arch/ with the hardware file's readout and noise).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cimmc/network/gemm.hpp"
@@ -39,14 +40,10 @@ class ReportingBackend : public GemmBackend {
   virtual void end_calibration() {}
 };
 
-using BackendFactory = std::function<std::unique_ptr<ReportingBackend>(const BackendRequest&)>;
-
-// Registers `name` (returns true, for static registration); a second registration of the same
-// name replaces the first.
-bool register_backend(const std::string& name, const std::string& description, BackendFactory factory);
-// Null if unknown.
-const BackendFactory* find_backend(const std::string& name);
-// Names of the registered backends (not counting "float" and "int").
-std::vector<std::string> backend_names();
+// Names of the hardware backends (not counting "float" and "int"), with a line on each.
+std::vector<std::pair<std::string, std::string>> backend_names();
+// Builds hardware backend `name` for `request`; nullptr if no backend has that name. Throws
+// ArgumentError / ConfigError for a bad request (e.g. a missing or malformed hardware file).
+std::unique_ptr<ReportingBackend> make_backend(const std::string& name, const BackendRequest& request);
 
 }  // namespace cimmc::network
