@@ -50,7 +50,8 @@ std::unique_ptr<SwitchingCurve> MtjParams::make_curve() const {
   if (curve == "tabulated") return std::make_unique<TabulatedSwitchingCurve>(table_current_A, table_probability);
   if (curve == "device_table")
     return std::make_unique<DeviceTableSwitchingCurve>(
-        std::make_shared<const device::SwitchingTable>(device::SwitchingTable::load(table_file)), pulse_width_s);
+        table ? table : std::make_shared<const device::SwitchingTable>(device::SwitchingTable::load(table_file)),
+        pulse_width_s);
   return std::make_unique<SigmoidSwitchingCurve>(current_at_zero_A, current_per_unit_A / slope);
 }
 
@@ -180,6 +181,13 @@ ReadoutParams read_readout_params(config::TableReader& t) {
       if (file.is_relative()) file = std::filesystem::path(t.source()).parent_path() / file;
       p.mtj.table_file = file.string();
       m.check(std::filesystem::exists(file), "table_file", fmt::format("an existing switching-table file ({} not found)", file.string()));
+      if (std::filesystem::exists(file)) {
+        try {
+          p.mtj.table = std::make_shared<const device::SwitchingTable>(device::SwitchingTable::load(file));
+        } catch (const Error& e) {
+          m.check(false, "table_file", fmt::format("a readable switching-table file ({})", e.what()));
+        }
+      }
     } else if (p.mtj.curve == "device_table") {
       m.check(false, "table_file", "a switching-table file (required with curve = \"device_table\")");
     }
@@ -220,8 +228,7 @@ ReadoutParams read_readout_params(config::TableReader& t) {
         p.mtj.variation = device::read_variation(*variation, t.source(), m.path_of("variation"));
         p.mtj.has_variation = true;
         std::string name = p.mtj.device;
-        if (p.mtj.curve == "device_table" && std::filesystem::exists(p.mtj.table_file))
-          name = device::SwitchingTable::load(p.mtj.table_file).device();
+        if (p.mtj.curve == "device_table" && p.mtj.table) name = p.mtj.table->device();
         m.check(!name.empty(), "variation", "a converter device to vary: set readout.mtj.device");
         if (!name.empty()) {
           auto params = std::make_shared<device::SotMtjParams>(device::load_sot_mtj(device::resolve_device_file(name)));

@@ -93,12 +93,13 @@ std::optional<circuit::MtjConverter> mtj_converter_for(const arch::CrossbarConfi
   const auto& mtj = config.readout.mtj;
   std::string device = device_override.empty() ? mtj.device : device_override;
   if (mtj.curve == "device_table") {
-    const auto table = device::SwitchingTable::load(mtj.table_file);
-    if (!device.empty() && device != table.device())
+    const std::string table_device =
+        mtj.table ? mtj.table->device() : device::SwitchingTable::load(mtj.table_file).device();
+    if (!device.empty() && device != table_device)
       throw ConfigError(fmt::format("readout.mtj.device = \"{}\" but the switching table {} was computed for \"{}\": the "
                                     "priced device must be the sampled one",
-                                    device, mtj.table_file, table.device()));
-    device = table.device();
+                                    device, mtj.table_file, table_device));
+    device = table_device;
   }
   if (device.empty())
     throw ConfigError(fmt::format("readout.mtj.device: the {} curve names no device; pricing the converter needs the "

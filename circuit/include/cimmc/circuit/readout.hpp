@@ -33,6 +33,10 @@
 #include "cimmc/core/config.hpp"
 #include "cimmc/device/variation.hpp"
 
+namespace cimmc::device {
+class SwitchingTable;
+}
+
 namespace cimmc::circuit {
 
 enum class ReadoutKind { kIdeal, kAdc, kStochasticMtj, kZebraLcu };
@@ -100,9 +104,14 @@ struct MtjParams {
   bool sparse = false;
   bool ideal_zero_detection = false;
 
+  // The device table of curve = "device_table", loaded once when the hardware file is read, so
+  // that the engine opens no files; null for the other curves (or a config built in code, whose
+  // make_curve then loads table_file itself).
+  std::shared_ptr<const device::SwitchingTable> table;
+
   int samples_for(int layer, int input_bit, int weight_bit) const;
   // The switching curve these parameters describe (sigmoid in current, the inline table, or
-  // the device layer's lookup table loaded from table_file).
+  // the device layer's lookup table: `table`, else loaded from table_file).
   std::unique_ptr<SwitchingCurve> make_curve() const;
 };
 
