@@ -58,7 +58,7 @@ std::string text_value(const config::Value& v, const std::string& source, const 
 }  // namespace
 
 std::string document_of_key(std::string_view key) {
-  static constexpr std::array kHardware{"crossbar", "readout", "noise", "layers", "description"};
+  static constexpr std::array kHardware{"crossbar", "readout", "noise", "layers", "cell", "description"};
   static constexpr std::array kTechnology{"technology", "array", "adc", "comparator", "mtj", "digital", "periphery"};
   const std::string_view head = key.substr(0, key.find('.'));
   if (std::find(kHardware.begin(), kHardware.end(), head) != kHardware.end()) return "hardware";

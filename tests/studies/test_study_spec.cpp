@@ -86,6 +86,25 @@ zip = [["readout.mtj.temperature_K", "readout.mtj.table_file"]]
   }
 }
 
+// The storage-cell model of the hardware file is a design table like the others: sweepable.
+TEST(StudySpec, CellKeysAreHardwareKeys) {
+  EXPECT_EQ(document_of_key("cell.programming_sigma"), "hardware");
+  const auto spec = load_study(write_study("cell.toml", R"([study]
+name = "unit"
+kind = "cost"
+output = "unit.h5"
+[base]
+model = "lenet5"
+input = [1, 28, 28]
+hardware = "adc_baseline"
+[set]
+"cell.technology" = "rram"
+[sweep]
+"cell.stuck_at_zero_rate" = [0.0, 0.01]
+)"));
+  EXPECT_EQ(spec.points(), 2u);
+}
+
 TEST(StudySpec, SetOverridesGoToTheStudyOrToTheDesign) {
   const auto spec = load_study(write_study("set.toml", kCost), {"study.name=renamed", "crossbar.weight_bits=4"});
   EXPECT_EQ(spec.name, "renamed");

@@ -34,7 +34,8 @@ struct CostOptions {
 // --set keys of the hardware file's tables go to it; the others to the technology table.
 bool is_hardware_key(const std::string& assignment) {
   const std::string head = assignment.substr(0, assignment.find_first_of(".="));
-  return head == "crossbar" || head == "readout" || head == "noise" || head == "layers" || head == "description";
+  return head == "crossbar" || head == "readout" || head == "noise" || head == "layers" || head == "cell" ||
+         head == "description";
 }
 
 network::Shape parse_input_shape(const std::string& text) {
