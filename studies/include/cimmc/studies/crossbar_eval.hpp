@@ -19,7 +19,7 @@ struct CrossbarEvalOptions {
   std::uint64_t seed = 1;
   std::uint32_t point = 0, trial = 0;
   int limit = 0;                 // images of the evaluation set (0: all)
-  int calibration_images = 256;  // first images of the calibration set (readouts that need it)
+  int calibration_images = 512;  // first images of the calibration set (readouts that need it), as cimmc eval
   int batch = 64;
 };
 
