@@ -1,6 +1,9 @@
 #include "cimmc/core/hdf5.hpp"
 
 #include <fcntl.h>
+
+#include <cerrno>
+#include <cstring>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <unistd.h>
@@ -106,20 +109,22 @@ Id& Id::operator=(Id&& o) noexcept {
   return *this;
 }
 
-void Id::reset() {
+bool Id::reset() {
+  herr_t status = 0;
   if (id_ >= 0) {
     switch (H5Iget_type(id_)) {
-      case H5I_FILE: H5Fclose(id_); break;
-      case H5I_GROUP: H5Gclose(id_); break;
-      case H5I_DATASET: H5Dclose(id_); break;
-      case H5I_ATTR: H5Aclose(id_); break;
-      case H5I_DATASPACE: H5Sclose(id_); break;
-      case H5I_DATATYPE: H5Tclose(id_); break;
-      case H5I_GENPROP_LST: H5Pclose(id_); break;
+      case H5I_FILE: status = H5Fclose(id_); break;
+      case H5I_GROUP: status = H5Gclose(id_); break;
+      case H5I_DATASET: status = H5Dclose(id_); break;
+      case H5I_ATTR: status = H5Aclose(id_); break;
+      case H5I_DATASPACE: status = H5Sclose(id_); break;
+      case H5I_DATATYPE: status = H5Tclose(id_); break;
+      case H5I_GENPROP_LST: status = H5Pclose(id_); break;
       default: break;
     }
   }
   id_ = H5I_INVALID_HID;
+  return status >= 0;
 }
 
 std::string Group::where(const std::string& name) const {
@@ -468,13 +473,35 @@ File File::create(const std::filesystem::path& path) {
   return File(std::move(f), std::move(root), path);
 }
 
+File File::create_in_memory(const std::filesystem::path& path) {
+  silence_hdf5();
+  Id fapl = check(H5Pcreate(H5P_FILE_ACCESS), "cannot create an HDF5 property list");
+  check(H5Pset_fapl_core(fapl.get(), 1 << 20, 0), "cannot select the HDF5 in-memory driver");
+  Id f = check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
+               fmt::format("{}: cannot create an in-memory HDF5 file", path.string()));
+  Id root = check(H5Gopen2(f.get(), "/", H5P_DEFAULT), fmt::format("{}: cannot open root group", path.string()));
+  return File(std::move(f), std::move(root), path);
+}
+
+std::vector<char> File::image() {
+  flush();
+  const ssize_t size = H5Fget_file_image(file_id_.get(), nullptr, 0);
+  if (size < 0) throw IoError(fmt::format("{}: cannot take the file's image", fs_path_.string()));
+  std::vector<char> bytes(static_cast<std::size_t>(size));
+  if (H5Fget_file_image(file_id_.get(), bytes.data(), bytes.size()) != size)
+    throw IoError(fmt::format("{}: cannot take the file's image", fs_path_.string()));
+  return bytes;
+}
+
 void File::flush() {
-  if (file_id_.valid()) H5Fflush(file_id_.get(), H5F_SCOPE_GLOBAL);
+  if (file_id_.valid() && H5Fflush(file_id_.get(), H5F_SCOPE_GLOBAL) < 0)
+    throw IoError(fmt::format("{}: cannot write the file (disk full or no permission?)", fs_path_.string()));
 }
 
 void File::close() {
   id_.reset();
-  file_id_.reset();
+  if (!file_id_.reset())
+    throw IoError(fmt::format("{}: cannot finish writing the file (disk full or no permission?)", fs_path_.string()));
 }
 
 AtomicFile::AtomicFile(std::filesystem::path target) : target_(std::move(target)) {
@@ -482,30 +509,62 @@ AtomicFile::AtomicFile(std::filesystem::path target) : target_(std::move(target)
   if (!std::filesystem::is_directory(dir))
     throw IoError(fmt::format("{}: output folder '{}' does not exist", target_.string(), dir.string()));
   temp_ = dir / fmt::format(".{}.tmp-{}", target_.filename().string(), ::getpid());
-  file_ = File::create(temp_);
+  file_ = File::create_in_memory(temp_);
 }
 
 AtomicFile::~AtomicFile() {
   if (!committed_) {
-    file_.close();
+    try {
+      file_.close();
+    } catch (const Error&) {  // an in-memory file: nothing on disk to keep
+    }
     std::error_code ec;
-    std::filesystem::remove(temp_, ec);
+    std::filesystem::remove(temp_, ec);  // only there if commit() failed half-way
   }
 }
 
 void AtomicFile::commit() {
-  file_.flush();
+  // The file is built in memory; its image is written here with every write checked, so a full
+  // disk, a quota or a file-size limit fails before the rename and never replaces the previous
+  // file (HDF5 itself never sees the failing write). The temporary is removed on failure.
+  const std::vector<char> bytes = file_.image();
   file_.close();
-  // fsync the data before the rename makes it visible.
-  const int fd = ::open(temp_.c_str(), O_RDONLY);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
+  const int fd = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0)
+    throw IoError(fmt::format("{}: cannot create '{}': {}", target_.string(), temp_.string(), std::strerror(errno)));
+  std::size_t written = 0;
+  int error = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = n < 0 ? errno : ENOSPC;
+      break;
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (error == 0 && ::fsync(fd) != 0) error = errno;
+  if (::close(fd) != 0 && error == 0) error = errno;
+  if (error != 0) {
+    std::error_code ec;
+    std::filesystem::remove(temp_, ec);
+    throw IoError(fmt::format("{}: cannot write the file ({}); the previous file, if any, is unchanged", target_.string(),
+                              std::strerror(error)));
   }
   std::error_code ec;
   std::filesystem::rename(temp_, target_, ec);
-  if (ec) throw RuntimeFailure(fmt::format("{}: cannot move the finished file into place: {}", target_.string(), ec.message()));
+  if (ec) {
+    std::filesystem::remove(temp_, ec);
+    throw RuntimeFailure(fmt::format("{}: cannot move the finished file into place: {}", target_.string(), ec.message()));
+  }
   committed_ = true;
+  // The rename itself is made durable by syncing the folder (best effort).
+  const auto dir = target_.has_parent_path() ? target_.parent_path() : std::filesystem::path(".");
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
 }
 
 std::string utc_now_iso8601() {

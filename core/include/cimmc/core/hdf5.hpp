@@ -33,7 +33,8 @@ class Id {
   ~Id() { reset(); }
   hid_t get() const { return id_; }
   bool valid() const { return id_ >= 0; }
-  void reset();
+  // Closes the identifier (if any); false if the close failed (for a file: its last writes).
+  bool reset();
 
  private:
   hid_t id_ = H5I_INVALID_HID;
@@ -145,6 +146,10 @@ class File : public Group {
   static File open(const std::filesystem::path& path, Mode mode = Mode::kRead);
   // Creates (truncating) a file.
   static File create(const std::filesystem::path& path);
+  // Creates a file held in memory (nothing is written to `path`, which only names it); image()
+  // gives its bytes.
+  static File create_in_memory(const std::filesystem::path& path);
+  std::vector<char> image();
   void flush();
   void close();
   const std::filesystem::path& filesystem_path() const { return fs_path_; }
@@ -155,8 +160,10 @@ class File : public Group {
   std::filesystem::path fs_path_;
 };
 
-// Writes a file atomically: a temporary file next to the target, renamed over it by commit().
-// If commit() is never reached (an exception), the temporary file is removed.
+// Writes a file atomically: built in memory, written to a temporary file next to the target with
+// every write checked, synced, and renamed over the target by commit(). A failed write (disk
+// full, quota, size limit) throws IoError and leaves the previous file as it was; if commit() is
+// never reached (an exception), nothing is written at all.
 class AtomicFile {
  public:
   explicit AtomicFile(std::filesystem::path target);
