@@ -1,5 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <fstream>
+
+#include <filesystem>
+
 #include <cmath>
 #include <memory>
 #include <vector>
@@ -138,6 +144,30 @@ TEST(ReadoutParams, DeviceTableNeedsAFile) {
   read("[readout]\nkind = \"stochastic_mtj\"\n[readout.mtj]\ncurve = \"device_table\"\ntable_file = \"missing.h5\"\n",
        &error);
   EXPECT_NE(error.find("missing.h5 not found"), std::string::npos) << error;
+}
+
+// A table_file that exists but is not a switching table is reported on the key, not thrown later.
+TEST(ReadoutParams, DeviceTableMustBeReadable) {
+  const auto path = std::filesystem::temp_directory_path() / ("cimmc_not_a_table_" + std::to_string(::getpid()) + ".h5");
+  { std::ofstream(path) << "not hdf5\n"; }
+  std::string error;
+  read("[readout]\nkind = \"stochastic_mtj\"\n[readout.mtj]\ncurve = \"device_table\"\ntable_file = \"" + path.string() + "\"\n",
+       &error);
+  std::filesystem::remove(path);
+  EXPECT_NE(error.find("key 'readout.mtj.table_file'"), std::string::npos) << error;
+  EXPECT_NE(error.find("a readable switching-table file"), std::string::npos) << error;
+}
+
+// The trim's in-situ calibration keys: every bad value is reported with its key.
+TEST(ReadoutParams, BadTrimCalibrationValuesAreAllReported) {
+  std::string error;
+  read("[readout]\nkind = \"stochastic_mtj\"\n[readout.mtj.trim]\ndevice_calibration = \"insitu\"\n"
+       "calibration_pulses = 0\ncurrent_trim_bits = 20\ncurrent_trim_range = 1.5\n",
+       &error);
+  EXPECT_NE(error.find("hw.toml:4: key 'readout.mtj.trim.device_calibration'"), std::string::npos) << error;
+  EXPECT_NE(error.find("key 'readout.mtj.trim.calibration_pulses': value 0 is out of range"), std::string::npos) << error;
+  EXPECT_NE(error.find("key 'readout.mtj.trim.current_trim_bits': value 20 is out of range"), std::string::npos) << error;
+  EXPECT_NE(error.find("key 'readout.mtj.trim.current_trim_range': value 1.5 is out of range"), std::string::npos) << error;
 }
 
 TEST(Binomial, BucketShortcutAgreesWithTheThresholds) {
