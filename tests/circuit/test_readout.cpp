@@ -1,12 +1,9 @@
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
-#include <fstream>
-
-#include <filesystem>
-
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <vector>
 

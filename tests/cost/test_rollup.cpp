@@ -34,6 +34,21 @@ arch::NetworkCost analytic_network(const arch::CrossbarConfig& config, const cir
   return arch::network_cost(std::move(layers), tech);
 }
 
+// A stochastic-MTJ converter with round electrical values, for roll-ups that price one.
+circuit::MtjConverter test_converter() {
+  circuit::MtjConverter c;
+  c.device = "test";
+  c.heavy_metal_resistance_ohm = 1000.0;
+  c.resistance_parallel_ohm = 4000.0;
+  c.resistance_antiparallel_ohm = 6000.0;
+  c.pulse_width_s = 1e-9;
+  c.mean_abs_current_A = 100e-6;
+  c.mean_square_current_A2 = 1.1e-8;
+  c.max_abs_current_A = 150e-6;
+  c.reset_current_A = 186e-6;
+  return c;
+}
+
 // NeuroSim's VGG-8 for CIFAR-10 as GEMMs: (output pixels, K = Cin·3·3, N = Cout), then the two
 // fully connected layers.
 const std::vector<arch::LayerShape> kVgg8 = {
@@ -155,16 +170,7 @@ TEST(CostRollup, CountersAndAnalyticAgreeForAGivenDensity) {
   auto sparse_mtj = mtj;
   sparse_mtj.readout.mtj.sparse = true;
   sparse_mtj.readout.mtj.ideal_zero_detection = true;
-  circuit::MtjConverter electrical;
-  electrical.device = "test";
-  electrical.heavy_metal_resistance_ohm = 1000.0;
-  electrical.resistance_parallel_ohm = 4000.0;
-  electrical.resistance_antiparallel_ohm = 6000.0;
-  electrical.pulse_width_s = 1e-9;
-  electrical.mean_abs_current_A = 100e-6;
-  electrical.mean_square_current_A2 = 1.1e-8;
-  electrical.max_abs_current_A = 150e-6;
-  electrical.reset_current_A = 186e-6;
+  const circuit::MtjConverter electrical = test_converter();
   for (const auto& cfg : {config, lcu, mtj, sparse_mtj}) {
     SCOPED_TRACE(std::string(circuit::readout_name(cfg.readout.kind)));
     const arch::CrossbarLayer layer(cfg, 0, w, n, k);
@@ -258,16 +264,7 @@ TEST(CostRollup, TrimAndInSituCalibrationByHand) {
   config.weight_bits = 2;
   config.readout.kind = ReadoutKind::kStochasticMtj;
   config.readout.mtj.samples = 4;
-  circuit::MtjConverter electrical;
-  electrical.device = "test";
-  electrical.heavy_metal_resistance_ohm = 1000.0;
-  electrical.resistance_parallel_ohm = 4000.0;
-  electrical.resistance_antiparallel_ohm = 6000.0;
-  electrical.pulse_width_s = 1e-9;
-  electrical.mean_abs_current_A = 100e-6;
-  electrical.mean_square_current_A2 = 1.1e-8;
-  electrical.max_abs_current_A = 150e-6;
-  electrical.reset_current_A = 186e-6;
+  const circuit::MtjConverter electrical = test_converter();
   const arch::LayerShape shape{"l0", 1, 4, 1};
   arch::Counters counters;
   counters.partial_sums = counters.mtj_reads = 4;
