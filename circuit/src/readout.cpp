@@ -8,7 +8,6 @@
 #include <filesystem>
 
 #include "cimmc/core/error.hpp"
-#include "cimmc/core/hdf5.hpp"
 #include "cimmc/device/sot_mtj_params.hpp"
 #include "cimmc/device/switching_table.hpp"
 
@@ -195,22 +194,16 @@ ReadoutParams read_readout_params(config::TableReader& t) {
       m.check(std::isfinite(p.mtj.temperature_K) && p.mtj.temperature_K > 0, "temperature_K", "a temperature > 0 K");
       m.check(p.mtj.curve == "device_table", "temperature_K",
               "only with curve = \"device_table\": the switching table's temperature (one table per temperature)");
-      if (p.mtj.curve == "device_table" && std::filesystem::exists(p.mtj.table_file)) {
-        try {
-          const auto file = h5::File::open(p.mtj.table_file);
-          if (!file.exists("device/temperature_K")) {
-            m.check(false, "temperature_K",
-                    fmt::format("a table file that records its temperature ({} has no /device/temperature_K: a "
-                                "cimmc switching output does)", p.mtj.table_file));
-          } else {
-            const double table_k = file.read_scalar<double>("device/temperature_K");
-            m.check(std::abs(table_k - p.mtj.temperature_K) <= 1e-9 * table_k, "temperature_K",
-                    fmt::format("the temperature of table_file ({} K in {}); pick the table built at {} K",
-                                table_k, p.mtj.table_file, p.mtj.temperature_K));
-          }
-        } catch (const IoError& e) {
-          m.check(false, "temperature_K", e.what());
-        }
+      if (p.mtj.curve == "device_table" && p.mtj.table) {
+        const double table_k = p.mtj.table->temperature_K();
+        if (std::isnan(table_k))
+          m.check(false, "temperature_K",
+                  fmt::format("a table file that records its temperature ({} has no /device/temperature_K: a "
+                              "cimmc switching output does)", p.mtj.table_file));
+        else
+          m.check(std::abs(table_k - p.mtj.temperature_K) <= 1e-9 * table_k, "temperature_K",
+                  fmt::format("the temperature of table_file ({} K in {}); pick the table built at {} K", table_k,
+                              p.mtj.table_file, p.mtj.temperature_K));
       }
     }
     std::string calibration = p.mtj.per_column_calibration ? "column" : "subarray";

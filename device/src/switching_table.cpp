@@ -196,7 +196,9 @@ SwitchingTable SwitchingTable::load(const std::filesystem::path& path) {
   if (prov.filetype == filetypes::kSwitching.name) {
     f = h5::open_cimmc_file(path, std::string(filetypes::kSwitching.name), filetypes::kSwitching.major);
     if (!f.exists("table")) throw FormatError(fmt::format("{}: cimmc.switching file has no /table group", path.string()));
-    return read(f.open_group("table"));
+    SwitchingTable table = read(f.open_group("table"));
+    if (f.exists("device/temperature_K")) table.temperature_K_ = f.read_scalar<double>("device/temperature_K");
+    return table;
   }
   f = h5::open_cimmc_file(path, std::string(filetypes::kSwitchingTable.name), filetypes::kSwitchingTable.major);
   return read(f);

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <span>
 #include <string>
 #include <vector>
@@ -43,6 +44,9 @@ class SwitchingTable {
   const std::vector<double>& values() const { return p_; }  // [current][pulse width]
   const std::string& device() const { return device_; }
   const std::string& method() const { return method_; }
+  // The temperature of the device the table was computed for (K), when its file records it (a
+  // cimmc.switching file's /device/temperature_K); NaN otherwise.
+  double temperature_K() const { return temperature_K_; }
 
   // Writes current_A, pulse_width_s, p_switch and the attributes device, method, interpolation.
   void write(h5::Group& group) const;
@@ -59,6 +63,7 @@ class SwitchingTable {
   std::vector<double> currents_, pulses_, p_;
   std::vector<double> slopes_;  // PCHIP derivatives dP/dI, [current][pulse width]
   std::string device_, method_;
+  double temperature_K_ = std::numeric_limits<double>::quiet_NaN();
 };
 
 }  // namespace cimmc::device
