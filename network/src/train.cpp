@@ -117,7 +117,7 @@ EvalResult evaluate(Model& model, const Dataset& data, const RunContext& base, i
 }
 
 void train(Model& model, const Dataset& train_set, const Dataset* test, const TrainConfig& c, TrainState& state,
-           Optimizer& opt, const EpochCallback& on_epoch, const BatchCallback& on_batch) {
+           Optimizer& opt, const EpochCallback& on_epoch, const BatchCallback& on_batch, const StopCallback& stop) {
   c.validate();
   auto params = model.parameters();
   const int n = train_set.size();
@@ -125,6 +125,7 @@ void train(Model& model, const Dataset& train_set, const Dataset* test, const Tr
   Tensor x, grad;
   std::vector<int> labels;
   for (int epoch = state.epochs_done; epoch < c.epochs; ++epoch) {
+    if (stop && stop()) return;
     const auto t0 = std::chrono::steady_clock::now();
     const double lr = learning_rate(c, epoch);
     const auto order = shuffled_indices(n, c.seed, static_cast<std::uint32_t>(epoch));

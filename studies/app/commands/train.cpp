@@ -4,19 +4,15 @@
 #include <fmt/ranges.h>
 
 #include <cstdio>
-#include <filesystem>
+#include <memory>
 
 #include "cimmc/arch/crossbar_config.hpp"
 #include "cimmc/core/data_files.hpp"
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/progress.hpp"
-#include "cimmc/network/crossbar_training_hook.hpp"
-#include "cimmc/network/dataset.hpp"
 #include "cimmc/network/model_file.hpp"
-#include "cimmc/network/quantize.hpp"
-#include "cimmc/network/train.hpp"
-#include "cimmc/network/zoo.hpp"
 #include "cimmc/studies/cli.hpp"
+#include "cimmc/studies/training_run.hpp"
 
 namespace cimmc::cli {
 
@@ -68,128 +64,55 @@ std::string config_text(const TrainOptions& o) {
 }
 
 void run_train(const TrainOptions& o, const GlobalOptions& global) {
-  namespace fs = std::filesystem;
   namespace nw = cimmc::network;
-  nw::TrainConfig config = o.config;
-  config.validate();
-  if (o.qat && (o.bits < 2 || o.bits > 8)) throw ArgumentError(fmt::format("--bits {}: expected 2..8", o.bits));
-  if (o.recalibrate_every < 0)
-    throw ArgumentError(fmt::format("--recalibrate-every {}: expected a number of batches >= 0", o.recalibrate_every));
-  if (o.recalibrate_every > 0 && o.hardware.empty()) throw ArgumentError("--recalibrate-every applies to --hw training");
-  if (!o.ps_gradient.empty() && o.hardware.empty()) throw ArgumentError("--ps-gradient applies to --hw training");
-  const nw::PsGradient ps_gradient =
-      o.ps_gradient.empty() ? nw::PsGradient::kStraightThrough : nw::parse_ps_gradient(o.ps_gradient);
   if (o.teacher.empty() && (o.distill_alpha_set || o.distill_temperature_set))
     throw ArgumentError("--distill-alpha and --distill-temperature apply to --teacher training");
+  if (!o.ps_gradient.empty() && o.hardware.empty()) throw ArgumentError("--ps-gradient applies to --hw training");
+  if (o.hardware.empty() && !o.overrides.empty()) throw ArgumentError("--set applies to the hardware file of --hw");
+  studies::TrainingRun run;
+  run.model = o.model;
+  run.dataset = o.dataset;
+  auto& s = run.settings;
+  s.config = o.config;
+  s.width = o.width;
+  s.qat = o.qat;
+  s.bits = o.bits;
+  s.calibration_images = o.calibration;
+  s.recalibrate_every = o.recalibrate_every;
+  s.ps_gradient = o.ps_gradient.empty() ? nw::PsGradient::kStraightThrough : nw::parse_ps_gradient(o.ps_gradient);
+  s.validation = o.validation;
+  s.eval_limit = o.test_limit;
+  s.validate(!o.hardware.empty());
   // Knowledge distillation: the teacher sees the same augmented batches, in its own precision
   // (loaded before the data, so that a bad file fails fast).
   nw::Model teacher;
-  if (!o.teacher.empty()) teacher = nw::load_model(o.teacher);
+  if (!o.teacher.empty()) {
+    teacher = nw::load_model(o.teacher);
+    run.teacher = &teacher;
+    std::fprintf(stderr, "distilling from %s (alpha %g, temperature %g)\n", o.teacher.c_str(), o.config.distill_alpha,
+                 o.config.distill_temperature);
+  }
+  arch::CrossbarConfig hw;
+  if (!o.hardware.empty()) {
+    hw = arch::load_crossbar_config(data_files::resolve("hw", o.hardware, ".toml", "hardware configuration"), o.overrides);
+    run.hardware = &hw;
+    run.hardware_name = o.hardware;
+  }
   // With --validation N every per-epoch evaluation (and the accuracy the model file records) is
   // on the last N training images, held out of training; the test set is not read.
-  if (o.validation < 0) throw ArgumentError(fmt::format("--validation {}: expected a number of images >= 0", o.validation));
-  nw::Dataset train_set, test_set;
-  if (o.validation > 0) {
-    auto [fit, held_out] = nw::split_validation(nw::load_dataset(o.dataset, "train"), o.validation);
-    train_set = nw::take(fit, o.limit);
-    test_set = nw::take(held_out, o.test_limit);
-  } else {
-    train_set = nw::take(nw::load_dataset(o.dataset, "train"), o.limit);
-    test_set = nw::take(nw::load_dataset(o.dataset, "test"), o.test_limit);
-  }
-  const char* eval_split = o.validation > 0 ? "validation" : "test";
-  const std::string ckpt = o.checkpoint.empty() ? o.output + ".ckpt.h5" : o.checkpoint;
-
-  nw::ModelRecord record;
-  record.dataset = o.dataset;
-  record.config = config_text(o);
-  record.seed = config.seed;
-  if (o.qat) config.mode = nw::ExecMode::kFakeQuant;
-  nw::Optimizer opt(config);
-  nw::Model model;
-  if (o.resume && fs::exists(ckpt)) {
-    nw::ModelRecord saved;
-    model = nw::load_checkpoint(ckpt, saved, opt);
-    record.zoo_name = saved.zoo_name;
-    record.training = saved.training;
-    std::fprintf(stderr, "resuming from %s after epoch %d\n", ckpt.c_str(), record.training.epochs_done);
-  } else if (o.model.ends_with(".h5")) {
-    nw::ModelRecord base;
-    model = nw::load_model(o.model, &base);
-    record.zoo_name = base.zoo_name;
-    if (model.input_shape() != train_set.image_shape())
-      throw ArgumentError(fmt::format("model {} takes inputs {}, dataset {} has images {}", o.model,
-                                      network::shape_text(model.input_shape()), o.dataset,
-                                      network::shape_text(train_set.image_shape())));
-  } else {
-    nw::ZooOptions zo;
-    zo.width = o.width;
-    model = nw::Model::from_spec(nw::zoo_spec(o.model, train_set.image_shape(), train_set.classes, zo));
-    nw::initialize_weights(model, config.seed);
-    record.zoo_name = o.model;
-  }
-  if (o.qat && !model.quantized()) {
-    nw::QuantOptions qo;
-    qo.weight_bits = qo.activation_bits = o.bits;
-    qo.calibration_images = o.calibration;
-    qo.seed = config.seed;
-    model = nw::quantize_model(model, train_set, qo);
-    nw::RunContext q;
-    q.mode = nw::ExecMode::kFakeQuant;
-    const auto r = nw::evaluate(model, test_set, q);
-    std::fprintf(stderr, "quantized to %d bits (BatchNorm folded, %d calibration images): %s accuracy %.2f %% before QAT\n",
-                 o.bits, o.calibration, eval_split, 100 * r.accuracy);
-  }
-  // Crossbar-aware QAT: every crossbar layer's output in the forward pass comes from the crossbar
-  // engine (noise, readout), gradients pass straight through; readouts that need calibration are
-  // recalibrated on the calibration images before training, after every epoch and, with
-  // --recalibrate-every N, every N batches (the maps follow the weights as they change).
-  std::unique_ptr<nw::CrossbarTrainingHook> hook;
-  auto calibrate_hook = [&] {
-    if (!hook || !hook->needs_calibration()) return;
-    nw::RunContext q;
-    q.mode = nw::ExecMode::kFakeQuant;
-    q.hook = hook.get();
-    hook->begin_calibration();
-    nw::evaluate(model, train_set, q, 256, o.calibration);
-    hook->end_calibration();
-  };
-  if (!o.hardware.empty()) {
-    if (!o.qat) throw ArgumentError("--hw (crossbar-aware training) needs --qat");
-    const auto hw = arch::load_crossbar_config(data_files::resolve("hw", o.hardware, ".toml", "hardware configuration"),
-                                               o.overrides);
-    hook = std::make_unique<nw::CrossbarTrainingHook>(hw, static_cast<int>(model.gemm_layers().size()), config.seed,
-                                                   ps_gradient);
-    calibrate_hook();
-    config.hook = hook.get();
-    config.test_through_hook = true;  // the reported test accuracy is the crossbar's
-    std::fprintf(stderr, "crossbar-aware training on %s (%s readout, %s PS gradient)\n", o.hardware.c_str(),
-                 std::string(circuit::readout_name(hw.readout.kind)).c_str(),
-                 std::string(nw::ps_gradient_name(ps_gradient)).c_str());
-  } else if (!o.overrides.empty()) {
-    throw ArgumentError("--set applies to the hardware file of --hw");
-  }
-  if (!o.teacher.empty()) {
-    if (teacher.input_shape() != model.input_shape() || teacher.classes() != model.classes())
-      throw ArgumentError(fmt::format("--teacher {}: takes inputs {} into {} classes, the model {} into {}", o.teacher,
-                                      network::shape_text(teacher.input_shape()), teacher.classes(),
-                                      network::shape_text(model.input_shape()), model.classes()));
-    config.teacher = &teacher;
-    config.teacher_mode = teacher.quantized() ? nw::ExecMode::kFakeQuant : nw::ExecMode::kFloat;
-    std::fprintf(stderr, "distilling from %s (alpha %g, temperature %g)\n", o.teacher.c_str(), config.distill_alpha,
-                 config.distill_temperature);
-  }
-  std::fprintf(stderr, "training %s on %s: %d training / %d %s images, %zu parameters, %d epochs\n",
-               record.zoo_name.empty() ? o.model.c_str() : record.zoo_name.c_str(), o.dataset.c_str(), train_set.size(),
-               test_set.size(), eval_split, model.parameter_count(), config.epochs);
+  const auto data = studies::load_training_data(o.dataset, o.limit, o.validation, o.test_limit);
+  run.config_text = config_text(o);
+  run.checkpoint = o.checkpoint.empty() ? o.output + ".ckpt.h5" : o.checkpoint;
+  run.resume = o.resume;
 
   std::unique_ptr<Progress> progress;
-  int current_epoch = record.training.epochs_done + 1;
-  auto on_batch = [&](int done, int total, double loss, double acc) {
-    if (!progress) {
-      progress = std::make_unique<Progress>(fmt::format("epoch {}/{}", current_epoch, config.epochs), total, "batches", global.quiet);
-    }
-    if (o.recalibrate_every > 0 && done % o.recalibrate_every == 0 && done < total) calibrate_hook();
+  int current_epoch = 1;
+  studies::TrainingEvents events;
+  events.message = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  events.on_batch = [&](int done, int total, double loss, double acc) {
+    if (!progress)
+      progress = std::make_unique<Progress>(fmt::format("epoch {}/{}", current_epoch, o.config.epochs), total, "batches",
+                                            global.quiet);
     progress->set_note(fmt::format("loss {:.4f} acc {:.2f} %", loss, 100 * acc));
     progress->advance();
     if (done == total) {
@@ -197,21 +120,16 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
       progress.reset();
     }
   };
-  auto on_epoch = [&](const nw::TrainState& state, nw::Optimizer& optimizer) {
-    const auto& e = state.history.back();
+  events.on_epoch = [&](const nw::EpochStats& e) {
     std::fprintf(stderr, "epoch %d/%d  lr %.5f  train loss %.4f acc %.2f %%  %s%s loss %.4f acc %.2f %%  %.1f s\n", e.epoch,
-                 config.epochs, e.lr, e.train_loss, 100 * e.train_accuracy, eval_split, hook ? " (crossbar)" : "",
-                 e.test_loss, 100 * e.test_accuracy, e.seconds);
+                 o.config.epochs, e.lr, e.train_loss, 100 * e.train_accuracy, data.eval_split(),
+                 run.hardware ? " (crossbar)" : "", e.test_loss, 100 * e.test_accuracy, e.seconds);
     std::fflush(stderr);
-    record.training = state;
-    nw::save_checkpoint(ckpt, model, record, optimizer);
     current_epoch = e.epoch + 1;
-    calibrate_hook();
   };
-  nw::train(model, train_set, &test_set, config, record.training, opt, on_epoch, on_batch);
-  nw::save_model(o.output, model, record);
-  const double acc = record.training.history.empty() ? 0.0 : record.training.history.back().test_accuracy;
-  fmt::print("wrote {} ({} accuracy {:.2f} %)\n", o.output, eval_split, 100 * acc);
+  auto outcome = studies::run_training(run, data, events);
+  nw::save_model(o.output, outcome.model, outcome.record);
+  fmt::print("wrote {} ({} accuracy {:.2f} %)\n", o.output, data.eval_split(), 100 * outcome.final_eval.accuracy);
 }
 
 void register_train(Registry& r) {

@@ -88,8 +88,13 @@ using EpochCallback = std::function<void(const TrainState&, Optimizer&)>;
 // Called after each mini-batch with (batches done in this epoch, total, running loss, accuracy).
 using BatchCallback = std::function<void(int, int, double, double)>;
 
+// Checked before each epoch: true stops training there (state holds the epochs done, so a
+// checkpoint written by on_epoch resumes exactly).
+using StopCallback = std::function<bool()>;
+
 // Trains from state.epochs_done to config.epochs. `test` may be null (then test metrics are 0).
 void train(Model& model, const Dataset& train_set, const Dataset* test, const TrainConfig& config, TrainState& state,
-           Optimizer& optimizer, const EpochCallback& on_epoch = {}, const BatchCallback& on_batch = {});
+           Optimizer& optimizer, const EpochCallback& on_epoch = {}, const BatchCallback& on_batch = {},
+           const StopCallback& stop = {});
 
 }  // namespace cimmc::network
