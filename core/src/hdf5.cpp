@@ -363,7 +363,8 @@ void Group::set_strings_attr(hid_t obj, const std::string& name, const std::vect
                   fmt::format("cannot create attribute '{}'", name));
   std::vector<const char*> ptrs;
   for (const auto& v : values) ptrs.push_back(v.c_str());
-  if (H5Awrite(attr.get(), type.get(), ptrs.data()) < 0) throw RuntimeFailure(fmt::format("cannot write attribute '{}'", name));
+  if (!values.empty() && H5Awrite(attr.get(), type.get(), ptrs.data()) < 0)
+    throw RuntimeFailure(fmt::format("cannot write attribute '{}'", name));
 }
 
 void Group::set_attr(const std::string& name, std::int64_t value) { set_attr(name, std::vector<std::int64_t>{value}); }

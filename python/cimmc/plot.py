@@ -158,15 +158,11 @@ def _design_bars(study, figure):
         ax.grid(alpha=0.3, axis="x")
 
 
-def plot_inference(study, figure):
+def _accuracy_lines(study, ax, x_key):
+    """Accuracy vs the numeric axis x_key with 95 % Wilson bands, one line per other design."""
     import numpy as np
 
     accuracy, _ = study.summary("accuracy")
-    x_key = _noise_axis(study)
-    if x_key is None:
-        _design_bars(study, figure)
-        return
-    ax = figure.add_subplot(1, 1, 1)
     a = study.keys.index(x_key)
     values, units = study.axis(x_key)
     others = [k for k in study.keys if k != x_key]
@@ -184,6 +180,51 @@ def plot_inference(study, figure):
     ax.legend(title="95 % Wilson bands", fontsize="small")
     ax.set_ylabel("accuracy (%)")
     ax.grid(alpha=0.3)
+
+
+def plot_inference(study, figure):
+    x_key = _noise_axis(study)
+    if x_key is None:
+        _design_bars(study, figure)
+        return
+    _accuracy_lines(study, figure.add_subplot(1, 1, 1), x_key)
+
+
+def plot_train(study, figure):
+    """Learning curves (the judged accuracy per epoch, mean over trials, one line per point) and
+    the final accuracy per point: along a numeric axis with Wilson bands, or as bars."""
+    import numpy as np
+
+    epochs = study.file["epochs"]
+    epoch = epochs["epoch"][()]
+    per_epoch = epochs["accuracy"][()]  # [point, trial, epoch]; NaN for trials not yet done
+    ax = figure.add_subplot(1, 2, 1)
+    for p in range(len(study.index)):
+        done = study.file["points"]["done"][p].astype(bool)
+        if not done.any():
+            continue
+        ax.plot(epoch, 100 * np.nanmean(per_epoch[p][done], axis=0), marker=".",
+                label=textwrap.fill(study.point_label(p), 40))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy after the epoch (%)")
+    ax.set_title("learning curves (mean over trials)", fontsize="small")
+    ax.legend(fontsize="x-small")
+    ax.grid(alpha=0.3)
+    x_key = _noise_axis(study)
+    right = figure.add_subplot(1, 2, 2)
+    if x_key is not None:
+        _accuracy_lines(study, right, x_key)
+        right.set_title("final accuracy", fontsize="small")
+        return
+    accuracy, _ = study.summary("accuracy")
+    points = np.arange(len(study.index))
+    mean = 100 * accuracy["mean"]
+    err = np.nan_to_num([mean - 100 * accuracy["ci_low"], 100 * accuracy["ci_high"] - mean])
+    right.barh(points, mean, xerr=err, capsize=3)
+    right.set_yticks(points, [textwrap.fill(study.point_label(p), 40) for p in points], fontsize="x-small")
+    right.invert_yaxis()
+    right.set_xlabel("final accuracy (%), 95 % Wilson interval")
+    right.grid(alpha=0.3, axis="x")
 
 
 def plot_switching(study, figure):
@@ -225,7 +266,7 @@ def plot_cost(study, figure):
         ax.grid(axis="y", alpha=0.3)
 
 
-PLOTS = {"inference": plot_inference, "switching": plot_switching, "cost": plot_cost}
+PLOTS = {"inference": plot_inference, "switching": plot_switching, "cost": plot_cost, "train": plot_train}
 
 
 def plot(results, output=None):
@@ -245,7 +286,7 @@ def plot(results, output=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    wide = study.kind == "cost" or (study.kind == "inference" and _noise_axis(study) is None)
+    wide = study.kind in ("cost", "train") or (study.kind == "inference" and _noise_axis(study) is None)
     figure = plt.figure(figsize=(11, 5) if wide else (7, 5))
     PLOTS[study.kind](study, figure)
     figure.suptitle(textwrap.fill(f"{study.name} ({study.kind} study)", 70), fontsize="medium")

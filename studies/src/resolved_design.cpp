@@ -65,6 +65,7 @@ std::string document_of_key(std::string_view key) {
   if (std::find(kTechnology.begin(), kTechnology.end(), head) != kTechnology.end()) return "technology";
   if (head == "device" && key.size() > head.size()) return "device";
   if (head == "switching" && key.size() > head.size()) return "switching";
+  if (head == "train" && key.size() > head.size()) return "train";
   return "";
 }
 
@@ -95,6 +96,11 @@ std::string ResolvedDesign::text() const {
     out += fmt::format("device_file = \"{}\"\n", device_file);
     out += "\n[device_file]\n" + canonical_toml(device.root) + "\n[switching_grid]\n" + canonical_toml(switching.root);
     return out;
+  }
+  if (kind == StudyKind::kTrain) {
+    out += "\n[training]\n" + canonical_toml(training.root);
+    if (!crossbar_aware) return out;
+    out += "\n";
   }
   out += fmt::format("hardware_file = \"{}\"\ntechnology_file = \"{}\"\n", hardware_file, technology_file);
   if (kind == StudyKind::kCost) out += fmt::format("input_density = {}\n", toml_value_text(config::Value(input_density)));
@@ -145,11 +151,13 @@ ResolvedDesign resolve_design(const StudySpec& spec, std::size_t point) {
                                       d.input_density));
     } else overrides.push_back(a);
   }
+  d.crossbar_aware = spec.kind != StudyKind::kTrain || !hardware.name.empty();
+  if (spec.kind == StudyKind::kTrain) d.training = config::Document{toml::table{{"train", spec.training}}, spec.source};
   if (spec.kind == StudyKind::kSwitching) {
     d.device_file = device_name.resolve([](const std::string& n) { return device::resolve_device_file(n); });
     d.device = config::parse_file(d.device_file);
     d.switching = config::Document{toml::table{{"switching", spec.switching}}, spec.source};
-  } else {
+  } else if (d.crossbar_aware) {
     d.hardware_file = hardware.resolve(
         [](const std::string& n) { return data_files::resolve("hw", n, ".toml", "hardware configuration"); });
     d.technology_file = technology.resolve(
@@ -162,6 +170,7 @@ ResolvedDesign resolve_design(const StudySpec& spec, std::size_t point) {
     config::Document& target = doc == "hardware"     ? d.hardware
                                : doc == "technology" ? d.technology
                                : doc == "device"     ? d.device
+                               : doc == "train"      ? d.training
                                                      : d.switching;
     set_dotted(target.root, a.key, a.value, spec.source);
   }
@@ -181,12 +190,27 @@ ResolvedDesign resolve_design(const StudySpec& spec, std::size_t point) {
       d.device_params = device::read_sot_mtj(d.device.root.at("device"), d.device.source);
     });
     read([&] { d.grid = device::read_switching_config(d.switching.root.at("switching"), spec.source); });
+  } else if (spec.kind == StudyKind::kTrain && !d.crossbar_aware) {
   } else {
     bool ok = true;
     read([&] { d.crossbar = arch::read_crossbar_config(d.hardware); });
     read([&] { d.tech = circuit::read_technology(d.technology); });
     ok = problems.empty();
     if (ok) read([&] { mtj_converter_for(d.crossbar, d.tech); });
+  }
+  if (spec.kind == StudyKind::kTrain) {
+    read([&] {
+      config::Problems p;
+      d.train = read_training_settings(d.training.root.at("train"), spec.source, "train", p);
+      const auto& t = d.train;
+      if (d.crossbar_aware && !t.qat)
+        p.add(fmt::format("{}: crossbar-aware training (base.hardware) needs train.qat = true", spec.source));
+      if (!d.crossbar_aware && t.recalibrate_every > 0)
+        p.add(fmt::format("{}: train.recalibrate_every applies to crossbar-aware training (give base.hardware)", spec.source));
+      if (!d.crossbar_aware && t.ps_gradient != network::PsGradient::kStraightThrough)
+        p.add(fmt::format("{}: train.ps_gradient applies to crossbar-aware training (give base.hardware)", spec.source));
+      p.throw_if_any(spec.source);
+    });
   }
   if (!problems.empty()) {
     std::string message;

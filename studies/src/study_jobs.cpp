@@ -4,16 +4,19 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <optional>
 
 #include "cimmc/core/error.hpp"
+#include "cimmc/core/rng.hpp"
 #include "cimmc/network/dataset.hpp"
 #include "cimmc/network/model_file.hpp"
 #include "cimmc/network/quantize.hpp"
 #include "cimmc/studies/cost_inputs.hpp"
 #include "cimmc/studies/cost_report.hpp"
 #include "cimmc/studies/crossbar_eval.hpp"
+#include "cimmc/studies/training_run.hpp"
 
 namespace cimmc::studies {
 
@@ -111,7 +114,7 @@ class InferenceJobs final : public StudyJobs {
     r.statics.push_back({"/components/energy", "", "component", {}, kEnergyComponents});
   }
 
-  void run(std::size_t point, std::size_t trial, StudyResults& r) override {
+  bool run(std::size_t point, std::size_t trial, StudyResults& r, const JobContext&) override {
     const auto& design = designs_[point];
     const auto e = evaluate(point, trial, images_);
     *r.real_slot("/trials/accuracy", point, trial) = e.result.accuracy;
@@ -130,6 +133,7 @@ class InferenceJobs final : public StudyJobs {
     auto* groups = r.int_slot("/layers/lcu_groups", point, trial);
     for (std::size_t l = 0; l < e.layers.size(); ++l)
       groups[l] = static_cast<std::int64_t>(e.layers[l].counters.lcu_senses + e.layers[l].counters.lcu_skips);
+    return true;
   }
 
   std::string slot_work() const override {
@@ -198,7 +202,7 @@ class CostJobs final : public StudyJobs {
     r.statics.push_back({"/components/area", "", "component", {}, kAreaComponents});
   }
 
-  void run(std::size_t point, std::size_t trial, StudyResults& r) override {
+  bool run(std::size_t point, std::size_t trial, StudyResults& r, const JobContext&) override {
     const auto& d = designs_[point];
     const auto& priced = model_for(d.crossbar.weight_bits);
     const auto& mtj = mtj_[point];
@@ -218,6 +222,7 @@ class CostJobs final : public StudyJobs {
       r.real_slot("/layers/energy_J", point, trial)[l] = cost.layers[l].total_energy_J();
       r.real_slot("/layers/latency_s", point, trial)[l] = cost.layers[l].latency_s;
     }
+    return true;
   }
 
   std::string slot_work() const override {
@@ -228,7 +233,7 @@ class CostJobs final : public StudyJobs {
     StudyResults scratch(designs_.size(), 1);
     define(scratch);
     const auto t0 = std::chrono::steady_clock::now();
-    run(point, 0, scratch);
+    run(point, 0, scratch, JobContext{});
     return seconds_since(t0);
   }
 
@@ -275,7 +280,7 @@ class SwitchingJobs final : public StudyJobs {
     r.statics.push_back({"/curves/pulse_width_s", "s", "pulse_width", g.pulse_widths_s, {}});
   }
 
-  void run(std::size_t point, std::size_t trial, StudyResults& r) override {
+  bool run(std::size_t point, std::size_t trial, StudyResults& r, const JobContext&) override {
     const auto report = characterize(point, trial, 0);
     const auto& c = report.curves;
     const std::size_t n = c.probability.size();
@@ -287,6 +292,7 @@ class SwitchingJobs final : public StudyJobs {
       r.real_slot("/trials/i50_A", point, trial)[j] = report.sigmoids[j].i50_A;
       r.real_slot("/trials/width_A", point, trial)[j] = report.sigmoids[j].width_A;
     }
+    return true;
   }
 
   std::string slot_work() const override {
@@ -317,6 +323,157 @@ class SwitchingJobs final : public StudyJobs {
   const std::vector<ResolvedDesign>& designs_;
 };
 
+
+// ---- train: one training run per slot; the trial's seed drives initialization, data order,
+// augmentation and the crossbar's noise, the same seed for every point of a trial ----
+
+class TrainJobs final : public StudyJobs {
+ public:
+  TrainJobs(const StudySpec& spec, const std::vector<ResolvedDesign>& designs) : spec_(spec), designs_(designs) {
+    for (const auto& d : designs) {
+      epochs_ = std::max(epochs_, d.train.config.epochs);
+      data_for(d.train);  // every dataset a point needs, loaded (and checked) before any work
+    }
+    if (spec.model.ends_with(".h5")) {
+      const auto base = network::load_model(spec.model);
+      const auto& data = data_for(designs.front().train);
+      if (base.input_shape() != data.train.image_shape())
+        throw ConfigError(fmt::format("{}: model {} takes inputs {}, dataset {} has images {}", spec.source, spec.model,
+                                      network::shape_text(base.input_shape()), spec.dataset,
+                                      network::shape_text(data.train.image_shape())));
+    }
+  }
+
+  void define(StudyResults& r) const override {
+    const std::vector<std::size_t> epochs{static_cast<std::size_t>(epochs_)};
+    r.define("/trials/accuracy", "1", false);
+    r.define("/trials/loss", "1", false);
+    r.define("/trials/correct", "1", true);
+    r.define("/trials/images", "1", true);
+    r.define("/trials/train_loss", "1", false);
+    r.define("/trials/train_accuracy", "1", false);
+    for (const char* m : {"accuracy", "loss", "train_loss", "train_accuracy", "lr"})
+      r.define(fmt::format("/epochs/{}", m), "1", false, epochs, {"epoch"});
+    r.summaries.push_back({"accuracy", true, "/trials/correct", "/trials/images", 0});
+    for (const char* m : {"loss", "train_loss", "train_accuracy"}) r.summaries.push_back({m, false, "", "", 0});
+    std::vector<double> numbers;
+    for (int e = 1; e <= epochs_; ++e) numbers.push_back(e);
+    r.statics.push_back({"/epochs/epoch", "1", "epoch", numbers, {}});
+  }
+
+  bool run(std::size_t point, std::size_t trial, StudyResults& r, const JobContext& context) override {
+    const auto& d = designs_[point];
+    const auto& data = data_for(d.train);
+    const auto slot_file = [&](const char* suffix) {
+      auto path = context.output;
+      path += fmt::format(".models/point{:05}_trial{:04}{}", point, trial, suffix);
+      return path;
+    };
+    std::filesystem::create_directories(slot_file("").parent_path());
+    auto run = training_run(point, trial);
+    run.checkpoint = slot_file(".ckpt.h5");
+    run.resume = context.resume;
+    TrainingEvents events;
+    events.stop = context.stop;
+    events.on_batch = [&, epoch = 0](int done, int total, double loss, double) mutable {
+      if (done == 1) ++epoch;
+      if (context.note && (done == 1 || done == total))
+        context.note(fmt::format("point {}/{} trial {}: batch {}/{} loss {:.3f}", point + 1, designs_.size(), trial + 1,
+                                 done, total, loss));
+    };
+    auto outcome = run_training(run, data, events);
+    if (!outcome.finished) return false;
+    const auto& f = outcome.final_eval;
+    *r.real_slot("/trials/accuracy", point, trial) = f.accuracy;
+    *r.real_slot("/trials/loss", point, trial) = f.loss;
+    *r.int_slot("/trials/correct", point, trial) = f.correct;
+    *r.int_slot("/trials/images", point, trial) = f.images;
+    const auto& history = outcome.record.training.history;
+    *r.real_slot("/trials/train_loss", point, trial) = history.back().train_loss;
+    *r.real_slot("/trials/train_accuracy", point, trial) = history.back().train_accuracy;
+    for (const char* m : {"accuracy", "loss", "train_loss", "train_accuracy", "lr"})
+      std::fill_n(r.real_slot(fmt::format("/epochs/{}", m), point, trial), epochs_, std::nan(""));
+    for (std::size_t e = 0; e < history.size(); ++e) {
+      r.real_slot("/epochs/accuracy", point, trial)[e] = history[e].test_accuracy;
+      r.real_slot("/epochs/loss", point, trial)[e] = history[e].test_loss;
+      r.real_slot("/epochs/train_loss", point, trial)[e] = history[e].train_loss;
+      r.real_slot("/epochs/train_accuracy", point, trial)[e] = history[e].train_accuracy;
+      r.real_slot("/epochs/lr", point, trial)[e] = history[e].lr;
+    }
+    if (spec_.keep_models) network::save_model(slot_file(".h5"), outcome.model, outcome.record);
+    std::filesystem::remove(run.checkpoint);
+    return true;
+  }
+
+  std::string slot_work() const override {
+    const auto& d = designs_.front();
+    const auto& data = data_for(d.train);
+    return fmt::format("training {} on {} images of {} for {} epochs ({}{}), judged on {} {} images{}", spec_.model,
+                       data.train.size(), spec_.dataset, d.train.config.epochs,
+                       d.train.qat ? fmt::format("{}-bit quantization-aware", d.train.bits) : std::string("float"),
+                       d.crossbar_aware ? ", through the crossbar design" : "", data.eval.size(), data.eval_split(),
+                       spec_.keep_models ? "; each trained model is kept next to the results file" : "");
+  }
+
+  // One epoch on a few batches, scaled to the slot's images and epochs (an upper estimate: the
+  // judged images only run forward).
+  double probe_seconds_per_slot(std::size_t point) override {
+    const auto& d = designs_[point];
+    const auto& full = data_for(d.train);
+    TrainingData probe;
+    const int train_images = std::min(full.train.size(), 2 * d.train.config.batch);
+    const int eval_images = std::min(full.eval.size(), d.train.config.batch);
+    probe.train = network::take(full.train, train_images);
+    probe.eval = network::take(full.eval, eval_images);
+    auto run = training_run(point, 0);
+    run.settings.config.epochs = 1;
+    run.settings.calibration_images = std::min(run.settings.calibration_images, train_images);
+    const auto t0 = std::chrono::steady_clock::now();
+    run_training(run, probe);
+    const double per_image = seconds_since(t0) / (train_images + eval_images);
+    return per_image * d.train.config.epochs * (full.train.size() + full.eval.size());
+  }
+
+ private:
+  TrainingRun training_run(std::size_t point, std::size_t trial) const {
+    const auto& d = designs_[point];
+    TrainingRun run;
+    run.model = spec_.model;
+    run.dataset = spec_.dataset;
+    run.settings = d.train;
+    // The trial's seed: the study seed's study_trial stream at (trial), the same for every point
+    // (common random numbers: points differ only in what their sweep values change).
+    rng::Stream seeds(spec_.seed, {rng::Purpose::kStudyTrial, 0, static_cast<std::uint32_t>(trial), 0});
+    const std::uint64_t lo = seeds(), hi = seeds();
+    run.settings.config.seed = hi << 32 | lo;
+    if (d.crossbar_aware) {
+      run.hardware = &d.crossbar;
+      run.hardware_name = d.hardware_file;
+    }
+    run.config_text = fmt::format("{}\n[study_slot]\nstudy = {}\npoint = {}\ntrial = {}\nseed = {}\n", d.text(),
+                                  config::to_toml(config::Value(spec_.name)), point, trial, run.settings.config.seed);
+    return run;
+  }
+
+  const TrainingData& data_for(const TrainingSettings& t) const {
+    const auto key = std::make_pair(t.validation, t.eval_limit);
+    auto it = data_.find(key);
+    if (it == data_.end()) {
+      try {
+        it = data_.emplace(key, load_training_data(spec_.dataset, spec_.limit, t.validation, t.eval_limit)).first;
+      } catch (const Error& e) {
+        throw ConfigError(fmt::format("{}: dataset '{}': {}", spec_.source, spec_.dataset, e.what()));
+      }
+    }
+    return it->second;
+  }
+
+  const StudySpec& spec_;
+  const std::vector<ResolvedDesign>& designs_;
+  int epochs_ = 0;
+  mutable std::map<std::pair<int, int>, TrainingData> data_;
+};
+
 }  // namespace
 
 std::unique_ptr<StudyJobs> make_study_jobs(const StudySpec& spec, const std::vector<ResolvedDesign>& designs) {
@@ -324,9 +481,9 @@ std::unique_ptr<StudyJobs> make_study_jobs(const StudySpec& spec, const std::vec
     case StudyKind::kInference: return std::make_unique<InferenceJobs>(spec, designs);
     case StudyKind::kCost: return std::make_unique<CostJobs>(spec, designs);
     case StudyKind::kSwitching: return std::make_unique<SwitchingJobs>(spec, designs);
-    case StudyKind::kTrain: break;
+    case StudyKind::kTrain: return std::make_unique<TrainJobs>(spec, designs);
   }
-  throw ConfigError(fmt::format("{}: kind 'train' is not supported yet (use `cimmc train`)", spec.source));
+  throw ConfigError(fmt::format("{}: unknown study kind", spec.source));
 }
 
 }  // namespace cimmc::studies

@@ -116,6 +116,8 @@ ResolvedStudy resolve_study(const StudySpec& spec) {
   if (spec.kind == StudyKind::kInference)
     text += fmt::format("model = {}\ndataset = {}\nlimit = {}\ncalibration_images = {}\nbatch = {}\nbits = {}\n",
                         quoted(spec.model), quoted(spec.dataset), spec.limit, spec.calibration_images, spec.batch, spec.bits);
+  if (spec.kind == StudyKind::kTrain)
+    text += fmt::format("model = {}\ndataset = {}\nlimit = {}\n", quoted(spec.model), quoted(spec.dataset), spec.limit);
   if (spec.kind == StudyKind::kCost)
     text += fmt::format("model = {}\ninput = [{}]\nclasses = {}\nbits = {}\n", quoted(spec.model), fmt::join(spec.input, ", "),
                         spec.classes, spec.bits);
@@ -184,14 +186,19 @@ RunOutcome run_study(const StudySpec& spec, const RunOptions& o) {
   const StudyProvenance provenance{spec.name, std::string(study_kind_name(spec.kind)), resolved.text, resolved.hash, spec.seed};
   const auto checkpoint = [&] { write_study_file(spec.output, spec, results, provenance); };
   StopSignals signals;
+  JobContext context;
+  context.output = spec.output;
+  context.resume = o.resume;
+  context.stop = [] { return StopSignals::received() != 0; };
   checkpoint();
   auto last_checkpoint = std::chrono::steady_clock::now();
   Progress progress(spec.name, outcome.slots - outcome.done_before, "trials", o.quiet);
+  context.note = [&progress](const std::string& note) { progress.set_note(note); };
   for (std::size_t p = 0; p < results.points && !StopSignals::received(); ++p)
     for (std::size_t t = 0; t < results.trials && !StopSignals::received(); ++t) {
       if (results.is_done(p, t)) continue;
       progress.set_note(fmt::format("point {}/{}", p + 1, results.points));
-      jobs->run(p, t, results);
+      if (!jobs->run(p, t, results, context)) break;  // stopped inside the slot (resumable)
       results.done[p * results.trials + t] = 1;
       progress.advance();
       const double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_checkpoint).count();

@@ -12,13 +12,14 @@
 #include "cimmc/core/data_files.hpp"
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/rng.hpp"
+#include "cimmc/network/zoo.hpp"
 #include "cimmc/studies/resolved_design.hpp"
 
 namespace cimmc::studies {
 
 namespace {
 
-constexpr std::array kStudyTables{"study", "base", "set", "sweep"};
+constexpr std::array kStudyTables{"study", "base", "set", "sweep", "train"};
 
 std::vector<std::string> sorted_keys(const config::Value& table) {
   std::vector<std::string> keys;
@@ -47,7 +48,7 @@ std::vector<std::string> sweepable_base_keys(StudyKind kind) {
     case StudyKind::kInference: return {"hardware", "technology"};
     case StudyKind::kCost: return {"hardware", "technology", "input_density"};
     case StudyKind::kSwitching: return {"device"};
-    case StudyKind::kTrain: return {};
+    case StudyKind::kTrain: return {"hardware", "technology"};
   }
   return {};
 }
@@ -55,6 +56,7 @@ std::vector<std::string> sweepable_base_keys(StudyKind kind) {
 // Documents a kind's override keys may address.
 std::vector<std::string> documents_of_kind(StudyKind kind) {
   if (kind == StudyKind::kSwitching) return {"device", "switching"};
+  if (kind == StudyKind::kTrain) return {"hardware", "technology", "train"};
   return {"hardware", "technology"};
 }
 
@@ -65,7 +67,7 @@ void check_override_key(const StudySpec& spec, const std::string& key, const con
   const auto docs = documents_of_kind(spec.kind);
   if (doc.empty()) {
     std::vector<std::string> heads{"crossbar", "readout", "noise", "layers", "technology", "array", "adc",
-                                   "comparator", "mtj", "digital", "periphery", "device", "switching"};
+                                   "comparator", "mtj", "digital", "periphery", "device", "switching", "train"};
     for (const auto& b : sweepable_base_keys(spec.kind)) heads.push_back(b);
     const std::string head = key.substr(0, key.find('.'));
     const auto guess = config::did_you_mean(head, heads);
@@ -74,7 +76,8 @@ void check_override_key(const StudySpec& spec, const std::string& key, const con
   } else if (std::find(docs.begin(), docs.end(), doc) == docs.end()) {
     problems.add(fmt::format("{}: '{}' is a {} key; {} studies use {} keys", config::where(v, spec.source, key_path),
                              key, doc, study_kind_name(spec.kind), fmt::join(docs, " and ")));
-  } else if (spec.kind == StudyKind::kSwitching && (key == "switching.seed")) {
+  } else if ((spec.kind == StudyKind::kSwitching && key == "switching.seed") ||
+             (spec.kind == StudyKind::kTrain && key == "train.seed")) {
     problems.add(fmt::format("{}: the seed of a study is study.seed", config::where(v, spec.source, key_path)));
   }
 }
@@ -214,10 +217,8 @@ void read_study_table(StudySpec& spec, config::TableReader st) {
     if (kind == "inference") spec.kind = StudyKind::kInference;
     else if (kind == "switching") spec.kind = StudyKind::kSwitching;
     else if (kind == "cost") spec.kind = StudyKind::kCost;
-    else if (kind == "train") {
-      spec.kind = StudyKind::kTrain;
-      st.check(false, "kind", "inference, switching or cost: train studies are not supported yet (use `cimmc train`)");
-    } else {
+    else if (kind == "train") spec.kind = StudyKind::kTrain;
+    else {
       const auto guess = config::did_you_mean(kind, kinds);
       st.check(false, "kind", fmt::format("one of inference, switching, cost, train{}",
                                           guess ? fmt::format(" (did you mean '{}'?)", *guess) : std::string()));
@@ -232,6 +233,7 @@ void read_study_table(StudySpec& spec, config::TableReader st) {
     st.check(spec.trials == 1, "trials", "1: a cost study is deterministic (an analytic roll-up), so it has one trial");
   st.optional("output", spec.output);
   st.optional("checkpoint_seconds", spec.checkpoint_seconds);
+  if (spec.kind == StudyKind::kTrain) st.optional("keep_models", spec.keep_models);
   st.check(spec.checkpoint_seconds >= 0 && std::isfinite(spec.checkpoint_seconds), "checkpoint_seconds", "a time >= 0 s");
   st.finish();
 }
@@ -264,6 +266,14 @@ void read_base_table(StudySpec& spec, config::TableReader b) {
     b.check(spec.input_density >= 0 && spec.input_density <= 1, "input_density", "a fraction in [0, 1]");
   }
   if (spec.kind == StudyKind::kSwitching) b.optional("device", spec.device);
+  if (spec.kind == StudyKind::kTrain) {
+    b.required("model", spec.model);
+    b.optional("dataset", spec.dataset);
+    b.optional("limit", spec.limit);
+    b.check(spec.limit >= 0, "limit", "a number of training images >= 0 (0: all)");
+    b.optional("hardware", spec.hardware);  // crossbar-aware training through this design
+    b.optional("technology", spec.technology);
+  }
   b.finish();
 }
 
@@ -368,7 +378,6 @@ StudySpec load_study(const std::filesystem::path& path, const std::vector<std::s
   config::Problems problems;
   config::TableReader root(doc.root, spec.source, "", problems);
   read_study_table(spec, root.child("study"));
-  if (spec.kind == StudyKind::kTrain) problems.throw_if_any(spec.source);
   read_base_table(spec, root.child("base"));
   if (const auto* set = root.value("set")) {
     if (!set->is_table()) problems.add(fmt::format("{}: expected a table of dotted keys", config::where(*set, spec.source, "set")));
@@ -382,6 +391,16 @@ StudySpec load_study(const std::filesystem::path& path, const std::vector<std::s
         problems.add(fmt::format("{}: the seed of a study is study.seed", config::where(grid->at("seed"), spec.source, "switching.seed")));
     }
     else problems.add(fmt::format("{}: a switching study needs a [switching] table (current_A, pulse_width_s, trials)", spec.source));
+  }
+  if (const auto* training = root.value("train")) {
+    if (spec.kind != StudyKind::kTrain)
+      problems.add(fmt::format("{}: a [train] table belongs to train studies, this one is {}",
+                               config::where(*training, spec.source, "train"), study_kind_name(spec.kind)));
+    else if (!training->is_table())
+      problems.add(fmt::format("{}: expected a table of training settings", config::where(*training, spec.source, "train")));
+    else spec.training = *training;
+  } else if (spec.kind == StudyKind::kTrain) {
+    spec.training = toml::table{};
   }
   if (const auto* sweep = root.value("sweep")) {
     if (!sweep->is_table()) {
@@ -414,6 +433,35 @@ StudySpec load_study(const std::filesystem::path& path, const std::vector<std::s
   const bool network = spec.kind == StudyKind::kInference || spec.kind == StudyKind::kCost;
   if (network && spec.hardware.empty() && !has_axis(spec, "hardware"))
     problems.add(fmt::format("{}: key 'base.hardware' is missing (a data/hw name or a TOML file), and no sweep over 'hardware'", spec.source));
+  if (spec.kind == StudyKind::kTrain && spec.hardware.empty() && !has_axis(spec, "hardware")) {
+    const auto hardware_key = [](const Assignment& a) {
+      const auto doc = document_of_key(a.key);
+      return doc == "hardware" || doc == "technology";
+    };
+    for (const auto& a : spec.set)
+      if (hardware_key(a))
+        problems.add(fmt::format("{}: '{}' sets the crossbar design of crossbar-aware training: give base.hardware too",
+                                 config::where(a.value, spec.source, "set." + a.key), a.key));
+    for (const auto& a : spec.axes)
+      if (hardware_key({a.key, a.values.front()}))
+        problems.add(fmt::format("{}: '{}' sets the crossbar design of crossbar-aware training: give base.hardware too",
+                                 config::where(a.values.front(), spec.source, "sweep." + a.key), a.key));
+  }
+  if (spec.kind == StudyKind::kTrain && !spec.model.empty()) {
+    const auto zoo = network::zoo_names();
+    if (spec.model.ends_with(".h5")) {
+      try {
+        spec.model = data_files::resolve("models", spec.model, ".h5", "model").string();
+      } catch (const Error& e) {
+        problems.add(fmt::format("{}: key 'base.model': {}", spec.source, e.what()));
+      }
+    } else if (std::find(zoo.begin(), zoo.end(), spec.model) == zoo.end()) {
+      const auto guess = config::did_you_mean(spec.model, zoo);
+      problems.add(fmt::format("{}: key 'base.model': '{}' is neither a zoo model ({}) nor a model file (.h5){}",
+                               spec.source, spec.model, fmt::join(zoo, ", "),
+                               guess ? fmt::format(" (did you mean '{}'?)", *guess) : std::string()));
+    }
+  }
   if (spec.kind == StudyKind::kSwitching && spec.device.empty() && !has_axis(spec, "device"))
     problems.add(fmt::format("{}: key 'base.device' is missing (a data/devices preset or a TOML file), and no sweep over 'device'", spec.source));
   if (spec.kind == StudyKind::kInference && !spec.model.empty()) {

@@ -1,5 +1,5 @@
 // One resolved design: the fully resolved configuration of one study point (hardware,
-// technology, device and switching grid, as each kind needs them), built once from the files
+// technology, device and switching grid, training settings, as each kind needs them), built once from the files
 // the study names, its [set] overrides and the point's sweep values. It prints as canonical
 // TOML (sorted keys, full precision) and hashes that text, so two designs with the same hash
 // computed the same thing; the runner stores the text and refuses to resume a study whose hash
@@ -15,6 +15,7 @@
 #include "cimmc/device/sot_mtj_params.hpp"
 #include "cimmc/device/switching_study.hpp"
 #include "cimmc/studies/study_spec.hpp"
+#include "cimmc/studies/training_run.hpp"
 
 namespace cimmc::studies {
 
@@ -23,12 +24,14 @@ struct ResolvedDesign {
   std::string hardware_file, technology_file, device_file;  // resolved paths ("" if unused)
   double input_density = 0.25;                               // cost kind
   // The documents after every override (inference and cost: hardware, technology; switching:
-  // device, switching).
-  config::Document hardware, technology, device, switching;
+  // device, switching; train: training and, for crossbar-aware training, hardware, technology).
+  config::Document hardware, technology, device, switching, training;
+  bool crossbar_aware = false;  // train: through the hardware design (base.hardware given)
   arch::CrossbarConfig crossbar;
   circuit::Technology tech;
   device::SotMtjParams device_params;
   device::SwitchingConfig grid;
+  TrainingSettings train;  // train kind (its seed is set per trial)
 
   // Canonical TOML: one `dotted.key = value` line per leaf, keys sorted, in tables per document.
   std::string text() const;

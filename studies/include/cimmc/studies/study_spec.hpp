@@ -47,9 +47,9 @@ struct StudySpec {
   std::string output;               // results file (after -o)
   double checkpoint_seconds = 60;   // rewrite the results file at least this often
   // [base]
-  std::string model;                // resolved model file (inference) or file/zoo name (cost)
+  std::string model;                // resolved model file (inference), file or zoo name (cost, train)
   std::string dataset = "fashion-mnist";
-  int limit = 0;                    // test images (0: all)
+  int limit = 0;                    // test images (0: all); train: training images
   int calibration_images = 512;     // quantization of a float model and readout calibration (as cimmc eval)
   int batch = 64;
   int bits = 8;                     // when a float model is quantized
@@ -59,6 +59,8 @@ struct StudySpec {
   double input_density = 0.25;      // cost: fraction of input bits that are 1
   std::vector<Assignment> set;      // [set]: overrides applied to every point
   config::Value switching;          // [switching]: the current x pulse-width grid (switching kind)
+  config::Value training;           // [train]: how each trial trains (train kind; docs/studies.md)
+  bool keep_models = true;          // train: write each slot's model next to the results file
   // [sweep]
   std::vector<Axis> axes;                       // in the order of the file (sorted by key)
   std::vector<std::vector<std::size_t>> groups; // axis indices; a zip group or a single axis
