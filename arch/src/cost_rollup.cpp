@@ -262,7 +262,7 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
   cost.name = shape.name;
   cost.macs = shape.macs_per_image();
   const double per_image = 1.0 / images;
-  const auto& per = tech.periphery;
+  const auto& per = config.periphery;
 
   if (shape.digital) {
     const auto mac = circuit::digital_mac(tech);
@@ -316,7 +316,7 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
       cost.energy_J["readout"] = 0.0;
       break;
     case circuit::ReadoutKind::kAdc: {
-      const auto adc = circuit::adc_conversion(tech, per.adc_model, r.adc.bits);
+      const auto adc = circuit::adc_conversion(tech, tech.adc_model, r.adc.bits);
       cost.energy_J["readout"] = d(counters.adc_conversions) * adc.energy_J;
       readout_bits = r.adc.bits;
       round_s = per.columns_per_adc * adc.latency_s;
@@ -431,7 +431,7 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
   return cost;
 }
 
-NetworkCost network_cost(std::vector<LayerCost> layers, const circuit::Technology& tech) {
+NetworkCost network_cost(std::vector<LayerCost> layers, const CrossbarConfig& config, const circuit::Technology& tech) {
   NetworkCost net;
   bool any_digital = false;
   for (const auto& l : layers) {
@@ -443,7 +443,7 @@ NetworkCost network_cost(std::vector<LayerCost> layers, const circuit::Technolog
     for (const auto& note : l.notes)
       if (std::find(net.notes.begin(), net.notes.end(), note) == net.notes.end()) net.notes.push_back(note);
   }
-  if (any_digital) net.area_m2["digital"] += tech.periphery.digital_mac_units * circuit::digital_mac(tech).area_m2;
+  if (any_digital) net.area_m2["digital"] += config.periphery.digital_mac_units * circuit::digital_mac(tech).area_m2;
   net.layers = std::move(layers);
   for (const auto& [k, v] : net.energy_J) net.energy_total_J += v;
   for (const auto& [k, v] : net.area_m2) net.area_total_m2 += v;

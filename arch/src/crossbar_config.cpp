@@ -135,6 +135,7 @@ CrossbarConfig read_crossbar_config(const config::Document& doc) {
   for (int id : c.digital_layers) ids_ok = ids_ok && id >= 0;
   l.check(ids_ok, "digital", "a list of layer ids >= 0 (0 is the first Conv/Linear)");
   l.finish();
+  c.periphery = circuit::read_periphery(root.child("periphery"));
 
   root.finish();
   cross_checks(c, [&](bool ok, std::string_view key, std::string message) {

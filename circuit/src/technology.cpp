@@ -1,5 +1,7 @@
 #include "cimmc/circuit/technology.hpp"
 
+#include <fmt/format.h>
+
 namespace cimmc::circuit {
 
 namespace {
@@ -49,6 +51,13 @@ Technology read_technology(const config::Document& doc) {
   }
   {
     auto adc = root.child("adc");
+    std::string model(adc_model_name(tech.adc_model));
+    if (adc.optional("model", model)) {
+      if (model == "neurosim_sar") tech.adc_model = AdcModel::kNeuroSimSar;
+      else if (model == "survey_sar") tech.adc_model = AdcModel::kSurveySar;
+      else if (model == "survey_flash") tech.adc_model = AdcModel::kSurveyFlash;
+      else adc.check(false, "model", "one of \"neurosim_sar\", \"survey_sar\", \"survey_flash\"");
+    }
     auto s = adc.child("sar");
     positive(s, "power_per_bit_W", tech.sar.power_per_bit_W);
     positive(s, "power_offset_W", tech.sar.power_offset_W);
@@ -101,24 +110,10 @@ Technology read_technology(const config::Document& doc) {
     positive(t, "mac8_transistors", tech.digital.mac8_transistors);
     t.finish();
   }
-  {
-    auto t = root.child("periphery");
-    positive(t, "subarray_rows", tech.periphery.subarray_rows, false);
-    positive(t, "columns_per_adc", tech.periphery.columns_per_adc, false);
-    positive(t, "accumulator_bits", tech.periphery.accumulator_bits, false);
-    positive(t, "activation_bits_out", tech.periphery.activation_bits_out, false);
-    t.check(tech.periphery.accumulator_bits <= 64, "accumulator_bits", "at most 64");
-    positive(t, "lcu_columns_shared", tech.periphery.lcu_columns_shared, false);
-    positive(t, "digital_mac_units", tech.periphery.digital_mac_units, false);
-    std::string model(adc_model_name(tech.periphery.adc_model));
-    if (t.optional("adc_model", model)) {
-      if (model == "neurosim_sar") tech.periphery.adc_model = AdcModel::kNeuroSimSar;
-      else if (model == "survey_sar") tech.periphery.adc_model = AdcModel::kSurveySar;
-      else if (model == "survey_flash") tech.periphery.adc_model = AdcModel::kSurveyFlash;
-      else t.check(false, "adc_model", "one of \"neurosim_sar\", \"survey_sar\", \"survey_flash\"");
-    }
-    t.finish();
-  }
+  if (const auto* moved = root.value("periphery"))
+    problems.add(fmt::format("{}: the periphery's organisation (subarray_rows, columns_per_adc, ...) is a design choice: "
+                             "it belongs in the hardware file's [periphery] table; the ADC pricing model is adc.model",
+                             config::where(*moved, doc.source, "periphery")));
   root.finish();
   problems.throw_if_any(doc.source);
   return tech;

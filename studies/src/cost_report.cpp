@@ -51,7 +51,7 @@ arch::NetworkCost analytic_cost(const std::vector<arch::LayerShape>& shapes, con
     }
     layers.push_back(std::move(cost));
   }
-  return arch::network_cost(std::move(layers), tech);
+  return arch::network_cost(std::move(layers), config, tech);
 }
 
 double mean_mtj_samples(const arch::NetworkCost& cost) {

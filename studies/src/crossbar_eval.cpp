@@ -41,7 +41,7 @@ arch::NetworkCost measured_cost(const network::Model& model, const CrossbarEvalu
     layers.push_back(shapes[i].digital ? arch::layer_cost(config, tech, shapes[i], {}, 1.0, mtj)
                                        : arch::layer_cost(config, tech, shapes[i], counters, images, mtj));
   }
-  return arch::network_cost(std::move(layers), tech);
+  return arch::network_cost(std::move(layers), config, tech);
 }
 
 }  // namespace cimmc::studies

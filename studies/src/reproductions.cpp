@@ -116,7 +116,7 @@ Comparison stox_comparison(const circuit::Technology& tech, double input_density
       "claims is taken as the full-precision one (its EDP claim equals the product of its energy and latency claims). "
       "{} technology, ADC model {}, input bit density {}.",
       hw, base.description, fp_bits, base.signed_scheme == arch::SignedScheme::kDifferential ? "signed" : "unsigned",
-      tech.name, circuit::adc_model_name(tech.periphery.adc_model), input_density);
+      tech.name, circuit::adc_model_name(tech.adc_model), input_density);
   const std::string mtj_label = paper ? "stochastic MTJ (T=4, one pulse)" : "stochastic MTJ (T=4, 8 on input MSB)";
   c.designs.push_back(priced(mtj_label, base, model, tech, input_density));
   c.designs.push_back(priced(fmt::format("full-precision ADC ({} bit)", fp_bits),
@@ -153,7 +153,7 @@ Comparison zebra_comparison(const circuit::Technology& tech, double input_densit
       "data/hw/zebra_lcu.toml (8b/8b, R = 128, adaptive-flip encoding, G = 8, 9-level sense); conventional CIM: the "
       "same array with two's-complement weights and an ADC per 8 columns (8 bits: exact for 128 one-bit rows; or "
       "5 bits); {} technology, ADC model {}, input bit density {}.",
-      tech.name, circuit::adc_model_name(tech.periphery.adc_model), input_density);
+      tech.name, circuit::adc_model_name(tech.adc_model), input_density);
   if (scenario == Scenario::kPaperAssumptions)
     c.assumptions += " ZEBRA's available text states no cost assumption (baseline, ADC, energy or area source) that "
                      "cimmc could adopt, so this scenario prices the same designs (docs/reproductions.md).";

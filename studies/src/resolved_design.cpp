@@ -58,8 +58,8 @@ std::string text_value(const config::Value& v, const std::string& source, const 
 }  // namespace
 
 std::string document_of_key(std::string_view key) {
-  static constexpr std::array kHardware{"crossbar", "readout", "noise", "layers", "cell", "description"};
-  static constexpr std::array kTechnology{"technology", "array", "adc", "comparator", "mtj", "digital", "periphery"};
+  static constexpr std::array kHardware{"crossbar", "readout", "noise", "layers", "cell", "periphery", "description"};
+  static constexpr std::array kTechnology{"technology", "array", "adc", "comparator", "mtj", "digital"};
   const std::string_view head = key.substr(0, key.find('.'));
   if (std::find(kHardware.begin(), kHardware.end(), head) != kHardware.end()) return "hardware";
   if (std::find(kTechnology.begin(), kTechnology.end(), head) != kTechnology.end()) return "technology";

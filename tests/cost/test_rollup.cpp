@@ -31,7 +31,7 @@ arch::NetworkCost analytic_network(const arch::CrossbarConfig& config, const cir
   std::vector<arch::LayerCost> layers;
   for (const auto& s : shapes)
     layers.push_back(arch::layer_cost(config, tech, s, arch::analytic_counters(config, s, din, dw), 1.0));
-  return arch::network_cost(std::move(layers), tech);
+  return arch::network_cost(std::move(layers), config, tech);
 }
 
 // A stochastic-MTJ converter with round electrical values, for roll-ups that price one.
@@ -57,10 +57,11 @@ const std::vector<arch::LayerShape> kVgg8 = {
 }  // namespace
 
 TEST(CostRollup, OneLayerByHand) {
-  const auto tech = circuit::load_technology(
-      kTech, {"periphery.subarray_rows=4", "periphery.columns_per_adc=2", "periphery.accumulator_bits=8",
-              "technology.post_layout_energy_factor=1.0"});
+  const auto tech = circuit::load_technology(kTech, {"technology.post_layout_energy_factor=1.0"});
   arch::CrossbarConfig config;
+  config.periphery.subarray_rows = 4;
+  config.periphery.columns_per_adc = 2;
+  config.periphery.accumulator_bits = 8;
   config.rows = 4;
   config.columns = 8;
   config.input_bits = 2;
@@ -101,15 +102,13 @@ TEST(CostRollup, OneLayerByHand) {
   EXPECT_EQ(cost.physical_subarrays, 1);
 
   // The post-layout factor scales every energy and nothing else.
-  const auto tech2 = circuit::load_technology(
-      kTech, {"periphery.subarray_rows=4", "periphery.columns_per_adc=2", "periphery.accumulator_bits=8",
-              "technology.post_layout_energy_factor=2.0"});
+  const auto tech2 = circuit::load_technology(kTech, {"technology.post_layout_energy_factor=2.0"});
   const auto cost2 = arch::layer_cost(config, tech2, shape, counters, 1.0);
   EXPECT_NEAR(cost2.total_energy_J(), 2 * cost.total_energy_J(), 1e-24);
   EXPECT_DOUBLE_EQ(cost2.latency_s, cost.latency_s);
   EXPECT_DOUBLE_EQ(cost2.total_area_m2(), cost.total_area_m2());
 
-  const auto net = arch::network_cost({cost}, tech);
+  const auto net = arch::network_cost({cost}, config, tech);
   EXPECT_DOUBLE_EQ(net.energy_total_J, cost.total_energy_J());
   EXPECT_NEAR(net.tops_per_W(), 2.0 * 4 / cost.total_energy_J() / 1e12, 1e-9);
   EXPECT_NEAR(net.edp_J_s(), cost.total_energy_J() * 16e-9, 1e-40);
@@ -136,7 +135,7 @@ TEST(CostRollup, DigitalLayersUseMacsAndSharedUnits) {
   EXPECT_EQ(cost.readout, "digital");
   EXPECT_NEAR(cost.energy_J.at("digital"), 1.22 * 100000 * 89e-15, 1e-18);
   EXPECT_DOUBLE_EQ(cost.latency_s, std::ceil(100000.0 / 256) * 1e-9);
-  const auto net = arch::network_cost({cost, cost}, tech);
+  const auto net = arch::network_cost({cost, cost}, adc_config(128, 5), tech);
   EXPECT_NEAR(net.area_m2.at("digital"), 256 * circuit::digital_mac(tech).area_m2, 1e-18);
 }
 
@@ -235,8 +234,8 @@ TEST(CostCalibration, NeuroSimVgg8Sram22nm) {
   // ADC (readout) as its largest component. Densities: inputs 0.3, weights 0.5 (only the word
   // line energy depends on them).
   const auto tech = circuit::load_technology(kTech);
-  ASSERT_EQ(tech.periphery.subarray_rows, 128);
-  ASSERT_EQ(tech.periphery.columns_per_adc, 8);
+  ASSERT_EQ(adc_config(32, 4).periphery.subarray_rows, 128);
+  ASSERT_EQ(adc_config(32, 4).periphery.columns_per_adc, 8);
   const std::pair<int, double> points[] = {{32, 8.76}, {64, 17.13}};
   for (const auto& [rows, published] : points) {
     const auto net = analytic_network(adc_config(rows, 4), tech, kVgg8, 0.3, 0.5);
@@ -256,8 +255,9 @@ TEST(CostCalibration, NeuroSimVgg8Sram22nm) {
 // calibration a reference trim (current_trim_transistors) and its code register; all in "trim",
 // none in the counters' "shift_add" area. The power-up calibration is a note, not an energy.
 TEST(CostRollup, TrimAndInSituCalibrationByHand) {
-  const auto tech = circuit::load_technology(kTech, {"periphery.subarray_rows=4", "technology.post_layout_energy_factor=1.0"});
+  const auto tech = circuit::load_technology(kTech, {"technology.post_layout_energy_factor=1.0"});
   arch::CrossbarConfig config;
+  config.periphery.subarray_rows = 4;
   config.rows = 4;
   config.columns = 8;
   config.input_bits = 2;

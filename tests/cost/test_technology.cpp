@@ -25,26 +25,38 @@ TEST(Technology, Loads22nmTable) {
   EXPECT_DOUBLE_EQ(t.sar.power_offset_W, 4.3753e-6);
   EXPECT_DOUBLE_EQ(t.survey.sar_fom_J_per_step, 28.5e-15);
   EXPECT_DOUBLE_EQ(t.survey.flash_fom_J_per_step, 823e-15);
-  EXPECT_EQ(t.periphery.columns_per_adc, 8);
-  EXPECT_EQ(t.periphery.adc_model, circuit::AdcModel::kNeuroSimSar);
+  EXPECT_EQ(t.adc_model, circuit::AdcModel::kNeuroSimSar);
 }
 
 TEST(Technology, OverridesApply) {
-  const auto t = circuit::load_technology(kTechFile, {"periphery.columns_per_adc=4", "periphery.adc_model=survey_flash"});
-  EXPECT_EQ(t.periphery.columns_per_adc, 4);
-  EXPECT_EQ(t.periphery.adc_model, circuit::AdcModel::kSurveyFlash);
+  const auto t = circuit::load_technology(kTechFile, {"adc.model=survey_flash", "comparator.energy_J=2e-14"});
+  EXPECT_EQ(t.adc_model, circuit::AdcModel::kSurveyFlash);
+  EXPECT_DOUBLE_EQ(t.comparator.energy_J, 2e-14);
+}
+
+// The periphery's organisation is the design's (the hardware file's [periphery]); a technology
+// table that still has one is told where it belongs.
+TEST(Technology, PeripheryTableBelongsToTheHardwareFile) {
+  try {
+    circuit::load_technology(kTechFile, {"periphery.columns_per_adc=4"});
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("key 'periphery': the periphery's organisation"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("hardware file's [periphery] table"), std::string::npos) << msg;
+  }
 }
 
 TEST(Technology, BadValuesAreReportedWithLineAndKey) {
   auto doc = config::parse_file(kTechFile);
-  config::apply_overrides(doc, {"array.cell_area_F2=-1", "periphery.adc_model=pipelined", "digital.adder_energy=1"});
+  config::apply_overrides(doc, {"array.cell_area_F2=-1", "adc.model=pipelined", "digital.adder_energy=1"});
   try {
     circuit::read_technology(doc);
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& e) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("key 'array.cell_area_F2': value -1 is out of range: expected a positive number"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("key 'periphery.adc_model'"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("key 'adc.model'"), std::string::npos) << msg;
     EXPECT_NE(msg.find("'digital.adder_energy': unknown key (did you mean 'adder_energy_J_per_bit'?)"), std::string::npos) << msg;
   }
 }

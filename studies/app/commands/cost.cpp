@@ -35,7 +35,7 @@ struct CostOptions {
 bool is_hardware_key(const std::string& assignment) {
   const std::string head = assignment.substr(0, assignment.find_first_of(".="));
   return head == "crossbar" || head == "readout" || head == "noise" || head == "layers" || head == "cell" ||
-         head == "description";
+         head == "periphery" || head == "description";
 }
 
 network::Shape parse_input_shape(const std::string& text) {

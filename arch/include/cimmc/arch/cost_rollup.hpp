@@ -117,9 +117,9 @@ int mtj_sample_rounds(const CrossbarConfig& config, int gemm_index);
 LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& tech, const LayerShape& shape,
                      const Counters& counters, double images, const circuit::MtjConverter* mtj = nullptr);
 
-// Sums layers; the digital MAC units' area (tech.periphery.digital_mac_units) is counted once
+// Sums layers; the digital MAC units' area (config.periphery.digital_mac_units) is counted once
 // if any layer is digital.
-NetworkCost network_cost(std::vector<LayerCost> layers, const circuit::Technology& tech);
+NetworkCost network_cost(std::vector<LayerCost> layers, const CrossbarConfig& config, const circuit::Technology& tech);
 
 // Physical columns per output of a layer under `config` (column groups × sides).
 int physical_columns_per_output(const CrossbarConfig& config);

@@ -10,6 +10,9 @@
 //   [noise]     model = "physical" (cell_sigma_lsb, sense_sigma_lsb, offset_sigma_lsb: LSB of one
 //               unit-cell signal) | "relative_full_scale" (sigma, proportional, sense_offset: fractions)
 //   [layers]    digital_first, digital_last, digital = [layer ids]
+//   [periphery] the organisation around each subarray (circuit/periphery.hpp): subarray_rows,
+//               columns_per_adc, accumulator_bits, activation_bits_out, lcu_columns_shared,
+//               digital_mac_units
 //   [cell]      the storage cell (device::StorageCellModel): technology = "sram" | "rram" | "mtj",
 //               levels, on_conductance_S, on_off_ratio, programming_sigma, stuck-at rates; its
 //               per-cell conductance deviations are drawn per layer and trial by the backends
@@ -31,6 +34,7 @@
 
 #include "cimmc/arch/zero_bit_encoding.hpp"
 #include "cimmc/circuit/noise_model.hpp"
+#include "cimmc/circuit/periphery.hpp"
 #include "cimmc/circuit/readout.hpp"
 #include "cimmc/core/config.hpp"
 #include "cimmc/device/storage_cell.hpp"
@@ -52,6 +56,7 @@ struct CrossbarConfig {
   circuit::ReadoutParams readout;
   circuit::NoiseParams noise;
   device::StorageCellModel cell;  // an SRAM bit (exact) unless [cell] says otherwise
+  circuit::Periphery periphery;   // organisation of the periphery (cost model only)
   bool digital_first = false;  // keep the first Conv/Linear digital (StoX keeps it)
   bool digital_last = false;   // keep the last one digital
   std::vector<int> digital_layers;

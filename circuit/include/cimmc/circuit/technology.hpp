@@ -21,6 +21,7 @@ struct Technology {
   double supply_V = 0.8;
   double clock_period_s = 1e-9;
   double post_layout_energy_factor = 1.0;  // multiplies every dynamic energy
+  AdcModel adc_model = AdcModel::kNeuroSimSar;  // [adc] model: which model prices a conversion
 
   struct Array {
     double cell_area_F2 = 280;
@@ -62,18 +63,14 @@ struct Technology {
     int mac8_transistors = 2400;
   } digital;
 
-  struct Periphery {
-    int subarray_rows = 128, columns_per_adc = 8, accumulator_bits = 24, activation_bits_out = 8;
-    AdcModel adc_model = AdcModel::kNeuroSimSar;
-    int lcu_columns_shared = 8, digital_mac_units = 256;
-  } periphery;
 
   double feature_area_m2() const { return feature_size_m * feature_size_m; }
   double transistor_area_m2() const { return sar.transistor_area_F2 * feature_area_m2(); }
 };
 
-// Reads every table above (all keys required except [periphery], whose keys default); unknown
-// keys and non-positive values are errors naming file, line and key.
+// Reads every table above (all keys required except adc.model); unknown keys and non-positive
+// values are errors naming file, line and key. The periphery's organisation is the design's
+// (circuit/periphery.hpp, the hardware file's [periphery]): a [periphery] table here is an error.
 Technology read_technology(const config::Document& doc);
 // parse_file + apply_overrides + read_technology.
 Technology load_technology(const std::filesystem::path& path, const std::vector<std::string>& overrides = {});
