@@ -1,3 +1,3 @@
 #include "cimmc/studies/cli.hpp"
 
-int main(int argc, char** argv) { return cimmc::cli::run_main(argc, argv); }
+int main(int argc, char** argv) { return cimmc::studies::run_main(argc, argv); }

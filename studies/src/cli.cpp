@@ -11,7 +11,7 @@
 #include "cimmc/core/config.hpp"
 #include "cimmc/core/error.hpp"
 
-namespace cimmc::cli {
+namespace cimmc::studies {
 
 CLI::Validator count_at_least(long long minimum) {
   return CLI::Validator(
@@ -104,4 +104,4 @@ int run_main(int argc, char** argv) {
   }
 }
 
-}  // namespace cimmc::cli
+}  // namespace cimmc::studies

@@ -19,7 +19,7 @@
 #include "cimmc/studies/reproductions.hpp"
 #include "cimmc/studies/crossbar_eval.hpp"
 
-namespace cimmc::cli {
+namespace cimmc::studies {
 
 namespace {
 struct CostOptions {
@@ -169,4 +169,4 @@ void register_cost(Registry& r) {
 
 CIMMC_REGISTER_COMMAND(40, register_cost);
 
-}  // namespace cimmc::cli
+}  // namespace cimmc::studies

@@ -15,7 +15,7 @@
 #include "cimmc/network/train.hpp"
 #include "cimmc/studies/cli.hpp"
 
-namespace cimmc::cli {
+namespace cimmc::studies {
 
 namespace {
 
@@ -45,45 +45,44 @@ std::string json_escape(const std::string& s) {
 }
 
 void run_eval(const EvalOptions& o) {
-  namespace nw = cimmc::network;
   const bool builtin = o.executor == "float" || o.executor == "int";
   bool hardware = false;
-  for (const auto& [name, description] : nw::backend_names()) hardware |= name == o.executor;
+  for (const auto& [name, description] : network::backend_names()) hardware |= name == o.executor;
   if (!builtin && !hardware) {
     std::vector<std::string> names{"float", "int"};
-    for (const auto& [name, description] : nw::backend_names()) names.push_back(name);
+    for (const auto& [name, description] : network::backend_names()) names.push_back(name);
     throw ArgumentError(fmt::format("--executor '{}': expected one of {}", o.executor, fmt::join(names, ", ")));
   }
   if (o.bits < 2 || o.bits > 8) throw ArgumentError(fmt::format("--bits {}: expected 2..8", o.bits));
   if (!hardware && (!o.hardware.empty() || !o.overrides.empty()))
     throw ArgumentError(fmt::format("--hw/--set apply to hardware backends, not to --executor {}", o.executor));
-  nw::ModelRecord record;
-  nw::Model model = nw::load_model(o.model, &record);
+  network::ModelRecord record;
+  network::Model model = network::load_model(o.model, &record);
   // The backend (and its hardware file) before the dataset: bad options fail fast.
-  std::unique_ptr<nw::ReportingBackend> backend;
+  std::unique_ptr<network::ReportingBackend> backend;
   if (hardware) {
-    nw::BackendRequest req;
+    network::BackendRequest req;
     req.hardware_file = o.hardware;
     req.overrides = o.overrides;
     req.seed = o.seed;
     req.model = &model;
-    backend = nw::make_backend(o.executor, req);
+    backend = network::make_backend(o.executor, req);
   }
   // --split validation: the last --validation images of the training split (held out by
   // `cimmc train --validation`), for model choices that must not look at the test set.
-  nw::Dataset test;
+  network::Dataset test;
   if (o.split == "test") {
     if (o.validation_option->count() > 0) throw ArgumentError("--validation goes with --split validation");
-    test = nw::load_dataset(o.dataset, "test");
+    test = network::load_dataset(o.dataset, "test");
   } else if (o.split == "validation") {
-    test = nw::split_validation(nw::load_dataset(o.dataset, "train"), o.validation).second;
+    test = network::split_validation(network::load_dataset(o.dataset, "train"), o.validation).second;
   } else {
     throw ArgumentError(fmt::format("--split {}: expected test or validation", o.split));
   }
   if (model.input_shape() != test.image_shape())
     throw ArgumentError(fmt::format("model {} takes inputs {}, dataset {} has images {}", o.model,
-                                    nw::shape_text(model.input_shape()), o.dataset, nw::shape_text(test.image_shape())));
-  nw::RunContext ctx;
+                                    network::shape_text(model.input_shape()), o.dataset, network::shape_text(test.image_shape())));
+  network::RunContext ctx;
   int bits = 0;
   std::string calibration_note;
   if (o.executor != "float" || model.quantized()) {
@@ -93,39 +92,39 @@ void run_eval(const EvalOptions& o) {
         throw ArgumentError(fmt::format("--bits {}: {} is already quantized at {} bits", o.bits, o.model, bits));
     } else {
       bits = o.bits;
-      nw::Dataset calib;
+      network::Dataset calib;
       try {
-        calib = nw::load_dataset(o.dataset, "train");
+        calib = network::load_dataset(o.dataset, "train");
         calibration_note = fmt::format("{} training images", o.calibration);
       } catch (const Error&) {
         calib = test;  // no training split next to the test files
         calibration_note = fmt::format("{} test images (no training split found)", o.calibration);
       }
-      nw::QuantOptions q;
+      network::QuantOptions q;
       q.weight_bits = q.activation_bits = bits;
       q.calibration_images = o.calibration;
       q.seed = o.seed;
-      model = nw::quantize_model(model, calib, q);
+      model = network::quantize_model(model, calib, q);
     }
-    ctx.mode = o.executor == "float" ? nw::ExecMode::kFakeQuant : nw::ExecMode::kInteger;
+    ctx.mode = o.executor == "float" ? network::ExecMode::kFakeQuant : network::ExecMode::kInteger;
   }
   if (backend) {
     ctx.backend = backend.get();
     if (backend->needs_calibration()) {
-      nw::Dataset calib;
+      network::Dataset calib;
       try {
-        calib = nw::load_dataset(o.dataset, "train");
+        calib = network::load_dataset(o.dataset, "train");
       } catch (const Error&) {
         calib = test;
       }
       backend->begin_calibration();
-      nw::evaluate(model, calib, ctx, o.batch, o.calibration);
+      network::evaluate(model, calib, ctx, o.batch, o.calibration);
       backend->end_calibration();
       if (!o.json) fmt::print("readouts calibrated on the first {} images of {}\n", std::min(o.calibration, calib.size()), calib.name);
     }
   }
   const auto t0 = std::chrono::steady_clock::now();
-  const auto r = nw::evaluate(model, test, ctx, o.batch, o.limit);
+  const auto r = network::evaluate(model, test, ctx, o.batch, o.limit);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (o.json) {
     fmt::print("{{\"model\": \"{}\", \"dataset\": \"{}\", \"split\": \"{}\", \"executor\": \"{}\", \"bits\": {}, \"images\": {}, "
@@ -147,17 +146,17 @@ void register_eval(Registry& r) {
   sub->add_option("--dataset", o.dataset, "fashion-mnist, cifar10:DIR, cifar100:DIR or a path")->capture_default_str();
   sub->add_option("--executor", o.executor, "float, int, or a registered hardware backend")->capture_default_str();
   o.bits_option = sub->add_option("--bits", o.bits, "Weight and activation bits when quantizing a float model")->capture_default_str();
-  sub->add_option("--limit", o.limit, "Evaluate only the first N images of the split (0: all)")->check(cli::count_at_least(0));
+  sub->add_option("--limit", o.limit, "Evaluate only the first N images of the split (0: all)")->check(count_at_least(0));
   sub->add_option("--split", o.split, "test, or validation (the last --validation training images)")->capture_default_str();
   o.validation_option =
       sub->add_option("--validation", o.validation, "Images of the validation split (as given to cimmc train)")
           ->capture_default_str()
-          ->check(cli::count_at_least(1));
+          ->check(count_at_least(1));
   sub->add_option("--calibration", o.calibration, "Calibration images when quantizing a float model")
       ->capture_default_str()
-      ->check(cli::count_at_least(1));
+      ->check(count_at_least(1));
   sub->add_option("--seed", o.seed, "Seed of the calibration subset and of backend noise")->capture_default_str();
-  sub->add_option("--batch", o.batch, "Images per forward pass")->capture_default_str()->check(cli::count_at_least(1));
+  sub->add_option("--batch", o.batch, "Images per forward pass")->capture_default_str()->check(count_at_least(1));
   sub->add_option("--hw", o.hardware, "Hardware description for a hardware backend");
   sub->add_option("--set", o.overrides, "key=value override for a hardware backend (repeatable)");
   sub->add_flag("--json", o.json, "Print one JSON object");
@@ -167,4 +166,4 @@ void register_eval(Registry& r) {
 
 CIMMC_REGISTER_COMMAND(41, register_eval);
 
-}  // namespace cimmc::cli
+}  // namespace cimmc::studies

@@ -10,7 +10,7 @@
 #include "cimmc/device/switching_export.hpp"
 #include "cimmc/studies/cli.hpp"
 
-namespace cimmc::cli {
+namespace cimmc::studies {
 
 namespace {
 
@@ -38,4 +38,4 @@ void register_export_table(Registry& r) {
 
 CIMMC_REGISTER_COMMAND(25, register_export_table);
 
-}  // namespace cimmc::cli
+}  // namespace cimmc::studies

@@ -8,7 +8,7 @@
 #include "cimmc/core/hdf5.hpp"
 #include "cimmc/studies/cli.hpp"
 
-namespace cimmc::cli {
+namespace cimmc::studies {
 
 namespace {
 const char* kProvenanceAttrs[] = {"filetype", "format_version", "cimmc_version", "git_sha1", "created", "seed", "config"};
@@ -69,4 +69,4 @@ void register_inspect(Registry& r) {
 
 CIMMC_REGISTER_COMMAND(90, register_inspect);
 
-}  // namespace cimmc::cli
+}  // namespace cimmc::studies

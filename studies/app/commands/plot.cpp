@@ -22,7 +22,7 @@
 #define CIMMC_PYTHON_DIR ""
 #endif
 
-namespace cimmc::cli {
+namespace cimmc::studies {
 
 namespace {
 
@@ -84,4 +84,4 @@ void register_plot(Registry& r) {
 
 CIMMC_REGISTER_COMMAND(31, register_plot);
 
-}  // namespace cimmc::cli
+}  // namespace cimmc::studies

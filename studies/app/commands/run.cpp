@@ -7,7 +7,7 @@
 #include "cimmc/studies/study_runner.hpp"
 #include "cimmc/studies/study_spec.hpp"
 
-namespace cimmc::cli {
+namespace cimmc::studies {
 
 namespace {
 
@@ -50,4 +50,4 @@ void register_run(Registry& r) {
 
 CIMMC_REGISTER_COMMAND(30, register_run);
 
-}  // namespace cimmc::cli
+}  // namespace cimmc::studies

@@ -16,7 +16,7 @@
 #include "cimmc/device/switching_study.hpp"
 #include "cimmc/studies/cli.hpp"
 
-namespace cimmc::cli {
+namespace cimmc::studies {
 
 namespace {
 
@@ -87,7 +87,6 @@ std::vector<double> parse_pulses(const std::string& text) {
 }
 
 void run_switching(const SwitchingOptions& o, bool quiet) {
-  namespace dv = cimmc::device;
   if (o.trials < 1 || o.trials > 100000000) throw ArgumentError(fmt::format("--trials {}: expected 1 to 1e8", o.trials));
   for (auto [name, v] : {std::pair{"--rise-s", o.rise_s}, {"--fall-s", o.fall_s}})
     if (!(v >= 0) || !std::isfinite(v)) throw ArgumentError(fmt::format("{} {}: expected a time >= 0", name, v));
@@ -99,9 +98,9 @@ void run_switching(const SwitchingOptions& o, bool quiet) {
     throw ArgumentError(fmt::format("--dt-s {}: expected 0 (automatic) or a step up to 1e-10 s", o.time_step_s));
   const auto currents = parse_currents(o.currents);
   const auto pulses = parse_pulses(o.pulses);
-  const auto params = dv::load_sot_mtj(dv::resolve_device_file(o.device), o.overrides);
+  const auto params = device::load_sot_mtj(device::resolve_device_file(o.device), o.overrides);
 
-  dv::MonteCarloSettings s;
+  device::MonteCarloSettings s;
   s.trials = o.trials;
   s.seed = o.seed;
   s.time_step_s = o.time_step_s;
@@ -117,21 +116,21 @@ void run_switching(const SwitchingOptions& o, bool quiet) {
   };
   if (o.table_source != "monte_carlo" && o.table_source != "thermal_activation")
     throw ArgumentError(fmt::format("--table-source '{}': expected monte_carlo or thermal_activation", o.table_source));
-  auto report = dv::characterize_switching(params, currents, pulses, s);
+  auto report = device::characterize_switching(params, currents, pulses, s);
   progress.finish();
   if (o.table_source == "thermal_activation") {
     if (!report.activation)
       throw ModelError(fmt::format("--table-source thermal_activation: no thermal-activation fit ({})", report.activation_note));
-    report.table = dv::SwitchingTable::from_model(report.activation->model, currents, pulses, params.name);
+    report.table = device::SwitchingTable::from_model(report.activation->model, currents, pulses, params.name);
   }
 
-  const std::string config = dv::to_toml(params) +
+  const std::string config = device::to_toml(params) +
                              fmt::format("\n[switching]\ncurrent_A = [{:.17g}]\npulse_width_s = [{:.17g}]\ntrials = {}\nseed = {}\n"
                                          "time_step_s = {:.17g}\nequilibrate_time_s = {:.17g}\nrise_time_s = {:.17g}\nfall_time_s = {:.17g}\nrelax_time_s = {:.17g}\n"
                                          "# lookup table from: {}\n",
                                          fmt::join(currents, ", "), fmt::join(pulses, ", "), o.trials, o.seed,
                                          report.curves.time_step_s, report.curves.equilibrate_time_s, o.rise_s, o.fall_s, report.curves.relax_time_s, o.table_source);
-  dv::write_switching_file(o.output, report, config);
+  device::write_switching_file(o.output, report, config);
   if (!o.table_output.empty()) report.table.save(o.table_output, o.seed, config);
 
   const auto& d = report.derived;
@@ -185,4 +184,4 @@ void register_switching(Registry& r) {
 
 CIMMC_REGISTER_COMMAND(20, register_switching);
 
-}  // namespace cimmc::cli
+}  // namespace cimmc::studies

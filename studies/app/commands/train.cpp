@@ -14,7 +14,7 @@
 #include "cimmc/studies/cli.hpp"
 #include "cimmc/studies/training_run.hpp"
 
-namespace cimmc::cli {
+namespace cimmc::studies {
 
 namespace {
 
@@ -64,7 +64,6 @@ std::string config_text(const TrainOptions& o) {
 }
 
 void run_train(const TrainOptions& o, const GlobalOptions& global) {
-  namespace nw = cimmc::network;
   if (o.teacher.empty() && (o.distill_alpha_set || o.distill_temperature_set))
     throw ArgumentError("--distill-alpha and --distill-temperature apply to --teacher training");
   if (!o.ps_gradient.empty() && o.hardware.empty()) throw ArgumentError("--ps-gradient applies to --hw training");
@@ -79,15 +78,15 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
   s.bits = o.bits;
   s.calibration_images = o.calibration;
   s.recalibrate_every = o.recalibrate_every;
-  s.ps_gradient = o.ps_gradient.empty() ? nw::PsGradient::kStraightThrough : nw::parse_ps_gradient(o.ps_gradient);
+  s.ps_gradient = o.ps_gradient.empty() ? network::PsGradient::kStraightThrough : network::parse_ps_gradient(o.ps_gradient);
   s.validation = o.validation;
   s.eval_limit = o.test_limit;
   s.validate(!o.hardware.empty());
   // Knowledge distillation: the teacher sees the same augmented batches, in its own precision
   // (loaded before the data, so that a bad file fails fast).
-  nw::Model teacher;
+  network::Model teacher;
   if (!o.teacher.empty()) {
-    teacher = nw::load_model(o.teacher);
+    teacher = network::load_model(o.teacher);
     run.teacher = &teacher;
     std::fprintf(stderr, "distilling from %s (alpha %g, temperature %g)\n", o.teacher.c_str(), o.config.distill_alpha,
                  o.config.distill_temperature);
@@ -120,7 +119,7 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
       progress.reset();
     }
   };
-  events.on_epoch = [&](const nw::EpochStats& e) {
+  events.on_epoch = [&](const network::EpochStats& e) {
     std::fprintf(stderr, "epoch %d/%d  lr %.5f  train loss %.4f acc %.2f %%  %s%s loss %.4f acc %.2f %%  %.1f s\n", e.epoch,
                  o.config.epochs, e.lr, e.train_loss, 100 * e.train_accuracy, data.eval_split(),
                  run.hardware ? " (crossbar)" : "", e.test_loss, 100 * e.test_accuracy, e.seconds);
@@ -128,7 +127,7 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
     current_epoch = e.epoch + 1;
   };
   auto outcome = studies::run_training(run, data, events);
-  nw::save_model(o.output, outcome.model, outcome.record);
+  network::save_model(o.output, outcome.model, outcome.record);
   fmt::print("wrote {} ({} accuracy {:.2f} %)\n", o.output, data.eval_split(), 100 * outcome.final_eval.accuracy);
 }
 
@@ -138,37 +137,37 @@ void register_train(Registry& r) {
   sub->add_option("--model", o.model, "Zoo model (mlp, lenet5, vgg_small, resnet20) or a model file .h5 to fine-tune")->required();
   sub->add_option("--dataset", o.dataset, "fashion-mnist, cifar10:DIR, cifar100:DIR or a path")->capture_default_str();
   sub->add_option("-o,--output", o.output, "Model file to write")->required();
-  sub->add_option("--epochs", o.config.epochs, "Epochs")->capture_default_str()->check(cli::count_at_least(1));
+  sub->add_option("--epochs", o.config.epochs, "Epochs")->capture_default_str()->check(count_at_least(1));
   sub->add_option("--lr", o.config.lr, "Peak learning rate")->capture_default_str();
-  sub->add_option("--batch", o.config.batch, "Mini-batch size")->capture_default_str()->check(cli::count_at_least(1));
+  sub->add_option("--batch", o.config.batch, "Mini-batch size")->capture_default_str()->check(count_at_least(1));
   sub->add_option("--seed", o.config.seed, "Seed of initialization, shuffling and augmentation")->capture_default_str();
   sub->add_option("--optimizer", o.config.optimizer, "sgd or adam")->capture_default_str();
   sub->add_option("--momentum", o.config.momentum, "SGD momentum")->capture_default_str();
   sub->add_option("--weight-decay", o.config.weight_decay, "L2 weight decay on Conv2d/Linear weights")->capture_default_str();
   sub->add_option("--schedule", o.config.schedule, "constant, step or cosine")->capture_default_str();
-  sub->add_option("--step-epochs", o.config.step_epochs, "Step schedule: epochs between decays")->capture_default_str()->check(cli::count_at_least(1));
+  sub->add_option("--step-epochs", o.config.step_epochs, "Step schedule: epochs between decays")->capture_default_str()->check(count_at_least(1));
   sub->add_option("--step-gamma", o.config.step_gamma, "Step schedule: decay factor")->capture_default_str();
   sub->add_option("--width", o.width, "Width multiplier of the zoo model")->capture_default_str();
   sub->add_option("--crop-padding", o.config.augment.crop_padding, "Random-crop augmentation: zero padding in pixels (0: off)")
       ->capture_default_str()
-      ->check(cli::count_at_least(0));
+      ->check(count_at_least(0));
   sub->add_flag("--flip", o.config.augment.flip, "Random horizontal flips");
-  sub->add_option("--limit", o.limit, "Use only the first N training images (0: all)")->check(cli::count_at_least(0));
+  sub->add_option("--limit", o.limit, "Use only the first N training images (0: all)")->check(count_at_least(0));
   sub->add_option("--test-limit", o.test_limit, "Use only the first N test (or validation) images (0: all)")
-      ->check(cli::count_at_least(0));
+      ->check(count_at_least(0));
   sub->add_option("--validation", o.validation,
                   "Hold out the last N training images as a validation set: epochs are judged on it, the test set is "
                   "not read (0: judge on the test set)")
-      ->check(cli::count_at_least(0));
+      ->check(count_at_least(0));
   sub->add_option("--checkpoint", o.checkpoint, "Checkpoint file (default OUTPUT.ckpt.h5), written every epoch");
   sub->add_flag("--resume", o.resume, "Resume from the checkpoint if it exists");
   sub->add_flag("--qat", o.qat, "Quantization-aware training (folds BatchNorm, calibrates, trains fake-quantized)");
   sub->add_option("--bits", o.bits, "QAT: weight and activation bits")->capture_default_str();
-  sub->add_option("--calibration", o.calibration, "QAT: calibration images")->capture_default_str()->check(cli::count_at_least(1));
+  sub->add_option("--calibration", o.calibration, "QAT: calibration images")->capture_default_str()->check(count_at_least(1));
   sub->add_option("--recalibrate-every", o.recalibrate_every,
                   "Crossbar-aware QAT: recalibrate the readouts every N batches (0: after every epoch)")
       ->capture_default_str()
-      ->check(cli::count_at_least(0));
+      ->check(count_at_least(0));
   sub->add_option("--hw", o.hardware, "QAT on a crossbar: forward through this hardware's noise and readout (data/hw name or TOML)");
   sub->add_option("--ps-gradient", o.ps_gradient,
                   "Crossbar-aware QAT: straight-through (the exact GEMM's gradient), readout-range (per subarray, "
@@ -189,4 +188,4 @@ void register_train(Registry& r) {
 
 CIMMC_REGISTER_COMMAND(40, register_train);
 
-}  // namespace cimmc::cli
+}  // namespace cimmc::studies

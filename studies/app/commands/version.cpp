@@ -5,7 +5,7 @@
 #include "cimmc/core/version.hpp"
 #include "cimmc/studies/cli.hpp"
 
-namespace cimmc::cli {
+namespace cimmc::studies {
 
 namespace {
 std::string cpu_features() {
@@ -59,4 +59,4 @@ void register_version(Registry& r) {
 
 CIMMC_REGISTER_COMMAND(0, register_version);
 
-}  // namespace cimmc::cli
+}  // namespace cimmc::studies

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace cimmc::cli {
+namespace cimmc::studies {
 
 // Options every command understands.
 struct GlobalOptions {
@@ -43,8 +43,8 @@ void register_all(Registry& r);
 // Runs the program: parse, dispatch, map errors to exit codes. Exposed for tests.
 int run_main(int argc, char** argv);
 
-}  // namespace cimmc::cli
+}  // namespace cimmc::studies
 
 // In a command's .cpp: CIMMC_REGISTER_COMMAND(20, register_switching);
 #define CIMMC_REGISTER_COMMAND(order, function) \
-  static const bool cimmc_command_registered_##function = ::cimmc::cli::add_command(order, function)
+  static const bool cimmc_command_registered_##function = ::cimmc::studies::add_command(order, function)
