@@ -18,6 +18,7 @@
 #include "cimmc/studies/resolved_design.hpp"
 #include "cimmc/studies/study_results.hpp"
 #include "study_jobs.hpp"
+#include "study_ranks.hpp"
 
 namespace cimmc::studies {
 
@@ -155,6 +156,7 @@ RunOutcome run_study(const StudySpec& spec, const RunOptions& o) {
   if (o.threads > 0) omp_set_num_threads(o.threads);
 #endif
   if (o.threads < 0) throw ArgumentError(fmt::format("--threads {}: expected a number of threads >= 1", o.threads));
+  auto& ranks = StudyRanks::world();
   const auto t_start = std::chrono::steady_clock::now();
   std::vector<ResolvedDesign> designs;
   for (std::size_t p = 0; p < spec.points(); ++p) designs.push_back(resolve_design(spec, p));
@@ -162,8 +164,10 @@ RunOutcome run_study(const StudySpec& spec, const RunOptions& o) {
 
   RunOutcome outcome;
   outcome.config_hash = resolved.hash;
+  outcome.root = ranks.root();
   const bool exists = std::filesystem::exists(spec.output);
-  if (exists && !o.resume && !o.force && !o.dry_run)
+  // Rank 0 decides about the existing file (the workers may see the one it has started writing).
+  if (ranks.root() && exists && !o.resume && !o.force && !o.dry_run)
     throw ConfigError(fmt::format("{}: the results file exists; --resume continues it, --force replaces it", spec.output));
   if (exists && o.resume) {
     const auto stored = read_study_hash(spec.output);
@@ -179,12 +183,14 @@ RunOutcome run_study(const StudySpec& spec, const RunOptions& o) {
   outcome.slots = results.points * results.trials;
   outcome.done_before = results.done_count();
   if (o.dry_run) {
-    print_plan(spec, results, *jobs, o, resolved.hash);
+    if (ranks.root()) print_plan(spec, results, *jobs, o, resolved.hash);
     outcome.done_after = outcome.done_before;
     return outcome;
   }
   const StudyProvenance provenance{spec.name, std::string(study_kind_name(spec.kind)), resolved.text, resolved.hash, spec.seed};
-  const auto checkpoint = [&] { write_study_file(spec.output, spec, results, provenance); };
+  const auto checkpoint = [&] {
+    if (ranks.root()) write_study_file(spec.output, spec, results, provenance);
+  };
   StopSignals signals;
   JobContext context;
   context.output = spec.output;
@@ -192,21 +198,35 @@ RunOutcome run_study(const StudySpec& spec, const RunOptions& o) {
   context.stop = [] { return StopSignals::received() != 0; };
   checkpoint();
   auto last_checkpoint = std::chrono::steady_clock::now();
-  Progress progress(spec.name, outcome.slots - outcome.done_before, "trials", o.quiet);
+  Progress progress(spec.name, outcome.slots - outcome.done_before, "trials", o.quiet || !ranks.root());
   context.note = [&progress](const std::string& note) { progress.set_note(note); };
+  const auto due_checkpoint = [&] {
+    const double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_checkpoint).count();
+    if (since >= spec.checkpoint_seconds) {
+      checkpoint();
+      last_checkpoint = std::chrono::steady_clock::now();
+    }
+  };
+  // Pending slots are dealt round-robin among the ranks in point-major order (one rank: all).
+  std::size_t pending = 0;
   for (std::size_t p = 0; p < results.points && !StopSignals::received(); ++p)
     for (std::size_t t = 0; t < results.trials && !StopSignals::received(); ++t) {
-      if (results.is_done(p, t)) continue;
+      if (results.is_done(p, t) || !ranks.owns(pending++)) continue;
       progress.set_note(fmt::format("point {}/{}", p + 1, results.points));
       if (!jobs->run(p, t, results, context)) break;  // stopped inside the slot (resumable)
       results.done[p * results.trials + t] = 1;
-      progress.advance();
-      const double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_checkpoint).count();
-      if (since >= spec.checkpoint_seconds) {
-        checkpoint();
-        last_checkpoint = std::chrono::steady_clock::now();
+      if (!ranks.root()) {
+        ranks.send_slot(results, p, t);
+        continue;
       }
+      progress.advance(1 + ranks.receive_ready(results));
+      due_checkpoint();
     }
+  if (ranks.root()) {
+    progress.advance(ranks.receive_all(results));
+  } else {
+    ranks.send_finished();
+  }
   progress.finish();
   checkpoint();
   outcome.done_after = results.done_count();

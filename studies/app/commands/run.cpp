@@ -22,7 +22,7 @@ void run_command(RunCommandOptions& o, bool quiet) {
   o.run.quiet = o.run.quiet || quiet;
   if (o.run.resume && o.run.force) throw ArgumentError("--resume and --force exclude each other");
   const auto r = studies::run_study(spec, o.run);
-  if (o.run.dry_run) return;
+  if (o.run.dry_run || !r.root) return;  // the worker ranks of a distributed run report nothing
   if (r.interrupted)
     throw RuntimeFailure(fmt::format("stopped by a signal: {} of {} slots done, kept in {}; continue with --resume",
                                      r.done_after, r.slots, spec.output));

@@ -3,7 +3,9 @@
 // threads inside each job (so results are bit-identical for any thread count), marks finished
 // slots in the done mask, rewrites the cimmc.study file atomically at checkpoints, resumes a
 // file of the same configuration hash, and stops cleanly on SIGINT/SIGTERM keeping every
-// finished slot. `cimmc run` is a thin adapter over run_study.
+// finished slot. Launched by mpirun (in a build with CIMMC_WITH_MPI) the slots are shared among
+// the ranks and rank 0 writes the file, bit-identical to a single-process run. `cimmc run` is a
+// thin adapter over run_study.
 #pragma once
 
 #include <cstddef>
@@ -28,6 +30,7 @@ struct RunOutcome {
   bool interrupted = false;  // stopped by SIGINT/SIGTERM; the file holds every finished slot
   double seconds = 0;
   std::string config_hash;
+  bool root = true;  // false on the worker ranks of a distributed run (rank 0 reports and writes)
 };
 
 // Runs (or with dry_run, plans) a study read by load_study. Throws ConfigError for an existing
