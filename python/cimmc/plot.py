@@ -250,19 +250,36 @@ def plot_switching(study, figure):
 
 
 def plot_cost(study, figure):
+    """Per design: energy per image and area, each stacked by component, latency per image and
+    the energy-delay product."""
     import numpy as np
 
     points = np.arange(len(study.index))
-    labels = [study.point_label(p) for p in points]
-    metrics = [("energy_J", "energy per image"), ("latency_s", "latency per image"), ("area_m2", "area")]
-    for i, (metric, title) in enumerate(metrics):
+    labels = [textwrap.fill(study.point_label(p), 30) for p in points]
+    panels = [("energy_J", "energy per image", "energy_by_component_J", "energy"),
+              ("latency_s", "latency per image", None, None),
+              ("area_m2", "area", "area_by_component_m2", "area"),
+              ("edp_J_s", "energy-delay product", None, None)]
+    for i, (metric, title, parts, names) in enumerate(panels):
+        ax = figure.add_subplot(2, 2, i + 1)
         summary, units = study.summary(metric)
-        values, units = _scaled(summary["mean"], units)
-        ax = figure.add_subplot(1, len(metrics), i + 1)
-        ax.bar(points, values, color=f"C{i}")
-        ax.set_xticks(points, labels, rotation=30, ha="right", fontsize="small")
-        ax.set_ylabel(_label(title, units))
-        ax.set_title(title)
+        total, scaled_units = _scaled(summary["mean"], units)
+        factor = np.divide(total, summary["mean"], out=np.ones_like(total), where=summary["mean"] != 0)
+        if parts and parts in study.file["trials"] and names in study.file.get("components", {}):
+            by_part = study.file["trials"][parts][()][:, 0, :] * factor[:, None]  # [point, component]
+            part_names = [_text(n) for n in study.file["components"][names][()]]
+            bottom = np.zeros(len(points))
+            for c, name in enumerate(part_names):
+                if not np.any(by_part[:, c]):
+                    continue
+                ax.bar(points, by_part[:, c], bottom=bottom, label=name)
+                bottom += by_part[:, c]
+            ax.legend(fontsize="x-small")
+        else:
+            ax.bar(points, total, color=f"C{i}")
+        ax.set_xticks(points, labels if i >= 2 else [""] * len(points), rotation=30, ha="right", fontsize="x-small")
+        ax.set_ylabel(_label(title, scaled_units), fontsize="small")
+        ax.set_title(title, fontsize="small")
         ax.grid(axis="y", alpha=0.3)
 
 
@@ -287,7 +304,7 @@ def plot(results, output=None):
     import matplotlib.pyplot as plt
 
     wide = study.kind in ("cost", "train") or (study.kind == "inference" and _noise_axis(study) is None)
-    figure = plt.figure(figsize=(11, 5) if wide else (7, 5))
+    figure = plt.figure(figsize=(11, 8) if study.kind == "cost" else (11, 5) if wide else (7, 5))
     PLOTS[study.kind](study, figure)
     figure.suptitle(textwrap.fill(f"{study.name} ({study.kind} study)", 70), fontsize="medium")
     figure.tight_layout()

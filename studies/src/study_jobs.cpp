@@ -22,14 +22,20 @@ namespace cimmc::studies {
 
 namespace {
 
-const std::vector<std::string> kEnergyComponents{"array", "readout", "shift_add", "buffer", "digital"};
-const std::vector<std::string> kAreaComponents{"array", "readout", "shift_add", "digital"};
+// Every component the cost roll-up books (arch/cost_rollup.cpp); fill_components refuses one
+// that is not listed, so a breakdown never silently drops a part of the total.
+const std::vector<std::string> kEnergyComponents{"array", "readout", "decode", "trim", "skip_detect",
+                                                 "shift_add", "buffer", "digital"};
+const std::vector<std::string> kAreaComponents{"array", "readout", "trim", "shift_add", "digital"};
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 void fill_components(double* out, const std::map<std::string, double>& values, const std::vector<std::string>& names) {
+  for (const auto& [name, value] : values)
+    if (std::find(names.begin(), names.end(), name) == names.end())
+      throw RuntimeFailure(fmt::format("cost breakdown: component '{}' is not one of the study's components", name));
   for (std::size_t c = 0; c < names.size(); ++c) {
     const auto it = values.find(names[c]);
     out[c] = it == values.end() ? 0.0 : it->second;
