@@ -7,6 +7,7 @@
 
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/parallel.hpp"
+#include "ps_aware_gradient.hpp"
 
 namespace cimmc::network {
 
@@ -275,17 +276,8 @@ void Conv2d::backward(std::span<const Tensor* const> in, const Tensor&, const Te
           const ConstMatrixMap G(gc.data(), out_, P);
           const ConstMatrixMap X(col.data(), K, P);
           if (ranged) {
-            // Per range r of the inner dimension: Gr = G ⊙ scales[r] (scales are [r][p][c]).
             if (gin[0]) dcol.resize(K, P);
-            RowMatrix gr(out_, P);
-            for (std::size_t r = 0; r + 1 < bounds.size(); ++r) {
-              const int k0 = bounds[r], len = bounds[r + 1] - bounds[r];
-              const float* sc = scales.data() + r * static_cast<std::size_t>(P) * out_;
-              for (int c = 0; c < out_; ++c)
-                for (int p = 0; p < P; ++p) gr(c, p) = G(c, p) * sc[static_cast<std::size_t>(p) * out_ + c];
-              dw[ch].middleCols(k0, len).noalias() += gr * X.middleRows(k0, len).transpose();
-              if (gin[0]) dcol.middleRows(k0, len).noalias() = Wm.middleCols(k0, len).transpose() * gr;
-            }
+            ps_aware_backward(bounds, scales, G, X, Wm, dw[ch], gin[0] ? &dcol : nullptr);
           } else {
             dw[ch].noalias() += G * X.transpose();
             if (gin[0]) dcol.noalias() = Wm.transpose() * G;
@@ -458,19 +450,13 @@ void Linear::backward(std::span<const Tensor* const> in, const Tensor&, const Te
         ranged = ctx.hook->range_scales(h, bounds, scales);
       }
       if (ranged) {
-        // Per range r of the inner dimension: Gr = gc ⊙ scales[r] (scales are [r][row][c]).
+        // In the (outputs × rows) orientation of ps_aware_backward: transposed views.
         dw[ch] = RowMatrix::Zero(out_, K);
-        RowMatrix gr(rows, out_);
-        for (std::size_t r = 0; r + 1 < bounds.size(); ++r) {
-          const int k0 = bounds[r], len = bounds[r + 1] - bounds[r];
-          const ConstMatrixMap sc(scales.data() + r * static_cast<std::size_t>(rows) * out_, rows, out_);
-          gr = gc.cwiseProduct(sc);
-          dw[ch].middleCols(k0, len).noalias() = gr.transpose() * X.middleCols(k0, len);
-          if (gin[0]) {
-            MatrixMap DX(gin[0]->data.data() + static_cast<std::size_t>(b0) * K, rows, K);
-            DX.middleCols(k0, len).noalias() = gr * Wm.middleCols(k0, len);
-          }
-        }
+        float* dx = gin[0] ? gin[0]->data.data() + static_cast<std::size_t>(b0) * K : nullptr;
+        MatrixMap DX(dx, rows, K);
+        auto DXt = DX.transpose();
+        ps_aware_backward(bounds, scales, gc.transpose(), X.transpose(), Wm, dw[ch],
+                          gin[0] ? &DXt : nullptr);
       } else {
         dw[ch].noalias() = gc.transpose() * X;
       }
