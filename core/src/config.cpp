@@ -44,6 +44,46 @@ std::vector<std::string> split_dotted(std::string_view key) {
   return parts;
 }
 
+// Offset of the first byte of `s` that does not belong to well-formed UTF-8 (no overlong forms,
+// no surrogates, nothing above U+10FFFF), or npos. TOML text must be UTF-8, and toml11 3.7 reads
+// past the end of its buffer on some ill-formed sequences (docs/reliability.md, section 8), so
+// the text is checked before toml11 sees it.
+std::size_t first_invalid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c < 0x80) n = 1;
+    else if (c >= 0xC2 && c <= 0xDF) n = 2;
+    else if (c == 0xE0) n = 3, lo = 0xA0;
+    else if (c == 0xED) n = 3, hi = 0x9F;
+    else if (c >= 0xE1 && c <= 0xEF) n = 3;
+    else if (c == 0xF0) n = 4, lo = 0x90;
+    else if (c >= 0xF1 && c <= 0xF3) n = 4;
+    else if (c == 0xF4) n = 4, hi = 0x8F;
+    else return i;
+    if (i + n > s.size()) return i;
+    for (std::size_t k = 1; k < n; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return i;
+    }
+    i += n;
+  }
+  return std::string_view::npos;
+}
+
+// Throws ConfigError "<source>:<line>: malformed TOML: ..." if `text` is not UTF-8.
+void require_utf8(std::string_view text, const std::string& source) {
+  const std::size_t bad = first_invalid_utf8(text);
+  if (bad == std::string_view::npos) return;
+  const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
+  const std::size_t line_start = text.rfind('\n', bad == 0 ? 0 : bad - 1);
+  const std::size_t column = bad - (line_start == std::string_view::npos || bad == 0 ? 0 : line_start + 1) + 1;
+  throw ConfigError(fmt::format("{}:{}: malformed TOML: byte 0x{:02x} at column {} is not UTF-8 text", source, line,
+                                static_cast<unsigned char>(text[bad]), column));
+}
+
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
@@ -68,6 +108,7 @@ Document parse_file(const std::filesystem::path& path) {
 }
 
 Document parse_string(const std::string& text, const std::string& source_name) {
+  require_utf8(text, source_name);
   std::istringstream in(text);
   try {
     return Document{toml::parse(in, source_name), source_name};
@@ -83,6 +124,8 @@ void apply_override(Document& doc, std::string_view assignment) {
   const std::size_t eq = assignment.find('=');
   if (eq == std::string_view::npos || eq == 0)
     throw ConfigError(fmt::format("--set {}: expected key=value, e.g. --set noise.sigma=0.02", assignment));
+  if (first_invalid_utf8(assignment) != std::string_view::npos)
+    throw ConfigError(fmt::format("--set {}: not UTF-8 text", assignment));
   const std::string key(assignment.substr(0, eq));
   const std::string text(assignment.substr(eq + 1));
   const auto parts = split_dotted(key);

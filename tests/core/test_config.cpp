@@ -63,6 +63,24 @@ TEST(Config, MalformedTomlNamesTheLine) {
   EXPECT_NE(msg.find("bad.toml:3"), std::string::npos) << msg;
 }
 
+// Found by tests/fuzz/fuzz_device: toml11 3.7 read past the end of its buffer on the 3 bytes
+// '\xff' (corpus/device/regression_literal_string_not_utf8). Text that is not UTF-8 is refused first.
+TEST(Config, TextThatIsNotUtf8IsRefusedWithItsLine) {
+  std::string msg = message_of([] { parse_string("'\xff'", "dev.toml"); });
+  EXPECT_NE(msg.find("dev.toml:1: malformed TOML: byte 0xff at column 2 is not UTF-8 text"), std::string::npos) << msg;
+  msg = message_of([] { parse_string("a = 1\nb = 'x\xc3('\n", "dev.toml"); });
+  EXPECT_NE(msg.find("dev.toml:2: malformed TOML: byte 0xc3 at column 7"), std::string::npos) << msg;
+  // Overlong forms, surrogates and a truncated sequence at the end are not UTF-8 either.
+  for (const char* bad : {"a = '\xc0\xaf'", "a = '\xed\xa0\x80'", "a = '\xf4\x90\x80\x80'", "a = '\xe2\x82"})
+    EXPECT_NE(message_of([&] { parse_string(bad, "dev.toml"); }).find("is not UTF-8 text"), std::string::npos) << bad;
+  // Well-formed multi-byte text is accepted.
+  const auto doc = parse_string("name = \"\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"\n", "ok.toml");
+  EXPECT_EQ(toml::find<std::string>(doc.root, "name"), "\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  Document d = parse_string("");
+  msg = message_of([&] { apply_override(d, "noise.sigma='\xff'"); });
+  EXPECT_NE(msg.find("not UTF-8 text"), std::string::npos) << msg;
+}
+
 TEST(Config, AllProblemsAreReportedTogetherWithLinesAndKeys) {
   const auto doc = parse_string("[hardware]\nadc_bits = \"four\"\nsigma = -1.0\nadc_bit = 3\n", "hw.toml");
   const std::string msg = message_of([&] { read_hardware(doc); });
