@@ -412,6 +412,9 @@ double Group::attr_double(const std::string& name) const {
   const auto cls = H5Tget_class(type.get());
   if (cls != H5T_FLOAT && cls != H5T_INTEGER)
     throw FormatError(fmt::format("{}: attribute '{}' is not a number", where(""), name));
+  Id space(H5Aget_space(attr.get()));
+  if (H5Sget_simple_extent_npoints(space.get()) != 1)  // H5Aread would write every value into v
+    throw FormatError(fmt::format("{}: attribute '{}' is not a single number", where(""), name));
   double v = 0;
   H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &v);
   return v;
@@ -600,7 +603,11 @@ Provenance read_provenance(const Group& root) {
   if (root.has_attr("cimmc_version")) p.cimmc_version = root.attr_string("cimmc_version");
   if (root.has_attr("git_sha1")) p.git_sha1 = root.attr_string("git_sha1");
   if (root.has_attr("created")) p.created = root.attr_string("created");
-  if (root.has_attr("seed")) p.seed = static_cast<std::uint64_t>(root.attr_ints("seed").at(0));
+  if (root.has_attr("seed")) {
+    const auto seed = root.attr_ints("seed");
+    if (seed.size() != 1) throw FormatError(fmt::format("{}: 'seed' must be one integer, found {} values", root.file_name(), seed.size()));
+    p.seed = static_cast<std::uint64_t>(seed[0]);
+  }
   if (root.has_attr("config")) p.config = root.attr_string("config");
   return p;
 }

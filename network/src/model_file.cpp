@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/filetypes.hpp"
 #include "cimmc/core/hdf5.hpp"
@@ -87,6 +89,12 @@ Model read_body(const h5::File& f, ModelRecord* r) {
       l->quant().weight_bits = f.read_scalar<std::int32_t>(g + "/weight_bits");
       l->quant().activation_bits = f.read_scalar<std::int32_t>(g + "/activation_bits");
       l->quant().activation_scale = f.read_scalar<float>(g + "/activation_scale");
+      const auto& q = l->quant();
+      if (q.weight_bits < 2 || q.weight_bits > 8 || q.activation_bits < 1 || q.activation_bits > 8 ||
+          !(q.activation_scale >= 0.0f && std::isfinite(q.activation_scale)))
+        throw ModelError(fmt::format("{}: /{}: weight bits {}, activation bits {}, activation scale {}: expected 2..8, "
+                                     "1..8 and a finite scale >= 0",
+                                     file, g, q.weight_bits, q.activation_bits, q.activation_scale));
     }
   }
   if (r) {
@@ -103,6 +111,11 @@ Model read_body(const h5::File& f, ModelRecord* r) {
     const auto vl = f.read<double>("training/test_loss").data;
     const auto va = f.read<double>("training/test_accuracy").data;
     const auto sec = f.read<double>("training/epoch_time_s").data;
+    // One value per epoch in every history dataset.
+    for (const auto* column : {&lr, &tl, &ta, &vl, &va, &sec})
+      if (column->size() != epoch.size())
+        throw FormatError(fmt::format("{}: /training: the history datasets hold {} and {} epochs; they must be equal",
+                                      file, epoch.size(), column->size()));
     for (std::size_t i = 0; i < epoch.size(); ++i)
       r->training.history.push_back({epoch[i], lr[i], tl[i], ta[i], vl[i], va[i], sec[i]});
     r->training.epochs_done = epoch.empty() ? 0 : epoch.back();
@@ -147,14 +160,28 @@ void save_checkpoint(const fs::path& path, Model& model, const ModelRecord& r, O
 Model load_checkpoint(const fs::path& path, ModelRecord& r, Optimizer& opt) {
   const h5::File f = h5::open_cimmc_file(path, std::string(filetypes::kCheckpoint.name), filetypes::kCheckpoint.major);
   Model m = read_body(f, &r);
-  opt.set_steps(static_cast<std::uint64_t>(f.read_scalar<std::int64_t>("optimizer/steps")));
-  r.training.epochs_done = f.read_scalar<std::int32_t>("optimizer/epochs_done");
+  const auto steps = f.read_scalar<std::int64_t>("optimizer/steps");
+  const auto epochs_done = f.read_scalar<std::int32_t>("optimizer/epochs_done");
+  if (steps < 0 || epochs_done < 0)
+    throw FormatError(fmt::format("{}: optimizer/steps ({}) and optimizer/epochs_done ({}) must be >= 0", path.string(),
+                                  steps, epochs_done));
+  opt.set_steps(static_cast<std::uint64_t>(steps));
+  r.training.epochs_done = epochs_done;
   opt.state().clear();
+  // Optimizer state must fit its parameter: the optimizer indexes it by the parameter's elements
+  // (Adam's m and v together), so a short or missing array is refused here.
   for (auto& [name, p] : m.parameters()) {
     for (const char* slot : {"momentum", "m", "v"}) {
-      const std::string key = name + "/" + slot;
-      if (f.exists("optimizer/state/" + key)) opt.state()[key] = f.read<float>("optimizer/state/" + key).data;
+      const std::string key = name + "/" + slot, dataset = "optimizer/state/" + key;
+      if (!f.exists(dataset)) continue;
+      auto values = f.read<float>(dataset).data;
+      if (values.size() != p->value.size())
+        throw FormatError(fmt::format("{}: {} holds {} values, parameter {} has {}", path.string(), dataset,
+                                      values.size(), name, p->value.size()));
+      opt.state()[key] = std::move(values);
     }
+    if (opt.state().count(name + "/m") != opt.state().count(name + "/v"))
+      throw FormatError(fmt::format("{}: optimizer/state/{}: Adam state needs both 'm' and 'v'", path.string(), name));
   }
   return m;
 }

@@ -75,7 +75,7 @@ void Optimizer::step(std::vector<std::pair<std::string, Parameter*>>& params, do
     } else {
       auto& m = state_[name + "/m"];
       auto& v = state_[name + "/v"];
-      if (m.size() != n) m.assign(n, 0.0f), v.assign(n, 0.0f);
+      if (m.size() != n || v.size() != n) m.assign(n, 0.0f), v.assign(n, 0.0f);
       const float b1 = static_cast<float>(config_.beta1), b2 = static_cast<float>(config_.beta2);
       const double c1 = 1.0 - std::pow(config_.beta1, static_cast<double>(steps_));
       const double c2 = 1.0 - std::pow(config_.beta2, static_cast<double>(steps_));

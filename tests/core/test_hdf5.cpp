@@ -130,6 +130,29 @@ TEST(Hdf5, BadFilesGivePreciseErrors) {
   fs::remove(newer);
 }
 
+// Found by tests/fuzz/fuzz_model (corpus/model/regression_empty_seed): an empty 'seed' attribute
+// threw std::out_of_range instead of a FormatError. A numeric attribute with several values is
+// not read into one double either.
+TEST(Hdf5, ProvenanceAttributesOfTheWrongSizeAreFormatErrors) {
+  const auto path = temp_path("bad_seed.h5");
+  {
+    auto f = h5::File::create(path);
+    h5::write_provenance(f, "cimmc.test", {1, 0}, 5, "");
+    H5Adelete(f.id(), "seed");
+    f.set_attr("seed", std::vector<std::int64_t>{});
+    f.set_attr("two", std::vector<std::int64_t>{1, 2});
+  }
+  try {
+    h5::open_cimmc_file(path, "cimmc.test", 1);
+    FAIL() << "expected FormatError";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("'seed' must be one integer, found 0 values"), std::string::npos) << e.what();
+  }
+  const auto f = h5::File::open(path);
+  EXPECT_THROW(f.attr_double("two"), FormatError);
+  fs::remove(path);
+}
+
 TEST(Hdf5, ShapeMismatchIsAnArgumentError) {
   const auto path = temp_path("shape.h5");
   auto f = h5::File::create(path);

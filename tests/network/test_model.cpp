@@ -129,6 +129,71 @@ TEST(ModelFile, RejectsOtherFilesWithPreciseErrors) {
   fs::remove(other);
 }
 
+// Found by tests/fuzz/fuzz_model (corpus/model/regression_history_*): training history datasets of
+// unequal lengths were read past the end of the shorter ones.
+TEST(ModelFile, TrainingHistoryOfUnequalLengthsIsRefused) {
+  Model m = Model::from_spec(zoo_spec("mlp", {1, 4, 4}, 3));
+  initialize_weights(m, 1);
+  ModelRecord r;
+  r.training.history.push_back({1, 0.1, 2.0, 0.5, 2.1, 0.4, 1.0});
+  r.training.history.push_back({2, 0.1, 1.0, 0.6, 1.1, 0.5, 1.0});
+  const auto path = temp_path("bad_history.h5");
+  for (std::size_t size : {0, 1, 3}) {
+    save_model(path, m, r);
+    {
+      auto f = cimmc::h5::File::open(path, cimmc::h5::File::Mode::kReadWrite);
+      H5Ldelete(f.id(), "training/learning_rate", H5P_DEFAULT);
+      f.write_1d<double>("training/learning_rate", std::vector<double>(size, 0.1), "1", "epoch");
+    }
+    ModelRecord r2;
+    try {
+      load_model(path, &r2);
+      FAIL() << "expected FormatError for " << size << " learning rates";
+    } catch (const cimmc::FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find("the history datasets hold 2 and " + std::to_string(size) + " epochs"),
+                std::string::npos) << e.what();
+    }
+  }
+  fs::remove(path);
+}
+
+// Found by tests/fuzz/fuzz_checkpoint (corpus/checkpoint/regression_adam_state_short): optimizer
+// state shorter than its parameter was accepted and the next Adam step wrote past its end.
+TEST(Checkpoint, OptimizerStateThatDoesNotFitItsParameterIsRefused) {
+  Model m = Model::from_spec(zoo_spec("mlp", {1, 4, 4}, 3));
+  initialize_weights(m, 1);
+  TrainConfig c;
+  c.optimizer = "adam";
+  Optimizer opt(c);
+  auto params = m.parameters();
+  for (auto& [n, p] : params) {
+    p->grad.resize(p->value.shape);
+    std::fill(p->grad.data.begin(), p->grad.data.end(), 0.5f);
+  }
+  opt.step(params, 0.01);
+  const std::string first = params.front().first;
+  const auto path = temp_path("ckpt_bad_state.h5");
+  const auto edit = [&](const std::string& slot, std::size_t size) {
+    save_checkpoint(path, m, ModelRecord{}, opt);
+    auto f = cimmc::h5::File::open(path, cimmc::h5::File::Mode::kReadWrite);
+    const std::string name = "optimizer/state/" + first + "/" + slot;
+    H5Ldelete(f.id(), name.c_str(), H5P_DEFAULT);
+    if (size > 0) f.write_1d<float>(name, std::vector<float>(size, 0.1f), "1");
+  };
+  for (const auto& [slot, size] : std::vector<std::pair<std::string, std::size_t>>{{"v", 1}, {"m", 3}, {"v", 0}}) {
+    edit(slot, size);
+    Optimizer opt2(c);
+    ModelRecord r2;
+    try {
+      load_checkpoint(path, r2, opt2);
+      FAIL() << "expected FormatError for " << slot << " of size " << size;
+    } catch (const cimmc::FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find(first), std::string::npos) << e.what();
+    }
+  }
+  fs::remove(path);
+}
+
 TEST(Checkpoint, RestoresOptimizerState) {
   Model m = Model::from_spec(zoo_spec("mlp", {1, 4, 4}, 3));
   initialize_weights(m, 1);
