@@ -16,6 +16,7 @@
 #include "cimmc/studies/cost_inputs.hpp"
 #include "cimmc/studies/cost_report.hpp"
 #include "cimmc/studies/crossbar_eval.hpp"
+#include "cimmc/studies/one_point.hpp"
 #include "cimmc/studies/training_run.hpp"
 
 namespace cimmc::studies {
@@ -316,19 +317,12 @@ class SwitchingJobs final : public StudyJobs {
 
  private:
   device::SwitchingReport characterize(std::size_t point, std::size_t trial, std::size_t trials_override) const {
-    const auto& d = designs_[point];
-    auto s = d.grid.settings;
-    s.seed = spec_.seed;
-    s.point = static_cast<std::uint32_t>(point);
-    s.trial = static_cast<std::uint32_t>(trial);
-    if (trials_override > 0) s.trials = trials_override;
-    return device::characterize_switching(d.device_params, d.grid.currents_A, d.grid.pulse_widths_s, s);
+    return switching_slot(designs_[point], spec_.seed, point, trial, trials_override);
   }
 
   const StudySpec& spec_;
   const std::vector<ResolvedDesign>& designs_;
 };
-
 
 // ---- train: one training run per slot; the trial's seed drives initialization, data order,
 // augmentation and the crossbar's noise, the same seed for every point of a trial ----

@@ -15,6 +15,8 @@
 #include "cimmc/core/progress.hpp"
 #include "cimmc/device/switching_study.hpp"
 #include "cimmc/studies/cli.hpp"
+#include "cimmc/studies/one_point.hpp"
+#include "cimmc/studies/resolved_design.hpp"
 
 namespace cimmc::studies {
 
@@ -98,25 +100,32 @@ void run_switching(const SwitchingOptions& o, bool quiet) {
     throw ArgumentError(fmt::format("--dt-s {}: expected 0 (automatic) or a step up to 1e-10 s", o.time_step_s));
   const auto currents = parse_currents(o.currents);
   const auto pulses = parse_pulses(o.pulses);
-  const auto params = device::load_sot_mtj(device::resolve_device_file(o.device), o.overrides);
-
-  device::MonteCarloSettings s;
-  s.trials = o.trials;
-  s.seed = o.seed;
-  s.time_step_s = o.time_step_s;
-  s.equilibrate_time_s = o.equilibrate_s;
-  s.rise_time_s = o.rise_s;
-  s.fall_time_s = o.fall_s;
-  s.relax_time_s = o.relax_s;
-  Progress progress("switching", currents.size() * pulses.size() * o.trials, "trajectories", quiet);
-  std::size_t reported = 0;
-  s.on_progress = [&](std::size_t done) {
-    progress.advance(done - reported);
-    reported = done;
-  };
   if (o.table_source != "monte_carlo" && o.table_source != "thermal_activation")
     throw ArgumentError(fmt::format("--table-source '{}': expected monte_carlo or thermal_activation", o.table_source));
-  auto report = device::characterize_switching(params, currents, pulses, s);
+
+  // A one-point switching study (studies/one_point.hpp): the design resolved like a study point,
+  // its slot (0, 0) computed by the study's slot function.
+  studies::StudySpec spec;
+  spec.source = "cimmc switching";
+  spec.kind = studies::StudyKind::kSwitching;
+  spec.seed = o.seed;
+  spec.device = o.device;
+  spec.set = studies::override_assignments(o.overrides, "device.");
+  toml::array current_values, pulse_values;
+  for (double c : currents) current_values.push_back(c);
+  for (double t : pulses) pulse_values.push_back(t);
+  spec.switching = toml::table{{"current_A", current_values}, {"pulse_width_s", pulse_values},
+                               {"trials", static_cast<std::int64_t>(o.trials)}, {"time_step_s", o.time_step_s},
+                               {"equilibrate_time_s", o.equilibrate_s}, {"rise_time_s", o.rise_s},
+                               {"fall_time_s", o.fall_s}, {"relax_time_s", o.relax_s}};
+  const auto design = studies::resolve_design(spec, 0);
+  const auto& params = design.device_params;
+  Progress progress("switching", currents.size() * pulses.size() * o.trials, "trajectories", quiet);
+  std::size_t reported = 0;
+  auto report = studies::switching_slot(design, o.seed, 0, 0, 0, [&](std::size_t done) {
+    progress.advance(done - reported);
+    reported = done;
+  });
   progress.finish();
   if (o.table_source == "thermal_activation") {
     if (!report.activation)

@@ -1,0 +1,31 @@
+// The commands `cimmc switching`, `cimmc cost` and `cimmc eval --executor crossbar` as one-point
+// studies (docs/studies.md, "One-point studies"): a command's flags become a StudySpec without
+// sweep axes, resolved by resolve_design like every point of a study file, and its slot (0, 0)
+// is computed by the same function the runner's jobs call. A command therefore gives exactly the
+// numbers of the one-point study of the same kind and seed (test studies.one_point_equivalence).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cimmc/device/switching_study.hpp"
+#include "cimmc/studies/resolved_design.hpp"
+#include "cimmc/studies/study_spec.hpp"
+
+namespace cimmc::studies {
+
+// `key=value` overrides as [set] assignments, each key prefixed ("device." for the relative keys
+// of `cimmc switching --set`; "" for hardware and technology keys). The values are parsed as TOML
+// (a bare word is a string). Throws ArgumentError for text that is not key=value.
+std::vector<Assignment> override_assignments(const std::vector<std::string>& overrides, const std::string& prefix = "");
+
+// The slot computation of a switching study: P_sw on the point's grid by stochastic LLG, every
+// trajectory addressed by (point, trial). `trials_override` > 0 replaces the grid's trajectories
+// per grid point (the dry run's probe); `on_progress` receives trajectories done.
+device::SwitchingReport switching_slot(const ResolvedDesign& design, std::uint64_t seed, std::size_t point,
+                                       std::size_t trial, std::size_t trials_override = 0,
+                                       const std::function<void(std::size_t)>& on_progress = {});
+
+}  // namespace cimmc::studies

@@ -1,0 +1,55 @@
+#include "cimmc/studies/one_point.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "cimmc/core/error.hpp"
+
+namespace cimmc::studies {
+
+namespace {
+
+// The leaves of a table as dotted keys.
+void leaves(const config::Value& table, const std::string& prefix, std::vector<Assignment>& out) {
+  for (const auto& [k, v] : table.as_table()) {
+    const std::string key = prefix.empty() ? k : prefix + "." + k;
+    if (v.is_table()) leaves(v, key, out);
+    else out.push_back({key, v});
+  }
+}
+
+}  // namespace
+
+std::vector<Assignment> override_assignments(const std::vector<std::string>& overrides, const std::string& prefix) {
+  std::vector<Assignment> out;
+  for (const auto& o : overrides) {
+    const auto eq = o.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw ArgumentError(fmt::format("--set '{}': expected key=value, e.g. free_layer.damping=0.1", o));
+    config::Document one{toml::table{}, "--set"};
+    config::apply_override(one, prefix + o);
+    std::vector<Assignment> parsed;
+    leaves(one.root, "", parsed);
+    // A later --set of the same key replaces an earlier one, as on a file.
+    for (auto& a : parsed) {
+      std::erase_if(out, [&](const Assignment& b) { return b.key == a.key; });
+      out.push_back(std::move(a));
+    }
+  }
+  return out;
+}
+
+device::SwitchingReport switching_slot(const ResolvedDesign& design, std::uint64_t seed, std::size_t point,
+                                       std::size_t trial, std::size_t trials_override,
+                                       const std::function<void(std::size_t)>& on_progress) {
+  auto s = design.grid.settings;
+  s.seed = seed;
+  s.point = static_cast<std::uint32_t>(point);
+  s.trial = static_cast<std::uint32_t>(trial);
+  if (trials_override > 0) s.trials = trials_override;
+  if (on_progress) s.on_progress = on_progress;
+  return device::characterize_switching(design.device_params, design.grid.currents_A, design.grid.pulse_widths_s, s);
+}
+
+}  // namespace cimmc::studies
