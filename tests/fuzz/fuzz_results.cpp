@@ -1,14 +1,18 @@
-// Study results files (cimmc.study, docs/formats.md) as `cimmc run --resume` reads them
-// (studies::run_study with resume and dry_run: the configuration hash, the done mask and every
-// result array), by structured mutations (hdf5_mutator.hpp) of the results of
-// tests/studies/specs/cost_tiny.toml written at start-up.
+// Study results files (cimmc.study, docs/formats.md) as `cimmc run --resume` reads them: the
+// configuration hash (studies::read_study_hash), then the done mask and every result array the
+// study kind defines (studies::read_study_slots), by structured mutations (hdf5_mutator.hpp) of
+// the results of tests/studies/specs/cost_tiny.toml written at start-up. The study is loaded and
+// resolved once; each input repeats the resume path of studies::run_study
+// (studies/src/study_runner.cpp) without its dry-run probe.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 
 #include "cimmc/studies/study_runner.hpp"
 #include "cimmc/studies/study_spec.hpp"
 #include "hdf5_mutator.hpp"
+#include "study_jobs.hpp"
 
 using namespace cimmc;
 
@@ -16,22 +20,28 @@ namespace {
 
 struct Base {
   studies::StudySpec spec;
+  std::vector<studies::ResolvedDesign> designs;
+  std::string hash;
   std::vector<char> bytes;
-  std::FILE* null = std::fopen("/dev/null", "w");
+  std::unique_ptr<studies::StudyJobs> jobs;  // define() is const: one for every input
 };
 
 Base make_base() {
   Base b;
   const auto spec_file = fuzz::source_path("tests/studies/specs/cost_tiny.toml");
   const auto base_file = fuzz::scratch("base_results.h5");
-  auto spec = studies::load_study(spec_file, {}, base_file.string());
+  b.spec = studies::load_study(spec_file, {}, base_file.string());
+  std::FILE* null = std::fopen("/dev/null", "w");
   studies::RunOptions o;
   o.force = true;
   o.quiet = true;
-  o.out = b.null;
-  studies::run_study(spec, o);
+  o.out = null;
+  studies::run_study(b.spec, o);
+  std::fclose(null);
   b.bytes = fuzz::read_bytes(base_file);
-  b.spec = studies::load_study(spec_file, {}, fuzz::scratch("results.h5").string());
+  for (std::size_t p = 0; p < b.spec.points(); ++p) b.designs.push_back(studies::resolve_design(b.spec, p));
+  b.hash = studies::resolve_study(b.spec).hash;
+  b.jobs = studies::make_study_jobs(b.spec, b.designs);
   return b;
 }
 
@@ -43,12 +53,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz::Input in(data, size);
   fuzz::write_mutated(base.bytes, file, in);
   fuzz::expect_success_or_cimmc_error([&] {
-    studies::RunOptions o;
-    o.resume = true;
-    o.dry_run = true;
-    o.quiet = true;
-    o.out = base.null;
-    studies::run_study(base.spec, o);
+    if (studies::read_study_hash(file) != base.hash) return;  // refused by run_study (ConfigError)
+    studies::StudyResults results(base.spec.points(), static_cast<std::size_t>(base.spec.trials_run()));
+    base.jobs->define(results);
+    studies::read_study_slots(file, results);
   });
   return 0;
 }
