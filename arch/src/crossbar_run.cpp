@@ -1,5 +1,6 @@
 // The per-row pass of the crossbar engine: exact PS by AND + popcount, noise and readout in the
-// same pass, shift-add. Split from crossbar_layer.cpp (mapping and calibration).
+// same pass, shift-add; the random stream element of a GEMM row (docs/architecture.md, 3.3 to
+// 3.7). The layer's mapping is built in crossbar_mapping.cpp.
 #include <fmt/format.h>
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which -Wmaybe-uninitialized
 // reports as a false positive once inlined.
@@ -23,6 +24,14 @@
 namespace cimmc::arch {
 
 using circuit::ReadoutKind;
+
+std::uint64_t row_stream_element(std::uint32_t layer, std::uint64_t image, std::uint32_t patch) {
+  if (layer > kMaxLayerId || image > kMaxImage || patch > kMaxPatch)
+    throw ArgumentError(fmt::format("crossbar random stream: layer {} (max {}), image {} (max {}) or patch {} (max {}) "
+                                    "out of range",
+                                    layer, kMaxLayerId, image, kMaxImage, patch, kMaxPatch));
+  return std::uint64_t{layer} << 38 | image << 18 | patch;
+}
 
 struct CrossbarLayer::Scratch {
   std::vector<std::uint64_t> act;

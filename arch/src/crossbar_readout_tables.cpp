@@ -1,0 +1,160 @@
+// The readout's prepared state (docs/architecture.md, 3.6): ADC quantizers, the LCU sense, the
+// stochastic MTJ's maps, decoding, threshold and word-limit tables.
+#include "cimmc/arch/crossbar_layer.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+#include <map>
+
+#include "cimmc/core/error.hpp"
+
+namespace cimmc::arch {
+
+using circuit::ReadoutKind;
+
+void CrossbarLayer::set_switching_curve(std::shared_ptr<const circuit::SwitchingCurve> curve) {
+  if (!curve) throw ArgumentError(fmt::format("crossbar layer {}: switching curve is null", layer_id_));
+  curve_ = std::move(curve);
+  prepare_readout();
+}
+
+double CrossbarLayer::map_probability(std::size_t signed_map, double x) const {
+  const auto& mtj = config_.readout.mtj;
+  const double current = mtj.current_at_zero_A + x * mtj.current_per_unit_A;
+  return curve_->probability(mtj_current_gain_.empty() ? current : mtj_current_gain_[signed_map / 2] * current);
+}
+
+void CrossbarLayer::prepare_readout() {
+  const double fs = full_scale();
+  const auto& r = config_.readout;
+  const int groups = static_cast<int>(groups_.size());
+  if (r.kind == ReadoutKind::kAdc) {
+    const double range = calibration_.adc_range > 0.0 ? calibration_.adc_range : fs;
+    adc_unsigned_ = circuit::AdcQuantizer(r.adc.bits, range, false);
+    adc_signed_ = circuit::AdcQuantizer(r.adc.bits, range, true);
+    const std::size_t elements = groups_.size() * static_cast<std::size_t>(n_pad_);
+    for (auto* v : {&adc_inverse_step_, &adc_step_, &adc_min_code_, &adc_max_code_}) v->assign(elements, 0.0f);
+    for (std::size_t e = 0; e < elements; ++e) {
+      const auto& q = groups_[e / static_cast<std::size_t>(n_pad_)].signed_readout ? adc_signed_ : adc_unsigned_;
+      adc_inverse_step_[e] = q.inverse_step;
+      adc_step_[e] = q.step;
+      adc_min_code_[e] = static_cast<float>(q.min_code);
+      adc_max_code_[e] = static_cast<float>(q.max_code);
+    }
+  }
+  if (r.kind == ReadoutKind::kZebraLcu)
+    lcu_sense_ = circuit::LcuSense(r.lcu.levels, static_cast<double>(r.lcu.group_rows) * config_.max_cell_value());
+  if (r.kind != ReadoutKind::kStochasticMtj) return;
+  if (!curve_) curve_ = r.mtj.make_curve();
+  // Maps per (subarray and conversion [and output], signed readout).
+  const bool per_column_devices = r.mtj.has_variation || r.mtj.trim.in_situ;
+  map_conversions_ = calibration_.mtj_maps.empty() && !per_column_devices ? 1 : conversions();
+  const int conv = map_conversions_;
+  const std::size_t per_output = static_cast<std::size_t>(geometry_.subarrays) * static_cast<std::size_t>(conv);
+  // MTJ-to-MTJ variation makes every column's converter its own: maps per column then.
+  const bool calibrated_columns = calibration_.mtj_maps.size() > per_output;
+  column_maps_ = calibrated_columns || per_column_devices;
+  const int maps = static_cast<int>(per_output) * (column_maps_ ? n_pad_ : 1) * 2;
+  maps_.assign(static_cast<std::size_t>(maps), {});
+  // The trim (calibrated map number) behind each map; the full-scale maps have none.
+  constexpr std::size_t kNoTrim = std::numeric_limits<std::size_t>::max();
+  std::vector<std::size_t> trim_of(static_cast<std::size_t>(maps) / 2, kNoTrim);
+  for (int s = 0; s < geometry_.subarrays; ++s)
+    for (int q = 0; q < conv; ++q)
+      for (int n = 0; n < (column_maps_ ? n_pad_ : 1); ++n) {
+        const std::size_t m = static_cast<std::size_t>(map_of(s, q, n)) * 2;
+        if (!calibration_.mtj_maps.empty()) {
+          const std::size_t sq = static_cast<std::size_t>(s) * conv + q;
+          const std::size_t c = calibrated_columns ? sq * n_ + std::min(n, n_ - 1) : sq;
+          maps_[m] = maps_[m + 1] = calibration_.mtj_maps[c];
+          trim_of[m / 2] = c;
+        } else {
+          maps_[m] = {2.0 / fs, -1.0};     // [0, FS] -> [-1, 1]
+          maps_[m + 1] = {1.0 / fs, 0.0};  // [-FS, FS] -> [-1, 1]
+        }
+      }
+  decode_maps_ = maps_;
+  // What the analog side realizes: the target quantized and perturbed by the trim circuit.
+  for (std::size_t mi = 0; mi < trim_of.size(); ++mi)
+    if (trim_of[mi] != kNoTrim)
+      for (std::size_t side = 0; side < 2; ++side) maps_[2 * mi + side] = trimmed(decode_maps_[2 * mi + side], trim_of[mi]);
+  prepare_mtj_variation();
+  const int streams = config_.input_streams();
+  samples_.assign(static_cast<std::size_t>(streams) * groups, 0);
+  table_index_.assign(samples_.size(), 0);
+  mtj_tables_.clear();
+  std::map<int, int> index_of_t;
+  for (int q = 0; q < streams; ++q)
+    for (int g = 0; g < groups; ++g) {
+      const int t = r.mtj.samples_for(layer_id_, q * config_.dac_bits, groups_[static_cast<std::size_t>(g)].weight_bit);
+      samples_[static_cast<std::size_t>(q * groups + g)] = t;
+      auto [it, inserted] = index_of_t.try_emplace(t, static_cast<int>(mtj_tables_.size()));
+      if (inserted) mtj_tables_.push_back({t, {}, {}, {}, {}});
+      table_index_[static_cast<std::size_t>(q * groups + g)] = it->second;
+    }
+  const int ifs = static_cast<int>(fs);
+  const std::size_t levels = 2 * static_cast<std::size_t>(ifs) + 1;
+  // Threshold tables up to 16 MiB per T; beyond that the word limits below (or P per PS).
+  constexpr std::size_t kMaxTableBytes = std::size_t{16} << 20;
+  for (auto& table : mtj_tables_) {
+    const int t = table.samples;
+    const std::vector<double> x_hat = circuit::mtj_decode_points(r.mtj, *curve_, t);
+    const std::vector<double> slope = circuit::mtj_expected_slope(r.mtj, *curve_, t, kSlopePoints);
+    table.slope.assign(slope.begin(), slope.end());
+    table.decoded.resize(static_cast<std::size_t>(maps) * (t + 1));
+    for (int sm = 0; sm < maps; ++sm)
+      for (int kk = 0; kk <= t; ++kk)
+        table.decoded[static_cast<std::size_t>(sm) * (t + 1) + kk] =
+            static_cast<float>(decode_maps_[static_cast<std::size_t>(sm)].ps_of(x_hat[static_cast<std::size_t>(kk)]));
+    const std::size_t bytes = static_cast<std::size_t>(maps) * levels *
+                              (static_cast<std::size_t>(t) * 4 + (t < circuit::kBinomialAmbiguous ? 256 : 0));
+    // With analog noise every PS is analog and P is evaluated per PS: no threshold tables.
+    if (bytes > kMaxTableBytes || config_.noise.any()) continue;
+    table.thresholds.assign(static_cast<std::size_t>(maps) * levels * t, 0);
+    if (t < circuit::kBinomialAmbiguous) table.buckets.assign(static_cast<std::size_t>(maps) * levels * 256, 0);
+    for (int sm = 0; sm < maps; ++sm)
+      for (int ps = -ifs; ps <= ifs; ++ps) {
+        const std::size_t row = static_cast<std::size_t>(sm) * levels + static_cast<std::size_t>(ps + ifs);
+        const double x = maps_[static_cast<std::size_t>(sm)].x_of(ps);
+        const double p = map_probability(static_cast<std::size_t>(sm), x);
+        const std::span<std::uint32_t> thresholds{table.thresholds.data() + row * t, static_cast<std::size_t>(t)};
+        circuit::binomial_thresholds(t, p, thresholds);
+        if (t < circuit::kBinomialAmbiguous) circuit::binomial_buckets(thresholds, {table.buckets.data() + row * 256, 256});
+      }
+  }
+  prepare_mtj_word_limits();
+}
+
+void CrossbarLayer::prepare_mtj_word_limits() {
+  mtj_word_limits_.clear();
+  mtj_word_limits_.shrink_to_fit();
+  // Word limits up to 64 MiB, for a T without threshold tables; beyond that (and for analog
+  // values: noise, cell deviations) P is evaluated per PS.
+  constexpr std::size_t kMaxLimitBytes = std::size_t{64} << 20;
+  const bool per_ps = std::any_of(mtj_tables_.begin(), mtj_tables_.end(),
+                                  [](const MtjTable& table) { return table.thresholds.empty(); });
+  const int ifs = static_cast<int>(full_scale());
+  const std::size_t maps = maps_.size(), levels = 2 * static_cast<std::size_t>(ifs) + 1;
+  if (config_.readout.kind != ReadoutKind::kStochasticMtj || !per_ps || config_.noise.any() || !deviations_.empty() ||
+      maps * levels * sizeof(std::uint64_t) > kMaxLimitBytes)
+    return;
+  mtj_word_limits_.resize(maps * levels);
+  for (std::size_t sm = 0; sm < maps; ++sm)
+    for (int ps = -ifs; ps <= ifs; ++ps) {
+      const double x = maps_[sm].x_of(ps);
+      const double p = map_probability(sm, x);
+      mtj_word_limits_[sm * levels + static_cast<std::size_t>(ps + ifs)] = circuit::mtj_word_limit(p);
+    }
+}
+
+std::size_t CrossbarLayer::readout_table_bytes() const {
+  std::size_t bytes = mtj_word_limits_.size() * sizeof(std::uint64_t);
+  for (const auto& table : mtj_tables_)
+    bytes += table.decoded.size() * sizeof(float) + table.thresholds.size() * sizeof(std::uint32_t) +
+             table.buckets.size() + table.slope.size() * sizeof(float);
+  return bytes;
+}
+
+}  // namespace cimmc::arch

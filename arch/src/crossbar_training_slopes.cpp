@@ -1,0 +1,96 @@
+// The readout's slopes dPS_out/dPS per subarray for a partial-sum-aware backward pass
+// (docs/architecture.md, "The seam between network and arch").
+#include "cimmc/arch/crossbar_layer.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "cimmc/core/error.hpp"
+
+namespace cimmc::arch {
+
+using circuit::ReadoutKind;
+
+void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, int m, std::span<float> slopes,
+                                   SlopeModel model) const {
+  const int subarrays = geometry_.subarrays;
+  if (m < 0 || activations.size() != static_cast<std::size_t>(m) * static_cast<std::size_t>(k_) ||
+      slopes.size() != static_cast<std::size_t>(m) * subarrays * n_)
+    throw ArgumentError(fmt::format("crossbar layer {}: readout slopes of {} activations and {} slopes for M = {}, "
+                                    "K = {}, {} subarrays, N = {}",
+                                    layer_id_, activations.size(), slopes.size(), m, k_, subarrays, n_));
+  const auto kind = config_.readout.kind;
+  if (kind != ReadoutKind::kAdc && kind != ReadoutKind::kStochasticMtj) {
+    std::fill(slopes.begin(), slopes.end(), 1.0f);
+    return;
+  }
+  const int words = geometry_.words(), bits = config_.input_bits, streams = config_.input_streams();
+  const int groups = static_cast<int>(groups_.size());
+  const std::size_t elements = groups_.size() * static_cast<std::size_t>(n_pad_);
+  const bool skip_zero = kind == ReadoutKind::kStochasticMtj && config_.readout.mtj.sparse;
+  // Rows are independent: each thread packs and reads its own rows.
+#pragma omp parallel
+  {
+    std::vector<std::uint64_t> act(static_cast<std::size_t>(bits) * words);
+    std::vector<std::int32_t> tmp(static_cast<std::size_t>(plane_count_) * n_pad_), pos(elements), neg(elements);
+    std::vector<double> weighted(static_cast<std::size_t>(n_)), total(static_cast<std::size_t>(n_));
+#pragma omp for schedule(static)
+    for (int row = 0; row < m; ++row) {
+      pack_bit_planes(isa_, activations.subspan(static_cast<std::size_t>(row) * k_, static_cast<std::size_t>(k_)),
+                      bits, geometry_, act);
+      for (int s = 0; s < subarrays; ++s) {
+        std::fill(weighted.begin(), weighted.end(), 0.0);
+        std::fill(total.begin(), total.end(), 0.0);
+        for (int q = 0; q < streams; ++q) {
+          stream_partial_sums(act.data(), s, q, tmp.data(), pos.data(), neg.data());
+          const bool idle = skip_zero && stream_idle(act.data(), s, q);
+          const double stream_weight = std::ldexp(1.0, q * config_.dac_bits);
+          for (int g = 0; g < groups; ++g) {
+            const double w = stream_weight * std::abs(shift_weights_[static_cast<std::size_t>(g)]);
+            const std::int32_t* gp = pos.data() + static_cast<std::ptrdiff_t>(g) * n_pad_;
+            const std::int32_t* gn = neg.data() + static_cast<std::ptrdiff_t>(g) * n_pad_;
+            for (int n = 0; n < n_; ++n) total[static_cast<std::size_t>(n)] += w;
+            // dPS_out/dPS of each output's PS.
+            if (kind == ReadoutKind::kAdc) {
+              const std::size_t e0 = static_cast<std::size_t>(g) * n_pad_;
+              for (int n = 0; n < n_; ++n) {
+                const std::size_t e = e0 + static_cast<std::size_t>(n);
+                const double code = (gp[n] - gn[n]) * static_cast<double>(adc_inverse_step_[e]);
+                const bool inside = code >= adc_min_code_[e] - 0.5 && code <= adc_max_code_[e] + 0.5;
+                weighted[static_cast<std::size_t>(n)] += inside ? w : 0.0;
+              }
+              continue;
+            }
+            const int conversion = q * groups + g;
+            const int sign = groups_[static_cast<std::size_t>(g)].signed_readout ? 1 : 0;
+            const int base = map_of(s, conversion, 0) * 2 + sign, step = column_maps_ ? 2 : 0;
+            const auto& table = mtj_tables_[static_cast<std::size_t>(
+                table_index_[static_cast<std::size_t>(conversion)])];
+            for (int n = 0; n < n_; ++n) {
+              double slope = 1.0;  // a skipped (all-zero) PS is passed exactly
+              if (!(skip_zero && mtj_skips(idle, s, g, n, gp[n], gn[n]))) {
+                const auto& map = decode_maps_[static_cast<std::size_t>(base + n * step)];
+                const double x = map.scale * (gp[n] - gn[n]) + map.offset;
+                // PS_out = ps_of(x̂) = (x̂ − offset)/scale: dE[PS_out]/dPS = dE[x̂]/dx.
+                slope = std::abs(x) > 1.0                ? 0.0
+                        : model == SlopeModel::kRange ? 1.0
+                                                      : table.slope[static_cast<std::size_t>(
+                                                            std::lround((x + 1.0) * 0.5 * (kSlopePoints - 1)))];
+              }
+              weighted[static_cast<std::size_t>(n)] += w * slope;
+            }
+          }
+        }
+        float* out = slopes.data() + (static_cast<std::size_t>(s) * m + row) * n_;
+        for (int n = 0; n < n_; ++n)
+          out[n] = total[static_cast<std::size_t>(n)] > 0.0
+                       ? static_cast<float>(weighted[static_cast<std::size_t>(n)] / total[static_cast<std::size_t>(n)])
+                       : 1.0f;
+      }
+    }
+  }
+}
+
+}  // namespace cimmc::arch
