@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "cimmc/core/error.hpp"
+#include "cimmc/studies/cost_report.hpp"
 
 namespace cimmc::studies {
 
@@ -50,6 +51,16 @@ device::SwitchingReport switching_slot(const ResolvedDesign& design, std::uint64
   if (trials_override > 0) s.trials = trials_override;
   if (on_progress) s.on_progress = on_progress;
   return device::characterize_switching(design.device_params, design.grid.currents_A, design.grid.pulse_widths_s, s);
+}
+
+arch::NetworkCost cost_slot(const CostModel& priced, const ResolvedDesign& design, const circuit::MtjConverter* mtj,
+                            double weight_density) {
+  const auto& hw = design.crossbar;
+  auto densities = layer_densities(priced.model, hw, design.input_density);
+  if (weight_density >= 0)
+    for (auto& d : densities)
+      if (!d.weight_by_plane.empty()) d = arch::BitDensities::uniform(hw, design.input_density, weight_density);
+  return analytic_cost(gemm_shapes(priced.model, hw), hw, design.tech, densities, mtj);
 }
 
 }  // namespace cimmc::studies

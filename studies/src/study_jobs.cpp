@@ -213,8 +213,7 @@ class CostJobs final : public StudyJobs {
     const auto& d = designs_[point];
     const auto& priced = model_for(d.crossbar.weight_bits);
     const auto& mtj = mtj_[point];
-    const auto cost = analytic_cost(gemm_shapes(priced.model, d.crossbar), d.crossbar, d.tech,
-                                    layer_densities(priced.model, d.crossbar, d.input_density), mtj ? &*mtj : nullptr);
+    const auto cost = cost_slot(priced, d, mtj ? &*mtj : nullptr);
     if (cost.layers.size() != layers_.size())
       throw RuntimeFailure(fmt::format("cost study: point {} has {} layers, point 0 {}", point, cost.layers.size(), layers_.size()));
     *r.real_slot("/trials/energy_J", point, trial) = cost.energy_total_J;

@@ -14,6 +14,8 @@
 #include "cimmc/network/quantize.hpp"
 #include "cimmc/network/zoo.hpp"
 #include "cimmc/studies/cli.hpp"
+#include "cimmc/studies/one_point.hpp"
+#include "cimmc/studies/resolved_design.hpp"
 #include "cimmc/studies/cost_inputs.hpp"
 #include "cimmc/studies/cost_report.hpp"
 #include "cimmc/studies/reproductions.hpp"
@@ -60,20 +62,17 @@ network::Shape parse_input_shape(const std::string& text) {
 }
 
 void run_cost(const CostOptions& o) {
-  std::vector<std::string> hw_sets, tech_sets;
-  for (const auto& s : o.sets) (is_hardware_key(s) ? hw_sets : tech_sets).push_back(s);
-  const auto tech_path = data_files::resolve("tech", o.tech, ".toml", "technology table");
-  auto tech_doc = config::parse_file(tech_path);
-  config::apply_overrides(tech_doc, tech_sets);
-  const auto tech = circuit::read_technology(tech_doc);
   if (!(o.input_density >= 0 && o.input_density <= 1))
     throw ArgumentError(fmt::format("--input-density {}: expected a fraction in [0, 1]", o.input_density));
   if (o.weight_density > 1) throw ArgumentError(fmt::format("--weight-density {}: expected a fraction in [0, 1]", o.weight_density));
   const auto scenario = studies::parse_scenario(o.scenario);
 
   if (!o.reproduce.empty()) {
+    std::vector<std::string> hw_sets, tech_sets;
+    for (const auto& s : o.sets) (is_hardware_key(s) ? hw_sets : tech_sets).push_back(s);
     if (!hw_sets.empty()) throw ArgumentError("--reproduce uses the shipped hardware files; --set only technology keys");
     if (!o.device.empty()) throw ArgumentError("--reproduce prices the devices its hardware files name; no --device");
+    const auto tech = circuit::load_technology(data_files::resolve("tech", o.tech, ".toml", "technology table"), tech_sets);
     studies::Comparison c;
     if (o.reproduce == "stox") c = studies::stox_comparison(tech, o.input_density, scenario);
     else if (o.reproduce == "zebra") c = studies::zebra_comparison(tech, o.input_density, scenario);
@@ -84,10 +83,26 @@ void run_cost(const CostOptions& o) {
   if (o.scenario != "cimmc") throw ArgumentError("--scenario goes with --reproduce");
   if (o.model.empty() || o.hw.empty()) throw ArgumentError("--model and --hw are required (or --reproduce stox|zebra)");
 
-  const auto hw_path = data_files::resolve("hw", o.hw, ".toml", "hardware configuration");
-  auto hw_doc = config::parse_file(hw_path);
-  config::apply_overrides(hw_doc, hw_sets);
-  const auto hw = arch::read_crossbar_config(hw_doc);
+  // A one-point cost study (studies/one_point.hpp): the design resolved like a study point (its
+  // hardware and technology files, then --set), the analytic roll-up by the study's slot function.
+  studies::StudySpec spec;
+  spec.source = "cimmc cost";
+  spec.kind = studies::StudyKind::kCost;
+  spec.model = o.model;
+  spec.hardware = o.hw;
+  spec.technology = o.tech;
+  spec.input_density = o.input_density;
+  spec.seed = o.seed;
+  spec.set = studies::override_assignments(o.sets);
+  for (const auto& a : spec.set) {
+    const auto doc = studies::document_of_key(a.key);
+    if (doc != "hardware" && doc != "technology")
+      throw ArgumentError(fmt::format("--set {}: not a key of the hardware file or of the technology table", a.key));
+  }
+  const auto design = studies::resolve_design(spec, 0);
+  const auto& hw = design.crossbar;
+  const auto& tech = design.tech;
+  const auto hw_path = std::filesystem::path(design.hardware_file);
   const auto converter = studies::mtj_converter_for(hw, tech, o.device);
   const circuit::MtjConverter* mtj = converter ? &*converter : nullptr;
 
@@ -96,12 +111,7 @@ void run_cost(const CostOptions& o) {
   arch::NetworkCost cost;
   std::string basis;
   if (o.dataset.empty()) {
-    const auto shapes = studies::gemm_shapes(model, hw);
-    auto densities = studies::layer_densities(model, hw, o.input_density);
-    if (o.weight_density >= 0)
-      for (auto& d : densities)
-        if (!d.weight_by_plane.empty()) d = arch::BitDensities::uniform(hw, o.input_density, o.weight_density);
-    cost = studies::analytic_cost(shapes, hw, tech, densities, mtj);
+    cost = studies::cost_slot(priced, design, mtj, o.weight_density);
     basis = fmt::format("analytic: input bit density {}, weight bit density {:.4f} ({})", o.input_density,
                         o.weight_density >= 0 ? o.weight_density : studies::weight_bit_density(model, hw),
                         o.weight_density >= 0 ? "--weight-density" : "weights " + priced.weights);
@@ -137,7 +147,7 @@ void run_cost(const CostOptions& o) {
   if (!o.output.empty()) {
     const std::string config_text = fmt::format(
         "# cimmc cost --model {} --hw {} --tech {}\n# weights: {}\n# basis: {}\n[hardware]\n{}\n[technology]\n{}\n",
-        o.model, o.hw, o.tech, priced.weights, basis, config::to_toml(hw_doc.root), config::to_toml(tech_doc.root));
+        o.model, o.hw, o.tech, priced.weights, basis, config::to_toml(design.hardware.root), config::to_toml(design.technology.root));
     studies::write_cost_file(o.output, cost, o.seed, config_text);
     fmt::print("wrote {}\n", o.output);
   }

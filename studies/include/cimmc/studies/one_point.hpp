@@ -10,7 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "cimmc/arch/cost_rollup.hpp"
+#include "cimmc/circuit/component_cost.hpp"
 #include "cimmc/device/switching_study.hpp"
+#include "cimmc/studies/cost_inputs.hpp"
 #include "cimmc/studies/resolved_design.hpp"
 #include "cimmc/studies/study_spec.hpp"
 
@@ -27,5 +30,11 @@ std::vector<Assignment> override_assignments(const std::vector<std::string>& ove
 device::SwitchingReport switching_slot(const ResolvedDesign& design, std::uint64_t seed, std::size_t point,
                                        std::size_t trial, std::size_t trials_override = 0,
                                        const std::function<void(std::size_t)>& on_progress = {});
+
+// The slot computation of a cost study: the analytic roll-up of `priced` on the point's design
+// at its input bit density, with the weights' own bit densities or, if `weight_density` >= 0,
+// that uniform density. `mtj` prices a stochastic MTJ readout (mtj_converter_for).
+arch::NetworkCost cost_slot(const CostModel& priced, const ResolvedDesign& design, const circuit::MtjConverter* mtj,
+                            double weight_density = -1);
 
 }  // namespace cimmc::studies
