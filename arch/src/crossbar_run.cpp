@@ -1,6 +1,7 @@
 // The per-row pass of the crossbar engine: exact PS by AND + popcount, noise and readout in the
 // same pass, shift-add; the random stream element of a GEMM row (docs/architecture.md, 3.3 to
-// 3.7). The layer's mapping is built in crossbar_mapping.cpp.
+// 3.7). The readouts that work on a whole block are in crossbar_mtj_readout.cpp and
+// crossbar_lcu_readout.cpp; the layer's mapping is built in crossbar_mapping.cpp.
 #include <fmt/format.h>
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which -Wmaybe-uninitialized
 // reports as a false positive once inlined.
@@ -20,6 +21,7 @@
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/parallel.hpp"
 #include "cimmc/core/rng.hpp"
+#include "crossbar_scratch.hpp"
 
 namespace cimmc::arch {
 
@@ -32,19 +34,6 @@ std::uint64_t row_stream_element(std::uint32_t layer, std::uint64_t image, std::
                                     layer, kMaxLayerId, image, kMaxImage, patch, kMaxPatch));
   return std::uint64_t{layer} << 38 | image << 18 | patch;
 }
-
-struct CrossbarLayer::Scratch {
-  std::vector<std::uint64_t> act;
-  std::vector<std::int32_t> tmp, pos, neg, zeros, index, successes;
-  std::vector<float> vpos, vneg, value;
-  std::vector<float> lane_sums;  // LCU: [n_pad][8] partial sums of sensed groups
-  std::vector<double> acc;
-  // Physical noise: σ_sense² on the sides that carry a sense amplifier, 0 elsewhere
-  // ([side][group · n_pad + n]).
-  std::vector<float> sense_variance[2];
-  circuit::NormalBuffer normals{4096};
-  circuit::WordBuffer words{4096};
-};
 
 namespace {
 // Σ of the deviations of the cells on active rows (input bit 1) of one subarray: every cell on
@@ -74,12 +63,6 @@ std::vector<float> sense_amplifier_mask(const std::vector<ColumnGroup>& groups, 
     std::fill_n(mask.begin() + static_cast<std::ptrdiff_t>(gi) * n_pad, n_pad, senses ? 1.0f : 0.0f);
   }
   return mask;
-}
-
-// LCU sense amplifiers per column and subarray: one per group of G rows, counted per 64-row word
-// (64 / G slots in each) so that the slots of a word are contiguous.
-int lcu_slots(const PlaneGeometry& geometry, const CrossbarConfig& config) {
-  return geometry.words_per_subarray * (64 / config.readout.lcu.group_rows);
 }
 }  // namespace
 
@@ -445,276 +428,6 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
                                 ? -static_cast<double>(std::int64_t{1} << (config_.weight_bits - 1)) * act_sum
                                 : 0.0;
   for (int n = 0; n < nn; ++n) out[n] = acc[n] + correction;
-}
-
-int CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, bool idle, const std::int32_t* pos,
-                              const std::int32_t* neg, const float* vpos, const float* vneg, float* value,
-                              Scratch& sc, Counters& counters) const {
-  const auto& r = config_.readout;
-  const int groups = static_cast<int>(groups_.size()), nn = n_;
-  const ColumnGroup& g = groups_[static_cast<std::size_t>(gi)];
-  const int t = samples_[static_cast<std::size_t>(q * groups + gi)];
-  const int sign = g.signed_readout ? 1 : 0;
-  // Map of output n: (subarray, or subarray and output) · 2 + signed readout.
-  const int map_base = map_of(s, q * groups + gi, 0) * 2 + sign, map_step = column_maps_ ? 2 : 0;
-  const auto& table = mtj_tables_[static_cast<std::size_t>(table_index_[static_cast<std::size_t>(q * groups + gi)])];
-  std::int32_t* k = sc.successes.data();
-  std::int32_t* index = sc.index.data();  // map of each output
-  for (int n = 0; n < nn; ++n) index[n] = map_base + n * map_step;
-  if (exact_analog && !table.thresholds.empty()) {
-    const int ifs = static_cast<int>(full_scale()), levels = 2 * ifs + 1;
-    const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn));
-    if (t < circuit::kBinomialAmbiguous) {
-      // The word's top byte usually decides K alone; count thresholds only when it does not.
-      for (int n = 0; n < nn; ++n) {
-        const std::size_t row = static_cast<std::size_t>(index[n]) * levels + static_cast<std::size_t>(pos[n] - neg[n] + ifs);
-        int kk = table.buckets[row * 256 + (word[n] >> 24)];
-        if (kk == circuit::kBinomialAmbiguous) {
-          const std::uint32_t* thr = table.thresholds.data() + row * t;
-          kk = 0;
-          for (int j = 0; j < t; ++j) kk += word[n] >= thr[j] ? 1 : 0;
-        }
-        k[n] = kk;
-      }
-    } else {
-      for (int n = 0; n < nn; ++n) {
-        const std::uint32_t* thr =
-            table.thresholds.data() +
-            (static_cast<std::size_t>(index[n]) * levels + static_cast<std::size_t>(pos[n] - neg[n] + ifs)) * t;
-        int kk = 0;
-        for (int j = 0; j < t; ++j) kk += word[n] >= thr[j] ? 1 : 0;
-        k[n] = kk;
-      }
-    }
-  } else if (exact_analog && !mtj_word_limits_.empty()) {
-    // T Bernoulli draws per PS against the tabulated limit of its map and PS.
-    const int ifs = static_cast<int>(full_scale()), levels = 2 * ifs + 1;
-    const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn) * t);
-    for (int n = 0; n < nn; ++n) {
-      const std::uint64_t limit = mtj_word_limits_[static_cast<std::size_t>(index[n]) * levels +
-                                                   static_cast<std::size_t>(pos[n] - neg[n] + ifs)];
-      int kk = 0;
-      for (int j = 0; j < t; ++j) kk += word[n * t + j] < limit ? 1 : 0;
-      k[n] = kk;
-    }
-  } else {
-    // P per PS (analog values, or a PS range too wide for tables); T Bernoulli draws.
-    const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn) * t);
-    for (int n = 0; n < nn; ++n) {
-      const double x = maps_[static_cast<std::size_t>(index[n])].x_of(static_cast<double>(vpos[n] - vneg[n]));
-      const std::uint64_t limit =
-          circuit::mtj_word_limit(map_probability(static_cast<std::size_t>(index[n]), x));
-      int kk = 0;
-      for (int j = 0; j < t; ++j) kk += word[n * t + j] < limit ? 1 : 0;
-      k[n] = kk;
-    }
-  }
-  for (int n = 0; n < nn; ++n) value[n] = table.decoded[static_cast<std::size_t>(index[n]) * (t + 1) + k[n]];
-  for (int n = nn; n < n_pad_; ++n) value[n] = 0.0f;
-  int skipped = 0;
-  if (r.mtj.sparse)  // known zero: not sampled, an exact 0 (its words stay drawn: fixed streams)
-    for (int n = 0; n < nn; ++n) {
-      const bool zero = mtj_skips(idle, s, gi, n, pos[n], neg[n]);
-      skipped += zero ? 1 : 0;
-      value[n] = zero ? 0.0f : value[n];
-    }
-  const auto read = static_cast<std::uint64_t>(nn - skipped);
-  counters.mtj_reads += read;
-  counters.mtj_samples += read * static_cast<std::uint64_t>(t);
-  counters.mtj_skipped += static_cast<std::uint64_t>(skipped);
-  return skipped;
-}
-
-void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weight, const float* offsets,
-                                  const std::int32_t* pos, const std::int32_t* neg, double* acc, Scratch& sc,
-                                  Counters& counters) const {
-  const auto& r = config_.readout;
-  const auto& noise = config_.noise;
-  const int groups = static_cast<int>(groups_.size());
-  const int wps = geometry_.words_per_subarray, np = n_pad_, nn = n_;
-  const int elements = groups * np;
-  const bool additive = noise.has_additive();
-  const int grows = r.lcu.group_rows;
-  const std::uint64_t gmask = grows == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << grows) - 1;
-  const int rows_here = geometry_.rows_in(s);
-  const float gfs = static_cast<float>(grows * config_.max_cell_value());
-  const float sigma_add = static_cast<float>(noise.sigma_fraction) * gfs;
-  const float sigma_prop = static_cast<float>(noise.proportional_fraction);
-  const bool physical = noise.physical();
-  const float cell_variance = static_cast<float>(noise.cell_sigma_lsb * noise.cell_sigma_lsb);
-  const float sense_variance = static_cast<float>(noise.sense_sigma_lsb * noise.sense_sigma_lsb);
-  // Offsets of one side's sense amplifiers: [group · n_pad + n][slot], slot = word · 64 / G + group in word.
-  const int slots = lcu_slots(geometry_, config_), slots_per_word = 64 / grows;
-  auto side_offsets = [&](int side, int gi) {
-    return offsets ? offsets + ((static_cast<std::size_t>(s) * 2 + side) * elements + static_cast<std::size_t>(gi) * np) * slots
-                   : nullptr;
-  };
-  const float inv = lcu_sense_.inverse_step, step = lcu_sense_.step;
-  const float max_level = static_cast<float>(lcu_sense_.max_level);
-#if defined(__AVX512BITALG__) && defined(__AVX512BW__)
-  // Groups of 8 rows are the bytes of a word: one byte popcount gives the bit-product counts of
-  // 8 groups × 8 outputs, and only the nonzero groups are sensed (in byte order per word).
-  if (grows == 8 && deviations_.empty()) {
-    float* side_value = sc.vpos.data();  // [n_pad], reused per (group, side)
-    alignas(64) std::uint8_t counts[64];
-    for (int gi = 0; gi < groups; ++gi) {
-      const ColumnGroup& g = groups_[static_cast<std::size_t>(gi)];
-      const double mult = static_cast<double>(g.shift_weight) * bit_weight;
-      std::fill(sc.value.begin(), sc.value.begin() + np, 0.0f);
-      for (int side = 0; side < 2; ++side) {
-        const auto& planes = side == 0 ? g.positive : g.negative;
-        if (planes.empty()) continue;
-        std::fill(side_value, side_value + np, 0.0f);
-        std::fill(sc.lane_sums.begin(), sc.lane_sums.end(), 0.0f);
-        const float* off = side_offsets(side, gi);
-        for (int w = 0; w < wps; ++w) {
-          const int groups_in_word = std::min(64, rows_here - w * 64 + 7) / 8;
-          if (groups_in_word <= 0) continue;
-          const std::uint64_t group_bytes = groups_in_word >= 8 ? 0xFFu : (1u << groups_in_word) - 1;
-          const __m512i abits = _mm512_set1_epi64(static_cast<long long>(a[w]));
-          const std::int32_t* side_ps = (side == 0 ? pos : neg) + static_cast<std::ptrdiff_t>(gi) * np;
-          for (int nb = 0; nb < np; nb += 8) {
-            // Bytes of outputs n < N and groups inside the subarray.
-            std::uint64_t real = 0;
-            bool any_ps = false;
-            for (int t = 0; t < 8 && nb + t < nn; ++t) {
-              real |= group_bytes << (8 * t);
-              any_ps = any_ps || side_ps[nb + t] != 0;
-            }
-            if (!any_ps) {  // every bit-product of these columns is zero: all groups skipped
-              counters.lcu_skips += static_cast<std::uint64_t>(std::popcount(real));
-              continue;
-            }
-            const __m512i x0 = _mm512_and_si512(abits, _mm512_loadu_si512(&planes_[plane_index(planes[0].plane, s * wps + w, nb)]));
-            __m512i c = _mm512_popcnt_epi8(x0);
-            __m512i any = x0;
-            if (planes.size() > 1) {
-              const __m512i x1 = _mm512_and_si512(abits, _mm512_loadu_si512(&planes_[plane_index(planes[1].plane, s * wps + w, nb)]));
-              const __m512i c1 = _mm512_popcnt_epi8(x1);
-              c = planes[0].cell_weight == 1 ? _mm512_add_epi8(c, _mm512_add_epi8(c1, c1))
-                                             : _mm512_add_epi8(_mm512_add_epi8(c, c), c1);
-              any = _mm512_or_si512(any, x1);
-            }
-            const std::uint64_t nonzero = _mm512_test_epi8_mask(any, any) & real;
-            const int senses = std::popcount(nonzero);
-            counters.lcu_senses += static_cast<std::uint64_t>(senses);
-            counters.lcu_skips += static_cast<std::uint64_t>(std::popcount(real) - senses);
-            if (senses == 0) continue;
-            _mm512_store_si512(counts, c);
-            const float* z = additive ? sc.normals.take(static_cast<std::size_t>(senses)) : nullptr;
-            // Sixteen groups (two outputs) at a time; normals are expanded into the nonzero lanes.
-            for (int chunk = 0; chunk < 4; ++chunk) {
-              const auto lanes = static_cast<__mmask16>(nonzero >> (16 * chunk));
-              if (lanes == 0) continue;
-              const int n0 = nb + 2 * chunk;
-              const __m512 count = _mm512_cvtepi32_ps(
-                  _mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(counts + 16 * chunk))));
-              __m512 v = count;
-              if (off) {  // the amplifiers of groups w·8 .. w·8 + 7 of outputs n0 and n0 + 1
-                const float* o = off + static_cast<std::ptrdiff_t>(n0) * slots + w * 8;
-                v = _mm512_add_ps(v, _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(o)),
-                                                        _mm256_loadu_ps(o + slots), 1));
-              }
-              if (additive) {
-                const __m512 zz = _mm512_maskz_expandloadu_ps(lanes, z);
-                z += std::popcount(static_cast<unsigned>(lanes));
-                __m512 sd = _mm512_set1_ps(sigma_add);
-                if (physical) {
-                  sd = _mm512_sqrt_ps(_mm512_fmadd_ps(count, _mm512_set1_ps(cell_variance), _mm512_set1_ps(sense_variance)));
-                } else if (sigma_prop > 0.0f) {
-                  const __m512 bp = _mm512_mul_ps(_mm512_set1_ps(sigma_prop), count);
-                  sd = _mm512_sqrt_ps(_mm512_fmadd_ps(bp, bp, _mm512_mul_ps(sd, sd)));
-                }
-                v = _mm512_fmadd_ps(sd, zz, v);
-              }
-              const __m512 level = _mm512_roundscale_ps(_mm512_mul_ps(v, _mm512_set1_ps(inv)),
-                                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-              const __mmask16 outside = _mm512_cmp_ps_mask(level, _mm512_setzero_ps(), _CMP_LT_OQ) |
-                                        _mm512_cmp_ps_mask(level, _mm512_set1_ps(max_level), _CMP_GT_OQ);
-              counters.clipped += static_cast<std::uint64_t>(std::popcount(static_cast<unsigned>(outside & lanes)));
-              const __m512 sensed = _mm512_maskz_mul_ps(
-                  lanes, _mm512_min_ps(_mm512_max_ps(level, _mm512_setzero_ps()), _mm512_set1_ps(max_level)),
-                  _mm512_set1_ps(step));
-              // Lanes 0-7 belong to output n0, 8-15 to n0 + 1: summed once per column below.
-              float* lane_sum = sc.lane_sums.data() + static_cast<std::ptrdiff_t>(n0) * 8;
-              _mm512_storeu_ps(lane_sum, _mm512_add_ps(_mm512_loadu_ps(lane_sum), sensed));
-            }
-          }
-        }
-        for (int n = 0; n < nn; ++n)
-          for (int l = 0; l < 8; ++l) side_value[n] += sc.lane_sums[static_cast<std::size_t>(n) * 8 + l];
-        for (int n = 0; n < nn; ++n) sc.value[static_cast<std::size_t>(n)] += side == 0 ? side_value[n] : -side_value[n];
-      }
-      for (int n = 0; n < nn; ++n) acc[n] += static_cast<double>(sc.value[static_cast<std::size_t>(n)]) * mult;
-    }
-    counters.shift_adds += static_cast<std::uint64_t>(nn) * groups;
-    return;
-  }
-#endif
-  for (int gi = 0; gi < groups; ++gi) {
-    const ColumnGroup& g = groups_[static_cast<std::size_t>(gi)];
-    const double mult = static_cast<double>(g.shift_weight) * bit_weight;
-    for (int n = 0; n < nn; ++n) {
-      float value = 0.0f;
-      for (int side = 0; side < 2; ++side) {
-        const auto& planes = side == 0 ? g.positive : g.negative;
-        if (planes.empty()) continue;
-        const float* off = side_offsets(side, gi);
-        if (off) off += static_cast<std::ptrdiff_t>(n) * slots;
-        const float* dev =
-            deviations_.empty() ? nullptr : deviations_.data() + ((static_cast<std::size_t>(gi) * 2 + side) * nn + n) * k_;
-        float side_value = 0.0f;
-        for (int w = 0; w < wps; ++w) {
-          std::uint64_t x[2] = {0, 0};
-          for (std::size_t p = 0; p < planes.size(); ++p)
-            x[p] = a[w] & planes_[plane_index(planes[p].plane, s * wps + w, n)];
-          const int first_row = w * 64;
-          const int groups_in_word = std::min(64, rows_here - first_row + grows - 1) / grows;
-          if (groups_in_word <= 0) continue;
-          if ((x[0] | x[1]) == 0) {
-            counters.lcu_skips += static_cast<std::uint64_t>(groups_in_word);
-            continue;
-          }
-          for (int q = 0; q < groups_in_word; ++q) {
-            int count = 0;
-            std::uint64_t any = 0;
-            for (std::size_t p = 0; p < planes.size(); ++p) {
-              const std::uint64_t bitsq = (x[p] >> (q * grows)) & gmask;
-              any |= bitsq;
-              count += planes[p].cell_weight * std::popcount(bitsq);
-            }
-            if (any == 0) {
-              ++counters.lcu_skips;
-              continue;
-            }
-            ++counters.lcu_senses;
-            float v = static_cast<float>(count) + (off ? off[w * slots_per_word + q] : 0.0f);
-            if (dev) {
-              std::uint64_t y = (a[w] >> (q * grows)) & gmask;  // cells on driven rows
-              while (y) {
-                const int b = std::countr_zero(y);
-                v += dev[s * config_.rows + first_row + q * grows + b];
-                y &= y - 1;
-              }
-            }
-            if (additive) {
-              const float b = sigma_prop * static_cast<float>(count);
-              const float sd = physical           ? std::sqrt(sense_variance + cell_variance * static_cast<float>(count))
-                               : sigma_prop > 0.0f ? std::sqrt(sigma_add * sigma_add + b * b)
-                                                   : sigma_add;
-              v += sd * *sc.normals.take(1);
-            }
-            float level = std::nearbyint(v * inv);
-            if (level < 0.0f || level > max_level) ++counters.clipped;
-            side_value += std::clamp(level, 0.0f, max_level) * step;
-          }
-        }
-        value += side == 0 ? side_value : -side_value;
-      }
-      acc[n] += static_cast<double>(value) * mult;
-    }
-  }
-  counters.shift_adds += static_cast<std::uint64_t>(nn) * groups;
 }
 
 }  // namespace cimmc::arch

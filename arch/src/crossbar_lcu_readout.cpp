@@ -1,0 +1,215 @@
+// The ZEBRA LCU readout of one subarray (docs/architecture.md, 3.6): per group of G rows the
+// bit-product count, sensed with offset and noise to one of L levels, summed digitally.
+#include <fmt/format.h>
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which -Wmaybe-uninitialized
+// reports as a false positive once inlined.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+#include "cimmc/arch/crossbar_layer.hpp"
+#include "crossbar_scratch.hpp"
+
+namespace cimmc::arch {
+
+using circuit::ReadoutKind;
+
+void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weight, const float* offsets,
+                                  const std::int32_t* pos, const std::int32_t* neg, double* acc, Scratch& sc,
+                                  Counters& counters) const {
+  const auto& r = config_.readout;
+  const auto& noise = config_.noise;
+  const int groups = static_cast<int>(groups_.size());
+  const int wps = geometry_.words_per_subarray, np = n_pad_, nn = n_;
+  const int elements = groups * np;
+  const bool additive = noise.has_additive();
+  const int grows = r.lcu.group_rows;
+  const std::uint64_t gmask = grows == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << grows) - 1;
+  const int rows_here = geometry_.rows_in(s);
+  const float gfs = static_cast<float>(grows * config_.max_cell_value());
+  const float sigma_add = static_cast<float>(noise.sigma_fraction) * gfs;
+  const float sigma_prop = static_cast<float>(noise.proportional_fraction);
+  const bool physical = noise.physical();
+  const float cell_variance = static_cast<float>(noise.cell_sigma_lsb * noise.cell_sigma_lsb);
+  const float sense_variance = static_cast<float>(noise.sense_sigma_lsb * noise.sense_sigma_lsb);
+  // Offsets of one side's sense amplifiers: [group · n_pad + n][slot], slot = word · 64 / G + group in word.
+  const int slots = lcu_slots(geometry_, config_), slots_per_word = 64 / grows;
+  auto side_offsets = [&](int side, int gi) {
+    return offsets ? offsets + ((static_cast<std::size_t>(s) * 2 + side) * elements + static_cast<std::size_t>(gi) * np) * slots
+                   : nullptr;
+  };
+  const float inv = lcu_sense_.inverse_step, step = lcu_sense_.step;
+  const float max_level = static_cast<float>(lcu_sense_.max_level);
+#if defined(__AVX512BITALG__) && defined(__AVX512BW__)
+  // Groups of 8 rows are the bytes of a word: one byte popcount gives the bit-product counts of
+  // 8 groups × 8 outputs, and only the nonzero groups are sensed (in byte order per word).
+  if (grows == 8 && deviations_.empty()) {
+    float* side_value = sc.vpos.data();  // [n_pad], reused per (group, side)
+    alignas(64) std::uint8_t counts[64];
+    for (int gi = 0; gi < groups; ++gi) {
+      const ColumnGroup& g = groups_[static_cast<std::size_t>(gi)];
+      const double mult = static_cast<double>(g.shift_weight) * bit_weight;
+      std::fill(sc.value.begin(), sc.value.begin() + np, 0.0f);
+      for (int side = 0; side < 2; ++side) {
+        const auto& planes = side == 0 ? g.positive : g.negative;
+        if (planes.empty()) continue;
+        std::fill(side_value, side_value + np, 0.0f);
+        std::fill(sc.lane_sums.begin(), sc.lane_sums.end(), 0.0f);
+        const float* off = side_offsets(side, gi);
+        for (int w = 0; w < wps; ++w) {
+          const int groups_in_word = std::min(64, rows_here - w * 64 + 7) / 8;
+          if (groups_in_word <= 0) continue;
+          const std::uint64_t group_bytes = groups_in_word >= 8 ? 0xFFu : (1u << groups_in_word) - 1;
+          const __m512i abits = _mm512_set1_epi64(static_cast<long long>(a[w]));
+          const std::int32_t* side_ps = (side == 0 ? pos : neg) + static_cast<std::ptrdiff_t>(gi) * np;
+          for (int nb = 0; nb < np; nb += 8) {
+            // Bytes of outputs n < N and groups inside the subarray.
+            std::uint64_t real = 0;
+            bool any_ps = false;
+            for (int t = 0; t < 8 && nb + t < nn; ++t) {
+              real |= group_bytes << (8 * t);
+              any_ps = any_ps || side_ps[nb + t] != 0;
+            }
+            if (!any_ps) {  // every bit-product of these columns is zero: all groups skipped
+              counters.lcu_skips += static_cast<std::uint64_t>(std::popcount(real));
+              continue;
+            }
+            const __m512i x0 = _mm512_and_si512(abits, _mm512_loadu_si512(&planes_[plane_index(planes[0].plane, s * wps + w, nb)]));
+            __m512i c = _mm512_popcnt_epi8(x0);
+            __m512i any = x0;
+            if (planes.size() > 1) {
+              const __m512i x1 = _mm512_and_si512(abits, _mm512_loadu_si512(&planes_[plane_index(planes[1].plane, s * wps + w, nb)]));
+              const __m512i c1 = _mm512_popcnt_epi8(x1);
+              c = planes[0].cell_weight == 1 ? _mm512_add_epi8(c, _mm512_add_epi8(c1, c1))
+                                             : _mm512_add_epi8(_mm512_add_epi8(c, c), c1);
+              any = _mm512_or_si512(any, x1);
+            }
+            const std::uint64_t nonzero = _mm512_test_epi8_mask(any, any) & real;
+            const int senses = std::popcount(nonzero);
+            counters.lcu_senses += static_cast<std::uint64_t>(senses);
+            counters.lcu_skips += static_cast<std::uint64_t>(std::popcount(real) - senses);
+            if (senses == 0) continue;
+            _mm512_store_si512(counts, c);
+            const float* z = additive ? sc.normals.take(static_cast<std::size_t>(senses)) : nullptr;
+            // Sixteen groups (two outputs) at a time; normals are expanded into the nonzero lanes.
+            for (int chunk = 0; chunk < 4; ++chunk) {
+              const auto lanes = static_cast<__mmask16>(nonzero >> (16 * chunk));
+              if (lanes == 0) continue;
+              const int n0 = nb + 2 * chunk;
+              const __m512 count = _mm512_cvtepi32_ps(
+                  _mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(counts + 16 * chunk))));
+              __m512 v = count;
+              if (off) {  // the amplifiers of groups w·8 .. w·8 + 7 of outputs n0 and n0 + 1
+                const float* o = off + static_cast<std::ptrdiff_t>(n0) * slots + w * 8;
+                v = _mm512_add_ps(v, _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(o)),
+                                                        _mm256_loadu_ps(o + slots), 1));
+              }
+              if (additive) {
+                const __m512 zz = _mm512_maskz_expandloadu_ps(lanes, z);
+                z += std::popcount(static_cast<unsigned>(lanes));
+                __m512 sd = _mm512_set1_ps(sigma_add);
+                if (physical) {
+                  sd = _mm512_sqrt_ps(_mm512_fmadd_ps(count, _mm512_set1_ps(cell_variance), _mm512_set1_ps(sense_variance)));
+                } else if (sigma_prop > 0.0f) {
+                  const __m512 bp = _mm512_mul_ps(_mm512_set1_ps(sigma_prop), count);
+                  sd = _mm512_sqrt_ps(_mm512_fmadd_ps(bp, bp, _mm512_mul_ps(sd, sd)));
+                }
+                v = _mm512_fmadd_ps(sd, zz, v);
+              }
+              const __m512 level = _mm512_roundscale_ps(_mm512_mul_ps(v, _mm512_set1_ps(inv)),
+                                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+              const __mmask16 outside = _mm512_cmp_ps_mask(level, _mm512_setzero_ps(), _CMP_LT_OQ) |
+                                        _mm512_cmp_ps_mask(level, _mm512_set1_ps(max_level), _CMP_GT_OQ);
+              counters.clipped += static_cast<std::uint64_t>(std::popcount(static_cast<unsigned>(outside & lanes)));
+              const __m512 sensed = _mm512_maskz_mul_ps(
+                  lanes, _mm512_min_ps(_mm512_max_ps(level, _mm512_setzero_ps()), _mm512_set1_ps(max_level)),
+                  _mm512_set1_ps(step));
+              // Lanes 0-7 belong to output n0, 8-15 to n0 + 1: summed once per column below.
+              float* lane_sum = sc.lane_sums.data() + static_cast<std::ptrdiff_t>(n0) * 8;
+              _mm512_storeu_ps(lane_sum, _mm512_add_ps(_mm512_loadu_ps(lane_sum), sensed));
+            }
+          }
+        }
+        for (int n = 0; n < nn; ++n)
+          for (int l = 0; l < 8; ++l) side_value[n] += sc.lane_sums[static_cast<std::size_t>(n) * 8 + l];
+        for (int n = 0; n < nn; ++n) sc.value[static_cast<std::size_t>(n)] += side == 0 ? side_value[n] : -side_value[n];
+      }
+      for (int n = 0; n < nn; ++n) acc[n] += static_cast<double>(sc.value[static_cast<std::size_t>(n)]) * mult;
+    }
+    counters.shift_adds += static_cast<std::uint64_t>(nn) * groups;
+    return;
+  }
+#endif
+  for (int gi = 0; gi < groups; ++gi) {
+    const ColumnGroup& g = groups_[static_cast<std::size_t>(gi)];
+    const double mult = static_cast<double>(g.shift_weight) * bit_weight;
+    for (int n = 0; n < nn; ++n) {
+      float value = 0.0f;
+      for (int side = 0; side < 2; ++side) {
+        const auto& planes = side == 0 ? g.positive : g.negative;
+        if (planes.empty()) continue;
+        const float* off = side_offsets(side, gi);
+        if (off) off += static_cast<std::ptrdiff_t>(n) * slots;
+        const float* dev =
+            deviations_.empty() ? nullptr : deviations_.data() + ((static_cast<std::size_t>(gi) * 2 + side) * nn + n) * k_;
+        float side_value = 0.0f;
+        for (int w = 0; w < wps; ++w) {
+          std::uint64_t x[2] = {0, 0};
+          for (std::size_t p = 0; p < planes.size(); ++p)
+            x[p] = a[w] & planes_[plane_index(planes[p].plane, s * wps + w, n)];
+          const int first_row = w * 64;
+          const int groups_in_word = std::min(64, rows_here - first_row + grows - 1) / grows;
+          if (groups_in_word <= 0) continue;
+          if ((x[0] | x[1]) == 0) {
+            counters.lcu_skips += static_cast<std::uint64_t>(groups_in_word);
+            continue;
+          }
+          for (int q = 0; q < groups_in_word; ++q) {
+            int count = 0;
+            std::uint64_t any = 0;
+            for (std::size_t p = 0; p < planes.size(); ++p) {
+              const std::uint64_t bitsq = (x[p] >> (q * grows)) & gmask;
+              any |= bitsq;
+              count += planes[p].cell_weight * std::popcount(bitsq);
+            }
+            if (any == 0) {
+              ++counters.lcu_skips;
+              continue;
+            }
+            ++counters.lcu_senses;
+            float v = static_cast<float>(count) + (off ? off[w * slots_per_word + q] : 0.0f);
+            if (dev) {
+              std::uint64_t y = (a[w] >> (q * grows)) & gmask;  // cells on driven rows
+              while (y) {
+                const int b = std::countr_zero(y);
+                v += dev[s * config_.rows + first_row + q * grows + b];
+                y &= y - 1;
+              }
+            }
+            if (additive) {
+              const float b = sigma_prop * static_cast<float>(count);
+              const float sd = physical           ? std::sqrt(sense_variance + cell_variance * static_cast<float>(count))
+                               : sigma_prop > 0.0f ? std::sqrt(sigma_add * sigma_add + b * b)
+                                                   : sigma_add;
+              v += sd * *sc.normals.take(1);
+            }
+            float level = std::nearbyint(v * inv);
+            if (level < 0.0f || level > max_level) ++counters.clipped;
+            side_value += std::clamp(level, 0.0f, max_level) * step;
+          }
+        }
+        value += side == 0 ? side_value : -side_value;
+      }
+      acc[n] += static_cast<double>(value) * mult;
+    }
+  }
+  counters.shift_adds += static_cast<std::uint64_t>(nn) * groups;
+}
+
+}  // namespace cimmc::arch

@@ -1,0 +1,92 @@
+// The stochastic MTJ readout of one (input stream, column group, subarray) block
+// (docs/architecture.md, 3.6): the number of switched samples of each output's converter from
+// threshold tables, word limits or the switching probability of the analog value, decoded.
+#include <algorithm>
+#include <cmath>
+
+#include "cimmc/arch/crossbar_layer.hpp"
+#include "crossbar_scratch.hpp"
+
+namespace cimmc::arch {
+
+using circuit::ReadoutKind;
+
+int CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, bool idle, const std::int32_t* pos,
+                              const std::int32_t* neg, const float* vpos, const float* vneg, float* value,
+                              Scratch& sc, Counters& counters) const {
+  const auto& r = config_.readout;
+  const int groups = static_cast<int>(groups_.size()), nn = n_;
+  const ColumnGroup& g = groups_[static_cast<std::size_t>(gi)];
+  const int t = samples_[static_cast<std::size_t>(q * groups + gi)];
+  const int sign = g.signed_readout ? 1 : 0;
+  // Map of output n: (subarray, or subarray and output) · 2 + signed readout.
+  const int map_base = map_of(s, q * groups + gi, 0) * 2 + sign, map_step = column_maps_ ? 2 : 0;
+  const auto& table = mtj_tables_[static_cast<std::size_t>(table_index_[static_cast<std::size_t>(q * groups + gi)])];
+  std::int32_t* k = sc.successes.data();
+  std::int32_t* index = sc.index.data();  // map of each output
+  for (int n = 0; n < nn; ++n) index[n] = map_base + n * map_step;
+  if (exact_analog && !table.thresholds.empty()) {
+    const int ifs = static_cast<int>(full_scale()), levels = 2 * ifs + 1;
+    const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn));
+    if (t < circuit::kBinomialAmbiguous) {
+      // The word's top byte usually decides K alone; count thresholds only when it does not.
+      for (int n = 0; n < nn; ++n) {
+        const std::size_t row = static_cast<std::size_t>(index[n]) * levels + static_cast<std::size_t>(pos[n] - neg[n] + ifs);
+        int kk = table.buckets[row * 256 + (word[n] >> 24)];
+        if (kk == circuit::kBinomialAmbiguous) {
+          const std::uint32_t* thr = table.thresholds.data() + row * t;
+          kk = 0;
+          for (int j = 0; j < t; ++j) kk += word[n] >= thr[j] ? 1 : 0;
+        }
+        k[n] = kk;
+      }
+    } else {
+      for (int n = 0; n < nn; ++n) {
+        const std::uint32_t* thr =
+            table.thresholds.data() +
+            (static_cast<std::size_t>(index[n]) * levels + static_cast<std::size_t>(pos[n] - neg[n] + ifs)) * t;
+        int kk = 0;
+        for (int j = 0; j < t; ++j) kk += word[n] >= thr[j] ? 1 : 0;
+        k[n] = kk;
+      }
+    }
+  } else if (exact_analog && !mtj_word_limits_.empty()) {
+    // T Bernoulli draws per PS against the tabulated limit of its map and PS.
+    const int ifs = static_cast<int>(full_scale()), levels = 2 * ifs + 1;
+    const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn) * t);
+    for (int n = 0; n < nn; ++n) {
+      const std::uint64_t limit = mtj_word_limits_[static_cast<std::size_t>(index[n]) * levels +
+                                                   static_cast<std::size_t>(pos[n] - neg[n] + ifs)];
+      int kk = 0;
+      for (int j = 0; j < t; ++j) kk += word[n * t + j] < limit ? 1 : 0;
+      k[n] = kk;
+    }
+  } else {
+    // P per PS (analog values, or a PS range too wide for tables); T Bernoulli draws.
+    const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn) * t);
+    for (int n = 0; n < nn; ++n) {
+      const double x = maps_[static_cast<std::size_t>(index[n])].x_of(static_cast<double>(vpos[n] - vneg[n]));
+      const std::uint64_t limit =
+          circuit::mtj_word_limit(map_probability(static_cast<std::size_t>(index[n]), x));
+      int kk = 0;
+      for (int j = 0; j < t; ++j) kk += word[n * t + j] < limit ? 1 : 0;
+      k[n] = kk;
+    }
+  }
+  for (int n = 0; n < nn; ++n) value[n] = table.decoded[static_cast<std::size_t>(index[n]) * (t + 1) + k[n]];
+  for (int n = nn; n < n_pad_; ++n) value[n] = 0.0f;
+  int skipped = 0;
+  if (r.mtj.sparse)  // known zero: not sampled, an exact 0 (its words stay drawn: fixed streams)
+    for (int n = 0; n < nn; ++n) {
+      const bool zero = mtj_skips(idle, s, gi, n, pos[n], neg[n]);
+      skipped += zero ? 1 : 0;
+      value[n] = zero ? 0.0f : value[n];
+    }
+  const auto read = static_cast<std::uint64_t>(nn - skipped);
+  counters.mtj_reads += read;
+  counters.mtj_samples += read * static_cast<std::uint64_t>(t);
+  counters.mtj_skipped += static_cast<std::uint64_t>(skipped);
+  return skipped;
+}
+
+}  // namespace cimmc::arch

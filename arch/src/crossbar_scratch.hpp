@@ -1,0 +1,33 @@
+// Private to the crossbar engine's per-row pass (crossbar_run.cpp) and its block readouts
+// (crossbar_mtj_readout.cpp, crossbar_lcu_readout.cpp): each thread's scratch buffers and the
+// LCU's sense-amplifier slots (docs/architecture.md, 3.3 to 3.6).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "cimmc/arch/crossbar_layer.hpp"
+#include "cimmc/circuit/fast_normal.hpp"
+
+namespace cimmc::arch {
+
+struct CrossbarLayer::Scratch {
+  std::vector<std::uint64_t> act;
+  std::vector<std::int32_t> tmp, pos, neg, zeros, index, successes;
+  std::vector<float> vpos, vneg, value;
+  std::vector<float> lane_sums;  // LCU: [n_pad][8] partial sums of sensed groups
+  std::vector<double> acc;
+  // Physical noise: σ_sense² on the sides that carry a sense amplifier, 0 elsewhere
+  // ([side][group · n_pad + n]).
+  std::vector<float> sense_variance[2];
+  circuit::NormalBuffer normals{4096};
+  circuit::WordBuffer words{4096};
+};
+
+// LCU sense amplifiers per column and subarray: one per group of G rows, counted per 64-row word
+// (64 / G slots in each) so that the slots of a word are contiguous.
+inline int lcu_slots(const PlaneGeometry& geometry, const CrossbarConfig& config) {
+  return geometry.words_per_subarray * (64 / config.readout.lcu.group_rows);
+}
+
+}  // namespace cimmc::arch
