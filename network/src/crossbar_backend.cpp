@@ -127,11 +127,11 @@ std::pair<double, double> mean_densities(const arch::Counters& c) {
 }
 }  // namespace
 
-std::string CrossbarBackend::report_text() const {
+std::string layer_reports_text(const std::vector<CrossbarBackend::LayerReport>& reports) {
   std::string out = fmt::format("{:<12} {:>14} {:>13} {:>13} {:>13} {:>13} {:>13} {:>13} {:>10} {:>7} {:>7}\n", "layer",
                                 "readout", "PS", "zero PS", "conversions", "MTJ samples", "LCU senses", "LCU skips",
                                 "clipped", "in d", "w d");
-  for (const auto& l : reports()) {
+  for (const auto& l : reports) {
     const auto& c = l.counters;
     if (l.digital) {
       out += fmt::format("{:<12} {:>14} {:>13}\n", l.name, "digital", fmt::format("{} MACs", c.macs));
@@ -145,9 +145,9 @@ std::string CrossbarBackend::report_text() const {
   return out;
 }
 
-std::string CrossbarBackend::report_json() const {
+std::string layer_reports_json(const std::vector<CrossbarBackend::LayerReport>& reports, circuit::ReadoutKind readout) {
   std::string layers;
-  for (const auto& l : reports()) {
+  for (const auto& l : reports) {
     const auto& c = l.counters;
     const auto [in, w] = mean_densities(c);
     if (!layers.empty()) layers += ", ";
@@ -161,7 +161,11 @@ std::string CrossbarBackend::report_json() const {
         c.zero_partial_sums, c.adc_conversions, c.adc_skipped, c.mtj_samples, c.mtj_skipped, c.lcu_senses, c.lcu_skips, c.clipped,
         c.active_rows, c.shift_adds, in, w);
   }
-  return fmt::format("{{\"readout\": \"{}\", \"layers\": [{}]}}", circuit::readout_name(config_.readout.kind), layers);
+  return fmt::format("{{\"readout\": \"{}\", \"layers\": [{}]}}", circuit::readout_name(readout), layers);
 }
+
+std::string CrossbarBackend::report_text() const { return layer_reports_text(reports()); }
+
+std::string CrossbarBackend::report_json() const { return layer_reports_json(reports(), config_.readout.kind); }
 
 }  // namespace cimmc::network

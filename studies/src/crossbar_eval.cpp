@@ -16,12 +16,13 @@ CrossbarEvaluation evaluate_on_crossbar(network::Model& model, const network::Da
   network::RunContext ctx;
   ctx.mode = network::ExecMode::kInteger;
   ctx.backend = &backend;
+  CrossbarEvaluation e;
   if (backend.needs_calibration()) {
     backend.begin_calibration();
     network::evaluate(model, calibration, ctx, o.batch, o.calibration_images);
     backend.end_calibration();
+    e.calibrated = true;
   }
-  CrossbarEvaluation e;
   e.result = network::evaluate(model, data, ctx, o.batch, o.limit);
   e.layers = backend.reports();
   return e;

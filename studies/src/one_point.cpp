@@ -53,6 +53,12 @@ device::SwitchingReport switching_slot(const ResolvedDesign& design, std::uint64
   return device::characterize_switching(design.device_params, design.grid.currents_A, design.grid.pulse_widths_s, s);
 }
 
+CrossbarEvaluation inference_slot(network::Model& model, const network::Dataset& data,
+                                  const network::Dataset& calibration, const ResolvedDesign& design,
+                                  const CrossbarEvalOptions& options) {
+  return evaluate_on_crossbar(model, data, calibration, design.crossbar, options);
+}
+
 arch::NetworkCost cost_slot(const CostModel& priced, const ResolvedDesign& design, const circuit::MtjConverter* mtj,
                             double weight_density) {
   const auto& hw = design.crossbar;

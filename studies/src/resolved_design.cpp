@@ -196,7 +196,7 @@ ResolvedDesign resolve_design(const StudySpec& spec, std::size_t point) {
     read([&] { d.crossbar = arch::read_crossbar_config(d.hardware); });
     read([&] { d.tech = circuit::read_technology(d.technology); });
     ok = problems.empty();
-    if (ok) read([&] { mtj_converter_for(d.crossbar, d.tech); });
+    if (ok && spec.priced) read([&] { mtj_converter_for(d.crossbar, d.tech); });
   }
   if (spec.kind == StudyKind::kTrain) {
     read([&] {

@@ -171,7 +171,7 @@ class InferenceJobs final : public StudyJobs {
     o.limit = images;
     o.calibration_images = spec_.calibration_images;
     o.batch = spec_.batch;
-    return evaluate_on_crossbar(model_, test_, calibration_, designs_[point].crossbar, o);
+    return inference_slot(model_, test_, calibration_, designs_[point], o);
   }
 
   const StudySpec& spec_;

@@ -6,14 +6,19 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 
 #include "cimmc/core/error.hpp"
 #include "cimmc/network/dataset.hpp"
+#include "cimmc/network/crossbar_backend.hpp"
 #include "cimmc/network/executor.hpp"
 #include "cimmc/network/model_file.hpp"
 #include "cimmc/network/quantize.hpp"
 #include "cimmc/network/train.hpp"
 #include "cimmc/studies/cli.hpp"
+#include "cimmc/studies/crossbar_eval.hpp"
+#include "cimmc/studies/one_point.hpp"
+#include "cimmc/studies/resolved_design.hpp"
 
 namespace cimmc::studies {
 
@@ -58,15 +63,24 @@ void run_eval(const EvalOptions& o) {
     throw ArgumentError(fmt::format("--hw/--set apply to hardware backends, not to --executor {}", o.executor));
   network::ModelRecord record;
   network::Model model = network::load_model(o.model, &record);
-  // The backend (and its hardware file) before the dataset: bad options fail fast.
-  std::unique_ptr<network::ReportingBackend> backend;
+  // On a crossbar: a one-point inference study (studies/one_point.hpp), its design resolved like
+  // a study point (before the dataset: bad options fail fast) and its slot (0, 0) evaluated by
+  // the study's slot function.
+  std::optional<studies::ResolvedDesign> design;
   if (hardware) {
-    network::BackendRequest req;
-    req.hardware_file = o.hardware;
-    req.overrides = o.overrides;
-    req.seed = o.seed;
-    req.model = &model;
-    backend = network::make_backend(o.executor, req);
+    if (o.hardware.empty())
+      throw ArgumentError("--executor crossbar needs --hw: a data/hw name (e.g. adc_baseline) or a hardware TOML file");
+    studies::StudySpec spec;
+    spec.source = "cimmc eval";
+    spec.kind = studies::StudyKind::kInference;
+    spec.seed = o.seed;
+    spec.hardware = o.hardware;
+    spec.priced = false;  // eval prints no cost, so a converter need not name its device
+    spec.set = studies::override_assignments(o.overrides);
+    for (const auto& a : spec.set)
+      if (studies::document_of_key(a.key) != "hardware")
+        throw ArgumentError(fmt::format("--set {}: not a key of the hardware file", a.key));
+    design = studies::resolve_design(spec, 0);
   }
   // --split validation: the last --validation images of the training split (held out by
   // `cimmc train --validation`), for model choices that must not look at the test set.
@@ -108,34 +122,43 @@ void run_eval(const EvalOptions& o) {
     }
     ctx.mode = o.executor == "float" ? network::ExecMode::kFakeQuant : network::ExecMode::kInteger;
   }
-  if (backend) {
-    ctx.backend = backend.get();
-    if (backend->needs_calibration()) {
-      network::Dataset calib;
-      try {
-        calib = network::load_dataset(o.dataset, "train");
-      } catch (const Error&) {
-        calib = test;
-      }
-      backend->begin_calibration();
-      network::evaluate(model, calib, ctx, o.batch, o.calibration);
-      backend->end_calibration();
-      if (!o.json) fmt::print("readouts calibrated on the first {} images of {}\n", std::min(o.calibration, calib.size()), calib.name);
+  network::EvalResult r;
+  std::vector<network::CrossbarBackend::LayerReport> layers;
+  double seconds = 0;
+  if (design) {
+    network::Dataset calib;
+    try {
+      calib = network::load_dataset(o.dataset, "train");
+    } catch (const Error&) {
+      calib = test;
     }
+    studies::CrossbarEvalOptions eo;
+    eo.seed = o.seed;
+    eo.limit = o.limit;
+    eo.calibration_images = o.calibration;
+    eo.batch = o.batch;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto e = studies::inference_slot(model, test, calib, *design, eo);
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (e.calibrated && !o.json)
+      fmt::print("readouts calibrated on the first {} images of {}\n", std::min(o.calibration, calib.size()), calib.name);
+    r = e.result;
+    layers = std::move(e.layers);
+  } else {
+    const auto t0 = std::chrono::steady_clock::now();
+    r = network::evaluate(model, test, ctx, o.batch, o.limit);
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
-  const auto t0 = std::chrono::steady_clock::now();
-  const auto r = network::evaluate(model, test, ctx, o.batch, o.limit);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (o.json) {
     fmt::print("{{\"model\": \"{}\", \"dataset\": \"{}\", \"split\": \"{}\", \"executor\": \"{}\", \"bits\": {}, \"images\": {}, "
                "\"correct\": {}, \"accuracy\": {:.6f}, \"loss\": {:.6f}, \"seconds\": {:.3f}, \"counters\": {}}}\n",
                json_escape(o.model), json_escape(o.dataset), o.split, o.executor, bits, r.images, r.correct, r.accuracy, r.loss,
-               seconds, backend ? backend->report_json() : "{}");
+               seconds, design ? network::layer_reports_json(layers, design->crossbar.readout.kind) : "{}");
   } else {
     fmt::print("{}: accuracy {:.2f} % ({} / {} images of {}), executor {}{}\n", o.model, 100 * r.accuracy, r.correct,
                r.images, test.name, o.executor, bits ? fmt::format(", {} bits", bits) : "");
     if (!calibration_note.empty()) fmt::print("quantized after BatchNorm folding; calibrated on {}\n", calibration_note);
-    if (backend) fmt::print("{}", backend->report_text());
+    if (design) fmt::print("{}", network::layer_reports_text(layers));
   }
 }
 

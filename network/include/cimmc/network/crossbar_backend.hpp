@@ -73,4 +73,8 @@ class CrossbarBackend final : public ReportingBackend {
   mutable std::mutex mutex_;
 };
 
+// The per-layer counter table `cimmc eval` prints, and the same as a JSON object.
+std::string layer_reports_text(const std::vector<CrossbarBackend::LayerReport>& reports);
+std::string layer_reports_json(const std::vector<CrossbarBackend::LayerReport>& reports, circuit::ReadoutKind readout);
+
 }  // namespace cimmc::network

@@ -26,6 +26,7 @@ struct CrossbarEvalOptions {
 struct CrossbarEvaluation {
   network::EvalResult result;
   std::vector<network::CrossbarBackend::LayerReport> layers;
+  bool calibrated = false;  // the readouts were calibrated on the calibration images first
 };
 
 // The model must be quantized (ModelError otherwise).

@@ -14,6 +14,7 @@
 #include "cimmc/circuit/component_cost.hpp"
 #include "cimmc/device/switching_study.hpp"
 #include "cimmc/studies/cost_inputs.hpp"
+#include "cimmc/studies/crossbar_eval.hpp"
 #include "cimmc/studies/resolved_design.hpp"
 #include "cimmc/studies/study_spec.hpp"
 
@@ -30,6 +31,13 @@ std::vector<Assignment> override_assignments(const std::vector<std::string>& ove
 device::SwitchingReport switching_slot(const ResolvedDesign& design, std::uint64_t seed, std::size_t point,
                                        std::size_t trial, std::size_t trials_override = 0,
                                        const std::function<void(std::size_t)>& on_progress = {});
+
+// The slot computation of an inference study: the quantized model on the point's crossbar design
+// (readouts calibrated on `calibration` first where they need it), every random draw addressed
+// by (options.point, options.trial).
+CrossbarEvaluation inference_slot(network::Model& model, const network::Dataset& data,
+                                  const network::Dataset& calibration, const ResolvedDesign& design,
+                                  const CrossbarEvalOptions& options);
 
 // The slot computation of a cost study: the analytic roll-up of `priced` on the point's design
 // at its input bit density, with the weights' own bit densities or, if `weight_density` >= 0,

@@ -61,6 +61,7 @@ struct StudySpec {
   config::Value switching;          // [switching]: the current x pulse-width grid (switching kind)
   config::Value training;           // [train]: how each trial trains (train kind; docs/studies.md)
   bool keep_models = true;          // train: write each slot's model next to the results file
+  bool priced = true;               // the slots price the design (cimmc eval's one-point study does not)
   // [sweep]
   std::vector<Axis> axes;                       // in the order of the file (sorted by key)
   std::vector<std::vector<std::size_t>> groups; // axis indices; a zip group or a single axis
