@@ -14,6 +14,7 @@ Needs numpy, h5py and matplotlib (Debian: python3-h5py, python3-matplotlib).
 """
 
 import argparse
+import math
 import os
 import sys
 import textwrap
@@ -336,11 +337,18 @@ def noise_tolerance(results):
         lines.setdefault(study.point_label(p, skip=(key,)), []).append(p)
     loss = {}
     out = [f"noise tolerance along {key} (loss of mean accuracy against each design's own lowest-noise point):"]
-    for label, points in lines.items():
-        points = sorted(points, key=lambda p: study.index[p, a])
+    for label, all_points in lines.items():
+        all_points = sorted(all_points, key=lambda p: study.index[p, a])
+        # Only points with finished trials count (a file of a study still running has NaN means).
+        points = [p for p in all_points if math.isfinite(float(accuracy["mean"][p]))]
+        if not points or points[0] != all_points[0]:
+            out.append(f"  {label}: " + ("no finished trials yet" if not points else
+                       f"the lowest level {float(values[study.index[all_points[0], a]]):g}{unit} has no finished trials yet"))
+            continue
         x = [float(values[study.index[p, a]]) for p in points]
         mean = [100 * float(accuracy["mean"][p]) for p in points]
         drop = {xi: mean[0] - m for xi, m in zip(x, mean)}
+        pending = len(all_points) - len(points)
         loss[label] = drop
         flat = x[0]  # the highest level up to which every level loses < 1 point
         for xi in x:
@@ -349,7 +357,8 @@ def noise_tolerance(results):
             flat = xi
         above_10 = [xi for xi in x if drop[xi] > 10]
         out.append(f"  {label}: {mean[0]:.2f} % at {x[0]:g}{unit}; loses < 1 point up to {flat:g}{unit}; "
-                   + (f"> 10 points from {min(above_10):g}{unit}" if above_10 else f"never > 10 points (up to {x[-1]:g}{unit})"))
+                   + (f"> 10 points from {min(above_10):g}{unit}" if above_10 else f"never > 10 points (up to {x[-1]:g}{unit})")
+                   + (f" ({pending} level{'s' if pending > 1 else ''} not finished yet)" if pending else ""))
     labels = list(loss)
     for i, first in enumerate(labels):
         for second in labels[i + 1:]:
