@@ -207,11 +207,14 @@ RunOutcome run_study(const StudySpec& spec, const RunOptions& o) {
       last_checkpoint = std::chrono::steady_clock::now();
     }
   };
-  // Pending slots are dealt round-robin among the ranks in point-major order (one rank: all).
+  // The slots pending at the start are dealt round-robin among the ranks in point-major order
+  // (one rank: all). The deal uses the done mask as it was at the start: rank 0 marks the others'
+  // slots done as they arrive, which must not shift the deal.
+  const std::vector<std::uint8_t> done_at_start = results.done;
   std::size_t pending = 0;
   for (std::size_t p = 0; p < results.points && !StopSignals::received(); ++p)
     for (std::size_t t = 0; t < results.trials && !StopSignals::received(); ++t) {
-      if (results.is_done(p, t) || !ranks.owns(pending++)) continue;
+      if (done_at_start[p * results.trials + t] || !ranks.owns(pending++)) continue;
       progress.set_note(fmt::format("point {}/{}", p + 1, results.points));
       if (!jobs->run(p, t, results, context)) break;  // stopped inside the slot (resumable)
       results.done[p * results.trials + t] = 1;
