@@ -15,6 +15,7 @@ namespace cimmc::studies {
 
 namespace {
 
+#ifdef CIMMC_HAVE_MPI
 // A slot on the wire: point, trial, then every array's slot in definition order (the same on
 // every rank, since every rank defines the same study).
 std::vector<char> pack(const StudyResults& r, std::size_t point, std::size_t trial) {
@@ -53,7 +54,6 @@ void unpack(const std::vector<char>& in, StudyResults& r) {
   r.done[point * r.trials + trial] = 1;
 }
 
-#ifdef CIMMC_HAVE_MPI
 constexpr int kSlotTag = 1, kFinishedTag = 2;
 
 void check(int code, const char* what) {

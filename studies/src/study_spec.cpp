@@ -435,8 +435,8 @@ StudySpec load_study(const std::filesystem::path& path, const std::vector<std::s
     problems.add(fmt::format("{}: key 'base.hardware' is missing (a data/hw name or a TOML file), and no sweep over 'hardware'", spec.source));
   if (spec.kind == StudyKind::kTrain && spec.hardware.empty() && !has_axis(spec, "hardware")) {
     const auto hardware_key = [](const Assignment& a) {
-      const auto doc = document_of_key(a.key);
-      return doc == "hardware" || doc == "technology";
+      const auto document = document_of_key(a.key);
+      return document == "hardware" || document == "technology";
     };
     for (const auto& a : spec.set)
       if (hardware_key(a))
