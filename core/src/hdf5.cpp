@@ -1,6 +1,7 @@
 #include "cimmc/core/hdf5.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 
 #include <cerrno>
 #include <cstring>
@@ -569,6 +570,27 @@ void AtomicFile::commit() {
     ::fsync(dfd);
     ::close(dfd);
   }
+  remove_stale_temporaries(target_);
+}
+
+std::size_t AtomicFile::remove_stale_temporaries(const std::filesystem::path& target) {
+  const auto dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+  const std::string prefix = fmt::format(".{}.tmp-", target.filename().string());
+  std::size_t removed = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(digits));
+    // Only a writer that no longer exists left it (a SIGKILL during a write); a running one's
+    // file, this process's included, is its own business.
+    if (pid <= 0 || pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    std::error_code rc;
+    if (std::filesystem::remove(entry.path(), rc)) ++removed;
+  }
+  return removed;
 }
 
 std::string utc_now_iso8601() {

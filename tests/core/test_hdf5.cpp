@@ -3,6 +3,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "cimmc/core/filetypes.hpp"
 #include "cimmc/core/hdf5.hpp"
 
@@ -96,6 +100,30 @@ TEST(Hdf5, AtomicFileReplacesAnExistingFile) {
   }
   EXPECT_EQ(h5::File::open(path).read_scalar<std::int32_t>("v"), 2);
   fs::remove(path);
+}
+
+// A writer killed during a write (SIGKILL) leaves `.NAME.tmp-PID`; the next commit of the same
+// target removes it once PID no longer runs, and leaves a running writer's file alone.
+TEST(Hdf5, CommitRemovesTemporariesOfWritersThatNoLongerRun) {
+  const auto dir = temp_path("stale");
+  fs::create_directories(dir);
+  const auto target = dir / "results.h5";
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  ::waitpid(child, nullptr, 0);  // a process id that no longer runs
+  const auto stale = dir / fmt::format(".results.h5.tmp-{}", child);
+  const auto running = dir / fmt::format(".results.h5.tmp-{}", ::getppid());
+  const auto other = dir / fmt::format(".other.h5.tmp-{}", child);
+  for (const auto& p : {stale, running, other}) std::ofstream(p) << "half-written\n";
+  h5::AtomicFile out(target);
+  h5::write_provenance(out.file(), "cimmc.test", {1, 0}, 0, "");
+  out.commit();
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(running));  // the parent process still runs
+  EXPECT_TRUE(fs::exists(other));    // another target's temporary
+  EXPECT_TRUE(fs::exists(target));
+  fs::remove_all(dir);
 }
 
 TEST(Hdf5, BadFilesGivePreciseErrors) {

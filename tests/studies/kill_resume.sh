@@ -70,7 +70,11 @@ while ((killed < kills)); do
     done_before=0
   fi
 done
-rm -f .cut.h5.tmp-*
+stale=$(compgen -G '.cut.h5.tmp-*' | wc -l)
 "$cimmc" --quiet run "$study" "${set_args[@]}" --threads 1 -o cut.h5 --resume || exit 1
 "$here/same_results.sh" whole.h5 cut.h5 || exit 1
+# Temporaries of runs killed during a checkpoint write are removed by the next write.
+left=$(compgen -G '.cut.h5.tmp-*' | wc -l)
+((left == 0)) || { echo "$left temporary files of killed runs left behind (there were $stale)"; ls -a; exit 1; }
+echo "$stale temporary files of killed runs were removed by the resumed run"
 echo "$killed kills ($during_write during a checkpoint write), resumed run identical to the uninterrupted one"

@@ -171,7 +171,12 @@ class AtomicFile {
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
   File& file() { return file_; }
+  // Writes the file and renames it over the target; then removes temporaries of the target
+  // that writers which no longer run left behind (killed during a write).
   void commit();
+  // Removes `.NAME.tmp-PID` files next to `target` whose process PID no longer exists; returns
+  // how many.
+  static std::size_t remove_stale_temporaries(const std::filesystem::path& target);
 
  private:
   std::filesystem::path target_, temp_;
