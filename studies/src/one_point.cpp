@@ -1,6 +1,7 @@
 #include "cimmc/studies/one_point.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 
@@ -39,6 +40,20 @@ std::vector<Assignment> override_assignments(const std::vector<std::string>& ove
     }
   }
   return out;
+}
+
+void check_override_documents(const std::vector<Assignment>& overrides, const std::vector<std::string>& documents) {
+  std::vector<std::string> heads;
+  for (const auto& document : documents)
+    for (auto& h : document_heads(document)) heads.push_back(std::move(h));
+  for (const auto& a : overrides) {
+    if (std::find(documents.begin(), documents.end(), document_of_key(a.key)) != documents.end()) continue;
+    const std::string head = a.key.substr(0, a.key.find('.'));
+    const auto guess = config::did_you_mean(head, heads);
+    throw ArgumentError(fmt::format("--set {}: '{}' is not a table of the {} (tables: {}){}", a.key, head,
+                                    documents.size() == 1 ? documents[0] + " file" : "hardware file or technology table",
+                                    fmt::join(heads, ", "), guess ? fmt::format("; did you mean '{}'?", *guess) : ""));
+  }
 }
 
 device::SwitchingReport switching_slot(const ResolvedDesign& design, std::uint64_t seed, std::size_t point,

@@ -57,9 +57,19 @@ std::string text_value(const config::Value& v, const std::string& source, const 
 
 }  // namespace
 
+namespace {
+constexpr std::array kHardware{"crossbar", "readout", "noise", "layers", "cell", "periphery", "description"};
+constexpr std::array kTechnology{"technology", "array", "adc", "comparator", "mtj", "digital"};
+}  // namespace
+
+std::vector<std::string> document_heads(std::string_view document) {
+  if (document == "hardware") return {kHardware.begin(), kHardware.end()};
+  if (document == "technology") return {kTechnology.begin(), kTechnology.end()};
+  if (document == "device" || document == "switching" || document == "train") return {std::string(document)};
+  return {};
+}
+
 std::string document_of_key(std::string_view key) {
-  static constexpr std::array kHardware{"crossbar", "readout", "noise", "layers", "cell", "periphery", "description"};
-  static constexpr std::array kTechnology{"technology", "array", "adc", "comparator", "mtj", "digital"};
   const std::string_view head = key.substr(0, key.find('.'));
   if (std::find(kHardware.begin(), kHardware.end(), head) != kHardware.end()) return "hardware";
   if (std::find(kTechnology.begin(), kTechnology.end(), head) != kTechnology.end()) return "technology";

@@ -66,8 +66,9 @@ void check_override_key(const StudySpec& spec, const std::string& key, const con
   const std::string doc = document_of_key(key);
   const auto docs = documents_of_kind(spec.kind);
   if (doc.empty()) {
-    std::vector<std::string> heads{"crossbar", "readout", "noise", "layers", "technology", "array", "adc",
-                                   "comparator", "mtj", "digital", "periphery", "device", "switching", "train"};
+    std::vector<std::string> heads;
+    for (const char* document : {"hardware", "technology", "device", "switching", "train"})
+      for (auto& h : document_heads(document)) heads.push_back(std::move(h));
     for (const auto& b : sweepable_base_keys(spec.kind)) heads.push_back(b);
     const std::string head = key.substr(0, key.find('.'));
     const auto guess = config::did_you_mean(head, heads);

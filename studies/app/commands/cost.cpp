@@ -94,11 +94,7 @@ void run_cost(const CostOptions& o) {
   spec.input_density = o.input_density;
   spec.seed = o.seed;
   spec.set = studies::override_assignments(o.sets);
-  for (const auto& a : spec.set) {
-    const auto doc = studies::document_of_key(a.key);
-    if (doc != "hardware" && doc != "technology")
-      throw ArgumentError(fmt::format("--set {}: not a key of the hardware file or of the technology table", a.key));
-  }
+  studies::check_override_documents(spec.set, {"hardware", "technology"});
   const auto design = studies::resolve_design(spec, 0);
   const auto& hw = design.crossbar;
   const auto& tech = design.tech;

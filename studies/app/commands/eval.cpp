@@ -77,9 +77,7 @@ void run_eval(const EvalOptions& o) {
     spec.hardware = o.hardware;
     spec.priced = false;  // eval prints no cost, so a converter need not name its device
     spec.set = studies::override_assignments(o.overrides);
-    for (const auto& a : spec.set)
-      if (studies::document_of_key(a.key) != "hardware")
-        throw ArgumentError(fmt::format("--set {}: not a key of the hardware file", a.key));
+    studies::check_override_documents(spec.set, {"hardware"});
     design = studies::resolve_design(spec, 0);
   }
   // --split validation: the last --validation images of the training split (held out by
@@ -99,6 +97,21 @@ void run_eval(const EvalOptions& o) {
   network::RunContext ctx;
   int bits = 0;
   std::string calibration_note;
+  // The training split calibrates quantization and readouts; it is read once, when first needed
+  // (the test images stand in when there is no training split next to the test files).
+  std::optional<network::Dataset> calibration_set;
+  bool calibration_from_test = false;
+  const auto calibration = [&]() -> const network::Dataset& {
+    if (!calibration_set) {
+      try {
+        calibration_set = network::load_dataset(o.dataset, "train");
+      } catch (const Error&) {
+        calibration_set = test;
+        calibration_from_test = true;
+      }
+    }
+    return *calibration_set;
+  };
   if (o.executor != "float" || model.quantized()) {
     if (model.quantized()) {
       bits = model.gemm_layers().back()->quant().weight_bits;
@@ -106,14 +119,10 @@ void run_eval(const EvalOptions& o) {
         throw ArgumentError(fmt::format("--bits {}: {} is already quantized at {} bits", o.bits, o.model, bits));
     } else {
       bits = o.bits;
-      network::Dataset calib;
-      try {
-        calib = network::load_dataset(o.dataset, "train");
-        calibration_note = fmt::format("{} training images", o.calibration);
-      } catch (const Error&) {
-        calib = test;  // no training split next to the test files
-        calibration_note = fmt::format("{} test images (no training split found)", o.calibration);
-      }
+      const auto& calib = calibration();
+      calibration_note = calibration_from_test
+                             ? fmt::format("{} test images (no training split found)", o.calibration)
+                             : fmt::format("{} training images", o.calibration);
       network::QuantOptions q;
       q.weight_bits = q.activation_bits = bits;
       q.calibration_images = o.calibration;
@@ -126,12 +135,7 @@ void run_eval(const EvalOptions& o) {
   std::vector<network::CrossbarBackend::LayerReport> layers;
   double seconds = 0;
   if (design) {
-    network::Dataset calib;
-    try {
-      calib = network::load_dataset(o.dataset, "train");
-    } catch (const Error&) {
-      calib = test;
-    }
+    const auto& calib = calibration();
     studies::CrossbarEvalOptions eo;
     eo.seed = o.seed;
     eo.limit = o.limit;

@@ -25,6 +25,10 @@ namespace cimmc::studies {
 // (a bare word is a string). Throws ArgumentError for text that is not key=value.
 std::vector<Assignment> override_assignments(const std::vector<std::string>& overrides, const std::string& prefix = "");
 
+// Throws ArgumentError for an override whose table belongs to none of `documents` ("hardware",
+// "technology"), naming the tables it could be (with the nearest as a suggestion).
+void check_override_documents(const std::vector<Assignment>& overrides, const std::vector<std::string>& documents);
+
 // The slot computation of a switching study: P_sw on the point's grid by stochastic LLG, every
 // trajectory addressed by (point, trial). `trials_override` > 0 replaces the grid's trajectories
 // per grid point (the dry run's probe); `on_progress` receives trajectories done.

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "cimmc/arch/crossbar_config.hpp"
 #include "cimmc/circuit/technology.hpp"
@@ -54,5 +55,7 @@ std::uint64_t fnv1a64(const std::string& text);
 // [layers]), "technology" (the tables of data/tech files), "device" ([device]), "switching"
 // ([switching]), or "" for an unknown head.
 std::string document_of_key(std::string_view key);
+// The first parts of the keys of a document ("hardware": crossbar, readout, noise, ...).
+std::vector<std::string> document_heads(std::string_view document);
 
 }  // namespace cimmc::studies
