@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cimmc/core/error.hpp"
+#include "cimmc/core/rng_batch.hpp"
 
 namespace cimmc::rng {
 
@@ -57,27 +58,7 @@ double Stream::normal() {
 
 void Stream::fill_u32(std::span<std::uint32_t> out) {
   const std::size_t blocks = (out.size() + 3) / 4;
-  const std::uint32_t first = reserve_blocks(blocks);
-  const std::size_t full = out.size() / 4;
-  std::uint32_t* o = out.data();
-  const Counter base = base_;
-  const Key key = key_;
-#pragma omp simd
-  for (std::size_t b = 0; b < full; ++b) {
-    Counter c = base;
-    c[0] = first + static_cast<std::uint32_t>(b);
-    const Counter r = philox4x32_10(c, key);
-    o[4 * b + 0] = r[0];
-    o[4 * b + 1] = r[1];
-    o[4 * b + 2] = r[2];
-    o[4 * b + 3] = r[3];
-  }
-  if (full < blocks) {
-    Counter c = base;
-    c[0] = first + static_cast<std::uint32_t>(full);
-    const Counter r = philox4x32_10(c, key);
-    for (std::size_t i = 4 * full; i < out.size(); ++i) o[i] = r[i - 4 * full];
-  }
+  philox_blocks(key_, base_, reserve_blocks(blocks), out);
 }
 
 void Stream::fill_uniform(std::span<double> out) {

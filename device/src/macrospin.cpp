@@ -4,14 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <memory>
 
 #include "cimmc/core/constants.hpp"
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/parallel.hpp"
-#include "fast_normal.hpp"
+#include "cimmc/core/rng_batch.hpp"
 
 namespace cimmc::device {
 
@@ -160,81 +159,16 @@ struct Block {
     OZ = Dz_ * mm_ - (MZ) * mD_ - ((MX) * Py_ - (MY) * Px_);                                       \
   }
 
-// Philox words for one group: three calls per lane (counter word 0 = 3 * group + call).
-void fill_words(Block& b, std::uint32_t group, std::uint32_t c3, rng::Key key) {
-#if defined(__AVX512F__)
-  // Eight lanes per vector with each 32-bit word in a 64-bit slot, so that one vpmuludq gives the
-  // full 32 x 32 -> 64-bit Philox product (a plain 64-bit vector multiply would be the slow
-  // vpmullq). High halves of the slots may hold garbage between rounds: vpmuludq reads only the
-  // low halves and outputs are truncated. (The builtin with a zero pass-through rather than the
-  // intrinsic, whose GCC 12 header trips -Wmaybe-uninitialized.)
-  typedef std::uint64_t V8 __attribute__((vector_size(64)));
-  typedef std::uint32_t V8h __attribute__((vector_size(32)));
-  typedef int V16i __attribute__((vector_size(64)));
-  typedef long long V8i __attribute__((vector_size(64)));
-  const auto mul32 = [](V8 a, V8 m) {
-    return reinterpret_cast<V8>(__builtin_ia32_pmuludq512_mask(reinterpret_cast<V16i>(a), reinterpret_cast<V16i>(m), V8i{},
-                                                               static_cast<unsigned char>(0xFF)));
-  };
-  const V8 m0 = V8{} + 0xD2511F53ull, m1 = V8{} + 0xCD9E8D57ull;
-  V8 rk0[10], rk1[10];
-  for (int r = 0; r < 10; ++r) {
-    rk0[r] = V8{} + static_cast<std::uint32_t>(key[0] + static_cast<std::uint32_t>(r) * 0x9E3779B9u);
-    rk1[r] = V8{} + static_cast<std::uint32_t>(key[1] + static_cast<std::uint32_t>(r) * 0xBB67AE85u);
-  }
-  for (int call = 0; call < 3; ++call) {
-    const V8 c0v = V8{} + (group * 3u + static_cast<std::uint32_t>(call));
-    for (std::size_t i = 0; i < kB; i += 8) {
-      V8h h1, h2;
-      std::memcpy(&h1, b.c1 + i, sizeof h1);
-      std::memcpy(&h2, b.c2 + i, sizeof h2);
-      V8 x0 = c0v, x1 = __builtin_convertvector(h1, V8), x2 = __builtin_convertvector(h2, V8), x3 = V8{} + c3;
-      for (int r = 0; r < 10; ++r) {
-        const V8 p0 = mul32(x0, m0);
-        const V8 p1 = mul32(x2, m1);
-        x0 = (p1 >> 32) ^ x1 ^ rk0[r];
-        x2 = (p0 >> 32) ^ x3 ^ rk1[r];
-        x1 = p1;
-        x3 = p0;
-      }
-      const V8h o0 = __builtin_convertvector(x0, V8h), o1 = __builtin_convertvector(x1, V8h);
-      const V8h o2 = __builtin_convertvector(x2, V8h), o3 = __builtin_convertvector(x3, V8h);
-      std::memcpy(b.words[4 * call + 0] + i, &o0, sizeof o0);
-      std::memcpy(b.words[4 * call + 1] + i, &o1, sizeof o1);
-      std::memcpy(b.words[4 * call + 2] + i, &o2, sizeof o2);
-      std::memcpy(b.words[4 * call + 3] + i, &o3, sizeof o3);
-    }
-  }
-#else
-  for (int call = 0; call < 3; ++call) {
-    const std::uint32_t c0 = group * 3u + static_cast<std::uint32_t>(call);
-    std::uint32_t* w0 = b.words[4 * call + 0];
-    std::uint32_t* w1 = b.words[4 * call + 1];
-    std::uint32_t* w2 = b.words[4 * call + 2];
-    std::uint32_t* w3 = b.words[4 * call + 3];
-#pragma omp simd
-    for (std::size_t i = 0; i < kB; ++i) {
-      const detail::Words4 w = detail::philox_words(c0, b.c1[i], b.c2[i], c3, key[0], key[1]);
-      w0[i] = w.w0;
-      w1[i] = w.w1;
-      w2[i] = w.w2;
-      w3[i] = w.w3;
-    }
-  }
-#endif
-}
-
-// Twelve normals per lane from the group's words (Box-Muller on word pairs).
+// Twelve normals per lane for one group: three Philox calls per lane (counter word 0 = 3 * group +
+// call), then Box-Muller on word pairs (core/rng_batch.hpp).
 void fill_normals(Block& b, std::uint32_t group, std::uint32_t c3, rng::Key key) {
-  fill_words(b, group, c3, key);
-  for (int pair = 0; pair < kNormalsPerGroup / 2; ++pair) {
-    const std::uint32_t* wr = b.words[2 * pair];
-    const std::uint32_t* wa = b.words[2 * pair + 1];
-    float* z0 = b.nrm[2 * pair];
-    float* z1 = b.nrm[2 * pair + 1];
-#pragma omp simd
-    for (std::size_t i = 0; i < kB; ++i) detail::box_muller(wr[i], wa[i], z0[i], z1[i]);
+  for (int call = 0; call < 3; ++call) {
+    const rng::LaneCounters counters{group * 3u + static_cast<std::uint32_t>(call), b.c1, b.c2, c3};
+    rng::philox_lanes(key, counters, kB, b.words[4 * call], b.words[4 * call + 1], b.words[4 * call + 2],
+                      b.words[4 * call + 3]);
   }
+  for (int pair = 0; pair < kNormalsPerGroup / 2; ++pair)
+    rng::normal_pairs(b.words[2 * pair], b.words[2 * pair + 1], kB, b.nrm[2 * pair], b.nrm[2 * pair + 1]);
 }
 
 // One stochastic Heun step of all lanes with thermal normals (gx, gy, gz); s0, s1 the waveform

@@ -1,13 +1,12 @@
-// Fast standard normals for partial-sum noise. Once partial sums come from popcounts, drawing
-// one Gaussian per analog accumulation is the dominant cost of a noisy crossbar, so normals are
-// made here in single precision by Box–Muller with polynomial logarithm and sine/cosine written
-// as plain arithmetic on arrays (the compiler vectorizes the loop; no libm calls). Accuracy is
-// about 1e-6 relative, far below any noise level a study sets; |z| <= 5.9 (24-bit uniforms).
+// Sequential standard normals and random words from one addressed stream, for partial-sum noise,
+// sense offsets and stochastic readouts. Once partial sums come from popcounts, drawing one
+// Gaussian per analog accumulation is the dominant cost of a noisy crossbar; the numbers come from
+// the batch generators of core (rng::philox_blocks, rng::normals_from_words: Philox4x32-10 and a
+// single-precision Box–Muller, |z| <= 5.9, vectorized for AVX2 and AVX-512 with identical results).
 //
 // NormalBuffer and WordBuffer hand out numbers from one random stream (seed, address) in a fixed
 // order, in chunks, so whoever consumes them sequentially gets the same values on any thread.
-// Their words are exactly those of rng::Stream::fill_u32 on the same stream (block 0, 1, ...),
-// made by a Philox4x32-10 written for AVX-512 (16 blocks per step) where the CPU has it.
+// Their words are exactly those of rng::Stream::fill_u32 on the same stream (block 0, 1, ...).
 #pragma once
 
 #include <cstddef>
@@ -19,13 +18,6 @@
 #include "cimmc/core/rng.hpp"
 
 namespace cimmc::circuit {
-
-// The words of blocks first_block, first_block + 1, ... of the stream with this key and
-// block-0 counter, four per block (the layout of rng::Stream::fill_u32).
-void philox_words(rng::Key key, rng::Counter base, std::uint32_t first_block, std::span<std::uint32_t> out);
-
-// Turns 2·k random words into 2·k standard normals (pairs from Box–Muller).
-void normals_from_words(std::span<const std::uint32_t> words, std::span<float> out);
 
 // Sequential standard normals from one stream, generated a chunk at a time.
 class NormalBuffer {

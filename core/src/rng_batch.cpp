@@ -1,0 +1,351 @@
+// Batch Philox and normals (rng_batch.hpp). This file is compiled without floating-point
+// contraction (core/CMakeLists.txt), so the normal transform performs the same IEEE operations
+// in every version and the versions agree bit for bit.
+#include "cimmc/core/rng_batch.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <limits>
+
+#include "cimmc/core/error.hpp"
+
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which -Wmaybe-uninitialized
+// reports as a false positive once inlined.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+
+namespace cimmc::rng {
+
+namespace {
+
+constexpr std::uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;
+constexpr std::uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
+
+// ---- the normal transform ----
+
+// -2 ln(u), u = (top 24 bits of w + 0.5) / 2^24 in (0, 1): Cephes logf on the mantissa in
+// [sqrt(1/2), sqrt(2)).
+[[gnu::always_inline]] inline float minus_two_log_u(std::uint32_t w) {
+  const float u = (static_cast<float>(w >> 8) + 0.5f) * 0x1p-24f;
+  const std::uint32_t bits = std::bit_cast<std::uint32_t>(u);
+  float e = static_cast<float>(static_cast<int>(bits >> 23) - 126);
+  float x = std::bit_cast<float>((bits & 0x007FFFFFu) | 0x3F000000u);  // [0.5, 1)
+  const bool small = x < 0.70710678f;
+  e = small ? e - 1.0f : e;
+  x = small ? x + x - 1.0f : x - 1.0f;
+  const float z = x * x;
+  float y = 7.0376836292e-2f;
+  y = y * x - 1.1514610310e-1f;
+  y = y * x + 1.1676998740e-1f;
+  y = y * x - 1.2420140846e-1f;
+  y = y * x + 1.4249322787e-1f;
+  y = y * x - 1.6668057665e-1f;
+  y = y * x + 2.0000714765e-1f;
+  y = y * x - 2.4999993993e-1f;
+  y = y * x + 3.3333331174e-1f;
+  y = y * x * z;
+  y += -2.12194440e-4f * e;
+  y += -0.5f * z;
+  const float ln = x + y + 0.693359375f * e;
+  return -2.0f * ln;
+}
+
+// (cos, sin) of a uniform angle from w: the top two bits pick a quadrant, the other 30 an angle
+// y in [-pi/4, pi/4) within it.
+[[gnu::always_inline]] inline void unit_circle(std::uint32_t w, float& c, float& s) {
+  const std::uint32_t q = w >> 30;
+  const float y = (static_cast<float>(w & 0x3FFFFFFFu) * 0x1p-30f - 0.5f) * 1.57079632679f;
+  const float y2 = y * y;
+  const float sn =
+      y * (1.0f + y2 * (-1.6666667e-1f + y2 * (8.3333333e-3f + y2 * (-1.9841270e-4f + y2 * 2.7557319e-6f))));
+  const float cs =
+      1.0f + y2 * (-0.5f + y2 * (4.1666667e-2f + y2 * (-1.3888889e-3f + y2 * (2.4801587e-5f - y2 * 2.7557319e-7f))));
+  const bool odd = (q & 1u) != 0;
+  const float a = odd ? -sn : cs;
+  const float b = odd ? cs : sn;
+  const bool neg = (q & 2u) != 0;
+  c = neg ? -a : a;
+  s = neg ? -b : b;
+}
+
+[[gnu::always_inline]] inline void box_muller(std::uint32_t radius, std::uint32_t angle, float& z0, float& z1) {
+  const float r = __builtin_sqrtf(minus_two_log_u(radius));
+  float c, s;
+  unit_circle(angle, c, s);
+  z0 = r * c;
+  z1 = r * s;
+}
+
+#define CIMMC_NORMAL_PAIRS_BODY                                                         \
+  _Pragma("omp simd") for (std::size_t i = 0; i < n; ++i) box_muller(radius[i], angle[i], z0[i], z1[i]);
+#define CIMMC_NORMALS_INTERLEAVED_BODY                                                                       \
+  _Pragma("omp simd") for (std::size_t i = 0; i < pairs; ++i) box_muller(w[2 * i], w[2 * i + 1], o[2 * i], \
+                                                                          o[2 * i + 1]);
+
+void normal_pairs_portable(const std::uint32_t* radius, const std::uint32_t* angle, std::size_t n, float* z0,
+                           float* z1) {
+  CIMMC_NORMAL_PAIRS_BODY
+}
+[[gnu::target("avx2")]] void normal_pairs_avx2(const std::uint32_t* radius, const std::uint32_t* angle,
+                                               std::size_t n, float* z0, float* z1) {
+  CIMMC_NORMAL_PAIRS_BODY
+}
+[[gnu::target("avx512f")]] void normal_pairs_avx512(const std::uint32_t* radius, const std::uint32_t* angle,
+                                                    std::size_t n, float* z0, float* z1) {
+  CIMMC_NORMAL_PAIRS_BODY
+}
+void normals_interleaved_portable(const std::uint32_t* w, std::size_t pairs, float* o) {
+  CIMMC_NORMALS_INTERLEAVED_BODY
+}
+[[gnu::target("avx2")]] void normals_interleaved_avx2(const std::uint32_t* w, std::size_t pairs, float* o) {
+  CIMMC_NORMALS_INTERLEAVED_BODY
+}
+[[gnu::target("avx512f")]] void normals_interleaved_avx512(const std::uint32_t* w, std::size_t pairs, float* o) {
+  CIMMC_NORMALS_INTERLEAVED_BODY
+}
+#undef CIMMC_NORMAL_PAIRS_BODY
+#undef CIMMC_NORMALS_INTERLEAVED_BODY
+
+// ---- Philox, AVX2: 8 counters per vector ----
+
+// 32-bit high and low halves of a · m (m broadcast) for 8 lanes.
+[[gnu::target("avx2"), gnu::always_inline]] inline void mul_hi_lo(__m256i a, __m256i m, __m256i& hi, __m256i& lo) {
+  const __m256i even = _mm256_mul_epu32(a, m);
+  const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), m);
+  hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+  lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+}
+
+// Ten rounds on kChains independent groups of 8 counters (interleaved: one round is a chain of
+// dependent multiplies).
+template <int kChains>
+[[gnu::target("avx2"), gnu::always_inline]] inline void rounds_avx2(__m256i* c0, __m256i* c1, __m256i* c2, __m256i* c3,
+                                                                    Key key) {
+  const __m256i m0 = _mm256_set1_epi32(static_cast<int>(kM0)), m1 = _mm256_set1_epi32(static_cast<int>(kM1));
+  std::uint32_t k0 = key[0], k1 = key[1];
+  for (int r = 0; r < 10; ++r) {
+    const __m256i key0 = _mm256_set1_epi32(static_cast<int>(k0)), key1 = _mm256_set1_epi32(static_cast<int>(k1));
+    for (int j = 0; j < kChains; ++j) {
+      __m256i hi0, lo0, hi1, lo1;
+      mul_hi_lo(c0[j], m0, hi0, lo0);
+      mul_hi_lo(c2[j], m1, hi1, lo1);
+      c0[j] = _mm256_xor_si256(_mm256_xor_si256(hi1, c1[j]), key0);
+      c2[j] = _mm256_xor_si256(_mm256_xor_si256(hi0, c3[j]), key1);
+      c1[j] = lo1;
+      c3[j] = lo0;
+    }
+    k0 += kW0;
+    k1 += kW1;
+  }
+}
+
+constexpr int kChainsAvx2 = 4;  // 32 blocks per step
+[[gnu::target("avx2")]] void blocks_avx2(Key key, const Counter& base, std::uint32_t block, std::uint32_t* out) {
+  __m256i c0[kChainsAvx2], c1[kChainsAvx2], c2[kChainsAvx2], c3[kChainsAvx2];
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  for (int j = 0; j < kChainsAvx2; ++j) {
+    c0[j] = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(block + 8u * static_cast<std::uint32_t>(j))), lane);
+    c1[j] = _mm256_set1_epi32(static_cast<int>(base[1]));
+    c2[j] = _mm256_set1_epi32(static_cast<int>(base[2]));
+    c3[j] = _mm256_set1_epi32(static_cast<int>(base[3]));
+  }
+  rounds_avx2<kChainsAvx2>(c0, c1, c2, c3, key);
+  for (int j = 0; j < kChainsAvx2; ++j) {
+    // Structure of arrays -> block order: 4 × 4 transposes in each 128-bit half, then halves.
+    const __m256i t0 = _mm256_unpacklo_epi32(c0[j], c1[j]), t1 = _mm256_unpacklo_epi32(c2[j], c3[j]);
+    const __m256i t2 = _mm256_unpackhi_epi32(c0[j], c1[j]), t3 = _mm256_unpackhi_epi32(c2[j], c3[j]);
+    const __m256i r0 = _mm256_unpacklo_epi64(t0, t1), r1 = _mm256_unpackhi_epi64(t0, t1);  // blocks 0|4, 1|5
+    const __m256i r2 = _mm256_unpacklo_epi64(t2, t3), r3 = _mm256_unpackhi_epi64(t2, t3);  // blocks 2|6, 3|7
+    std::uint32_t* o = out + 32 * j;
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), _mm256_permute2x128_si256(r0, r1, 0x20));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 8), _mm256_permute2x128_si256(r2, r3, 0x20));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 16), _mm256_permute2x128_si256(r0, r1, 0x31));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 24), _mm256_permute2x128_si256(r2, r3, 0x31));
+  }
+}
+
+[[gnu::target("avx2")]] std::size_t lanes_avx2(Key key, const LaneCounters& k, std::size_t n, std::uint32_t* o0,
+                                               std::uint32_t* o1, std::uint32_t* o2, std::uint32_t* o3) {
+  constexpr int kChains = 4;
+  std::size_t i = 0;
+  for (; i + 8 * kChains <= n; i += 8 * kChains) {
+    __m256i c0[kChains], c1[kChains], c2[kChains], c3[kChains];
+    for (int j = 0; j < kChains; ++j) {
+      c0[j] = _mm256_set1_epi32(static_cast<int>(k.c0));
+      c1[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.c1 + i + 8 * j));
+      c2[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.c2 + i + 8 * j));
+      c3[j] = _mm256_set1_epi32(static_cast<int>(k.c3));
+    }
+    rounds_avx2<kChains>(c0, c1, c2, c3, key);
+    for (int j = 0; j < kChains; ++j) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(o0 + i + 8 * j), c0[j]);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(o1 + i + 8 * j), c1[j]);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(o2 + i + 8 * j), c2[j]);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(o3 + i + 8 * j), c3[j]);
+    }
+  }
+  return i;
+}
+
+// ---- Philox, AVX-512: 16 counters per vector ----
+
+[[gnu::target("avx512f"), gnu::always_inline]] inline void mul_hi_lo(__m512i a, __m512i m, __m512i& hi,
+                                                                     __m512i& lo) {
+  const __m512i even = _mm512_mul_epu32(a, m);
+  const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), m);
+  hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
+  lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+}
+
+template <int kChains>
+[[gnu::target("avx512f"), gnu::always_inline]] inline void rounds_avx512(__m512i* c0, __m512i* c1, __m512i* c2,
+                                                                         __m512i* c3, Key key) {
+  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(kM0)), m1 = _mm512_set1_epi32(static_cast<int>(kM1));
+  std::uint32_t k0 = key[0], k1 = key[1];
+  for (int r = 0; r < 10; ++r) {
+    const __m512i key0 = _mm512_set1_epi32(static_cast<int>(k0)), key1 = _mm512_set1_epi32(static_cast<int>(k1));
+    for (int j = 0; j < kChains; ++j) {
+      __m512i hi0, lo0, hi1, lo1;
+      mul_hi_lo(c0[j], m0, hi0, lo0);
+      mul_hi_lo(c2[j], m1, hi1, lo1);
+      c0[j] = _mm512_ternarylogic_epi32(hi1, c1[j], key0, 0x96);  // three-way xor
+      c2[j] = _mm512_ternarylogic_epi32(hi0, c3[j], key1, 0x96);
+      c1[j] = lo1;
+      c3[j] = lo0;
+    }
+    k0 += kW0;
+    k1 += kW1;
+  }
+}
+
+constexpr int kChainsAvx512 = 4;  // 64 blocks per step
+[[gnu::target("avx512f")]] void blocks_avx512(Key key, const Counter& base, std::uint32_t block, std::uint32_t* out) {
+  __m512i c0[kChainsAvx512], c1[kChainsAvx512], c2[kChainsAvx512], c3[kChainsAvx512];
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  for (int j = 0; j < kChainsAvx512; ++j) {
+    c0[j] = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(block + 16u * static_cast<std::uint32_t>(j))), lane);
+    c1[j] = _mm512_set1_epi32(static_cast<int>(base[1]));
+    c2[j] = _mm512_set1_epi32(static_cast<int>(base[2]));
+    c3[j] = _mm512_set1_epi32(static_cast<int>(base[3]));
+  }
+  rounds_avx512<kChainsAvx512>(c0, c1, c2, c3, key);
+  for (int j = 0; j < kChainsAvx512; ++j) {
+    // Structure of arrays -> block order: a 4×4 transpose inside each 128-bit lane, then lanes.
+    const __m512i t0 = _mm512_unpacklo_epi32(c0[j], c1[j]), t1 = _mm512_unpacklo_epi32(c2[j], c3[j]);
+    const __m512i t2 = _mm512_unpackhi_epi32(c0[j], c1[j]), t3 = _mm512_unpackhi_epi32(c2[j], c3[j]);
+    const __m512i r0 = _mm512_unpacklo_epi64(t0, t1), r1 = _mm512_unpackhi_epi64(t0, t1);
+    const __m512i r2 = _mm512_unpacklo_epi64(t2, t3), r3 = _mm512_unpackhi_epi64(t2, t3);
+    const __m512i u0 = _mm512_shuffle_i32x4(r0, r1, 0x44), u1 = _mm512_shuffle_i32x4(r2, r3, 0x44);
+    const __m512i u2 = _mm512_shuffle_i32x4(r0, r1, 0xEE), u3 = _mm512_shuffle_i32x4(r2, r3, 0xEE);
+    std::uint32_t* o = out + 64 * j;
+    _mm512_storeu_si512(o, _mm512_shuffle_i32x4(u0, u1, 0x88));
+    _mm512_storeu_si512(o + 16, _mm512_shuffle_i32x4(u0, u1, 0xDD));
+    _mm512_storeu_si512(o + 32, _mm512_shuffle_i32x4(u2, u3, 0x88));
+    _mm512_storeu_si512(o + 48, _mm512_shuffle_i32x4(u2, u3, 0xDD));
+  }
+}
+
+[[gnu::target("avx512f")]] std::size_t lanes_avx512(Key key, const LaneCounters& k, std::size_t n, std::uint32_t* o0,
+                                                    std::uint32_t* o1, std::uint32_t* o2, std::uint32_t* o3) {
+  constexpr int kChains = 2;
+  std::size_t i = 0;
+  for (; i + 16 * kChains <= n; i += 16 * kChains) {
+    __m512i c0[kChains], c1[kChains], c2[kChains], c3[kChains];
+    for (int j = 0; j < kChains; ++j) {
+      c0[j] = _mm512_set1_epi32(static_cast<int>(k.c0));
+      c1[j] = _mm512_loadu_si512(k.c1 + i + 16 * j);
+      c2[j] = _mm512_loadu_si512(k.c2 + i + 16 * j);
+      c3[j] = _mm512_set1_epi32(static_cast<int>(k.c3));
+    }
+    rounds_avx512<kChains>(c0, c1, c2, c3, key);
+    for (int j = 0; j < kChains; ++j) {
+      _mm512_storeu_si512(o0 + i + 16 * j, c0[j]);
+      _mm512_storeu_si512(o1 + i + 16 * j, c1[j]);
+      _mm512_storeu_si512(o2 + i + 16 * j, c2[j]);
+      _mm512_storeu_si512(o3 + i + 16 * j, c3[j]);
+    }
+  }
+  return i;
+}
+
+}  // namespace
+
+void philox_blocks(core::KernelIsa isa, Key key, Counter base, std::uint32_t first_block,
+                   std::span<std::uint32_t> out) {
+  const std::size_t blocks = (out.size() + 3) / 4;
+  if (std::uint64_t{first_block} + blocks > std::numeric_limits<std::uint32_t>::max())
+    throw RuntimeFailure("random stream exhausted: more than 2^32 blocks drawn from one stream");
+  std::size_t b = 0;
+  std::uint32_t* o = out.data();
+  if (isa == core::KernelIsa::kAvx512) {
+    for (; (b + 16 * kChainsAvx512) * 4 <= out.size(); b += 16 * kChainsAvx512)
+      blocks_avx512(key, base, first_block + static_cast<std::uint32_t>(b), o + 4 * b);
+  } else if (isa == core::KernelIsa::kAvx2) {
+    for (; (b + 8 * kChainsAvx2) * 4 <= out.size(); b += 8 * kChainsAvx2)
+      blocks_avx2(key, base, first_block + static_cast<std::uint32_t>(b), o + 4 * b);
+  }
+  for (; b < blocks; ++b) {
+    Counter c = base;
+    c[0] = first_block + static_cast<std::uint32_t>(b);
+    const Counter r = philox4x32_10(c, key);
+    for (std::size_t j = 0; j < 4 && 4 * b + j < out.size(); ++j) o[4 * b + j] = r[j];
+  }
+}
+
+void philox_blocks(Key key, Counter base, std::uint32_t first_block, std::span<std::uint32_t> out) {
+  philox_blocks(core::process_kernel_isa(), key, base, first_block, out);
+}
+
+void philox_lanes(core::KernelIsa isa, Key key, const LaneCounters& k, std::size_t n, std::uint32_t* o0,
+                  std::uint32_t* o1, std::uint32_t* o2, std::uint32_t* o3) {
+  std::size_t i = 0;
+  if (isa == core::KernelIsa::kAvx512) i = lanes_avx512(key, k, n, o0, o1, o2, o3);
+  else if (isa == core::KernelIsa::kAvx2) i = lanes_avx2(key, k, n, o0, o1, o2, o3);
+  for (; i < n; ++i) {
+    const Counter r = philox4x32_10({k.c0, k.c1[i], k.c2[i], k.c3}, key);
+    o0[i] = r[0];
+    o1[i] = r[1];
+    o2[i] = r[2];
+    o3[i] = r[3];
+  }
+}
+
+void philox_lanes(Key key, const LaneCounters& counters, std::size_t n, std::uint32_t* out0, std::uint32_t* out1,
+                  std::uint32_t* out2, std::uint32_t* out3) {
+  philox_lanes(core::process_kernel_isa(), key, counters, n, out0, out1, out2, out3);
+}
+
+void normal_pairs(core::KernelIsa isa, const std::uint32_t* radius, const std::uint32_t* angle, std::size_t n,
+                  float* z0, float* z1) {
+  switch (isa) {
+    case core::KernelIsa::kAvx512: normal_pairs_avx512(radius, angle, n, z0, z1); return;
+    case core::KernelIsa::kAvx2: normal_pairs_avx2(radius, angle, n, z0, z1); return;
+    case core::KernelIsa::kPortable: normal_pairs_portable(radius, angle, n, z0, z1); return;
+  }
+}
+
+void normal_pairs(const std::uint32_t* radius, const std::uint32_t* angle, std::size_t n, float* z0, float* z1) {
+  normal_pairs(core::process_kernel_isa(), radius, angle, n, z0, z1);
+}
+
+void normals_from_words(core::KernelIsa isa, std::span<const std::uint32_t> words, std::span<float> out) {
+  const std::size_t pairs = std::min(words.size(), out.size()) / 2;
+  switch (isa) {
+    case core::KernelIsa::kAvx512: normals_interleaved_avx512(words.data(), pairs, out.data()); return;
+    case core::KernelIsa::kAvx2: normals_interleaved_avx2(words.data(), pairs, out.data()); return;
+    case core::KernelIsa::kPortable: normals_interleaved_portable(words.data(), pairs, out.data()); return;
+  }
+}
+
+void normals_from_words(std::span<const std::uint32_t> words, std::span<float> out) {
+  normals_from_words(core::process_kernel_isa(), words, out);
+}
+
+void normal_pair_scalar(std::uint32_t radius, std::uint32_t angle, float& z0, float& z1) {
+  box_muller(radius, angle, z0, z1);
+}
+
+}  // namespace cimmc::rng
