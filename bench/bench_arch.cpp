@@ -124,6 +124,48 @@ void BM_CrossbarResNet20_ZebraLcu(benchmark::State& state) {
   run_resnet20(state, c);
 }
 
+// The same with one normal per sense (readout.sampling = "direct"): the default ("auto") samples
+// the rare errors of this σ = 0.08 LSB by rare-event sampling (docs/rare_event_sampling.md).
+void BM_CrossbarResNet20_ZebraLcu_Direct(benchmark::State& state) {
+  CrossbarConfig c = base_config();
+  c.encoding = cimmc::arch::Encoding::kAdaptiveFlip;
+  c.readout.kind = ReadoutKind::kZebraLcu;
+  c.readout.lcu.group_rows = 8;
+  c.readout.lcu.levels = 9;
+  c.readout.sampling = cimmc::circuit::ReadoutSampling::kDirect;
+  run_resnet20(state, c);
+}
+
+// Direct against rare-event sampling across the noise: args (images, sampling: 0 = direct,
+// 1 = rare_event, σ in thousandths of an LSB). The noise is one physical sense term of σ per
+// sense (no cell or offset terms): per LCU group of G = 8 rows, or per conversion of a fine ADC
+// (8 bits over R = 128 rows: a step of 1 LSB).
+cimmc::circuit::ReadoutSampling sampling_arg(const benchmark::State& state) {
+  return state.range(1) == 0 ? cimmc::circuit::ReadoutSampling::kDirect : cimmc::circuit::ReadoutSampling::kRareEvent;
+}
+
+void BM_CrossbarResNet20_ZebraLcuSigma(benchmark::State& state) {
+  CrossbarConfig c = base_config();
+  c.noise = cimmc::circuit::NoiseParams{};
+  c.noise.sense_sigma_lsb = static_cast<double>(state.range(2)) * 1e-3;
+  c.encoding = cimmc::arch::Encoding::kAdaptiveFlip;
+  c.readout.kind = ReadoutKind::kZebraLcu;
+  c.readout.lcu.group_rows = 8;
+  c.readout.lcu.levels = 9;
+  c.readout.sampling = sampling_arg(state);
+  run_resnet20(state, c);
+}
+
+void BM_CrossbarResNet20_FineAdcSigma(benchmark::State& state) {
+  CrossbarConfig c = base_config();
+  c.noise = cimmc::circuit::NoiseParams{};
+  c.noise.sense_sigma_lsb = static_cast<double>(state.range(2)) * 1e-3;
+  c.readout.kind = ReadoutKind::kAdc;
+  c.readout.adc.bits = 8;
+  c.readout.sampling = sampling_arg(state);
+  run_resnet20(state, c);
+}
+
 // The physical noise of data/hw/adc_baseline.toml and zebra_lcu.toml (0.1 LSB per active unit
 // cell, 0.6 LSB per sense): σ follows each sense's PS.
 cimmc::circuit::NoiseParams physical_noise() {
@@ -163,6 +205,17 @@ void BM_CrossbarResNet20_Ideal(benchmark::State& state) {
 BENCHMARK(BM_CrossbarResNet20)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CrossbarResNet20_StochasticMtj)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CrossbarResNet20_ZebraLcu)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CrossbarResNet20_ZebraLcu_Direct)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CrossbarResNet20_ZebraLcuSigma)
+    ->ArgNames({"images", "rare", "sigma_mlsb"})
+    ->ArgsProduct({{4}, {0, 1}, {10, 100, 300, 1000}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_CrossbarResNet20_FineAdcSigma)
+    ->ArgNames({"images", "rare", "sigma_mlsb"})
+    ->ArgsProduct({{4}, {0, 1}, {10, 100, 300, 1000}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(BM_CrossbarResNet20_Physical)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CrossbarResNet20_ZebraLcu_Physical)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CrossbarResNet20_Ideal)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();

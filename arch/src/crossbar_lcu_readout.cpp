@@ -15,6 +15,7 @@
 
 #include "cimmc/arch/crossbar_layer.hpp"
 #include "crossbar_scratch.hpp"
+#include "rare_event.hpp"
 
 namespace cimmc::arch {
 
@@ -28,7 +29,10 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
   const int groups = static_cast<int>(groups_.size());
   const int wps = geometry_.words_per_subarray, np = n_pad_, nn = n_;
   const int elements = groups * np;
-  const bool additive = noise.has_additive();
+  // Rare-event sampling: no normals; the noise-free level of each sense, then the errors of the
+  // candidate senses (every sense of the row is numbered in the order the path below visits it).
+  const bool rare = sc.rare;
+  const bool additive = noise.has_additive() && !rare;
   const int grows = r.lcu.group_rows;
   const std::uint64_t gmask = grows == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << grows) - 1;
   const int rows_here = geometry_.rows_in(s);
@@ -46,6 +50,20 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
   };
   const float inv = lcu_sense_.inverse_step, step = lcu_sense_.step;
   const float max_level = static_cast<float>(lcu_sense_.max_level);
+  // Rare-event sampling: the change of the sensed value (and of the clipped count) when the
+  // candidate sense of noise-free analog value v and noise σ errs.
+  const double step_d = static_cast<double>(step);
+  auto rare_error = [&](float v, float sigma, Scratch& scr, Counters& cnt) -> float {
+    const float level0 = std::nearbyint(v * inv);
+    const int level = rare::candidate_level(static_cast<double>(v), static_cast<double>(sigma), step_d,
+                                            static_cast<int>(level0), 0, lcu_sense_.max_level, scr.gaps.p, scr.words);
+    if (level == static_cast<int>(level0)) return 0.0f;
+    const float now = static_cast<float>(level);
+    const bool was_out = level0 < 0.0f || level0 > max_level, is_out = now < 0.0f || now > max_level;
+    if (is_out && !was_out) ++cnt.clipped;
+    if (was_out && !is_out) --cnt.clipped;
+    return (std::clamp(now, 0.0f, max_level) - std::clamp(level0, 0.0f, max_level)) * step;
+  };
 #if defined(__AVX512BITALG__) && defined(__AVX512BW__)
   // Groups of 8 rows are the bytes of a word: one byte popcount gives the bit-product counts of
   // 8 groups × 8 outputs, and only the nonzero groups are sensed (in byte order per word).
@@ -133,6 +151,22 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
               // Lanes 0-7 belong to output n0, 8-15 to n0 + 1: summed once per column below.
               float* lane_sum = sc.lane_sums.data() + static_cast<std::ptrdiff_t>(n0) * 8;
               _mm512_storeu_ps(lane_sum, _mm512_add_ps(_mm512_loadu_ps(lane_sum), sensed));
+              if (rare) {
+                const auto senses_here = static_cast<std::uint64_t>(std::popcount(static_cast<unsigned>(lanes)));
+                rare::Gaps& gaps = sc.gaps;
+                while (gaps.next < gaps.index + senses_here) {
+                  // The (next − index)-th nonzero lane of this chunk.
+                  unsigned rest = lanes;
+                  for (std::uint64_t j = gaps.next - gaps.index; j > 0; --j) rest &= rest - 1;
+                  const int lane = std::countr_zero(rest);
+                  const float c1 = static_cast<float>(counts[16 * chunk + lane]);
+                  const float v1 = off ? c1 + off[static_cast<std::ptrdiff_t>(n0 + lane / 8) * slots + w * 8 + lane % 8]
+                                       : c1;
+                  lane_sum[lane] += rare_error(v1, rare::lcu_sigma(noise, c1, gfs), sc, counters);
+                  gaps.advance(sc.words);
+                }
+                gaps.index += senses_here;
+              }
             }
           }
         }
@@ -191,6 +225,14 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
                 v += dev[s * config_.rows + first_row + q * grows + b];
                 y &= y - 1;
               }
+            }
+            if (rare && sc.gaps.index++ == sc.gaps.next) {
+              float level = std::nearbyint(v * inv);
+              if (level < 0.0f || level > max_level) ++counters.clipped;
+              side_value += std::clamp(level, 0.0f, max_level) * step +
+                            rare_error(v, rare::lcu_sigma(noise, static_cast<float>(count), gfs), sc, counters);
+              sc.gaps.advance(sc.words);
+              continue;
             }
             if (additive) {
               const float b = sigma_prop * static_cast<float>(count);

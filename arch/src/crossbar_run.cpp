@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "cimmc/arch/crossbar_layer.hpp"
@@ -22,6 +23,7 @@
 #include "cimmc/core/parallel.hpp"
 #include "cimmc/core/rng.hpp"
 #include "crossbar_scratch.hpp"
+#include "rare_event.hpp"
 
 namespace cimmc::arch {
 
@@ -63,6 +65,67 @@ std::vector<float> sense_amplifier_mask(const std::vector<ColumnGroup>& groups, 
     std::fill_n(mask.begin() + static_cast<std::ptrdiff_t>(gi) * n_pad, n_pad, senses ? 1.0f : 0.0f);
   }
   return mask;
+}
+
+// Bound on the error probability of every LCU sense of a run (rare_event.hpp): a sense of c unit
+// signals (1 <= c <= G · cell max) has the analog value c + offset + cell deviations; its distance
+// to the nearest threshold is at least that of c + offset less the largest Σ|deviation| of a group.
+double lcu_error_bound(const CrossbarConfig& config, const circuit::LcuSense& sense, const std::vector<float>& offsets,
+                       const std::vector<float>& deviations, int k) {
+  const int grows = config.readout.lcu.group_rows, rows = config.rows;
+  const int cmax = grows * config.max_cell_value();
+  const float gfs = static_cast<float>(cmax);
+  const double step = sense.step;
+  double dev_max = 0.0, off_max = 0.0;
+  if (!deviations.empty()) {  // [(group · 2 + side) · N + n][k]: groups of G rows inside each subarray
+    for (std::size_t base = 0; base + static_cast<std::size_t>(k) <= deviations.size(); base += static_cast<std::size_t>(k)) {
+      double sum = 0.0;
+      for (int kk = 0; kk < k; ++kk) {
+        if (kk % rows % grows == 0) sum = 0.0;
+        sum += std::abs(static_cast<double>(deviations[base + static_cast<std::size_t>(kk)]));
+        dev_max = std::max(dev_max, sum);
+      }
+    }
+  }
+  double off_distance = 0.5 * step;  // with step 1, c + o is as far from a threshold as o
+  for (float o : offsets) {
+    off_max = std::max(off_max, std::abs(static_cast<double>(o)));
+    off_distance = std::min(off_distance, rare::threshold_distance(o, 1.0));
+  }
+  // Single-precision sums: a margin far above their rounding.
+  const double margin = 1e-5 * (cmax + off_max + dev_max + step);
+  double bound = 0.0;
+  for (int c = 1; c <= cmax; ++c) {
+    double d = 0.5 * step;
+    if (offsets.empty()) d = rare::threshold_distance(c, step);
+    else if (step == 1.0) d = off_distance;
+    else
+      for (float o : offsets) d = std::min(d, rare::threshold_distance(static_cast<float>(c) + o, step));
+    bound = std::max(bound, rare::error_bound(d - dev_max - margin,
+                                              rare::lcu_sigma(config.noise, static_cast<float>(c), gfs)));
+  }
+  return bound;
+}
+
+// The same bound for an ADC readout, used only to choose rare-event sampling (a run with it bounds
+// each block anew): with a unit step and no cell deviations, a PS sensed with offsets o+ − o−
+// is as far from a threshold as o+ − o−; its σ is at most that of two sides at full scale.
+double adc_error_bound(const CrossbarConfig& config, const std::vector<float>& step, const std::vector<float>& offsets,
+                       bool deviations, int subarrays, std::size_t elements) {
+  if (deviations) return 1.0;
+  for (float s : step)
+    if (s != 1.0f) return 1.0;
+  const auto& noise = config.noise;
+  const double fs = config.full_scale();
+  const double side_variance = noise.physical() ? noise.sense_variance(fs)
+                                                : std::pow(noise.sigma(fs, fs), 2);
+  double d = 0.5;
+  for (int s = 0; s < subarrays && !offsets.empty(); ++s)
+    for (std::size_t e = 0; e < elements; ++e) {
+      const float* o = offsets.data() + static_cast<std::size_t>(s) * 2 * elements;
+      d = std::min(d, rare::threshold_distance(static_cast<double>(o[e]) - o[elements + e], 1.0));
+    }
+  return rare::error_bound(d - 1e-5 * (fs + 1.0), std::sqrt(2.0 * side_variance));
 }
 }  // namespace
 
@@ -133,6 +196,18 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
     }
   }
 
+  // Rare-event sampling of the readout's errors (rare_event.hpp), chosen per run from the bound on
+  // every sense's error probability.
+  bool rare = false;
+  double rare_bound = 1.0;
+  if (noise.has_additive() && config_.readout.sampling != circuit::ReadoutSampling::kDirect &&
+      (lcu || config_.readout.kind == ReadoutKind::kAdc)) {
+    rare_bound = lcu ? lcu_error_bound(config_, lcu_sense_, offsets, deviations_, k_)
+                     : adc_error_bound(config_, adc_step_, offsets, !deviations_.empty(), subarrays,
+                                       groups_.size() * static_cast<std::size_t>(n_pad_));
+    rare = config_.readout.sampling == circuit::ReadoutSampling::kRareEvent || rare_bound <= circuit::kRareEventAutoBound;
+  }
+
   Counters total;
   total.readout = std::string(circuit::readout_name(config_.readout.kind));
   if (config_.readout.kind == ReadoutKind::kAdc) total.adc_bits = config_.readout.adc.bits;
@@ -167,6 +242,8 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
       for (auto* v : {&sc.vpos, &sc.vneg, &sc.value}) v->assign(elements, 0.0f);
       sc.lane_sums.assign(static_cast<std::size_t>(n_pad_) * 8, 0.0f);
       sc.acc.assign(static_cast<std::size_t>(n_pad_), 0.0);
+      sc.rare = rare;
+      sc.rare_bound = rare_bound;
       if (noise.physical() && noise.has_additive() && !lcu) {
         const float variance = static_cast<float>(noise.sense_sigma_lsb * noise.sense_sigma_lsb);
         for (int side = 0; side < 2; ++side) {
@@ -200,6 +277,61 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
   counters.merge(total);
 }
 
+int CrossbarLayer::adc_rare_errors(const std::int32_t* pos, const std::int32_t* neg, const float* vpos,
+                                   const float* vneg, float* value, Scratch& sc) const {
+  const auto& noise = config_.noise;
+  const int elements = static_cast<int>(groups_.size()) * n_pad_;
+  const bool sparse = config_.readout.adc.sparse, physical = noise.physical();
+  const float* inv = adc_inverse_step_.data();
+  const float* step = adc_step_.data();
+  const float* lo = adc_min_code_.data();
+  const float* hi = adc_max_code_.data();
+  const std::uint8_t* valid = valid_.data();
+  const float cell_variance = static_cast<float>(noise.cell_sigma_lsb * noise.cell_sigma_lsb);
+  const float sigma_add = static_cast<float>(noise.sigma_fraction) * static_cast<float>(full_scale());
+  const float sigma_prop = static_cast<float>(noise.proportional_fraction);
+  // The variance of one conversion's noise: the two sides' terms as the direct method adds them.
+  auto variance = [&](int e) {
+    if (physical)
+      return static_cast<double>(sc.sense_variance[0][static_cast<std::size_t>(e)] + cell_variance * static_cast<float>(pos[e])) +
+             static_cast<double>(sc.sense_variance[1][static_cast<std::size_t>(e)] + cell_variance * static_cast<float>(neg[e]));
+    const float bp = sigma_prop * static_cast<float>(pos[e]), bn = sigma_prop * static_cast<float>(neg[e]);
+    return static_cast<double>(side_mask_[0][static_cast<std::size_t>(e)] * (sigma_add * sigma_add + bp * bp)) +
+           static_cast<double>(side_mask_[1][static_cast<std::size_t>(e)] * (sigma_add * sigma_add + bn * bn));
+  };
+  auto level_of = [&](int e) { return std::nearbyint((vpos[e] - vneg[e]) * inv[e]); };
+  auto eligible = [&](int e) { return valid[e] && !(sparse && (pos[e] | neg[e]) == 0); };
+  // The block's bound: the smallest distance to a threshold in units of σ.
+  double ratio = std::numeric_limits<double>::infinity();
+  for (int e = 0; e < elements; ++e) {
+    if (!eligible(e)) continue;
+    const double var = variance(e);
+    if (!(var > 0.0)) continue;
+    const double v = static_cast<double>(vpos[e] - vneg[e]), level = level_of(e), st = step[e];
+    const double d = std::min(v - (level - 0.5) * st, (level + 0.5) * st - v);
+    ratio = std::min(ratio, d / std::sqrt(var));
+  }
+  if (ratio == std::numeric_limits<double>::infinity()) return 0;
+  rare::Gaps& gaps = sc.gaps;
+  gaps.start(rare::error_bound(ratio, 1.0), sc.words);
+  int clipped = 0;
+  for (; gaps.next < static_cast<std::uint64_t>(elements); gaps.advance(sc.words)) {
+    const int e = static_cast<int>(gaps.next);
+    if (!eligible(e)) continue;
+    const double var = variance(e);
+    if (!(var > 0.0)) continue;
+    const float level0 = level_of(e);
+    const int level = rare::candidate_level(static_cast<double>(vpos[e] - vneg[e]), std::sqrt(var), step[e],
+                                            static_cast<int>(level0), static_cast<int>(lo[e]), static_cast<int>(hi[e]),
+                                            gaps.p, sc.words);
+    if (level == static_cast<int>(level0)) continue;
+    const float now = static_cast<float>(level);
+    clipped += static_cast<int>(now < lo[e] || now > hi[e]) - static_cast<int>(level0 < lo[e] || level0 > hi[e]);
+    value[e] = std::min(std::max(now, lo[e]), hi[e]) * step[e];
+  }
+  return clipped;
+}
+
 void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std::uint64_t element,
                             std::uint64_t seed, const RunAddress& address, const float* offsets, double* out,
                             Scratch& sc, Counters& counters) const {
@@ -228,16 +360,23 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
     return std::max<std::size_t>(1, units) * unit;
   };
   const std::size_t blocks = static_cast<std::size_t>(subarrays) * config_.input_streams();
-  if (additive && !lcu)
+  const bool rare = sc.rare;
+  if (additive && !lcu && !rare)
     sc.normals.set_chunk(chunk_for(blocks * elements * (any_negative ? 2 : 1), static_cast<std::size_t>(elements)));
   if (mtj)  // one word per PS with a threshold table, T words per PS without
     sc.words.set_chunk(chunk_for(blocks * groups * nn * (exact_analog && !mtj_tables_.empty() && !mtj_tables_[0].thresholds.empty()
                                                ? 1
                                                : static_cast<std::size_t>(config_.readout.mtj.samples)),
                                  static_cast<std::size_t>(nn)));
-  if (additive)
+  if (additive && !rare)
     sc.normals.reset(seed, {lcu ? rng::Purpose::kLcuNoise : rng::Purpose::kPartialSumNoise, address.point,
                             address.trial, element});
+  if (rare) {  // the same stream, as words: gaps, thinning and the erring senses' levels
+    sc.words.set_chunk(16);
+    sc.words.reset(seed, {lcu ? rng::Purpose::kLcuNoise : rng::Purpose::kPartialSumNoise, address.point,
+                          address.trial, element});
+    if (lcu) sc.gaps.start(sc.rare_bound, sc.words);
+  }
   if (mtj) sc.words.reset(seed, {rng::Purpose::kMtjSampling, address.point, address.trial, element});
   double* acc = sc.acc.data();
   std::fill(acc, acc + np, 0.0);
@@ -321,7 +460,7 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
           vneg[e] += o[elements + e];
         }
       }
-      if (additive) {
+      if (additive && !rare) {
         for (int side = 0; side < (any_negative ? 2 : 1); ++side) {
           float* v = side == 0 ? vpos : vneg;
           const float* mask = side == 0 ? mask_pos : mask_neg;
@@ -397,6 +536,7 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
             clipped += out_of_range & static_cast<int>(valid[e]) & (1 - skip);
             value[e] = std::min(std::max(c, lo[e]), hi[e]) * step[e] * static_cast<float>(1 - skip);
           }
+          if (rare) clipped += adc_rare_errors(pos, neg, vpos, vneg, value, sc);
           const int skipped = sparse ? zero : 0;
           skipped_ps = static_cast<std::uint64_t>(skipped);
           counters.clipped += static_cast<std::uint64_t>(clipped);

@@ -8,6 +8,7 @@
 
 #include "cimmc/arch/crossbar_layer.hpp"
 #include "cimmc/circuit/fast_normal.hpp"
+#include "rare_event.hpp"
 
 namespace cimmc::arch {
 
@@ -22,6 +23,11 @@ struct CrossbarLayer::Scratch {
   std::vector<float> sense_variance[2];
   circuit::NormalBuffer normals{4096};
   circuit::WordBuffer words{4096};
+  // Rare-event sampling of the readout's errors in this run (rare_event.hpp): for the LCU, the
+  // bound on every sense's error probability and the row's candidate senses.
+  bool rare = false;
+  double rare_bound = 0.0;
+  rare::Gaps gaps;
 };
 
 // LCU sense amplifiers per column and subarray: one per group of G rows, counted per 64-row word

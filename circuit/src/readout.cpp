@@ -54,6 +54,15 @@ std::unique_ptr<SwitchingCurve> MtjParams::make_curve() const {
   return std::make_unique<SigmoidSwitchingCurve>(current_at_zero_A, current_per_unit_A / slope);
 }
 
+std::string_view readout_sampling_name(ReadoutSampling s) {
+  switch (s) {
+    case ReadoutSampling::kAuto: return "auto";
+    case ReadoutSampling::kDirect: return "direct";
+    case ReadoutSampling::kRareEvent: return "rare_event";
+  }
+  return "unknown";
+}
+
 std::string_view mtj_decode_name(MtjDecode decode) {
   return decode == MtjDecode::kMean ? "mean" : "inverse";
 }
@@ -128,6 +137,16 @@ ReadoutParams read_readout_params(config::TableReader& t) {
   else if (kind == "stochastic_mtj") p.kind = ReadoutKind::kStochasticMtj;
   else if (kind == "zebra_lcu") p.kind = ReadoutKind::kZebraLcu;
   else t.check(false, "kind", "one of \"ideal\", \"adc\", \"stochastic_mtj\", \"zebra_lcu\"");
+  std::string sampling = std::string(readout_sampling_name(p.sampling));
+  t.optional("sampling", sampling);
+  if (sampling == "auto") p.sampling = ReadoutSampling::kAuto;
+  else if (sampling == "direct") p.sampling = ReadoutSampling::kDirect;
+  else if (sampling == "rare_event") p.sampling = ReadoutSampling::kRareEvent;
+  else t.check(false, "sampling",
+               "one of \"auto\" (rare_event where the per-sense error probability is small), \"direct\" (one normal "
+               "per sense), \"rare_event\" (ADC and LCU readouts)");
+  t.check(sampling != "rare_event" || p.kind == ReadoutKind::kAdc || p.kind == ReadoutKind::kZebraLcu, "sampling",
+          "\"rare_event\" only with kind = \"adc\" or \"zebra_lcu\" (the other readouts sample directly)");
 
   if (t.has("adc") || p.kind == ReadoutKind::kAdc) {
     auto a = t.child("adc");

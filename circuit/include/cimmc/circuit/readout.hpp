@@ -131,14 +131,28 @@ struct LcuParams {
   int levels = 9;      // L, levels of the sense amplifier
 };
 
+// How the noise of an ADC or LCU sense becomes its sensed level (docs/rare_event_sampling.md):
+//  - kDirect: one normal per analog sense, added to the value, which is then quantized;
+//  - kRareEvent: the noise-free level of every sense, and from the same stream which senses the
+//    noise moves to another level (candidates by geometric gaps under a bound on the per-sense
+//    error probability, thinned to the exact one) and to which level (inverse CDF of the normal's
+//    tails). The same distribution, far fewer random numbers when the noise is small against the
+//    level spacing;
+//  - kAuto: kRareEvent for a layer whose bound on the per-sense error probability is at most
+//    kRareEventAutoBound, kDirect otherwise (and for the stochastic MTJ and ideal readouts).
+enum class ReadoutSampling { kAuto, kDirect, kRareEvent };
+std::string_view readout_sampling_name(ReadoutSampling s);  // "auto", "direct", "rare_event"
+inline constexpr double kRareEventAutoBound = 0.01;
+
 struct ReadoutParams {
   ReadoutKind kind = ReadoutKind::kIdeal;
+  ReadoutSampling sampling = ReadoutSampling::kAuto;
   AdcParams adc;
   MtjParams mtj;
   LcuParams lcu;
 };
 
-// Reads the [readout] table: kind, and the sub-tables adc, mtj, lcu (each optional; those
+// Reads the [readout] table: kind, sampling, and the sub-tables adc, mtj, lcu (each optional; those
 // present are validated whatever the kind). All problems go to the table's Problems.
 ReadoutParams read_readout_params(config::TableReader& table);
 
