@@ -5,8 +5,13 @@
 #include <algorithm>
 #include <cmath>
 
+#if defined(__AVX512F__) || defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/parallel.hpp"
+#include "cimmc/network/sgemm.hpp"
 #include "ps_aware_gradient.hpp"
 
 namespace cimmc::network {
@@ -143,6 +148,53 @@ Shape Conv2d::output_shape(const std::vector<Shape>& in) const {
   return {out_, oh, ow};
 }
 
+namespace {
+// Short copies and fills inside im2col (runs of one output row), inline instead of library calls.
+inline void copy_floats(float* __restrict d, const float* __restrict s, int n) {
+#if defined(__AVX512F__)
+  int i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(d + i, _mm512_loadu_ps(s + i));
+  if (i < n) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1);
+    _mm512_mask_storeu_ps(d + i, m, _mm512_maskz_loadu_ps(m, s + i));
+  }
+#elif defined(__AVX2__)
+  int i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(d + i, _mm256_loadu_ps(s + i));
+  for (; i < n; ++i) d[i] = s[i];
+#else
+  std::copy(s, s + n, d);
+#endif
+}
+inline void zero_floats(float* d, int n) {
+#if defined(__AVX512F__)
+  int i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(d + i, _mm512_setzero_ps());
+  if (i < n) _mm512_mask_storeu_ps(d + i, static_cast<__mmask16>((1u << (n - i)) - 1), _mm512_setzero_ps());
+#elif defined(__AVX2__)
+  int i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(d + i, _mm256_setzero_ps());
+  for (; i < n; ++i) d[i] = 0.0f;
+#else
+  std::fill_n(d, n, 0.0f);
+#endif
+}
+inline int log2_of(int nr) {
+  int s = 0;
+  while ((1 << s) < nr) ++s;
+  return s;
+}
+
+// The output columns ox whose input column ox·stride − padding + kx lies inside [0, W): [lo, hi).
+inline void valid_columns(int OW, int W, int stride, int padding, int kx, int& lo, int& hi) {
+  const int a = padding - kx;  // x ≥ 0  ⇔  ox·stride ≥ a
+  lo = a <= 0 ? 0 : (a + stride - 1) / stride;
+  const int b = W - 1 + padding - kx;  // x ≤ W − 1  ⇔  ox·stride ≤ b
+  hi = b < 0 ? 0 : std::min(OW, b / stride + 1);
+  lo = std::min(lo, hi);
+}
+}  // namespace
+
 void Conv2d::im2col(const float* image, int H, int W, float* col) const {
   const int OH = (H + 2 * padding_ - kernel_) / stride_ + 1, OW = (W + 2 * padding_ - kernel_) / stride_ + 1;
   const int P = OH * OW;
@@ -151,6 +203,8 @@ void Conv2d::im2col(const float* image, int H, int W, float* col) const {
       for (int kx = 0; kx < kernel_; ++kx) {
         float* row = col + static_cast<std::size_t>((c * kernel_ + ky) * kernel_ + kx) * P;
         const float* src = image + static_cast<std::size_t>(c) * H * W;
+        int lo, hi;
+        valid_columns(OW, W, stride_, padding_, kx, lo, hi);
         for (int oy = 0; oy < OH; ++oy) {
           const int y = oy * stride_ - padding_ + ky;
           float* r = row + oy * OW;
@@ -158,12 +212,89 @@ void Conv2d::im2col(const float* image, int H, int W, float* col) const {
             std::fill_n(r, OW, 0.0f);
             continue;
           }
-          for (int ox = 0; ox < OW; ++ox) {
-            const int x = ox * stride_ - padding_ + kx;
-            r[ox] = (x >= 0 && x < W) ? src[y * W + x] : 0.0f;
-          }
+          const float* s = src + static_cast<std::ptrdiff_t>(y) * W - padding_ + kx;
+          std::fill(r, r + lo, 0.0f);
+          if (stride_ == 1) std::copy(s + lo, s + hi, r + lo);
+          else
+            for (int ox = lo; ox < hi; ++ox) r[ox] = s[ox * stride_];
+          std::fill(r + hi, r + OW, 0.0f);
         }
       }
+}
+
+void Conv2d::im2col_packed(const float* image, int H, int W, float* packed) const {
+  const int OH = (H + 2 * padding_ - kernel_) / stride_ + 1, OW = (W + 2 * padding_ - kernel_) / stride_ + 1;
+  const int P = OH * OW, K = fan_in_, nr = sgemm::panel_width();
+  const std::ptrdiff_t panel = static_cast<std::ptrdiff_t>(K) * nr;
+  const int Ppad = static_cast<int>(sgemm::round_up(P, nr)), shift = log2_of(nr);
+  for (int c = 0; c < in_c_; ++c)
+    for (int ky = 0; ky < kernel_; ++ky)
+      for (int kx = 0; kx < kernel_; ++kx) {
+        const int k = (c * kernel_ + ky) * kernel_ + kx;
+        float* row = packed + static_cast<std::ptrdiff_t>(k) * nr;  // element p at row[(p / nr)·panel + p % nr]
+        const float* src = image + static_cast<std::size_t>(c) * H * W;
+        int lo, hi;
+        valid_columns(OW, W, stride_, padding_, kx, lo, hi);
+        // Writes n values (src with stride `ss`, or zeros if src is null) from position p on.
+        auto put = [&](int p, int n, const float* s, int ss) {
+          while (n > 0) {
+            const int off = p & (nr - 1), m = std::min(n, nr - off);
+            float* d = row + (p >> shift) * panel + off;
+            if (!s) zero_floats(d, m);
+            else if (ss == 1) copy_floats(d, s, m);
+            else
+              for (int i = 0; i < m; ++i) d[i] = s[i * ss];
+            if (s) s += m * ss;
+            p += m, n -= m;
+          }
+        };
+        for (int oy = 0; oy < OH; ++oy) {
+          const int y = oy * stride_ - padding_ + ky, p0 = oy * OW;
+          if (y < 0 || y >= H) {
+            put(p0, OW, nullptr, 0);
+            continue;
+          }
+          const float* s = src + static_cast<std::ptrdiff_t>(y) * W - padding_ + kx;
+          put(p0, lo, nullptr, 0);
+          put(p0 + lo, hi - lo, s + lo * stride_, stride_);
+          put(p0 + hi, OW - hi, nullptr, 0);
+        }
+        put(P, Ppad - P, nullptr, 0);
+      }
+}
+
+void Conv2d::im2col_transposed_packed(const float* image, int H, int W, float* packed) const {
+  const int OH = (H + 2 * padding_ - kernel_) / stride_ + 1, OW = (W + 2 * padding_ - kernel_) / stride_ + 1;
+  const int P = OH * OW, K = fan_in_, nr = sgemm::panel_width();
+  const std::ptrdiff_t panel = static_cast<std::ptrdiff_t>(P) * nr;  // element (p, k) at (k / nr)·panel + p·nr + k % nr
+  const int Kpad = static_cast<int>(sgemm::round_up(K, nr));
+  for (int oy = 0; oy < OH; ++oy)
+    for (int ox = 0; ox < OW; ++ox) {
+      const int p = oy * OW + ox, x0 = ox * stride_ - padding_;
+      float* d = packed + static_cast<std::ptrdiff_t>(p) * nr;
+      int off = 0;  // k % nr
+      auto next = [&] {
+        if (++off == nr) off = 0, d += panel - (nr - 1);
+        else ++d;
+      };
+      const bool inside_x = x0 >= 0 && x0 + kernel_ <= W;
+      for (int c = 0; c < in_c_; ++c) {
+        const float* src = image + static_cast<std::size_t>(c) * H * W;
+        for (int ky = 0; ky < kernel_; ++ky) {
+          const int y = oy * stride_ - padding_ + ky;
+          if (y < 0 || y >= H) {
+            for (int kx = 0; kx < kernel_; ++kx) *d = 0.0f, next();
+            continue;
+          }
+          const float* s = src + static_cast<std::ptrdiff_t>(y) * W + x0;
+          if (inside_x)
+            for (int kx = 0; kx < kernel_; ++kx) *d = s[kx], next();
+          else
+            for (int kx = 0; kx < kernel_; ++kx) *d = (x0 + kx >= 0 && x0 + kx < W) ? s[kx] : 0.0f, next();
+        }
+      }
+      for (int k = K; k < Kpad; ++k) *d = 0.0f, next();
+    }
 }
 
 void Conv2d::col2im(const float* col, int H, int W, float* image) const {
@@ -174,13 +305,17 @@ void Conv2d::col2im(const float* col, int H, int W, float* image) const {
       for (int kx = 0; kx < kernel_; ++kx) {
         const float* row = col + static_cast<std::size_t>((c * kernel_ + ky) * kernel_ + kx) * P;
         float* dst = image + static_cast<std::size_t>(c) * H * W;
+        int lo, hi;
+        valid_columns(OW, W, stride_, padding_, kx, lo, hi);
         for (int oy = 0; oy < OH; ++oy) {
           const int y = oy * stride_ - padding_ + ky;
           if (y < 0 || y >= H) continue;
-          for (int ox = 0; ox < OW; ++ox) {
-            const int x = ox * stride_ - padding_ + kx;
-            if (x >= 0 && x < W) dst[y * W + x] += row[oy * OW + ox];
-          }
+          float* d = dst + static_cast<std::ptrdiff_t>(y) * W - padding_ + kx;
+          const float* r = row + oy * OW;
+          if (stride_ == 1)
+            for (int ox = lo; ox < hi; ++ox) d[ox] += r[ox];
+          else
+            for (int ox = lo; ox < hi; ++ox) d[ox * stride_] += r[ox];
         }
       }
 }
@@ -200,29 +335,33 @@ void Conv2d::forward(std::span<const Tensor* const> in, Tensor& out, const RunCo
     xin = x_compute_.data();
   }
   out.resize({N, out_, os[1], os[2]});
-  const ConstMatrixMap Wm(w_compute_.data(), out_, K);
   const std::size_t in_size = x.item_size();
+  bool scaled = has_bias_;
+  for (float s : out_scale_) scaled = scaled || s != 1.0f;
+  w_packed_.resize(sgemm::packed_a_size(out_, K));
+  sgemm::pack_a(out_, K, w_compute_.data(), K, 1, w_packed_.data());
   ExceptionCapture errors;
-#pragma omp parallel
-  {
-    std::vector<float> col(static_cast<std::size_t>(K) * P);
-#pragma omp for schedule(static)
-    for (int n = 0; n < N; ++n) {
-      errors.run([&] {
-        im2col(xin + n * in_size, H, W, col.data());
-        MatrixMap Y(out.item(n), out_, P);
-        Y.noalias() = Wm * ConstMatrixMap(col.data(), K, P);
-        if (ctx.hook) {
-          const auto h = hook_context(*this, ctx, P, out_, K, MatrixView{col.data(), P, K, 1, P},
-                                      MatrixView{w_compute_.data(), out_, K, K, 1}, w_scales_, ctx.image_offset + n, 1);
-          ctx.hook->forward(h, MatrixView{out.item(n), P, out_, 1, P});
-        }
+#pragma omp parallel for schedule(static)
+  for (int n = 0; n < N; ++n) {
+    errors.run([&] {
+      float* packed = sgemm::scratch(0, sgemm::packed_size(K, P));
+      im2col_packed(xin + n * in_size, H, W, packed);
+      float* y = out.item(n);
+      sgemm::gemm_packed(out_, P, K, w_packed_.data(), packed, y, P, false);
+      if (ctx.hook) {
+        float* col = sgemm::scratch(1, static_cast<std::size_t>(K) * P);
+        im2col(xin + n * in_size, H, W, col);
+        const auto h = hook_context(*this, ctx, P, out_, K, MatrixView{col, P, K, 1, P},
+                                    MatrixView{w_compute_.data(), out_, K, K, 1}, w_scales_, ctx.image_offset + n, 1);
+        ctx.hook->forward(h, MatrixView{y, P, out_, 1, P});
+      }
+      if (scaled || ctx.hook)
         for (int c = 0; c < out_; ++c) {
-          const float b = has_bias_ ? bias_.value.data[c] : 0.0f;
-          Y.row(c).array() = Y.row(c).array() * out_scale_[c] + b;
+          const float b = has_bias_ ? bias_.value.data[c] : 0.0f, s = out_scale_[c];
+          float* yc = y + static_cast<std::size_t>(c) * P;
+          for (int p = 0; p < P; ++p) yc[p] = yc[p] * s + b;
         }
-      });
-    }
+    });
   }
   errors.rethrow();
 }
@@ -243,11 +382,15 @@ void Conv2d::backward(std::span<const Tensor* const> in, const Tensor&, const Te
   const int chunks = (N + kChunk - 1) / kChunk;
   std::vector<RowMatrix> dw(chunks);
   std::vector<std::vector<double>> db(chunks);
+  std::vector<float> wt_packed;  // Wᵀ (K × out) as the left operand of the input-gradient product
+  if (gin[0]) {
+    wt_packed.resize(sgemm::packed_a_size(K, out_));
+    sgemm::pack_a(K, out_, w_compute_.data(), 1, K, wt_packed.data());
+  }
   ExceptionCapture errors;
 #pragma omp parallel
   {
-    std::vector<float> col(static_cast<std::size_t>(K) * P), gc(static_cast<std::size_t>(out_) * P);
-    RowMatrix dcol;
+    RowMatrix dcol_ranged;
     std::vector<int> bounds;
     std::vector<float> scales;
     bool ranged = false;
@@ -257,6 +400,7 @@ void Conv2d::backward(std::span<const Tensor* const> in, const Tensor&, const Te
         dw[ch] = RowMatrix::Zero(out_, K);
         db[ch].assign(out_, 0.0);
         for (int n = ch * kChunk; n < std::min(N, (ch + 1) * kChunk); ++n) {
+          float* gc = sgemm::scratch(0, static_cast<std::size_t>(out_) * P);
           const float* go = g.item(n);
           for (int c = 0; c < out_; ++c) {
             double s = 0.0;
@@ -266,30 +410,41 @@ void Conv2d::backward(std::span<const Tensor* const> in, const Tensor&, const Te
             }
             db[ch][c] += s;
           }
-          im2col(xin + n * in_size, H, W, col.data());
+          const float* image = xin + n * in_size;
+          float* col = nullptr;  // plain K × P, for hooks only
           if (ctx.hook) {
-            const auto h = hook_context(*this, ctx, P, out_, K, MatrixView{col.data(), P, K, 1, P},
+            col = sgemm::scratch(1, static_cast<std::size_t>(K) * P);
+            im2col(image, H, W, col);
+            const auto h = hook_context(*this, ctx, P, out_, K, MatrixView{col, P, K, 1, P},
                                         MatrixView{w_compute_.data(), out_, K, K, 1}, w_scales_, ctx.image_offset + n, 1);
-            ctx.hook->backward(h, MatrixView{gc.data(), P, out_, 1, P});
+            ctx.hook->backward(h, MatrixView{gc, P, out_, 1, P});
             ranged = ctx.hook->range_scales(h, bounds, scales);
           }
-          const ConstMatrixMap G(gc.data(), out_, P);
-          const ConstMatrixMap X(col.data(), K, P);
+          float* dx = gin[0] ? gin[0]->item(n) : nullptr;
           if (ranged) {
-            if (gin[0]) dcol.resize(K, P);
-            ps_aware_backward(bounds, scales, G, X, Wm, dw[ch], gin[0] ? &dcol : nullptr);
+            const ConstMatrixMap G(gc, out_, P);
+            const ConstMatrixMap X(col, K, P);
+            if (dx) dcol_ranged.resize(K, P);
+            ps_aware_backward(bounds, scales, G, X, Wm, dw[ch], dx ? &dcol_ranged : nullptr);
+            if (dx) col2im(dcol_ranged.data(), H, W, dx);
           } else {
-            dw[ch].noalias() += G * X.transpose();
-            if (gin[0]) dcol.noalias() = Wm.transpose() * G;
-          }
-          if (gin[0]) {
-            float* dx = gin[0]->item(n);
-            col2im(dcol.data(), H, W, dx);
-            if (q) {
-              const float inv = 1.0f / quant_.activation_scale;
-              const std::uint8_t* m = pass_mask_.data() + n * in_size;
-              for (std::size_t i = 0; i < in_size; ++i) dx[i] = m[i] ? dx[i] * inv : 0.0f;
+            // dW += G · colᵀ: one chain per weight over this chunk's images and positions in order.
+            float* colt = sgemm::scratch(2, sgemm::packed_size(P, K));
+            im2col_transposed_packed(image, H, W, colt);
+            sgemm::gemm(out_, K, P, gc, P, 1, colt, dw[ch].data(), K, true);
+            if (dx) {
+              // dcol = Wᵀ · G (reusing the transposed-image buffer for packed G), then col2im.
+              float* gp = sgemm::scratch(2, sgemm::packed_size(out_, P));
+              sgemm::pack_b(out_, P, gc, P, 1, gp);
+              float* dcol = sgemm::scratch(3, static_cast<std::size_t>(K) * P);
+              sgemm::gemm_packed(K, P, out_, wt_packed.data(), gp, dcol, P, false);
+              col2im(dcol, H, W, dx);
             }
+          }
+          if (dx && q) {
+            const float inv = 1.0f / quant_.activation_scale;
+            const std::uint8_t* m = pass_mask_.data() + n * in_size;
+            for (std::size_t i = 0; i < in_size; ++i) dx[i] = m[i] ? dx[i] * inv : 0.0f;
           }
         }
       });

@@ -73,9 +73,14 @@ class Conv2d final : public GemmLayer {
 
  private:
   void im2col(const float* image, int H, int W, float* col) const;  // K × (OH·OW)
+  // The same K × (OH·OW) matrix packed for sgemm::gemm (panels of output positions).
+  void im2col_packed(const float* image, int H, int W, float* packed) const;
+  // Its transpose, (OH·OW) × K, packed for sgemm::gemm (panels of the K columns).
+  void im2col_transposed_packed(const float* image, int H, int W, float* packed) const;
   void col2im(const float* col, int H, int W, float* image) const;  // accumulates
   void forward_integer(const Tensor& x, Tensor& out, const RunContext& ctx);
   int in_c_, kernel_, stride_, padding_;
+  std::vector<float> w_packed_;             // w_compute_ packed as the left operand of sgemm
   std::vector<float> x_compute_;            // forward input in compute units (fake-quant)
   std::vector<std::uint8_t> pass_mask_;     // STE mask of the activation quantizer
 };

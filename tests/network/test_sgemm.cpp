@@ -1,0 +1,134 @@
+// The float GEMM kernel against the obvious triple loop (bit for bit: same reduction chains), and
+// Conv2d's packed-im2col forward and backward against direct definitions, on odd sizes that leave
+// partial register tiles and panels in every dimension.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "cimmc/core/rng.hpp"
+#include "cimmc/network/gemm_layers.hpp"
+#include "cimmc/network/sgemm.hpp"
+#include "grad_check.hpp"
+
+using namespace cimmc;
+using namespace cimmc::network;
+
+namespace {
+std::vector<float> random_vector(std::size_t n, std::uint64_t element) {
+  rng::Stream s(11, {rng::Purpose::kTest, 0, 0, element});
+  std::vector<float> v(n);
+  for (float& x : v) x = static_cast<float>(s.normal());
+  return v;
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+}  // namespace
+
+TEST(Sgemm, MatchesTheReferenceBitForBitOnOddSizes) {
+  const int nr = sgemm::panel_width();
+  ASSERT_GT(nr, 0);
+  std::uint64_t element = 0;
+  for (int M : {1, 3, 7, 8, 9, 17, 33})
+    for (int N : {1, 5, nr - 1, nr, nr + 1, 2 * nr + 3, 100})
+      for (int K : {1, 2, 9, 31, 144})
+        for (bool transposed_a : {false, true})
+          for (bool accumulate : {false, true}) {
+            SCOPED_TRACE(testing::Message() << "M=" << M << " N=" << N << " K=" << K << " transposed_a=" << transposed_a
+                                            << " accumulate=" << accumulate);
+            const auto A = random_vector(static_cast<std::size_t>(M) * K, ++element);
+            const auto B = random_vector(static_cast<std::size_t>(K) * N, ++element);
+            const auto C0 = random_vector(static_cast<std::size_t>(M) * (N + 2), ++element);
+            // A's element (m, k): row-major M×K, or the transpose of a row-major K×M.
+            const std::ptrdiff_t rs = transposed_a ? 1 : K, cs = transposed_a ? M : 1;
+            std::vector<float> packed(sgemm::packed_size(K, N), -1.0f);
+            sgemm::pack_b(K, N, B.data(), N, 1, packed.data());
+            std::vector<float> C = C0, R = C0;  // leading dimension N + 2: the gap must stay untouched
+            sgemm::gemm(M, N, K, A.data(), rs, cs, packed.data(), C.data(), N + 2, accumulate);
+            sgemm::gemm_reference(M, N, K, A.data(), rs, cs, B.data(), N, R.data(), N + 2, accumulate);
+            ASSERT_TRUE(same_bits(C, R));
+            // And close to a double-precision product (the chains are correct, not only equal).
+            for (int m = 0; m < M; ++m)
+              for (int n = 0; n < N; ++n) {
+                double s = accumulate ? C0[static_cast<std::size_t>(m) * (N + 2) + n] : 0.0;
+                for (int k = 0; k < K; ++k) s += static_cast<double>(A[m * rs + k * cs]) * B[static_cast<std::size_t>(k) * N + n];
+                ASSERT_NEAR(C[static_cast<std::size_t>(m) * (N + 2) + n], s, 1e-4 * (1.0 + std::sqrt(K)));
+              }
+          }
+}
+
+TEST(Sgemm, PackedLayoutAndStridedPacking) {
+  const int K = 5, N = 2 * sgemm::panel_width() + 3, nr = sgemm::panel_width();
+  const auto B = random_vector(static_cast<std::size_t>(K) * N, 500);
+  std::vector<float> p1(sgemm::packed_size(K, N)), p2(sgemm::packed_size(K, N));
+  sgemm::pack_b(K, N, B.data(), N, 1, p1.data());
+  // The same matrix read through its transpose's storage.
+  std::vector<float> Bt(B.size());
+  for (int k = 0; k < K; ++k)
+    for (int n = 0; n < N; ++n) Bt[static_cast<std::size_t>(n) * K + k] = B[static_cast<std::size_t>(k) * N + n];
+  sgemm::pack_b(K, N, Bt.data(), 1, K, p2.data());
+  EXPECT_TRUE(same_bits(p1, p2));
+  for (int k = 0; k < K; ++k)
+    for (int n = 0; n < static_cast<int>(sgemm::round_up(N, nr)); ++n)
+      EXPECT_EQ(p1[sgemm::packed_index(K, nr, k, n)], n < N ? B[static_cast<std::size_t>(k) * N + n] : 0.0f);
+}
+
+// Conv2d forward, weight, bias and input gradients against the direct sums, in double precision.
+TEST(Conv2dKernels, ForwardAndBackwardMatchDirectSumsOnOddSizes) {
+  struct Case {
+    int cin, cout, kernel, stride, padding, H, W, batch;
+  };
+  const Case cases[] = {{3, 37, 3, 1, 1, 11, 9, 3}, {5, 9, 3, 2, 1, 13, 10, 2},  {2, 33, 1, 2, 0, 9, 7, 2},
+                        {1, 6, 5, 1, 2, 8, 12, 9},  {7, 40, 3, 1, 0, 7, 20, 1}, {4, 3, 3, 2, 0, 6, 6, 10}};
+  std::uint64_t element = 1000;
+  for (const Case& t : cases) {
+    SCOPED_TRACE(testing::Message() << "cin=" << t.cin << " cout=" << t.cout << " k=" << t.kernel << " s=" << t.stride
+                                    << " p=" << t.padding << " " << t.H << "x" << t.W << " batch=" << t.batch);
+    Conv2d conv(t.cin, t.cout, t.kernel, t.stride, t.padding, true);
+    nwtest::fill_normal(conv.weight().value, 3, ++element);
+    nwtest::fill_normal(conv.bias().value, 3, ++element);
+    Tensor x({t.batch, t.cin, t.H, t.W});
+    nwtest::fill_normal(x, 3, ++element);
+    Tensor y;
+    const Tensor* in[] = {&x};
+    RunContext ctx;
+    ctx.training = true;
+    conv.forward(in, y, ctx);
+    const int OH = (t.H + 2 * t.padding - t.kernel) / t.stride + 1, OW = (t.W + 2 * t.padding - t.kernel) / t.stride + 1;
+    ASSERT_EQ(y.shape, (Shape{t.batch, t.cout, OH, OW}));
+    Tensor g(y.shape);
+    nwtest::fill_normal(g, 3, ++element);
+    for (auto* p : conv.parameters()) p->grad.resize(p->value.shape), p->grad.zero();
+    Tensor gx;
+    Tensor* gin[] = {&gx};
+    conv.backward(in, y, g, gin, ctx);
+    const int k = t.kernel;
+    auto wv = [&](int o, int c, int ky, int kx) { return conv.weight().value.data[((o * t.cin + c) * k + ky) * k + kx]; };
+    std::vector<double> dw(conv.weight().value.size(), 0.0), db(t.cout, 0.0), dx(x.size(), 0.0);
+    for (int n = 0; n < t.batch; ++n)
+      for (int o = 0; o < t.cout; ++o)
+        for (int oy = 0; oy < OH; ++oy)
+          for (int ox = 0; ox < OW; ++ox) {
+            double s = conv.bias().value.data[o];
+            const double go = g.data[((static_cast<std::size_t>(n) * t.cout + o) * OH + oy) * OW + ox];
+            db[o] += go;
+            for (int c = 0; c < t.cin; ++c)
+              for (int ky = 0; ky < k; ++ky)
+                for (int kx = 0; kx < k; ++kx) {
+                  const int iy = oy * t.stride - t.padding + ky, ix = ox * t.stride - t.padding + kx;
+                  if (iy < 0 || iy >= t.H || ix < 0 || ix >= t.W) continue;
+                  const std::size_t xi = ((static_cast<std::size_t>(n) * t.cin + c) * t.H + iy) * t.W + ix;
+                  s += static_cast<double>(wv(o, c, ky, kx)) * x.data[xi];
+                  dw[((o * t.cin + c) * k + ky) * k + kx] += go * x.data[xi];
+                  dx[xi] += go * wv(o, c, ky, kx);
+                }
+            ASSERT_NEAR(y.data[((static_cast<std::size_t>(n) * t.cout + o) * OH + oy) * OW + ox], s, 1e-4);
+          }
+    for (std::size_t i = 0; i < dw.size(); ++i) ASSERT_NEAR(conv.weight().grad.data[i], dw[i], 2e-4) << "weight " << i;
+    for (int o = 0; o < t.cout; ++o) ASSERT_NEAR(conv.bias().grad.data[o], db[o], 1e-4) << "bias " << o;
+    ASSERT_EQ(gx.shape, x.shape);
+    for (std::size_t i = 0; i < dx.size(); ++i) ASSERT_NEAR(gx.data[i], dx[i], 1e-4) << "input " << i;
+  }
+}
