@@ -340,14 +340,54 @@ void Conv2d::forward(std::span<const Tensor* const> in, Tensor& out, const RunCo
   for (float s : out_scale_) scaled = scaled || s != 1.0f;
   w_packed_.resize(sgemm::packed_a_size(out_, K));
   sgemm::pack_a(out_, K, w_compute_.data(), K, 1, w_packed_.data());
+  // Stride 1: the product reads a zero-padded copy of the image in place of im2col. Output column
+  // q = oy·Wp + ox of the "wide" product is position (oy, ox) (columns ox ≥ OW are dropped), and
+  // row k = (c, ky, kx) of B starts at offset (c·Hp + ky)·Wp + kx. The products and their order are
+  // those of the im2col product.
+  const int OH = os[1], OW = os[2], Hp = H + 2 * padding_, Wp = W + 2 * padding_;
+  const bool implicit = stride_ == 1;
+  const int wide = (OH - 1) * Wp + OW;
+  std::vector<int> offsets;
+  std::size_t padded_size = 0;
+  if (implicit) {
+    offsets.resize(K);
+    for (int c = 0; c < in_c_; ++c)
+      for (int ky = 0; ky < kernel_; ++ky)
+        for (int kx = 0; kx < kernel_; ++kx) offsets[(c * kernel_ + ky) * kernel_ + kx] = (c * Hp + ky) * Wp + kx;
+    padded_size = std::max(static_cast<std::size_t>(in_c_) * Hp * Wp,
+                           static_cast<std::size_t>(offsets.back()) + sgemm::round_up(wide, sgemm::panel_width()));
+  }
   ExceptionCapture errors;
 #pragma omp parallel for schedule(static)
   for (int n = 0; n < N; ++n) {
     errors.run([&] {
-      float* packed = sgemm::scratch(0, sgemm::packed_size(K, P));
-      im2col_packed(xin + n * in_size, H, W, packed);
       float* y = out.item(n);
-      sgemm::gemm_packed(out_, P, K, w_packed_.data(), packed, y, P, false);
+      if (implicit) {
+        float* xp = sgemm::scratch(0, padded_size);
+        const float* image = xin + n * in_size;
+        const std::size_t plane = static_cast<std::size_t>(Hp) * Wp;
+        for (int c = 0; c < in_c_; ++c) {
+          float* dst = xp + c * plane;
+          zero_floats(dst, padding_ * Wp);
+          for (int yy = 0; yy < H; ++yy) {
+            float* r = dst + static_cast<std::size_t>(yy + padding_) * Wp;
+            zero_floats(r, padding_);
+            copy_floats(r + padding_, image + (static_cast<std::size_t>(c) * H + yy) * W, W);
+            zero_floats(r + padding_ + W, padding_);
+          }
+          zero_floats(dst + static_cast<std::size_t>(H + padding_) * Wp, padding_ * Wp);
+        }
+        std::fill(xp + in_c_ * plane, xp + padded_size, 0.0f);
+        float* t = sgemm::scratch(2, static_cast<std::size_t>(out_) * wide);
+        sgemm::gemm_offsets(out_, wide, K, w_packed_.data(), xp, offsets.data(), t, wide, false);
+        for (int c = 0; c < out_; ++c)
+          for (int oy = 0; oy < OH; ++oy)
+            copy_floats(y + static_cast<std::size_t>(c) * P + oy * OW, t + static_cast<std::size_t>(c) * wide + oy * Wp, OW);
+      } else {
+        float* packed = sgemm::scratch(0, sgemm::packed_size(K, P));
+        im2col_packed(xin + n * in_size, H, W, packed);
+        sgemm::gemm_packed(out_, P, K, w_packed_.data(), packed, y, P, false);
+      }
       if (ctx.hook) {
         float* col = sgemm::scratch(1, static_cast<std::size_t>(K) * P);
         im2col(xin + n * in_size, H, W, col);

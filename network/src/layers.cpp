@@ -12,21 +12,32 @@ namespace cimmc::network {
 
 namespace {
 void copy_shape_like(Tensor& t, const Tensor& like) { t.resize(like.shape); }
+// Element-wise passes over at least this many values are split across threads (each element is
+// computed alone, so the split does not change results).
+constexpr std::ptrdiff_t kParallelElements = 1 << 15;
 }  // namespace
 
 // ---- ReLU ----
 void ReLU::forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) {
   const Tensor& x = *in[0];
   copy_shape_like(out, x);
-  const std::size_t n = x.size();
-  for (std::size_t i = 0; i < n; ++i) out.data[i] = x.data[i] > 0.0f ? x.data[i] : 0.0f;
+  const std::ptrdiff_t n = static_cast<std::ptrdiff_t>(x.size());
+  const float* src = x.data.data();
+  float* dst = out.data.data();
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
+  for (std::ptrdiff_t i = 0; i < n; ++i) dst[i] = src[i] > 0.0f ? src[i] : 0.0f;
 }
 void ReLU::backward(std::span<const Tensor* const> in, const Tensor&, const Tensor& g,
                     std::span<Tensor* const> gin, const RunContext&) {
   if (!gin[0]) return;
   const Tensor& x = *in[0];
   copy_shape_like(*gin[0], x);
-  for (std::size_t i = 0; i < x.size(); ++i) gin[0]->data[i] = x.data[i] > 0.0f ? g.data[i] : 0.0f;
+  const std::ptrdiff_t n = static_cast<std::ptrdiff_t>(x.size());
+  const float* xs = x.data.data();
+  const float* gs = g.data.data();
+  float* dst = gin[0]->data.data();
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
+  for (std::ptrdiff_t i = 0; i < n; ++i) dst[i] = xs[i] > 0.0f ? gs[i] : 0.0f;
 }
 
 // ---- Hardtanh ----
@@ -160,7 +171,12 @@ void Add::forward(std::span<const Tensor* const> in, Tensor& out, const RunConte
   const Tensor& a = *in[0];
   const Tensor& b = *in[1];
   out.resize(a.shape);
-  for (std::size_t i = 0; i < a.size(); ++i) out.data[i] = a.data[i] + b.data[i];
+  const std::ptrdiff_t n = static_cast<std::ptrdiff_t>(a.size());
+  const float* as = a.data.data();
+  const float* bs = b.data.data();
+  float* dst = out.data.data();
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
+  for (std::ptrdiff_t i = 0; i < n; ++i) dst[i] = as[i] + bs[i];
 }
 void Add::backward(std::span<const Tensor* const>, const Tensor&, const Tensor& g, std::span<Tensor* const> gin,
                    const RunContext&) {

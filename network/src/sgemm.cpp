@@ -93,9 +93,21 @@ constexpr bool kFused = false;
 
 constexpr int kMR = Vec::MR, kNV = Vec::NV, kNR = Vec::NV * Vec::W;
 
-// C tile (mr ≤ MR rows, nr ≤ NV·W columns) = [C +] Σ_k Ap[k·MR + i] · Bp[k·NR + j].
-template <int NV>
-inline void kernel(int K, const float* __restrict Ap, const float* __restrict Bp, float* __restrict C,
+// Row k of a B tile: a packed panel, or rows at given offsets of a plain array (implicit im2col).
+struct PackedRows {
+  const float* p;
+  int nr;
+  const float* row(int k) const { return p + static_cast<std::ptrdiff_t>(k) * nr; }
+};
+struct OffsetRows {
+  const float* b;
+  const int* offsets;
+  const float* row(int k) const { return b + offsets[k]; }
+};
+
+// C tile (mr ≤ MR rows, nr ≤ NV·W columns) = [C +] Σ_k Ap[k·MR + i] · B.row(k)[j].
+template <int NV, class Rows>
+inline void kernel(int K, const float* __restrict Ap, Rows B, float* __restrict C,
                    std::ptrdiff_t ldc, int mr, int nr, bool accumulate) {
   constexpr int MR = kMR, W = Vec::W, NR = NV * W;
   using T = typename Vec::T;
@@ -116,7 +128,7 @@ inline void kernel(int K, const float* __restrict Ap, const float* __restrict Bp
   for (int k = 0; k < K; ++k) {
     T b[NV];
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) b[v] = Vec::load(Bp + static_cast<std::ptrdiff_t>(k) * NR + v * W);
+    for (int v = 0; v < NV; ++v) b[v] = Vec::load(B.row(k) + v * W);
     const float* a = Ap + static_cast<std::ptrdiff_t>(k) * MR;
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i) {
@@ -220,7 +232,27 @@ void gemm_packed(int M, int N, int K, const float* Ap, const float* Bp, float* C
     const float* Bj = Bp + static_cast<std::size_t>(j0 / kNR) * K * kNR;
     for (int p = 0; p < panels; ++p) {
       const int mr = std::min(kMR, M - p * kMR);
-      kernel<kNV>(K, Ap + static_cast<std::size_t>(p) * K * kMR, Bj, C + p * kMR * ldc + j0, ldc, mr, nr, accumulate);
+      kernel<kNV>(K, Ap + static_cast<std::size_t>(p) * K * kMR, PackedRows{Bj, kNR}, C + p * kMR * ldc + j0, ldc, mr, nr,
+                  accumulate);
+    }
+  }
+}
+
+void gemm_offsets(int M, int N, int K, const float* Ap, const float* B, const int* offsets, float* C,
+                  std::ptrdiff_t ldc, bool accumulate) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate)
+      for (int i = 0; i < M; ++i) std::fill_n(C + i * ldc, N, 0.0f);
+    return;
+  }
+  const int panels = (M + kMR - 1) / kMR;
+  for (int j0 = 0; j0 < N; j0 += kNR) {
+    const int nr = std::min(kNR, N - j0);
+    for (int p = 0; p < panels; ++p) {
+      const int mr = std::min(kMR, M - p * kMR);
+      kernel<kNV>(K, Ap + static_cast<std::size_t>(p) * K * kMR, OffsetRows{B + j0, offsets}, C + p * kMR * ldc + j0, ldc,
+                  mr, nr, accumulate);
     }
   }
 }

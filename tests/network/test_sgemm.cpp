@@ -3,6 +3,7 @@
 // partial register tiles and panels in every dimension.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -131,4 +132,29 @@ TEST(Conv2dKernels, ForwardAndBackwardMatchDirectSumsOnOddSizes) {
     ASSERT_EQ(gx.shape, x.shape);
     for (std::size_t i = 0; i < dx.size(); ++i) ASSERT_NEAR(gx.data[i], dx[i], 1e-4) << "input " << i;
   }
+}
+
+TEST(Sgemm, OffsetRowsMatchTheReferenceBitForBit) {
+  // B's row k starts at offsets[k] of one array (rows overlap, as in a convolution).
+  const int nr = sgemm::panel_width();
+  std::uint64_t element = 700;
+  for (int M : {1, 5, 16, 19})
+    for (int N : {1, nr - 3, nr, 3 * nr + 7})
+      for (int K : {1, 9, 27, 50}) {
+        SCOPED_TRACE(testing::Message() << "M=" << M << " N=" << N << " K=" << K);
+        std::vector<int> offsets(K);
+        for (int k = 0; k < K; ++k) offsets[k] = (k * 7) % 23 + 3 * k;
+        const int last = *std::max_element(offsets.begin(), offsets.end());
+        const auto base = random_vector(last + sgemm::round_up(N, nr), ++element);
+        const auto A = random_vector(static_cast<std::size_t>(M) * K, ++element);
+        std::vector<float> B(static_cast<std::size_t>(K) * N);
+        for (int k = 0; k < K; ++k)
+          for (int n = 0; n < N; ++n) B[static_cast<std::size_t>(k) * N + n] = base[offsets[k] + n];
+        std::vector<float> Ap(sgemm::packed_a_size(M, K));
+        sgemm::pack_a(M, K, A.data(), K, 1, Ap.data());
+        std::vector<float> C(static_cast<std::size_t>(M) * N, 1.0f), R = C;
+        sgemm::gemm_offsets(M, N, K, Ap.data(), base.data(), offsets.data(), C.data(), N, false);
+        sgemm::gemm_reference(M, N, K, A.data(), K, 1, B.data(), N, R.data(), N, false);
+        ASSERT_TRUE(same_bits(C, R));
+      }
 }

@@ -48,6 +48,12 @@ void pack_a(int M, int K, const float* A, std::ptrdiff_t a_row_stride, std::ptrd
 void gemm_packed(int M, int N, int K, const float* packed_a, const float* packed_b, float* C, std::ptrdiff_t ldc,
                  bool accumulate);
 
+// The same product with B given implicitly: element (k, n) at B[offsets[k] + n] (a convolution
+// reading a padded image in place of an im2col matrix). Reads B[offsets[k] + n] for n up to
+// round_up(N, panel_width()) − 1, which must be readable (the extra columns' results are dropped).
+void gemm_offsets(int M, int N, int K, const float* packed_a, const float* B, const int* offsets, float* C,
+                  std::ptrdiff_t ldc, bool accumulate);
+
 // The obvious triple loop with the same reduction chains (B plain, element (k, n) at B[k·ldb + n]).
 void gemm_reference(int M, int N, int K, const float* A, std::ptrdiff_t a_row_stride, std::ptrdiff_t a_col_stride,
                     const float* B, std::ptrdiff_t ldb, float* C, std::ptrdiff_t ldc, bool accumulate);
