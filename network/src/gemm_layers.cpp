@@ -179,6 +179,38 @@ inline void zero_floats(float* d, int n) {
   std::fill_n(d, n, 0.0f);
 #endif
 }
+// dst[j] = base[offsets[j]] for j < n, 0 for n ≤ j < count (count a multiple of 16).
+inline void gather_floats(float* __restrict dst, const float* base, const int* offsets, int n, int count) {
+#if defined(__AVX512F__)
+  for (int j = 0; j < count; j += 16) {
+    const int left = n - j;
+    const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xFFFF)
+                                   : static_cast<__mmask16>(left > 0 ? (1u << left) - 1 : 0u);
+    const __m512i idx = _mm512_maskz_loadu_epi32(m, offsets + j);
+    _mm512_storeu_ps(dst + j, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, base, 4));
+  }
+#else
+  for (int j = 0; j < count; ++j) dst[j] = j < n ? base[offsets[j]] : 0.0f;
+#endif
+}
+// A zero-padded copy of `planes` planes of h × w values: planes of (h + 2·pad) × (w + 2·pad),
+// then zeros up to `size` floats.
+inline void pad_planes(const float* src, int planes, int h, int w, int pad, float* dst, std::size_t size) {
+  const int hp = h + 2 * pad, wp = w + 2 * pad;
+  const std::size_t plane = static_cast<std::size_t>(hp) * wp;
+  for (int c = 0; c < planes; ++c) {
+    float* d = dst + c * plane;
+    zero_floats(d, pad * wp);
+    for (int y = 0; y < h; ++y) {
+      float* r = d + static_cast<std::size_t>(y + pad) * wp;
+      zero_floats(r, pad);
+      copy_floats(r + pad, src + (static_cast<std::size_t>(c) * h + y) * w, w);
+      zero_floats(r + pad + w, pad);
+    }
+    zero_floats(d + static_cast<std::size_t>(h + pad) * wp, pad * wp);
+  }
+  std::fill(dst + planes * plane, dst + size, 0.0f);
+}
 inline int log2_of(int nr) {
   int s = 0;
   while ((1 << s) < nr) ++s;
@@ -364,20 +396,7 @@ void Conv2d::forward(std::span<const Tensor* const> in, Tensor& out, const RunCo
       float* y = out.item(n);
       if (implicit) {
         float* xp = sgemm::scratch(0, padded_size);
-        const float* image = xin + n * in_size;
-        const std::size_t plane = static_cast<std::size_t>(Hp) * Wp;
-        for (int c = 0; c < in_c_; ++c) {
-          float* dst = xp + c * plane;
-          zero_floats(dst, padding_ * Wp);
-          for (int yy = 0; yy < H; ++yy) {
-            float* r = dst + static_cast<std::size_t>(yy + padding_) * Wp;
-            zero_floats(r, padding_);
-            copy_floats(r + padding_, image + (static_cast<std::size_t>(c) * H + yy) * W, W);
-            zero_floats(r + padding_ + W, padding_);
-          }
-          zero_floats(dst + static_cast<std::size_t>(H + padding_) * Wp, padding_ * Wp);
-        }
-        std::fill(xp + in_c_ * plane, xp + padded_size, 0.0f);
+        pad_planes(xin + n * in_size, in_c_, H, W, padding_, xp, padded_size);
         float* t = sgemm::scratch(2, static_cast<std::size_t>(out_) * wide);
         sgemm::gemm_offsets(out_, wide, K, w_packed_.data(), xp, offsets.data(), t, wide, false);
         for (int c = 0; c < out_; ++c)
@@ -406,6 +425,64 @@ void Conv2d::forward(std::span<const Tensor* const> in, Tensor& out, const RunCo
   errors.rethrow();
 }
 
+void Conv2d::backward_image_stride1(const float* go, const float* image, int H, int W, int OH, int OW,
+                                    const std::vector<int>& x_offsets, const std::vector<int>& g_offsets,
+                                    const std::vector<float>& wf_packed, std::size_t g_padded_size,
+                                    std::vector<double>& db, float* dw, float* dx) const {
+  const int K = fan_in_, P = OH * OW, nr = sgemm::panel_width();
+  const int Hp = H + 2 * padding_, Wp = W + 2 * padding_, wide = (OH - 1) * Wp + OW;
+  const int Kpad = static_cast<int>(sgemm::round_up(K, nr));
+  // Bias gradient and G scaled to compute units, in the wide layout (zeros at ox ≥ OW).
+  float* gw = sgemm::scratch(0, static_cast<std::size_t>(out_) * wide);
+  for (int c = 0; c < out_; ++c) {
+    double s = 0.0;
+    const float* src = go + static_cast<std::size_t>(c) * P;
+    for (int p = 0; p < P; ++p) s += src[p];
+    db[c] += s;
+    float* d = gw + static_cast<std::size_t>(c) * wide;
+    const float sc = out_scale_[c];
+    for (int oy = 0; oy < OH; ++oy) {
+      for (int ox = 0; ox < OW; ++ox) d[oy * Wp + ox] = src[oy * OW + ox] * sc;
+      if (oy + 1 < OH) zero_floats(d + oy * Wp + OW, Wp - OW);
+    }
+  }
+  // dW += Gw · Xᵀ: Xᵀ (wide × K) packed, row q gathered from the padded image.
+  const std::size_t x_size = static_cast<std::size_t>(in_c_) * Hp * Wp;
+  float* xp = sgemm::scratch(1, x_size);
+  pad_planes(image, in_c_, H, W, padding_, xp, x_size);
+  float* xt = sgemm::scratch(2, sgemm::packed_size(wide, K));
+  const std::ptrdiff_t panel = static_cast<std::ptrdiff_t>(wide) * nr;
+  for (int q = 0; q < wide; ++q)
+    for (int j0 = 0; j0 < Kpad; j0 += nr)
+      gather_floats(xt + (j0 / nr) * panel + static_cast<std::ptrdiff_t>(q) * nr, xp + q, x_offsets.data() + j0,
+                    std::min(nr, K - j0), nr);
+  sgemm::gemm(out_, K, wide, gw, wide, 1, xt, dw, K, true);
+  if (!dx) return;
+  // dX: the flipped, transposed convolution of G padded by kernel − 1 − padding.
+  const int gpad = kernel_ - 1 - padding_, Hg = OH + 2 * gpad, Wg = OW + 2 * gpad, wide_x = (H - 1) * Wg + W;
+  float* gp = sgemm::scratch(3, g_padded_size);
+  {
+    const std::size_t plane = static_cast<std::size_t>(Hg) * Wg;
+    for (int c = 0; c < out_; ++c) {
+      float* d = gp + c * plane;
+      zero_floats(d, gpad * Wg);
+      for (int y = 0; y < OH; ++y) {
+        float* r = d + static_cast<std::size_t>(y + gpad) * Wg;
+        zero_floats(r, gpad);
+        copy_floats(r + gpad, gw + static_cast<std::size_t>(c) * wide + y * Wp, OW);
+        zero_floats(r + gpad + OW, gpad);
+      }
+      zero_floats(d + static_cast<std::size_t>(OH + gpad) * Wg, gpad * Wg);
+    }
+    std::fill(gp + out_ * plane, gp + g_padded_size, 0.0f);
+  }
+  float* t = sgemm::scratch(4, static_cast<std::size_t>(in_c_) * wide_x);
+  sgemm::gemm_offsets(in_c_, wide_x, out_ * kernel_ * kernel_, wf_packed.data(), gp, g_offsets.data(), t, wide_x, false);
+  for (int c = 0; c < in_c_; ++c)
+    for (int y = 0; y < H; ++y)
+      copy_floats(dx + (static_cast<std::size_t>(c) * H + y) * W, t + static_cast<std::size_t>(c) * wide_x + y * Wg, W);
+}
+
 void Conv2d::backward(std::span<const Tensor* const> in, const Tensor&, const Tensor& g, std::span<Tensor* const> gin,
                       const RunContext& ctx) {
   const Tensor& x = *in[0];
@@ -427,6 +504,43 @@ void Conv2d::backward(std::span<const Tensor* const> in, const Tensor&, const Te
     wt_packed.resize(sgemm::packed_a_size(K, out_));
     sgemm::pack_a(K, out_, w_compute_.data(), 1, K, wt_packed.data());
   }
+  // Stride 1 without a hook: both products read padded copies in place of im2col matrices.
+  //  * dW += Gw · Xᵀ over the "wide" positions q = oy·Wp + ox (Gw is zero at ox ≥ OW), row q of
+  //    Xᵀ gathered from the padded image at the forward's offsets;
+  //  * dX is the stride-1 convolution of G, zero-padded by kernel − 1 − padding, with the weights
+  //    transposed (in ↔ out) and flipped.
+  const int OH = g.shape[2], OW = g.shape[3];
+  const bool implicit = !ctx.hook && stride_ == 1 && padding_ <= kernel_ - 1;
+  const int Hp = H + 2 * padding_, Wp = W + 2 * padding_;
+  const int gpad = kernel_ - 1 - padding_, Hg = OH + 2 * gpad, Wg = OW + 2 * gpad, wide_x = (H - 1) * Wg + W;
+  const int K2 = out_ * kernel_ * kernel_;
+  const int nr = sgemm::panel_width(), Kpad = static_cast<int>(sgemm::round_up(K, nr));
+  std::vector<int> x_offsets, g_offsets;
+  std::vector<float> wf_packed;
+  std::size_t g_padded_size = 0;
+  if (implicit) {
+    x_offsets.assign(Kpad, 0);
+    for (int c = 0; c < in_c_; ++c)
+      for (int ky = 0; ky < kernel_; ++ky)
+        for (int kx = 0; kx < kernel_; ++kx) x_offsets[(c * kernel_ + ky) * kernel_ + kx] = (c * Hp + ky) * Wp + kx;
+    if (gin[0]) {
+      g_offsets.resize(K2);
+      std::vector<float> wf(static_cast<std::size_t>(in_c_) * K2);
+      for (int m = 0; m < out_; ++m)
+        for (int ky = 0; ky < kernel_; ++ky)
+          for (int kx = 0; kx < kernel_; ++kx) {
+            const int k2 = (m * kernel_ + ky) * kernel_ + kx;
+            g_offsets[k2] = (m * Hg + ky) * Wg + kx;
+            for (int c = 0; c < in_c_; ++c)
+              wf[static_cast<std::size_t>(c) * K2 + k2] =
+                  w_compute_[static_cast<std::size_t>(m) * K + (c * kernel_ + kernel_ - 1 - ky) * kernel_ + kernel_ - 1 - kx];
+          }
+      wf_packed.resize(sgemm::packed_a_size(in_c_, K2));
+      sgemm::pack_a(in_c_, K2, wf.data(), K2, 1, wf_packed.data());
+      g_padded_size = std::max(static_cast<std::size_t>(out_) * Hg * Wg,
+                               static_cast<std::size_t>(g_offsets.back()) + sgemm::round_up(wide_x, nr));
+    }
+  }
   ExceptionCapture errors;
 #pragma omp parallel
   {
@@ -440,6 +554,17 @@ void Conv2d::backward(std::span<const Tensor* const> in, const Tensor&, const Te
         dw[ch] = RowMatrix::Zero(out_, K);
         db[ch].assign(out_, 0.0);
         for (int n = ch * kChunk; n < std::min(N, (ch + 1) * kChunk); ++n) {
+          if (implicit) {
+            backward_image_stride1(g.item(n), xin + n * in_size, H, W, OH, OW, x_offsets, g_offsets, wf_packed,
+                                   g_padded_size, db[ch], dw[ch].data(), gin[0] ? gin[0]->item(n) : nullptr);
+            if (gin[0] && q) {
+              float* dx = gin[0]->item(n);
+              const float inv = 1.0f / quant_.activation_scale;
+              const std::uint8_t* m = pass_mask_.data() + n * in_size;
+              for (std::size_t i = 0; i < in_size; ++i) dx[i] = m[i] ? dx[i] * inv : 0.0f;
+            }
+            continue;
+          }
           float* gc = sgemm::scratch(0, static_cast<std::size_t>(out_) * P);
           const float* go = g.item(n);
           for (int c = 0; c < out_; ++c) {

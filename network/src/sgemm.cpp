@@ -168,7 +168,7 @@ struct Scratch {
     return data.get();
   }
 };
-constexpr int kSlots = 6;  // 0..3 for callers, 4 for the packed A
+constexpr int kSlots = 8;  // 0..6 for callers, 7 for the packed A
 thread_local Scratch tls_scratch[kSlots];
 
 }  // namespace
@@ -260,7 +260,7 @@ void gemm_offsets(int M, int N, int K, const float* Ap, const float* B, const in
 void gemm(int M, int N, int K, const float* A, std::ptrdiff_t ars, std::ptrdiff_t acs, const float* Bp, float* C,
           std::ptrdiff_t ldc, bool accumulate) {
   if (M <= 0 || N <= 0) return;
-  float* Ap = tls_scratch[4].get(std::max<std::size_t>(packed_a_size(M, K), 1));
+  float* Ap = tls_scratch[7].get(std::max<std::size_t>(packed_a_size(M, K), 1));
   pack_a(M, K, A, ars, acs, Ap);
   gemm_packed(M, N, K, Ap, Bp, C, ldc, accumulate);
 }

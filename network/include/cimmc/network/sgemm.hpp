@@ -59,7 +59,7 @@ void gemm_reference(int M, int N, int K, const float* A, std::ptrdiff_t a_row_st
                     const float* B, std::ptrdiff_t ldb, float* C, std::ptrdiff_t ldc, bool accumulate);
 
 // A per-thread scratch buffer of at least n floats (uninitialized, 64-byte aligned), valid until
-// the same thread asks for slot `slot` again. Slots 0..3 are free for callers; the kernel uses its own.
+// the same thread asks for slot `slot` again. Slots 0..6 are free for callers; the kernel uses its own.
 float* scratch(int slot, std::size_t n);
 
 }  // namespace cimmc::network::sgemm
