@@ -435,10 +435,12 @@ void Conv2d::backward_image_stride1(const float* go, const float* image, int H, 
   // Bias gradient and G scaled to compute units, in the wide layout (zeros at ox ≥ OW).
   float* gw = sgemm::scratch(0, static_cast<std::size_t>(out_) * wide);
   for (int c = 0; c < out_; ++c) {
-    double s = 0.0;
     const float* src = go + static_cast<std::size_t>(c) * P;
-    for (int p = 0; p < P; ++p) s += src[p];
-    db[c] += s;
+    if (has_bias_) {
+      double s = 0.0;
+      for (int p = 0; p < P; ++p) s += src[p];
+      db[c] += s;
+    }
     float* d = gw + static_cast<std::size_t>(c) * wide;
     const float sc = out_scale_[c];
     for (int oy = 0; oy < OH; ++oy) {
@@ -568,12 +570,12 @@ void Conv2d::backward(std::span<const Tensor* const> in, const Tensor&, const Te
           float* gc = sgemm::scratch(0, static_cast<std::size_t>(out_) * P);
           const float* go = g.item(n);
           for (int c = 0; c < out_; ++c) {
-            double s = 0.0;
-            for (int p = 0; p < P; ++p) {
-              s += go[c * P + p];
-              gc[static_cast<std::size_t>(c) * P + p] = go[c * P + p] * out_scale_[c];
+            if (has_bias_) {
+              double s = 0.0;
+              for (int p = 0; p < P; ++p) s += go[c * P + p];
+              db[ch][c] += s;
             }
-            db[ch][c] += s;
+            for (int p = 0; p < P; ++p) gc[static_cast<std::size_t>(c) * P + p] = go[c * P + p] * out_scale_[c];
           }
           const float* image = xin + n * in_size;
           float* col = nullptr;  // plain K × P, for hooks only

@@ -15,6 +15,21 @@ void copy_shape_like(Tensor& t, const Tensor& like) { t.resize(like.shape); }
 // Element-wise passes over at least this many values are split across threads (each element is
 // computed alone, so the split does not change results).
 constexpr std::ptrdiff_t kParallelElements = 1 << 15;
+
+// Batch-norm statistics: acc[i mod kLanes] += f(p[i]) for i < n.
+constexpr int kLanes = 8;
+template <class F>
+inline void lane_sums(const float* p, std::size_t n, F f, double* acc) {
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc[l] += f(p[i + l]);
+  for (int l = 0; i < n; ++i, ++l) acc[l] += f(p[i]);
+}
+inline double fold_lanes(const double* acc) {
+  double s = acc[0];
+  for (int l = 1; l < kLanes; ++l) s += acc[l];
+  return s;
+}
 }  // namespace
 
 // ---- ReLU ----
@@ -227,17 +242,21 @@ void BatchNorm::forward(std::span<const Tensor* const> in, Tensor& out, const Ru
   for (int c = 0; c < C; ++c) {
     float mean, inv_std;
     if (ctx.training) {
-      double s = 0.0, ss = 0.0;
+      // Sums in kLanes interleaved partial sums (element i of each image's plane goes to lane
+      // i mod kLanes), added in lane order at the end: independent chains, fixed order.
+      double ls[kLanes] = {}, lss[kLanes] = {};
       for (int n = 0; n < N; ++n) {
         const float* p = x.data.data() + (static_cast<std::size_t>(n) * C + c) * S;
-        for (std::size_t i = 0; i < S; ++i) s += p[i];
+        lane_sums(p, S, [](float v) { return static_cast<double>(v); }, ls);
       }
+      const double s = fold_lanes(ls);
       const double count = static_cast<double>(N) * S;
       const double m = s / count;
       for (int n = 0; n < N; ++n) {
         const float* p = x.data.data() + (static_cast<std::size_t>(n) * C + c) * S;
-        for (std::size_t i = 0; i < S; ++i) ss += (p[i] - m) * (p[i] - m);
+        lane_sums(p, S, [m](float v) { return (v - m) * (v - m); }, lss);
       }
+      const double ss = fold_lanes(lss);
       const double var = ss / count;
       mean = static_cast<float>(m);
       inv_std = static_cast<float>(1.0 / std::sqrt(var + eps_));
@@ -267,14 +286,23 @@ void BatchNorm::backward(std::span<const Tensor* const> in, const Tensor&, const
 #pragma omp parallel for schedule(static)
   for (int c = 0; c < C; ++c) {
     const float mean = batch_mean_[c], inv_std = batch_inv_std_[c];
-    double sum_g = 0.0, sum_gx = 0.0;
+    double lg[kLanes] = {}, lgx[kLanes] = {};
     for (int n = 0; n < N; ++n) {
       const std::size_t off = (static_cast<std::size_t>(n) * C + c) * S;
-      for (std::size_t i = 0; i < S; ++i) {
-        sum_g += g.data[off + i];
-        sum_gx += g.data[off + i] * (x.data[off + i] - mean) * inv_std;
+      const float* gp = g.data.data() + off;
+      const float* xp = x.data.data() + off;
+      std::size_t i = 0;
+      for (; i + kLanes <= S; i += kLanes)
+        for (int l = 0; l < kLanes; ++l) {
+          lg[l] += gp[i + l];
+          lgx[l] += gp[i + l] * (xp[i + l] - mean) * inv_std;
+        }
+      for (int l = 0; i < S; ++i, ++l) {
+        lg[l] += gp[i];
+        lgx[l] += gp[i] * (xp[i] - mean) * inv_std;
       }
     }
+    const double sum_g = fold_lanes(lg), sum_gx = fold_lanes(lgx);
     gamma_.grad.data[c] += static_cast<float>(sum_gx);
     beta_.grad.data[c] += static_cast<float>(sum_g);
     if (!gin[0]) continue;

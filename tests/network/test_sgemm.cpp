@@ -7,8 +7,12 @@
 #include <cmath>
 #include <cstring>
 
+#include <omp.h>
+
 #include "cimmc/core/rng.hpp"
 #include "cimmc/network/gemm_layers.hpp"
+#include "cimmc/network/model.hpp"
+#include "cimmc/network/train.hpp"
 #include "cimmc/network/sgemm.hpp"
 #include "grad_check.hpp"
 
@@ -157,4 +161,35 @@ TEST(Sgemm, OffsetRowsMatchTheReferenceBitForBit) {
         sgemm::gemm_reference(M, N, K, A.data(), K, 1, B.data(), N, R.data(), N, false);
         ASSERT_TRUE(same_bits(C, R));
       }
+}
+
+// Forward and backward of the convolution paths (implicit stride 1, packed im2col stride 2) and of
+// batch norm give the same bits for any number of threads.
+TEST(Conv2dKernels, ResultsDoNotDependOnThreadCount) {
+  const Model proto = Model::from_spec(
+      "input input - channels=3 height=12 width=12\n"
+      "c1 conv2d input out=20 kernel=3 stride=1 padding=1 bias=1\nb1 batchnorm c1\nr1 relu b1\n"
+      "c2 conv2d r1 out=17 kernel=3 stride=2 padding=1 bias=0\nb2 batchnorm c2\nr2 relu b2\n"
+      "c3 conv2d r2 out=9 kernel=1 stride=1 padding=0 bias=0\nf flatten c3\nfc linear f out=5\n");
+  Tensor x({19, 3, 12, 12});
+  nwtest::fill_normal(x, 5, 1);
+  std::vector<std::vector<float>> results;
+  for (int threads : {1, 2, 3}) {
+    omp_set_num_threads(threads);
+    Model m = proto.clone();
+    initialize_weights(m, 3);
+    m.zero_grad();
+    RunContext ctx;
+    ctx.training = true;
+    const Tensor& y = m.forward(x, ctx);
+    std::vector<float> r = y.data;
+    Tensor g(y.shape);
+    nwtest::fill_normal(g, 5, 2);
+    m.backward(g, ctx);
+    for (auto& [name, p] : m.parameters()) r.insert(r.end(), p->grad.data.begin(), p->grad.data.end());
+    results.push_back(std::move(r));
+  }
+  omp_set_num_threads(2);
+  EXPECT_TRUE(same_bits(results[0], results[1]));
+  EXPECT_TRUE(same_bits(results[0], results[2]));
 }
