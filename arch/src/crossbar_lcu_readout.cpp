@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 
 #include "cimmc/arch/crossbar_layer.hpp"
 #include "crossbar_scratch.hpp"
@@ -20,6 +21,56 @@
 namespace cimmc::arch {
 
 using circuit::ReadoutKind;
+
+namespace {
+// The nonzero G-row groups of a word's bit-products y: the lowest bit of each group (those in
+// word_low) set when any bit of the group is.
+template <int G>
+std::uint64_t nonzero_groups(std::uint64_t y, std::uint64_t word_low) {
+  for (int sh = 1; sh < G; sh <<= 1) y |= y >> sh;
+  return y & word_low;
+}
+
+// Counts the nonzero G-row groups of a & (plane 0 | plane 1) over outputs n < np (a multiple of
+// 8; padding outputs have no weights), eight outputs at a time in a GCC vector (AVX-512, AVX2 or
+// SSE2 as the build targets). Counted in bytes without popcounts: a group's lowest bit lies at
+// bit 0 of a byte when G >= 8, at 8 / G places of a byte below; a byte gains at most 1 (G >= 8)
+// or 8 / G per step, so the bytes are summed out before they can overflow.
+using U64x8 = std::uint64_t __attribute__((vector_size(64)));
+template <int G>
+struct SenseCounter {
+  static constexpr std::uint64_t kBytes = 0x0101010101010101ull, kEven = 0x00FF00FF00FF00FFull;
+  static constexpr int kSteps = G >= 8 ? 255 : 31;
+  U64x8 bytes = {};
+  int steps = 0;
+  std::int64_t total = 0;
+
+  void add(std::uint64_t aw, const std::uint64_t* p0, const std::uint64_t* p1, std::uint64_t second,
+           std::uint64_t word_low, int np) {
+    for (int n = 0; n < np; n += 8) {
+      if (steps == kSteps) flush();
+      U64x8 w0, w1;
+      std::memcpy(&w0, p0 + n, sizeof w0);
+      std::memcpy(&w1, p1 + n, sizeof w1);
+      U64x8 y = aw & (w0 | (w1 & second));
+      for (int sh = 1; sh < G; sh <<= 1) y |= y >> sh;
+      y &= word_low;
+      for (int o = 0; o < (G >= 8 ? 1 : 8 / G); ++o) bytes += (y >> (o * G)) & kBytes;
+      ++steps;
+    }
+  }
+  void flush() {
+    const U64x8 pairs = (bytes & kEven) + ((bytes >> 8) & kEven);  // 16-bit sums
+    for (int l = 0; l < 8; ++l) total += static_cast<std::int64_t>((pairs[l] * 0x0001000100010001ull) >> 48);
+    bytes = U64x8{};
+    steps = 0;
+  }
+  std::int64_t finish() {
+    flush();
+    return total;
+  }
+};
+}  // namespace
 
 void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weight, const float* offsets,
                                   const std::int32_t* pos, const std::int32_t* neg, double* acc, Scratch& sc,
@@ -64,6 +115,123 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
     if (was_out && !is_out) --cnt.clipped;
     return (std::clamp(now, 0.0f, max_level) - std::clamp(level0, 0.0f, max_level)) * step;
   };
+  // Rare-event sampling with integer levels (step 1, every count a level of its own, no offsets or
+  // cell deviations): the noise-free level of a group sense is its count, so a column's
+  // noise-free sum is its PS. Only the senses are counted, a word at a time (for the counters and
+  // to place the candidates), and the candidates' counts computed. Senses are numbered in the
+  // order (group, side, word, output, G-row group) on every build.
+  if (rare && !offsets && deviations_.empty() && step == 1.0f &&
+      lcu_sense_.max_level >= grows * config_.max_cell_value()) {
+    std::uint64_t low = 0;  // the lowest bit of every G-row group of a word
+    for (int b = 0; b < 64; b += grows) low |= std::uint64_t{1} << b;
+    // Per word: its G-row groups inside the subarray and their lowest bits.
+    auto groups_in_word = [&](int w) __attribute__((always_inline)) {
+      return std::min(64, rows_here - w * 64 + grows - 1) / grows;
+    };
+    auto word_low = [&](int w) __attribute__((always_inline)) {
+      const int bits = groups_in_word(w) * grows;
+      return bits >= 64 ? low : low & ((std::uint64_t{1} << bits) - 1);
+    };
+    // Every (group, side, word): its plane(s) and the mask that adds the second plane.
+    struct Planes {
+      const std::uint64_t *p0, *p1;
+      std::uint64_t second;
+    };
+    auto planes_of = [&](const std::vector<ColumnGroup::Plane>& planes, int w) __attribute__((always_inline)) {
+      const std::uint64_t* p0 = &planes_[plane_index(planes[0].plane, s * wps + w, 0)];
+      return planes.size() > 1 ? Planes{p0, &planes_[plane_index(planes[1].plane, s * wps + w, 0)], ~std::uint64_t{0}}
+                               : Planes{p0, p0, 0};
+    };
+    // Pass 1: the block's senses, and the groups it skips.
+    std::int64_t senses = 0, slots_read = 0;
+    auto count_all = [&]<int G>() {
+      SenseCounter<G> counter;
+      for (int gi = 0; gi < groups; ++gi)
+        for (int side = 0; side < 2; ++side) {
+          const auto& planes = side == 0 ? groups_[static_cast<std::size_t>(gi)].positive
+                                         : groups_[static_cast<std::size_t>(gi)].negative;
+          if (planes.empty()) continue;
+          for (int w = 0; w < wps; ++w) {
+            if (groups_in_word(w) <= 0) continue;
+            const Planes pl = planes_of(planes, w);
+            counter.add(a[w], pl.p0, pl.p1, pl.second, word_low(w), np);
+            slots_read += static_cast<std::int64_t>(groups_in_word(w)) * nn;
+          }
+        }
+      return counter.finish();
+    };
+    switch (grows) {
+      case 1: senses = count_all.template operator()<1>(); break;
+      case 2: senses = count_all.template operator()<2>(); break;
+      case 4: senses = count_all.template operator()<4>(); break;
+      case 8: senses = count_all.template operator()<8>(); break;
+      case 16: senses = count_all.template operator()<16>(); break;
+      case 32: senses = count_all.template operator()<32>(); break;
+      default: senses = count_all.template operator()<64>(); break;
+    }
+    counters.lcu_senses += static_cast<std::uint64_t>(senses);
+    counters.lcu_skips += static_cast<std::uint64_t>(slots_read - senses);
+    // Pass 2, only when a candidate falls in this block: the senses in order, and the erring ones.
+    rare::Gaps& gaps = sc.gaps;
+    const bool errors = gaps.next < gaps.index + static_cast<std::uint64_t>(senses);
+    float* change = sc.vpos.data();  // [group · n_pad + n]: what the erring senses change
+    if (errors) {
+      std::fill(change, change + elements, 0.0f);
+      for (int gi = 0; gi < groups; ++gi)
+        for (int side = 0; side < 2; ++side) {
+          const auto& planes = side == 0 ? groups_[static_cast<std::size_t>(gi)].positive
+                                         : groups_[static_cast<std::size_t>(gi)].negative;
+          if (planes.empty()) continue;
+          const float sign = side == 0 ? 1.0f : -1.0f;
+          for (int w = 0; w < wps; ++w) {
+            if (groups_in_word(w) <= 0) continue;
+            const Planes pl = planes_of(planes, w);
+            const std::uint64_t aw = a[w], wl = word_low(w);
+            for (int n = 0; n < nn; ++n) {
+              const std::uint64_t x0 = aw & pl.p0[n], x1 = aw & pl.p1[n] & pl.second;
+              std::uint64_t nonzero = x0 | x1;
+              for (int sh = 1; sh < grows; sh <<= 1) nonzero |= nonzero >> sh;
+              nonzero &= wl;
+              const auto h = static_cast<std::uint64_t>(std::popcount(nonzero));
+              while (gaps.next < gaps.index + h) {
+                std::uint64_t y = nonzero;
+                for (std::uint64_t j = gaps.next - gaps.index; j > 0; --j) y &= y - 1;
+                const int bit = std::countr_zero(y);
+                const int count = planes[0].cell_weight * std::popcount((x0 >> bit) & gmask) +
+                                  (planes.size() > 1 ? planes[1].cell_weight * std::popcount((x1 >> bit) & gmask) : 0);
+                change[gi * np + n] += sign * rare_error(static_cast<float>(count),
+                                                         rare::lcu_sigma(noise, static_cast<float>(count), gfs), sc, counters);
+                gaps.advance(sc.words);
+              }
+              gaps.index += h;
+            }
+          }
+        }
+    } else {
+      gaps.index += static_cast<std::uint64_t>(senses);
+    }
+    // The noise-free sums are the PS; shift-add them with the errors' changes.
+    const double* shift = shift_weights_.data();
+    if (errors) {
+#pragma omp simd
+      for (int n = 0; n < np; ++n) {
+        double sum = 0.0;
+        for (int gi = 0; gi < groups; ++gi)
+          sum += (static_cast<double>(pos[gi * np + n] - neg[gi * np + n]) + static_cast<double>(change[gi * np + n])) * shift[gi];
+        acc[n] += sum * bit_weight;
+      }
+    } else {
+#pragma omp simd
+      for (int n = 0; n < np; ++n) {
+        std::int64_t sum = 0;  // exact: |PS| < 2^24 per group, shift weights are integers
+        for (int gi = 0; gi < groups; ++gi)
+          sum += static_cast<std::int64_t>(pos[gi * np + n] - neg[gi * np + n]) * static_cast<std::int64_t>(shift[gi]);
+        acc[n] += static_cast<double>(sum) * bit_weight;
+      }
+    }
+    counters.shift_adds += static_cast<std::uint64_t>(nn) * groups;
+    return;
+  }
 #if defined(__AVX512BITALG__) && defined(__AVX512BW__)
   // Groups of 8 rows are the bytes of a word: one byte popcount gives the bit-product counts of
   // 8 groups × 8 outputs, and only the nonzero groups are sensed (in byte order per word).

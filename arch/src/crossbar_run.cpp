@@ -244,6 +244,11 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
       sc.acc.assign(static_cast<std::size_t>(n_pad_), 0.0);
       sc.rare = rare;
       sc.rare_bound = rare_bound;
+      if (rare && lcu) {  // a row senses at most every G-row group of every column of every block
+        const std::uint64_t row_senses = static_cast<std::uint64_t>(subarrays) * config_.input_streams() * 2 * groups_.size() *
+                                         static_cast<std::uint64_t>(lcu_slots(geometry_, config_)) * static_cast<std::uint64_t>(n_);
+        sc.gaps.prepare(rare_bound, row_senses);
+      }
       if (noise.physical() && noise.has_additive() && !lcu) {
         const float variance = static_cast<float>(noise.sense_sigma_lsb * noise.sense_sigma_lsb);
         for (int side = 0; side < 2; ++side) {
@@ -375,7 +380,7 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
     sc.words.set_chunk(16);
     sc.words.reset(seed, {lcu ? rng::Purpose::kLcuNoise : rng::Purpose::kPartialSumNoise, address.point,
                           address.trial, element});
-    if (lcu) sc.gaps.start(sc.rare_bound, sc.words);
+    if (lcu) sc.gaps.restart(sc.words);
   }
   if (mtj) sc.words.reset(seed, {rng::Purpose::kMtjSampling, address.point, address.trial, element});
   double* acc = sc.acc.data();

@@ -55,21 +55,34 @@ inline double error_bound(double d, double sigma) {
 // index of the next candidate (kNever when there is none), found by geometric gaps.
 struct Gaps {
   double p = 0.0, log_q = 0.0;
+  // Uniforms at or below this give a gap of at least `limit`, the most indices a sequence has:
+  // no candidate (found without a logarithm; 0 when the limit is not known).
+  double no_candidate = 0.0;
   std::uint64_t next = kNever;
   std::uint64_t index = 0;  // senses enumerated so far (kept by the caller)
 
-  // Starts a sequence at index 0 (draws nothing when p = 0).
-  void start(double bound, circuit::WordBuffer& words) {
+  // The bound, for sequences of at most `limit` indices (0: unknown).
+  void prepare(double bound, std::uint64_t limit = 0) {
     p = bound;
     log_q = p < 1.0 ? std::log1p(-p) : 0.0;
+    no_candidate = limit > 0 && p > 0.0 && p < 1.0 ? std::exp(static_cast<double>(limit) * log_q) : 0.0;
+  }
+  // Starts a sequence at index 0 (draws nothing when p = 0).
+  void restart(circuit::WordBuffer& words) {
     index = 0;
     next = skip(words, 0);
   }
-  // The candidate after `from` − 1: from + a Geometric(p) number of failures.
+  void start(double bound, circuit::WordBuffer& words) {
+    prepare(bound);
+    restart(words);
+  }
+  // The candidate after `from` − 1: from + a Geometric(p) number of failures, floor(ln U / ln(1 − p)).
   std::uint64_t skip(circuit::WordBuffer& words, std::uint64_t from) const {
     if (!(p > 0.0)) return kNever;
     if (p >= 1.0) return from;
-    const double g = std::floor(std::log(uniform(words)) / log_q);
+    const double u = uniform(words);
+    if (u <= no_candidate) return kNever;
+    const double g = std::floor(std::log(u) / log_q);
     if (!(g < 0x1p62)) return kNever;
     return from + static_cast<std::uint64_t>(g);
   }

@@ -223,3 +223,34 @@ TEST(RareEventSampling, DifferentialAdcWithOffsetsMatchesDirectSampling) {
             128.0 / 127.0, [](int) { return -1.0; });
   }
 }
+
+// LCU, G = 8 over R = 128 where the integer-level shortcut does not apply: with sense-amplifier
+// offsets (0.15 LSB; the byte-popcount path where the build has it, else the scalar one), and with
+// 5 levels of step 2 (odd counts sit on a threshold: the noise-free level is a tie, error
+// probability about 1/2).
+TEST(RareEventSampling, LcuWithOffsetsOrCoarseLevelsMatchesDirectSampling) {
+  const int k = 128, n = 32;
+  std::vector<std::int8_t> w(static_cast<std::size_t>(n) * k, 0);
+  for (int col = 0; col < n; ++col)
+    for (int r = 0; r < 1 + col % 8; ++r) w[static_cast<std::size_t>(col) * k + (col % 16) * 8 + r] = 1;
+  CrossbarConfig c;
+  c.rows = 128;
+  c.bits_per_cell = 1;
+  c.input_bits = 1;
+  c.weight_bits = 2;
+  c.readout.kind = ReadoutKind::kZebraLcu;
+  c.readout.lcu.group_rows = 8;
+  c.readout.lcu.levels = 9;
+  for (const bool coarse : {false, true}) {
+    CrossbarConfig noise_free = c;
+    if (coarse) noise_free.readout.lcu.levels = 5;
+    else noise_free.noise.offset_sigma_lsb = 0.15;
+    for (double sigma : kSigmas) {
+      CrossbarConfig noisy = noise_free;
+      noisy.noise.sense_sigma_lsb = sigma;
+      noisy.noise.cell_sigma_lsb = sigma / 2;
+      compare(std::string(coarse ? "lcu G = 8, 5 levels" : "lcu G = 8 with offsets") + ", sigma " + std::to_string(sigma),
+              noisy, noise_free, w, n, k, coarse ? 2.0 : 1.0, [](int) { return -1.0; });
+    }
+  }
+}
