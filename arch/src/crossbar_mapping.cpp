@@ -19,6 +19,44 @@ CrossbarLayer::CrossbarLayer(const CrossbarConfig& config, int layer_id, std::sp
                                     weights.size(), n, k));
   if (layer_id < 0 || static_cast<std::uint32_t>(layer_id) > kMaxLayerId)
     throw ArgumentError(fmt::format("crossbar layer id {} is out of range [0, {}]", layer_id, kMaxLayerId));
+  geometry_ = PlaneGeometry::make(k, config_.rows);
+  isa_ = detect_kernel_isa();
+  map_weights(weights);
+  if (config_.cell.exact()) prepare_readout();
+  else apply_cell_model();  // prepares the readout too
+}
+
+void CrossbarLayer::reprogram(std::span<const std::int8_t> weights) {
+  if (weights.size() != static_cast<std::size_t>(n_) * static_cast<std::size_t>(k_))
+    throw ArgumentError(fmt::format("crossbar layer {}: {} weights to reprogram N = {} outputs × K = {} inputs",
+                                    layer_id_, weights.size(), n_, k_));
+  const std::vector<std::string> planes_before = plane_names_;
+  map_weights(weights);
+  if (plane_names_ != planes_before) {
+    // Other column groups: the layer is prepared as a new one, then given the calibration, which
+    // must fit the new groups (set_calibration throws otherwise, leaving the layer uncalibrated).
+    LayerCalibration calibration = std::move(calibration_);
+    calibration_ = {};
+    deviations_.clear();
+    if (config_.cell.exact()) prepare_readout();
+    else apply_cell_model();
+    if (!calibration.mtj_maps.empty() || calibration.adc_range > 0.0) set_calibration(std::move(calibration));
+    return;
+  }
+  if (!config_.cell.exact()) {
+    apply_cell_model();  // the deviations follow the stored levels; prepares the readout too
+    return;
+  }
+  // The readout tables depend on the mapping only through the column groups, which follow from
+  // the planes in use (and on the deviations, which a new layer does not have).
+  if (!deviations_.empty()) {
+    deviations_.clear();
+    prepare_readout();
+  }
+}
+
+void CrossbarLayer::map_weights(std::span<const std::int8_t> weights) {
+  const int n = n_, k = k_, layer_id = layer_id_;
   const int bits = config_.weight_bits;
   const int lo = -(1 << (bits - 1)), hi = (1 << (bits - 1)) - 1;
   bool has_min = false;
@@ -29,9 +67,9 @@ CrossbarLayer::CrossbarLayer(const CrossbarConfig& config, int layer_id, std::sp
                                       weights[i], bits, lo, hi));
     has_min = has_min || weights[i] == lo;
   }
-  geometry_ = PlaneGeometry::make(k, config_.rows);
-  isa_ = detect_kernel_isa();
-
+  plane_names_.clear();
+  groups_.clear();
+  shift_weights_.clear();
   // Digits of every weight, as (sign, position) planes.
   const bool offset_binary = config_.signed_scheme == SignedScheme::kOffsetBinary;
   auto digits_of = [&](int v) {
@@ -156,8 +194,6 @@ CrossbarLayer::CrossbarLayer(const CrossbarConfig& config, int layer_id, std::sp
             for (int nn = 0; nn < n_pad_; ++nn)
               if (planes_[plane_index(pl.plane, s * wps + w, nn)] != 0)
                 column_zero_[(static_cast<std::size_t>(s) * groups_.size() + g) * n_pad_ + nn] = 0;
-  if (config_.cell.exact()) prepare_readout();
-  else apply_cell_model();  // prepares the readout too
 }
 
 std::vector<double> CrossbarLayer::plane_densities() const {

@@ -3,6 +3,7 @@
 // threshold tables, word limits or the switching probability of the analog value, decoded.
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "cimmc/arch/crossbar_layer.hpp"
 #include "crossbar_scratch.hpp"
@@ -25,6 +26,7 @@ int CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, bool idle,
   std::int32_t* k = sc.successes.data();
   std::int32_t* index = sc.index.data();  // map of each output
   for (int n = 0; n < nn; ++n) index[n] = map_base + n * map_step;
+  bool decoded_here = false;  // value[] already holds the decoded K
   if (exact_analog && !table.thresholds.empty()) {
     const int ifs = static_cast<int>(full_scale()), levels = 2 * ifs + 1;
     const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn));
@@ -51,16 +53,27 @@ int CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, bool idle,
       }
     }
   } else if (exact_analog && !mtj_word_limits_.empty()) {
-    // T Bernoulli draws per PS against the tabulated limit of its map and PS.
-    const int ifs = static_cast<int>(full_scale()), levels = 2 * ifs + 1;
+    // T Bernoulli draws per PS against the tabulated limit of its map and PS. A PS that a sparse
+    // readout with ideal detection skips (no bit-product) reads output 0's map instead, which is
+    // in the cache: its value becomes an exact 0 below whatever K it gets.
+    // One pass per output: limit, K and the decoded value (T = 4, the usual count, unrolled).
     const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn) * t);
-    for (int n = 0; n < nn; ++n) {
-      const std::uint64_t limit = mtj_word_limits_[static_cast<std::size_t>(index[n]) * levels +
-                                                   static_cast<std::size_t>(pos[n] - neg[n] + ifs)];
-      int kk = 0;
-      for (int j = 0; j < t; ++j) kk += word[n * t + j] < limit ? 1 : 0;
-      k[n] = kk;
-    }
+    const bool skip_zero = r.mtj.sparse && r.mtj.ideal_zero_detection;
+    const float* decoded = table.decoded.data();
+    const auto read = [&](auto samples) {
+      const int tt = samples > 0 ? static_cast<int>(samples) : t;
+      for (int n = 0; n < nn; ++n) {
+        const int map = skip_zero && (pos[n] | neg[n]) == 0 ? map_base : map_base + n * map_step;
+        const std::uint64_t limit = mtj_word_limit_of(map, pos[n] - neg[n]);
+        const std::uint32_t* w = word + static_cast<std::ptrdiff_t>(n) * tt;
+        int kk = 0;
+        for (int j = 0; j < tt; ++j) kk += w[j] < limit ? 1 : 0;
+        value[n] = decoded[static_cast<std::size_t>(map) * static_cast<std::size_t>(tt + 1) + static_cast<std::size_t>(kk)];
+      }
+    };
+    if (t == 4) read(std::integral_constant<int, 4>{});
+    else read(std::integral_constant<int, 0>{});
+    decoded_here = true;
   } else {
     // P per PS (analog values, or a PS range too wide for tables); T Bernoulli draws.
     const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn) * t);
@@ -73,7 +86,8 @@ int CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, bool idle,
       k[n] = kk;
     }
   }
-  for (int n = 0; n < nn; ++n) value[n] = table.decoded[static_cast<std::size_t>(index[n]) * (t + 1) + k[n]];
+  if (!decoded_here)
+    for (int n = 0; n < nn; ++n) value[n] = table.decoded[static_cast<std::size_t>(index[n]) * (t + 1) + k[n]];
   for (int n = nn; n < n_pad_; ++n) value[n] = 0.0f;
   int skipped = 0;
   if (r.mtj.sparse)  // known zero: not sampled, an exact 0 (its words stay drawn: fixed streams)

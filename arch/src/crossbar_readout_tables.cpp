@@ -128,6 +128,8 @@ void CrossbarLayer::prepare_readout() {
 }
 
 void CrossbarLayer::prepare_mtj_word_limits() {
+  mtj_limit_first_.clear();
+  mtj_limit_first_.shrink_to_fit();
   mtj_word_limits_.clear();
   mtj_word_limits_.shrink_to_fit();
   // Word limits up to 64 MiB, for a T without threshold tables; beyond that (and for analog
@@ -136,21 +138,60 @@ void CrossbarLayer::prepare_mtj_word_limits() {
   const bool per_ps = std::any_of(mtj_tables_.begin(), mtj_tables_.end(),
                                   [](const MtjTable& table) { return table.thresholds.empty(); });
   const int ifs = static_cast<int>(full_scale());
-  const std::size_t maps = maps_.size(), levels = 2 * static_cast<std::size_t>(ifs) + 1;
-  if (config_.readout.kind != ReadoutKind::kStochasticMtj || !per_ps || config_.noise.any() || !deviations_.empty() ||
-      maps * levels * sizeof(std::uint64_t) > kMaxLimitBytes)
+  const std::size_t maps = maps_.size();
+  if (config_.readout.kind != ReadoutKind::kStochasticMtj || !per_ps || config_.noise.any() || !deviations_.empty())
     return;
-  mtj_word_limits_.resize(maps * levels);
-  for (std::size_t sm = 0; sm < maps; ++sm)
-    for (int ps = -ifs; ps <= ifs; ++ps) {
-      const double x = maps_[sm].x_of(ps);
-      const double p = map_probability(sm, x);
-      mtj_word_limits_[sm * levels + static_cast<std::size_t>(ps + ifs)] = circuit::mtj_word_limit(p);
+  // Per map, the PS whose x is not that of −FS (lo on) and not that of +FS (up to hi). x_of is
+  // monotone in PS (an affine map, rounded, then clamped), so each is found by bisection.
+  std::vector<std::pair<int, int>> range(maps);
+  std::vector<std::uint32_t> first(maps);
+  std::size_t values = 0;
+  for (std::size_t sm = 0; sm < maps; ++sm) {
+    const auto& map = maps_[sm];
+    // The signed readout of a map whose analog map is the unsigned one's (the converter, and so
+    // its gain, is the same): the same limits.
+    if (sm % 2 == 1 && map.scale == maps_[sm - 1].scale && map.offset == maps_[sm - 1].offset) {
+      range[sm] = range[sm - 1];
+      first[sm] = first[sm - 1];
+      continue;
     }
+    const double x_low = map.x_of(-ifs), x_high = map.x_of(ifs);
+    int a = -ifs, b = ifs + 1;  // first PS in [a, b) with x != x(−FS)
+    while (a < b) {
+      const int mid = a + (b - a) / 2;
+      if (map.x_of(mid) != x_low) b = mid;
+      else a = mid + 1;
+    }
+    const int lo = a;
+    a = -ifs - 1, b = ifs;  // last PS in (a, b] with x != x(+FS)
+    while (a < b) {
+      const int mid = b - (b - a) / 2;
+      if (map.x_of(mid) != x_high) a = mid;
+      else b = mid - 1;
+    }
+    range[sm] = {lo, std::max(a, lo - 1)};
+    first[sm] = static_cast<std::uint32_t>(values);
+    values += static_cast<std::size_t>(range[sm].second - lo + 1) + 3;
+  }
+  if (maps * sizeof(std::uint32_t) + values * sizeof(std::uint64_t) > kMaxLimitBytes) return;
+  mtj_word_limits_.resize(values);
+  for (std::size_t sm = 0; sm < maps; ++sm) {
+    if (sm % 2 == 1 && first[sm] == first[sm - 1]) continue;
+    const auto [lo, hi] = range[sm];
+    const auto limit = [&](int ps) { return circuit::mtj_word_limit(map_probability(sm, maps_[sm].x_of(ps))); };
+    std::uint64_t* v = mtj_word_limits_.data() + first[sm];
+    v[0] = static_cast<std::uint64_t>(static_cast<std::uint32_t>(lo)) |
+           static_cast<std::uint64_t>(static_cast<std::uint32_t>(hi - lo + 2)) << 32;
+    v[1] = limit(-ifs);
+    for (int ps = lo; ps <= hi; ++ps) v[ps - lo + 2] = limit(ps);
+    v[hi - lo + 3] = limit(ifs);
+  }
+  mtj_limit_first_ = std::move(first);
 }
 
 std::size_t CrossbarLayer::readout_table_bytes() const {
-  std::size_t bytes = mtj_word_limits_.size() * sizeof(std::uint64_t);
+  std::size_t bytes =
+      mtj_word_limits_.size() * sizeof(std::uint64_t) + mtj_limit_first_.size() * sizeof(std::uint32_t);
   for (const auto& table : mtj_tables_)
     bytes += table.decoded.size() * sizeof(float) + table.thresholds.size() * sizeof(std::uint32_t) +
              table.buckets.size() + table.slope.size() * sizeof(float);

@@ -68,6 +68,22 @@ void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, in
             const int base = map_of(s, conversion, 0) * 2 + sign, step = column_maps_ ? 2 : 0;
             const auto& table = mtj_tables_[static_cast<std::size_t>(
                 table_index_[static_cast<std::size_t>(conversion)])];
+            if (model == SlopeModel::kRange) {
+              // The same sums branch-free: w · 1 = w where the PS is skipped or inside, w · 0 = 0 outside.
+              const circuit::AffineMap* maps = decode_maps_.data() + base;
+              const std::uint8_t* zero_column =
+                  column_zero_.data() + (static_cast<std::size_t>(s) * groups_.size() + static_cast<std::size_t>(g)) * n_pad_;
+              const bool ideal_detection = config_.readout.mtj.ideal_zero_detection;
+              double* wsum = weighted.data();
+              for (int n = 0; n < n_; ++n) {
+                const circuit::AffineMap& map = maps[static_cast<std::ptrdiff_t>(n) * step];
+                const double x = map.scale * (gp[n] - gn[n]) + map.offset;
+                const bool skipped =
+                    skip_zero && (ideal_detection ? (gp[n] | gn[n]) == 0 : idle || zero_column[n] != 0);
+                wsum[n] += skipped || !(std::abs(x) > 1.0) ? w : 0.0;
+              }
+              continue;
+            }
             for (int n = 0; n < n_; ++n) {
               double slope = 1.0;  // a skipped (all-zero) PS is passed exactly
               if (!(skip_zero && mtj_skips(idle, s, g, n, gp[n], gn[n]))) {

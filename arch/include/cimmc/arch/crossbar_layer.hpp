@@ -21,6 +21,7 @@
 // drawn once per (trial, layer) and physical column. Rows are spread over OpenMP threads.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -101,6 +102,16 @@ class CrossbarLayer {
  public:
   CrossbarLayer(const CrossbarConfig& config, int layer_id, std::span<const std::int8_t> weights, int n, int k);
 
+  // Programs new N×K weights into the same layer: afterwards it computes what a layer constructed
+  // with these weights computes, given the same variation address, switching curve, calibration
+  // and kernel (cell deviations set by set_cell_deviations are dropped; those of the config's
+  // [cell] model are drawn anew for the new levels). The readout tables depend on the weights
+  // only through the set of weight planes the values use, so they are rebuilt only when that
+  // set changes (or the cell model makes the PS analog). Throws ArgumentError, as set_calibration
+  // does, when the MTJ maps of the calibration do not fit a new set of column groups; the layer
+  // then holds the new weights, uncalibrated.
+  void reprogram(std::span<const std::int8_t> weights);
+
   int n() const { return n_; }
   int k() const { return k_; }
   int layer_id() const { return layer_id_; }
@@ -175,6 +186,8 @@ class CrossbarLayer {
 
  private:
   struct Scratch;
+  // Validates the weights and builds the mapping: planes, column groups, all-zero columns.
+  void map_weights(std::span<const std::int8_t> weights);
   void prepare_readout();
   // Draws the config's storage-cell deviations at the variation address (non-exact cells only).
   void apply_cell_model();
@@ -284,7 +297,20 @@ class CrossbarLayer {
   // When a T's threshold tables would be too large (a map per column and conversion): per map
   // and integer PS, the limit under which a sample's 32-bit word switches, ⌈P · 2^32⌉ (the
   // same draws as evaluating P per PS, without the curve). Empty when not needed or too large.
-  std::vector<std::uint64_t> mtj_word_limits_;  // [map · levels + ps − ps_min]
+  // Stored compactly: the map clamps x to [−1, 1], so every PS below some `lo` has the limit of
+  // PS = −FS and every PS above some `hi` that of PS = +FS. A map's limits are
+  // [meta, below, lo .. hi, above] from mtj_limit_first_[map] on, meta = lo (low 32 bits) and
+  // hi − lo + 2 (high 32 bits): a few dozen values where 2·FS + 1 would not fit in the cache, and
+  // shared by the unsigned and signed readout of a map when those are the same.
+  std::vector<std::uint32_t> mtj_limit_first_;  // [map]
+  std::vector<std::uint64_t> mtj_word_limits_;
+  std::uint64_t mtj_word_limit_of(int map, std::int32_t ps) const {
+    const std::uint64_t* r = mtj_word_limits_.data() + mtj_limit_first_[static_cast<std::size_t>(map)];
+    const auto lo = static_cast<std::int32_t>(static_cast<std::uint32_t>(r[0]));
+    const auto top = static_cast<std::int32_t>(static_cast<std::uint32_t>(r[0] >> 32));
+    const std::int32_t j = std::min(std::max(ps - lo + 1, 0), top);  // branch-free: 0 below, top above
+    return r[1 + j];
+  }
   std::vector<int> table_index_;  // [input stream][group] -> mtj_tables_ index
 };
 
