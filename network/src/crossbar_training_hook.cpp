@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 #include "cimmc/core/error.hpp"
@@ -55,39 +56,67 @@ void CrossbarTrainingHook::end_calibration() {
   calibrating_ = false;
   for (auto& [index, s] : layers_) {
     if (!s.has_statistics) continue;
-    auto layer = std::make_shared<arch::CrossbarLayer>(config_, index, s.weights, s.n, s.k);
-    layer->set_variation_address(seed_, 0, 0);
-    layer->calibrate(s.statistics);
-    s.calibration = layer->calibration();
+    // The layer is already programmed with s.weights at the seed's variation address: calibrating
+    // it gives what a new layer calibrated on the same statistics gives, without building the
+    // readout tables twice (or reading a device table again).
+    writable_layer(s)->calibrate(s.statistics);
+    s.calibration = s.layer->calibration();
     s.calibrated = true;
-    s.layer = std::move(layer);
     s.statistics = {};
     s.has_statistics = false;
   }
 }
 
-std::shared_ptr<const arch::CrossbarLayer> CrossbarTrainingHook::layer_for(const GemmHookContext& c,
-                                                                           const std::vector<std::int8_t>& weights) {
-  // FNV-1a over the codes: the layer is reprogrammed only when they change.
-  std::uint64_t h = 1469598103934665603ull;
-  for (std::int8_t w : weights) h = (h ^ static_cast<std::uint8_t>(w)) * 1099511628211ull;
-  std::lock_guard lock(mutex_);
-  LayerState& s = layers_[c.layer_index];
-  if (!s.layer || s.checksum != h || s.n != c.N || s.k != c.K) {
-    s.checksum = h;
-    s.weights = weights;
-    s.n = c.N;
-    s.k = c.K;
-    auto layer = std::make_shared<arch::CrossbarLayer>(config_, c.layer_index, weights, c.N, c.K);
-    layer->set_variation_address(seed_, 0, 0);
-    if (s.calibrated) layer->set_calibration(s.calibration);
-    s.layer = std::move(layer);
-  }
+const std::shared_ptr<arch::CrossbarLayer>& CrossbarTrainingHook::writable_layer(LayerState& s) {
+  // Every other holder took its copy under the mutex, which the caller holds: a count of 1 means
+  // nobody else can be reading the layer (the fence orders our writes after their reads).
+  if (s.layer.use_count() > 1) s.layer = std::make_shared<arch::CrossbarLayer>(*s.layer);
+  std::atomic_thread_fence(std::memory_order_acquire);
   return s.layer;
 }
 
-bool CrossbarTrainingHook::codes_of(const GemmHookContext& c, std::vector<std::int8_t>& weights,
-                                    std::vector<std::uint8_t>& activations) const {
+std::shared_ptr<const arch::CrossbarLayer> CrossbarTrainingHook::layer_for(const GemmHookContext& c) {
+  const int N = c.N, K = c.K;
+  const std::size_t size = static_cast<std::size_t>(N) * K;
+  std::lock_guard lock(mutex_);
+  LayerState& s = layers_[c.layer_index];
+  const bool same_shape = s.layer && s.n == N && s.k == K;
+  // Every image of a batch (and the backward pass) sees the weights of one optimizer step: the
+  // float weights are compared with those the codes came from before anything is recomputed.
+  if (same_shape && s.source.size() == size) {
+    bool same = true;
+    for (int n = 0; n < N && same; ++n)
+      for (int k = 0; k < K; ++k)
+        if (s.source[static_cast<std::size_t>(n) * K + k] != c.weights(n, k)) {
+          same = false;
+          break;
+        }
+    if (same) return s.layer;
+  }
+  std::vector<float> source(size);
+  std::vector<std::int8_t> codes(size);
+  for (int n = 0; n < N; ++n)
+    for (int k = 0; k < K; ++k) {
+      const float w = c.weights(n, k);
+      source[static_cast<std::size_t>(n) * K + k] = w;
+      codes[static_cast<std::size_t>(n) * K + k] = static_cast<std::int8_t>(std::lround(w));
+    }
+  if (same_shape && codes != s.weights) {
+    writable_layer(s)->reprogram(codes);  // the readout tables stay unless the planes in use change
+  } else if (!same_shape) {
+    auto layer = std::make_shared<arch::CrossbarLayer>(config_, c.layer_index, codes, N, K);
+    layer->set_variation_address(seed_, 0, 0);
+    if (s.calibrated) layer->set_calibration(s.calibration);
+    s.layer = std::move(layer);
+    s.n = N;
+    s.k = K;
+  }
+  s.weights = std::move(codes);
+  s.source = std::move(source);
+  return s.layer;
+}
+
+bool CrossbarTrainingHook::crossbar_layer(const GemmHookContext& c) const {
   if (!c.quantized)
     throw ModelError(fmt::format("layer {} ({}): crossbar-aware training needs quantization-aware training "
                                  "(a quantized forward pass)", c.layer_index, c.layer_name));
@@ -96,23 +125,23 @@ bool CrossbarTrainingHook::codes_of(const GemmHookContext& c, std::vector<std::i
     throw ModelError(fmt::format("layer {} ({}): {}-bit activations and {}-bit weights do not fit the crossbar's {} "
                                  "input and {} weight bits", c.layer_index, c.layer_name, c.activation_bits,
                                  c.weight_bits, config_.input_bits, config_.weight_bits));
-  const int M = c.M, N = c.N, K = c.K;
-  weights.resize(static_cast<std::size_t>(N) * K);
-  for (int n = 0; n < N; ++n)
-    for (int k = 0; k < K; ++k) weights[static_cast<std::size_t>(n) * K + k] = static_cast<std::int8_t>(std::lround(c.weights(n, k)));
+  return true;
+}
+
+void CrossbarTrainingHook::activation_codes(const GemmHookContext& c, std::vector<std::uint8_t>& activations) {
+  const int M = c.M, K = c.K;
   activations.resize(static_cast<std::size_t>(M) * K);
   for (int m = 0; m < M; ++m)
     for (int k = 0; k < K; ++k)
       activations[static_cast<std::size_t>(m) * K + k] = static_cast<std::uint8_t>(c.activations(m, k) + 0.5f);  // codes >= 0
-  return true;
 }
 
 bool CrossbarTrainingHook::range_scales(const GemmHookContext& c, std::vector<int>& bounds, std::vector<float>& scales) {
   if (gradient_ == PsGradient::kStraightThrough) return false;
-  std::vector<std::int8_t> weights;
+  if (!crossbar_layer(c)) return false;
   std::vector<std::uint8_t> activations;
-  if (!codes_of(c, weights, activations)) return false;
-  const auto layer = layer_for(c, weights);
+  activation_codes(c, activations);
+  const auto layer = layer_for(c);
   const int M = c.M, N = c.N, S = layer->geometry().subarrays, R = layer->geometry().rows;
   scales.resize(static_cast<std::size_t>(M) * S * N);  // [subarray][m][n], as range_scales wants
   layer->readout_slopes(activations, M, scales,
@@ -124,11 +153,11 @@ bool CrossbarTrainingHook::range_scales(const GemmHookContext& c, std::vector<in
 }
 
 void CrossbarTrainingHook::forward(const GemmHookContext& c, MatrixView output) {
-  std::vector<std::int8_t> weights;
+  if (!crossbar_layer(c)) return;
   std::vector<std::uint8_t> activations;
-  if (!codes_of(c, weights, activations)) return;
+  activation_codes(c, activations);
   const int M = c.M, N = c.N;
-  const auto layer = layer_for(c, weights);
+  const auto layer = layer_for(c);
   if (calibrating_) {
     auto stats = layer->collect_statistics(activations, M);
     std::lock_guard lock(mutex_);

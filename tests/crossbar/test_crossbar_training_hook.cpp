@@ -1,11 +1,17 @@
 // Crossbar-aware training: the hook reproduces the exact GEMM with an ideal crossbar, injects
 // the crossbar's noise and readout otherwise (the same for any thread count), calibrates
-// stochastic-MTJ maps, and a short crossbar-aware QAT run lowers the loss.
+// stochastic-MTJ maps, a short crossbar-aware QAT run lowers the loss, and the layers the hook
+// keeps across steps train exactly like layers built anew for every weight change.
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
 
 #include "cimmc/network/crossbar_training_hook.hpp"
 #include "crossbar_test_util.hpp"
@@ -134,4 +140,160 @@ TEST(CrossbarTrainingHook, StochasticMtjQatRuns) {
   const auto losses = train_with(c, 4);
   ASSERT_EQ(losses.size(), 2u);
   for (double l : losses) EXPECT_TRUE(std::isfinite(l));
+}
+
+namespace {
+// The training hook without any cache beyond the current codes: a new engine layer whenever a
+// layer's weight codes change (at the seed's variation address, with the last calibration), and
+// a calibration computed on a new layer. The hook reprograms its layers in place and keeps their
+// readout tables; it must train exactly like this.
+class FreshLayerHook final : public GemmHook {
+ public:
+  // Its PS gradient is readout-range.
+  FreshLayerHook(arch::CrossbarConfig config, int layers, std::uint64_t seed, PsGradient)
+      : config_(std::move(config)), layers_(layers), seed_(seed) {}
+
+  void begin_calibration() { calibrating_ = true; }
+  void end_calibration() {
+    calibrating_ = false;
+    for (auto& [index, s] : state_) {
+      if (!s.has_statistics) continue;
+      arch::CrossbarLayer layer(config_, index, s.weights, s.n, s.k);
+      layer.set_variation_address(seed_, 0, 0);
+      layer.calibrate(s.statistics);
+      s.calibration = layer.calibration();
+      s.calibrated = true;
+      s.layer.reset();
+      s.statistics = {};
+      s.has_statistics = false;
+    }
+  }
+
+  void forward(const GemmHookContext& c, MatrixView output) override {
+    if (config_.is_digital(c.layer_index, layers_)) return;
+    std::vector<std::uint8_t> a;
+    const auto layer = layer_for(c, a);
+    if (calibrating_) {
+      auto stats = layer->collect_statistics(a, c.M);
+      std::lock_guard lock(mutex_);
+      State& s = state_[c.layer_index];
+      if (s.has_statistics) s.statistics.merge(stats);
+      else s.statistics = std::move(stats);
+      s.has_statistics = true;
+      return;
+    }
+    arch::RunAddress address;
+    address.trial = static_cast<std::uint32_t>(c.step & 0xFFFFFFu);
+    address.layer = static_cast<std::uint32_t>(c.layer_index);
+    address.first_image = c.training ? c.image_offset % (std::size_t{1} << 19) : c.image_offset;
+    address.rows_per_image = static_cast<std::uint32_t>(c.images > 0 ? c.M / c.images : c.M);
+    std::vector<double> out(static_cast<std::size_t>(c.M) * c.N);
+    arch::Counters counters;
+    layer->run(a, c.M, address, seed_, out, counters);
+    for (int m = 0; m < c.M; ++m)
+      for (int n = 0; n < c.N; ++n) output(m, n) = static_cast<float>(out[static_cast<std::size_t>(m) * c.N + n]);
+  }
+
+  bool range_scales(const GemmHookContext& c, std::vector<int>& bounds, std::vector<float>& scales) override {
+    if (config_.is_digital(c.layer_index, layers_)) return false;
+    std::vector<std::uint8_t> a;
+    const auto layer = layer_for(c, a);
+    const int S = layer->geometry().subarrays, R = layer->geometry().rows;
+    scales.resize(static_cast<std::size_t>(c.M) * S * c.N);
+    layer->readout_slopes(a, c.M, scales, arch::CrossbarLayer::SlopeModel::kRange);
+    bounds.resize(static_cast<std::size_t>(S) + 1);
+    for (int s = 0; s <= S; ++s) bounds[static_cast<std::size_t>(s)] = std::min(c.K, s * R);
+    return true;
+  }
+
+ private:
+  struct State {
+    std::vector<std::int8_t> weights;
+    int n = 0, k = 0;
+    std::shared_ptr<const arch::CrossbarLayer> layer;
+    arch::LayerCalibration calibration;
+    bool calibrated = false;
+    arch::PsStatistics statistics;
+    bool has_statistics = false;
+  };
+  std::shared_ptr<const arch::CrossbarLayer> layer_for(const GemmHookContext& c, std::vector<std::uint8_t>& a) {
+    std::vector<std::int8_t> w(static_cast<std::size_t>(c.N) * c.K);
+    for (int n = 0; n < c.N; ++n)
+      for (int k = 0; k < c.K; ++k) w[static_cast<std::size_t>(n) * c.K + k] = static_cast<std::int8_t>(std::lround(c.weights(n, k)));
+    a.resize(static_cast<std::size_t>(c.M) * c.K);
+    for (int m = 0; m < c.M; ++m)
+      for (int k = 0; k < c.K; ++k) a[static_cast<std::size_t>(m) * c.K + k] = static_cast<std::uint8_t>(c.activations(m, k) + 0.5f);
+    std::lock_guard lock(mutex_);
+    State& s = state_[c.layer_index];
+    if (!s.layer || s.weights != w) {
+      auto layer = std::make_shared<arch::CrossbarLayer>(config_, c.layer_index, w, c.N, c.K);
+      layer->set_variation_address(seed_, 0, 0);
+      if (s.calibrated) layer->set_calibration(s.calibration);
+      s.layer = std::move(layer);
+      s.weights = std::move(w);
+      s.n = c.N;
+      s.k = c.K;
+    }
+    return s.layer;
+  }
+
+  arch::CrossbarConfig config_;
+  int layers_;
+  std::uint64_t seed_;
+  bool calibrating_ = false;
+  std::map<int, State> state_;
+  std::mutex mutex_;
+};
+
+// Crossbar-aware QAT of the 4-bit LeNet-5 (48 images, batches of 8, readout-range PS gradient),
+// recalibrated before training and after every second batch; returns the trained parameters.
+template <class Hook>
+std::vector<float> train_recalibrated(const arch::CrossbarConfig& c, int threads, std::vector<double>& losses) {
+  Model model = quantized_lenet(4);
+  Hook hook(c, static_cast<int>(model.gemm_layers().size()), 5, PsGradient::kReadoutRange);
+  const auto calibrate = [&] {
+    hook.begin_calibration();
+    fake_quant_logits(model, &hook, 0, 16);
+    hook.end_calibration();
+  };
+  calibrate();
+  TrainConfig t;
+  t.epochs = 2;
+  t.batch = 8;
+  t.lr = 0.02;
+  t.mode = ExecMode::kFakeQuant;
+  t.hook = &hook;
+  TrainState state;
+  Optimizer optimizer(t);
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(threads);
+  train(model, take(fmnist(), 48), nullptr, t, state, optimizer, {}, [&](int done, int, double loss, double) {
+    losses.push_back(loss);
+    if (done % 2 == 0) calibrate();
+  });
+  omp_set_num_threads(saved);
+  std::vector<float> weights;
+  for (auto& [name, p] : model.parameters()) weights.insert(weights.end(), p->value.data.begin(), p->value.data.end());
+  return weights;
+}
+
+}  // namespace
+
+TEST(CrossbarTrainingHook, KeptLayersTrainExactlyLikeNewLayersPerWeightChange) {
+  // The hook reprograms its layers in place and keeps their readout tables across optimizer
+  // steps; new weights every step and new maps every second batch must reach the engine exactly
+  // as new layers would: parameters and losses bit for bit equal to FreshLayerHook's, for the
+  // one-pulse and the bit-serial StoX designs, with 2 threads against 1.
+  for (const char* design : {"stox_mtj_t4", "stox_mtj_t4_bitserial"}) {
+    const auto c = arch::load_crossbar_config(std::string(CIMMC_SOURCE_DIR) + "/data/hw/" + design + ".toml");
+    std::vector<double> kept_losses, fresh_losses;
+    const auto kept = train_recalibrated<CrossbarTrainingHook>(c, 2, kept_losses);
+    const auto fresh = train_recalibrated<FreshLayerHook>(c, 1, fresh_losses);
+    ASSERT_EQ(kept_losses.size(), 12u) << design;
+    EXPECT_EQ(kept_losses, fresh_losses) << design;
+    ASSERT_EQ(kept.size(), fresh.size());
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < kept.size(); ++i) differ += kept[i] != fresh[i] ? 1 : 0;
+    EXPECT_EQ(differ, 0u) << design;
+  }
 }

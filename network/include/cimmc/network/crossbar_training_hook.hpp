@@ -8,7 +8,8 @@
 // the squashed curve and straight-through ignores its slope.
 //
 // The engine is programmed with the current weight codes whenever they change (once per layer
-// and optimizer step). Readouts that need calibration keep the maps of the last calibration
+// and optimizer step); its readout tables are built when the layer is first programmed and
+// rebuilt only when a calibration changes them. Readouts that need calibration keep the maps of the last calibration
 // pass (begin_calibration / end_calibration around a forward pass over a few images); until the
 // first calibration they use full-scale maps. With PsGradient::kReadoutRange the backward pass
 // is partial-sum aware: each subarray's share of the gradient is masked where that subarray's PS
@@ -61,18 +62,25 @@ class CrossbarTrainingHook final : public GemmHook {
 
  private:
   struct LayerState {
-    std::uint64_t checksum = 0;
-    std::vector<std::int8_t> weights;  // codes the layer was programmed with
+    std::vector<float> source;         // the float weights the codes were rounded from
+    std::vector<std::int8_t> weights;  // codes the layer is programmed with
     int n = 0, k = 0;
-    std::shared_ptr<const arch::CrossbarLayer> layer;
+    std::shared_ptr<arch::CrossbarLayer> layer;
     arch::LayerCalibration calibration;
     bool calibrated = false;
     arch::PsStatistics statistics;
     bool has_statistics = false;
   };
-  std::shared_ptr<const arch::CrossbarLayer> layer_for(const GemmHookContext& c, const std::vector<std::int8_t>& weights);
-  // The context's operands as codes; false for layers that stay digital.
-  bool codes_of(const GemmHookContext& c, std::vector<std::int8_t>& weights, std::vector<std::uint8_t>& activations) const;
+  // The layer programmed with the context's weight codes: reprogrammed in place when they
+  // changed (the readout tables, which depend on the calibration, not on the weights, are kept).
+  std::shared_ptr<const arch::CrossbarLayer> layer_for(const GemmHookContext& c);
+  // s.layer, copied first if anybody else holds it (call with the mutex held).
+  static const std::shared_ptr<arch::CrossbarLayer>& writable_layer(LayerState& s);
+  // Whether the layer runs on the crossbar (false for layers that stay digital); throws for a
+  // forward pass that is not quantized or codes that do not fit.
+  bool crossbar_layer(const GemmHookContext& c) const;
+  // The context's activations as codes.
+  static void activation_codes(const GemmHookContext& c, std::vector<std::uint8_t>& activations);
 
   arch::CrossbarConfig config_;
   int gemm_layers_;
