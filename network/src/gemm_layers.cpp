@@ -179,20 +179,6 @@ inline void zero_floats(float* d, int n) {
   std::fill_n(d, n, 0.0f);
 #endif
 }
-// dst[j] = base[offsets[j]] for j < n, 0 for n ≤ j < count (count a multiple of 16).
-inline void gather_floats(float* __restrict dst, const float* base, const int* offsets, int n, int count) {
-#if defined(__AVX512F__)
-  for (int j = 0; j < count; j += 16) {
-    const int left = n - j;
-    const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xFFFF)
-                                   : static_cast<__mmask16>(left > 0 ? (1u << left) - 1 : 0u);
-    const __m512i idx = _mm512_maskz_loadu_epi32(m, offsets + j);
-    _mm512_storeu_ps(dst + j, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, base, 4));
-  }
-#else
-  for (int j = 0; j < count; ++j) dst[j] = j < n ? base[offsets[j]] : 0.0f;
-#endif
-}
 // A zero-padded copy of `planes` planes of h × w values: planes of (h + 2·pad) × (w + 2·pad),
 // then zeros up to `size` floats.
 inline void pad_planes(const float* src, int planes, int h, int w, int pad, float* dst, std::size_t size) {
@@ -429,9 +415,8 @@ void Conv2d::backward_image_stride1(const float* go, const float* image, int H, 
                                     const std::vector<int>& x_offsets, const std::vector<int>& g_offsets,
                                     const std::vector<float>& wf_packed, std::size_t g_padded_size,
                                     std::vector<double>& db, float* dw, float* dx) const {
-  const int K = fan_in_, P = OH * OW, nr = sgemm::panel_width();
+  const int K = fan_in_, P = OH * OW;
   const int Hp = H + 2 * padding_, Wp = W + 2 * padding_, wide = (OH - 1) * Wp + OW;
-  const int Kpad = static_cast<int>(sgemm::round_up(K, nr));
   // Bias gradient and G scaled to compute units, in the wide layout (zeros at ox ≥ OW).
   float* gw = sgemm::scratch(0, static_cast<std::size_t>(out_) * wide);
   for (int c = 0; c < out_; ++c) {
@@ -448,17 +433,17 @@ void Conv2d::backward_image_stride1(const float* go, const float* image, int H, 
       if (oy + 1 < OH) zero_floats(d + oy * Wp + OW, Wp - OW);
     }
   }
-  // dW += Gw · Xᵀ: Xᵀ (wide × K) packed, row q gathered from the padded image.
+  // dWᵀ += X · Gwᵀ (dw holds K × out): row k of X read in place from the padded image at the
+  // forward's offset, Gwᵀ packed. Each weight's chain runs over q in order, as in Gw · Xᵀ.
   const std::size_t x_size = static_cast<std::size_t>(in_c_) * Hp * Wp;
   float* xp = sgemm::scratch(1, x_size);
   pad_planes(image, in_c_, H, W, padding_, xp, x_size);
-  float* xt = sgemm::scratch(2, sgemm::packed_size(wide, K));
-  const std::ptrdiff_t panel = static_cast<std::ptrdiff_t>(wide) * nr;
-  for (int q = 0; q < wide; ++q)
-    for (int j0 = 0; j0 < Kpad; j0 += nr)
-      gather_floats(xt + (j0 / nr) * panel + static_cast<std::ptrdiff_t>(q) * nr, xp + q, x_offsets.data() + j0,
-                    std::min(nr, K - j0), nr);
-  sgemm::gemm(out_, K, wide, gw, wide, 1, xt, dw, K, true);
+  float* gt = sgemm::scratch(2, sgemm::packed_size(wide, out_));
+  sgemm::pack_b(wide, out_, gw, 1, wide, gt);
+  thread_local std::vector<const float*> rows;
+  rows.resize(K);
+  for (int k = 0; k < K; ++k) rows[k] = xp + x_offsets[k];
+  sgemm::gemm_rows(K, out_, wide, rows.data(), gt, dw, out_, true);
   if (!dx) return;
   // dX: the flipped, transposed convolution of G padded by kernel − 1 − padding.
   const int gpad = kernel_ - 1 - padding_, Hg = OH + 2 * gpad, Wg = OW + 2 * gpad, wide_x = (H - 1) * Wg + W;
@@ -516,12 +501,12 @@ void Conv2d::backward(std::span<const Tensor* const> in, const Tensor&, const Te
   const int Hp = H + 2 * padding_, Wp = W + 2 * padding_;
   const int gpad = kernel_ - 1 - padding_, Hg = OH + 2 * gpad, Wg = OW + 2 * gpad, wide_x = (H - 1) * Wg + W;
   const int K2 = out_ * kernel_ * kernel_;
-  const int nr = sgemm::panel_width(), Kpad = static_cast<int>(sgemm::round_up(K, nr));
+  const int nr = sgemm::panel_width();
   std::vector<int> x_offsets, g_offsets;
   std::vector<float> wf_packed;
   std::size_t g_padded_size = 0;
   if (implicit) {
-    x_offsets.assign(Kpad, 0);
+    x_offsets.assign(K, 0);
     for (int c = 0; c < in_c_; ++c)
       for (int ky = 0; ky < kernel_; ++ky)
         for (int kx = 0; kx < kernel_; ++kx) x_offsets[(c * kernel_ + ky) * kernel_ + kx] = (c * Hp + ky) * Wp + kx;
@@ -553,7 +538,7 @@ void Conv2d::backward(std::span<const Tensor* const> in, const Tensor&, const Te
 #pragma omp for schedule(static)
     for (int ch = 0; ch < chunks; ++ch) {
       errors.run([&] {
-        dw[ch] = RowMatrix::Zero(out_, K);
+        dw[ch] = implicit ? RowMatrix::Zero(K, out_) : RowMatrix::Zero(out_, K);  // implicit: dWᵀ
         db[ch].assign(out_, 0.0);
         for (int n = ch * kChunk; n < std::min(N, (ch + 1) * kChunk); ++n) {
           if (implicit) {
@@ -622,7 +607,10 @@ void Conv2d::backward(std::span<const Tensor* const> in, const Tensor&, const Te
     for (int c = 0; c < out_; ++c) {
       const float inv_ws = q ? 1.0f / w_scales_[c] : 1.0f;
       float* wg = weight_.grad.data.data() + static_cast<std::size_t>(c) * K;
-      for (int k = 0; k < K; ++k) wg[k] += dw[ch](c, k) * inv_ws;
+      if (implicit)
+        for (int k = 0; k < K; ++k) wg[k] += dw[ch](k, c) * inv_ws;
+      else
+        for (int k = 0; k < K; ++k) wg[k] += dw[ch](c, k) * inv_ws;
       if (has_bias_) bias_.grad.data[c] += static_cast<float>(db[ch][c]);
     }
   }

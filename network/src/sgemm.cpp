@@ -105,10 +105,19 @@ struct OffsetRows {
   const float* row(int k) const { return b + offsets[k]; }
 };
 
-// C tile (mr ≤ MR rows, nr ≤ NV·W columns) = [C +] Σ_k Ap[k·MR + i] · B.row(k)[j].
-template <int NV, class Rows>
-inline void kernel(int K, const float* __restrict Ap, Rows B, float* __restrict C,
-                   std::ptrdiff_t ldc, int mr, int nr, bool accumulate) {
+// Element (i, k) of an A tile: a packed panel, or rows given by pointers.
+struct PackedCols {
+  const float* p;
+  const float* at(int k, int i) const { return p + static_cast<std::ptrdiff_t>(k) * kMR + i; }
+};
+struct RowPointers {
+  const float* const* rows;
+  const float* at(int k, int i) const { return rows[i] + k; }
+};
+
+// C tile (mr ≤ MR rows, nr ≤ NV·W columns) = [C +] Σ_k A(i, k) · B.row(k)[j].
+template <int NV, class Rows, class Cols = PackedCols>
+inline void kernel(int K, Cols A, Rows B, float* __restrict C, std::ptrdiff_t ldc, int mr, int nr, bool accumulate) {
   constexpr int MR = kMR, W = Vec::W, NR = NV * W;
   using T = typename Vec::T;
   T c[MR][NV];
@@ -129,10 +138,9 @@ inline void kernel(int K, const float* __restrict Ap, Rows B, float* __restrict 
     T b[NV];
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) b[v] = Vec::load(B.row(k) + v * W);
-    const float* a = Ap + static_cast<std::ptrdiff_t>(k) * MR;
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i) {
-      const T ai = Vec::bcast(a + i);
+      const T ai = Vec::bcast(A.at(k, i));
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) c[i][v] = Vec::fma(ai, b[v], c[i][v]);
     }
@@ -232,7 +240,7 @@ void gemm_packed(int M, int N, int K, const float* Ap, const float* Bp, float* C
     const float* Bj = Bp + static_cast<std::size_t>(j0 / kNR) * K * kNR;
     for (int p = 0; p < panels; ++p) {
       const int mr = std::min(kMR, M - p * kMR);
-      kernel<kNV>(K, Ap + static_cast<std::size_t>(p) * K * kMR, PackedRows{Bj, kNR}, C + p * kMR * ldc + j0, ldc, mr, nr,
+      kernel<kNV>(K, PackedCols{Ap + static_cast<std::size_t>(p) * K * kMR}, PackedRows{Bj, kNR}, C + p * kMR * ldc + j0, ldc, mr, nr,
                   accumulate);
     }
   }
@@ -251,8 +259,29 @@ void gemm_offsets(int M, int N, int K, const float* Ap, const float* B, const in
     const int nr = std::min(kNR, N - j0);
     for (int p = 0; p < panels; ++p) {
       const int mr = std::min(kMR, M - p * kMR);
-      kernel<kNV>(K, Ap + static_cast<std::size_t>(p) * K * kMR, OffsetRows{B + j0, offsets}, C + p * kMR * ldc + j0, ldc,
+      kernel<kNV>(K, PackedCols{Ap + static_cast<std::size_t>(p) * K * kMR}, OffsetRows{B + j0, offsets}, C + p * kMR * ldc + j0, ldc,
                   mr, nr, accumulate);
+    }
+  }
+}
+
+void gemm_rows(int M, int N, int K, const float* const* a_rows, const float* Bp, float* C, std::ptrdiff_t ldc,
+               bool accumulate) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate)
+      for (int i = 0; i < M; ++i) std::fill_n(C + i * ldc, N, 0.0f);
+    return;
+  }
+  const int panels = (M + kMR - 1) / kMR;
+  for (int j0 = 0; j0 < N; j0 += kNR) {
+    const int nr = std::min(kNR, N - j0);
+    const float* Bj = Bp + static_cast<std::size_t>(j0 / kNR) * K * kNR;
+    for (int p = 0; p < panels; ++p) {
+      const int mr = std::min(kMR, M - p * kMR);
+      const float* rows[kMR];
+      for (int i = 0; i < kMR; ++i) rows[i] = a_rows[p * kMR + (i < mr ? i : 0)];  // extra rows: computed, dropped
+      kernel<kNV>(K, RowPointers{rows}, PackedRows{Bj, kNR}, C + p * kMR * ldc + j0, ldc, mr, nr, accumulate);
     }
   }
 }

@@ -193,3 +193,28 @@ TEST(Conv2dKernels, ResultsDoNotDependOnThreadCount) {
   EXPECT_TRUE(same_bits(results[0], results[1]));
   EXPECT_TRUE(same_bits(results[0], results[2]));
 }
+
+TEST(Sgemm, RowPointersMatchTheReferenceBitForBit) {
+  const int nr = sgemm::panel_width();
+  std::uint64_t element = 900;
+  for (int M : {1, 7, 8, 13, 26})
+    for (int N : {1, nr - 1, nr + 5})
+      for (int K : {1, 10, 63}) {
+        SCOPED_TRACE(testing::Message() << "M=" << M << " N=" << N << " K=" << K);
+        const auto base = random_vector(static_cast<std::size_t>(M) * 5 + K, ++element);
+        std::vector<const float*> rows(M);
+        std::vector<float> A(static_cast<std::size_t>(M) * K);
+        for (int m = 0; m < M; ++m) {
+          rows[m] = base.data() + (m * 3) % (M + 1);  // overlapping rows
+          for (int k = 0; k < K; ++k) A[static_cast<std::size_t>(m) * K + k] = rows[m][k];
+        }
+        const auto B = random_vector(static_cast<std::size_t>(K) * N, ++element);
+        std::vector<float> packed(sgemm::packed_size(K, N));
+        sgemm::pack_b(K, N, B.data(), N, 1, packed.data());
+        const auto C0 = random_vector(static_cast<std::size_t>(M) * N, ++element);
+        std::vector<float> C = C0, R = C0;
+        sgemm::gemm_rows(M, N, K, rows.data(), packed.data(), C.data(), N, true);
+        sgemm::gemm_reference(M, N, K, A.data(), K, 1, B.data(), N, R.data(), N, true);
+        ASSERT_TRUE(same_bits(C, R));
+      }
+}

@@ -78,7 +78,8 @@ class Conv2d final : public GemmLayer {
   // Its transpose, (OH·OW) × K, packed for sgemm::gemm (panels of the K columns).
   void im2col_transposed_packed(const float* image, int H, int W, float* packed) const;
   void col2im(const float* col, int H, int W, float* image) const;  // accumulates
-  // Backward of one image of a stride-1 convolution without a hook (see backward()).
+  // Backward of one image of a stride-1 convolution without a hook (see backward()); dw is the
+  // transposed weight gradient (K × out).
   void backward_image_stride1(const float* grad_out, const float* image, int H, int W, int OH, int OW,
                               const std::vector<int>& x_offsets, const std::vector<int>& g_offsets,
                               const std::vector<float>& wf_packed, std::size_t g_padded_size,

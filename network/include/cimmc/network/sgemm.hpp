@@ -54,6 +54,11 @@ void gemm_packed(int M, int N, int K, const float* packed_a, const float* packed
 void gemm_offsets(int M, int N, int K, const float* packed_a, const float* B, const int* offsets, float* C,
                   std::ptrdiff_t ldc, bool accumulate);
 
+// The same product with row m of A at a_rows[m] (element (m, k) at a_rows[m][k]): a convolution's
+// padded input read in place, as the left operand of its weight gradient.
+void gemm_rows(int M, int N, int K, const float* const* a_rows, const float* packed_b, float* C, std::ptrdiff_t ldc,
+               bool accumulate);
+
 // The obvious triple loop with the same reduction chains (B plain, element (k, n) at B[k·ldb + n]).
 void gemm_reference(int M, int N, int K, const float* A, std::ptrdiff_t a_row_stride, std::ptrdiff_t a_col_stride,
                     const float* B, std::ptrdiff_t ldb, float* C, std::ptrdiff_t ldc, bool accumulate);
