@@ -200,6 +200,15 @@ void BM_CrossbarResNet20_Ideal(benchmark::State& state) {
   run_resnet20(state, c);
 }
 
+// The same with the LCU benchmarks' mapping (adaptive-flip encoding: about twice the planes and
+// partial sums of two's complement): the exact-PS cost a ZEBRA LCU run starts from.
+void BM_CrossbarResNet20_Ideal_AdaptiveFlip(benchmark::State& state) {
+  CrossbarConfig c = base_config();
+  c.noise.sigma_fraction = 0.0;
+  c.encoding = cimmc::arch::Encoding::kAdaptiveFlip;
+  run_resnet20(state, c);
+}
+
 }  // namespace
 
 BENCHMARK(BM_CrossbarResNet20)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -219,3 +228,4 @@ BENCHMARK(BM_CrossbarResNet20_FineAdcSigma)
 BENCHMARK(BM_CrossbarResNet20_Physical)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CrossbarResNet20_ZebraLcu_Physical)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CrossbarResNet20_Ideal)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CrossbarResNet20_Ideal_AdaptiveFlip)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
