@@ -46,7 +46,8 @@ Result run(const CrossbarLayer& layer, const Problem& p, int threads, const RunA
 }
 
 // Configurations where rare-event sampling does work: noise well below the level spacing, with
-// the LCU's vector (G = 8) and scalar (G = 4, differential, R > 64) paths and fine ADCs.
+// the LCU's integer-level (no offsets), byte (G = 8) and scalar (G = 4, differential, R > 64)
+// paths and fine ADCs.
 std::vector<std::pair<std::string, CrossbarConfig>> cases() {
   std::vector<std::pair<std::string, CrossbarConfig>> out;
   {
@@ -60,6 +61,8 @@ std::vector<std::pair<std::string, CrossbarConfig>> cases() {
     c.noise.cell_sigma_lsb = 0.05;
     c.noise.offset_sigma_lsb = 0.05;
     out.emplace_back("lcu G = 8", c);
+    c.noise.offset_sigma_lsb = 0.0;  // integer levels: the path that counts senses without sensing them
+    out.emplace_back("lcu G = 8, no offsets", c);
   }
   {
     CrossbarConfig c;
