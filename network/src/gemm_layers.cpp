@@ -406,9 +406,59 @@ void Conv2d::forward(std::span<const Tensor* const> in, Tensor& out, const RunCo
           float* yc = y + static_cast<std::size_t>(c) * P;
           for (int p = 0; p < P; ++p) yc[p] = yc[p] * s + b;
         }
+      if (epilogue_) {
+        const std::size_t item = static_cast<std::size_t>(out_) * P;
+        float* a = epilogue_->affine_out->data.data() + n * item;
+        float* r = epilogue_->relu_out ? epilogue_->relu_out->data.data() + n * item : nullptr;
+        for (int c = 0; c < out_; ++c) {
+          const float sc = (*epilogue_->scale)[c], sh = (*epilogue_->shift)[c];
+          const float* yc = y + static_cast<std::size_t>(c) * P;
+          float* ac = a + static_cast<std::size_t>(c) * P;
+          for (int p = 0; p < P; ++p) ac[p] = yc[p] * sc + sh;
+          if (r) {
+            float* rc = r + static_cast<std::size_t>(c) * P;
+            for (int p = 0; p < P; ++p) rc[p] = ac[p] > 0.0f ? ac[p] : 0.0f;
+          }
+        }
+      }
     });
   }
   errors.rethrow();
+}
+
+void Conv2d::forward_fused(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx,
+                           const std::vector<float>& scale, const std::vector<float>& shift, Tensor& affine_out,
+                           Tensor* relu_out) {
+  const Tensor& x = *in[0];
+  const Shape os = output_shape({{x.shape[1], x.shape[2], x.shape[3]}});
+  const Shape full{x.shape[0], os[0], os[1], os[2]};
+  const bool integer = ctx.mode == ExecMode::kInteger && quant_.enabled;
+  if (integer || static_cast<int>(scale.size()) != out_ || static_cast<int>(shift.size()) != out_) {
+    forward(in, out, ctx);  // the integer path: the same maps as a separate pass
+    affine_out.resize(out.shape);
+    const std::size_t P = static_cast<std::size_t>(os[1]) * os[2];
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      const std::size_t c = (i / P) % static_cast<std::size_t>(out_);
+      affine_out.data[i] = out.data[i] * scale[c] + shift[c];
+    }
+    if (relu_out) {
+      relu_out->resize(out.shape);
+      for (std::size_t i = 0; i < out.size(); ++i)
+        relu_out->data[i] = affine_out.data[i] > 0.0f ? affine_out.data[i] : 0.0f;
+    }
+    return;
+  }
+  affine_out.resize(full);
+  if (relu_out) relu_out->resize(full);
+  const Epilogue e{&scale, &shift, &affine_out, relu_out};
+  epilogue_ = &e;
+  try {
+    forward(in, out, ctx);
+  } catch (...) {
+    epilogue_ = nullptr;
+    throw;
+  }
+  epilogue_ = nullptr;
 }
 
 void Conv2d::backward_image_stride1(const float* go, const float* image, int H, int W, int OH, int OW,

@@ -276,6 +276,23 @@ void BatchNorm::forward(std::span<const Tensor* const> in, Tensor& out, const Ru
     }
   }
 }
+void BatchNorm::inference_affine(std::vector<float>& scale, std::vector<float>& shift) {
+  const int C = channels_;
+  batch_mean_.assign(C, 0.0f);
+  batch_inv_std_.assign(C, 0.0f);
+  last_training_ = false;
+  scale.resize(C);
+  shift.resize(C);
+  for (int c = 0; c < C; ++c) {
+    const float mean = running_mean_.data[c];
+    const float inv_std = 1.0f / std::sqrt(running_var_.data[c] + eps_);
+    batch_mean_[c] = mean;
+    batch_inv_std_[c] = inv_std;
+    scale[c] = gamma_.value.data[c] * inv_std;
+    shift[c] = beta_.value.data[c] - mean * scale[c];
+  }
+}
+
 void BatchNorm::backward(std::span<const Tensor* const> in, const Tensor&, const Tensor& g,
                          std::span<Tensor* const> gin, const RunContext&) {
   const Tensor& x = *in[0];

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "cimmc/core/error.hpp"
+#include "cimmc/network/gemm_layers.hpp"
+#include "cimmc/network/layers.hpp"
 
 namespace cimmc::network {
 
@@ -48,6 +50,21 @@ const Tensor& Model::forward(const Tensor& images, const RunContext& ctx) {
     Node& n = nodes_[i];
     std::vector<const Tensor*> ins;
     for (int j : n.inputs) ins.push_back(&outputs_[j]);
+    // Inference: conv2d → batchnorm (→ relu) in one pass over each image's output while it is in
+    // cache; every node's output is still stored, with the values of the separate layers.
+    auto* conv = ctx.training ? nullptr : dynamic_cast<Conv2d*>(n.layer.get());
+    auto* bn = conv && i + 1 < nodes_.size() && nodes_[i + 1].inputs == std::vector<int>{static_cast<int>(i)}
+                   ? dynamic_cast<BatchNorm*>(nodes_[i + 1].layer.get())
+                   : nullptr;
+    if (bn) {
+      const bool relu = i + 2 < nodes_.size() && nodes_[i + 2].inputs == std::vector<int>{static_cast<int>(i + 1)} &&
+                        dynamic_cast<ReLU*>(nodes_[i + 2].layer.get()) != nullptr;
+      bn->inference_affine(fused_scale_, fused_shift_);
+      conv->forward_fused(ins, outputs_[i], ctx, fused_scale_, fused_shift_, outputs_[i + 1],
+                          relu ? &outputs_[i + 2] : nullptr);
+      i += relu ? 2 : 1;
+      continue;
+    }
     n.layer->forward(ins, outputs_[i], ctx);
   }
   return outputs_.back();

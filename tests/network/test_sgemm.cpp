@@ -218,3 +218,37 @@ TEST(Sgemm, RowPointersMatchTheReferenceBitForBit) {
         ASSERT_TRUE(same_bits(C, R));
       }
 }
+
+// Inference fuses conv → batchnorm (→ relu) into one pass; every node's output must be what the
+// layers compute one after the other.
+TEST(Conv2dKernels, FusedInferenceGivesEveryNodeTheSeparateLayersValues) {
+  Model m = Model::from_spec(
+      "input input - channels=3 height=10 width=10\n"
+      "c1 conv2d input out=12 kernel=3 stride=1 padding=1 bias=1\nb1 batchnorm c1\nr1 relu b1\n"
+      "c2 conv2d r1 out=8 kernel=3 stride=2 padding=1 bias=0\nb2 batchnorm c2\n"
+      "c3 conv2d b2 out=8 kernel=1 stride=1 padding=0 bias=0\nb3 batchnorm c3\nr3 relu b3\na add r3,b2\n"
+      "f flatten a\nfc linear f out=4\n");
+  initialize_weights(m, 8);
+  std::uint64_t element = 40;
+  for (auto& [name, t] : m.buffers()) {
+    nwtest::fill_normal(*t, 9, ++element, 0.3f);
+    if (name.find("running_var") != std::string::npos)
+      for (float& v : t->data) v = std::abs(v) + 0.5f;
+  }
+  for (auto& [name, p] : m.parameters()) nwtest::fill_normal(p->value, 9, ++element, 0.5f);
+  Tensor x({5, 3, 10, 10});
+  nwtest::fill_normal(x, 9, 1);
+  m.forward(x, RunContext{});
+  std::vector<Tensor> separate(m.nodes().size());
+  separate[0] = x;
+  for (std::size_t i = 1; i < m.nodes().size(); ++i) {
+    std::vector<const Tensor*> ins;
+    for (int j : m.nodes()[i].inputs) ins.push_back(&separate[j]);
+    m.nodes()[i].layer->forward(ins, separate[i], RunContext{});
+  }
+  for (std::size_t i = 1; i < m.nodes().size(); ++i) {
+    SCOPED_TRACE(m.nodes()[i].name);
+    EXPECT_EQ(m.activation(static_cast<int>(i)).shape, separate[i].shape);
+    EXPECT_TRUE(same_bits(m.activation(static_cast<int>(i)).data, separate[i].data));
+  }
+}

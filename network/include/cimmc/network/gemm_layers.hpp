@@ -66,6 +66,12 @@ class Conv2d final : public GemmLayer {
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) override;
   void backward(std::span<const Tensor* const> in, const Tensor& out, const Tensor& grad_out,
                 std::span<Tensor* const> grad_in, const RunContext& ctx) override;
+  // Inference: forward() followed, per image while its output is in cache, by a per-channel affine
+  // map (batch norm with running statistics) into `affine_out` and, if `relu_out` is set, a ReLU
+  // of that into `relu_out`: the values those layers' forward() would compute.
+  void forward_fused(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx,
+                     const std::vector<float>& scale, const std::vector<float>& shift, Tensor& affine_out,
+                     Tensor* relu_out);
   int in_channels() const { return in_c_; }
   int kernel() const { return kernel_; }
   int stride() const { return stride_; }
@@ -87,6 +93,13 @@ class Conv2d final : public GemmLayer {
   void forward_integer(const Tensor& x, Tensor& out, const RunContext& ctx);
   int in_c_, kernel_, stride_, padding_;
   std::vector<float> w_packed_;             // w_compute_ packed as the left operand of sgemm
+  struct Epilogue {
+    const std::vector<float>* scale;
+    const std::vector<float>* shift;
+    Tensor* affine_out;
+    Tensor* relu_out;
+  };
+  const Epilogue* epilogue_ = nullptr;      // set during forward_fused()
   std::vector<float> x_compute_;            // forward input in compute units (fake-quant)
   std::vector<std::uint8_t> pass_mask_;     // STE mask of the activation quantizer
 };

@@ -99,6 +99,9 @@ class BatchNorm final : public Layer {
   const Parameter& beta() const { return beta_; }
   const Tensor& running_mean() const { return running_mean_; }
   const Tensor& running_var() const { return running_var_; }
+  // Inference (running statistics): out = x · scale[c] + shift[c], exactly as forward() computes
+  // it when not training; records the statistics for backward() as forward() does.
+  void inference_affine(std::vector<float>& scale, std::vector<float>& shift);
 
  private:
   int channels_;

@@ -76,6 +76,7 @@ class Model {
   void finalize();
   std::vector<Node> nodes_;
   std::vector<Tensor> outputs_, grads_;
+  std::vector<float> fused_scale_, fused_shift_;  // batch-norm maps fused into a convolution (inference)
 };
 
 // Softmax cross-entropy over the batch (mean). Writes dL/dlogits into `grad` when non-null and
