@@ -3,6 +3,7 @@
 // threshold tables, word limits or the switching probability of the analog value, decoded.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <type_traits>
 
 #include "cimmc/arch/crossbar_layer.hpp"
@@ -60,15 +61,22 @@ int CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, bool idle,
     const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn) * t);
     const bool skip_zero = r.mtj.sparse && r.mtj.ideal_zero_detection;
     const float* decoded = table.decoded.data();
+    const bool in_record = mtj_limit_decoded_ > 0;  // the decoded values sit in the map's record
     const auto read = [&](auto samples) {
       const int tt = samples > 0 ? static_cast<int>(samples) : t;
       for (int n = 0; n < nn; ++n) {
         const int map = skip_zero && (pos[n] | neg[n]) == 0 ? map_base : map_base + n * map_step;
-        const std::uint64_t limit = mtj_word_limit_of(map, pos[n] - neg[n]);
+        const std::uint64_t* record = mtj_limit_record(map);
+        const std::uint64_t limit = mtj_record_limit(record, pos[n] - neg[n]);
         const std::uint32_t* w = word + static_cast<std::ptrdiff_t>(n) * tt;
         int kk = 0;
         for (int j = 0; j < tt; ++j) kk += w[j] < limit ? 1 : 0;
-        value[n] = decoded[static_cast<std::size_t>(map) * static_cast<std::size_t>(tt + 1) + static_cast<std::size_t>(kk)];
+        if (in_record) {
+          std::memcpy(&value[n], reinterpret_cast<const unsigned char*>(record + 1) + sizeof(float) * static_cast<std::size_t>(kk),
+                      sizeof(float));
+        } else {
+          value[n] = decoded[static_cast<std::size_t>(map) * static_cast<std::size_t>(tt + 1) + static_cast<std::size_t>(kk)];
+        }
       }
     };
     if (t == 4) read(std::integral_constant<int, 4>{});

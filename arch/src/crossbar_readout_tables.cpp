@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <map>
 
@@ -130,6 +131,7 @@ void CrossbarLayer::prepare_readout() {
 void CrossbarLayer::prepare_mtj_word_limits() {
   mtj_limit_first_.clear();
   mtj_limit_first_.shrink_to_fit();
+  mtj_limit_decoded_ = 0;
   mtj_word_limits_.clear();
   mtj_word_limits_.shrink_to_fit();
   // Word limits up to 64 MiB, for a T without threshold tables; beyond that (and for analog
@@ -146,11 +148,16 @@ void CrossbarLayer::prepare_mtj_word_limits() {
   std::vector<std::pair<int, int>> range(maps);
   std::vector<std::uint32_t> first(maps);
   std::size_t values = 0;
+  // With one T, each record carries its map's decoded values too.
+  const int t_decoded = mtj_tables_.size() == 1 ? mtj_tables_[0].samples + 1 : 0;
+  const int decoded_words = (t_decoded + 1) / 2;
   for (std::size_t sm = 0; sm < maps; ++sm) {
     const auto& map = maps_[sm];
     // The signed readout of a map whose analog map is the unsigned one's (the converter, and so
-    // its gain, is the same): the same limits.
-    if (sm % 2 == 1 && map.scale == maps_[sm - 1].scale && map.offset == maps_[sm - 1].offset) {
+    // its gain, is the same): the same limits (and, with the same decoder map, the same values).
+    if (sm % 2 == 1 && map.scale == maps_[sm - 1].scale && map.offset == maps_[sm - 1].offset &&
+        (t_decoded == 0 || (decode_maps_[sm].scale == decode_maps_[sm - 1].scale &&
+                            decode_maps_[sm].offset == decode_maps_[sm - 1].offset))) {
       range[sm] = range[sm - 1];
       first[sm] = first[sm - 1];
       continue;
@@ -171,7 +178,7 @@ void CrossbarLayer::prepare_mtj_word_limits() {
     }
     range[sm] = {lo, std::max(a, lo - 1)};
     first[sm] = static_cast<std::uint32_t>(values);
-    values += static_cast<std::size_t>(range[sm].second - lo + 1) + 3;
+    values += static_cast<std::size_t>(range[sm].second - lo + 1) + 3 + static_cast<std::size_t>(decoded_words);
   }
   if (maps * sizeof(std::uint32_t) + values * sizeof(std::uint64_t) > kMaxLimitBytes) return;
   mtj_word_limits_.resize(values);
@@ -182,11 +189,16 @@ void CrossbarLayer::prepare_mtj_word_limits() {
     std::uint64_t* v = mtj_word_limits_.data() + first[sm];
     v[0] = static_cast<std::uint64_t>(static_cast<std::uint32_t>(lo)) |
            static_cast<std::uint64_t>(static_cast<std::uint32_t>(hi - lo + 2)) << 32;
+    if (t_decoded > 0)
+      std::memcpy(v + 1, mtj_tables_[0].decoded.data() + sm * static_cast<std::size_t>(t_decoded),
+                  static_cast<std::size_t>(t_decoded) * sizeof(float));
+    v += decoded_words;
     v[1] = limit(-ifs);
     for (int ps = lo; ps <= hi; ++ps) v[ps - lo + 2] = limit(ps);
     v[hi - lo + 3] = limit(ifs);
   }
   mtj_limit_first_ = std::move(first);
+  mtj_limit_decoded_ = decoded_words;
 }
 
 std::size_t CrossbarLayer::readout_table_bytes() const {

@@ -30,6 +30,25 @@ void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, in
   const int groups = static_cast<int>(groups_.size());
   const std::size_t elements = groups_.size() * static_cast<std::size_t>(n_pad_);
   const bool skip_zero = kind == ReadoutKind::kStochasticMtj && config_.readout.mtj.sparse;
+  // For the range model: the decoder maps of every (subarray, conversion, output) side by side,
+  // [(s · C + conversion) · N + n], so that the loop over outputs runs on vectors.
+  const int conv = streams * groups;
+  std::vector<double> range_scale, range_offset;
+  if (kind == ReadoutKind::kStochasticMtj && model == SlopeModel::kRange) {
+    range_scale.resize(static_cast<std::size_t>(subarrays) * conv * n_);
+    range_offset.resize(range_scale.size());
+    for (int s = 0; s < subarrays; ++s)
+      for (int c = 0; c < conv; ++c) {
+        const int sign = groups_[static_cast<std::size_t>(c % groups)].signed_readout ? 1 : 0;
+        const int base = map_of(s, c, 0) * 2 + sign, step = column_maps_ ? 2 : 0;
+        for (int n = 0; n < n_; ++n) {
+          const auto& map = decode_maps_[static_cast<std::size_t>(base + n * step)];
+          const std::size_t i = (static_cast<std::size_t>(s) * conv + c) * n_ + n;
+          range_scale[i] = map.scale;
+          range_offset[i] = map.offset;
+        }
+      }
+  }
   // Rows are independent: each thread packs and reads its own rows.
 #pragma omp parallel
   {
@@ -70,17 +89,22 @@ void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, in
                 table_index_[static_cast<std::size_t>(conversion)])];
             if (model == SlopeModel::kRange) {
               // The same sums branch-free: w · 1 = w where the PS is skipped or inside, w · 0 = 0 outside.
-              const circuit::AffineMap* maps = decode_maps_.data() + base;
+              const std::size_t first = (static_cast<std::size_t>(s) * conv + conversion) * n_;
+              const double* scale = range_scale.data() + first;
+              const double* offset = range_offset.data() + first;
               const std::uint8_t* zero_column =
                   column_zero_.data() + (static_cast<std::size_t>(s) * groups_.size() + static_cast<std::size_t>(g)) * n_pad_;
-              const bool ideal_detection = config_.readout.mtj.ideal_zero_detection;
               double* wsum = weighted.data();
-              for (int n = 0; n < n_; ++n) {
-                const circuit::AffineMap& map = maps[static_cast<std::ptrdiff_t>(n) * step];
-                const double x = map.scale * (gp[n] - gn[n]) + map.offset;
-                const bool skipped =
-                    skip_zero && (ideal_detection ? (gp[n] | gn[n]) == 0 : idle || zero_column[n] != 0);
-                wsum[n] += skipped || !(std::abs(x) > 1.0) ? w : 0.0;
+              if (skip_zero && config_.readout.mtj.ideal_zero_detection) {
+                for (int n = 0; n < n_; ++n) {
+                  const double x = scale[n] * (gp[n] - gn[n]) + offset[n];
+                  wsum[n] += (gp[n] | gn[n]) == 0 || !(std::abs(x) > 1.0) ? w : 0.0;
+                }
+              } else {
+                for (int n = 0; n < n_; ++n) {
+                  const double x = scale[n] * (gp[n] - gn[n]) + offset[n];
+                  wsum[n] += (skip_zero && (idle || zero_column[n] != 0)) || !(std::abs(x) > 1.0) ? w : 0.0;
+                }
               }
               continue;
             }

@@ -298,18 +298,23 @@ class CrossbarLayer {
   // and integer PS, the limit under which a sample's 32-bit word switches, ⌈P · 2^32⌉ (the
   // same draws as evaluating P per PS, without the curve). Empty when not needed or too large.
   // Stored compactly: the map clamps x to [−1, 1], so every PS below some `lo` has the limit of
-  // PS = −FS and every PS above some `hi` that of PS = +FS. A map's limits are
-  // [meta, below, lo .. hi, above] from mtj_limit_first_[map] on, meta = lo (low 32 bits) and
-  // hi − lo + 2 (high 32 bits): a few dozen values where 2·FS + 1 would not fit in the cache, and
-  // shared by the unsigned and signed readout of a map when those are the same.
+  // PS = −FS and every PS above some `hi` that of PS = +FS. A map's record in mtj_word_limits_,
+  // from mtj_limit_first_[map] on, is [meta, decoded, below, lo .. hi, above]: meta = lo (low 32
+  // bits) and hi − lo + 2 (high 32 bits); decoded = the T + 1 decoded values (floats) of the map
+  // when the layer has one T, in mtj_limit_decoded_ words (0 otherwise): a few dozen values where
+  // 2·FS + 1 would not fit in the cache, read together, and shared by the unsigned and signed
+  // readout of a map when those are the same.
   std::vector<std::uint32_t> mtj_limit_first_;  // [map]
   std::vector<std::uint64_t> mtj_word_limits_;
-  std::uint64_t mtj_word_limit_of(int map, std::int32_t ps) const {
-    const std::uint64_t* r = mtj_word_limits_.data() + mtj_limit_first_[static_cast<std::size_t>(map)];
+  int mtj_limit_decoded_ = 0;
+  const std::uint64_t* mtj_limit_record(int map) const {
+    return mtj_word_limits_.data() + mtj_limit_first_[static_cast<std::size_t>(map)];
+  }
+  std::uint64_t mtj_record_limit(const std::uint64_t* r, std::int32_t ps) const {
     const auto lo = static_cast<std::int32_t>(static_cast<std::uint32_t>(r[0]));
     const auto top = static_cast<std::int32_t>(static_cast<std::uint32_t>(r[0] >> 32));
     const std::int32_t j = std::min(std::max(ps - lo + 1, 0), top);  // branch-free: 0 below, top above
-    return r[1 + j];
+    return r[1 + mtj_limit_decoded_ + j];
   }
   std::vector<int> table_index_;  // [input stream][group] -> mtj_tables_ index
 };
