@@ -229,3 +229,35 @@ BENCHMARK(BM_CrossbarResNet20_Physical)->Arg(4)->Unit(benchmark::kMillisecond)->
 BENCHMARK(BM_CrossbarResNet20_ZebraLcu_Physical)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CrossbarResNet20_Ideal)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CrossbarResNet20_Ideal_AdaptiveFlip)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The AND + popcount kernels per level, one thread: one subarray of R = 128 rows (2 words) and
+// 64 output columns per call, as run_row calls them. items_per_second = 64-bit AND + popcount
+// word operations per second (words × columns per call); a level the CPU lacks is skipped.
+namespace {
+
+void BM_AndPopcount(benchmark::State& state, cimmc::core::KernelIsa isa) {
+  if (!cimmc::core::kernel_isa_supported(isa)) {
+    state.SkipWithError("this CPU lacks the kernel level");
+    return;
+  }
+  const int words = static_cast<int>(state.range(0)), columns = 64;
+  std::mt19937_64 gen(3);
+  std::vector<std::uint64_t> a(static_cast<std::size_t>(words)), plane(static_cast<std::size_t>(words) * columns);
+  for (auto& x : a) x = gen();
+  for (auto& x : plane) x = gen();
+  std::vector<std::int32_t> out(columns);
+  const auto kernel = cimmc::arch::and_popcount_function(isa);
+  for (auto _ : state) {
+    kernel(a.data(), plane.data(), words, columns, out.data());
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * words * columns);
+}
+
+using cimmc::core::KernelIsa;
+BENCHMARK_CAPTURE(BM_AndPopcount, portable, KernelIsa::kPortable)->Arg(2)->Arg(16);
+BENCHMARK_CAPTURE(BM_AndPopcount, avx2, KernelIsa::kAvx2)->Arg(2)->Arg(16);
+BENCHMARK_CAPTURE(BM_AndPopcount, avx512, KernelIsa::kAvx512)->Arg(2)->Arg(16);
+
+}  // namespace

@@ -5,9 +5,7 @@
 
 #include <algorithm>
 #include <bit>
-#include <cstdlib>
 #include <cstring>
-#include <string>
 
 #include "cimmc/core/error.hpp"
 
@@ -21,41 +19,6 @@ PlaneGeometry PlaneGeometry::make(int k, int rows) {
   g.subarrays = (k + rows - 1) / rows;
   g.words_per_subarray = (rows + 63) / 64;
   return g;
-}
-
-std::string_view kernel_isa_name(KernelIsa isa) {
-  switch (isa) {
-    case KernelIsa::kPortable: return "portable";
-    case KernelIsa::kAvx2: return "avx2";
-    case KernelIsa::kAvx512: return "avx512_vpopcntdq";
-  }
-  return "unknown";
-}
-
-bool kernel_isa_supported(KernelIsa isa) {
-  switch (isa) {
-    case KernelIsa::kPortable: return true;
-    case KernelIsa::kAvx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
-    case KernelIsa::kAvx512:
-      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-             __builtin_cpu_supports("avx512vpopcntdq");
-  }
-  return false;
-}
-
-KernelIsa detect_kernel_isa() {
-  if (const char* forced = std::getenv("CIMMC_KERNEL"); forced && *forced) {
-    for (KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kAvx2, KernelIsa::kAvx512})
-      if (kernel_isa_name(isa) == forced) {
-        if (!kernel_isa_supported(isa))
-          throw ArgumentError(fmt::format("CIMMC_KERNEL={}: this CPU does not support that kernel", forced));
-        return isa;
-      }
-    throw ArgumentError(fmt::format("CIMMC_KERNEL={}: expected portable, avx2 or avx512_vpopcntdq", forced));
-  }
-  if (kernel_isa_supported(KernelIsa::kAvx512)) return KernelIsa::kAvx512;
-  if (kernel_isa_supported(KernelIsa::kAvx2)) return KernelIsa::kAvx2;
-  return KernelIsa::kPortable;
 }
 
 namespace {

@@ -1,6 +1,9 @@
 // Batch Philox and normals (rng_batch.hpp). This file is compiled without floating-point
 // contraction (core/CMakeLists.txt), so the normal transform performs the same IEEE operations
-// in every version and the versions agree bit for bit.
+// in every version and the versions agree bit for bit; and with -fno-trapping-math and
+// -fno-math-errno, without which GCC leaves its selects and sqrt as branches and does not
+// vectorize the transform at all below AVX-512 (integer-to-float conversions go through int32
+// for the same reason: AVX2 has no unsigned conversion).
 #include "cimmc/core/rng_batch.hpp"
 
 #include <algorithm>
@@ -29,7 +32,7 @@ constexpr std::uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
 // -2 ln(u), u = (top 24 bits of w + 0.5) / 2^24 in (0, 1): Cephes logf on the mantissa in
 // [sqrt(1/2), sqrt(2)).
 [[gnu::always_inline]] inline float minus_two_log_u(std::uint32_t w) {
-  const float u = (static_cast<float>(w >> 8) + 0.5f) * 0x1p-24f;
+  const float u = (static_cast<float>(static_cast<std::int32_t>(w >> 8)) + 0.5f) * 0x1p-24f;
   const std::uint32_t bits = std::bit_cast<std::uint32_t>(u);
   float e = static_cast<float>(static_cast<int>(bits >> 23) - 126);
   float x = std::bit_cast<float>((bits & 0x007FFFFFu) | 0x3F000000u);  // [0.5, 1)
@@ -57,7 +60,7 @@ constexpr std::uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
 // y in [-pi/4, pi/4) within it.
 [[gnu::always_inline]] inline void unit_circle(std::uint32_t w, float& c, float& s) {
   const std::uint32_t q = w >> 30;
-  const float y = (static_cast<float>(w & 0x3FFFFFFFu) * 0x1p-30f - 0.5f) * 1.57079632679f;
+  const float y = (static_cast<float>(static_cast<std::int32_t>(w & 0x3FFFFFFFu)) * 0x1p-30f - 0.5f) * 1.57079632679f;
   const float y2 = y * y;
   const float sn =
       y * (1.0f + y2 * (-1.6666667e-1f + y2 * (8.3333333e-3f + y2 * (-1.9841270e-4f + y2 * 2.7557319e-6f))));

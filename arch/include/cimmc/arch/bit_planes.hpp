@@ -10,13 +10,15 @@
 // every output column at once: out[n] = Σ_w popcount(a[w] & plane[w][n]).
 //
 // Kernels: AVX-512 VPOPCNTDQ (8 columns per instruction), AVX2 (nibble-table popcount) and a
-// portable path; the best one the CPU supports is chosen at run time (__builtin_cpu_supports),
+// portable path; the best one the CPU supports is chosen at run time (core::detect_kernel_isa),
 // and any one can be forced (tests compare them all with a slow reference).
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <string_view>
+
+#include "cimmc/core/kernel_isa.hpp"
 
 namespace cimmc::arch {
 
@@ -36,12 +38,12 @@ struct PlaneGeometry {
   static PlaneGeometry make(int k, int rows);
 };
 
-enum class KernelIsa { kPortable, kAvx2, kAvx512 };
-std::string_view kernel_isa_name(KernelIsa isa);  // "portable", "avx2", "avx512_vpopcntdq"
-// The fastest kernel this CPU runs (the CIMMC_KERNEL environment variable, if set to one of the
-// names above, forces a slower one; an unknown or unsupported name throws ArgumentError).
-KernelIsa detect_kernel_isa();
-bool kernel_isa_supported(KernelIsa isa);
+// The kernel level (portable, avx2, avx512_vpopcntdq) is core's, shared with the random-number
+// batches: detected once from the CPU, CIMMC_KERNEL forces a slower one (core/kernel_isa.hpp).
+using core::detect_kernel_isa;
+using core::kernel_isa_name;
+using core::kernel_isa_supported;
+using core::KernelIsa;
 
 // Packs `bits` planes of one vector of K unsigned values (each < 2^bits) into
 // out[bits][geometry.words()] (zeroed first).
