@@ -95,16 +95,15 @@ void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, in
               const std::uint8_t* zero_column =
                   column_zero_.data() + (static_cast<std::size_t>(s) * groups_.size() + static_cast<std::size_t>(g)) * n_pad_;
               double* wsum = weighted.data();
-              if (skip_zero && config_.readout.mtj.ideal_zero_detection) {
-                for (int n = 0; n < n_; ++n) {
-                  const double x = scale[n] * (gp[n] - gn[n]) + offset[n];
-                  wsum[n] += (gp[n] | gn[n]) == 0 || !(std::abs(x) > 1.0) ? w : 0.0;
-                }
-              } else {
-                for (int n = 0; n < n_; ++n) {
-                  const double x = scale[n] * (gp[n] - gn[n]) + offset[n];
-                  wsum[n] += (skip_zero && (idle || zero_column[n] != 0)) || !(std::abs(x) > 1.0) ? w : 0.0;
-                }
+              const int ideal = skip_zero && config_.readout.mtj.ideal_zero_detection ? 1 : 0;
+              const int digital = skip_zero && !ideal ? 1 : 0, idle_bit = idle ? 1 : 0;
+#pragma omp simd
+              for (int n = 0; n < n_; ++n) {
+                const double x = scale[n] * static_cast<double>(gp[n] - gn[n]) + offset[n];
+                const int skipped = (ideal & static_cast<int>((gp[n] | gn[n]) == 0)) |
+                                    (digital & (idle_bit | static_cast<int>(zero_column[n] != 0)));
+                const int inside = static_cast<int>(!(std::abs(x) > 1.0));
+                wsum[n] += (skipped | inside) != 0 ? w : 0.0;
               }
               continue;
             }
