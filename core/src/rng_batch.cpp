@@ -1,6 +1,6 @@
 // Batch Philox and normals (rng_batch.hpp). This file is compiled without floating-point
-// contraction (core/CMakeLists.txt), so the normal transform performs the same IEEE operations
-// in every version and the versions agree bit for bit; and with -fno-trapping-math and
+// contraction (core/CMakeLists.txt) and fuses its multiply-adds explicitly, so the normal
+// transform performs the same IEEE operations in every version and the versions agree bit for bit; and with -fno-trapping-math and
 // -fno-math-errno, without which GCC leaves its selects and sqrt as branches and does not
 // vectorize the transform at all below AVX-512 (integer-to-float conversions go through int32
 // for the same reason: AVX2 has no unsigned conversion).
@@ -29,6 +29,11 @@ constexpr std::uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
 
 // ---- the normal transform ----
 
+// Every multiply-add below is one explicit fused multiply-add (__builtin_fmaf: one rounding), the
+// same instruction at every level; a CPU without FMA (the portable level on pre-2013 x86) computes
+// the same correctly rounded value in software, slowly.
+#define CIMMC_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
+
 // -2 ln(u), u = (top 24 bits of w + 0.5) / 2^24 in (0, 1): Cephes logf on the mantissa in
 // [sqrt(1/2), sqrt(2)).
 [[gnu::always_inline]] inline float minus_two_log_u(std::uint32_t w) {
@@ -41,18 +46,18 @@ constexpr std::uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
   x = small ? x + x - 1.0f : x - 1.0f;
   const float z = x * x;
   float y = 7.0376836292e-2f;
-  y = y * x - 1.1514610310e-1f;
-  y = y * x + 1.1676998740e-1f;
-  y = y * x - 1.2420140846e-1f;
-  y = y * x + 1.4249322787e-1f;
-  y = y * x - 1.6668057665e-1f;
-  y = y * x + 2.0000714765e-1f;
-  y = y * x - 2.4999993993e-1f;
-  y = y * x + 3.3333331174e-1f;
+  y = CIMMC_FMA(y, x, -1.1514610310e-1f);
+  y = CIMMC_FMA(y, x, 1.1676998740e-1f);
+  y = CIMMC_FMA(y, x, -1.2420140846e-1f);
+  y = CIMMC_FMA(y, x, 1.4249322787e-1f);
+  y = CIMMC_FMA(y, x, -1.6668057665e-1f);
+  y = CIMMC_FMA(y, x, 2.0000714765e-1f);
+  y = CIMMC_FMA(y, x, -2.4999993993e-1f);
+  y = CIMMC_FMA(y, x, 3.3333331174e-1f);
   y = y * x * z;
-  y += -2.12194440e-4f * e;
-  y += -0.5f * z;
-  const float ln = x + y + 0.693359375f * e;
+  y = CIMMC_FMA(-2.12194440e-4f, e, y);
+  y = CIMMC_FMA(-0.5f, z, y);
+  const float ln = CIMMC_FMA(0.693359375f, e, x + y);
   return -2.0f * ln;
 }
 
@@ -60,12 +65,19 @@ constexpr std::uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
 // y in [-pi/4, pi/4) within it.
 [[gnu::always_inline]] inline void unit_circle(std::uint32_t w, float& c, float& s) {
   const std::uint32_t q = w >> 30;
-  const float y = (static_cast<float>(static_cast<std::int32_t>(w & 0x3FFFFFFFu)) * 0x1p-30f - 0.5f) * 1.57079632679f;
+  const float y =
+      CIMMC_FMA(static_cast<float>(static_cast<std::int32_t>(w & 0x3FFFFFFFu)), 0x1p-30f * 1.57079632679f,
+                -0.5f * 1.57079632679f);
   const float y2 = y * y;
-  const float sn =
-      y * (1.0f + y2 * (-1.6666667e-1f + y2 * (8.3333333e-3f + y2 * (-1.9841270e-4f + y2 * 2.7557319e-6f))));
-  const float cs =
-      1.0f + y2 * (-0.5f + y2 * (4.1666667e-2f + y2 * (-1.3888889e-3f + y2 * (2.4801587e-5f - y2 * 2.7557319e-7f))));
+  float sn = CIMMC_FMA(y2, 2.7557319e-6f, -1.9841270e-4f);
+  sn = CIMMC_FMA(y2, sn, 8.3333333e-3f);
+  sn = CIMMC_FMA(y2, sn, -1.6666667e-1f);
+  sn = CIMMC_FMA(y2 * y, sn, y);
+  float cs = CIMMC_FMA(y2, -2.7557319e-7f, 2.4801587e-5f);
+  cs = CIMMC_FMA(y2, cs, -1.3888889e-3f);
+  cs = CIMMC_FMA(y2, cs, 4.1666667e-2f);
+  cs = CIMMC_FMA(y2, cs, -0.5f);
+  cs = CIMMC_FMA(y2, cs, 1.0f);
   const bool odd = (q & 1u) != 0;
   const float a = odd ? -sn : cs;
   const float b = odd ? cs : sn;
@@ -73,6 +85,7 @@ constexpr std::uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
   c = neg ? -a : a;
   s = neg ? -b : b;
 }
+#undef CIMMC_FMA
 
 [[gnu::always_inline]] inline void box_muller(std::uint32_t radius, std::uint32_t angle, float& z0, float& z1) {
   const float r = __builtin_sqrtf(minus_two_log_u(radius));
@@ -92,21 +105,21 @@ void normal_pairs_portable(const std::uint32_t* radius, const std::uint32_t* ang
                            float* z1) {
   CIMMC_NORMAL_PAIRS_BODY
 }
-[[gnu::target("avx2")]] void normal_pairs_avx2(const std::uint32_t* radius, const std::uint32_t* angle,
+[[gnu::target("avx2,fma")]] void normal_pairs_avx2(const std::uint32_t* radius, const std::uint32_t* angle,
                                                std::size_t n, float* z0, float* z1) {
   CIMMC_NORMAL_PAIRS_BODY
 }
-[[gnu::target("avx512f")]] void normal_pairs_avx512(const std::uint32_t* radius, const std::uint32_t* angle,
+[[gnu::target("avx512f,fma")]] void normal_pairs_avx512(const std::uint32_t* radius, const std::uint32_t* angle,
                                                     std::size_t n, float* z0, float* z1) {
   CIMMC_NORMAL_PAIRS_BODY
 }
 void normals_interleaved_portable(const std::uint32_t* w, std::size_t pairs, float* o) {
   CIMMC_NORMALS_INTERLEAVED_BODY
 }
-[[gnu::target("avx2")]] void normals_interleaved_avx2(const std::uint32_t* w, std::size_t pairs, float* o) {
+[[gnu::target("avx2,fma")]] void normals_interleaved_avx2(const std::uint32_t* w, std::size_t pairs, float* o) {
   CIMMC_NORMALS_INTERLEAVED_BODY
 }
-[[gnu::target("avx512f")]] void normals_interleaved_avx512(const std::uint32_t* w, std::size_t pairs, float* o) {
+[[gnu::target("avx512f,fma")]] void normals_interleaved_avx512(const std::uint32_t* w, std::size_t pairs, float* o) {
   CIMMC_NORMALS_INTERLEAVED_BODY
 }
 #undef CIMMC_NORMAL_PAIRS_BODY
