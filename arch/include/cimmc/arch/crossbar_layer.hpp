@@ -214,6 +214,11 @@ class CrossbarLayer {
   void run_lcu_block(const std::uint64_t* a, int subarray, double bit_weight, const float* offsets,
                      const std::int32_t* pos, const std::int32_t* neg, double* acc, Scratch& scratch,
                      Counters& counters) const;
+  // Rare-event sampling of one ADC block's noise (crossbar_run.cpp): `value` holds the noise-free
+  // conversions of vpos − vneg; sets those the noise moves to another code and returns the
+  // change of the clipped count.
+  int adc_rare_errors(const std::int32_t* pos, const std::int32_t* neg, const float* vpos, const float* vneg,
+                      float* value, Scratch& scratch) const;
 
   CrossbarConfig config_;
   int layer_id_, n_, k_, n_pad_;
@@ -224,11 +229,6 @@ class CrossbarLayer {
   // Weight planes interleaved so that one kernel call covers every plane of a subarray:
   // [word][plane][n_pad].
   std::vector<std::uint64_t> planes_;
-  // Rare-event sampling of one ADC block's noise (crossbar_run.cpp): `value` holds the noise-free
-  // conversions of vpos − vneg; sets those the noise moves to another code and returns the
-  // change of the clipped count.
-  int adc_rare_errors(const std::int32_t* pos, const std::int32_t* neg, const float* vpos, const float* vneg,
-                      float* value, Scratch& scratch) const;
   int plane_count_ = 0;
   std::size_t plane_index(int plane, int word, int n) const {
     return (static_cast<std::size_t>(word) * plane_count_ + plane) * n_pad_ + n;
