@@ -26,13 +26,13 @@ struct GemmShape {
 // ResNet-20 (CIFAR form, option-A identity shortcuts: no shortcut convolutions).
 std::vector<GemmShape> resnet20_shapes() {
   std::vector<GemmShape> s;
-  s.push_back({1024, 3 * 9, 16});                          // conv1, 32×32
+  s.push_back({1024, 3 * 9, 16});                               // conv1, 32×32
   for (int i = 0; i < 6; ++i) s.push_back({1024, 16 * 9, 16});  // stage 1: 3 blocks × 2
-  s.push_back({256, 16 * 9, 32});                          // stage 2, stride 2
+  s.push_back({256, 16 * 9, 32});                               // stage 2, stride 2
   for (int i = 0; i < 5; ++i) s.push_back({256, 32 * 9, 32});
-  s.push_back({64, 32 * 9, 64});                           // stage 3, stride 2
+  s.push_back({64, 32 * 9, 64});  // stage 3, stride 2
   for (int i = 0; i < 5; ++i) s.push_back({64, 64 * 9, 64});
-  s.push_back({1, 64, 10});                                // FC after global average pooling
+  s.push_back({1, 64, 10});  // FC after global average pooling
   return s;
 }
 

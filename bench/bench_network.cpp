@@ -138,6 +138,10 @@ BENCHMARK_CAPTURE(BM_InferenceInt, lenet5, std::string("lenet5"))->Unit(benchmar
 BENCHMARK_CAPTURE(BM_TrainStep, lenet5, std::string("lenet5"))->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_TrainStep, vgg_small, std::string("vgg_small"))->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_CrossbarTrainStep, one_pulse, std::string("stox_mtj_t4"))
-    ->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Arg(32)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_CrossbarTrainStep, bit_serial, std::string("stox_mtj_t4_bitserial"))
-    ->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Arg(32)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();

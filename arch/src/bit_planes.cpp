@@ -72,8 +72,8 @@ void and_popcount_portable(const std::uint64_t* a, const std::uint64_t* plane, i
 }
 
 __attribute__((target("avx2"))) inline __m256i popcount_epi64_avx2(__m256i v) {
-  const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2,
-                                         2, 3, 2, 3, 3, 4);
+  const __m256i table =
+      _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
   const __m256i low = _mm256_set1_epi8(0x0F);
   const __m256i lo = _mm256_and_si256(v, low);
   const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
@@ -88,8 +88,8 @@ __attribute__((target("avx2"))) void and_popcount_avx2(const std::uint64_t* a, c
     for (int w = 0; w < words; ++w) {
       const __m256i x = _mm256_set1_epi64x(static_cast<long long>(a[w]));
       const std::uint64_t* row = plane + static_cast<std::ptrdiff_t>(w) * columns + n;
-      acc0 = _mm256_add_epi64(acc0, popcount_epi64_avx2(_mm256_and_si256(
-                                        x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row)))));
+      acc0 = _mm256_add_epi64(
+          acc0, popcount_epi64_avx2(_mm256_and_si256(x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row)))));
       acc1 = _mm256_add_epi64(acc1, popcount_epi64_avx2(_mm256_and_si256(
                                         x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 4)))));
     }

@@ -66,7 +66,8 @@ void check_densities(const CrossbarConfig& config, const LayerShape& shape, cons
   const auto in_range = [](const std::vector<double>& v) {
     return std::all_of(v.begin(), v.end(), [](double x) { return x >= 0 && x <= 1; });
   };
-  if (d.input_by_bit.empty() || (d.input_by_bit.size() != 1 && d.input_by_bit.size() != static_cast<std::size_t>(config.input_bits)))
+  if (d.input_by_bit.empty() ||
+      (d.input_by_bit.size() != 1 && d.input_by_bit.size() != static_cast<std::size_t>(config.input_bits)))
     throw ArgumentError(fmt::format("layer {}: {} input bit densities for {} input bits (expected 1 or {})", shape.name,
                                     d.input_by_bit.size(), config.input_bits, config.input_bits));
   if (d.weight_by_plane.size() != m.plane_position.size())
@@ -112,7 +113,8 @@ int mtj_sample_rounds(const CrossbarConfig& config, int gemm_index) {
   int rounds = 0;
   for (int q = 0; q < config.input_streams(); ++q) {
     int t = 0;
-    for (const auto& g : m.groups) t = std::max(t, config.readout.mtj.samples_for(gemm_index, q * config.dac_bits, g.weight_bit));
+    for (const auto& g : m.groups)
+      t = std::max(t, config.readout.mtj.samples_for(gemm_index, q * config.dac_bits, g.weight_bit));
     rounds += t;
   }
   return rounds;
@@ -197,13 +199,12 @@ Counters analytic_counters(const CrossbarConfig& config, const LayerShape& shape
       // A sparse MTJ readout skips the zero PS it knows: all of them (ideal detection), or those
       // of an idle input stream or an all-zero column (digital detection, independent events).
       const double known_zero =
-          r.mtj.ideal_zero_detection
-              ? zero
-              : m * n * over_tiles([&](double rows) {
-                  const double idle_p = std::pow(1.0 - row_density, rows);
-                  const double empty = std::pow(1.0 - group_density(g, map, densities.weight_by_plane), rows);
-                  return 1.0 - (1.0 - idle_p) * (1.0 - empty);
-                });
+          r.mtj.ideal_zero_detection ? zero : m * n * over_tiles([&](double rows) {
+                                                const double idle_p = std::pow(1.0 - row_density, rows);
+                                                const double empty = std::pow(
+                                                    1.0 - group_density(g, map, densities.weight_by_plane), rows);
+                                                return 1.0 - (1.0 - idle_p) * (1.0 - empty);
+                                              });
       const double reads = r.mtj.sparse ? ps - known_zero : ps;
       mtj_reads += reads;
       mtj_samples += reads * r.mtj.samples_for(shape.gemm_index, q * config.dac_bits, g.weight_bit);
@@ -213,13 +214,13 @@ Counters analytic_counters(const CrossbarConfig& config, const LayerShape& shape
         if (side->empty()) continue;
         const double p_side = row_density * side_density(*side, densities.weight_by_plane);
         lcu_groups += m * n * over_tiles([&](double rows) {
-          const auto [full, left] = lcu_groups_in(rows);
-          return full + (left > 0 ? 1.0 : 0.0);
-        });
+                        const auto [full, left] = lcu_groups_in(rows);
+                        return full + (left > 0 ? 1.0 : 0.0);
+                      });
         lcu_skipped += m * n * over_tiles([&](double rows) {
-          const auto [full, left] = lcu_groups_in(rows);
-          return full * std::pow(1.0 - p_side, g_rows) + (left > 0 ? std::pow(1.0 - p_side, left) : 0.0);
-        });
+                         const auto [full, left] = lcu_groups_in(rows);
+                         return full * std::pow(1.0 - p_side, g_rows) + (left > 0 ? std::pow(1.0 - p_side, left) : 0.0);
+                       });
       }
     }
   }
@@ -268,8 +269,9 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
     const auto mac = circuit::digital_mac(tech);
     cost.readout = "digital";
     cost.energy_J["digital"] = static_cast<double>(cost.macs) * mac.energy_J;
-    cost.energy_J["buffer"] = circuit::buffer_energy_J(
-        tech, static_cast<double>(shape.rows_per_image) * static_cast<double>(shape.k + shape.n) * per.activation_bits_out);
+    cost.energy_J["buffer"] =
+        circuit::buffer_energy_J(tech, static_cast<double>(shape.rows_per_image) *
+                                           static_cast<double>(shape.k + shape.n) * per.activation_bits_out);
     cost.latency_s = std::ceil(static_cast<double>(cost.macs) / per.digital_mac_units) * mac.latency_s;
     for (auto& [k, v] : cost.energy_J) v *= tech.post_layout_energy_factor;
     cost.area_m2["digital"] = 0.0;  // the shared MAC units are added once by network_cost
@@ -279,9 +281,10 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
   const auto& r = config.readout;
   cost.readout = std::string(circuit::readout_name(r.kind));
   if (config.dac_bits > 1)
-    cost.notes.push_back(fmt::format("input DACs (dac_bits = {}) are not costed: each driven row counts one wordline "
-                                     "activation per input stream",
-                                     config.dac_bits));
+    cost.notes.push_back(
+        fmt::format("input DACs (dac_bits = {}) are not costed: each driven row counts one wordline "
+                    "activation per input stream",
+                    config.dac_bits));
   const Mapping layout = mapping_of(config, shape.gemm_index);
   const std::uint64_t rows = static_cast<std::uint64_t>(std::max(per.subarray_rows, config.rows));
   const std::uint64_t columns = static_cast<std::uint64_t>(config.columns);
@@ -293,10 +296,9 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
   const auto d = [&](std::uint64_t x) { return static_cast<double>(x) * per_image; };
 
   // Energy per image.
-  cost.energy_J["array"] =
-      d(counters.active_rows) * static_cast<double>(column_tiles) *
-          circuit::wordline_activation_energy_J(tech, config.columns) +
-      d(counters.column_reads) * circuit::bitline_read_energy_J(tech, static_cast<int>(rows));
+  cost.energy_J["array"] = d(counters.active_rows) * static_cast<double>(column_tiles) *
+                               circuit::wordline_activation_energy_J(tech, config.columns) +
+                           d(counters.column_reads) * circuit::bitline_read_energy_J(tech, static_cast<int>(rows));
   double round_s = tech.clock_period_s;  // one readout round
   int sample_rounds = 0;                 // MTJ: sample rounds per GEMM row and row group (all streams)
   double readout_area = 0.0;
@@ -312,9 +314,7 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
   double trim_register_bits = 0.0;   // trim codes: a register per bit
   double trim_area = 0.0;
   switch (r.kind) {
-    case circuit::ReadoutKind::kIdeal:
-      cost.energy_J["readout"] = 0.0;
-      break;
+    case circuit::ReadoutKind::kIdeal: cost.energy_J["readout"] = 0.0; break;
     case circuit::ReadoutKind::kAdc: {
       const auto adc = circuit::adc_conversion(tech, tech.adc_model, r.adc.bits);
       cost.energy_J["readout"] = d(counters.adc_conversions) * adc.energy_J;
@@ -325,8 +325,8 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
     }
     case circuit::ReadoutKind::kStochasticMtj: {
       if (!mtj)
-        throw ArgumentError(fmt::format("layer {}: the stochastic MTJ readout needs its converter (device and currents)",
-                                        shape.name));
+        throw ArgumentError(
+            fmt::format("layer {}: the stochastic MTJ readout needs its converter (device and currents)", shape.name));
       const auto sample = circuit::mtj_sample(tech, *mtj);
       cost.energy_J["readout"] = d(counters.mtj_samples) * sample.total.energy_J;
       cost.mtj_reads = d(counters.mtj_reads);
@@ -347,7 +347,8 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
       // x̂(K) from a (T + 1)-entry table of 8-bit values.
       const auto& trim = r.mtj.trim;
       if (trim.ideal) {
-        cost.notes.push_back("ideal trim: the stochastic readout's calibrated gain and offset are exact and not priced");
+        cost.notes.push_back(
+            "ideal trim: the stochastic readout's calibrated gain and offset are exact and not priced");
       } else {
         cost.energy_J["trim"] = d(counters.mtj_reads) * tech.mtj.trim_energy_J;
         trim_register_bits += mtj_columns * config.input_streams() * (trim.gain_bits + trim.offset_bits);
@@ -368,7 +369,8 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
             "in-situ MTJ calibration at power-up (not per inference): {:.3g} nJ, {:.3g} us ({} code steps x {} "
             "samples per column, columns in parallel){}",
             mtj_columns * pulses * sample.total.energy_J * 1e9, pulses * sample.total.latency_s * 1e6, bits,
-            trim.calibration_pulses, trim.ideal ? "; ideal trim: the reference trim itself is exact and not priced" : ""));
+            trim.calibration_pulses,
+            trim.ideal ? "; ideal trim: the reference trim itself is exact and not priced" : ""));
       }
       if (r.mtj.sparse && r.mtj.ideal_zero_detection) {
         cost.notes.push_back("ideal zero-PS detection: every all-zero PS is skipped by an oracle that is not priced");
@@ -390,11 +392,11 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
       const auto sense = circuit::multilevel_sense(tech, r.lcu.levels);
       cost.energy_J["readout"] = d(counters.lcu_senses) * sense.energy_J;
       // Sensed group levels are summed locally into the column's PS before the shift-add.
-      local_adds_J = d(counters.lcu_senses) *
-                     circuit::shift_add(tech, readout_bits).energy_J;
+      local_adds_J = d(counters.lcu_senses) * circuit::shift_add(tech, readout_bits).energy_J;
       round_s = per.lcu_columns_shared * sense.latency_s;
-      const double senses = static_cast<double>(subarrays * ceil_div(rows, static_cast<std::uint64_t>(r.lcu.group_rows)) *
-                                                ceil_div(columns, static_cast<std::uint64_t>(per.lcu_columns_shared)));
+      const double senses =
+          static_cast<double>(subarrays * ceil_div(rows, static_cast<std::uint64_t>(r.lcu.group_rows)) *
+                              ceil_div(columns, static_cast<std::uint64_t>(per.lcu_columns_shared)));
       readout_area = senses * sense.area_m2;
       // A local adder and register per column sum its groups' levels.
       local_register_bits = static_cast<double>(subarrays * columns) * readout_bits;
@@ -414,20 +416,23 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
 
   // Latency per image: GEMM rows × input streams × row groups, one readout round each (the MTJ's
   // rounds last the stream's largest T samples).
-  cost.latency_s = gemm_rows * row_groups * round_s *
-                   (sample_rounds > 0 ? static_cast<double>(sample_rounds) : static_cast<double>(config.input_streams()));
+  cost.latency_s =
+      gemm_rows * row_groups * round_s *
+      (sample_rounds > 0 ? static_cast<double>(sample_rounds) : static_cast<double>(config.input_streams()));
 
   for (auto& [k, v] : cost.energy_J) v *= tech.post_layout_energy_factor;
 
   // Area.
-  cost.area_m2["array"] = static_cast<double>(subarrays) * circuit::array_area_m2(tech, static_cast<int>(rows), config.columns);
+  cost.area_m2["array"] =
+      static_cast<double>(subarrays) * circuit::array_area_m2(tech, static_cast<int>(rows), config.columns);
   cost.area_m2["readout"] = readout_area;
   const auto& dig = tech.digital;
   if (trim_area > 0.0 || trim_register_bits > 0.0)
-    cost.area_m2["trim"] = trim_area + trim_register_bits * dig.register_transistors_per_bit * tech.transistor_area_m2();
-  cost.area_m2["shift_add"] =
-      static_cast<double>(accumulators) * accumulator.area_m2 +
-      local_register_bits * (dig.adder_transistors_per_bit + dig.register_transistors_per_bit) * tech.transistor_area_m2();
+    cost.area_m2["trim"] =
+        trim_area + trim_register_bits * dig.register_transistors_per_bit * tech.transistor_area_m2();
+  cost.area_m2["shift_add"] = static_cast<double>(accumulators) * accumulator.area_m2 +
+                              local_register_bits * (dig.adder_transistors_per_bit + dig.register_transistors_per_bit) *
+                                  tech.transistor_area_m2();
   return cost;
 }
 

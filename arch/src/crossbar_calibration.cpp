@@ -13,13 +13,14 @@ namespace cimmc::arch {
 using circuit::ReadoutKind;
 
 void CrossbarLayer::set_calibration(LayerCalibration calibration) {
-  const std::size_t maps = calibration.mtj_maps.size(),
-                    per_output = static_cast<std::size_t>(geometry_.subarrays) * static_cast<std::size_t>(conversions());
+  const std::size_t maps = calibration.mtj_maps.size(), per_output = static_cast<std::size_t>(geometry_.subarrays) *
+                                                                     static_cast<std::size_t>(conversions());
   if (maps != 0 && maps != per_output && maps != per_output * static_cast<std::size_t>(n_))
-    throw ArgumentError(fmt::format("crossbar layer {}: {} MTJ affine maps for {} subarrays × {} conversions (input "
-                                    "streams × column groups) and {} outputs (expected one per subarray and "
-                                    "conversion, or per subarray, conversion and output)",
-                                    layer_id_, maps, geometry_.subarrays, conversions(), n_));
+    throw ArgumentError(
+        fmt::format("crossbar layer {}: {} MTJ affine maps for {} subarrays × {} conversions (input "
+                    "streams × column groups) and {} outputs (expected one per subarray and "
+                    "conversion, or per subarray, conversion and output)",
+                    layer_id_, maps, geometry_.subarrays, conversions(), n_));
   calibration_ = std::move(calibration);
   prepare_readout();
 }
@@ -39,16 +40,18 @@ void CrossbarLayer::calibrate(const PsStatistics& stats) {
     const int conv = conversions();
     if (stats.columns != n_ || stats.conversions != conv ||
         stats.column_count.size() != static_cast<std::size_t>(geometry_.subarrays) * conv * n_)
-      throw ArgumentError(fmt::format("crossbar layer {}: PS statistics of {} columns and {} conversions for {} outputs "
-                                      "and {} conversions",
-                                      layer_id_, stats.columns, stats.conversions, n_, conv));
+      throw ArgumentError(
+          fmt::format("crossbar layer {}: PS statistics of {} columns and {} conversions for {} outputs "
+                      "and {} conversions",
+                      layer_id_, stats.columns, stats.conversions, n_, conv));
     for (int s = 0; s < geometry_.subarrays; ++s)
       for (int q = 0; q < conv; ++q) {
         if (!mtj.per_column_calibration) {
           c.mtj_maps.push_back(map_for(stats.conversion_mean(s, q), stats.conversion_stddev(s, q)));
           continue;
         }
-        for (int n = 0; n < n_; ++n) c.mtj_maps.push_back(map_for(stats.column_mean(s, q, n), stats.column_stddev(s, q, n)));
+        for (int n = 0; n < n_; ++n)
+          c.mtj_maps.push_back(map_for(stats.column_mean(s, q, n), stats.column_stddev(s, q, n)));
       }
   }
   set_calibration(std::move(c));
@@ -56,8 +59,8 @@ void CrossbarLayer::calibrate(const PsStatistics& stats) {
 
 PsStatistics CrossbarLayer::collect_statistics(std::span<const std::uint8_t> activations, int m) const {
   if (m < 0 || activations.size() != static_cast<std::size_t>(m) * static_cast<std::size_t>(k_))
-    throw ArgumentError(fmt::format("crossbar layer {}: {} activations for M = {} × K = {}", layer_id_,
-                                    activations.size(), m, k_));
+    throw ArgumentError(
+        fmt::format("crossbar layer {}: {} activations for M = {} × K = {}", layer_id_, activations.size(), m, k_));
   const int fs = static_cast<int>(full_scale());
   PsStatistics stats;
   stats.full_scale = fs;
@@ -80,8 +83,8 @@ PsStatistics CrossbarLayer::collect_statistics(std::span<const std::uint8_t> act
     std::vector<std::int32_t> tmp(static_cast<std::size_t>(plane_count_) * n_pad_), pos(elements), neg(elements);
 #pragma omp for schedule(static) nowait
     for (int row = 0; row < m; ++row) {
-      pack_bit_planes(isa_, activations.subspan(static_cast<std::size_t>(row) * k_, static_cast<std::size_t>(k_)),
-                      bits, geometry_, act);
+      pack_bit_planes(isa_, activations.subspan(static_cast<std::size_t>(row) * k_, static_cast<std::size_t>(k_)), bits,
+                      geometry_, act);
       for (int s = 0; s < geometry_.subarrays; ++s)
         for (int q = 0; q < config_.input_streams(); ++q) {
           stream_partial_sums(act.data(), s, q, tmp.data(), pos.data(), neg.data());

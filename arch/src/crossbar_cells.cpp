@@ -12,9 +12,9 @@ void CrossbarLayer::apply_cell_model() {
   // Cell (group, side, n, k) of layer L draws from element L · 2^40 + its index in that layout.
   const auto levels = cell_levels();
   std::vector<double> deviations(levels.size());
-  config_.cell.deviations(levels, {variation_.seed, variation_.point, variation_.trial,
-                                   static_cast<std::uint64_t>(layer_id_) << 40},
-                          deviations);
+  config_.cell.deviations(
+      levels, {variation_.seed, variation_.point, variation_.trial, static_cast<std::uint64_t>(layer_id_) << 40},
+      deviations);
   set_cell_deviations(std::vector<float>(deviations.begin(), deviations.end()));
   prepare_readout();
 }
@@ -36,9 +36,10 @@ std::vector<std::uint8_t> CrossbarLayer::cell_levels() const {
 void CrossbarLayer::set_cell_deviations(std::vector<float> deviations) {
   const std::size_t need = groups_.size() * 2 * static_cast<std::size_t>(n_) * static_cast<std::size_t>(k_);
   if (!deviations.empty() && deviations.size() != need)
-    throw ArgumentError(fmt::format("crossbar layer {}: {} cell deviations, expected {} (groups {} × 2 sides × N {} × "
-                                    "K {})",
-                                    layer_id_, deviations.size(), need, groups_.size(), n_, k_));
+    throw ArgumentError(
+        fmt::format("crossbar layer {}: {} cell deviations, expected {} (groups {} × 2 sides × N {} × "
+                    "K {})",
+                    layer_id_, deviations.size(), need, groups_.size(), n_, k_));
   deviations_ = std::move(deviations);
   if (!mtj_tables_.empty()) prepare_mtj_word_limits();  // word limits only serve exact PS
 }

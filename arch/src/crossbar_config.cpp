@@ -40,8 +40,8 @@ void cross_checks(const CrossbarConfig& c, const std::function<void(bool, std::s
                       c.cell.levels(), c.bits_per_cell, c.max_cell_value(), c.max_cell_value() + 1));
   if (c.readout.kind == circuit::ReadoutKind::kZebraLcu) {
     check(c.readout.lcu.group_rows <= c.rows, "readout.lcu.group_rows",
-          fmt::format("value {} exceeds crossbar.rows = {} (a group lies inside one subarray)", c.readout.lcu.group_rows,
-                      c.rows));
+          fmt::format("value {} exceeds crossbar.rows = {} (a group lies inside one subarray)",
+                      c.readout.lcu.group_rows, c.rows));
     check(c.dac_bits == 1, "crossbar.dac_bits",
           fmt::format("value {} is not allowed: the zebra_lcu readout senses bit-products (dac_bits = 1)", c.dac_bits));
     check(c.bits_per_cell <= 2, "crossbar.bits_per_cell",
@@ -61,8 +61,7 @@ void check_consistency(const CrossbarConfig& c, const std::function<void(bool, s
   range(c.dac_bits >= 1 && c.dac_bits <= std::max(1, c.input_bits), "crossbar.dac_bits",
         fmt::format("an integer in [1, input_bits = {}]", c.input_bits));
   range(c.weight_bits >= 2 && c.weight_bits <= 8, "crossbar.weight_bits", "an integer in [2, 8]");
-  range(c.signed_scheme != SignedScheme::kOffsetBinary || c.encoding == Encoding::kTwosComplement,
-        "crossbar.encoding",
+  range(c.signed_scheme != SignedScheme::kOffsetBinary || c.encoding == Encoding::kTwosComplement, "crossbar.encoding",
         "\"twos_complement\" with signed_scheme = \"offset_binary\" (the array stores w + 2^(B-1) as plain binary)");
   for (const auto& [key, message] : c.noise.problems()) check(false, key, message);
   cross_checks(c, check);

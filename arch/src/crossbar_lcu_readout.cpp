@@ -96,8 +96,10 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
   // Offsets of one side's sense amplifiers: [group · n_pad + n][slot], slot = word · 64 / G + group in word.
   const int slots = lcu_slots(geometry_, config_), slots_per_word = 64 / grows;
   auto side_offsets = [&](int side, int gi) {
-    return offsets ? offsets + ((static_cast<std::size_t>(s) * 2 + side) * elements + static_cast<std::size_t>(gi) * np) * slots
-                   : nullptr;
+    return offsets
+               ? offsets +
+                     ((static_cast<std::size_t>(s) * 2 + side) * elements + static_cast<std::size_t>(gi) * np) * slots
+               : nullptr;
   };
   const float inv = lcu_sense_.inverse_step, step = lcu_sense_.step;
   const float max_level = static_cast<float>(lcu_sense_.max_level);
@@ -199,8 +201,9 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
                 const int bit = std::countr_zero(y);
                 const int count = planes[0].cell_weight * std::popcount((x0 >> bit) & gmask) +
                                   (planes.size() > 1 ? planes[1].cell_weight * std::popcount((x1 >> bit) & gmask) : 0);
-                change[gi * np + n] += sign * rare_error(static_cast<float>(count),
-                                                         rare::lcu_sigma(noise, static_cast<float>(count), gfs), sc, counters);
+                change[gi * np + n] +=
+                    sign * rare_error(static_cast<float>(count), rare::lcu_sigma(noise, static_cast<float>(count), gfs),
+                                      sc, counters);
                 gaps.advance(sc.words);
               }
               gaps.index += h;
@@ -217,7 +220,8 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
       for (int n = 0; n < np; ++n) {
         double sum = 0.0;
         for (int gi = 0; gi < groups; ++gi)
-          sum += (static_cast<double>(pos[gi * np + n] - neg[gi * np + n]) + static_cast<double>(change[gi * np + n])) * shift[gi];
+          sum += (static_cast<double>(pos[gi * np + n] - neg[gi * np + n]) + static_cast<double>(change[gi * np + n])) *
+                 shift[gi];
         acc[n] += sum * bit_weight;
       }
     } else {
@@ -266,11 +270,13 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
               counters.lcu_skips += static_cast<std::uint64_t>(std::popcount(real));
               continue;
             }
-            const __m512i x0 = _mm512_and_si512(abits, _mm512_loadu_si512(&planes_[plane_index(planes[0].plane, s * wps + w, nb)]));
+            const __m512i x0 =
+                _mm512_and_si512(abits, _mm512_loadu_si512(&planes_[plane_index(planes[0].plane, s * wps + w, nb)]));
             __m512i c = _mm512_popcnt_epi8(x0);
             __m512i any = x0;
             if (planes.size() > 1) {
-              const __m512i x1 = _mm512_and_si512(abits, _mm512_loadu_si512(&planes_[plane_index(planes[1].plane, s * wps + w, nb)]));
+              const __m512i x1 =
+                  _mm512_and_si512(abits, _mm512_loadu_si512(&planes_[plane_index(planes[1].plane, s * wps + w, nb)]));
               const __m512i c1 = _mm512_popcnt_epi8(x1);
               c = planes[0].cell_weight == 1 ? _mm512_add_epi8(c, _mm512_add_epi8(c1, c1))
                                              : _mm512_add_epi8(_mm512_add_epi8(c, c), c1);
@@ -293,15 +299,16 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
               __m512 v = count;
               if (off) {  // the amplifiers of groups w·8 .. w·8 + 7 of outputs n0 and n0 + 1
                 const float* o = off + static_cast<std::ptrdiff_t>(n0) * slots + w * 8;
-                v = _mm512_add_ps(v, _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(o)),
-                                                        _mm256_loadu_ps(o + slots), 1));
+                v = _mm512_add_ps(
+                    v, _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(o)), _mm256_loadu_ps(o + slots), 1));
               }
               if (additive) {
                 const __m512 zz = _mm512_maskz_expandloadu_ps(lanes, z);
                 z += std::popcount(static_cast<unsigned>(lanes));
                 __m512 sd = _mm512_set1_ps(sigma_add);
                 if (physical) {
-                  sd = _mm512_sqrt_ps(_mm512_fmadd_ps(count, _mm512_set1_ps(cell_variance), _mm512_set1_ps(sense_variance)));
+                  sd = _mm512_sqrt_ps(
+                      _mm512_fmadd_ps(count, _mm512_set1_ps(cell_variance), _mm512_set1_ps(sense_variance)));
                 } else if (sigma_prop > 0.0f) {
                   const __m512 bp = _mm512_mul_ps(_mm512_set1_ps(sigma_prop), count);
                   sd = _mm512_sqrt_ps(_mm512_fmadd_ps(bp, bp, _mm512_mul_ps(sd, sd)));
@@ -328,8 +335,8 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
                   for (std::uint64_t j = gaps.next - gaps.index; j > 0; --j) rest &= rest - 1;
                   const int lane = std::countr_zero(rest);
                   const float c1 = static_cast<float>(counts[16 * chunk + lane]);
-                  const float v1 = off ? c1 + off[static_cast<std::ptrdiff_t>(n0 + lane / 8) * slots + w * 8 + lane % 8]
-                                       : c1;
+                  const float v1 =
+                      off ? c1 + off[static_cast<std::ptrdiff_t>(n0 + lane / 8) * slots + w * 8 + lane % 8] : c1;
                   lane_sum[lane] += rare_error(v1, rare::lcu_sigma(noise, c1, gfs), sc, counters);
                   gaps.advance(sc.words);
                 }
@@ -340,7 +347,8 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
         }
         for (int n = 0; n < nn; ++n)
           for (int l = 0; l < 8; ++l) side_value[n] += sc.lane_sums[static_cast<std::size_t>(n) * 8 + l];
-        for (int n = 0; n < nn; ++n) sc.value[static_cast<std::size_t>(n)] += side == 0 ? side_value[n] : -side_value[n];
+        for (int n = 0; n < nn; ++n)
+          sc.value[static_cast<std::size_t>(n)] += side == 0 ? side_value[n] : -side_value[n];
       }
       for (int n = 0; n < nn; ++n) acc[n] += static_cast<double>(sc.value[static_cast<std::size_t>(n)]) * mult;
     }
@@ -358,8 +366,9 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
         if (planes.empty()) continue;
         const float* off = side_offsets(side, gi);
         if (off) off += static_cast<std::ptrdiff_t>(n) * slots;
-        const float* dev =
-            deviations_.empty() ? nullptr : deviations_.data() + ((static_cast<std::size_t>(gi) * 2 + side) * nn + n) * k_;
+        const float* dev = deviations_.empty()
+                               ? nullptr
+                               : deviations_.data() + ((static_cast<std::size_t>(gi) * 2 + side) * nn + n) * k_;
         float side_value = 0.0f;
         for (int w = 0; w < wps; ++w) {
           std::uint64_t x[2] = {0, 0};
@@ -404,7 +413,7 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
             }
             if (additive) {
               const float b = sigma_prop * static_cast<float>(count);
-              const float sd = physical           ? std::sqrt(sense_variance + cell_variance * static_cast<float>(count))
+              const float sd = physical ? std::sqrt(sense_variance + cell_variance * static_cast<float>(count))
                                : sigma_prop > 0.0f ? std::sqrt(sigma_add * sigma_add + b * b)
                                                    : sigma_add;
               v += sd * *sc.normals.take(1);

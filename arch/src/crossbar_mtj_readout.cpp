@@ -14,8 +14,8 @@ namespace cimmc::arch {
 using circuit::ReadoutKind;
 
 int CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, bool idle, const std::int32_t* pos,
-                              const std::int32_t* neg, const float* vpos, const float* vneg, float* value,
-                              Scratch& sc, Counters& counters) const {
+                             const std::int32_t* neg, const float* vpos, const float* vneg, float* value, Scratch& sc,
+                             Counters& counters) const {
   const auto& r = config_.readout;
   const int groups = static_cast<int>(groups_.size()), nn = n_;
   const ColumnGroup& g = groups_[static_cast<std::size_t>(gi)];
@@ -34,7 +34,8 @@ int CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, bool idle,
     if (t < circuit::kBinomialAmbiguous) {
       // The word's top byte usually decides K alone; count thresholds only when it does not.
       for (int n = 0; n < nn; ++n) {
-        const std::size_t row = static_cast<std::size_t>(index[n]) * levels + static_cast<std::size_t>(pos[n] - neg[n] + ifs);
+        const std::size_t row =
+            static_cast<std::size_t>(index[n]) * levels + static_cast<std::size_t>(pos[n] - neg[n] + ifs);
         int kk = table.buckets[row * 256 + (word[n] >> 24)];
         if (kk == circuit::kBinomialAmbiguous) {
           const std::uint32_t* thr = table.thresholds.data() + row * t;
@@ -72,10 +73,12 @@ int CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, bool idle,
         int kk = 0;
         for (int j = 0; j < tt; ++j) kk += w[j] < limit ? 1 : 0;
         if (in_record) {
-          std::memcpy(&value[n], reinterpret_cast<const unsigned char*>(record + 1) + sizeof(float) * static_cast<std::size_t>(kk),
+          std::memcpy(&value[n],
+                      reinterpret_cast<const unsigned char*>(record + 1) + sizeof(float) * static_cast<std::size_t>(kk),
                       sizeof(float));
         } else {
-          value[n] = decoded[static_cast<std::size_t>(map) * static_cast<std::size_t>(tt + 1) + static_cast<std::size_t>(kk)];
+          value[n] =
+              decoded[static_cast<std::size_t>(map) * static_cast<std::size_t>(tt + 1) + static_cast<std::size_t>(kk)];
         }
       }
     };
@@ -87,8 +90,7 @@ int CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, bool idle,
     const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn) * t);
     for (int n = 0; n < nn; ++n) {
       const double x = maps_[static_cast<std::size_t>(index[n])].x_of(static_cast<double>(vpos[n] - vneg[n]));
-      const std::uint64_t limit =
-          circuit::mtj_word_limit(map_probability(static_cast<std::size_t>(index[n]), x));
+      const std::uint64_t limit = circuit::mtj_word_limit(map_probability(static_cast<std::size_t>(index[n]), x));
       int kk = 0;
       for (int j = 0; j < t; ++j) kk += word[n * t + j] < limit ? 1 : 0;
       k[n] = kk;

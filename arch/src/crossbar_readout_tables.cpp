@@ -80,7 +80,8 @@ void CrossbarLayer::prepare_readout() {
   // What the analog side realizes: the target quantized and perturbed by the trim circuit.
   for (std::size_t mi = 0; mi < trim_of.size(); ++mi)
     if (trim_of[mi] != kNoTrim)
-      for (std::size_t side = 0; side < 2; ++side) maps_[2 * mi + side] = trimmed(decode_maps_[2 * mi + side], trim_of[mi]);
+      for (std::size_t side = 0; side < 2; ++side)
+        maps_[2 * mi + side] = trimmed(decode_maps_[2 * mi + side], trim_of[mi]);
   prepare_mtj_variation();
   const int streams = config_.input_streams();
   samples_.assign(static_cast<std::size_t>(streams) * groups, 0);
@@ -122,7 +123,8 @@ void CrossbarLayer::prepare_readout() {
         const double p = map_probability(static_cast<std::size_t>(sm), x);
         const std::span<std::uint32_t> thresholds{table.thresholds.data() + row * t, static_cast<std::size_t>(t)};
         circuit::binomial_thresholds(t, p, thresholds);
-        if (t < circuit::kBinomialAmbiguous) circuit::binomial_buckets(thresholds, {table.buckets.data() + row * 256, 256});
+        if (t < circuit::kBinomialAmbiguous)
+          circuit::binomial_buckets(thresholds, {table.buckets.data() + row * 256, 256});
       }
   }
   prepare_mtj_word_limits();
@@ -202,8 +204,7 @@ void CrossbarLayer::prepare_mtj_word_limits() {
 }
 
 std::size_t CrossbarLayer::readout_table_bytes() const {
-  std::size_t bytes =
-      mtj_word_limits_.size() * sizeof(std::uint64_t) + mtj_limit_first_.size() * sizeof(std::uint32_t);
+  std::size_t bytes = mtj_word_limits_.size() * sizeof(std::uint64_t) + mtj_limit_first_.size() * sizeof(std::uint32_t);
   for (const auto& table : mtj_tables_)
     bytes += table.decoded.size() * sizeof(float) + table.thresholds.size() * sizeof(std::uint32_t) +
              table.buckets.size() + table.slope.size() * sizeof(float);

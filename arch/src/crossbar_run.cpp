@@ -31,9 +31,10 @@ using circuit::ReadoutKind;
 
 std::uint64_t row_stream_element(std::uint32_t layer, std::uint64_t image, std::uint32_t patch) {
   if (layer > kMaxLayerId || image > kMaxImage || patch > kMaxPatch)
-    throw ArgumentError(fmt::format("crossbar random stream: layer {} (max {}), image {} (max {}) or patch {} (max {}) "
-                                    "out of range",
-                                    layer, kMaxLayerId, image, kMaxImage, patch, kMaxPatch));
+    throw ArgumentError(
+        fmt::format("crossbar random stream: layer {} (max {}), image {} (max {}) or patch {} (max {}) "
+                    "out of range",
+                    layer, kMaxLayerId, image, kMaxImage, patch, kMaxPatch));
   return std::uint64_t{layer} << 38 | image << 18 | patch;
 }
 
@@ -78,7 +79,8 @@ double lcu_error_bound(const CrossbarConfig& config, const circuit::LcuSense& se
   const double step = sense.step;
   double dev_max = 0.0, off_max = 0.0;
   if (!deviations.empty()) {  // [(group · 2 + side) · N + n][k]: groups of G rows inside each subarray
-    for (std::size_t base = 0; base + static_cast<std::size_t>(k) <= deviations.size(); base += static_cast<std::size_t>(k)) {
+    for (std::size_t base = 0; base + static_cast<std::size_t>(k) <= deviations.size();
+         base += static_cast<std::size_t>(k)) {
       double sum = 0.0;
       for (int kk = 0; kk < k; ++kk) {
         if (kk % rows % grows == 0) sum = 0.0;
@@ -101,8 +103,8 @@ double lcu_error_bound(const CrossbarConfig& config, const circuit::LcuSense& se
     else if (step == 1.0) d = off_distance;
     else
       for (float o : offsets) d = std::min(d, rare::threshold_distance(static_cast<float>(c) + o, step));
-    bound = std::max(bound, rare::error_bound(d - dev_max - margin,
-                                              rare::lcu_sigma(config.noise, static_cast<float>(c), gfs)));
+    bound = std::max(
+        bound, rare::error_bound(d - dev_max - margin, rare::lcu_sigma(config.noise, static_cast<float>(c), gfs)));
   }
   return bound;
 }
@@ -117,8 +119,7 @@ double adc_error_bound(const CrossbarConfig& config, const std::vector<float>& s
     if (s != 1.0f) return 1.0;
   const auto& noise = config.noise;
   const double fs = config.full_scale();
-  const double side_variance = noise.physical() ? noise.sense_variance(fs)
-                                                : std::pow(noise.sigma(fs, fs), 2);
+  const double side_variance = noise.physical() ? noise.sense_variance(fs) : std::pow(noise.sigma(fs, fs), 2);
   double d = 0.5;
   for (int s = 0; s < subarrays && !offsets.empty(); ++s)
     for (std::size_t e = 0; e < elements; ++e) {
@@ -129,14 +130,14 @@ double adc_error_bound(const CrossbarConfig& config, const std::vector<float>& s
 }
 }  // namespace
 
-void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const RunAddress& address,
-                        std::uint64_t seed, std::span<double> out, Counters& counters) const {
+void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const RunAddress& address, std::uint64_t seed,
+                        std::span<double> out, Counters& counters) const {
   if (m < 0 || activations.size() != static_cast<std::size_t>(m) * static_cast<std::size_t>(k_))
-    throw ArgumentError(fmt::format("crossbar layer {}: {} activations for M = {} × K = {}", layer_id_,
-                                    activations.size(), m, k_));
+    throw ArgumentError(
+        fmt::format("crossbar layer {}: {} activations for M = {} × K = {}", layer_id_, activations.size(), m, k_));
   if (out.size() != static_cast<std::size_t>(m) * static_cast<std::size_t>(n_))
-    throw ArgumentError(fmt::format("crossbar layer {}: output has {} values, expected M × N = {} × {}", layer_id_,
-                                    out.size(), m, n_));
+    throw ArgumentError(
+        fmt::format("crossbar layer {}: output has {} values, expected M × N = {} × {}", layer_id_, out.size(), m, n_));
   if (address.rows_per_image < 1 || address.rows_per_image - 1 > kMaxPatch)
     throw ArgumentError(fmt::format("crossbar layer {}: rows_per_image = {} not in [1, {}]", layer_id_,
                                     address.rows_per_image, kMaxPatch + 1));
@@ -182,8 +183,8 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
       // One offset per physical column (an LCU's amplifiers of a column share it).
       offsets.resize(columns);
       stream.fill_normal(std::span<float>(offsets));
-      const double fs = lcu ? static_cast<double>(config_.readout.lcu.group_rows) * config_.max_cell_value()
-                            : full_scale();
+      const double fs =
+          lcu ? static_cast<double>(config_.readout.lcu.group_rows) * config_.max_cell_value() : full_scale();
       const float scale = static_cast<float>(noise.offset_fraction * fs);
       // Absent sides (no column) get no offset.
       for (std::size_t j = 0; j < offsets.size(); ++j)
@@ -205,7 +206,8 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
     rare_bound = lcu ? lcu_error_bound(config_, lcu_sense_, offsets, deviations_, k_)
                      : adc_error_bound(config_, adc_step_, offsets, !deviations_.empty(), subarrays,
                                        groups_.size() * static_cast<std::size_t>(n_pad_));
-    rare = config_.readout.sampling == circuit::ReadoutSampling::kRareEvent || rare_bound <= circuit::kRareEventAutoBound;
+    rare =
+        config_.readout.sampling == circuit::ReadoutSampling::kRareEvent || rare_bound <= circuit::kRareEventAutoBound;
   }
 
   Counters total;
@@ -245,8 +247,9 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
       sc.rare = rare;
       sc.rare_bound = rare_bound;
       if (rare && lcu) {  // a row senses at most every G-row group of every column of every block
-        const std::uint64_t row_senses = static_cast<std::uint64_t>(subarrays) * config_.input_streams() * 2 * groups_.size() *
-                                         static_cast<std::uint64_t>(lcu_slots(geometry_, config_)) * static_cast<std::uint64_t>(n_);
+        const std::uint64_t row_senses = static_cast<std::uint64_t>(subarrays) * config_.input_streams() * 2 *
+                                         groups_.size() * static_cast<std::uint64_t>(lcu_slots(geometry_, config_)) *
+                                         static_cast<std::uint64_t>(n_);
         sc.gaps.prepare(rare_bound, row_senses);
       }
       if (noise.physical() && noise.has_additive() && !lcu) {
@@ -267,12 +270,12 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
         for (std::uint8_t v : values) sum += v;
         for (int i = 0; i < bits; ++i)
           for (int w = 0; w < words; ++w)
-            local.input_bit_ones[static_cast<std::size_t>(i)] += std::popcount(sc.act[static_cast<std::size_t>(i) * words + w]);
+            local.input_bit_ones[static_cast<std::size_t>(i)] +=
+                std::popcount(sc.act[static_cast<std::size_t>(i) * words + w]);
         const std::uint64_t image = address.first_image + static_cast<std::uint64_t>(row) / address.rows_per_image;
         const std::uint32_t patch = static_cast<std::uint32_t>(row) % address.rows_per_image;
         run_row(sc.act.data(), sum, row_stream_element(address.layer, image, patch), seed, address,
-                offsets.empty() ? nullptr : offsets.data(), out.data() + static_cast<std::size_t>(row) * n_, sc,
-                local);
+                offsets.empty() ? nullptr : offsets.data(), out.data() + static_cast<std::size_t>(row) * n_, sc, local);
       });
     }
 #pragma omp critical(cimmc_crossbar_counters)
@@ -298,8 +301,10 @@ int CrossbarLayer::adc_rare_errors(const std::int32_t* pos, const std::int32_t* 
   // The variance of one conversion's noise: the two sides' terms as the direct method adds them.
   auto variance = [&](int e) {
     if (physical)
-      return static_cast<double>(sc.sense_variance[0][static_cast<std::size_t>(e)] + cell_variance * static_cast<float>(pos[e])) +
-             static_cast<double>(sc.sense_variance[1][static_cast<std::size_t>(e)] + cell_variance * static_cast<float>(neg[e]));
+      return static_cast<double>(sc.sense_variance[0][static_cast<std::size_t>(e)] +
+                                 cell_variance * static_cast<float>(pos[e])) +
+             static_cast<double>(sc.sense_variance[1][static_cast<std::size_t>(e)] +
+                                 cell_variance * static_cast<float>(neg[e]));
     const float bp = sigma_prop * static_cast<float>(pos[e]), bn = sigma_prop * static_cast<float>(neg[e]);
     return static_cast<double>(side_mask_[0][static_cast<std::size_t>(e)] * (sigma_add * sigma_add + bp * bp)) +
            static_cast<double>(side_mask_[1][static_cast<std::size_t>(e)] * (sigma_add * sigma_add + bn * bn));
@@ -340,9 +345,9 @@ int CrossbarLayer::adc_rare_errors(const std::int32_t* pos, const std::int32_t* 
     const double var = variance(e);
     if (!(var > 0.0)) continue;
     const float level0 = level_of(e);
-    const int level = rare::candidate_level(static_cast<double>(vpos[e] - vneg[e]), std::sqrt(var), step[e],
-                                            static_cast<int>(level0), static_cast<int>(lo[e]), static_cast<int>(hi[e]),
-                                            gaps.p, sc.words);
+    const int level =
+        rare::candidate_level(static_cast<double>(vpos[e] - vneg[e]), std::sqrt(var), step[e], static_cast<int>(level0),
+                              static_cast<int>(lo[e]), static_cast<int>(hi[e]), gaps.p, sc.words);
     if (level == static_cast<int>(level0)) continue;
     const float now = static_cast<float>(level);
     clipped += static_cast<int>(now < lo[e] || now > hi[e]) - static_cast<int>(level0 < lo[e] || level0 > hi[e]);
@@ -351,9 +356,9 @@ int CrossbarLayer::adc_rare_errors(const std::int32_t* pos, const std::int32_t* 
   return clipped;
 }
 
-void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std::uint64_t element,
-                            std::uint64_t seed, const RunAddress& address, const float* offsets, double* out,
-                            Scratch& sc, Counters& counters) const {
+void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std::uint64_t element, std::uint64_t seed,
+                            const RunAddress& address, const float* offsets, double* out, Scratch& sc,
+                            Counters& counters) const {
   const auto& r = config_.readout;
   const auto& noise = config_.noise;
   const int groups = static_cast<int>(groups_.size());
@@ -365,7 +370,8 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
   const bool lcu = r.kind == ReadoutKind::kZebraLcu;
   const bool mtj = r.kind == ReadoutKind::kStochasticMtj;
   const bool exact_analog = !noise.any() && deviations_.empty();
-  const bool any_negative = std::any_of(groups_.begin(), groups_.end(), [](const ColumnGroup& g) { return !g.negative.empty(); });
+  const bool any_negative =
+      std::any_of(groups_.begin(), groups_.end(), [](const ColumnGroup& g) { return !g.negative.empty(); });
   const float fs = static_cast<float>(full_scale());
   const float sigma_add = static_cast<float>(noise.sigma_fraction) * fs;
   const float sigma_prop = static_cast<float>(noise.proportional_fraction);
@@ -383,17 +389,18 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
   if (additive && !lcu && !rare)
     sc.normals.set_chunk(chunk_for(blocks * elements * (any_negative ? 2 : 1), static_cast<std::size_t>(elements)));
   if (mtj)  // one word per PS with a threshold table, T words per PS without
-    sc.words.set_chunk(chunk_for(blocks * groups * nn * (exact_analog && !mtj_tables_.empty() && !mtj_tables_[0].thresholds.empty()
-                                               ? 1
-                                               : static_cast<std::size_t>(config_.readout.mtj.samples)),
+    sc.words.set_chunk(chunk_for(blocks * groups * nn *
+                                     (exact_analog && !mtj_tables_.empty() && !mtj_tables_[0].thresholds.empty()
+                                          ? 1
+                                          : static_cast<std::size_t>(config_.readout.mtj.samples)),
                                  static_cast<std::size_t>(nn)));
   if (additive && !rare)
-    sc.normals.reset(seed, {lcu ? rng::Purpose::kLcuNoise : rng::Purpose::kPartialSumNoise, address.point,
-                            address.trial, element});
+    sc.normals.reset(
+        seed, {lcu ? rng::Purpose::kLcuNoise : rng::Purpose::kPartialSumNoise, address.point, address.trial, element});
   if (rare) {  // the same stream, as words: gaps, thinning and the erring senses' levels
     sc.words.set_chunk(16);
-    sc.words.reset(seed, {lcu ? rng::Purpose::kLcuNoise : rng::Purpose::kPartialSumNoise, address.point,
-                          address.trial, element});
+    sc.words.reset(
+        seed, {lcu ? rng::Purpose::kLcuNoise : rng::Purpose::kPartialSumNoise, address.point, address.trial, element});
     if (lcu) sc.gaps.restart(sc.words);
   }
   if (mtj) sc.words.reset(seed, {rng::Purpose::kMtjSampling, address.point, address.trial, element});
@@ -410,10 +417,10 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
   const std::uint8_t* valid = valid_.data();
   const std::uint64_t draws_before = sc.normals.drawn();
   const std::uint64_t sides_per_block =
-      static_cast<std::uint64_t>(nn) * static_cast<std::uint64_t>(std::accumulate(
-                                           groups_.begin(), groups_.end(), 0, [](int t, const ColumnGroup& g) {
-                                             return t + (g.positive.empty() ? 0 : 1) + (g.negative.empty() ? 0 : 1);
-                                           }));
+      static_cast<std::uint64_t>(nn) *
+      static_cast<std::uint64_t>(std::accumulate(groups_.begin(), groups_.end(), 0, [](int t, const ColumnGroup& g) {
+        return t + (g.positive.empty() ? 0 : 1) + (g.negative.empty() ? 0 : 1);
+      }));
 
   const int streams = config_.input_streams(), dac = config_.dac_bits;
   for (int s = 0; s < subarrays; ++s) {
@@ -468,7 +475,8 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
               const float input_weight = static_cast<float>(1 << (i - i0));
               for (int n = 0; n < nn; ++n)
                 v[n] += input_weight *
-                        deviation_sum(ai, wps, deviations_.data() + ((static_cast<std::size_t>(gi) * 2 + side) * nn + n) * k_,
+                        deviation_sum(ai, wps,
+                                      deviations_.data() + ((static_cast<std::size_t>(gi) * 2 + side) * nn + n) * k_,
                                       s * config_.rows);
             }
           }
@@ -565,10 +573,9 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
         }
         case ReadoutKind::kStochasticMtj: {
           for (int gi = 0; gi < groups; ++gi)
-            skipped_ps += static_cast<std::uint64_t>(mtj_block(q, gi, s, exact_analog, active == 0, pos + gi * np,
-                                                               neg + gi * np,
-                                                               vpos + gi * np, vneg + gi * np, value + gi * np, sc,
-                                                               counters));
+            skipped_ps +=
+                static_cast<std::uint64_t>(mtj_block(q, gi, s, exact_analog, active == 0, pos + gi * np, neg + gi * np,
+                                                     vpos + gi * np, vneg + gi * np, value + gi * np, sc, counters));
           break;
         }
       }

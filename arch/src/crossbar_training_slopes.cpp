@@ -18,9 +18,10 @@ void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, in
   const int subarrays = geometry_.subarrays;
   if (m < 0 || activations.size() != static_cast<std::size_t>(m) * static_cast<std::size_t>(k_) ||
       slopes.size() != static_cast<std::size_t>(m) * subarrays * n_)
-    throw ArgumentError(fmt::format("crossbar layer {}: readout slopes of {} activations and {} slopes for M = {}, "
-                                    "K = {}, {} subarrays, N = {}",
-                                    layer_id_, activations.size(), slopes.size(), m, k_, subarrays, n_));
+    throw ArgumentError(
+        fmt::format("crossbar layer {}: readout slopes of {} activations and {} slopes for M = {}, "
+                    "K = {}, {} subarrays, N = {}",
+                    layer_id_, activations.size(), slopes.size(), m, k_, subarrays, n_));
   const auto kind = config_.readout.kind;
   if (kind != ReadoutKind::kAdc && kind != ReadoutKind::kStochasticMtj) {
     std::fill(slopes.begin(), slopes.end(), 1.0f);
@@ -57,8 +58,8 @@ void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, in
     std::vector<double> weighted(static_cast<std::size_t>(n_)), total(static_cast<std::size_t>(n_));
 #pragma omp for schedule(static)
     for (int row = 0; row < m; ++row) {
-      pack_bit_planes(isa_, activations.subspan(static_cast<std::size_t>(row) * k_, static_cast<std::size_t>(k_)),
-                      bits, geometry_, act);
+      pack_bit_planes(isa_, activations.subspan(static_cast<std::size_t>(row) * k_, static_cast<std::size_t>(k_)), bits,
+                      geometry_, act);
       for (int s = 0; s < subarrays; ++s) {
         std::fill(weighted.begin(), weighted.end(), 0.0);
         std::fill(total.begin(), total.end(), 0.0);
@@ -85,15 +86,16 @@ void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, in
             const int conversion = q * groups + g;
             const int sign = groups_[static_cast<std::size_t>(g)].signed_readout ? 1 : 0;
             const int base = map_of(s, conversion, 0) * 2 + sign, step = column_maps_ ? 2 : 0;
-            const auto& table = mtj_tables_[static_cast<std::size_t>(
-                table_index_[static_cast<std::size_t>(conversion)])];
+            const auto& table =
+                mtj_tables_[static_cast<std::size_t>(table_index_[static_cast<std::size_t>(conversion)])];
             if (model == SlopeModel::kRange) {
               // The same sums branch-free: w · 1 = w where the PS is skipped or inside, w · 0 = 0 outside.
               const std::size_t first = (static_cast<std::size_t>(s) * conv + conversion) * n_;
               const double* scale = range_scale.data() + first;
               const double* offset = range_offset.data() + first;
               const std::uint8_t* zero_column =
-                  column_zero_.data() + (static_cast<std::size_t>(s) * groups_.size() + static_cast<std::size_t>(g)) * n_pad_;
+                  column_zero_.data() +
+                  (static_cast<std::size_t>(s) * groups_.size() + static_cast<std::size_t>(g)) * n_pad_;
               double* wsum = weighted.data();
               const int ideal = skip_zero && config_.readout.mtj.ideal_zero_detection ? 1 : 0;
               const int digital = skip_zero && !ideal ? 1 : 0, idle_bit = idle ? 1 : 0;
@@ -113,10 +115,10 @@ void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, in
                 const auto& map = decode_maps_[static_cast<std::size_t>(base + n * step)];
                 const double x = map.scale * (gp[n] - gn[n]) + map.offset;
                 // PS_out = ps_of(x̂) = (x̂ − offset)/scale: dE[PS_out]/dPS = dE[x̂]/dx.
-                slope = std::abs(x) > 1.0                ? 0.0
-                        : model == SlopeModel::kRange ? 1.0
-                                                      : table.slope[static_cast<std::size_t>(
-                                                            std::lround((x + 1.0) * 0.5 * (kSlopePoints - 1)))];
+                slope = std::abs(x) > 1.0 ? 0.0
+                        : model == SlopeModel::kRange
+                            ? 1.0
+                            : table.slope[static_cast<std::size_t>(std::lround((x + 1.0) * 0.5 * (kSlopePoints - 1)))];
               }
               weighted[static_cast<std::size_t>(n)] += w * slope;
             }

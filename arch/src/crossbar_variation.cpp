@@ -65,12 +65,14 @@ void CrossbarLayer::prepare_mtj_variation() {
         if (fresh) {
           double g = 1.0;
           if (vary) {
-            const auto f = device::sample_factors(mtj.variation, variation_.seed, variation_.point, variation_.trial, column);
+            const auto f =
+                device::sample_factors(mtj.variation, variation_.seed, variation_.point, variation_.trial, column);
             g = nominal / device::derive(device::apply_factors(*mtj.converter_device, f)).critical_current_A;
           }
           it->second = {g, 1.0};
           if (in_situ) {
-            rng::Stream stream(variation_.seed, {rng::Purpose::kDeviceCalibration, variation_.point, variation_.trial, column});
+            rng::Stream stream(variation_.seed,
+                               {rng::Purpose::kDeviceCalibration, variation_.point, variation_.trial, column});
             const double sigma_i = std::sqrt(0.25 / mtj.trim.calibration_pulses) / (g * slope50);
             const double estimate = mtj.current_at_zero_A / (i50 / g + sigma_i * stream.normal());
             it->second = {g * circuit::current_trim(mtj.trim, 1.0 / estimate), estimate};

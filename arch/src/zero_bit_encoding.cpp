@@ -41,7 +41,8 @@ SignedDigits encode(int value, int bits, Encoding encoding) {
     throw ArgumentError(fmt::format("encode: weight bits {} not in [2, {}]", bits, kMaxWeightBits));
   const int lo = -(1 << (bits - 1)), hi = (1 << (bits - 1)) - 1;
   if (value < lo || value > hi)
-    throw ArgumentError(fmt::format("encode: value {} does not fit in {} bits (expected [{}, {}])", value, bits, lo, hi));
+    throw ArgumentError(
+        fmt::format("encode: value {} does not fit in {} bits (expected [{}, {}])", value, bits, lo, hi));
   switch (encoding) {
     case Encoding::kTwosComplement: return twos_complement_digits(value, bits);
     case Encoding::kSignMagnitude: {

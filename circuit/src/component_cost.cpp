@@ -25,8 +25,7 @@ UnitCost adc_conversion(const Technology& tech, AdcModel model, int bits) {
   switch (model) {
     case AdcModel::kNeuroSimSar:
       return {(s.power_per_bit_W * bits + s.power_offset_W) * sar_latency, sar_latency, sar_area};
-    case AdcModel::kSurveySar:
-      return {tech.survey.sar_fom_J_per_step * steps, sar_latency, sar_area};
+    case AdcModel::kSurveySar: return {tech.survey.sar_fom_J_per_step * steps, sar_latency, sar_area};
     case AdcModel::kSurveyFlash:
       return {tech.survey.flash_fom_J_per_step * steps, tech.survey.flash_latency_s,
               (steps - 1) * tech.comparator.transistors * tech.transistor_area_m2()};
@@ -47,7 +46,8 @@ double array_area_m2(const Technology& tech, int rows, int columns) {
 }
 
 UnitCost multilevel_sense(const Technology& tech, int levels) {
-  if (levels < 2 || levels > 1024) throw ArgumentError(fmt::format("sense amplifier: {} levels is outside 2..1024", levels));
+  if (levels < 2 || levels > 1024)
+    throw ArgumentError(fmt::format("sense amplifier: {} levels is outside 2..1024", levels));
   const int comparators = levels - 1;
   return {comparators * tech.comparator.energy_J, tech.comparator.latency_s,
           comparators * tech.comparator.transistors * tech.transistor_area_m2()};
@@ -59,7 +59,8 @@ MtjConverter mtj_converter(const MtjParams& readout, const SwitchingCurve& curve
   if (!(heavy_metal_resistance_ohm > 0) || !(resistance_parallel_ohm > 0) || !(resistance_antiparallel_ohm > 0))
     throw ArgumentError(fmt::format("MTJ converter {}: resistances must be positive", device));
   if (!(reset_probability > 0 && reset_probability < 1))
-    throw ArgumentError(fmt::format("MTJ converter {}: reset probability {} is outside (0, 1)", device, reset_probability));
+    throw ArgumentError(
+        fmt::format("MTJ converter {}: reset probability {} is outside (0, 1)", device, reset_probability));
   MtjConverter c;
   c.device = std::move(device);
   c.heavy_metal_resistance_ohm = heavy_metal_resistance_ohm;
@@ -93,9 +94,10 @@ MtjConverter mtj_converter(const MtjParams& readout, const SwitchingCurve& curve
   int doublings = 0;
   while (curve.probability(hi) < reset_probability) {
     if (++doublings > 40)
-      throw ModelError(fmt::format("MTJ converter {}: its switching curve never reaches P = {} (at {} A it is {}); "
-                                   "the MTJ cannot be reset reliably",
-                                   c.device, reset_probability, hi, curve.probability(hi)));
+      throw ModelError(
+          fmt::format("MTJ converter {}: its switching curve never reaches P = {} (at {} A it is {}); "
+                      "the MTJ cannot be reset reliably",
+                      c.device, reset_probability, hi, curve.probability(hi)));
     lo = hi;
     hi += step;
     step *= 2;
@@ -115,10 +117,10 @@ MtjSampleCost mtj_sample(const Technology& tech, const MtjConverter& m) {
   const double v = tech.mtj.driver_supply_V;
   const double drop = std::max(m.max_abs_current_A, m.reset_current_A) * m.heavy_metal_resistance_ohm;
   if (drop > v)
-    throw ModelError(fmt::format("MTJ converter {}: {:.3g} A through the {:.4g} Ohm heavy metal needs {:.3g} V, more than "
-                                 "the driver supply mtj.driver_supply_V = {} V",
-                                 m.device, std::max(m.max_abs_current_A, m.reset_current_A), m.heavy_metal_resistance_ohm,
-                                 drop, v));
+    throw ModelError(
+        fmt::format("MTJ converter {}: {:.3g} A through the {:.4g} Ohm heavy metal needs {:.3g} V, more than "
+                    "the driver supply mtj.driver_supply_V = {} V",
+                    m.device, std::max(m.max_abs_current_A, m.reset_current_A), m.heavy_metal_resistance_ohm, drop, v));
   MtjSampleCost c;
   const double t = m.pulse_width_s;
   c.write_J = v * m.mean_abs_current_A * t;

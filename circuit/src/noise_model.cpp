@@ -78,7 +78,9 @@ NoiseParams read_noise_params(config::TableReader& t) {
   std::string model = std::string(noise_model_name(p.model));
   t.optional("model", model);
   if (model == "relative_full_scale") p.model = NoiseModel::kRelativeFullScale;
-  else t.check(model == "physical", "model", "\"physical\" (noise in LSB of one unit-cell signal) or \"relative_full_scale\"");
+  else
+    t.check(model == "physical", "model",
+            "\"physical\" (noise in LSB of one unit-cell signal) or \"relative_full_scale\"");
   for (const NoiseKey& k : kKeys) {
     double& v = p.*k.field;
     if (!t.optional(k.key, v)) continue;

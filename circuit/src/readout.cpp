@@ -63,14 +63,14 @@ std::string_view readout_sampling_name(ReadoutSampling s) {
   return "unknown";
 }
 
-std::string_view mtj_decode_name(MtjDecode decode) {
-  return decode == MtjDecode::kMean ? "mean" : "inverse";
-}
+std::string_view mtj_decode_name(MtjDecode decode) { return decode == MtjDecode::kMean ? "mean" : "inverse"; }
 
 std::vector<double> mtj_decode_points(const MtjParams& params, const SwitchingCurve& curve, int samples) {
   if (samples < 1) throw ArgumentError(fmt::format("MTJ decoding needs T >= 1 samples (got {})", samples));
   std::vector<double> points(static_cast<std::size_t>(samples) + 1);
-  const auto p_of = [&](double x) { return curve.probability(params.current_at_zero_A + x * params.current_per_unit_A); };
+  const auto p_of = [&](double x) {
+    return curve.probability(params.current_at_zero_A + x * params.current_per_unit_A);
+  };
   const double p_lo = p_of(-1.0), p_hi = p_of(1.0);
   for (int k = 0; k <= samples; ++k) {
     const double y = static_cast<double>(k) / samples;
@@ -142,9 +142,10 @@ ReadoutParams read_readout_params(config::TableReader& t) {
   if (sampling == "auto") p.sampling = ReadoutSampling::kAuto;
   else if (sampling == "direct") p.sampling = ReadoutSampling::kDirect;
   else if (sampling == "rare_event") p.sampling = ReadoutSampling::kRareEvent;
-  else t.check(false, "sampling",
-               "one of \"auto\" (rare_event where the per-sense error probability is small), \"direct\" (one normal "
-               "per sense), \"rare_event\" (ADC and LCU readouts)");
+  else
+    t.check(false, "sampling",
+            "one of \"auto\" (rare_event where the per-sense error probability is small), \"direct\" (one normal "
+            "per sense), \"rare_event\" (ADC and LCU readouts)");
   t.check(sampling != "rare_event" || p.kind == ReadoutKind::kAdc || p.kind == ReadoutKind::kZebraLcu, "sampling",
           "\"rare_event\" only with kind = \"adc\" or \"zebra_lcu\" (the other readouts sample directly)");
 
@@ -198,7 +199,8 @@ ReadoutParams read_readout_params(config::TableReader& t) {
       std::filesystem::path file(p.mtj.table_file);
       if (file.is_relative()) file = std::filesystem::path(t.source()).parent_path() / file;
       p.mtj.table_file = file.string();
-      m.check(std::filesystem::exists(file), "table_file", fmt::format("an existing switching-table file ({} not found)", file.string()));
+      m.check(std::filesystem::exists(file), "table_file",
+              fmt::format("an existing switching-table file ({} not found)", file.string()));
       if (std::filesystem::exists(file)) {
         try {
           p.mtj.table = std::make_shared<const device::SwitchingTable>(device::SwitchingTable::load(file));
@@ -218,7 +220,8 @@ ReadoutParams read_readout_params(config::TableReader& t) {
         if (std::isnan(table_k))
           m.check(false, "temperature_K",
                   fmt::format("a table file that records its temperature ({} has no /device/temperature_K: a "
-                              "cimmc switching output does)", p.mtj.table_file));
+                              "cimmc switching output does)",
+                              p.mtj.table_file));
         else
           m.check(std::abs(table_k - p.mtj.temperature_K) <= 1e-9 * table_k, "temperature_K",
                   fmt::format("the temperature of table_file ({} K in {}); pick the table built at {} K", table_k,
@@ -259,9 +262,10 @@ ReadoutParams read_readout_params(config::TableReader& t) {
     std::string detection = "digital";
     m.optional("sparse_detection", detection);
     if (detection == "ideal") p.mtj.ideal_zero_detection = true;
-    else m.check(detection == "digital", "sparse_detection",
-                 "\"digital\" (idle input stream or all-zero column, known without the PS) or \"ideal\" (every "
-                 "all-zero PS, an oracle)");
+    else
+      m.check(detection == "digital", "sparse_detection",
+              "\"digital\" (idle input stream or all-zero column, known without the PS) or \"ideal\" (every "
+              "all-zero PS, an oracle)");
     m.check(p.mtj.calibration_sigmas > 0.0 && p.mtj.calibration_sigmas <= 100.0, "calibration_sigmas",
             "a number of standard deviations in (0, 100]");
     if (const config::Value* rules = m.value("samples_rule")) {
@@ -287,8 +291,9 @@ ReadoutParams read_readout_params(config::TableReader& t) {
   if (t.has("lcu") || p.kind == ReadoutKind::kZebraLcu) {
     auto l = t.child("lcu");
     l.optional("group_rows", p.lcu.group_rows);
-    l.check(p.lcu.group_rows >= 1 && p.lcu.group_rows <= 64 && std::has_single_bit(static_cast<unsigned>(p.lcu.group_rows)),
-            "group_rows", "a power of two G in [1, 64]");
+    l.check(
+        p.lcu.group_rows >= 1 && p.lcu.group_rows <= 64 && std::has_single_bit(static_cast<unsigned>(p.lcu.group_rows)),
+        "group_rows", "a power of two G in [1, 64]");
     l.optional("levels", p.lcu.levels);
     l.check(p.lcu.levels >= 2 && p.lcu.levels <= 1024, "levels", "an integer L in [2, 1024]");
     l.finish();
@@ -322,8 +327,8 @@ LcuSense::LcuSense(int levels, double group_full_scale) {
 
 void binomial_thresholds(int samples, double p, std::span<std::uint32_t> thresholds) {
   if (samples < 1 || thresholds.size() != static_cast<std::size_t>(samples) || !(p >= 0.0 && p <= 1.0))
-    throw ArgumentError(fmt::format("binomial thresholds: T = {} with {} slots and p = {}", samples,
-                                    thresholds.size(), p));
+    throw ArgumentError(
+        fmt::format("binomial thresholds: T = {} with {} slots and p = {}", samples, thresholds.size(), p));
   double cdf = 0.0;
   for (int k = 0; k < samples; ++k) {
     // pmf by logs: stable for any T used here.
@@ -346,8 +351,8 @@ void binomial_buckets(std::span<const std::uint32_t> thresholds, std::span<std::
   for (std::uint32_t b = 0; b < 256; ++b) {
     const std::uint32_t first = b << 24, last = first | 0xFFFFFFu;
     const int k_first = binomial_from_word(thresholds, first);
-    buckets[b] = k_first == binomial_from_word(thresholds, last) ? static_cast<std::uint8_t>(k_first)
-                                                                  : kBinomialAmbiguous;
+    buckets[b] =
+        k_first == binomial_from_word(thresholds, last) ? static_cast<std::uint8_t>(k_first) : kBinomialAmbiguous;
   }
 }
 

@@ -86,10 +86,12 @@ Technology read_technology(const config::Document& doc) {
     auto t = root.child("mtj");
     double moved = 0;
     if (t.optional("pulse_width_s", moved))
-      t.check(false, "pulse_width_s", "no key here: the write pulse is the readout's, readout.mtj.pulse_width_s in the hardware file");
+      t.check(false, "pulse_width_s",
+              "no key here: the write pulse is the readout's, readout.mtj.pulse_width_s in the hardware file");
     positive(t, "driver_supply_V", tech.mtj.driver_supply_V);
     t.required("reset_probability", tech.mtj.reset_probability);
-    t.check(tech.mtj.reset_probability > 0.5 && tech.mtj.reset_probability < 1, "reset_probability", "a probability in (0.5, 1)");
+    t.check(tech.mtj.reset_probability > 0.5 && tech.mtj.reset_probability < 1, "reset_probability",
+            "a probability in (0.5, 1)");
     positive(t, "read_voltage_V", tech.mtj.read_voltage_V);
     positive(t, "read_time_s", tech.mtj.read_time_s);
     positive(t, "transistors_per_column", tech.mtj.transistors_per_column);
@@ -111,9 +113,10 @@ Technology read_technology(const config::Document& doc) {
     t.finish();
   }
   if (const auto* moved = root.value("periphery"))
-    problems.add(fmt::format("{}: the periphery's organisation (subarray_rows, columns_per_adc, ...) is a design choice: "
-                             "it belongs in the hardware file's [periphery] table; the ADC pricing model is adc.model",
-                             config::where(*moved, doc.source, "periphery")));
+    problems.add(
+        fmt::format("{}: the periphery's organisation (subarray_rows, columns_per_adc, ...) is a design choice: "
+                    "it belongs in the hardware file's [periphery] table; the ADC pricing model is adc.model",
+                    config::where(*moved, doc.source, "periphery")));
   root.finish();
   problems.throw_if_any(doc.source);
   return tech;

@@ -13,7 +13,8 @@ TrimParams read_trim_params(config::TableReader& t) {
   t.optional("model", model);
   if (model == "ideal") p.ideal = true;
   else if (model == "circuit") p.ideal = false;
-  else t.check(false, "model", "\"ideal\" (the calibrated map exactly) or \"circuit\" (finite resolution and mismatch)");
+  else
+    t.check(false, "model", "\"ideal\" (the calibrated map exactly) or \"circuit\" (finite resolution and mismatch)");
   t.optional("gain_bits", p.gain_bits);
   t.check(p.gain_bits >= 1 && p.gain_bits <= 16, "gain_bits", "an integer in [1, 16]");
   t.optional("gain_max", p.gain_max);
@@ -31,9 +32,12 @@ TrimParams read_trim_params(config::TableReader& t) {
   t.optional("device_calibration", calibration);
   if (calibration == "none") p.in_situ = false;
   else if (calibration == "in_situ") p.in_situ = true;
-  else t.check(false, "device_calibration", "\"none\" (trim set for the nominal MTJ) or \"in_situ\" (each MTJ's own 50 % current measured)");
+  else
+    t.check(false, "device_calibration",
+            "\"none\" (trim set for the nominal MTJ) or \"in_situ\" (each MTJ's own 50 % current measured)");
   t.optional("calibration_pulses", p.calibration_pulses);
-  t.check(p.calibration_pulses >= 1 && p.calibration_pulses <= (1 << 24), "calibration_pulses", "an integer in [1, 16777216]");
+  t.check(p.calibration_pulses >= 1 && p.calibration_pulses <= (1 << 24), "calibration_pulses",
+          "an integer in [1, 16777216]");
   t.optional("current_trim_bits", p.current_trim_bits);
   t.check(p.current_trim_bits >= 1 && p.current_trim_bits <= 16, "current_trim_bits", "an integer in [1, 16]");
   t.optional("current_trim_range", p.current_trim_range);
@@ -49,7 +53,8 @@ AffineMap trimmed_map(const TrimParams& trim, const AffineMap& target, double no
   // Gain: the nearest log-spaced code (gains below 1 or above gain_max clip to the ends).
   const double codes = std::ldexp(1.0, trim.gain_bits) - 1;
   const double gain = std::abs(target.scale / nominal_scale);
-  const double code = std::clamp(std::round(std::log(std::max(gain, 1.0)) / std::log(trim.gain_max) * codes), 0.0, codes);
+  const double code =
+      std::clamp(std::round(std::log(std::max(gain, 1.0)) / std::log(trim.gain_max) * codes), 0.0, codes);
   const double gain_q = std::pow(trim.gain_max, code / codes) * (1 + trim.gain_mismatch * z_gain);
   // Offset: the nearest of the evenly spaced codes over [-range, range].
   const double ocodes = std::ldexp(1.0, trim.offset_bits) - 1;

@@ -227,17 +227,19 @@ std::string TableReader::fmt_missing(std::string_view key) const {
 }
 
 void TableReader::type_problem(const Value& v, std::string_view key, std::string_view expected) {
-  problems_->add(fmt::format("{}: expected {}, found {} ({})", where(v, source_, path_of(key)), expected,
-                             type_name(v), show(v)));
+  problems_->add(
+      fmt::format("{}: expected {}, found {} ({})", where(v, source_, path_of(key)), expected, type_name(v), show(v)));
 }
 
 void TableReader::check(bool ok, std::string_view key, const std::string& expected) {
   if (ok) return;
   const Value* v = table_->is_table() && has(key) ? &table_->as_table().at(std::string(key)) : nullptr;
   if (v)
-    problems_->add(fmt::format("{}: value {} is out of range: expected {}", where(*v, source_, path_of(key)), show(*v), expected));
+    problems_->add(
+        fmt::format("{}: value {} is out of range: expected {}", where(*v, source_, path_of(key)), show(*v), expected));
   else
-    problems_->add(fmt::format("{}: key '{}': default value is out of range: expected {}", source_, path_of(key), expected));
+    problems_->add(
+        fmt::format("{}: key '{}': default value is out of range: expected {}", source_, path_of(key), expected));
 }
 
 TableReader TableReader::child(std::string_view key) {

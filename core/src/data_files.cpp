@@ -13,7 +13,8 @@ namespace cimmc::data_files {
 
 std::vector<std::filesystem::path> search_dirs(const std::string& folder) {
   std::vector<std::filesystem::path> dirs;
-  if (const char* env = std::getenv("CIMMC_DATA_DIR"); env && *env) dirs.emplace_back(std::filesystem::path(env) / folder);
+  if (const char* env = std::getenv("CIMMC_DATA_DIR"); env && *env)
+    dirs.emplace_back(std::filesystem::path(env) / folder);
   dirs.emplace_back(std::filesystem::path(CIMMC_INSTALLED_DATA_DIR) / folder);
   dirs.emplace_back(std::filesystem::path(CIMMC_SOURCE_DATA_DIR) / folder);
   return dirs;

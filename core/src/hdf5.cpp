@@ -3,11 +3,11 @@
 #include <fcntl.h>
 #include <signal.h>
 
-#include <cerrno>
-#include <cstring>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <chrono>
@@ -41,8 +41,7 @@ std::string type_label(hid_t type) {
   const std::size_t size = H5Tget_size(type);
   switch (cls) {
     case H5T_FLOAT: return fmt::format("float{}", 8 * size);
-    case H5T_INTEGER:
-      return fmt::format("{}int{}", H5Tget_sign(type) == H5T_SGN_NONE ? "u" : "", 8 * size);
+    case H5T_INTEGER: return fmt::format("{}int{}", H5Tget_sign(type) == H5T_SGN_NONE ? "u" : "", 8 * size);
     case H5T_STRING: return "string";
     default: return "other";
   }
@@ -68,7 +67,8 @@ std::string read_string_attr(hid_t obj, const std::string& name, const std::stri
     H5Tset_size(mem.get(), H5T_VARIABLE);
     H5Tset_cset(mem.get(), H5Tget_cset(type.get()));
     char* buf = nullptr;
-    if (H5Aread(attr.get(), mem.get(), &buf) < 0) throw IoError(fmt::format("{}: cannot read attribute '{}'", where, name));
+    if (H5Aread(attr.get(), mem.get(), &buf) < 0)
+      throw IoError(fmt::format("{}: cannot read attribute '{}'", where, name));
     std::string s = buf ? buf : "";
     H5free_memory(buf);
     return s;
@@ -77,7 +77,8 @@ std::string read_string_attr(hid_t obj, const std::string& name, const std::stri
   std::string s(size, '\0');
   Id mem(H5Tcopy(H5T_C_S1));
   H5Tset_size(mem.get(), size);
-  if (H5Aread(attr.get(), mem.get(), s.data()) < 0) throw IoError(fmt::format("{}: cannot read attribute '{}'", where, name));
+  if (H5Aread(attr.get(), mem.get(), s.data()) < 0)
+    throw IoError(fmt::format("{}: cannot read attribute '{}'", where, name));
   s.erase(std::find(s.begin(), s.end(), '\0'), s.end());
   return s;
 }
@@ -160,9 +161,7 @@ Group Group::open_group(const std::string& name) const {
   return Group(std::move(g), join_path(path_, name), file_);
 }
 
-Group Group::require_group(const std::string& name) {
-  return exists(name) ? open_group(name) : create_group(name);
-}
+Group Group::require_group(const std::string& name) { return exists(name) ? open_group(name) : create_group(name); }
 
 std::vector<ChildInfo> Group::children() const {
   std::vector<ChildInfo> out;
@@ -191,9 +190,11 @@ void Group::write(const std::string& name, std::span<const T> data, const std::v
   if (n != data.size())
     throw ArgumentError(fmt::format("{}: shape holds {} values but {} were given", where(name), n, data.size()));
   if (!dimensions.empty() && dimensions.size() != shape.size())
-    throw ArgumentError(fmt::format("{}: {} dimension names for a rank-{} array", where(name), dimensions.size(), shape.size()));
+    throw ArgumentError(
+        fmt::format("{}: {} dimension names for a rank-{} array", where(name), dimensions.size(), shape.size()));
   std::vector<hsize_t> dims(shape.begin(), shape.end());
-  Id space(shape.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
+  Id space(shape.empty() ? H5Screate(H5S_SCALAR)
+                         : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
   Id lcpl(H5Pcreate(H5P_LINK_CREATE));
   H5Pset_create_intermediate_group(lcpl.get(), 1);
   Id dcpl(H5Pcreate(H5P_DATASET_CREATE));
@@ -238,14 +239,15 @@ Array<T> Group::read(const std::string& name) const {
 template <typename T>
 T Group::read_scalar(const std::string& name) const {
   Array<T> a = read<T>(name);
-  if (a.data.size() != 1) throw FormatError(fmt::format("{}: expected a scalar, found {} values", where(name), a.data.size()));
+  if (a.data.size() != 1)
+    throw FormatError(fmt::format("{}: expected a scalar, found {} values", where(name), a.data.size()));
   return a.data[0];
 }
 
-#define CIMMC_H5_INSTANTIATE(T)                                                                        \
+#define CIMMC_H5_INSTANTIATE(T)                                                                          \
   template void Group::write<T>(const std::string&, std::span<const T>, const std::vector<std::size_t>&, \
-                                const std::string&, const std::vector<std::string>&);                   \
-  template Array<T> Group::read<T>(const std::string&) const;                                          \
+                                const std::string&, const std::vector<std::string>&);                    \
+  template Array<T> Group::read<T>(const std::string&) const;                                            \
   template T Group::read_scalar<T>(const std::string&) const;
 CIMMC_H5_INSTANTIATE(double)
 CIMMC_H5_INSTANTIATE(float)
@@ -458,7 +460,8 @@ File File::open(const std::filesystem::path& path, Mode mode) {
   silence_hdf5();
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw IoError(fmt::format("{}: file not found", path.string()));
-  if (std::filesystem::is_directory(path, ec)) throw IoError(fmt::format("{}: is a directory, not an HDF5 file", path.string()));
+  if (std::filesystem::is_directory(path, ec))
+    throw IoError(fmt::format("{}: is a directory, not an HDF5 file", path.string()));
   {
     std::ifstream probe(path, std::ios::binary);
     if (!probe) throw IoError(fmt::format("{}: cannot open for reading (permissions?)", path.string()));
@@ -553,14 +556,15 @@ void AtomicFile::commit() {
   if (error != 0) {
     std::error_code ec;
     std::filesystem::remove(temp_, ec);
-    throw IoError(fmt::format("{}: cannot write the file ({}); the previous file, if any, is unchanged", target_.string(),
-                              std::strerror(error)));
+    throw IoError(fmt::format("{}: cannot write the file ({}); the previous file, if any, is unchanged",
+                              target_.string(), std::strerror(error)));
   }
   std::error_code ec;
   std::filesystem::rename(temp_, target_, ec);
   if (ec) {
     std::filesystem::remove(temp_, ec);
-    throw RuntimeFailure(fmt::format("{}: cannot move the finished file into place: {}", target_.string(), ec.message()));
+    throw RuntimeFailure(
+        fmt::format("{}: cannot move the finished file into place: {}", target_.string(), ec.message()));
   }
   committed_ = true;
   // The rename itself is made durable by syncing the folder (best effort).
@@ -616,7 +620,8 @@ void write_provenance(Group& root, const std::string& filetype, std::array<std::
 
 Provenance read_provenance(const Group& root) {
   if (!root.has_attr("filetype"))
-    throw FormatError(fmt::format("{}: not a cimmc file (no 'filetype' attribute on the root group)", root.file_name()));
+    throw FormatError(
+        fmt::format("{}: not a cimmc file (no 'filetype' attribute on the root group)", root.file_name()));
   Provenance p;
   p.filetype = root.attr_string("filetype");
   const auto v = root.attr_ints("format_version");
@@ -627,7 +632,8 @@ Provenance read_provenance(const Group& root) {
   if (root.has_attr("created")) p.created = root.attr_string("created");
   if (root.has_attr("seed")) {
     const auto seed = root.attr_ints("seed");
-    if (seed.size() != 1) throw FormatError(fmt::format("{}: 'seed' must be one integer, found {} values", root.file_name(), seed.size()));
+    if (seed.size() != 1)
+      throw FormatError(fmt::format("{}: 'seed' must be one integer, found {} values", root.file_name(), seed.size()));
     p.seed = static_cast<std::uint64_t>(seed[0]);
   }
   if (root.has_attr("config")) p.config = root.attr_string("config");

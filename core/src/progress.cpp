@@ -10,8 +10,12 @@ namespace cimmc {
 bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
 
 Progress::Progress(std::string label, std::uint64_t total, std::string unit, bool quiet)
-    : label_(std::move(label)), unit_(std::move(unit)), total_(total), enabled_(!quiet && stderr_is_terminal()),
-      start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+    : label_(std::move(label)),
+      unit_(std::move(unit)),
+      total_(total),
+      enabled_(!quiet && stderr_is_terminal()),
+      start_(std::chrono::steady_clock::now()),
+      last_draw_(start_) {}
 
 Progress::~Progress() { finish(); }
 
@@ -46,8 +50,8 @@ static std::string format_duration(double s) {
   return fmt::format("{:02}:{:02}", t / 60, t % 60);
 }
 
-std::string Progress::render(const std::string& label, std::uint64_t done, std::uint64_t total,
-                             const std::string& unit, double elapsed_s, const std::string& note) {
+std::string Progress::render(const std::string& label, std::uint64_t done, std::uint64_t total, const std::string& unit,
+                             double elapsed_s, const std::string& note) {
   const double rate = elapsed_s > 0 ? static_cast<double>(done) / elapsed_s : 0.0;
   const double pct = total ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 100.0;
   const double eta = rate > 0 && total >= done ? static_cast<double>(total - done) / rate : -1.0;

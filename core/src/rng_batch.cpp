@@ -1,7 +1,7 @@
 // Batch Philox and normals (rng_batch.hpp). This file is compiled without floating-point
 // contraction (core/CMakeLists.txt) and fuses its multiply-adds explicitly, so the normal
-// transform performs the same IEEE operations in every version and the versions agree bit for bit; and with -fno-trapping-math and
-// -fno-math-errno, without which GCC leaves its selects and sqrt as branches and does not
+// transform performs the same IEEE operations in every version and the versions agree bit for bit; and with
+// -fno-trapping-math and -fno-math-errno, without which GCC leaves its selects and sqrt as branches and does not
 // vectorize the transform at all below AVX-512 (integer-to-float conversions go through int32
 // for the same reason: AVX2 has no unsigned conversion).
 #include "cimmc/core/rng_batch.hpp"
@@ -65,9 +65,8 @@ constexpr std::uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
 // y in [-pi/4, pi/4) within it.
 [[gnu::always_inline]] inline void unit_circle(std::uint32_t w, float& c, float& s) {
   const std::uint32_t q = w >> 30;
-  const float y =
-      CIMMC_FMA(static_cast<float>(static_cast<std::int32_t>(w & 0x3FFFFFFFu)), 0x1p-30f * 1.57079632679f,
-                -0.5f * 1.57079632679f);
+  const float y = CIMMC_FMA(static_cast<float>(static_cast<std::int32_t>(w & 0x3FFFFFFFu)), 0x1p-30f * 1.57079632679f,
+                            -0.5f * 1.57079632679f);
   const float y2 = y * y;
   float sn = CIMMC_FMA(y2, 2.7557319e-6f, -1.9841270e-4f);
   sn = CIMMC_FMA(y2, sn, 8.3333333e-3f);
@@ -95,22 +94,22 @@ constexpr std::uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
   z1 = r * s;
 }
 
-#define CIMMC_NORMAL_PAIRS_BODY                                                         \
+#define CIMMC_NORMAL_PAIRS_BODY \
   _Pragma("omp simd") for (std::size_t i = 0; i < n; ++i) box_muller(radius[i], angle[i], z0[i], z1[i]);
-#define CIMMC_NORMALS_INTERLEAVED_BODY                                                                       \
-  _Pragma("omp simd") for (std::size_t i = 0; i < pairs; ++i) box_muller(w[2 * i], w[2 * i + 1], o[2 * i], \
-                                                                          o[2 * i + 1]);
+#define CIMMC_NORMALS_INTERLEAVED_BODY                        \
+  _Pragma("omp simd") for (std::size_t i = 0; i < pairs; ++i) \
+      box_muller(w[2 * i], w[2 * i + 1], o[2 * i], o[2 * i + 1]);
 
 void normal_pairs_portable(const std::uint32_t* radius, const std::uint32_t* angle, std::size_t n, float* z0,
                            float* z1) {
   CIMMC_NORMAL_PAIRS_BODY
 }
 [[gnu::target("avx2,fma")]] void normal_pairs_avx2(const std::uint32_t* radius, const std::uint32_t* angle,
-                                               std::size_t n, float* z0, float* z1) {
+                                                   std::size_t n, float* z0, float* z1) {
   CIMMC_NORMAL_PAIRS_BODY
 }
 [[gnu::target("avx512f,fma")]] void normal_pairs_avx512(const std::uint32_t* radius, const std::uint32_t* angle,
-                                                    std::size_t n, float* z0, float* z1) {
+                                                        std::size_t n, float* z0, float* z1) {
   CIMMC_NORMAL_PAIRS_BODY
 }
 void normals_interleaved_portable(const std::uint32_t* w, std::size_t pairs, float* o) {
@@ -208,8 +207,7 @@ constexpr int kChainsAvx2 = 4;  // 32 blocks per step
 
 // ---- Philox, AVX-512: 16 counters per vector ----
 
-[[gnu::target("avx512f"), gnu::always_inline]] inline void mul_hi_lo(__m512i a, __m512i m, __m512i& hi,
-                                                                     __m512i& lo) {
+[[gnu::target("avx512f"), gnu::always_inline]] inline void mul_hi_lo(__m512i a, __m512i m, __m512i& hi, __m512i& lo) {
   const __m512i even = _mm512_mul_epu32(a, m);
   const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), m);
   hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);

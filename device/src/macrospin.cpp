@@ -30,8 +30,9 @@ double Waveform::shape(double t) const {
 double thermal_field_sigma_A_per_m(const SotMtjParams& p, double dt) {
   const auto d = derive(p);
   const double alpha = p.free_layer.damping;
-  return std::sqrt(2.0 * alpha * c::kBoltzmann_J_per_K * p.temperature_K /
-                   (c::kGamma0_m_per_A_s * c::kMu0_H_per_m * p.free_layer.saturation_magnetization_A_per_m * d.volume_m3 * dt));
+  return std::sqrt(
+      2.0 * alpha * c::kBoltzmann_J_per_K * p.temperature_K /
+      (c::kGamma0_m_per_A_s * c::kMu0_H_per_m * p.free_layer.saturation_magnetization_A_per_m * d.volume_m3 * dt));
 }
 
 double relaxation_time_s(const SotMtjParams& p) {
@@ -44,13 +45,15 @@ double recommended_time_step_s(const SotMtjParams& p, double max_current_A) {
   const double ms = p.free_layer.saturation_magnetization_A_per_m;
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (int j = 0; j < 3; ++j) {
-    const double e = -ms * p.free_layer.demag_factors[j] + (j == p.free_layer.easy_axis ? d.anisotropy_field_A_per_m : 0.0);
+    const double e =
+        -ms * p.free_layer.demag_factors[j] + (j == p.free_layer.easy_axis ? d.anisotropy_field_A_per_m : 0.0);
     lo = std::min(lo, e);
     hi = std::max(hi, e);
   }
   const auto& h = p.external_field_A_per_m;
-  const double h_scale = (hi - lo) + std::hypot(h[0], h[1], h[2]) +
-                         std::abs(d.damping_like_field_A_per_m_per_A * max_current_A) * (1.0 + std::abs(p.field_like_ratio));
+  const double h_scale =
+      (hi - lo) + std::hypot(h[0], h[1], h[2]) +
+      std::abs(d.damping_like_field_A_per_m_per_A * max_current_A) * (1.0 + std::abs(p.field_like_ratio));
   return std::min(1e-12, 0.05 / (c::kGamma0_m_per_A_s * h_scale));
 }
 
@@ -99,19 +102,21 @@ Vec3 equilibrium_direction(const SotMtjParams& p, int direction) {
   const double inv = 1.0 / std::sqrt(m[0] * m[0] + m[1] * m[1] + m[2] * m[2]);
   for (double& x : m) x *= inv;
   if (!converged)
-    throw ModelError(fmt::format("device '{}': the zero-temperature equilibrium near the easy axis did not converge", p.name));
+    throw ModelError(
+        fmt::format("device '{}': the zero-temperature equilibrium near the easy axis did not converge", p.name));
   // A field at or beyond the anisotropy puts the minimum on the equator (m . u -> 0): no state.
   if (!(direction * m[axis] > 1e-6))
-    throw ModelError(fmt::format("device '{}': the bias field ({}, {}, {}) A/m leaves no stable state with m along {}{} "
-                                 "(the equilibrium reached has m . u = {:.3g})",
-                                 p.name, h[0], h[1], h[2], direction > 0 ? "+" : "-", "xyz"[axis], m[axis]));
+    throw ModelError(
+        fmt::format("device '{}': the bias field ({}, {}, {}) A/m leaves no stable state with m along {}{} "
+                    "(the equilibrium reached has m . u = {:.3g})",
+                    p.name, h[0], h[1], h[2], direction > 0 ? "+" : "-", "xyz"[axis], m[axis]));
   return m;
 }
 
 namespace {
 
 constexpr std::size_t kB = kBlockLanes;
-constexpr int kStepsPerGroup = 4;                         // 3 Philox calls = 12 normals = 4 steps
+constexpr int kStepsPerGroup = 4;  // 3 Philox calls = 12 normals = 4 steps
 constexpr int kNormalsPerGroup = 3 * kStepsPerGroup;
 
 // Scalars of the LL right-hand side, fixed for a run. Fields are pre-multiplied by
@@ -120,19 +125,19 @@ constexpr int kNormalsPerGroup = 3 * kStepsPerGroup;
 // the diagonal demag term: H_i = h_i - n_i m_i with n_i = Ms N_i - H_K [i = axis].
 struct Coefficients {
   double alpha;
-  double ux, uy, uz;        // easy axis (for the switching test)
-  double nx, ny, nz;        // w (Ms N_i - H_K [i = axis])
-  double hx, hy, hz;        // w H_ext
-  double sx, sy, sz;        // spin polarization
-  double cp;                // precession-term SOT coefficient per unit H_DL: xi - alpha
-  double cd;                // damping-term SOT coefficient per unit H_DL: 1 + alpha xi
-  double sigma_th;          // w * thermal field per unit normal
-  double w;                 // gamma' dt
+  double ux, uy, uz;  // easy axis (for the switching test)
+  double nx, ny, nz;  // w (Ms N_i - H_K [i = axis])
+  double hx, hy, hz;  // w H_ext
+  double sx, sy, sz;  // spin polarization
+  double cp;          // precession-term SOT coefficient per unit H_DL: xi - alpha
+  double cd;          // damping-term SOT coefficient per unit H_DL: 1 + alpha xi
+  double sigma_th;    // w * thermal field per unit normal
+  double w;           // gamma' dt
 };
 
 struct Block {
   alignas(64) double mx[kB], my[kB], mz[kB];
-  alignas(64) double hdl[kB];       // gamma' dt H_DL per unit waveform shape
+  alignas(64) double hdl[kB];  // gamma' dt H_DL per unit waveform shape
   alignas(64) double tsw[kB];
   alignas(64) std::uint32_t c1[kB], c2[kB];
   alignas(64) std::uint32_t words[kNormalsPerGroup][kB];
@@ -143,20 +148,19 @@ struct Block {
 // so that the loop over lanes vectorizes.
 // Delta m = -[ m x P + m x (m x D) ], P = H + cp h sigma, D = alpha H + cd h sigma (all scaled
 // by gamma' dt), written out so that the loop over lanes vectorizes.
-#define CIMMC_LL_RHS(MX, MY, MZ, HDL, TX, TY, TZ, OX, OY, OZ)                                      \
-  {                                                                                                \
-    const double Hx_ = k.hx - k.nx * (MX) + (TX);                                                  \
-    const double Hy_ = k.hy - k.ny * (MY) + (TY);                                                  \
-    const double Hz_ = k.hz - k.nz * (MZ) + (TZ);                                                  \
-    const double pc_ = k.cp * (HDL), dc_ = k.cd * (HDL);                                           \
-    const double Px_ = Hx_ + pc_ * k.sx, Py_ = Hy_ + pc_ * k.sy, Pz_ = Hz_ + pc_ * k.sz;             \
-    const double Dx_ = k.alpha * Hx_ + dc_ * k.sx, Dy_ = k.alpha * Hy_ + dc_ * k.sy,               \
-                 Dz_ = k.alpha * Hz_ + dc_ * k.sz;                                                 \
-    const double mD_ = (MX) * Dx_ + (MY) * Dy_ + (MZ) * Dz_;                                       \
-    const double mm_ = (MX) * (MX) + (MY) * (MY) + (MZ) * (MZ);                                    \
-    OX = Dx_ * mm_ - (MX) * mD_ - ((MY) * Pz_ - (MZ) * Py_);                                       \
-    OY = Dy_ * mm_ - (MY) * mD_ - ((MZ) * Px_ - (MX) * Pz_);                                       \
-    OZ = Dz_ * mm_ - (MZ) * mD_ - ((MX) * Py_ - (MY) * Px_);                                       \
+#define CIMMC_LL_RHS(MX, MY, MZ, HDL, TX, TY, TZ, OX, OY, OZ)                                                          \
+  {                                                                                                                    \
+    const double Hx_ = k.hx - k.nx * (MX) + (TX);                                                                      \
+    const double Hy_ = k.hy - k.ny * (MY) + (TY);                                                                      \
+    const double Hz_ = k.hz - k.nz * (MZ) + (TZ);                                                                      \
+    const double pc_ = k.cp * (HDL), dc_ = k.cd * (HDL);                                                               \
+    const double Px_ = Hx_ + pc_ * k.sx, Py_ = Hy_ + pc_ * k.sy, Pz_ = Hz_ + pc_ * k.sz;                               \
+    const double Dx_ = k.alpha * Hx_ + dc_ * k.sx, Dy_ = k.alpha * Hy_ + dc_ * k.sy, Dz_ = k.alpha * Hz_ + dc_ * k.sz; \
+    const double mD_ = (MX)*Dx_ + (MY)*Dy_ + (MZ)*Dz_;                                                                 \
+    const double mm_ = (MX) * (MX) + (MY) * (MY) + (MZ) * (MZ);                                                        \
+    OX = Dx_ * mm_ - (MX)*mD_ - ((MY)*Pz_ - (MZ)*Py_);                                                                 \
+    OY = Dy_ * mm_ - (MY)*mD_ - ((MZ)*Px_ - (MX)*Pz_);                                                                 \
+    OZ = Dz_ * mm_ - (MZ)*mD_ - ((MX)*Py_ - (MY)*Px_);                                                                 \
   }
 
 // Twelve normals per lane for one group: three Philox calls per lane (counter word 0 = 3 * group +
@@ -252,7 +256,8 @@ MacrospinResult simulate(const SotMtjParams& p, const Waveform& w, std::span<con
   const double dt = s.time_step_s;
   if (!(dt > 0) || !std::isfinite(dt)) throw ArgumentError(fmt::format("macrospin: time step {} s must be > 0", dt));
   for (double x : {w.settle_time_s, w.rise_time_s, w.pulse_width_s, w.fall_time_s, w.relax_time_s})
-    if (!(x >= 0) || !std::isfinite(x)) throw ArgumentError(fmt::format("macrospin: waveform time {} s must be >= 0", x));
+    if (!(x >= 0) || !std::isfinite(x))
+      throw ArgumentError(fmt::format("macrospin: waveform time {} s must be >= 0", x));
   if (s.initial_direction != 1 && s.initial_direction != -1)
     throw ArgumentError(fmt::format("macrospin: initial_direction {} must be +1 or -1", s.initial_direction));
   const std::size_t n = amplitude_A.size();
@@ -272,7 +277,8 @@ MacrospinResult simulate(const SotMtjParams& p, const Waveform& w, std::span<con
     const auto& v = *s.initial_m;
     const double norm = std::hypot(v[0], v[1], v[2]);
     if (!(norm > 0) || !std::isfinite(norm))
-      throw ArgumentError(fmt::format("macrospin: initial_m ({}, {}, {}) must be a finite non-zero vector", v[0], v[1], v[2]));
+      throw ArgumentError(
+          fmt::format("macrospin: initial_m ({}, {}, {}) must be a finite non-zero vector", v[0], v[1], v[2]));
     m0 = {v[0] / norm, v[1] / norm, v[2] / norm};
   }
   if (!(s.switch_detect_from_s >= 0) || !std::isfinite(s.switch_detect_from_s))
@@ -336,9 +342,10 @@ MacrospinResult simulate(const SotMtjParams& p, const Waveform& w, std::span<con
           const double t_end = static_cast<double>(step + 1) * dt;
           const double shape_end = w.shape(t_end);
           // Before switch_detect_from_s no crossing counts (an infinite threshold).
-          const double threshold = t_end > s.switch_detect_from_s ? s.switch_threshold : std::numeric_limits<double>::infinity();
-          heun_step(*b, k, b->nrm[3 * sub], b->nrm[3 * sub + 1], b->nrm[3 * sub + 2], shape_start, shape_end, t_end, dir,
-                    threshold);
+          const double threshold =
+              t_end > s.switch_detect_from_s ? s.switch_threshold : std::numeric_limits<double>::infinity();
+          heun_step(*b, k, b->nrm[3 * sub], b->nrm[3 * sub + 1], b->nrm[3 * sub + 2], shape_start, shape_end, t_end,
+                    dir, threshold);
           shape_start = shape_end;
           if (recording && (step + 1) % rec_every == 0) record((step + 1) / rec_every);
         }

@@ -30,7 +30,8 @@ void require_positive(config::TableReader& t, std::string_view key, double& valu
 double anisotropy_field(const SotMtjParams& p) {
   const FreeLayer& f = p.free_layer;
   if (f.interface_anisotropy_J_per_m2 > 0)
-    return 2.0 * f.interface_anisotropy_J_per_m2 / (c::kMu0_H_per_m * f.saturation_magnetization_A_per_m * f.thickness_m);
+    return 2.0 * f.interface_anisotropy_J_per_m2 /
+           (c::kMu0_H_per_m * f.saturation_magnetization_A_per_m * f.thickness_m);
   if (f.uniaxial_anisotropy_J_per_m3 > 0)
     return 2.0 * f.uniaxial_anisotropy_J_per_m3 / (c::kMu0_H_per_m * f.saturation_magnetization_A_per_m);
   return f.anisotropy_field_A_per_m;
@@ -59,8 +60,9 @@ DerivedQuantities derive(const SotMtjParams& p) {
   const double kt = c::kBoltzmann_J_per_K * p.temperature_K;
   d.thermal_stability = kt > 0 ? c::kMu0_H_per_m * ms * d.effective_anisotropy_field_A_per_m * d.volume_m3 / (2.0 * kt)
                                : std::numeric_limits<double>::infinity();
-  d.damping_like_field_A_per_m_per_A = c::kHbar_Js * hm.spin_hall_angle /
-                                       (2.0 * c::kElementaryCharge_C * c::kMu0_H_per_m * ms * f.thickness_m * hm.width_m * hm.thickness_m);
+  d.damping_like_field_A_per_m_per_A =
+      c::kHbar_Js * hm.spin_hall_angle /
+      (2.0 * c::kElementaryCharge_C * c::kMu0_H_per_m * ms * f.thickness_m * hm.width_m * hm.thickness_m);
   d.heavy_metal_resistance_ohm = hm.resistivity_ohm_m * hm.length_m / (hm.width_m * hm.thickness_m);
   d.resistance_antiparallel_ohm = p.electrical.resistance_parallel_ohm * (1.0 + p.electrical.tmr);
   d.neel_brown_time_s = kt > 0 ? (1.0 + f.damping * f.damping) * c::kMu0_H_per_m * ms * d.volume_m3 /
@@ -95,7 +97,8 @@ DerivedQuantities derive(const SotMtjParams& p) {
 }
 
 Vec3 ellipsoid_demag_factors(double a, double b, double c) {
-  if (!(a > 0 && b > 0 && c > 0)) throw ArgumentError(fmt::format("ellipsoid semi-axes must be > 0 (got {}, {}, {})", a, b, c));
+  if (!(a > 0 && b > 0 && c > 0))
+    throw ArgumentError(fmt::format("ellipsoid semi-axes must be > 0 (got {}, {}, {})", a, b, c));
   // N_i = (abc/2) int_0^inf ds / ((s + a_i^2) sqrt((s + a^2)(s + b^2)(s + c^2))), with s = e^v
   // so that the very different scales of a thin film are all resolved; Simpson in v.
   const double lo = std::log(std::min({a, b, c}) * std::min({a, b, c})) - 30.0;
@@ -132,7 +135,8 @@ SotMtjParams read_sot_mtj(const config::Value& device_table, const std::string& 
   dev.optional("field_like_ratio", p.field_like_ratio);
   dev.check(std::isfinite(p.field_like_ratio), "field_like_ratio", "a finite number");
   dev.optional("external_field_A_per_m", p.external_field_A_per_m);
-  dev.check(std::all_of(p.external_field_A_per_m.begin(), p.external_field_A_per_m.end(), [](double x) { return std::isfinite(x); }),
+  dev.check(std::all_of(p.external_field_A_per_m.begin(), p.external_field_A_per_m.end(),
+                        [](double x) { return std::isfinite(x); }),
             "external_field_A_per_m", "three finite numbers (A/m)");
   dev.optional("spin_polarization", p.spin_polarization);
   {
@@ -163,16 +167,22 @@ SotMtjParams read_sot_mtj(const config::Value& device_table, const std::string& 
   const int sources = int(fl.has("interface_anisotropy_J_per_m2")) + int(fl.has("uniaxial_anisotropy_J_per_m3")) +
                       int(fl.has("anisotropy_field_A_per_m"));
   if (sources != 1)
-    fl.problems().add(fmt::format("{}: key '{}': give exactly one of interface_anisotropy_J_per_m2, uniaxial_anisotropy_J_per_m3, "
-                             "anisotropy_field_A_per_m (found {})",
-                             source, fl.path_of("*anisotropy*"), sources));
+    fl.problems().add(
+        fmt::format("{}: key '{}': give exactly one of interface_anisotropy_J_per_m2, uniaxial_anisotropy_J_per_m3, "
+                    "anisotropy_field_A_per_m (found {})",
+                    source, fl.path_of("*anisotropy*"), sources));
   const char* aniso_key = "anisotropy_field_A_per_m";
-  if (fl.optional("interface_anisotropy_J_per_m2", f.interface_anisotropy_J_per_m2)) aniso_key = "interface_anisotropy_J_per_m2";
-  if (fl.optional("uniaxial_anisotropy_J_per_m3", f.uniaxial_anisotropy_J_per_m3)) aniso_key = "uniaxial_anisotropy_J_per_m3";
+  if (fl.optional("interface_anisotropy_J_per_m2", f.interface_anisotropy_J_per_m2))
+    aniso_key = "interface_anisotropy_J_per_m2";
+  if (fl.optional("uniaxial_anisotropy_J_per_m3", f.uniaxial_anisotropy_J_per_m3))
+    aniso_key = "uniaxial_anisotropy_J_per_m3";
   fl.optional("anisotropy_field_A_per_m", f.anisotropy_field_A_per_m);
-  fl.check(std::isfinite(f.interface_anisotropy_J_per_m2) && f.interface_anisotropy_J_per_m2 >= 0, "interface_anisotropy_J_per_m2", "K_i >= 0 (J/m^2)");
-  fl.check(std::isfinite(f.uniaxial_anisotropy_J_per_m3) && f.uniaxial_anisotropy_J_per_m3 >= 0, "uniaxial_anisotropy_J_per_m3", "K_u >= 0 (J/m^3)");
-  fl.check(std::isfinite(f.anisotropy_field_A_per_m) && f.anisotropy_field_A_per_m >= 0, "anisotropy_field_A_per_m", "H_K >= 0 (A/m)");
+  fl.check(std::isfinite(f.interface_anisotropy_J_per_m2) && f.interface_anisotropy_J_per_m2 >= 0,
+           "interface_anisotropy_J_per_m2", "K_i >= 0 (J/m^2)");
+  fl.check(std::isfinite(f.uniaxial_anisotropy_J_per_m3) && f.uniaxial_anisotropy_J_per_m3 >= 0,
+           "uniaxial_anisotropy_J_per_m3", "K_u >= 0 (J/m^3)");
+  fl.check(std::isfinite(f.anisotropy_field_A_per_m) && f.anisotropy_field_A_per_m >= 0, "anisotropy_field_A_per_m",
+           "H_K >= 0 (A/m)");
   std::string axis = "z";
   fl.optional("easy_axis", axis);
   fl.check(axis == "x" || axis == "y" || axis == "z", "easy_axis", "one of \"x\", \"y\", \"z\"");
@@ -186,7 +196,8 @@ SotMtjParams read_sot_mtj(const config::Value& device_table, const std::string& 
   fl.optional("shape", shape);
   fl.check(shape == "ellipse" || shape == "rectangle", "shape", "\"ellipse\" or \"rectangle\"");
   f.shape = shape == "rectangle" ? Shape::kRectangle : Shape::kEllipse;
-  if (!fl.optional("demag_factors", f.demag_factors) && positive(f.length_m) && positive(f.width_m) && positive(f.thickness_m))
+  if (!fl.optional("demag_factors", f.demag_factors) && positive(f.length_m) && positive(f.width_m) &&
+      positive(f.thickness_m))
     f.demag_factors = ellipsoid_demag_factors(f.length_m / 2, f.width_m / 2, f.thickness_m / 2);
   {
     const auto& n = f.demag_factors;
@@ -199,8 +210,8 @@ SotMtjParams read_sot_mtj(const config::Value& device_table, const std::string& 
   config::TableReader hm = reader(has_heavy_metal, "heavy_metal");
   HeavyMetal& h = p.heavy_metal;
   if (hm.required("spin_hall_angle", h.spin_hall_angle))
-    hm.check(std::isfinite(h.spin_hall_angle) && h.spin_hall_angle != 0 && std::abs(h.spin_hall_angle) <= 1, "spin_hall_angle",
-           "a nonzero spin Hall angle with |theta_SH| <= 1");
+    hm.check(std::isfinite(h.spin_hall_angle) && h.spin_hall_angle != 0 && std::abs(h.spin_hall_angle) <= 1,
+             "spin_hall_angle", "a nonzero spin Hall angle with |theta_SH| <= 1");
   require_positive(hm, "resistivity_ohm_m", h.resistivity_ohm_m, "a resistivity > 0 (ohm m)");
   require_positive(hm, "length_m", h.length_m, "a length > 0 (m)");
   require_positive(hm, "width_m", h.width_m, "a width > 0 (m)");
@@ -214,8 +225,8 @@ SotMtjParams read_sot_mtj(const config::Value& device_table, const std::string& 
   const bool has_r = el.optional("resistance_parallel_ohm", e.resistance_parallel_ohm);
   const bool has_ra = el.optional("resistance_area_ohm_m2", e.resistance_area_ohm_m2);
   if (has_r == has_ra)
-    el.problems().add(fmt::format("{}: key '{}': give exactly one of resistance_parallel_ohm, resistance_area_ohm_m2", source,
-                             el.path_of("resistance_*")));
+    el.problems().add(fmt::format("{}: key '{}': give exactly one of resistance_parallel_ohm, resistance_area_ohm_m2",
+                                  source, el.path_of("resistance_*")));
   el.check(!has_r || positive(e.resistance_parallel_ohm), "resistance_parallel_ohm", "R_P > 0 (ohm)");
   el.check(!has_ra || positive(e.resistance_area_ohm_m2), "resistance_area_ohm_m2", "RA > 0 (ohm m^2)");
   el.finish();
@@ -226,9 +237,10 @@ SotMtjParams read_sot_mtj(const config::Value& device_table, const std::string& 
     if (has_ra) e.resistance_parallel_ohm = e.resistance_area_ohm_m2 / d.area_m2;
     if (!(d.effective_anisotropy_field_A_per_m > 0))
       fl.check(false, aniso_key,
-               fmt::format("an anisotropy large enough that the easy axis {} is stable: H_K,eff = H_K + Ms (N_hard - N_easy) "
-                           "= {:.4g} A/m must be > 0",
-                           kAxisNames[f.easy_axis], d.effective_anisotropy_field_A_per_m));
+               fmt::format(
+                   "an anisotropy large enough that the easy axis {} is stable: H_K,eff = H_K + Ms (N_hard - N_easy) "
+                   "= {:.4g} A/m must be > 0",
+                   kAxisNames[f.easy_axis], d.effective_anisotropy_field_A_per_m));
   }
   problems.throw_if_any(source);
   return p;
@@ -268,19 +280,24 @@ std::string to_toml(const SotMtjParams& p) {
   s += fmt::format("spin_polarization = {}\n", vec(p.spin_polarization));
   s += "\n[device.free_layer]\n";
   s += fmt::format("saturation_magnetization_A_per_m = {:.17g}\n", f.saturation_magnetization_A_per_m);
-  if (f.interface_anisotropy_J_per_m2 > 0) s += fmt::format("interface_anisotropy_J_per_m2 = {:.17g}\n", f.interface_anisotropy_J_per_m2);
-  else if (f.uniaxial_anisotropy_J_per_m3 > 0) s += fmt::format("uniaxial_anisotropy_J_per_m3 = {:.17g}\n", f.uniaxial_anisotropy_J_per_m3);
+  if (f.interface_anisotropy_J_per_m2 > 0)
+    s += fmt::format("interface_anisotropy_J_per_m2 = {:.17g}\n", f.interface_anisotropy_J_per_m2);
+  else if (f.uniaxial_anisotropy_J_per_m3 > 0)
+    s += fmt::format("uniaxial_anisotropy_J_per_m3 = {:.17g}\n", f.uniaxial_anisotropy_J_per_m3);
   else s += fmt::format("anisotropy_field_A_per_m = {:.17g}\n", f.anisotropy_field_A_per_m);
   s += fmt::format("easy_axis = \"{}\"\n", kAxisNames[f.easy_axis]);
   s += fmt::format("damping = {:.17g}\n", f.damping);
-  s += fmt::format("thickness_m = {:.17g}\nlength_m = {:.17g}\nwidth_m = {:.17g}\n", f.thickness_m, f.length_m, f.width_m);
+  s += fmt::format("thickness_m = {:.17g}\nlength_m = {:.17g}\nwidth_m = {:.17g}\n", f.thickness_m, f.length_m,
+                   f.width_m);
   s += fmt::format("shape = \"{}\"\n", f.shape == Shape::kEllipse ? "ellipse" : "rectangle");
   s += fmt::format("demag_factors = {}\n", vec(f.demag_factors));
   s += "\n[device.heavy_metal]\n";
   s += fmt::format("spin_hall_angle = {:.17g}\nresistivity_ohm_m = {:.17g}\n", h.spin_hall_angle, h.resistivity_ohm_m);
-  s += fmt::format("length_m = {:.17g}\nwidth_m = {:.17g}\nthickness_m = {:.17g}\n", h.length_m, h.width_m, h.thickness_m);
+  s += fmt::format("length_m = {:.17g}\nwidth_m = {:.17g}\nthickness_m = {:.17g}\n", h.length_m, h.width_m,
+                   h.thickness_m);
   s += "\n[device.electrical]\n";
-  s += fmt::format("resistance_parallel_ohm = {:.17g}\ntmr = {:.17g}\n", p.electrical.resistance_parallel_ohm, p.electrical.tmr);
+  s += fmt::format("resistance_parallel_ohm = {:.17g}\ntmr = {:.17g}\n", p.electrical.resistance_parallel_ohm,
+                   p.electrical.tmr);
   return s;
 }
 

@@ -27,7 +27,8 @@ std::string check(const StorageCellParams& p) {
   if (p.levels > 256) return fmt::format("levels = {}: at most 256 levels", p.levels);
   if (!(p.on_conductance_S > 0) || !std::isfinite(p.on_conductance_S))
     return fmt::format("on_conductance_S = {}: expected G_on > 0", p.on_conductance_S);
-  if (!(p.on_off_ratio > 1) || !std::isfinite(p.on_off_ratio)) return fmt::format("on_off_ratio = {}: expected > 1", p.on_off_ratio);
+  if (!(p.on_off_ratio > 1) || !std::isfinite(p.on_off_ratio))
+    return fmt::format("on_off_ratio = {}: expected > 1", p.on_off_ratio);
   if (!(p.programming_sigma >= 0) || !std::isfinite(p.programming_sigma))
     return fmt::format("programming_sigma = {}: expected >= 0", p.programming_sigma);
   for (double r : {p.stuck_at_zero_rate, p.stuck_at_one_rate})
@@ -56,7 +57,8 @@ StorageCellModel StorageCellModel::mtj(const SotMtjParams& d, double sigma, doub
   return StorageCellModel(p);
 }
 
-StorageCellModel StorageCellModel::from_config(const config::Value& table, const std::string& source, const std::string& key_path) {
+StorageCellModel StorageCellModel::from_config(const config::Value& table, const std::string& source,
+                                               const std::string& key_path) {
   config::Problems problems;
   config::TableReader r(table, source, key_path, problems);
   StorageCellParams p;
@@ -88,15 +90,16 @@ bool StorageCellModel::exact() const {
          (params_.programming_sigma == 0 && params_.stuck_at_zero_rate == 0 && params_.stuck_at_one_rate == 0);
 }
 
-void StorageCellModel::deviations(std::span<const std::uint8_t> levels, const CellStreamAddress& a, std::span<double> out,
-                                  std::span<CellFault> faults) const {
+void StorageCellModel::deviations(std::span<const std::uint8_t> levels, const CellStreamAddress& a,
+                                  std::span<double> out, std::span<CellFault> faults) const {
   if (out.size() != levels.size())
     throw ArgumentError(fmt::format("storage cell: {} outputs for {} cells", out.size(), levels.size()));
   if (!faults.empty() && faults.size() != levels.size())
     throw ArgumentError(fmt::format("storage cell: {} fault slots for {} cells", faults.size(), levels.size()));
   const int top = params_.levels - 1;
   for (std::size_t i = 0; i < levels.size(); ++i)
-    if (levels[i] > top) throw ArgumentError(fmt::format("storage cell {}: level {} exceeds the top level {}", i, levels[i], top));
+    if (levels[i] > top)
+      throw ArgumentError(fmt::format("storage cell {}: level {} exceeds the top level {}", i, levels[i], top));
   if (exact()) {
     std::fill(out.begin(), out.end(), 0.0);
     std::fill(faults.begin(), faults.end(), CellFault::kNone);
@@ -111,7 +114,8 @@ void StorageCellModel::deviations(std::span<const std::uint8_t> levels, const Ce
     const std::uint64_t element = a.first_element + i;
     CellFault fault = CellFault::kNone;
     if (p01 > 0) {
-      const auto w = rng::philox4x32_10(rng::stream_counter({rng::Purpose::kCellFaults, a.point, a.trial, element}), key);
+      const auto w =
+          rng::philox4x32_10(rng::stream_counter({rng::Purpose::kCellFaults, a.point, a.trial, element}), key);
       const double u = rng::u01_open_64(w[0], w[1]);
       fault = u < p0 ? CellFault::kStuckAtZero : u < p01 ? CellFault::kStuckAtOne : CellFault::kNone;
     }
@@ -124,7 +128,8 @@ void StorageCellModel::deviations(std::span<const std::uint8_t> levels, const Ce
     } else {
       g = level_conductance_S(level);
       if (sigma > 0) {
-        const auto w = rng::philox4x32_10(rng::stream_counter({rng::Purpose::kCellProgramming, a.point, a.trial, element}), key);
+        const auto w =
+            rng::philox4x32_10(rng::stream_counter({rng::Purpose::kCellProgramming, a.point, a.trial, element}), key);
         const double u1 = rng::u01_open_64(w[0], w[1]), u2 = rng::u01_open_64(w[2], w[3]);
         const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * 3.14159265358979323846 * u2);
         g *= std::exp(sigma * z);

@@ -21,14 +21,18 @@ WilsonInterval wilson_interval(std::uint64_t k, std::uint64_t n, double z) {
   return {k == 0 ? 0.0 : std::max(0.0, centre - half), k == n ? 1.0 : std::min(1.0, centre + half)};
 }
 
-double default_equilibrate_time_s(const SotMtjParams& params) { return std::max(1e-9, 5.0 * relaxation_time_s(params)); }
+double default_equilibrate_time_s(const SotMtjParams& params) {
+  return std::max(1e-9, 5.0 * relaxation_time_s(params));
+}
 
 SwitchingCurves monte_carlo_switching(const SotMtjParams& params, std::span<const double> currents,
                                       std::span<const double> pulses, const MonteCarloSettings& s) {
-  if (currents.empty() || pulses.empty()) throw ArgumentError("monte_carlo_switching: need at least one current and one pulse width");
+  if (currents.empty() || pulses.empty())
+    throw ArgumentError("monte_carlo_switching: need at least one current and one pulse width");
   if (s.trials == 0) throw ArgumentError("monte_carlo_switching: trials must be >= 1");
   for (double t : pulses)
-    if (!(t > 0) || !std::isfinite(t)) throw ArgumentError(fmt::format("monte_carlo_switching: pulse width {} s must be > 0", t));
+    if (!(t > 0) || !std::isfinite(t))
+      throw ArgumentError(fmt::format("monte_carlo_switching: pulse width {} s must be > 0", t));
   double i_max = 0;
   for (double i : currents) {
     if (!std::isfinite(i)) throw ArgumentError(fmt::format("monte_carlo_switching: current {} A is not finite", i));
@@ -47,13 +51,16 @@ SwitchingCurves monte_carlo_switching(const SotMtjParams& params, std::span<cons
   c.mean_switching_time_s.resize(size);
 
   std::vector<double> amps(ni * s.trials);
-  for (std::size_t i = 0; i < ni; ++i) std::fill_n(amps.begin() + static_cast<std::ptrdiff_t>(i * s.trials), s.trials, currents[i]);
+  for (std::size_t i = 0; i < ni; ++i)
+    std::fill_n(amps.begin() + static_cast<std::ptrdiff_t>(i * s.trials), s.trials, currents[i]);
   c.relax_time_s = s.relax_time_s >= 0 ? s.relax_time_s : std::max(1e-9, 5.0 * relaxation_time_s(params));
   c.equilibrate_time_s = s.equilibrate_time_s >= 0 ? s.equilibrate_time_s : default_equilibrate_time_s(params);
   if (!std::isfinite(c.equilibrate_time_s))
-    throw ArgumentError(fmt::format("monte_carlo_switching: equilibration time {} s must be finite", s.equilibrate_time_s));
+    throw ArgumentError(
+        fmt::format("monte_carlo_switching: equilibration time {} s must be finite", s.equilibrate_time_s));
   if (s.initial_direction != 1 && s.initial_direction != -1)
-    throw ArgumentError(fmt::format("monte_carlo_switching: initial_direction {} must be +1 or -1", s.initial_direction));
+    throw ArgumentError(
+        fmt::format("monte_carlo_switching: initial_direction {} must be +1 or -1", s.initial_direction));
   if (s.start_at_equilibrium) {
     c.initial_m = equilibrium_direction(params, s.initial_direction);
   } else {
@@ -89,7 +96,8 @@ SwitchingCurves monte_carlo_switching(const SotMtjParams& params, std::span<cons
       c.ci_low[o] = ci.low;
       c.ci_high[o] = ci.high;
       // Measured from the start of the pulse.
-      c.mean_switching_time_s[o] = k > 0 ? t_sum / static_cast<double>(k) - c.equilibrate_time_s : std::numeric_limits<double>::quiet_NaN();
+      c.mean_switching_time_s[o] =
+          k > 0 ? t_sum / static_cast<double>(k) - c.equilibrate_time_s : std::numeric_limits<double>::quiet_NaN();
     }
     if (s.on_progress) s.on_progress((j + 1) * ni * s.trials);
   }
@@ -167,9 +175,10 @@ ThermalActivationFit fit_thermal_activation(const SwitchingCurves& c, double del
       i_max = std::max(i_max, std::abs(c.currents_A[i]));
     }
   if (pts.size() < 3)
-    throw ModelError(fmt::format("thermal-activation fit: {} points with 0.02 < P < 0.98, need at least 3 (widen the current range "
-                                 "or add pulse widths)",
-                                 pts.size()));
+    throw ModelError(
+        fmt::format("thermal-activation fit: {} points with 0.02 < P < 0.98, need at least 3 (widen the current range "
+                    "or add pulse widths)",
+                    pts.size()));
   ThermalActivationFit fit;
   fit.points_used = pts.size();
   fit.model.thermal_stability = delta;
@@ -179,8 +188,9 @@ ThermalActivationFit fit_thermal_activation(const SwitchingCurves& c, double del
   };
   if (std::isnan(ic)) {
     // I_c0 unknown: nested one-dimensional searches over ln I_c0 and n.
-    const double lic = golden_min([&](double l) { return sse_for(pts, delta, std::exp(l), best_n(std::exp(l)), log_tau0); },
-                                  std::log(i_max), std::log(i_max * 20.0), 50);
+    const double lic =
+        golden_min([&](double l) { return sse_for(pts, delta, std::exp(l), best_n(std::exp(l)), log_tau0); },
+                   std::log(i_max), std::log(i_max * 20.0), 50);
     ic = std::exp(lic);
   }
   fit.model.critical_current_A = ic;
@@ -195,12 +205,14 @@ double sigmoid(const SigmoidFit& f, double i) { return 1.0 / (1.0 + std::exp(-(i
 
 SigmoidFit fit_sigmoid(std::span<const double> x, std::span<const double> p) {
   if (x.size() != p.size() || x.size() < 2)
-    throw ArgumentError(fmt::format("fit_sigmoid: need matching currents and probabilities, at least 2 (got {} and {})", x.size(), p.size()));
+    throw ArgumentError(fmt::format("fit_sigmoid: need matching currents and probabilities, at least 2 (got {} and {})",
+                                    x.size(), p.size()));
   const double span_x = *std::max_element(x.begin(), x.end()) - *std::min_element(x.begin(), x.end());
   if (!(span_x > 0)) throw ArgumentError("fit_sigmoid: all currents are equal");
   const auto [p_lo, p_hi] = std::minmax_element(p.begin(), p.end());
   if (*p_hi - *p_lo < 0.05)
-    throw ModelError(fmt::format("fit_sigmoid: P varies only from {} to {} over the currents: no transition to fit", *p_lo, *p_hi));
+    throw ModelError(
+        fmt::format("fit_sigmoid: P varies only from {} to {} over the currents: no transition to fit", *p_lo, *p_hi));
   // Start: linear regression of logit(P) on I over interior points; else the 0.5 crossing.
   double sx = 0, sy = 0, sxx = 0, sxy = 0;
   int m = 0;

@@ -46,14 +46,14 @@ void write_header(std::ostream& out, const ExportableTable& e, const char* what)
   fmt::print(out, "# grid: {} currents from {} to {} A x {} pulse widths from {} to {} s\n", t.currents_A().size(),
              number(t.currents_A().front()), number(t.currents_A().back()), t.pulse_widths_s().size(),
              number(t.pulse_widths_s().front()), number(t.pulse_widths_s().back()));
-  fmt::print(out, "# cimmc interpolates monotone cubic (PCHIP) in current, linear in ln(pulse width), clamped to the grid\n");
+  fmt::print(
+      out, "# cimmc interpolates monotone cubic (PCHIP) in current, linear in ln(pulse width), clamped to the grid\n");
   fmt::print(out, "# sigmoid fit P = 1 / (1 + exp(-(I - i50_A) / width_A)) per pulse width ({}):\n", e.fit_source);
   for (std::size_t j = 0; j < t.pulse_widths_s().size(); ++j) {
     if (std::isfinite(e.i50_A[j]) && std::isfinite(e.width_A[j]))
       fmt::print(out, "#   pulse_width_s {}: i50_A {} width_A {}\n", number(t.pulse_widths_s()[j]), number(e.i50_A[j]),
                  number(e.width_A[j]));
-    else
-      fmt::print(out, "#   pulse_width_s {}: no transition to fit\n", number(t.pulse_widths_s()[j]));
+    else fmt::print(out, "#   pulse_width_s {}: no transition to fit\n", number(t.pulse_widths_s()[j]));
   }
 }
 
@@ -123,8 +123,7 @@ ExportableTable load_exportable_table(const std::filesystem::path& path) {
   const auto i50 = f.read<double>("sigmoid/i50_A");
   const auto width = f.read<double>("sigmoid/width_A");
   const auto pulses = f.read<double>("monte_carlo/pulse_width_s");
-  if (pulses.data != e.table.pulse_widths_s() || i50.size() != pulses.size() || width.size() != pulses.size())
-    return e;
+  if (pulses.data != e.table.pulse_widths_s() || i50.size() != pulses.size() || width.size() != pulses.size()) return e;
   e.i50_A = i50.data;
   e.width_A = width.data;
   e.fit_source = "sigmoid group of the switching file";
@@ -199,8 +198,7 @@ void write_verilog_a_module(std::ostream& out, const ExportableTable& e, const s
     if (std::isfinite(e.i50_A[j]) && std::isfinite(e.width_A[j]))
       fmt::print(out, "//   t = {} s: i50 = {} A, w = {} A\n", number(t.pulse_widths_s()[j]), number(e.i50_A[j]),
                  number(e.width_A[j]));
-    else
-      fmt::print(out, "//   t = {} s: no transition to fit\n", number(t.pulse_widths_s()[j]));
+    else fmt::print(out, "//   t = {} s: no transition to fit\n", number(t.pulse_widths_s()[j]));
   }
   fmt::print(out,
              "\n"

@@ -19,7 +19,8 @@ bool strictly_ascending(const std::vector<double>& v) {
 }
 }  // namespace
 
-SwitchingConfig read_switching_config(const config::Value& table, const std::string& source, const std::string& key_path) {
+SwitchingConfig read_switching_config(const config::Value& table, const std::string& source,
+                                      const std::string& key_path) {
   config::Problems problems;
   config::TableReader r(table, source, key_path, problems);
   SwitchingConfig c;
@@ -30,7 +31,8 @@ SwitchingConfig read_switching_config(const config::Value& table, const std::str
             "current_A", "a non-empty, strictly ascending list of currents (A)");
   if (r.required("pulse_width_s", c.pulse_widths_s))
     r.check(!c.pulse_widths_s.empty() && strictly_ascending(c.pulse_widths_s) &&
-                std::all_of(c.pulse_widths_s.begin(), c.pulse_widths_s.end(), [](double x) { return x > 0 && std::isfinite(x); }),
+                std::all_of(c.pulse_widths_s.begin(), c.pulse_widths_s.end(),
+                            [](double x) { return x > 0 && std::isfinite(x); }),
             "pulse_width_s", "a non-empty, strictly ascending list of pulse widths > 0 (s)");
   std::int64_t trials = static_cast<std::int64_t>(s.trials);
   r.optional("trials", trials);
@@ -90,8 +92,8 @@ SwitchingReport characterize_switching(const SotMtjParams& params, const std::ve
 void write_switching_file(const std::filesystem::path& path, const SwitchingReport& r, const std::string& config_text) {
   h5::AtomicFile out(path);
   auto& f = out.file();
-  h5::write_provenance(f, std::string(filetypes::kSwitching.name), {filetypes::kSwitching.major, filetypes::kSwitching.minor},
-                       r.settings.seed, config_text);
+  h5::write_provenance(f, std::string(filetypes::kSwitching.name),
+                       {filetypes::kSwitching.major, filetypes::kSwitching.minor}, r.settings.seed, config_text);
   const auto& c = r.curves;
   const std::size_t ni = c.currents_A.size(), nt = c.pulse_widths_s.size();
   const std::vector<std::size_t> shape{ni, nt};
@@ -125,7 +127,8 @@ void write_switching_file(const std::filesystem::path& path, const SwitchingRepo
   mc.write<double>("mean_switching_time_s", std::span<const double>(c.mean_switching_time_s), shape, "s", dims);
   std::vector<double> energy(ni * nt);
   for (std::size_t i = 0; i < ni; ++i)
-    for (std::size_t j = 0; j < nt; ++j) energy[c.index(i, j)] = write_energy_J(r.params, c.currents_A[i], c.pulse_widths_s[j]);
+    for (std::size_t j = 0; j < nt; ++j)
+      energy[c.index(i, j)] = write_energy_J(r.params, c.currents_A[i], c.pulse_widths_s[j]);
   mc.write<double>("write_energy_J", std::span<const double>(energy), shape, "J", dims);
 
   auto sg = f.create_group("sigmoid");

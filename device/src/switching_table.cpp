@@ -18,9 +18,11 @@ void check_axis(const std::vector<double>& v, const char* name, bool positive) {
   if (v.empty()) throw ArgumentError(fmt::format("switching table: {} axis is empty", name));
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (!std::isfinite(v[i]) || (positive && !(v[i] > 0)))
-      throw ArgumentError(fmt::format("switching table: {}[{}] = {} must be finite{}", name, i, v[i], positive ? " and > 0" : ""));
+      throw ArgumentError(
+          fmt::format("switching table: {}[{}] = {} must be finite{}", name, i, v[i], positive ? " and > 0" : ""));
     if (i > 0 && !(v[i] > v[i - 1]))
-      throw ArgumentError(fmt::format("switching table: {} must be strictly ascending ({}[{}] = {} after {})", name, name, i, v[i], v[i - 1]));
+      throw ArgumentError(fmt::format("switching table: {} must be strictly ascending ({}[{}] = {} after {})", name,
+                                      name, i, v[i], v[i - 1]));
   }
 }
 
@@ -49,18 +51,22 @@ std::vector<double> isotonic_increasing(const std::vector<double>& y) {
 }
 }  // namespace
 
-SwitchingTable::SwitchingTable(std::vector<double> currents, std::vector<double> pulses, std::vector<double> probability,
-                               std::string device, std::string method)
-    : currents_(std::move(currents)), pulses_(std::move(pulses)), p_(std::move(probability)), device_(std::move(device)),
+SwitchingTable::SwitchingTable(std::vector<double> currents, std::vector<double> pulses,
+                               std::vector<double> probability, std::string device, std::string method)
+    : currents_(std::move(currents)),
+      pulses_(std::move(pulses)),
+      p_(std::move(probability)),
+      device_(std::move(device)),
       method_(std::move(method)) {
   check_axis(currents_, "current_A", false);
   check_axis(pulses_, "pulse_width_s", true);
   if (p_.size() != currents_.size() * pulses_.size())
-    throw ArgumentError(fmt::format("switching table: {} probabilities for a {} x {} grid", p_.size(), currents_.size(), pulses_.size()));
+    throw ArgumentError(fmt::format("switching table: {} probabilities for a {} x {} grid", p_.size(), currents_.size(),
+                                    pulses_.size()));
   for (std::size_t i = 0; i < p_.size(); ++i)
     if (!(p_[i] >= 0 && p_[i] <= 1))
-      throw ArgumentError(fmt::format("switching table: probability {} at (current {}, pulse {}) is outside [0, 1]", p_[i],
-                                      i / pulses_.size(), i % pulses_.size()));
+      throw ArgumentError(fmt::format("switching table: probability {} at (current {}, pulse {}) is outside [0, 1]",
+                                      p_[i], i / pulses_.size(), i % pulses_.size()));
   build_slopes();
 }
 
@@ -104,34 +110,40 @@ double SwitchingTable::column_value(std::size_t j, double x) const {
   const std::size_t n = currents_.size(), m = pulses_.size();
   if (n == 1 || x <= currents_.front()) return p_[j];
   if (x >= currents_.back()) return p_[(n - 1) * m + j];
-  const std::size_t i = static_cast<std::size_t>(std::upper_bound(currents_.begin(), currents_.end(), x) - currents_.begin()) - 1;
+  const std::size_t i =
+      static_cast<std::size_t>(std::upper_bound(currents_.begin(), currents_.end(), x) - currents_.begin()) - 1;
   const double h = currents_[i + 1] - currents_[i], t = (x - currents_[i]) / h;
   const double y0 = p_[i * m + j], y1 = p_[(i + 1) * m + j];
   const double s0 = slopes_[i * m + j], s1 = slopes_[(i + 1) * m + j];
   const double t2 = t * t, t3 = t2 * t;
-  const double v = (2 * t3 - 3 * t2 + 1) * y0 + (t3 - 2 * t2 + t) * h * s0 + (-2 * t3 + 3 * t2) * y1 + (t3 - t2) * h * s1;
+  const double v =
+      (2 * t3 - 3 * t2 + 1) * y0 + (t3 - 2 * t2 + t) * h * s0 + (-2 * t3 + 3 * t2) * y1 + (t3 - t2) * h * s1;
   return std::clamp(v, 0.0, 1.0);
 }
 
 double SwitchingTable::probability(double current_A, double pulse_width_s) const {
   if (currents_.empty()) throw ArgumentError("switching table is empty");
   if (!std::isfinite(current_A) || !(pulse_width_s > 0))
-    throw ArgumentError(fmt::format("switching table: need a finite current and a pulse width > 0 (got {} A, {} s)", current_A, pulse_width_s));
+    throw ArgumentError(fmt::format("switching table: need a finite current and a pulse width > 0 (got {} A, {} s)",
+                                    current_A, pulse_width_s));
   const std::size_t m = pulses_.size();
   if (m == 1 || pulse_width_s <= pulses_.front()) return column_value(0, current_A);
   if (pulse_width_s >= pulses_.back()) return column_value(m - 1, current_A);
-  const std::size_t j = static_cast<std::size_t>(std::upper_bound(pulses_.begin(), pulses_.end(), pulse_width_s) - pulses_.begin()) - 1;
+  const std::size_t j =
+      static_cast<std::size_t>(std::upper_bound(pulses_.begin(), pulses_.end(), pulse_width_s) - pulses_.begin()) - 1;
   const double f = (std::log(pulse_width_s) - std::log(pulses_[j])) / (std::log(pulses_[j + 1]) - std::log(pulses_[j]));
   return (1 - f) * column_value(j, current_A) + f * column_value(j + 1, current_A);
 }
 
-void SwitchingTable::probabilities(std::span<const double> currents, double pulse_width_s, std::span<double> out) const {
+void SwitchingTable::probabilities(std::span<const double> currents, double pulse_width_s,
+                                   std::span<double> out) const {
   if (out.size() != currents.size())
     throw ArgumentError(fmt::format("switching table: {} outputs for {} currents", out.size(), currents.size()));
   for (std::size_t i = 0; i < currents.size(); ++i) out[i] = probability(currents[i], pulse_width_s);
 }
 
-SwitchingTable SwitchingTable::from_monte_carlo(const SwitchingCurves& c, const std::string& device, bool make_monotone) {
+SwitchingTable SwitchingTable::from_monte_carlo(const SwitchingCurves& c, const std::string& device,
+                                                bool make_monotone) {
   std::vector<double> p = c.probability;
   const std::size_t n = c.currents_A.size(), m = c.pulse_widths_s.size();
   if (make_monotone)
@@ -143,7 +155,8 @@ SwitchingTable SwitchingTable::from_monte_carlo(const SwitchingCurves& c, const 
       if (falling) std::reverse(col.begin(), col.end());
       for (std::size_t i = 0; i < n; ++i) p[i * m + j] = col[i];
     }
-  return SwitchingTable(c.currents_A, c.pulse_widths_s, std::move(p), device, make_monotone ? "monte_carlo_isotonic" : "monte_carlo");
+  return SwitchingTable(c.currents_A, c.pulse_widths_s, std::move(p), device,
+                        make_monotone ? "monte_carlo_isotonic" : "monte_carlo");
 }
 
 SwitchingTable SwitchingTable::from_model(const ThermalActivationModel& model, std::vector<double> currents,
@@ -157,7 +170,8 @@ SwitchingTable SwitchingTable::from_model(const ThermalActivationModel& model, s
 void SwitchingTable::write(h5::Group& g) const {
   g.write_1d<double>("current_A", currents_, "A", "current");
   g.write_1d<double>("pulse_width_s", pulses_, "s", "pulse_width");
-  g.write<double>("p_switch", std::span<const double>(p_), {currents_.size(), pulses_.size()}, "1", {"current", "pulse_width"});
+  g.write<double>("p_switch", std::span<const double>(p_), {currents_.size(), pulses_.size()}, "1",
+                  {"current", "pulse_width"});
   g.set_attr("device", device_);
   g.set_attr("method", method_);
   g.set_attr("interpolation", std::string(kInterpolation));
@@ -171,7 +185,8 @@ SwitchingTable SwitchingTable::read(const h5::Group& g) {
   auto pul = g.read<double>("pulse_width_s");
   auto p = g.read<double>("p_switch");
   if (p.shape.size() != 2 || p.shape[0] != cur.size() || p.shape[1] != pul.size())
-    throw FormatError(fmt::format("{}: p_switch has shape [{}], expected [{}, {}]", where(), fmt::join(p.shape, ", "), cur.size(), pul.size()));
+    throw FormatError(fmt::format("{}: p_switch has shape [{}], expected [{}, {}]", where(), fmt::join(p.shape, ", "),
+                                  cur.size(), pul.size()));
   const std::string device = g.has_attr("device") ? g.attr_string("device") : "";
   const std::string method = g.has_attr("method") ? g.attr_string("method") : "";
   try {
@@ -195,7 +210,8 @@ SwitchingTable SwitchingTable::load(const std::filesystem::path& path) {
   const h5::Provenance prov = h5::read_provenance(f);
   if (prov.filetype == filetypes::kSwitching.name) {
     f = h5::open_cimmc_file(path, std::string(filetypes::kSwitching.name), filetypes::kSwitching.major);
-    if (!f.exists("table")) throw FormatError(fmt::format("{}: cimmc.switching file has no /table group", path.string()));
+    if (!f.exists("table"))
+      throw FormatError(fmt::format("{}: cimmc.switching file has no /table group", path.string()));
     SwitchingTable table = read(f.open_group("table"));
     if (f.exists("device/temperature_K")) table.temperature_K_ = f.read_scalar<double>("device/temperature_K");
     return table;

@@ -38,7 +38,8 @@ double boltzmann_mean_mz2(double delta) {
 
 double boltzmann_probability(double delta, double a, double b) {
   check_delta(delta);
-  if (!(a >= -1 && a <= b && b <= 1)) throw ArgumentError(fmt::format("boltzmann_probability: need -1 <= a <= b <= 1, got [{}, {}]", a, b));
+  if (!(a >= -1 && a <= b && b <= 1))
+    throw ArgumentError(fmt::format("boltzmann_probability: need -1 <= a <= b <= 1, got [{}, {}]", a, b));
   const auto w = [delta](double z) { return std::exp(delta * (z * z - 1.0)); };
   return simpson(w, a, b, 20000) / simpson(w, -1.0, 1.0, 40000);
 }

@@ -83,9 +83,10 @@ std::vector<SotMtjParams> sample_devices(const SotMtjParams& nominal, const Devi
     p.name = fmt::format("{}#{}", nominal.name, d);
     const double hk = derive(p).effective_anisotropy_field_A_per_m;
     if (!(hk > 0))
-      throw ModelError(fmt::format("device variation: device {} of '{}' has H_K,eff = {:.4g} A/m <= 0 (no stable easy axis); "
-                                   "reduce the anisotropy or Ms spread",
-                                   d, nominal.name, hk));
+      throw ModelError(
+          fmt::format("device variation: device {} of '{}' has H_K,eff = {:.4g} A/m <= 0 (no stable easy axis); "
+                      "reduce the anisotropy or Ms spread",
+                      d, nominal.name, hk));
     out.push_back(std::move(p));
   }
   return out;

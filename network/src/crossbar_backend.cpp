@@ -27,8 +27,8 @@ CrossbarBackend::LayerState& CrossbarBackend::state_for(const GemmProblem& p) {
     return it->second;
   }
   if (p.layer_index < 0 || p.layer_index >= gemm_layers_)
-    throw ArgumentError(fmt::format("crossbar backend: layer index {} outside the model's {} GEMM layers", p.layer_index,
-                                    gemm_layers_));
+    throw ArgumentError(fmt::format("crossbar backend: layer index {} outside the model's {} GEMM layers",
+                                    p.layer_index, gemm_layers_));
   LayerState s;
   s.report.index = p.layer_index;
   s.report.name = std::string(p.layer_name);
@@ -38,13 +38,15 @@ CrossbarBackend::LayerState& CrossbarBackend::state_for(const GemmProblem& p) {
   s.report.digital = config_.is_digital(p.layer_index, gemm_layers_);
   if (!s.report.digital) {
     if (p.activation_bits > config_.input_bits)
-      throw ModelError(fmt::format("layer {} ({}): {}-bit activations do not fit the crossbar's {} input bits "
-                                   "(set crossbar.input_bits)", p.layer_index, p.layer_name, p.activation_bits,
-                                   config_.input_bits));
+      throw ModelError(
+          fmt::format("layer {} ({}): {}-bit activations do not fit the crossbar's {} input bits "
+                      "(set crossbar.input_bits)",
+                      p.layer_index, p.layer_name, p.activation_bits, config_.input_bits));
     if (p.weight_bits > config_.weight_bits)
-      throw ModelError(fmt::format("layer {} ({}): {}-bit weights do not fit the crossbar's {} weight bits "
-                                   "(set crossbar.weight_bits)", p.layer_index, p.layer_name, p.weight_bits,
-                                   config_.weight_bits));
+      throw ModelError(
+          fmt::format("layer {} ({}): {}-bit weights do not fit the crossbar's {} weight bits "
+                      "(set crossbar.weight_bits)",
+                      p.layer_index, p.layer_name, p.weight_bits, config_.weight_bits));
     s.layer = std::make_unique<arch::CrossbarLayer>(
         config_, p.layer_index, std::span<const std::int8_t>(p.weights, static_cast<std::size_t>(p.N) * p.K), p.N, p.K);
     s.layer->set_variation_address(seed_, point_, trial_);
@@ -128,9 +130,9 @@ std::pair<double, double> mean_densities(const arch::Counters& c) {
 }  // namespace
 
 std::string layer_reports_text(const std::vector<CrossbarBackend::LayerReport>& reports) {
-  std::string out = fmt::format("{:<12} {:>14} {:>13} {:>13} {:>13} {:>13} {:>13} {:>13} {:>10} {:>7} {:>7}\n", "layer",
-                                "readout", "PS", "zero PS", "conversions", "MTJ samples", "LCU senses", "LCU skips",
-                                "clipped", "in d", "w d");
+  std::string out =
+      fmt::format("{:<12} {:>14} {:>13} {:>13} {:>13} {:>13} {:>13} {:>13} {:>10} {:>7} {:>7}\n", "layer", "readout",
+                  "PS", "zero PS", "conversions", "MTJ samples", "LCU senses", "LCU skips", "clipped", "in d", "w d");
   for (const auto& l : reports) {
     const auto& c = l.counters;
     if (l.digital) {
@@ -158,8 +160,8 @@ std::string layer_reports_json(const std::vector<CrossbarBackend::LayerReport>& 
         "\"lcu_senses\": {}, \"lcu_skips\": {}, \"clipped\": {}, \"active_rows\": {}, \"shift_adds\": {}, "
         "\"input_bit_density\": {:.6f}, \"weight_bit_density\": {:.6f}}}",
         l.index, l.name, l.digital ? "true" : "false", l.digital ? "digital" : c.readout, c.macs, c.partial_sums,
-        c.zero_partial_sums, c.adc_conversions, c.adc_skipped, c.mtj_samples, c.mtj_skipped, c.lcu_senses, c.lcu_skips, c.clipped,
-        c.active_rows, c.shift_adds, in, w);
+        c.zero_partial_sums, c.adc_conversions, c.adc_skipped, c.mtj_samples, c.mtj_skipped, c.lcu_senses, c.lcu_skips,
+        c.clipped, c.active_rows, c.shift_adds, in, w);
   }
   return fmt::format("{{\"readout\": \"{}\", \"layers\": [{}]}}", circuit::readout_name(readout), layers);
 }

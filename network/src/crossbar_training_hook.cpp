@@ -14,8 +14,8 @@ PsGradient parse_ps_gradient(std::string_view name) {
   if (name == "straight-through") return PsGradient::kStraightThrough;
   if (name == "readout-range") return PsGradient::kReadoutRange;
   if (name == "expected-curve") return PsGradient::kExpectedCurve;
-  throw ArgumentError(fmt::format(
-      "PS gradient \"{}\": expected \"straight-through\", \"readout-range\" or \"expected-curve\"", name));
+  throw ArgumentError(
+      fmt::format("PS gradient \"{}\": expected \"straight-through\", \"readout-range\" or \"expected-curve\"", name));
 }
 
 std::string_view ps_gradient_name(PsGradient g) {
@@ -118,13 +118,16 @@ std::shared_ptr<const arch::CrossbarLayer> CrossbarTrainingHook::layer_for(const
 
 bool CrossbarTrainingHook::crossbar_layer(const GemmHookContext& c) const {
   if (!c.quantized)
-    throw ModelError(fmt::format("layer {} ({}): crossbar-aware training needs quantization-aware training "
-                                 "(a quantized forward pass)", c.layer_index, c.layer_name));
+    throw ModelError(
+        fmt::format("layer {} ({}): crossbar-aware training needs quantization-aware training "
+                    "(a quantized forward pass)",
+                    c.layer_index, c.layer_name));
   if (config_.is_digital(c.layer_index, gemm_layers_)) return false;
   if (c.activation_bits > config_.input_bits || c.weight_bits > config_.weight_bits)
-    throw ModelError(fmt::format("layer {} ({}): {}-bit activations and {}-bit weights do not fit the crossbar's {} "
-                                 "input and {} weight bits", c.layer_index, c.layer_name, c.activation_bits,
-                                 c.weight_bits, config_.input_bits, config_.weight_bits));
+    throw ModelError(fmt::format(
+        "layer {} ({}): {}-bit activations and {}-bit weights do not fit the crossbar's {} "
+        "input and {} weight bits",
+        c.layer_index, c.layer_name, c.activation_bits, c.weight_bits, config_.input_bits, config_.weight_bits));
   return true;
 }
 
@@ -133,10 +136,12 @@ void CrossbarTrainingHook::activation_codes(const GemmHookContext& c, std::vecto
   activations.resize(static_cast<std::size_t>(M) * K);
   for (int m = 0; m < M; ++m)
     for (int k = 0; k < K; ++k)
-      activations[static_cast<std::size_t>(m) * K + k] = static_cast<std::uint8_t>(c.activations(m, k) + 0.5f);  // codes >= 0
+      activations[static_cast<std::size_t>(m) * K + k] =
+          static_cast<std::uint8_t>(c.activations(m, k) + 0.5f);  // codes >= 0
 }
 
-bool CrossbarTrainingHook::range_scales(const GemmHookContext& c, std::vector<int>& bounds, std::vector<float>& scales) {
+bool CrossbarTrainingHook::range_scales(const GemmHookContext& c, std::vector<int>& bounds,
+                                        std::vector<float>& scales) {
   if (gradient_ == PsGradient::kStraightThrough) return false;
   if (!crossbar_layer(c)) return false;
   std::vector<std::uint8_t> activations;

@@ -51,22 +51,31 @@ void put_be32(std::vector<std::uint8_t>& b, std::uint32_t v) {
 Dataset read_idx(const fs::path& images, const fs::path& labels) {
   const auto ib = read_all(images);
   const auto lb = read_all(labels);
-  if (ib.size() < 16) throw FormatError(fmt::format("{}: truncated IDX header ({} bytes, expected at least 16)", images.string(), ib.size()));
+  if (ib.size() < 16)
+    throw FormatError(
+        fmt::format("{}: truncated IDX header ({} bytes, expected at least 16)", images.string(), ib.size()));
   if (be32(ib, 0) != 0x00000803u)
-    throw FormatError(fmt::format("{}: wrong magic number 0x{:08x} (expected 0x00000803, IDX uint8 images)", images.string(), be32(ib, 0)));
-  if (lb.size() < 8) throw FormatError(fmt::format("{}: truncated IDX header ({} bytes, expected at least 8)", labels.string(), lb.size()));
+    throw FormatError(fmt::format("{}: wrong magic number 0x{:08x} (expected 0x00000803, IDX uint8 images)",
+                                  images.string(), be32(ib, 0)));
+  if (lb.size() < 8)
+    throw FormatError(
+        fmt::format("{}: truncated IDX header ({} bytes, expected at least 8)", labels.string(), lb.size()));
   if (be32(lb, 0) != 0x00000801u)
-    throw FormatError(fmt::format("{}: wrong magic number 0x{:08x} (expected 0x00000801, IDX uint8 labels)", labels.string(), be32(lb, 0)));
+    throw FormatError(fmt::format("{}: wrong magic number 0x{:08x} (expected 0x00000801, IDX uint8 labels)",
+                                  labels.string(), be32(lb, 0)));
   const std::uint32_t n = be32(ib, 4), h = be32(ib, 8), w = be32(ib, 12), nl = be32(lb, 4);
   if (h == 0 || w == 0 || h > 4096 || w > 4096)
     throw FormatError(fmt::format("{}: image size {}×{} is not plausible", images.string(), h, w));
   const std::size_t need = 16 + std::size_t{n} * h * w;
   if (ib.size() < need)
-    throw FormatError(fmt::format("{}: truncated: {} images of {}×{} need {} bytes, the file has {}", images.string(), n, h, w, need, ib.size()));
+    throw FormatError(fmt::format("{}: truncated: {} images of {}×{} need {} bytes, the file has {}", images.string(),
+                                  n, h, w, need, ib.size()));
   if (lb.size() < 8 + std::size_t{nl})
-    throw FormatError(fmt::format("{}: truncated: {} labels need {} bytes, the file has {}", labels.string(), nl, 8 + nl, lb.size()));
+    throw FormatError(
+        fmt::format("{}: truncated: {} labels need {} bytes, the file has {}", labels.string(), nl, 8 + nl, lb.size()));
   if (n != nl)
-    throw FormatError(fmt::format("{} holds {} images but {} holds {} labels", images.string(), n, labels.string(), nl));
+    throw FormatError(
+        fmt::format("{} holds {} images but {} holds {} labels", images.string(), n, labels.string(), nl));
   Dataset d;
   d.name = images.string();
   d.channels = 1, d.height = static_cast<int>(h), d.width = static_cast<int>(w);
@@ -92,7 +101,8 @@ Dataset read_cifar(const std::vector<fs::path>& files, bool cifar100) {
     for (std::size_t off = 0; off < b.size(); off += record) {
       const int label = b[off + label_bytes - 1];
       if (label >= d.classes)
-        throw FormatError(fmt::format("{}: record {} has label {} (expected 0..{})", f.string(), off / record, label, d.classes - 1));
+        throw FormatError(
+            fmt::format("{}: record {} has label {} (expected 0..{})", f.string(), off / record, label, d.classes - 1));
       d.labels.push_back(label);
       d.pixels.insert(d.pixels.end(), b.begin() + static_cast<std::ptrdiff_t>(off + label_bytes),
                       b.begin() + static_cast<std::ptrdiff_t>(off + record));
@@ -141,7 +151,9 @@ Dataset load_dataset(const std::string& spec, const std::string& split) {
   if (spec == "fashion-mnist" || spec == "fmnist") {
     const fs::path dir = fashion_mnist_dir();
     if (!fs::is_directory(dir))
-      throw IoError(fmt::format("fashion-mnist: folder {} not found (install Debian's dataset-fashion-mnist or set CIMMC_FASHION_MNIST_DIR)", dir.string()));
+      throw IoError(fmt::format(
+          "fashion-mnist: folder {} not found (install Debian's dataset-fashion-mnist or set CIMMC_FASHION_MNIST_DIR)",
+          dir.string()));
     d = idx_folder(dir, split);
     d.name = "fashion-mnist/" + split;
     return d;
@@ -159,7 +171,8 @@ Dataset load_dataset(const std::string& spec, const std::string& split) {
     else if (fs::exists(p / "test_batch.bin") || fs::exists(p / "data_batch_1.bin")) d = cifar_folder(p, split, false);
     else if (fs::exists(p / "test.bin") || fs::exists(p / "train.bin")) d = cifar_folder(p, split, true);
     else
-      throw IoError(fmt::format("{}: no IDX ({}-images-idx3-ubyte[.gz]) or CIFAR binary files in this folder", spec, prefix));
+      throw IoError(
+          fmt::format("{}: no IDX ({}-images-idx3-ubyte[.gz]) or CIFAR binary files in this folder", spec, prefix));
     d.name = spec + "/" + split;
     return d;
   }
@@ -167,14 +180,16 @@ Dataset load_dataset(const std::string& spec, const std::string& split) {
     const std::string s = p.filename().string();
     const auto pos = s.find("images-idx3");
     if (pos == std::string::npos)
-      throw ArgumentError(fmt::format("dataset '{}': a file must be an IDX image file named *images-idx3* (its labels *labels-idx1*)", spec));
+      throw ArgumentError(fmt::format(
+          "dataset '{}': a file must be an IDX image file named *images-idx3* (its labels *labels-idx1*)", spec));
     std::string lab = s;
     lab.replace(pos, 11, "labels-idx1");
     d = read_idx(p, p.parent_path() / lab);
     d.name = spec;
     return d;
   }
-  throw ArgumentError(fmt::format("dataset '{}': not a known name (fashion-mnist, cifar10:DIR, cifar100:DIR) nor an existing path", spec));
+  throw ArgumentError(fmt::format(
+      "dataset '{}': not a known name (fashion-mnist, cifar10:DIR, cifar100:DIR) nor an existing path", spec));
 }
 
 Dataset take(const Dataset& d, int count) {
@@ -193,8 +208,8 @@ std::pair<Dataset, Dataset> split_validation(const Dataset& d, int count) {
   Dataset validation = d;
   validation.name = fmt::format("{} (validation: last {})", d.name, count);
   validation.labels.assign(d.labels.begin() + keep, d.labels.end());
-  validation.pixels.assign(d.pixels.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(keep) * d.image_size()),
-                           d.pixels.end());
+  validation.pixels.assign(
+      d.pixels.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(keep) * d.image_size()), d.pixels.end());
   Dataset training = take(d, keep);
   training.name = fmt::format("{} (first {})", d.name, keep);
   return {std::move(training), std::move(validation)};
@@ -243,8 +258,8 @@ void make_batch(const Dataset& d, std::span<const int> indices, Tensor& images, 
   }
 }
 
-void write_idx(const fs::path& images, const fs::path& labels, int height, int width, std::span<const std::uint8_t> pixels,
-               std::span<const std::uint8_t> label_bytes, bool gzip) {
+void write_idx(const fs::path& images, const fs::path& labels, int height, int width,
+               std::span<const std::uint8_t> pixels, std::span<const std::uint8_t> label_bytes, bool gzip) {
   const std::size_t n = label_bytes.size();
   std::vector<std::uint8_t> ib, lb;
   put_be32(ib, 0x00000803u);

@@ -21,7 +21,8 @@ inline std::int32_t dot_u8_i8(const std::int16_t* a, const std::int16_t* w, int 
 void gemm_exact_int32(int M, int N, int K, const std::uint8_t* activations, const std::int8_t* weights,
                       std::int32_t* out) {
   // Products are at most 255·128 < 2^15 in magnitude and K < 2^16 keeps sums inside int32.
-  if (K >= (1 << 16)) throw ArgumentError(fmt::format("gemm_exact_int32: K = {} exceeds 65535 (int32 accumulators could overflow)", K));
+  if (K >= (1 << 16))
+    throw ArgumentError(fmt::format("gemm_exact_int32: K = {} exceeds 65535 (int32 accumulators could overflow)", K));
   std::vector<std::int16_t> w16(static_cast<std::size_t>(N) * K);
   for (std::size_t i = 0; i < w16.size(); ++i) w16[i] = weights[i];
 #pragma omp parallel

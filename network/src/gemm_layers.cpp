@@ -129,19 +129,26 @@ GemmHookContext hook_context(const GemmLayer& layer, const RunContext& ctx, int 
 
 Conv2d::Conv2d(int in_channels, int out_channels, int kernel, int stride, int padding, bool bias)
     : GemmLayer(out_channels, in_channels * kernel * kernel, bias),
-      in_c_(in_channels), kernel_(kernel), stride_(stride), padding_(padding) {
+      in_c_(in_channels),
+      kernel_(kernel),
+      stride_(stride),
+      padding_(padding) {
   weight_.value.shape = weight_.grad.shape = {out_channels, in_channels, kernel, kernel};
 }
 
 Attributes Conv2d::attributes() const {
-  return {{"out", std::to_string(out_)}, {"kernel", std::to_string(kernel_)}, {"stride", std::to_string(stride_)},
-          {"padding", std::to_string(padding_)}, {"bias", has_bias_ ? "1" : "0"}};
+  return {{"out", std::to_string(out_)},
+          {"kernel", std::to_string(kernel_)},
+          {"stride", std::to_string(stride_)},
+          {"padding", std::to_string(padding_)},
+          {"bias", has_bias_ ? "1" : "0"}};
 }
 
 Shape Conv2d::output_shape(const std::vector<Shape>& in) const {
   const Shape& s = in.at(0);
   if (s.size() != 3 || s[0] != in_c_)
-    throw ModelError(fmt::format("layer '{}': conv2d with {} input channels got input {}", name(), in_c_, shape_text(s)));
+    throw ModelError(
+        fmt::format("layer '{}': conv2d with {} input channels got input {}", name(), in_c_, shape_text(s)));
   const int oh = (s[1] + 2 * padding_ - kernel_) / stride_ + 1, ow = (s[2] + 2 * padding_ - kernel_) / stride_ + 1;
   if (oh <= 0 || ow <= 0)
     throw ModelError(fmt::format("layer '{}': input {} too small for kernel {}", name(), shape_text(s), kernel_));
@@ -387,7 +394,8 @@ void Conv2d::forward(std::span<const Tensor* const> in, Tensor& out, const RunCo
         sgemm::gemm_offsets(out_, wide, K, w_packed_.data(), xp, offsets.data(), t, wide, false);
         for (int c = 0; c < out_; ++c)
           for (int oy = 0; oy < OH; ++oy)
-            copy_floats(y + static_cast<std::size_t>(c) * P + oy * OW, t + static_cast<std::size_t>(c) * wide + oy * Wp, OW);
+            copy_floats(y + static_cast<std::size_t>(c) * P + oy * OW, t + static_cast<std::size_t>(c) * wide + oy * Wp,
+                        OW);
       } else {
         float* packed = sgemm::scratch(0, sgemm::packed_size(K, P));
         im2col_packed(xin + n * in_size, H, W, packed);
@@ -514,7 +522,8 @@ void Conv2d::backward_image_stride1(const float* go, const float* image, int H, 
     std::fill(gp + out_ * plane, gp + g_padded_size, 0.0f);
   }
   float* t = sgemm::scratch(4, static_cast<std::size_t>(in_c_) * wide_x);
-  sgemm::gemm_offsets(in_c_, wide_x, out_ * kernel_ * kernel_, wf_packed.data(), gp, g_offsets.data(), t, wide_x, false);
+  sgemm::gemm_offsets(in_c_, wide_x, out_ * kernel_ * kernel_, wf_packed.data(), gp, g_offsets.data(), t, wide_x,
+                      false);
   for (int c = 0; c < in_c_; ++c)
     for (int y = 0; y < H; ++y)
       copy_floats(dx + (static_cast<std::size_t>(c) * H + y) * W, t + static_cast<std::size_t>(c) * wide_x + y * Wg, W);
@@ -570,7 +579,8 @@ void Conv2d::backward(std::span<const Tensor* const> in, const Tensor&, const Te
             g_offsets[k2] = (m * Hg + ky) * Wg + kx;
             for (int c = 0; c < in_c_; ++c)
               wf[static_cast<std::size_t>(c) * K2 + k2] =
-                  w_compute_[static_cast<std::size_t>(m) * K + (c * kernel_ + kernel_ - 1 - ky) * kernel_ + kernel_ - 1 - kx];
+                  w_compute_[static_cast<std::size_t>(m) * K + (c * kernel_ + kernel_ - 1 - ky) * kernel_ + kernel_ -
+                             1 - kx];
           }
       wf_packed.resize(sgemm::packed_a_size(in_c_, K2));
       sgemm::pack_a(in_c_, K2, wf.data(), K2, 1, wf_packed.data());
@@ -617,8 +627,9 @@ void Conv2d::backward(std::span<const Tensor* const> in, const Tensor&, const Te
           if (ctx.hook) {
             col = sgemm::scratch(1, static_cast<std::size_t>(K) * P);
             im2col(image, H, W, col);
-            const auto h = hook_context(*this, ctx, P, out_, K, MatrixView{col, P, K, 1, P},
-                                        MatrixView{w_compute_.data(), out_, K, K, 1}, w_scales_, ctx.image_offset + n, 1);
+            const auto h =
+                hook_context(*this, ctx, P, out_, K, MatrixView{col, P, K, 1, P},
+                             MatrixView{w_compute_.data(), out_, K, K, 1}, w_scales_, ctx.image_offset + n, 1);
             ctx.hook->backward(h, MatrixView{gc, P, out_, 1, P});
             ranged = ctx.hook->range_scales(h, bounds, scales);
           }
@@ -692,7 +703,8 @@ void Conv2d::forward_integer(const Tensor& x, Tensor& out, const RunContext& ctx
               const int y = oy * stride_ - padding_ + ky;
               for (int kx = 0; kx < kernel_; ++kx) {
                 const int xx = ox * stride_ - padding_ + kx;
-                *r++ = (y >= 0 && y < H && xx >= 0 && xx < W) ? img[static_cast<std::size_t>(c) * H * W + y * W + xx] : 0;
+                *r++ =
+                    (y >= 0 && y < H && xx >= 0 && xx < W) ? img[static_cast<std::size_t>(c) * H * W + y * W + xx] : 0;
               }
             }
         }
@@ -734,8 +746,8 @@ Attributes Linear::attributes() const { return {{"out", std::to_string(out_)}, {
 Shape Linear::output_shape(const std::vector<Shape>& in) const {
   const Shape& s = in.at(0);
   if (s.size() != 1 || s[0] != fan_in_)
-    throw ModelError(fmt::format("layer '{}': linear with {} inputs got input {} (add a flatten layer?)", name(), fan_in_,
-                                 shape_text(s)));
+    throw ModelError(fmt::format("layer '{}': linear with {} inputs got input {} (add a flatten layer?)", name(),
+                                 fan_in_, shape_text(s)));
   return {out_};
 }
 
@@ -764,8 +776,9 @@ void Linear::forward(std::span<const Tensor* const> in, Tensor& out, const RunCo
       MatrixMap Y(out.data.data() + static_cast<std::size_t>(b0) * out_, rows, out_);
       Y.noalias() = X * Wm.transpose();
       if (ctx.hook) {
-        const auto h = hook_context(*this, ctx, rows, out_, K, MatrixView{const_cast<float*>(X.data()), rows, K, K, 1},
-                                    MatrixView{w_compute_.data(), out_, K, K, 1}, w_scales_, ctx.image_offset + b0, rows);
+        const auto h =
+            hook_context(*this, ctx, rows, out_, K, MatrixView{const_cast<float*>(X.data()), rows, K, K, 1},
+                         MatrixView{w_compute_.data(), out_, K, K, 1}, w_scales_, ctx.image_offset + b0, rows);
         ctx.hook->forward(h, MatrixView{Y.data(), rows, out_, out_, 1});
       }
       for (int r = 0; r < rows; ++r)
@@ -804,8 +817,9 @@ void Linear::backward(std::span<const Tensor* const> in, const Tensor&, const Te
         }
       const ConstMatrixMap X(xin + static_cast<std::size_t>(b0) * K, rows, K);
       if (ctx.hook) {
-        const auto h = hook_context(*this, ctx, rows, out_, K, MatrixView{const_cast<float*>(X.data()), rows, K, K, 1},
-                                    MatrixView{w_compute_.data(), out_, K, K, 1}, w_scales_, ctx.image_offset + b0, rows);
+        const auto h =
+            hook_context(*this, ctx, rows, out_, K, MatrixView{const_cast<float*>(X.data()), rows, K, K, 1},
+                         MatrixView{w_compute_.data(), out_, K, K, 1}, w_scales_, ctx.image_offset + b0, rows);
         ctx.hook->backward(h, MatrixView{gc.data(), rows, out_, out_, 1});
         ranged = ctx.hook->range_scales(h, bounds, scales);
       }
@@ -815,8 +829,7 @@ void Linear::backward(std::span<const Tensor* const> in, const Tensor&, const Te
         float* dx = gin[0] ? gin[0]->data.data() + static_cast<std::size_t>(b0) * K : nullptr;
         MatrixMap DX(dx, rows, K);
         auto DXt = DX.transpose();
-        ps_aware_backward(bounds, scales, gc.transpose(), X.transpose(), Wm, dw[ch],
-                          gin[0] ? &DXt : nullptr);
+        ps_aware_backward(bounds, scales, gc.transpose(), X.transpose(), Wm, dw[ch], gin[0] ? &DXt : nullptr);
       } else {
         dw[ch].noalias() = gc.transpose() * X;
       }
@@ -826,7 +839,8 @@ void Linear::backward(std::span<const Tensor* const> in, const Tensor&, const Te
         if (q) {
           const float inv = 1.0f / quant_.activation_scale;
           const std::uint8_t* m = pass_mask_.data() + static_cast<std::size_t>(b0) * K;
-          for (std::size_t i = 0; i < static_cast<std::size_t>(rows) * K; ++i) DX.data()[i] = m[i] ? DX.data()[i] * inv : 0.0f;
+          for (std::size_t i = 0; i < static_cast<std::size_t>(rows) * K; ++i)
+            DX.data()[i] = m[i] ? DX.data()[i] * inv : 0.0f;
         }
       }
     });
@@ -847,7 +861,8 @@ void Linear::forward_integer(const Tensor& x, Tensor& out, const RunContext& ctx
   w_scales_ = weight_scales(quant_.weight_bits);
   w_codes_ = weight_codes(quant_.weight_bits, w_scales_);
   std::vector<std::uint8_t> a(x.size());
-  for (std::size_t i = 0; i < x.size(); ++i) a[i] = activation_code(x.data[i], quant_.activation_scale, quant_.activation_bits);
+  for (std::size_t i = 0; i < x.size(); ++i)
+    a[i] = activation_code(x.data[i], quant_.activation_scale, quant_.activation_bits);
   GemmProblem p;
   p.layer_index = gemm_index_;
   p.layer_name = name();

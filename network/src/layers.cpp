@@ -42,8 +42,8 @@ void ReLU::forward(std::span<const Tensor* const> in, Tensor& out, const RunCont
 #pragma omp parallel for schedule(static) if (n >= kParallelElements)
   for (std::ptrdiff_t i = 0; i < n; ++i) dst[i] = src[i] > 0.0f ? src[i] : 0.0f;
 }
-void ReLU::backward(std::span<const Tensor* const> in, const Tensor&, const Tensor& g,
-                    std::span<Tensor* const> gin, const RunContext&) {
+void ReLU::backward(std::span<const Tensor* const> in, const Tensor&, const Tensor& g, std::span<Tensor* const> gin,
+                    const RunContext&) {
   if (!gin[0]) return;
   const Tensor& x = *in[0];
   copy_shape_like(*gin[0], x);
@@ -56,16 +56,14 @@ void ReLU::backward(std::span<const Tensor* const> in, const Tensor&, const Tens
 }
 
 // ---- Hardtanh ----
-Attributes Hardtanh::attributes() const {
-  return {{"min", fmt::format("{}", min_)}, {"max", fmt::format("{}", max_)}};
-}
+Attributes Hardtanh::attributes() const { return {{"min", fmt::format("{}", min_)}, {"max", fmt::format("{}", max_)}}; }
 void Hardtanh::forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) {
   const Tensor& x = *in[0];
   copy_shape_like(out, x);
   for (std::size_t i = 0; i < x.size(); ++i) out.data[i] = std::clamp(x.data[i], min_, max_);
 }
-void Hardtanh::backward(std::span<const Tensor* const> in, const Tensor&, const Tensor& g,
-                        std::span<Tensor* const> gin, const RunContext&) {
+void Hardtanh::backward(std::span<const Tensor* const> in, const Tensor&, const Tensor& g, std::span<Tensor* const> gin,
+                        const RunContext&) {
   if (!gin[0]) return;
   const Tensor& x = *in[0];
   copy_shape_like(*gin[0], x);
@@ -79,10 +77,12 @@ Attributes Pool2d::attributes() const {
 }
 Shape Pool2d::output_shape(const std::vector<Shape>& in) const {
   const Shape& s = in.at(0);
-  if (s.size() != 3) throw ModelError(fmt::format("layer '{}': {} expects C×H×W input, got {}", name(), kind(), shape_text(s)));
+  if (s.size() != 3)
+    throw ModelError(fmt::format("layer '{}': {} expects C×H×W input, got {}", name(), kind(), shape_text(s)));
   const int oh = (s[1] - kernel_) / stride_ + 1, ow = (s[2] - kernel_) / stride_ + 1;
   if (s[1] < kernel_ || s[2] < kernel_)
-    throw ModelError(fmt::format("layer '{}': input {} is smaller than the pooling kernel {}", name(), shape_text(s), kernel_));
+    throw ModelError(
+        fmt::format("layer '{}': input {} is smaller than the pooling kernel {}", name(), shape_text(s), kernel_));
   return {s[0], oh, ow};
 }
 void Pool2d::forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) {
@@ -149,7 +149,8 @@ void Pool2d::backward(std::span<const Tensor* const> in, const Tensor& out, cons
 // ---- GlobalAvgPool ----
 Shape GlobalAvgPool::output_shape(const std::vector<Shape>& in) const {
   const Shape& s = in.at(0);
-  if (s.size() != 3) throw ModelError(fmt::format("layer '{}': globalavgpool expects C×H×W input, got {}", name(), shape_text(s)));
+  if (s.size() != 3)
+    throw ModelError(fmt::format("layer '{}': globalavgpool expects C×H×W input, got {}", name(), shape_text(s)));
   return {s[0]};
 }
 void GlobalAvgPool::forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) {
@@ -200,9 +201,7 @@ void Add::backward(std::span<const Tensor* const>, const Tensor&, const Tensor& 
 }
 
 // ---- Flatten ----
-Shape Flatten::output_shape(const std::vector<Shape>& in) const {
-  return {static_cast<int>(shape_size(in.at(0)))};
-}
+Shape Flatten::output_shape(const std::vector<Shape>& in) const { return {static_cast<int>(shape_size(in.at(0)))}; }
 void Flatten::forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) {
   const Tensor& x = *in[0];
   out.shape = {x.shape[0], static_cast<int>(x.item_size())};
@@ -216,8 +215,7 @@ void Flatten::backward(std::span<const Tensor* const> in, const Tensor&, const T
 }
 
 // ---- BatchNorm ----
-BatchNorm::BatchNorm(int channels, float eps, float momentum)
-    : channels_(channels), eps_(eps), momentum_(momentum) {
+BatchNorm::BatchNorm(int channels, float eps, float momentum) : channels_(channels), eps_(eps), momentum_(momentum) {
   gamma_ = {"gamma", Tensor({channels}, 1.0f), Tensor({channels}, 0.0f), false};
   beta_ = {"beta", Tensor({channels}, 0.0f), Tensor({channels}, 0.0f), false};
   running_mean_ = Tensor({channels}, 0.0f);
@@ -227,7 +225,8 @@ Attributes BatchNorm::attributes() const { return {{"eps", fmt::format("{}", eps
 Shape BatchNorm::output_shape(const std::vector<Shape>& in) const {
   const Shape& s = in.at(0);
   if (s.empty() || s[0] != channels_)
-    throw ModelError(fmt::format("layer '{}': batchnorm over {} channels got input {}", name(), channels_, shape_text(s)));
+    throw ModelError(
+        fmt::format("layer '{}': batchnorm over {} channels got input {}", name(), channels_, shape_text(s)));
   return s;
 }
 void BatchNorm::forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) {
@@ -247,14 +246,16 @@ void BatchNorm::forward(std::span<const Tensor* const> in, Tensor& out, const Ru
       double ls[kLanes] = {}, lss[kLanes] = {};
       for (int n = 0; n < N; ++n) {
         const float* p = x.data.data() + (static_cast<std::size_t>(n) * C + c) * S;
-        lane_sums(p, S, [](float v) { return static_cast<double>(v); }, ls);
+        lane_sums(
+            p, S, [](float v) { return static_cast<double>(v); }, ls);
       }
       const double s = fold_lanes(ls);
       const double count = static_cast<double>(N) * S;
       const double m = s / count;
       for (int n = 0; n < N; ++n) {
         const float* p = x.data.data() + (static_cast<std::size_t>(n) * C + c) * S;
-        lane_sums(p, S, [m](float v) { return (v - m) * (v - m); }, lss);
+        lane_sums(
+            p, S, [m](float v) { return (v - m) * (v - m); }, lss);
       }
       const double ss = fold_lanes(lss);
       const double var = ss / count;

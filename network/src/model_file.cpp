@@ -33,7 +33,8 @@ void write_body(h5::File& f, Model& model, const ModelRecord& r) {
     const auto slash = name.find('/');
     auto g = w.require_group(name.substr(0, slash));
     const std::string pn = name.substr(slash + 1);
-    g.write<float>(pn, std::span<const float>(p->value.data), dims_of(p->value.shape), "1", dim_names(pn, p->value.shape.size()));
+    g.write<float>(pn, std::span<const float>(p->value.data), dims_of(p->value.shape), "1",
+                   dim_names(pn, p->value.shape.size()));
   }
   for (auto& [name, t] : model.buffers()) {
     const auto slash = name.find('/');
@@ -84,7 +85,8 @@ Model read_body(const h5::File& f, ModelRecord* r) {
   if (f.exists("quantization")) {
     for (GemmLayer* l : model.gemm_layers()) {
       const std::string g = "quantization/" + l->name();
-      if (!f.exists(g)) throw ModelError(fmt::format("{}: /quantization has no entry for GEMM layer '{}'", file, l->name()));
+      if (!f.exists(g))
+        throw ModelError(fmt::format("{}: /quantization has no entry for GEMM layer '{}'", file, l->name()));
       l->quant().enabled = true;
       l->quant().weight_bits = f.read_scalar<std::int32_t>(g + "/weight_bits");
       l->quant().activation_bits = f.read_scalar<std::int32_t>(g + "/activation_bits");
@@ -92,9 +94,10 @@ Model read_body(const h5::File& f, ModelRecord* r) {
       const auto& q = l->quant();
       if (q.weight_bits < 2 || q.weight_bits > 8 || q.activation_bits < 1 || q.activation_bits > 8 ||
           !(q.activation_scale >= 0.0f && std::isfinite(q.activation_scale)))
-        throw ModelError(fmt::format("{}: /{}: weight bits {}, activation bits {}, activation scale {}: expected 2..8, "
-                                     "1..8 and a finite scale >= 0",
-                                     file, g, q.weight_bits, q.activation_bits, q.activation_scale));
+        throw ModelError(
+            fmt::format("{}: /{}: weight bits {}, activation bits {}, activation scale {}: expected 2..8, "
+                        "1..8 and a finite scale >= 0",
+                        file, g, q.weight_bits, q.activation_bits, q.activation_scale));
     }
   }
   if (r) {
@@ -128,7 +131,8 @@ Model read_body(const h5::File& f, ModelRecord* r) {
 void save_model(const fs::path& path, Model& model, const ModelRecord& r) {
   h5::AtomicFile out(path);
   auto& f = out.file();
-  h5::write_provenance(f, std::string(filetypes::kModel.name), {filetypes::kModel.major, filetypes::kModel.minor}, r.seed, r.config);
+  h5::write_provenance(f, std::string(filetypes::kModel.name), {filetypes::kModel.major, filetypes::kModel.minor},
+                       r.seed, r.config);
   write_body(f, model, r);
   out.commit();
 }
@@ -141,8 +145,8 @@ Model load_model(const fs::path& path, ModelRecord* r) {
 void save_checkpoint(const fs::path& path, Model& model, const ModelRecord& r, Optimizer& opt) {
   h5::AtomicFile out(path);
   auto& f = out.file();
-  h5::write_provenance(f, std::string(filetypes::kCheckpoint.name), {filetypes::kCheckpoint.major, filetypes::kCheckpoint.minor},
-                       r.seed, r.config);
+  h5::write_provenance(f, std::string(filetypes::kCheckpoint.name),
+                       {filetypes::kCheckpoint.major, filetypes::kCheckpoint.minor}, r.seed, r.config);
   write_body(f, model, r);
   auto o = f.create_group("optimizer");
   o.write_scalar<std::int64_t>("steps", static_cast<std::int64_t>(opt.steps()), "1");

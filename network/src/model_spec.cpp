@@ -61,7 +61,8 @@ std::unique_ptr<Layer> make_layer(const std::string& name, const std::string& ki
   };
   if (in.empty()) throw ModelError(fmt::format("layer '{}': has no input", name));
   if (kind == "conv2d") {
-    if (in[0].size() != 3) throw ModelError(fmt::format("layer '{}': conv2d needs a C×H×W input, got {}", name, shape_text(in[0])));
+    if (in[0].size() != 3)
+      throw ModelError(fmt::format("layer '{}': conv2d needs a C×H×W input, got {}", name, shape_text(in[0])));
     const int out = positive("out", int_attr(name, a, "out", std::nullopt, used));
     const int k = positive("kernel", int_attr(name, a, "kernel", std::nullopt, used));
     const int s = positive("stride", int_attr(name, a, "stride", 1, used));
@@ -69,7 +70,9 @@ std::unique_ptr<Layer> make_layer(const std::string& name, const std::string& ki
     const int b = int_attr(name, a, "bias", 1, used);
     l = std::make_unique<Conv2d>(in[0][0], out, k, s, p, b != 0);
   } else if (kind == "linear") {
-    if (in[0].size() != 1) throw ModelError(fmt::format("layer '{}': linear needs a flat input, got {} (add a flatten layer)", name, shape_text(in[0])));
+    if (in[0].size() != 1)
+      throw ModelError(
+          fmt::format("layer '{}': linear needs a flat input, got {} (add a flatten layer)", name, shape_text(in[0])));
     const int out = positive("out", int_attr(name, a, "out", std::nullopt, used));
     const int b = int_attr(name, a, "bias", 1, used);
     l = std::make_unique<Linear>(in[0][0], out, b != 0);
@@ -91,8 +94,10 @@ std::unique_ptr<Layer> make_layer(const std::string& name, const std::string& ki
   } else if (kind == "flatten") {
     l = std::make_unique<Flatten>();
   } else {
-    throw ModelError(fmt::format("layer '{}': unknown kind '{}' (expected conv2d, linear, batchnorm, relu, hardtanh, "
-                                 "maxpool2d, avgpool2d, globalavgpool, add, flatten)", name, kind));
+    throw ModelError(
+        fmt::format("layer '{}': unknown kind '{}' (expected conv2d, linear, batchnorm, relu, hardtanh, "
+                    "maxpool2d, avgpool2d, globalavgpool, add, flatten)",
+                    name, kind));
   }
   for (const auto& [k, v] : a)
     if (std::find(used.begin(), used.end(), k) == used.end())
@@ -116,7 +121,8 @@ Model Model::from_spec(const std::string& text, const std::string& source) {
     for (std::string t; ls >> t;) tok.push_back(t);
     if (tok.empty()) continue;
     auto where = [&] { return fmt::format("{}, line {}", source, line_no); };
-    if (tok.size() < 3) throw ModelError(fmt::format("{}: expected 'name kind inputs key=value...', got '{}'", where(), line));
+    if (tok.size() < 3)
+      throw ModelError(fmt::format("{}: expected 'name kind inputs key=value...', got '{}'", where(), line));
     Node n;
     n.name = tok[0];
     n.kind = tok[1];
@@ -124,12 +130,14 @@ Model Model::from_spec(const std::string& text, const std::string& source) {
     Attributes attrs;
     for (std::size_t i = 3; i < tok.size(); ++i) {
       const auto eq = tok[i].find('=');
-      if (eq == std::string::npos || eq == 0) throw ModelError(fmt::format("{}: expected key=value, got '{}'", where(), tok[i]));
+      if (eq == std::string::npos || eq == 0)
+        throw ModelError(fmt::format("{}: expected key=value, got '{}'", where(), tok[i]));
       attrs[tok[i].substr(0, eq)] = tok[i].substr(eq + 1);
     }
     try {
       if (m.nodes_.empty()) {
-        if (n.kind != "input") throw ModelError(fmt::format("the first node must be of kind 'input', got '{}'", n.kind));
+        if (n.kind != "input")
+          throw ModelError(fmt::format("the first node must be of kind 'input', got '{}'", n.kind));
         std::vector<std::string> used;
         const int c = int_attr(n.name, attrs, "channels", std::nullopt, used);
         const int h = int_attr(n.name, attrs, "height", 0, used);

@@ -22,9 +22,9 @@ namespace cimmc::network {
 // Gr is held in the storage order of `grad`, so each caller's products keep their operand
 // layouts (and their results, bit for bit).
 template <class Grad, class Inputs, class WeightGrad, class InputGrad>
-void ps_aware_backward(const std::vector<int>& bounds, const std::vector<float>& scales,
-                       const Grad& grad, const Inputs& inputs, const ConstMatrixMap& weights,
-                       WeightGrad& weight_grad, InputGrad* input_grad) {
+void ps_aware_backward(const std::vector<int>& bounds, const std::vector<float>& scales, const Grad& grad,
+                       const Inputs& inputs, const ConstMatrixMap& weights, WeightGrad& weight_grad,
+                       InputGrad* input_grad) {
   constexpr int kOrder = Grad::IsRowMajor ? Eigen::RowMajor : Eigen::ColMajor;
   const int outputs = static_cast<int>(grad.rows()), rows = static_cast<int>(grad.cols());
   Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, kOrder> gr(outputs, rows);
@@ -32,11 +32,9 @@ void ps_aware_backward(const std::vector<int>& bounds, const std::vector<float>&
     const int k0 = bounds[r], len = bounds[r + 1] - bounds[r];
     const float* sc = scales.data() + r * static_cast<std::size_t>(rows) * outputs;
     for (int c = 0; c < outputs; ++c)
-      for (int p = 0; p < rows; ++p)
-        gr(c, p) = grad(c, p) * sc[static_cast<std::size_t>(p) * outputs + c];
+      for (int p = 0; p < rows; ++p) gr(c, p) = grad(c, p) * sc[static_cast<std::size_t>(p) * outputs + c];
     weight_grad.middleCols(k0, len).noalias() += gr * inputs.middleRows(k0, len).transpose();
-    if (input_grad)
-      input_grad->middleRows(k0, len).noalias() = weights.middleCols(k0, len).transpose() * gr;
+    if (input_grad) input_grad->middleRows(k0, len).noalias() = weights.middleCols(k0, len).transpose() * gr;
   }
 }
 

@@ -14,7 +14,8 @@ namespace cimmc::network {
 void QuantOptions::validate() const {
   std::vector<std::string> p;
   if (weight_bits < 2 || weight_bits > 8) p.push_back(fmt::format("weight bits = {} (expected 2..8)", weight_bits));
-  if (activation_bits < 1 || activation_bits > 8) p.push_back(fmt::format("activation bits = {} (expected 1..8)", activation_bits));
+  if (activation_bits < 1 || activation_bits > 8)
+    p.push_back(fmt::format("activation bits = {} (expected 1..8)", activation_bits));
   if (input_bits < 1 || input_bits > 8) p.push_back(fmt::format("input bits = {} (expected 1..8)", input_bits));
   if (calibration_images < 1) p.push_back(fmt::format("calibration images = {} (expected >= 1)", calibration_images));
   if (!p.empty()) {
@@ -128,10 +129,13 @@ void calibrate(Model& model, const Dataset& data, const QuantOptions& o) {
     } else {
       for (float v : samples[g])
         if (v < 0.0f)
-          throw ModelError(fmt::format("calibration: layer '{}' receives negative activations ({}); unsigned quantization "
-                                       "needs a ReLU (or the image) before every Conv2d/Linear", layer->name(), v));
+          throw ModelError(
+              fmt::format("calibration: layer '{}' receives negative activations ({}); unsigned quantization "
+                          "needs a ReLU (or the image) before every Conv2d/Linear",
+                          layer->name(), v));
       q.activation_bits = o.activation_bits;
-      q.activation_scale = optimal_clip(samples[g], o.activation_bits) / static_cast<float>((1 << o.activation_bits) - 1);
+      q.activation_scale =
+          optimal_clip(samples[g], o.activation_bits) / static_cast<float>((1 << o.activation_bits) - 1);
     }
   }
 }

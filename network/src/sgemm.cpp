@@ -240,8 +240,8 @@ void gemm_packed(int M, int N, int K, const float* Ap, const float* Bp, float* C
     const float* Bj = Bp + static_cast<std::size_t>(j0 / kNR) * K * kNR;
     for (int p = 0; p < panels; ++p) {
       const int mr = std::min(kMR, M - p * kMR);
-      kernel<kNV>(K, PackedCols{Ap + static_cast<std::size_t>(p) * K * kMR}, PackedRows{Bj, kNR}, C + p * kMR * ldc + j0, ldc, mr, nr,
-                  accumulate);
+      kernel<kNV>(K, PackedCols{Ap + static_cast<std::size_t>(p) * K * kMR}, PackedRows{Bj, kNR},
+                  C + p * kMR * ldc + j0, ldc, mr, nr, accumulate);
     }
   }
 }
@@ -259,8 +259,8 @@ void gemm_offsets(int M, int N, int K, const float* Ap, const float* B, const in
     const int nr = std::min(kNR, N - j0);
     for (int p = 0; p < panels; ++p) {
       const int mr = std::min(kMR, M - p * kMR);
-      kernel<kNV>(K, PackedCols{Ap + static_cast<std::size_t>(p) * K * kMR}, OffsetRows{B + j0, offsets}, C + p * kMR * ldc + j0, ldc,
-                  mr, nr, accumulate);
+      kernel<kNV>(K, PackedCols{Ap + static_cast<std::size_t>(p) * K * kMR}, OffsetRows{B + j0, offsets},
+                  C + p * kMR * ldc + j0, ldc, mr, nr, accumulate);
     }
   }
 }

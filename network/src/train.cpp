@@ -23,14 +23,16 @@ void initialize_weights(Model& model, std::uint64_t seed) {
       if (g->has_bias()) g->bias().value.zero();
     }
     if (auto* bn = dynamic_cast<BatchNorm*>(nodes[i].layer.get())) {
-      for (auto* p : bn->parameters()) std::fill(p->value.data.begin(), p->value.data.end(), p->name == "gamma" ? 1.0f : 0.0f);
+      for (auto* p : bn->parameters())
+        std::fill(p->value.data.begin(), p->value.data.end(), p->name == "gamma" ? 1.0f : 0.0f);
     }
   }
 }
 
 void TrainConfig::validate() const {
   std::vector<std::string> problems;
-  if (optimizer != "sgd" && optimizer != "adam") problems.push_back(fmt::format("optimizer '{}' (expected sgd or adam)", optimizer));
+  if (optimizer != "sgd" && optimizer != "adam")
+    problems.push_back(fmt::format("optimizer '{}' (expected sgd or adam)", optimizer));
   if (schedule != "constant" && schedule != "step" && schedule != "cosine")
     problems.push_back(fmt::format("schedule '{}' (expected constant, step or cosine)", schedule));
   if (!(lr > 0)) problems.push_back(fmt::format("lr = {} (expected > 0)", lr));
@@ -41,8 +43,10 @@ void TrainConfig::validate() const {
   if (step_epochs < 1) problems.push_back(fmt::format("step_epochs = {} (expected >= 1)", step_epochs));
   if (!(distill_alpha >= 0 && distill_alpha <= 1))
     problems.push_back(fmt::format("distill_alpha = {} (expected in [0, 1])", distill_alpha));
-  if (!(distill_temperature > 0)) problems.push_back(fmt::format("distill_temperature = {} (expected > 0)", distill_temperature));
-  if (augment.crop_padding < 0) problems.push_back(fmt::format("crop padding = {} (expected >= 0)", augment.crop_padding));
+  if (!(distill_temperature > 0))
+    problems.push_back(fmt::format("distill_temperature = {} (expected > 0)", distill_temperature));
+  if (augment.crop_padding < 0)
+    problems.push_back(fmt::format("crop padding = {} (expected >= 0)", augment.crop_padding));
   if (!problems.empty()) {
     std::string msg = "training configuration:";
     for (const auto& p : problems) msg += "\n  " + p;
@@ -155,8 +159,8 @@ void train(Model& model, const Dataset& train_set, const Dataset* test, const Tr
         loss = softmax_cross_entropy(logits, labels, &grad, &correct);
       }
       if (!std::isfinite(loss))
-        throw RuntimeFailure(fmt::format("training diverged: loss {} at epoch {}, batch {} (lower the learning rate)", loss,
-                                         epoch + 1, bi + 1));
+        throw RuntimeFailure(fmt::format("training diverged: loss {} at epoch {}, batch {} (lower the learning rate)",
+                                         loss, epoch + 1, bi + 1));
       model.backward(grad, ctx);
       opt.step(params, lr);
       loss_sum += loss * bs;

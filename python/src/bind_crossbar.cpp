@@ -47,7 +47,8 @@ ar::CrossbarConfig load_hardware(const std::string& name_or_path, const std::vec
 
 ar::CrossbarConfig hardware_of(const py::object& hw) {
   if (py::isinstance<ar::CrossbarConfig>(hw)) return hw.cast<ar::CrossbarConfig>();
-  if (py::isinstance<py::str>(hw) || py::hasattr(hw, "__fspath__")) return load_hardware(py::str(hw).cast<std::string>(), {});
+  if (py::isinstance<py::str>(hw) || py::hasattr(hw, "__fspath__"))
+    return load_hardware(py::str(hw).cast<std::string>(), {});
   throw ArgumentError("hardware: expected a CrossbarConfig, a data/hw name or a path to a hardware TOML file");
 }
 
@@ -94,11 +95,15 @@ py::array_t<float> apply_noise(const FloatArray& ps, const ci::NoiseParams& nois
   {
     py::gil_scoped_release release;
     std::vector<float> z(noise.has_additive() ? n : 0), offsets(noise.has_offset() ? columns : 0);
-    if (!z.empty()) rng::Stream(seed, address(rng::Purpose::kPartialSumNoise, point, trial, element)).fill_normal(std::span<float>(z));
+    if (!z.empty())
+      rng::Stream(seed, address(rng::Purpose::kPartialSumNoise, point, trial, element))
+          .fill_normal(std::span<float>(z));
     if (!offsets.empty())
-      rng::Stream(seed, address(rng::Purpose::kSenseOffset, point, trial, element)).fill_normal(std::span<float>(offsets));
+      rng::Stream(seed, address(rng::Purpose::kSenseOffset, point, trial, element))
+          .fill_normal(std::span<float>(offsets));
     const double fs = full_scale.value_or(0.0);
-    const float offset_sigma = static_cast<float>(noise.physical() ? noise.offset_sigma_lsb : noise.offset_fraction * fs);
+    const float offset_sigma =
+        static_cast<float>(noise.physical() ? noise.offset_sigma_lsb : noise.offset_fraction * fs);
     for (std::size_t i = 0; i < n; ++i) {
       const float v = in[i];
       float sd = 0.0f;
@@ -157,7 +162,8 @@ py::array_t<float> apply_readout(const FloatArray& ps, const ci::ReadoutParams& 
         const std::uint64_t limit =
             ci::mtj_word_limit(curve->probability(r.mtj.current_at_zero_A + x * r.mtj.current_per_unit_A));
         int k = 0;
-        for (int j = 0; j < t; ++j) k += words[i * static_cast<std::size_t>(t) + static_cast<std::size_t>(j)] < limit ? 1 : 0;
+        for (int j = 0; j < t; ++j)
+          k += words[i * static_cast<std::size_t>(t) + static_cast<std::size_t>(j)] < limit ? 1 : 0;
         o[i] = static_cast<float>(map.ps_of(decoded[static_cast<std::size_t>(k)]));
       }
       break;
@@ -193,8 +199,8 @@ Codes<T> codes_of(const py::array& a, const char* what) {
   const std::int64_t* w = wide.data();
   for (std::size_t i = 0; i < c.copy.size(); ++i) {
     if (w[i] < std::numeric_limits<T>::min() || w[i] > std::numeric_limits<T>::max())
-      throw ArgumentError(std::string(what) + ": value " + std::to_string(w[i]) + " at flat index " + std::to_string(i) +
-                          " does not fit in " + (std::is_signed_v<T> ? "int8" : "uint8"));
+      throw ArgumentError(std::string(what) + ": value " + std::to_string(w[i]) + " at flat index " +
+                          std::to_string(i) + " does not fit in " + (std::is_signed_v<T> ? "int8" : "uint8"));
     c.copy[i] = static_cast<T>(w[i]);
   }
   c.data = c.copy.data();
@@ -222,9 +228,9 @@ class PyCrossbarLayer {
   PyCrossbarLayer(const py::object& hw, const py::array& weights, int layer_id) {
     const auto w = codes_of<std::int8_t>(weights, "weights");
     const auto cfg = hardware_of(hw);
-    layer_ = std::make_unique<ar::CrossbarLayer>(cfg, layer_id,
-                                                 std::span<const std::int8_t>(w.data, static_cast<std::size_t>(w.shape[0] * w.shape[1])),
-                                                 static_cast<int>(w.shape[0]), static_cast<int>(w.shape[1]));
+    layer_ = std::make_unique<ar::CrossbarLayer>(
+        cfg, layer_id, std::span<const std::int8_t>(w.data, static_cast<std::size_t>(w.shape[0] * w.shape[1])),
+        static_cast<int>(w.shape[0]), static_cast<int>(w.shape[1]));
   }
   ar::CrossbarLayer& layer() { return *layer_; }
   bool needs_calibration() const { return network::readout_needs_calibration(layer_->config()); }
@@ -289,21 +295,28 @@ scale).)doc")
       .def_readwrite("sigma_fraction", &ci::NoiseParams::sigma_fraction)
       .def_readwrite("proportional_fraction", &ci::NoiseParams::proportional_fraction)
       .def_readwrite("offset_fraction", &ci::NoiseParams::offset_fraction)
-      .def_static("physical", [](double cell, double sense, double offset) {
-                    ci::NoiseParams p;
-                    p.cell_sigma_lsb = cell;
-                    p.sense_sigma_lsb = sense;
-                    p.offset_sigma_lsb = offset;
-                    check_noise(p);
-                    return p;
-                  }, py::arg("cell_sigma_lsb") = 0.0, py::arg("sense_sigma_lsb") = 0.0, py::arg("offset_sigma_lsb") = 0.0)
-      .def_static("relative_full_scale", [](double s, double p, double o) {
-                    auto n = ci::NoiseParams::relative_full_scale(s, p, o);
-                    check_noise(n);
-                    return n;
-                  }, py::arg("sigma"), py::arg("proportional") = 0.0, py::arg("sense_offset") = 0.0)
+      .def_static(
+          "physical",
+          [](double cell, double sense, double offset) {
+            ci::NoiseParams p;
+            p.cell_sigma_lsb = cell;
+            p.sense_sigma_lsb = sense;
+            p.offset_sigma_lsb = offset;
+            check_noise(p);
+            return p;
+          },
+          py::arg("cell_sigma_lsb") = 0.0, py::arg("sense_sigma_lsb") = 0.0, py::arg("offset_sigma_lsb") = 0.0)
+      .def_static(
+          "relative_full_scale",
+          [](double s, double p, double o) {
+            auto n = ci::NoiseParams::relative_full_scale(s, p, o);
+            check_noise(n);
+            return n;
+          },
+          py::arg("sigma"), py::arg("proportional") = 0.0, py::arg("sense_offset") = 0.0)
       .def("any", &ci::NoiseParams::any)
-      .def("problems", &ci::NoiseParams::problems, "(key, message) for every field out of range or set for the other model");
+      .def("problems", &ci::NoiseParams::problems,
+           "(key, message) for every field out of range or set for the other model");
 
   m.def("apply_noise", &apply_noise, py::arg("ps"), py::arg("noise"), py::arg("full_scale") = py::none(), py::kw_only(),
         py::arg("seed") = 0, py::arg("point") = 0, py::arg("trial") = 0, py::arg("element") = 0,
@@ -350,16 +363,17 @@ itself) written in place and returned. The GIL is released while it computes.)do
       .def_readwrite("device", &ci::MtjParams::device)
       .def_readwrite("calibration_sigmas", &ci::MtjParams::calibration_sigmas)
       .def_readwrite("sparse", &ci::MtjParams::sparse)
-      .def("probability",
-           [](const ci::MtjParams& p, const FloatArray& x) {
-             const auto curve = p.make_curve();
-             std::vector<double> out(static_cast<std::size_t>(x.size()));
-             for (std::size_t i = 0; i < out.size(); ++i)
-               out[i] = curve->probability(p.current_at_zero_A + std::clamp(static_cast<double>(x.data()[i]), -1.0, 1.0) *
-                                                                      p.current_per_unit_A);
-             return adopt(std::move(out), std::vector<py::ssize_t>(x.shape(), x.shape() + x.ndim()));
-           },
-           py::arg("x"), "P_sw at normalized inputs x in [-1, 1] (clamped): the readout's switching curve")
+      .def(
+          "probability",
+          [](const ci::MtjParams& p, const FloatArray& x) {
+            const auto curve = p.make_curve();
+            std::vector<double> out(static_cast<std::size_t>(x.size()));
+            for (std::size_t i = 0; i < out.size(); ++i)
+              out[i] = curve->probability(
+                  p.current_at_zero_A + std::clamp(static_cast<double>(x.data()[i]), -1.0, 1.0) * p.current_per_unit_A);
+            return adopt(std::move(out), std::vector<py::ssize_t>(x.shape(), x.shape() + x.ndim()));
+          },
+          py::arg("x"), "P_sw at normalized inputs x in [-1, 1] (clamped): the readout's switching curve")
       .def(
           "expected_decode",
           [](const ci::MtjParams& p, int samples, int points) {
@@ -382,7 +396,8 @@ itself) written in place and returned. The GIL is released while it computes.)do
       .def_readwrite("group_rows", &ci::LcuParams::group_rows)
       .def_readwrite("levels", &ci::LcuParams::levels);
 
-  py::class_<ci::ReadoutParams>(m, "ReadoutParams", "A readout ([readout] of a hardware file): kind and its parameters.")
+  py::class_<ci::ReadoutParams>(m, "ReadoutParams",
+                                "A readout ([readout] of a hardware file): kind and its parameters.")
       .def(py::init<>())
       .def_property(
           "kind", [](const ci::ReadoutParams& r) { return std::string(ci::readout_name(r.kind)); },
@@ -431,8 +446,9 @@ training, use it in the forward pass with a straight-through gradient (MtjParams
       .def_readwrite("dac_bits", &ar::CrossbarConfig::dac_bits)
       .def_readwrite("weight_bits", &ar::CrossbarConfig::weight_bits)
       .def_readwrite("description", &ar::CrossbarConfig::description)
-      .def_property_readonly("signed_scheme",
-                             [](const ar::CrossbarConfig& c) { return std::string(ar::signed_scheme_name(c.signed_scheme)); })
+      .def_property_readonly(
+          "signed_scheme",
+          [](const ar::CrossbarConfig& c) { return std::string(ar::signed_scheme_name(c.signed_scheme)); })
       .def_readwrite("readout", &ar::CrossbarConfig::readout)
       .def_readwrite("noise", &ar::CrossbarConfig::noise)
       .def_property_readonly("full_scale", &ar::CrossbarConfig::full_scale,
@@ -462,12 +478,13 @@ other integer arrays are converted with a range check.)doc")
       .def_property_readonly("plane_names", [](PyCrossbarLayer& l) { return l.layer().plane_names(); })
       .def_property_readonly("needs_calibration", &PyCrossbarLayer::needs_calibration,
                              "whether the readout is calibrated on data (calibrated ADC range, MTJ maps)")
-      .def("set_variation_address",
-           [](PyCrossbarLayer& l, std::uint64_t seed, std::uint32_t point, std::uint32_t trial) {
-             l.layer().set_variation_address(seed, point, trial);
-           },
-           py::arg("seed"), py::arg("point") = 0, py::arg("trial") = 0,
-           "Seed and address of the per-trial draws (storage-cell deviations, trim mismatch)")
+      .def(
+          "set_variation_address",
+          [](PyCrossbarLayer& l, std::uint64_t seed, std::uint32_t point, std::uint32_t trial) {
+            l.layer().set_variation_address(seed, point, trial);
+          },
+          py::arg("seed"), py::arg("point") = 0, py::arg("trial") = 0,
+          "Seed and address of the per-trial draws (storage-cell deviations, trim mismatch)")
       .def("calibrate", &PyCrossbarLayer::calibrate, py::arg("activations"),
            "Calibrates the readout (ADC range, MTJ maps) on the exact partial sums of M x K activations")
       .def("run", &PyCrossbarLayer::run, py::arg("activations"), py::kw_only(), py::arg("seed") = 0,

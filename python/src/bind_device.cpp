@@ -138,10 +138,13 @@ Values set here are not checked until checked() or a computation uses them.)doc"
       .def_readwrite("field_like_ratio", &dv::SotMtjParams::field_like_ratio)
       .def_readwrite("external_field_A_per_m", &dv::SotMtjParams::external_field_A_per_m)
       .def_readwrite("spin_polarization", &dv::SotMtjParams::spin_polarization)
-      .def("derive", &dv::derive, "Derived values: thermal stability, critical current, H_K,eff, ... (DerivedQuantities)")
-      .def("to_toml", &dv::to_toml, "The TOML text of the parameter set (a device file that reads back to the same values)")
-      .def("checked", [](const dv::SotMtjParams& p) { return reread(p, {}); },
-           "A copy read back through the device-file reader: raises ValueError naming every invalid field")
+      .def("derive", &dv::derive,
+           "Derived values: thermal stability, critical current, H_K,eff, ... (DerivedQuantities)")
+      .def("to_toml", &dv::to_toml,
+           "The TOML text of the parameter set (a device file that reads back to the same values)")
+      .def(
+          "checked", [](const dv::SotMtjParams& p) { return reread(p, {}); },
+          "A copy read back through the device-file reader: raises ValueError naming every invalid field")
       .def("with_overrides", &reread, py::arg("overrides"),
            "A checked copy with overrides relative to [device] applied, e.g. ['free_layer.damping=0.1']")
       .def("write_energy_J", &dv::write_energy_J, py::arg("current_A"), py::arg("pulse_width_s"),
@@ -151,22 +154,27 @@ Values set here are not checked until checked() or a computation uses them.)doc"
       .def("__repr__", [](const dv::SotMtjParams& p) { return "SotMtjParams(name='" + p.name + "')"; });
 
   m.def("device_presets", &dv::preset_names, "Names of the shipped device presets (data/devices/*.toml).");
-  m.def("device_file", [](const std::string& n) { return dv::resolve_device_file(n).string(); }, py::arg("name_or_path"),
-        "The device file a preset name or path resolves to.");
+  m.def(
+      "device_file", [](const std::string& n) { return dv::resolve_device_file(n).string(); }, py::arg("name_or_path"),
+      "The device file a preset name or path resolves to.");
   m.def("load_device", &load_device, py::arg("name_or_path"), py::arg("overrides") = std::vector<std::string>{},
         R"doc(Reads a device preset by name (e.g. "perpendicular_sot") or a device TOML file, with overrides
 relative to [device] ("free_layer.damping=0.1") as `cimmc switching --set` takes them. Raises
 ValueError for an invalid file or override (the library's message), OSError for a missing file.)doc");
   m.def("ellipsoid_demag_factors", &dv::ellipsoid_demag_factors, py::arg("a_m"), py::arg("b_m"), py::arg("c_m"),
         "Demagnetizing factors (Nx, Ny, Nz) of an ellipsoid with semi-axes a (x), b (y), c (z).");
-  m.def("default_equilibrate_time_s", [](const py::object& d) { return dv::default_equilibrate_time_s(device_of(d)); },
-        py::arg("device"), "The automatic zero-current time before a pulse (five relaxation times, at least 1 ns).");
-  m.def("recommended_time_step_s",
-        [](const py::object& d, double i) { return dv::recommended_time_step_s(device_of(d), i); }, py::arg("device"),
-        py::arg("max_current_A"), "The automatic LLG time step for currents up to max_current_A.");
-  m.def("equilibrium_direction", [](const py::object& d, int dir) { return dv::equilibrium_direction(device_of(d), dir); },
-        py::arg("device"), py::arg("direction") = 1,
-        "Zero-temperature equilibrium of m near direction * easy axis under the bias field (x, y, z).");
+  m.def(
+      "default_equilibrate_time_s", [](const py::object& d) { return dv::default_equilibrate_time_s(device_of(d)); },
+      py::arg("device"), "The automatic zero-current time before a pulse (five relaxation times, at least 1 ns).");
+  m.def(
+      "recommended_time_step_s",
+      [](const py::object& d, double i) { return dv::recommended_time_step_s(device_of(d), i); }, py::arg("device"),
+      py::arg("max_current_A"), "The automatic LLG time step for currents up to max_current_A.");
+  m.def(
+      "equilibrium_direction",
+      [](const py::object& d, int dir) { return dv::equilibrium_direction(device_of(d), dir); }, py::arg("device"),
+      py::arg("direction") = 1,
+      "Zero-temperature equilibrium of m near direction * easy axis under the bias field (x, y, z).");
 
   // ---- Monte Carlo switching
   py::class_<dv::SwitchingCurves>(m, "SwitchingCurves",
@@ -182,7 +190,8 @@ memory (no copy); copy them (np.array(c.probability)) to keep them past its life
       .def_property_readonly("pulse_widths_s",
                              [](const py::object& s) {
                                const auto& c = s.cast<const dv::SwitchingCurves&>();
-                               return view(c.pulse_widths_s.data(), {static_cast<py::ssize_t>(c.pulse_widths_s.size())}, s);
+                               return view(c.pulse_widths_s.data(), {static_cast<py::ssize_t>(c.pulse_widths_s.size())},
+                                           s);
                              })
       .def_readonly("trials", &dv::SwitchingCurves::trials)
       .def_readonly("time_step_s", &dv::SwitchingCurves::time_step_s)
@@ -191,9 +200,8 @@ memory (no copy); copy them (np.array(c.probability)) to keep them past its life
       .def_readonly("initial_m", &dv::SwitchingCurves::initial_m)
       .def_property_readonly("switched_count",
                              [](const py::object& s) {
-                               return grid_view<std::int64_t>(s, [](const dv::SwitchingCurves& c) -> const auto& {
-                                 return c.switched_count;
-                               });
+                               return grid_view<std::int64_t>(
+                                   s, [](const dv::SwitchingCurves& c) -> const auto& { return c.switched_count; });
                              })
       .def_property_readonly("probability",
                              [](const py::object& s) {
@@ -203,20 +211,22 @@ memory (no copy); copy them (np.array(c.probability)) to keep them past its life
       .def_property_readonly(
           "ci_low",
           [](const py::object& s) {
-            return grid_view<double>(s, [](const dv::SwitchingCurves& c) -> const auto& { return c.ci_low; });
+            return grid_view<double>(
+                s, [](const dv::SwitchingCurves& c) -> const auto& { return c.ci_low; });
           },
           "Wilson 95 % interval, low end")
       .def_property_readonly(
           "ci_high",
           [](const py::object& s) {
-            return grid_view<double>(s, [](const dv::SwitchingCurves& c) -> const auto& { return c.ci_high; });
+            return grid_view<double>(
+                s, [](const dv::SwitchingCurves& c) -> const auto& { return c.ci_high; });
           },
           "Wilson 95 % interval, high end")
       .def_property_readonly(
           "mean_switching_time_s",
           [](const py::object& s) {
-            return grid_view<double>(s,
-                                     [](const dv::SwitchingCurves& c) -> const auto& { return c.mean_switching_time_s; });
+            return grid_view<double>(
+                s, [](const dv::SwitchingCurves& c) -> const auto& { return c.mean_switching_time_s; });
           },
           "mean first-passage time of the switched trajectories from the pulse start; NaN if none switched");
 
@@ -282,15 +292,18 @@ switching_time_s() take numbers or arrays (numpy broadcasting) and return new ar
       .def_readwrite("critical_current_A", &dv::ThermalActivationModel::critical_current_A)
       .def_readwrite("attempt_time_s", &dv::ThermalActivationModel::attempt_time_s)
       .def_readwrite("exponent", &dv::ThermalActivationModel::exponent)
-      .def("probability", [](const dv::ThermalActivationModel& t, const DoubleArray& i, const DoubleArray& w) {
-             return py::vectorize([&t](double a, double b) { return t.probability(a, b); })(i, w);
-           },
-           py::arg("current_A"), py::arg("pulse_width_s"))
-      .def("switching_time_s",
-           [](const dv::ThermalActivationModel& t, const DoubleArray& i) {
-             return py::vectorize([&t](double a) { return t.switching_time_s(a); })(i);
-           },
-           py::arg("current_A"));
+      .def(
+          "probability",
+          [](const dv::ThermalActivationModel& t, const DoubleArray& i, const DoubleArray& w) {
+            return py::vectorize([&t](double a, double b) { return t.probability(a, b); })(i, w);
+          },
+          py::arg("current_A"), py::arg("pulse_width_s"))
+      .def(
+          "switching_time_s",
+          [](const dv::ThermalActivationModel& t, const DoubleArray& i) {
+            return py::vectorize([&t](double a) { return t.switching_time_s(a); })(i);
+          },
+          py::arg("current_A"));
 
   py::class_<dv::ThermalActivationFit>(m, "ThermalActivationFit")
       .def_readonly("model", &dv::ThermalActivationFit::model)
@@ -306,17 +319,20 @@ switching_time_s() take numbers or arrays (numpy broadcasting) and return new ar
       .def_readonly("width_A", &dv::SigmoidFit::width_A)
       .def_readonly("rms_residual", &dv::SigmoidFit::rms_residual)
       .def_readonly("max_abs_residual", &dv::SigmoidFit::max_abs_residual)
-      .def("__call__", [](const dv::SigmoidFit& f, const DoubleArray& i) {
-             return py::vectorize([&f](double a) { return dv::sigmoid(f, a); })(i);
-           },
-           py::arg("current_A"));
+      .def(
+          "__call__",
+          [](const dv::SigmoidFit& f, const DoubleArray& i) {
+            return py::vectorize([&f](double a) { return dv::sigmoid(f, a); })(i);
+          },
+          py::arg("current_A"));
   m.def(
       "fit_sigmoid",
       [](const DoubleArray& i, const DoubleArray& p) {
         if (i.size() != p.size()) throw ArgumentError("fit_sigmoid: current_A and probability differ in length");
         return dv::fit_sigmoid(span_of(i), span_of(p));
       },
-      py::arg("current_A"), py::arg("probability"), "Least-squares sigmoid fit of P against current (one pulse width).");
+      py::arg("current_A"), py::arg("probability"),
+      "Least-squares sigmoid fit of P against current (one pulse width).");
 
   // ---- lookup table
   py::class_<dv::SwitchingTable, std::shared_ptr<dv::SwitchingTable>>(
@@ -332,10 +348,11 @@ pulse_widths_s and values ([current, pulse width]) are read-only views (no copy)
                                                          method);
            }),
            py::arg("current_A"), py::arg("pulse_width_s"), py::arg("probability"), py::arg("device") = "",
-           py::arg("method") = "python",
-           "From a grid: probability [current, pulse width] (copied into the table).")
-      .def_static("load", [](const std::string& path) { return std::make_shared<dv::SwitchingTable>(dv::SwitchingTable::load(path)); },
-                  py::arg("path"))
+           py::arg("method") = "python", "From a grid: probability [current, pulse width] (copied into the table).")
+      .def_static(
+          "load",
+          [](const std::string& path) { return std::make_shared<dv::SwitchingTable>(dv::SwitchingTable::load(path)); },
+          py::arg("path"))
       .def_static(
           "from_monte_carlo",
           [](const dv::SwitchingCurves& c, const std::string& device, bool monotone) {
@@ -344,15 +361,18 @@ pulse_widths_s and values ([current, pulse width]) are read-only views (no copy)
           py::arg("curves"), py::arg("device") = "", py::arg("make_monotone") = true)
       .def_static(
           "from_model",
-          [](const dv::ThermalActivationModel& model, const DoubleArray& i, const DoubleArray& t, const std::string& d) {
-            return std::make_shared<dv::SwitchingTable>(dv::SwitchingTable::from_model(model, to_vector(i), to_vector(t), d));
+          [](const dv::ThermalActivationModel& model, const DoubleArray& i, const DoubleArray& t,
+             const std::string& d) {
+            return std::make_shared<dv::SwitchingTable>(
+                dv::SwitchingTable::from_model(model, to_vector(i), to_vector(t), d));
           },
           py::arg("model"), py::arg("current_A"), py::arg("pulse_width_s"), py::arg("device") = "")
-      .def("probability",
-           [](const dv::SwitchingTable& t, const DoubleArray& i, const DoubleArray& w) {
-             return py::vectorize([&t](double a, double b) { return t.probability(a, b); })(i, w);
-           },
-           py::arg("current_A"), py::arg("pulse_width_s"))
+      .def(
+          "probability",
+          [](const dv::SwitchingTable& t, const DoubleArray& i, const DoubleArray& w) {
+            return py::vectorize([&t](double a, double b) { return t.probability(a, b); })(i, w);
+          },
+          py::arg("current_A"), py::arg("pulse_width_s"))
       .def_property_readonly("currents_A",
                              [](const py::object& s) {
                                const auto& t = s.cast<const dv::SwitchingTable&>();
@@ -361,7 +381,8 @@ pulse_widths_s and values ([current, pulse width]) are read-only views (no copy)
       .def_property_readonly("pulse_widths_s",
                              [](const py::object& s) {
                                const auto& t = s.cast<const dv::SwitchingTable&>();
-                               return view(t.pulse_widths_s().data(), {static_cast<py::ssize_t>(t.pulse_widths_s().size())}, s);
+                               return view(t.pulse_widths_s().data(),
+                                           {static_cast<py::ssize_t>(t.pulse_widths_s().size())}, s);
                              })
       .def_property_readonly("values",
                              [](const py::object& s) {
@@ -374,20 +395,20 @@ pulse_widths_s and values ([current, pulse width]) are read-only views (no copy)
       .def_property_readonly("device", &dv::SwitchingTable::device)
       .def_property_readonly("method", &dv::SwitchingTable::method)
       .def_property_readonly("temperature_K", &dv::SwitchingTable::temperature_K)
-      .def("save",
-           [](const dv::SwitchingTable& t, const std::string& path, std::uint64_t seed, const std::string& text) {
-             t.save(path, seed, text);
-           },
-           py::arg("path"), py::arg("seed") = 0, py::arg("config_text") = "",
-           "Writes a cimmc.switching_table file (atomically, with provenance).");
+      .def(
+          "save",
+          [](const dv::SwitchingTable& t, const std::string& path, std::uint64_t seed, const std::string& text) {
+            t.save(path, seed, text);
+          },
+          py::arg("path"), py::arg("seed") = 0, py::arg("config_text") = "",
+          "Writes a cimmc.switching_table file (atomically, with provenance).");
 
   // ---- trajectories
   m.def(
       "trajectory",
-      [](const py::object& device, double current_A, double pulse_width_s, std::size_t trajectories,
-         std::uint64_t seed, std::size_t record_every_steps, double time_step_s, double equilibrate_time_s,
-         double rise_time_s, double fall_time_s, double relax_time_s, int initial_direction, bool start_at_equilibrium,
-         int threads) {
+      [](const py::object& device, double current_A, double pulse_width_s, std::size_t trajectories, std::uint64_t seed,
+         std::size_t record_every_steps, double time_step_s, double equilibrate_time_s, double rise_time_s,
+         double fall_time_s, double relax_time_s, int initial_direction, bool start_at_equilibrium, int threads) {
         const dv::SotMtjParams params = device_of(device);
         if (trajectories < 1) throw ArgumentError("trajectory: trajectories must be >= 1");
         if (record_every_steps < 1) throw ArgumentError("trajectory: record_every_steps must be >= 1");

@@ -50,7 +50,8 @@ CostModel cost_model(const std::string& model_or_zoo, const network::Shape& inpu
     }
     if (!best || rank < best->first) best = std::pair{rank, path};
   }
-  if (best) return {network::load_model(best->second), "trained: " + best->second.filename().string() + " (shipped)", true};
+  if (best)
+    return {network::load_model(best->second), "trained: " + best->second.filename().string() + " (shipped)", true};
   CostModel c{network::Model::from_spec(zoo, "zoo " + model_or_zoo),
               fmt::format("He-normal initialization, seed {} (no trained {} for this input shape is shipped)", seed,
                           model_or_zoo),
@@ -87,8 +88,8 @@ double weight_bit_density(const network::Model& model, const arch::CrossbarConfi
 }
 
 std::optional<circuit::MtjConverter> mtj_converter_for(const arch::CrossbarConfig& config,
-                                                        const circuit::Technology& tech,
-                                                        const std::string& device_override) {
+                                                       const circuit::Technology& tech,
+                                                       const std::string& device_override) {
   if (config.readout.kind != circuit::ReadoutKind::kStochasticMtj) return std::nullopt;
   const auto& mtj = config.readout.mtj;
   std::string device = device_override.empty() ? mtj.device : device_override;
@@ -96,15 +97,17 @@ std::optional<circuit::MtjConverter> mtj_converter_for(const arch::CrossbarConfi
     const std::string table_device =
         mtj.table ? mtj.table->device() : device::SwitchingTable::load(mtj.table_file).device();
     if (!device.empty() && device != table_device)
-      throw ConfigError(fmt::format("readout.mtj.device = \"{}\" but the switching table {} was computed for \"{}\": the "
-                                    "priced device must be the sampled one",
-                                    device, mtj.table_file, table_device));
+      throw ConfigError(
+          fmt::format("readout.mtj.device = \"{}\" but the switching table {} was computed for \"{}\": the "
+                      "priced device must be the sampled one",
+                      device, mtj.table_file, table_device));
     device = table_device;
   }
   if (device.empty())
-    throw ConfigError(fmt::format("readout.mtj.device: the {} curve names no device; pricing the converter needs the "
-                                  "SOT-MTJ preset it stands for (e.g. readout.mtj.device = \"stox_converter\")",
-                                  mtj.curve));
+    throw ConfigError(
+        fmt::format("readout.mtj.device: the {} curve names no device; pricing the converter needs the "
+                    "SOT-MTJ preset it stands for (e.g. readout.mtj.device = \"stox_converter\")",
+                    mtj.curve));
   const auto params = device::load_sot_mtj(device::resolve_device_file(device));
   const auto derived = device::derive(params);
   const auto curve = mtj.make_curve();
@@ -123,7 +126,8 @@ std::string format_mtj_sample(const circuit::Technology& tech, const circuit::Mt
       m.pulse_width_s * 1e9, m.mean_abs_current_A * 1e6, m.max_abs_current_A * 1e6, m.reset_current_A * 1e6);
   out += fmt::format(
       "MTJ sample {:.4g} fJ (before the post-layout factor): write {:.4g} (heavy metal {:.4g}, driver {:.4g}), read "
-      "{:.4g} (junction {:.4g}, reference {:.4g}, comparator {:.4g}), reset {:.4g} (heavy metal {:.4g}, driver {:.4g}); "
+      "{:.4g} (junction {:.4g}, reference {:.4g}, comparator {:.4g}), reset {:.4g} (heavy metal {:.4g}, driver "
+      "{:.4g}); "
       "{:.3g} ns\n",
       fj(s.total.energy_J), fj(s.write_J), fj(s.write_heavy_metal_J), fj(s.write_driver_J), fj(s.read_J),
       fj(s.read_junction_J), fj(s.read_reference_J), fj(s.read_comparator_J), fj(s.reset_J), fj(s.reset_heavy_metal_J),

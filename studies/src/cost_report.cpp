@@ -124,7 +124,8 @@ void write_cost_file(const std::filesystem::path& path, const arch::NetworkCost&
     macs.push_back(static_cast<std::int64_t>(l.macs));
     latency.push_back(l.latency_s);
     weight_density.push_back(l.weight_density >= 0 ? l.weight_density : std::numeric_limits<double>::quiet_NaN());
-    for (std::size_t c = 0; c < energy_names.size(); ++c) energy[i * energy_names.size() + c] = at(l.energy_J, energy_names[c]);
+    for (std::size_t c = 0; c < energy_names.size(); ++c)
+      energy[i * energy_names.size() + c] = at(l.energy_J, energy_names[c]);
     for (std::size_t c = 0; c < area_names.size(); ++c) area[i * area_names.size() + c] = at(l.area_m2, area_names[c]);
   }
   auto layers = f.create_group("layers");
@@ -135,7 +136,8 @@ void write_cost_file(const std::filesystem::path& path, const arch::NetworkCost&
   layers.write_1d<std::int64_t>("macs", macs, "1", "layer");
   layers.write_1d<double>("latency_s", latency, "s", "layer");
   layers.write_1d<double>("weight_density", weight_density, "1", "layer");
-  layers.write<double>("energy_J", std::span<const double>(energy), {n, energy_names.size()}, "J", {"layer", "component"});
+  layers.write<double>("energy_J", std::span<const double>(energy), {n, energy_names.size()}, "J",
+                       {"layer", "component"});
   layers.write<double>("area_m2", std::span<const double>(area), {n, area_names.size()}, "m^2", {"layer", "component"});
   auto net = f.create_group("network");
   net.write_scalar<double>("energy_J", cost.energy_total_J, "J");

@@ -50,9 +50,10 @@ void check_override_documents(const std::vector<Assignment>& overrides, const st
     if (std::find(documents.begin(), documents.end(), document_of_key(a.key)) != documents.end()) continue;
     const std::string head = a.key.substr(0, a.key.find('.'));
     const auto guess = config::did_you_mean(head, heads);
-    throw ArgumentError(fmt::format("--set {}: '{}' is not a table of the {} (tables: {}){}", a.key, head,
-                                    documents.size() == 1 ? documents[0] + " file" : "hardware file or technology table",
-                                    fmt::join(heads, ", "), guess ? fmt::format("; did you mean '{}'?", *guess) : ""));
+    throw ArgumentError(
+        fmt::format("--set {}: '{}' is not a table of the {} (tables: {}){}", a.key, head,
+                    documents.size() == 1 ? documents[0] + " file" : "hardware file or technology table",
+                    fmt::join(heads, ", "), guess ? fmt::format("; did you mean '{}'?", *guess) : ""));
   }
 }
 

@@ -54,7 +54,8 @@ std::string Comparison::format() const {
   out += fmt::format("\n{:<13} {:<42} {:>9} {:>9}  {}\n", "metric", "baseline / " + designs.front().label, "cimmc",
                      "paper", "paper source");
   for (const auto& p : paper) {
-    const std::string value = p.low == p.high ? fmt::format("{:.3g}x", p.low) : fmt::format("{:.3g}-{:.3g}x", p.low, p.high);
+    const std::string value =
+        p.low == p.high ? fmt::format("{:.3g}x", p.low) : fmt::format("{:.3g}-{:.3g}x", p.low, p.high);
     out += fmt::format("{:<13} {:<42} {:>8.3g}x {:>9}  {}\n", p.metric, p.baseline, ratio(p.metric, p.baseline), value,
                        p.source);
   }
@@ -123,8 +124,8 @@ Comparison stox_comparison(const circuit::Technology& tech, double input_density
                              shipped_hw(hw, {"readout.kind=adc", fmt::format("readout.adc.bits={}", fp_bits)}), model,
                              tech, input_density));
   c.designs.push_back(priced("sparse low-bit ADC (4 bit)",
-                             shipped_hw(hw, {"readout.kind=adc", "readout.adc.bits=4", "readout.adc.sparse=true"}), model,
-                             tech, input_density));
+                             shipped_hw(hw, {"readout.kind=adc", "readout.adc.bits=4", "readout.adc.sparse=true"}),
+                             model, tech, input_density));
   c.details.push_back(density_line(model, c.designs[0]));
   c.details.push_back(fmt::format("mean T of the stochastic MTJ design: {:.4f} samples per converted PS",
                                   mean_mtj_samples(c.designs[0].cost)));
@@ -155,8 +156,9 @@ Comparison zebra_comparison(const circuit::Technology& tech, double input_densit
       "5 bits); {} technology, ADC model {}, input bit density {}.",
       tech.name, circuit::adc_model_name(tech.adc_model), input_density);
   if (scenario == Scenario::kPaperAssumptions)
-    c.assumptions += " ZEBRA's available text states no cost assumption (baseline, ADC, energy or area source) that "
-                     "cimmc could adopt, so this scenario prices the same designs (docs/reproductions.md).";
+    c.assumptions +=
+        " ZEBRA's available text states no cost assumption (baseline, ADC, energy or area source) that "
+        "cimmc could adopt, so this scenario prices the same designs (docs/reproductions.md).";
   c.designs.push_back(priced("ZEBRA LCU (G=8, L=9)", base, model, tech, input_density));
   const std::vector<std::string> conventional{"crossbar.encoding=twos_complement", "readout.kind=adc"};
   auto with = [&](std::string bits) {

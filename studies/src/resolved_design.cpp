@@ -51,7 +51,8 @@ void set_dotted(config::Value& root, const std::string& key, const config::Value
 }
 
 std::string text_value(const config::Value& v, const std::string& source, const std::string& key) {
-  if (!v.is_string()) throw ConfigError(fmt::format("{}: expected a name or a path (a string)", config::where(v, source, key)));
+  if (!v.is_string())
+    throw ConfigError(fmt::format("{}: expected a name or a path (a string)", config::where(v, source, key)));
   return v.as_string().str;
 }
 
@@ -113,7 +114,8 @@ std::string ResolvedDesign::text() const {
     out += "\n";
   }
   out += fmt::format("hardware_file = \"{}\"\ntechnology_file = \"{}\"\n", hardware_file, technology_file);
-  if (kind == StudyKind::kCost) out += fmt::format("input_density = {}\n", toml_value_text(config::Value(input_density)));
+  if (kind == StudyKind::kCost)
+    out += fmt::format("input_density = {}\n", toml_value_text(config::Value(input_density)));
   out += "\n[hardware]\n" + canonical_toml(hardware.root) + "\n[technology]\n" + canonical_toml(technology.root);
   return out;
 }
@@ -157,8 +159,8 @@ ResolvedDesign resolve_design(const StudySpec& spec, std::size_t point) {
     else if (a.key == "input_density") {
       d.input_density = a.value.is_integer() ? static_cast<double>(a.value.as_integer()) : a.value.as_floating();
       if (!(d.input_density >= 0 && d.input_density <= 1))
-        throw ConfigError(fmt::format("{}: input density {} is not a fraction in [0, 1]", config::where(a.value, spec.source, key),
-                                      d.input_density));
+        throw ConfigError(fmt::format("{}: input density {} is not a fraction in [0, 1]",
+                                      config::where(a.value, spec.source, key), d.input_density));
     } else overrides.push_back(a);
   }
   d.crossbar_aware = spec.kind != StudyKind::kTrain || !hardware.name.empty();
@@ -216,9 +218,11 @@ ResolvedDesign resolve_design(const StudySpec& spec, std::size_t point) {
       if (d.crossbar_aware && !t.qat)
         p.add(fmt::format("{}: crossbar-aware training (base.hardware) needs train.qat = true", spec.source));
       if (!d.crossbar_aware && t.recalibrate_every > 0)
-        p.add(fmt::format("{}: train.recalibrate_every applies to crossbar-aware training (give base.hardware)", spec.source));
+        p.add(fmt::format("{}: train.recalibrate_every applies to crossbar-aware training (give base.hardware)",
+                          spec.source));
       if (!d.crossbar_aware && t.ps_gradient != network::PsGradient::kStraightThrough)
-        p.add(fmt::format("{}: train.ps_gradient applies to crossbar-aware training (give base.hardware)", spec.source));
+        p.add(
+            fmt::format("{}: train.ps_gradient applies to crossbar-aware training (give base.hardware)", spec.source));
       p.throw_if_any(spec.source);
     });
   }

@@ -25,8 +25,8 @@ namespace {
 
 // Every component the cost roll-up books (arch/cost_rollup.cpp); fill_components refuses one
 // that is not listed, so a breakdown never silently drops a part of the total.
-const std::vector<std::string> kEnergyComponents{"array", "readout", "decode", "trim", "skip_detect",
-                                                 "shift_add", "buffer", "digital"};
+const std::vector<std::string> kEnergyComponents{"array",       "readout",   "decode", "trim",
+                                                 "skip_detect", "shift_add", "buffer", "digital"};
 const std::vector<std::string> kAreaComponents{"array", "readout", "trim", "shift_add", "digital"};
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -135,7 +135,8 @@ class InferenceJobs final : public StudyJobs {
     fill_components(r.real_slot("/trials/energy_by_component_J", point, trial), cost.energy_J, kEnergyComponents);
     for (const auto& f : kCounterFields) {
       auto* slot = r.int_slot(fmt::format("/layers/{}", f.name), point, trial);
-      for (std::size_t l = 0; l < e.layers.size(); ++l) slot[l] = static_cast<std::int64_t>(e.layers[l].counters.*f.field);
+      for (std::size_t l = 0; l < e.layers.size(); ++l)
+        slot[l] = static_cast<std::int64_t>(e.layers[l].counters.*f.field);
     }
     auto* groups = r.int_slot("/layers/lcu_groups", point, trial);
     for (std::size_t l = 0; l < e.layers.size(); ++l)
@@ -144,8 +145,9 @@ class InferenceJobs final : public StudyJobs {
   }
 
   std::string slot_work() const override {
-    return fmt::format("{} images of {} through {} on a crossbar (plus {} calibration images where the readout needs them)",
-                       images_, spec_.dataset, spec_.model, spec_.calibration_images);
+    return fmt::format(
+        "{} images of {} through {} on a crossbar (plus {} calibration images where the readout needs them)", images_,
+        spec_.dataset, spec_.model, spec_.calibration_images);
   }
 
   // Two probes (one and three batches of images) give a fixed and a per-image time.
@@ -194,9 +196,13 @@ class CostJobs final : public StudyJobs {
   }
 
   void define(StudyResults& r) const override {
-    for (const auto& [name, units] : std::vector<std::pair<std::string, std::string>>{
-             {"energy_J", "J"}, {"latency_s", "s"}, {"area_m2", "m^2"}, {"edp_J_s", "J*s"}, {"tops_per_W", "1e12/s/W"},
-             {"tops_per_mm2", "1e12/s/mm^2"}}) {
+    for (const auto& [name, units] :
+         std::vector<std::pair<std::string, std::string>>{{"energy_J", "J"},
+                                                          {"latency_s", "s"},
+                                                          {"area_m2", "m^2"},
+                                                          {"edp_J_s", "J*s"},
+                                                          {"tops_per_W", "1e12/s/W"},
+                                                          {"tops_per_mm2", "1e12/s/mm^2"}}) {
       r.define("/trials/" + name, units, false);
       r.summaries.push_back({name, false, "", "", 0});
     }
@@ -215,7 +221,8 @@ class CostJobs final : public StudyJobs {
     const auto& mtj = mtj_[point];
     const auto cost = cost_slot(priced, d, mtj ? &*mtj : nullptr);
     if (cost.layers.size() != layers_.size())
-      throw RuntimeFailure(fmt::format("cost study: point {} has {} layers, point 0 {}", point, cost.layers.size(), layers_.size()));
+      throw RuntimeFailure(
+          fmt::format("cost study: point {} has {} layers, point 0 {}", point, cost.layers.size(), layers_.size()));
     *r.real_slot("/trials/energy_J", point, trial) = cost.energy_total_J;
     *r.real_slot("/trials/latency_s", point, trial) = cost.latency_s;
     *r.real_slot("/trials/area_m2", point, trial) = cost.area_total_m2;
@@ -247,7 +254,8 @@ class CostJobs final : public StudyJobs {
   const CostModel& model_for(int weight_bits) {
     auto it = models_.find(weight_bits);
     if (it == models_.end())
-      it = models_.emplace(weight_bits, cost_model(spec_.model, spec_.input, spec_.classes, weight_bits, spec_.seed)).first;
+      it = models_.emplace(weight_bits, cost_model(spec_.model, spec_.input, spec_.classes, weight_bits, spec_.seed))
+               .first;
     return it->second;
   }
 
@@ -266,7 +274,8 @@ class SwitchingJobs final : public StudyJobs {
     const auto& g = designs.front().grid;
     for (const auto& d : designs)
       if (d.grid.currents_A != g.currents_A || d.grid.pulse_widths_s != g.pulse_widths_s)
-        throw ConfigError(fmt::format("{}: every point of a switching study has the same current x pulse-width grid", spec.source));
+        throw ConfigError(
+            fmt::format("{}: every point of a switching study has the same current x pulse-width grid", spec.source));
   }
 
   void define(StudyResults& r) const override {

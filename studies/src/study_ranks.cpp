@@ -46,7 +46,8 @@ void unpack(const std::vector<char>& in, StudyResults& r) {
   for (auto& a : r.arrays) {
     const std::size_t n = a.slot_size(), first = (point * r.trials + trial) * n;
     const std::size_t bytes = n * (a.integer ? sizeof(std::int64_t) : sizeof(double));
-    if (at + bytes > in.size()) throw RuntimeFailure("distributed run: a slot message is shorter than the study's slot");
+    if (at + bytes > in.size())
+      throw RuntimeFailure("distributed run: a slot message is shorter than the study's slot");
     if (a.integer) std::memcpy(a.ints.data() + first, in.data() + at, bytes);
     else std::memcpy(a.real.data() + first, in.data() + at, bytes);
     at += bytes;
@@ -99,8 +100,8 @@ void StudyRanks::send_slot(const StudyResults& results, std::size_t point, std::
   if (size_ == 1) return;
   pending_.push_back(pack(results, point, trial));
   auto* request = new MPI_Request;
-  check(MPI_Isend(pending_.back().data(), static_cast<int>(pending_.back().size()), MPI_BYTE, 0, kSlotTag, MPI_COMM_WORLD,
-                  request),
+  check(MPI_Isend(pending_.back().data(), static_cast<int>(pending_.back().size()), MPI_BYTE, 0, kSlotTag,
+                  MPI_COMM_WORLD, request),
         "MPI_Isend");
   requests_.push_back(request);
 #else
@@ -134,8 +135,9 @@ std::size_t StudyRanks::receive_ready(StudyResults& results) {
     int bytes = 0;
     MPI_Get_count(&status, MPI_BYTE, &bytes);
     std::vector<char> message(static_cast<std::size_t>(bytes));
-    check(MPI_Recv(message.data(), bytes, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
-          "MPI_Recv");
+    check(
+        MPI_Recv(message.data(), bytes, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+        "MPI_Recv");
     if (status.MPI_TAG == kFinishedTag) {
       ++finished_;
     } else {

@@ -37,7 +37,7 @@ class StudyRanks {
  private:
   StudyRanks();
   int rank_ = 0, size_ = 1;
-  int finished_ = 0;                       // root: workers that sent their last message
+  int finished_ = 0;                        // root: workers that sent their last message
   std::vector<std::vector<char>> pending_;  // worker: buffers of sends in flight
   std::vector<void*> requests_;
 };

@@ -33,14 +33,16 @@ std::vector<std::size_t> with_inner(std::vector<std::size_t> head, const std::ve
 }
 
 template <typename T>
-void write_array(h5::Group& root, const std::string& path, const std::vector<T>& data, const std::vector<std::size_t>& shape,
-                 const std::string& units, const std::vector<std::string>& dims) {
+void write_array(h5::Group& root, const std::string& path, const std::vector<T>& data,
+                 const std::vector<std::size_t>& shape, const std::string& units,
+                 const std::vector<std::string>& dims) {
   auto [group, name] = split_path(path);
   auto g = root.require_group(group);
   g.write<T>(name, std::span<const T>(data), shape, units, dims);
 }
 
-void set_dataset_attr(h5::Group& group, const std::string& name, const std::string& attr, const std::vector<std::string>& values) {
+void set_dataset_attr(h5::Group& group, const std::string& name, const std::string& attr,
+                      const std::vector<std::string>& values) {
   h5::Id ds(H5Dopen2(group.id(), name.c_str(), H5P_DEFAULT));
   if (!ds.valid()) throw RuntimeFailure(fmt::format("{}: cannot open dataset {}", group.file_name(), name));
   if (values.size() == 1) h5::Group::set_string_attr(ds.get(), attr, values[0]);
@@ -159,8 +161,8 @@ void write_ratio(h5::Group& root, const StudyResults& r, const StudyResults::Rat
   });
   std::vector<std::string> dims{"point"};
   dims.insert(dims.end(), num.dimensions.begin() + 2, num.dimensions.end());
-  root.require_group("diagnostics").write<double>(ratio.name, std::span<const double>(v), with_inner({r.points}, num.inner),
-                                                  "1", dims);
+  root.require_group("diagnostics")
+      .write<double>(ratio.name, std::span<const double>(v), with_inner({r.points}, num.inner), "1", dims);
 }
 
 }  // namespace
@@ -275,8 +277,8 @@ void read_study_slots(const std::filesystem::path& path, StudyResults& r) {
     const auto expected = with_inner({r.points, r.trials}, a.inner);
     const auto check = [&](const std::vector<std::size_t>& shape) {
       if (shape != expected)
-        throw FormatError(fmt::format("{}: {} has shape [{}], expected [{}]", path.string(), a.path, fmt::join(shape, ", "),
-                                      fmt::join(expected, ", ")));
+        throw FormatError(fmt::format("{}: {} has shape [{}], expected [{}]", path.string(), a.path,
+                                      fmt::join(shape, ", "), fmt::join(expected, ", ")));
     };
     if (a.integer) {
       auto v = file.read<std::int64_t>(name);

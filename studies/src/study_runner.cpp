@@ -50,7 +50,8 @@ class StopSignals {
   static int received() { return g_stop_signal.load(); }
 
  private:
-  struct sigaction old_int_ {}, old_term_ {};
+  struct sigaction old_int_ {
+  }, old_term_{};
 };
 
 std::string quoted(const std::string& s) { return config::to_toml(config::Value(s)); }
@@ -92,8 +93,9 @@ void print_plan(const StudySpec& spec, const StudyResults& results, StudyJobs& j
     for (const auto a : spec.groups[g]) {
       std::vector<std::string> values;
       for (std::size_t i = 0; i < spec.axes[a].values.size(); ++i) values.push_back(spec.axes[a].text(i));
-      parts.push_back(fmt::format("{} = [{}]{}", spec.axes[a].key, fmt::join(values, ", "),
-                                  spec.axes[a].units.empty() || spec.axes[a].units == "1" ? "" : " " + spec.axes[a].units));
+      parts.push_back(
+          fmt::format("{} = [{}]{}", spec.axes[a].key, fmt::join(values, ", "),
+                      spec.axes[a].units.empty() || spec.axes[a].units == "1" ? "" : " " + spec.axes[a].units));
     }
     fmt::print(o.out, "  axis {}{}: {}\n", g, spec.groups[g].size() > 1 ? " (zip)" : "", fmt::join(parts, "; "));
   }
@@ -116,12 +118,13 @@ ResolvedStudy resolve_study(const StudySpec& spec) {
       quoted(spec.name), study_kind_name(spec.kind), spec.seed, spec.trials_run());
   if (spec.kind == StudyKind::kInference)
     text += fmt::format("model = {}\ndataset = {}\nlimit = {}\ncalibration_images = {}\nbatch = {}\nbits = {}\n",
-                        quoted(spec.model), quoted(spec.dataset), spec.limit, spec.calibration_images, spec.batch, spec.bits);
+                        quoted(spec.model), quoted(spec.dataset), spec.limit, spec.calibration_images, spec.batch,
+                        spec.bits);
   if (spec.kind == StudyKind::kTrain)
     text += fmt::format("model = {}\ndataset = {}\nlimit = {}\n", quoted(spec.model), quoted(spec.dataset), spec.limit);
   if (spec.kind == StudyKind::kCost)
-    text += fmt::format("model = {}\ninput = [{}]\nclasses = {}\nbits = {}\n", quoted(spec.model), fmt::join(spec.input, ", "),
-                        spec.classes, spec.bits);
+    text += fmt::format("model = {}\ninput = [{}]\nclasses = {}\nbits = {}\n", quoted(spec.model),
+                        fmt::join(spec.input, ", "), spec.classes, spec.bits);
   text += "\n[sweep]\n";
   for (const auto& a : spec.axes) {
     std::vector<std::string> values;
@@ -168,13 +171,15 @@ RunOutcome run_study(const StudySpec& spec, const RunOptions& o) {
   const bool exists = std::filesystem::exists(spec.output);
   // Rank 0 decides about the existing file (the workers may see the one it has started writing).
   if (ranks.root() && exists && !o.resume && !o.force && !o.dry_run)
-    throw ConfigError(fmt::format("{}: the results file exists; --resume continues it, --force replaces it", spec.output));
+    throw ConfigError(
+        fmt::format("{}: the results file exists; --resume continues it, --force replaces it", spec.output));
   if (exists && o.resume) {
     const auto stored = read_study_hash(spec.output);
     if (stored != resolved.hash)
-      throw ConfigError(fmt::format("{}: written by a study of configuration hash {}, this study resolves to {}; "
-                                    "--resume continues only the same study (write to a new file instead)",
-                                    spec.output, stored, resolved.hash));
+      throw ConfigError(
+          fmt::format("{}: written by a study of configuration hash {}, this study resolves to {}; "
+                      "--resume continues only the same study (write to a new file instead)",
+                      spec.output, stored, resolved.hash));
   }
   auto jobs = make_study_jobs(spec, designs);
   StudyResults results(spec.points(), static_cast<std::size_t>(spec.trials_run()));
@@ -187,7 +192,8 @@ RunOutcome run_study(const StudySpec& spec, const RunOptions& o) {
     outcome.done_after = outcome.done_before;
     return outcome;
   }
-  const StudyProvenance provenance{spec.name, std::string(study_kind_name(spec.kind)), resolved.text, resolved.hash, spec.seed};
+  const StudyProvenance provenance{spec.name, std::string(study_kind_name(spec.kind)), resolved.text, resolved.hash,
+                                   spec.seed};
   const auto checkpoint = [&] {
     if (ranks.root()) write_study_file(spec.output, spec, results, provenance);
   };

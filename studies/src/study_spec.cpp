@@ -96,7 +96,8 @@ std::vector<config::Value> range_values(const StudySpec& spec, const config::Val
   r.finish();
   if (!ok) return {};
   if (count < 1 || count > 100000) {
-    problems.add(fmt::format("{}: count {} (expected 1 to 100000 values)", config::where(v, spec.source, key_path), count));
+    problems.add(
+        fmt::format("{}: count {} (expected 1 to 100000 values)", config::where(v, spec.source, key_path), count));
     return {};
   }
   if (scale == "log" && !(start > 0 && stop > 0)) {
@@ -115,7 +116,8 @@ std::vector<config::Value> range_values(const StudySpec& spec, const config::Val
 void read_axis(StudySpec& spec, const Assignment& a, config::Problems& problems) {
   const std::string key_path = "sweep." + a.key;
   if (std::any_of(spec.axes.begin(), spec.axes.end(), [&](const Axis& x) { return x.key == a.key; })) {
-    problems.add(fmt::format("{}: the axis is given twice (quoted and as a table)", config::where(a.value, spec.source, key_path)));
+    problems.add(fmt::format("{}: the axis is given twice (quoted and as a table)",
+                             config::where(a.value, spec.source, key_path)));
     return;
   }
   const auto base_keys = sweepable_base_keys(spec.kind);
@@ -125,8 +127,9 @@ void read_axis(StudySpec& spec, const Assignment& a, config::Problems& problems)
     check_override_key(spec, a.key, a.value, key_path, problems);
     if (problems.messages().size() != before) return;
     if (a.key == "switching.current_A" || a.key == "switching.pulse_width_s") {
-      problems.add(fmt::format("{}: the current x pulse-width grid is one point's curve, not a sweep axis; set it in [switching]",
-                               config::where(a.value, spec.source, key_path)));
+      problems.add(fmt::format(
+          "{}: the current x pulse-width grid is one point's curve, not a sweep axis; set it in [switching]",
+          config::where(a.value, spec.source, key_path)));
       return;
     }
   }
@@ -143,7 +146,8 @@ void read_axis(StudySpec& spec, const Assignment& a, config::Problems& problems)
     axis.values = a.value.as_array();
   }
   if (axis.values.empty()) {
-    problems.add(fmt::format("{}: empty sweep; give at least one value", config::where(a.value, spec.source, key_path)));
+    problems.add(
+        fmt::format("{}: empty sweep; give at least one value", config::where(a.value, spec.source, key_path)));
     return;
   }
   const auto kind_of = [](const config::Value& v) {
@@ -160,7 +164,8 @@ void read_axis(StudySpec& spec, const Assignment& a, config::Problems& problems)
       return;
     }
   if (base_key && a.key != "input_density" && first != 1) {
-    problems.add(fmt::format("{}: expected a list of names or paths (strings)", config::where(a.value, spec.source, key_path)));
+    problems.add(
+        fmt::format("{}: expected a list of names or paths (strings)", config::where(a.value, spec.source, key_path)));
     return;
   }
   axis.units = first == 0 ? units_of_key(a.key) : "";
@@ -170,11 +175,13 @@ void read_axis(StudySpec& spec, const Assignment& a, config::Problems& problems)
 void read_zip(StudySpec& spec, const config::Value& zip, config::Problems& problems) {
   std::vector<bool> grouped(spec.axes.size(), false);
   const bool shape_ok = zip.is_array() && std::all_of(zip.as_array().begin(), zip.as_array().end(), [](const auto& g) {
-    return g.is_array() && std::all_of(g.as_array().begin(), g.as_array().end(), [](const auto& k) { return k.is_string(); });
-  });
+                          return g.is_array() && std::all_of(g.as_array().begin(), g.as_array().end(),
+                                                             [](const auto& k) { return k.is_string(); });
+                        });
   if (!shape_ok) {
-    problems.add(fmt::format("{}: expected a list of key lists, e.g. zip = [[\"noise.cell_sigma_lsb\", \"readout.adc.bits\"]]",
-                             config::where(zip, spec.source, "sweep.zip")));
+    problems.add(
+        fmt::format("{}: expected a list of key lists, e.g. zip = [[\"noise.cell_sigma_lsb\", \"readout.adc.bits\"]]",
+                    config::where(zip, spec.source, "sweep.zip")));
     return;
   }
   std::vector<std::string> names;
@@ -192,7 +199,8 @@ void read_zip(StudySpec& spec, const config::Value& zip, config::Problems& probl
       }
       const auto i = static_cast<std::size_t>(it - names.begin());
       if (grouped[i]) {
-        problems.add(fmt::format("{}: axis '{}' is in more than one zip group", config::where(g, spec.source, "sweep.zip"), key));
+        problems.add(fmt::format("{}: axis '{}' is in more than one zip group",
+                                 config::where(g, spec.source, "sweep.zip"), key));
         continue;
       }
       grouped[i] = true;
@@ -202,7 +210,8 @@ void read_zip(StudySpec& spec, const config::Value& zip, config::Problems& probl
       if (spec.axes[group[j]].values.size() != spec.axes[group[0]].values.size())
         problems.add(fmt::format("{}: zip group of unequal lengths: '{}' has {} values, '{}' has {}",
                                  config::where(g, spec.source, "sweep.zip"), spec.axes[group[0]].key,
-                                 spec.axes[group[0]].values.size(), spec.axes[group[j]].key, spec.axes[group[j]].values.size()));
+                                 spec.axes[group[0]].values.size(), spec.axes[group[j]].key,
+                                 spec.axes[group[j]].values.size()));
     if (!group.empty()) spec.groups.push_back(group);
   }
   for (std::size_t i = 0; i < spec.axes.size(); ++i)
@@ -221,8 +230,9 @@ void read_study_table(StudySpec& spec, config::TableReader st) {
     else if (kind == "train") spec.kind = StudyKind::kTrain;
     else {
       const auto guess = config::did_you_mean(kind, kinds);
-      st.check(false, "kind", fmt::format("one of inference, switching, cost, train{}",
-                                          guess ? fmt::format(" (did you mean '{}'?)", *guess) : std::string()));
+      st.check(false, "kind",
+               fmt::format("one of inference, switching, cost, train{}",
+                           guess ? fmt::format(" (did you mean '{}'?)", *guess) : std::string()));
     }
   }
   st.optional("seed", spec.seed);
@@ -235,7 +245,8 @@ void read_study_table(StudySpec& spec, config::TableReader st) {
   st.optional("output", spec.output);
   st.optional("checkpoint_seconds", spec.checkpoint_seconds);
   if (spec.kind == StudyKind::kTrain) st.optional("keep_models", spec.keep_models);
-  st.check(spec.checkpoint_seconds >= 0 && std::isfinite(spec.checkpoint_seconds), "checkpoint_seconds", "a time >= 0 s");
+  st.check(spec.checkpoint_seconds >= 0 && std::isfinite(spec.checkpoint_seconds), "checkpoint_seconds",
+           "a time >= 0 s");
   st.finish();
 }
 
@@ -328,10 +339,22 @@ std::string Axis::text(std::size_t i) const {
 }
 
 std::string units_of_key(std::string_view key) {
-  static const std::vector<std::pair<std::string_view, std::string_view>> suffixes{
-      {"_A_per_m", "A/m"}, {"_J_per_m2", "J/m^2"}, {"_ohm_m2", "ohm*m^2"}, {"_ohm_m", "ohm*m"}, {"_m2", "m^2"},
-      {"_m3", "m^3"},      {"_ohm", "ohm"},        {"_s", "s"},            {"_A", "A"},         {"_V", "V"},
-      {"_J", "J"},         {"_K", "K"},            {"_lsb", "LSB"},            {"_W", "W"},            {"_Hz", "Hz"},       {"_m", "m"}};
+  static const std::vector<std::pair<std::string_view, std::string_view>> suffixes{{"_A_per_m", "A/m"},
+                                                                                   {"_J_per_m2", "J/m^2"},
+                                                                                   {"_ohm_m2", "ohm*m^2"},
+                                                                                   {"_ohm_m", "ohm*m"},
+                                                                                   {"_m2", "m^2"},
+                                                                                   {"_m3", "m^3"},
+                                                                                   {"_ohm", "ohm"},
+                                                                                   {"_s", "s"},
+                                                                                   {"_A", "A"},
+                                                                                   {"_V", "V"},
+                                                                                   {"_J", "J"},
+                                                                                   {"_K", "K"},
+                                                                                   {"_lsb", "LSB"},
+                                                                                   {"_W", "W"},
+                                                                                   {"_Hz", "Hz"},
+                                                                                   {"_m", "m"}};
   for (const auto& [suffix, units] : suffixes)
     if (key.size() > suffix.size() && key.substr(key.size() - suffix.size()) == suffix) return std::string(units);
   return "1";
@@ -360,7 +383,8 @@ std::vector<Assignment> StudySpec::point_assignments(std::size_t point) const {
   return out;
 }
 
-StudySpec load_study(const std::filesystem::path& path, const std::vector<std::string>& overrides, const std::string& output) {
+StudySpec load_study(const std::filesystem::path& path, const std::vector<std::string>& overrides,
+                     const std::string& output) {
   auto doc = config::parse_file(path);
   for (const auto& o : overrides) {
     const std::string head = o.substr(0, o.find_first_of(".="));
@@ -381,7 +405,8 @@ StudySpec load_study(const std::filesystem::path& path, const std::vector<std::s
   read_study_table(spec, root.child("study"));
   read_base_table(spec, root.child("base"));
   if (const auto* set = root.value("set")) {
-    if (!set->is_table()) problems.add(fmt::format("{}: expected a table of dotted keys", config::where(*set, spec.source, "set")));
+    if (!set->is_table())
+      problems.add(fmt::format("{}: expected a table of dotted keys", config::where(*set, spec.source, "set")));
     else flatten(*set, "", spec.set);
   }
   for (const auto& a : spec.set) check_override_key(spec, a.key, a.value, "set." + a.key, problems);
@@ -389,16 +414,19 @@ StudySpec load_study(const std::filesystem::path& path, const std::vector<std::s
     if (const auto* grid = root.value("switching")) {
       spec.switching = *grid;
       if (grid->is_table() && grid->contains("seed"))
-        problems.add(fmt::format("{}: the seed of a study is study.seed", config::where(grid->at("seed"), spec.source, "switching.seed")));
-    }
-    else problems.add(fmt::format("{}: a switching study needs a [switching] table (current_A, pulse_width_s, trials)", spec.source));
+        problems.add(fmt::format("{}: the seed of a study is study.seed",
+                                 config::where(grid->at("seed"), spec.source, "switching.seed")));
+    } else
+      problems.add(fmt::format("{}: a switching study needs a [switching] table (current_A, pulse_width_s, trials)",
+                               spec.source));
   }
   if (const auto* training = root.value("train")) {
     if (spec.kind != StudyKind::kTrain)
       problems.add(fmt::format("{}: a [train] table belongs to train studies, this one is {}",
                                config::where(*training, spec.source, "train"), study_kind_name(spec.kind)));
     else if (!training->is_table())
-      problems.add(fmt::format("{}: expected a table of training settings", config::where(*training, spec.source, "train")));
+      problems.add(
+          fmt::format("{}: expected a table of training settings", config::where(*training, spec.source, "train")));
     else spec.training = *training;
   } else if (spec.kind == StudyKind::kTrain) {
     spec.training = toml::table{};
@@ -429,11 +457,14 @@ StudySpec load_study(const std::filesystem::path& path, const std::vector<std::s
   } else {
     const auto folder = std::filesystem::path(spec.output).parent_path();
     if (!folder.empty() && !std::filesystem::is_directory(folder))
-      problems.add(fmt::format("{}: output '{}': folder '{}' does not exist", spec.source, spec.output, folder.string()));
+      problems.add(
+          fmt::format("{}: output '{}': folder '{}' does not exist", spec.source, spec.output, folder.string()));
   }
   const bool network = spec.kind == StudyKind::kInference || spec.kind == StudyKind::kCost;
   if (network && spec.hardware.empty() && !has_axis(spec, "hardware"))
-    problems.add(fmt::format("{}: key 'base.hardware' is missing (a data/hw name or a TOML file), and no sweep over 'hardware'", spec.source));
+    problems.add(
+        fmt::format("{}: key 'base.hardware' is missing (a data/hw name or a TOML file), and no sweep over 'hardware'",
+                    spec.source));
   if (spec.kind == StudyKind::kTrain && spec.hardware.empty() && !has_axis(spec, "hardware")) {
     const auto hardware_key = [](const Assignment& a) {
       const auto document = document_of_key(a.key);
@@ -464,7 +495,9 @@ StudySpec load_study(const std::filesystem::path& path, const std::vector<std::s
     }
   }
   if (spec.kind == StudyKind::kSwitching && spec.device.empty() && !has_axis(spec, "device"))
-    problems.add(fmt::format("{}: key 'base.device' is missing (a data/devices preset or a TOML file), and no sweep over 'device'", spec.source));
+    problems.add(fmt::format(
+        "{}: key 'base.device' is missing (a data/devices preset or a TOML file), and no sweep over 'device'",
+        spec.source));
   if (spec.kind == StudyKind::kInference && !spec.model.empty()) {
     try {
       spec.model = data_files::resolve("models", spec.model, ".h5", "model").string();

@@ -22,7 +22,8 @@ void TrainingSettings::validate(bool crossbar_aware) const {
   if (crossbar_aware && !qat) throw ArgumentError("--hw (crossbar-aware training) needs --qat");
   if (validation < 0) throw ArgumentError(fmt::format("--validation {}: expected a number of images >= 0", validation));
   if (eval_limit < 0) throw ArgumentError(fmt::format("--test-limit {}: expected a number of images >= 0", eval_limit));
-  if (!(width > 0 && width <= 16)) throw ArgumentError(fmt::format("--width {}: expected a multiplier in (0, 16]", width));
+  if (!(width > 0 && width <= 16))
+    throw ArgumentError(fmt::format("--width {}: expected a multiplier in (0, 16]", width));
 }
 
 TrainingSettings read_training_settings(const config::Value& table, const std::string& source,

@@ -44,7 +44,8 @@ inline std::vector<std::vector<double>> run_columns(const CrossbarLayer& layer, 
   layer.run(all, rows, {0, trial, 1, 0, 1}, 2024, out, counters);
   std::vector<std::vector<double>> cols(static_cast<std::size_t>(layer.n()));
   for (int r = 0; r < rows; ++r)
-    for (int n = 0; n < layer.n(); ++n) cols[static_cast<std::size_t>(n)].push_back(out[static_cast<std::size_t>(r) * layer.n() + n]);
+    for (int n = 0; n < layer.n(); ++n)
+      cols[static_cast<std::size_t>(n)].push_back(out[static_cast<std::size_t>(r) * layer.n() + n]);
   return cols;
 }
 

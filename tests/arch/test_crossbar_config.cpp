@@ -53,19 +53,19 @@ TEST(CrossbarConfig, OverridesApplyBeforeValidation) {
 TEST(CrossbarConfig, EveryProblemIsReportedWithItsLine) {
   const std::string msg = error_of(
       "[crossbar]\n"
-      "rows = 0\n"                            // 2
-      "bits_per_cell = 9\n"                   // 3
-      "signed_scheme = \"offset_binary\"\n"   // 4
-      "encoding = \"csd\"\n"                  // 5
-      "input_bit = 8\n"                       // 6
+      "rows = 0\n"                           // 2
+      "bits_per_cell = 9\n"                  // 3
+      "signed_scheme = \"offset_binary\"\n"  // 4
+      "encoding = \"csd\"\n"                 // 5
+      "input_bit = 8\n"                      // 6
       "[noise]\n"
-      "sigma = -0.1\n"                        // 8
+      "sigma = -0.1\n"  // 8
       "[readout]\n"
       "kind = \"zebra_lcu\"\n"
       "[readout.lcu]\n"
       "group_rows = 16\n"
       "[layers]\n"
-      "digital = [-1]\n");                    // 14
+      "digital = [-1]\n");  // 14
   EXPECT_NE(msg.find("hw.toml:2: key 'crossbar.rows': value 0 is out of range"), std::string::npos) << msg;
   EXPECT_NE(msg.find("hw.toml:3: key 'crossbar.bits_per_cell': value 9 is out of range: expected an integer in [1, 8]"),
             std::string::npos)
@@ -87,8 +87,8 @@ TEST(CrossbarConfig, EveryProblemIsReportedWithItsLine) {
 }
 
 TEST(CrossbarConfig, MultiBitInputsAndCells) {
-  const auto c = read_crossbar_config(
-      cimmc::config::parse_string("[crossbar]\nrows = 128\nbits_per_cell = 4\ninput_bits = 4\ndac_bits = 4\n", "hw.toml"));
+  const auto c = read_crossbar_config(cimmc::config::parse_string(
+      "[crossbar]\nrows = 128\nbits_per_cell = 4\ninput_bits = 4\ndac_bits = 4\n", "hw.toml"));
   EXPECT_EQ(c.dac_bits, 4);
   EXPECT_EQ(c.input_streams(), 1);
   EXPECT_DOUBLE_EQ(c.full_scale(), 128.0 * 15 * 15);
@@ -97,12 +97,14 @@ TEST(CrossbarConfig, MultiBitInputsAndCells) {
   d.dac_bits = 3;
   EXPECT_EQ(d.input_streams(), 3);  // bits 0-2, 3-5, 6-7
   EXPECT_NE(error_of("[crossbar]\ninput_bits = 4\ndac_bits = 5\n")
-                .find("hw.toml:3: key 'crossbar.dac_bits': value 5 is out of range: expected an integer in [1, input_bits = 4]"),
+                .find("hw.toml:3: key 'crossbar.dac_bits': value 5 is out of range: expected an integer in [1, "
+                      "input_bits = 4]"),
             std::string::npos);
-  EXPECT_NE(error_of("[crossbar]\nrows = 512\nbits_per_cell = 8\ninput_bits = 8\ndac_bits = 8\n")
-                .find("key 'crossbar.rows': value 512 is too large: rows × (2^bits_per_cell − 1) × (2^dac_bits − 1) must "
-                      "be <= 2^24 (it is 512 × 255 × 255)"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of("[crossbar]\nrows = 512\nbits_per_cell = 8\ninput_bits = 8\ndac_bits = 8\n")
+          .find("key 'crossbar.rows': value 512 is too large: rows × (2^bits_per_cell − 1) × (2^dac_bits − 1) must "
+                "be <= 2^24 (it is 512 × 255 × 255)"),
+      std::string::npos);
   EXPECT_NE(error_of("[crossbar]\ninput_bits = 4\ndac_bits = 2\n[readout]\nkind = \"zebra_lcu\"\n")
                 .find("key 'crossbar.dac_bits': value 2 is not allowed: the zebra_lcu readout senses bit-products"),
             std::string::npos);

@@ -46,7 +46,8 @@ std::vector<double> integer_gemm(const Problem& p) {
   for (int i = 0; i < p.m; ++i)
     for (int j = 0; j < p.n; ++j) {
       std::int64_t s = 0;
-      for (int t = 0; t < p.k; ++t) s += std::int64_t{p.act[static_cast<std::size_t>(i) * p.k + t]} * p.w[static_cast<std::size_t>(j) * p.k + t];
+      for (int t = 0; t < p.k; ++t)
+        s += std::int64_t{p.act[static_cast<std::size_t>(i) * p.k + t]} * p.w[static_cast<std::size_t>(j) * p.k + t];
       out[static_cast<std::size_t>(i) * p.n + j] = static_cast<double>(s);
     }
   return out;
@@ -92,7 +93,8 @@ CrossbarConfig calibrated_adc_config(double clip_percentile) {
 // Inputs in {0, 1} and weights in {0, 1} (a quarter of them 1): with calibrated_adc_config the
 // +2^0 column carries PS = Σ a·w and the −2^1 column 0.
 Problem binary_problem(std::mt19937& gen, int m, int n, int k) {
-  Problem p{m, n, k, std::vector<std::uint8_t>(static_cast<std::size_t>(m) * k), std::vector<std::int8_t>(static_cast<std::size_t>(n) * k)};
+  Problem p{m, n, k, std::vector<std::uint8_t>(static_cast<std::size_t>(m) * k),
+            std::vector<std::int8_t>(static_cast<std::size_t>(n) * k)};
   for (auto& a : p.act) a = gen() % 2;
   for (auto& w : p.w) w = static_cast<std::int8_t>(gen() % 4 == 0);
   return p;
@@ -120,9 +122,9 @@ TEST(CrossbarLayer, IdealReadoutEqualsTheIntegerGemmForEveryScheme) {
           std::vector<double> out(static_cast<std::size_t>(m) * n);
           Counters counters;
           layer.run(p.act, m, {}, 1, out, counters);
-          ASSERT_EQ(out, integer_gemm(p)) << signed_scheme_name(scheme) << " " << encoding_name(enc) << " bpc " << bpc
-                                          << " R " << rows << " K " << k << " in " << in_bits << " dac " << c.dac_bits
-                                          << " w " << w_bits;
+          ASSERT_EQ(out, integer_gemm(p))
+              << signed_scheme_name(scheme) << " " << encoding_name(enc) << " bpc " << bpc << " R " << rows << " K "
+              << k << " in " << in_bits << " dac " << c.dac_bits << " w " << w_bits;
           EXPECT_EQ(counters.partial_sums, static_cast<std::uint64_t>(m) * c.input_streams() *
                                                layer.geometry().subarrays * layer.column_groups().size() * n);
           for (const auto& g : layer.column_groups())  // a cell holds at most bits_per_cell digits
@@ -206,7 +208,8 @@ TEST(CrossbarLayer, SparseAdcMtjAndLcuSkipsEqualBruteForce) {
                   auto product = [&](const std::vector<ColumnGroup::Plane>& side, int kk) {
                     if (!((p.act[static_cast<std::size_t>(m) * p.k + kk] >> i) & 1)) return false;
                     for (const auto& pl : side)
-                      if (in_plane(names[static_cast<std::size_t>(pl.plane)], p.w[static_cast<std::size_t>(n) * p.k + kk], c))
+                      if (in_plane(names[static_cast<std::size_t>(pl.plane)],
+                                   p.w[static_cast<std::size_t>(n) * p.k + kk], c))
                         return true;
                     return false;
                   };
@@ -271,49 +274,49 @@ TEST(CrossbarLayer, ResultsDoNotDependOnThreadsOrBatching) {
   const int rows_per_image = 7, images = 6;
   const Problem p = random_problem(gen, rows_per_image * images, 12, 200, 8, 8);
   for (ReadoutKind kind : {ReadoutKind::kAdc, ReadoutKind::kStochasticMtj, ReadoutKind::kZebraLcu, ReadoutKind::kIdeal})
-  for (const bool physical : {false, true}) {
-    CrossbarConfig c = config_of(128, 1, 8, 8, SignedScheme::kDifferential, Encoding::kTwosComplement);
-    c.readout.kind = kind;
-    c.readout.adc.bits = 5;
-    const bool mtj = kind == ReadoutKind::kStochasticMtj;
-    if (physical) {  // per-cell, per-sense and per-amplifier terms (the LCU's offsets per group)
-      c.noise.cell_sigma_lsb = mtj ? 0.0 : 0.1;
-      c.noise.sense_sigma_lsb = mtj ? 0.0 : 0.3;
-      c.noise.offset_sigma_lsb = 0.2;
-    } else {
-      c.noise = cimmc::circuit::NoiseParams::relative_full_scale(mtj ? 0.0 : 0.03, 0.0, 0.01);
+    for (const bool physical : {false, true}) {
+      CrossbarConfig c = config_of(128, 1, 8, 8, SignedScheme::kDifferential, Encoding::kTwosComplement);
+      c.readout.kind = kind;
+      c.readout.adc.bits = 5;
+      const bool mtj = kind == ReadoutKind::kStochasticMtj;
+      if (physical) {  // per-cell, per-sense and per-amplifier terms (the LCU's offsets per group)
+        c.noise.cell_sigma_lsb = mtj ? 0.0 : 0.1;
+        c.noise.sense_sigma_lsb = mtj ? 0.0 : 0.3;
+        c.noise.offset_sigma_lsb = 0.2;
+      } else {
+        c.noise = cimmc::circuit::NoiseParams::relative_full_scale(mtj ? 0.0 : 0.03, 0.0, 0.01);
+      }
+      const CrossbarLayer layer(c, 4, p.w, p.n, p.k);
+      const RunAddress address{2, 5, 4, 100, rows_per_image};
+      std::vector<double> a(static_cast<std::size_t>(p.m) * p.n), b(a.size()), split(a.size());
+      Counters ca, cb, cs;
+      omp_set_num_threads(1);
+      layer.run(p.act, p.m, address, 11, a, ca);
+      omp_set_num_threads(2);
+      layer.run(p.act, p.m, address, 11, b, cb);
+      // The same images in two batches, the second one first.
+      const int m1 = 2 * rows_per_image;
+      RunAddress second = address;
+      second.first_image += 2;
+      layer.run(std::span(p.act).subspan(static_cast<std::size_t>(m1) * p.k), p.m - m1, second, 11,
+                std::span(split).subspan(static_cast<std::size_t>(m1) * p.n), cs);
+      layer.run(std::span(p.act).first(static_cast<std::size_t>(m1) * p.k), m1, address, 11,
+                std::span(split).first(static_cast<std::size_t>(m1) * p.n), cs);
+      EXPECT_EQ(a, b) << cimmc::circuit::readout_name(kind);
+      EXPECT_EQ(a, split) << cimmc::circuit::readout_name(kind);
+      EXPECT_EQ(ca.noise_draws, cb.noise_draws);
+      EXPECT_EQ(ca.clipped, cb.clipped);
+      EXPECT_EQ(ca.lcu_senses, cb.lcu_senses);
+      EXPECT_EQ(ca.mtj_samples, cb.mtj_samples);
+      // A different trial gives different noise.
+      std::vector<double> other(a.size());
+      RunAddress next = address;
+      next.trial += 1;
+      layer.run(p.act, p.m, next, 11, other, ca);
+      if (kind != ReadoutKind::kIdeal || c.noise.any()) {
+        EXPECT_NE(a, other) << cimmc::circuit::readout_name(kind);
+      }
     }
-    const CrossbarLayer layer(c, 4, p.w, p.n, p.k);
-    const RunAddress address{2, 5, 4, 100, rows_per_image};
-    std::vector<double> a(static_cast<std::size_t>(p.m) * p.n), b(a.size()), split(a.size());
-    Counters ca, cb, cs;
-    omp_set_num_threads(1);
-    layer.run(p.act, p.m, address, 11, a, ca);
-    omp_set_num_threads(2);
-    layer.run(p.act, p.m, address, 11, b, cb);
-    // The same images in two batches, the second one first.
-    const int m1 = 2 * rows_per_image;
-    RunAddress second = address;
-    second.first_image += 2;
-    layer.run(std::span(p.act).subspan(static_cast<std::size_t>(m1) * p.k), p.m - m1, second, 11,
-              std::span(split).subspan(static_cast<std::size_t>(m1) * p.n), cs);
-    layer.run(std::span(p.act).first(static_cast<std::size_t>(m1) * p.k), m1, address, 11,
-              std::span(split).first(static_cast<std::size_t>(m1) * p.n), cs);
-    EXPECT_EQ(a, b) << cimmc::circuit::readout_name(kind);
-    EXPECT_EQ(a, split) << cimmc::circuit::readout_name(kind);
-    EXPECT_EQ(ca.noise_draws, cb.noise_draws);
-    EXPECT_EQ(ca.clipped, cb.clipped);
-    EXPECT_EQ(ca.lcu_senses, cb.lcu_senses);
-    EXPECT_EQ(ca.mtj_samples, cb.mtj_samples);
-    // A different trial gives different noise.
-    std::vector<double> other(a.size());
-    RunAddress next = address;
-    next.trial += 1;
-    layer.run(p.act, p.m, next, 11, other, ca);
-    if (kind != ReadoutKind::kIdeal || c.noise.any()) {
-      EXPECT_NE(a, other) << cimmc::circuit::readout_name(kind);
-    }
-  }
 }
 
 TEST(CrossbarLayer, CountersDescribeTheRun) {
@@ -429,7 +432,8 @@ TEST(CrossbarLayer, CalibratedAdcClipsAtThePercentileOfObservedPs) {
   for (int r = 0; r < m; ++r)
     for (int j = 0; j < n; ++j) {
       int ps = 0;
-      for (int t = 0; t < k; ++t) ps += p.act[static_cast<std::size_t>(r) * k + t] * p.w[static_cast<std::size_t>(j) * k + t];
+      for (int t = 0; t < k; ++t)
+        ps += p.act[static_cast<std::size_t>(r) * k + t] * p.w[static_cast<std::size_t>(j) * k + t];
       all.push_back(ps);
       all.push_back(0);
     }
@@ -473,8 +477,9 @@ TEST(CrossbarLayer, MtjCalibrationNormalizesEachConversionOfEachSubarrayOrColumn
     for (int s = 0; s < 3; ++s)
       for (int q = 0; q < conv; ++q)
         for (int n = 0; n < (per_column ? p.n : 1); ++n) {
-          const auto& map = layer.calibration().mtj_maps[static_cast<std::size_t>(
-              per_column ? (s * conv + q) * p.n + n : s * conv + q)];
+          const auto& map =
+              layer.calibration()
+                  .mtj_maps[static_cast<std::size_t>(per_column ? (s * conv + q) * p.n + n : s * conv + q)];
           const double mean = per_column ? stats.column_mean(s, q, n) : stats.conversion_mean(s, q);
           const double sd = per_column ? stats.column_stddev(s, q, n) : stats.conversion_stddev(s, q);
           EXPECT_DOUBLE_EQ(map.scale, 1.0 / (3.0 * std::max(sd, 0.5)));
@@ -495,7 +500,8 @@ TEST(CrossbarLayer, MtjCalibrationNormalizesEachConversionOfEachSubarrayOrColumn
             int ps = 0;
             for (int kk = 64; kk < 128; ++kk) {
               const int a = (p.act[static_cast<std::size_t>(row) * p.k + kk] >> i) & 1;
-              ps += a * cimmc::arch::encode(p.w[static_cast<std::size_t>(n) * p.k + kk], 4, Encoding::kTwosComplement).digit[j];
+              ps += a * cimmc::arch::encode(p.w[static_cast<std::size_t>(n) * p.k + kk], 4, Encoding::kTwosComplement)
+                            .digit[j];
             }
             all_count += 1;
             all_sum += ps;
@@ -586,9 +592,9 @@ TEST(CrossbarLayer, MtjSamplingLengthFollowsLayerAndBitSignificance) {
   CrossbarConfig c = config_of(128, 1, 4, 4, SignedScheme::kTwosComplement, Encoding::kTwosComplement);
   c.readout.kind = ReadoutKind::kStochasticMtj;
   c.readout.mtj.samples = 4;
-  c.readout.mtj.rules.push_back({{5}, {3}, {}, 16});     // layer 5, MSB of the input: T = 16
-  c.readout.mtj.rules.push_back({{5}, {}, {3}, 2});      // layer 5, MSB weight column: T = 2
-  c.readout.mtj.rules.push_back({{6}, {}, {}, 32});      // another layer: not this one
+  c.readout.mtj.rules.push_back({{5}, {3}, {}, 16});  // layer 5, MSB of the input: T = 16
+  c.readout.mtj.rules.push_back({{5}, {}, {3}, 2});   // layer 5, MSB weight column: T = 2
+  c.readout.mtj.rules.push_back({{6}, {}, {}, 32});   // another layer: not this one
   const Problem p = random_problem(gen, 3, 7, 200, 4, 4);
   const CrossbarLayer layer(c, 5, p.w, p.n, p.k);
   std::vector<double> out(static_cast<std::size_t>(p.m) * p.n);
@@ -646,8 +652,7 @@ TEST(CrossbarLayer, SparseMtjAddsAnExactZeroForAllZeroPsAndSamplesTheRestAsBefor
   sparse.readout_slopes(p.act, p.m, slopes, CrossbarLayer::SlopeModel::kExpected);
   for (int s = 0; s < sparse.geometry().subarrays; ++s)
     for (int row = 0; row < 10; ++row)
-      for (int n = 0; n < p.n; ++n)
-        EXPECT_EQ(slopes[(static_cast<std::size_t>(s) * p.m + row) * p.n + n], 1.0f);
+      for (int n = 0; n < p.n; ++n) EXPECT_EQ(slopes[(static_cast<std::size_t>(s) * p.m + row) * p.n + n], 1.0f);
   std::vector<float> dense_slopes(slopes.size());
   dense.readout_slopes(p.act, p.m, dense_slopes, CrossbarLayer::SlopeModel::kExpected);
   int sampled_slopes = 0;  // the dense readout's slope of PS = 0 is that of the MTJ's mean curve

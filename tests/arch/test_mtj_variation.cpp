@@ -27,8 +27,8 @@ arch::CrossbarConfig varied_config(double theta_sigma) {
   c.readout.mtj.samples = 4;
   c.readout.mtj.has_variation = true;
   c.readout.mtj.variation.spin_hall_angle.relative_sigma = theta_sigma;
-  c.readout.mtj.converter_device = std::make_shared<device::SotMtjParams>(
-      device::load_sot_mtj(device::resolve_device_file("stox_converter")));
+  c.readout.mtj.converter_device =
+      std::make_shared<device::SotMtjParams>(device::load_sot_mtj(device::resolve_device_file("stox_converter")));
   return c;
 }
 

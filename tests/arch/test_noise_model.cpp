@@ -235,7 +235,8 @@ TEST(RelativeFullScale, ReproducesTheFormerEngineBitForBit) {
   // became core's single generator (rng_batch: another angle mapping and logarithm, so other
   // normals from the same words); the noise-free ones did not change.
   std::vector<FormerCase> cases;
-  cases.push_back({"adc, sigma + proportional + offset", former_config(ReadoutKind::kAdc, 0.02, 0.05, 0.01), 0x5e602fe161d84602ull});
+  cases.push_back({"adc, sigma + proportional + offset", former_config(ReadoutKind::kAdc, 0.02, 0.05, 0.01),
+                   0x5e602fe161d84602ull});
   {
     CrossbarConfig c = former_config(ReadoutKind::kAdc, 0.01, 0.0, 0.0);
     c.signed_scheme = SignedScheme::kDifferential;

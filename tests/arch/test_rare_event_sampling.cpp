@@ -166,7 +166,8 @@ TEST(RareEventSampling, AutoChoosesRareEventOnlyWhereErrorsAreRare) {
         const CrossbarLayer layer(x, 2, p.w, p.n, p.k);
         by[static_cast<int>(s)].push_back(run(layer, p, 2, address));
       }
-      const auto& expected = by[static_cast<int>(rare_errors ? ReadoutSampling::kRareEvent : ReadoutSampling::kDirect)][0];
+      const auto& expected =
+          by[static_cast<int>(rare_errors ? ReadoutSampling::kRareEvent : ReadoutSampling::kDirect)][0];
       EXPECT_EQ(by[0][0].out, expected.out) << name << (rare_errors ? ", small noise" : ", large noise");
       EXPECT_EQ(by[0][0].counters.noise_draws, expected.counters.noise_draws) << name;
       // Rare-event sampling draws no normals.
@@ -178,7 +179,9 @@ TEST(RareEventSampling, AutoChoosesRareEventOnlyWhereErrorsAreRare) {
 }
 
 TEST(RareEventSampling, SamplingKeyIsReadAndChecked) {
-  const auto read = [](const std::string& text) { return read_crossbar_config(cimmc::config::parse_string(text, "hw.toml")); };
+  const auto read = [](const std::string& text) {
+    return read_crossbar_config(cimmc::config::parse_string(text, "hw.toml"));
+  };
   EXPECT_EQ(read("[readout]\nkind = \"adc\"\n").readout.sampling, ReadoutSampling::kAuto);
   EXPECT_EQ(read("[readout]\nkind = \"zebra_lcu\"\nsampling = \"rare_event\"\n").readout.sampling,
             ReadoutSampling::kRareEvent);

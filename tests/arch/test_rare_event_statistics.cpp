@@ -91,10 +91,11 @@ void compare(const std::string& name, const CrossbarConfig& noisy, const Crossba
   const auto sr = shares(rare, ref, unit), sd = shares(direct, ref, unit);
   const char* bins[] = {"one level down", "one level up", "two or more levels away", "error rate"};
   for (int b = 0; b < 4; ++b) expect_same_proportion(sr[b], sd[b], total, name + ", " + bins[b]);
-  std::printf("%s: error rate rare_event %.4g, direct %.4g; one down %.4g / %.4g, one up %.4g / %.4g, two+ %.4g / %.4g; "
-              "clipped %llu / %llu\n",
-              name.c_str(), sr[3], sd[3], sr[0], sd[0], sr[1], sd[1], sr[2], sd[2],
-              static_cast<unsigned long long>(rare.clipped), static_cast<unsigned long long>(direct.clipped));
+  std::printf(
+      "%s: error rate rare_event %.4g, direct %.4g; one down %.4g / %.4g, one up %.4g / %.4g, two+ %.4g / %.4g; "
+      "clipped %llu / %llu\n",
+      name.c_str(), sr[3], sd[3], sr[0], sd[0], sr[1], sd[1], sr[2], sd[2],
+      static_cast<unsigned long long>(rare.clipped), static_cast<unsigned long long>(direct.clipped));
   const double cr = static_cast<double>(rare.clipped), cd = static_cast<double>(direct.clipped);
   EXPECT_LE(std::abs(cr - cd), 3.0 * std::sqrt(cr + cd) + 1.0) << name << ": clipped " << cr << " vs " << cd;
   // Against the exact error probability, averaged over the columns.
@@ -106,7 +107,8 @@ void compare(const std::string& name, const CrossbarConfig& noisy, const Crossba
   }
   const double se = std::sqrt(p * (1.0 - p) / total);
   std::printf("%s: exact error rate %.4g (SE %.3g)\n", name.c_str(), p, se);
-  EXPECT_LE(std::abs(sr[3] - p), 3.0 * se + 1.0 / total) << name << ": rare_event error rate " << sr[3] << ", exact " << p;
+  EXPECT_LE(std::abs(sr[3] - p), 3.0 * se + 1.0 / total)
+      << name << ": rare_event error rate " << sr[3] << ", exact " << p;
   EXPECT_LE(std::abs(sd[3] - p), 3.0 * se + 1.0 / total) << name << ": direct error rate " << sd[3] << ", exact " << p;
 }
 
@@ -191,9 +193,8 @@ TEST(RareEventSampling, FineAdcMatchesDirectSamplingAndTheExactErrorRates) {
     CrossbarConfig noisy = c;
     noisy.noise.sense_sigma_lsb = sigma;
     noisy.noise.cell_sigma_lsb = sigma / 8;
-    compare("fine adc, sigma " + std::to_string(sigma), noisy, noise_free, w, n, k, 1.0, [&](int col) {
-      return 2.0 * phi_c(0.5 / (sigma * std::sqrt(1.0 + (4.0 * col + 1) / 64.0)));
-    });
+    compare("fine adc, sigma " + std::to_string(sigma), noisy, noise_free, w, n, k, 1.0,
+            [&](int col) { return 2.0 * phi_c(0.5 / (sigma * std::sqrt(1.0 + (4.0 * col + 1) / 64.0))); });
   }
 }
 
@@ -203,7 +204,8 @@ TEST(RareEventSampling, DifferentialAdcWithOffsetsMatchesDirectSampling) {
   const int k = 128, n = 32;
   std::vector<std::int8_t> w(static_cast<std::size_t>(n) * k, 0);
   for (int col = 0; col < n; ++col)
-    for (int r = 0; r < 4 * col + 1; ++r) w[static_cast<std::size_t>(col) * k + r] = static_cast<std::int8_t>(col % 2 ? -1 : 1);
+    for (int r = 0; r < 4 * col + 1; ++r)
+      w[static_cast<std::size_t>(col) * k + r] = static_cast<std::int8_t>(col % 2 ? -1 : 1);
   CrossbarConfig c;
   c.rows = 128;
   c.bits_per_cell = 1;
@@ -219,8 +221,8 @@ TEST(RareEventSampling, DifferentialAdcWithOffsetsMatchesDirectSampling) {
     CrossbarConfig noisy = noise_free;
     noisy.noise.sense_sigma_lsb = sigma;
     noisy.noise.cell_sigma_lsb = sigma / 8;
-    compare("differential adc with offsets, sigma " + std::to_string(sigma), noisy, noise_free, w, n, k,
-            128.0 / 127.0, [](int) { return -1.0; });
+    compare("differential adc with offsets, sigma " + std::to_string(sigma), noisy, noise_free, w, n, k, 128.0 / 127.0,
+            [](int) { return -1.0; });
   }
 }
 
@@ -249,8 +251,9 @@ TEST(RareEventSampling, LcuWithOffsetsOrCoarseLevelsMatchesDirectSampling) {
       CrossbarConfig noisy = noise_free;
       noisy.noise.sense_sigma_lsb = sigma;
       noisy.noise.cell_sigma_lsb = sigma / 2;
-      compare(std::string(coarse ? "lcu G = 8, 5 levels" : "lcu G = 8 with offsets") + ", sigma " + std::to_string(sigma),
-              noisy, noise_free, w, n, k, coarse ? 2.0 : 1.0, [](int) { return -1.0; });
+      compare(
+          std::string(coarse ? "lcu G = 8, 5 levels" : "lcu G = 8 with offsets") + ", sigma " + std::to_string(sigma),
+          noisy, noise_free, w, n, k, coarse ? 2.0 : 1.0, [](int) { return -1.0; });
     }
   }
 }

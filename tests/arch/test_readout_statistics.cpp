@@ -124,7 +124,8 @@ TEST(ReadoutStatistics, StochasticMtjInverseDecodingFollowsThePs) {
       ASSERT_DOUBLE_EQ(x_hat.back(), 1.0);
       for (int n = 0; n < 3; ++n) {
         double ps = 0;
-        for (int i = 0; i < k; ++i) ps += cs.act[static_cast<std::size_t>(i)] * cs.weights[static_cast<std::size_t>(n * k + i)];
+        for (int i = 0; i < k; ++i)
+          ps += cs.act[static_cast<std::size_t>(i)] * cs.weights[static_cast<std::size_t>(n * k + i)];
         const double x = ps / fs, p = 1.0 / (1.0 + std::exp(-4.0 * x));
         double mean = 0, second = 0, binom = std::pow(1 - p, t);
         for (int kk = 0; kk <= t; ++kk) {
@@ -140,7 +141,8 @@ TEST(ReadoutStatistics, StochasticMtjInverseDecodingFollowsThePs) {
       }
       // The decoded points invert the curve: P(x̂(K)) = K/T inside the curve's range.
       for (int kk = 1; kk < t; ++kk)
-        EXPECT_NEAR(1.0 / (1.0 + std::exp(-4.0 * x_hat[static_cast<std::size_t>(kk)])), static_cast<double>(kk) / t, 1e-12);
+        EXPECT_NEAR(1.0 / (1.0 + std::exp(-4.0 * x_hat[static_cast<std::size_t>(kk)])), static_cast<double>(kk) / t,
+                    1e-12);
     }
 }
 

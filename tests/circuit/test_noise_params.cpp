@@ -35,7 +35,8 @@ TEST(NoiseParams, PhysicalIsTheDefaultAndQuietWithoutNoise) {
 }
 
 TEST(NoiseParams, RelativeFullScaleByName) {
-  const NoiseParams p = read("[noise]\nmodel = \"relative_full_scale\"\nsigma = 0.01\nproportional = 0.02\nsense_offset = 0.03\n");
+  const NoiseParams p =
+      read("[noise]\nmodel = \"relative_full_scale\"\nsigma = 0.01\nproportional = 0.02\nsense_offset = 0.03\n");
   EXPECT_EQ(p.model, NoiseModel::kRelativeFullScale);
   EXPECT_DOUBLE_EQ(p.sigma_fraction, 0.01);
   EXPECT_DOUBLE_EQ(p.proportional_fraction, 0.02);
@@ -51,7 +52,8 @@ TEST(NoiseParams, RelativeFullScaleByName) {
 TEST(NoiseParams, KeysOfTheOtherModelAreErrorsNamingTheirLine) {
   std::string error;
   read("[noise]\ncell_sigma_lsb = 0.1\nsigma = 0.01\nsense_offset = 0.02\nproportional = 0\n", &error);
-  EXPECT_NE(error.find("hw.toml:3: key 'noise.sigma': applies only with model = \"relative_full_scale\""), std::string::npos)
+  EXPECT_NE(error.find("hw.toml:3: key 'noise.sigma': applies only with model = \"relative_full_scale\""),
+            std::string::npos)
       << error;
   EXPECT_NE(error.find("hw.toml:4: key 'noise.sense_offset': applies only with model = \"relative_full_scale\""),
             std::string::npos)
@@ -59,7 +61,8 @@ TEST(NoiseParams, KeysOfTheOtherModelAreErrorsNamingTheirLine) {
   EXPECT_NE(error.find("2 problems"), std::string::npos) << error;  // proportional = 0 is harmless
   error.clear();
   read("[noise]\nmodel = \"relative_full_scale\"\nsigma = 0.01\nsense_sigma_lsb = 1.0\ncell_sigma_lsb = 0\n", &error);
-  EXPECT_NE(error.find("hw.toml:4: key 'noise.sense_sigma_lsb': applies only with model = \"physical\""), std::string::npos)
+  EXPECT_NE(error.find("hw.toml:4: key 'noise.sense_sigma_lsb': applies only with model = \"physical\""),
+            std::string::npos)
       << error;
   EXPECT_NE(error.find("1 problem:"), std::string::npos) << error;
 }
@@ -72,7 +75,8 @@ TEST(NoiseParams, BadValuesAndUnknownKeys) {
       << error;
   EXPECT_NE(error.find("hw.toml:3: key 'noise.cell_sigma_lsb': value -1 is out of range"), std::string::npos) << error;
   EXPECT_NE(error.find("hw.toml:4: key 'noise.sigma': value -0.5 is out of range"), std::string::npos) << error;
-  EXPECT_NE(error.find("hw.toml:5: key 'noise.cell_sigma': unknown key (did you mean 'cell_sigma_lsb'?)"), std::string::npos)
+  EXPECT_NE(error.find("hw.toml:5: key 'noise.cell_sigma': unknown key (did you mean 'cell_sigma_lsb'?)"),
+            std::string::npos)
       << error;
   EXPECT_NE(error.find("4 problems"), std::string::npos) << error;
 }

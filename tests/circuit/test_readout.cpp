@@ -93,9 +93,10 @@ TEST(ReadoutParams, SamplesRulesSelectTPerLayerAndBit) {
 
 TEST(ReadoutParams, BadValuesAreAllReported) {
   std::string error;
-  read("[readout]\nkind = \"adc\"\n[readout.adc]\nbits = 0\nrange = \"auto\"\n[readout.lcu]\ngroup_rows = 6\n"
-       "[readout.mtj]\nsamples = 0\n[[readout.mtj.samples_rule]]\nsample = 3\n",
-       &error);
+  read(
+      "[readout]\nkind = \"adc\"\n[readout.adc]\nbits = 0\nrange = \"auto\"\n[readout.lcu]\ngroup_rows = 6\n"
+      "[readout.mtj]\nsamples = 0\n[[readout.mtj.samples_rule]]\nsample = 3\n",
+      &error);
   EXPECT_NE(error.find("hw.toml:4: key 'readout.adc.bits': value 0 is out of range"), std::string::npos) << error;
   EXPECT_NE(error.find("key 'readout.adc.range'"), std::string::npos) << error;
   EXPECT_NE(error.find("key 'readout.lcu.group_rows': value 6 is out of range: expected a power of two"),
@@ -123,7 +124,8 @@ TEST(SwitchingCurve, DeviceTableAdapterReadsTheLookupTableAtOnePulseWidth) {
   const DeviceTableSwitchingCurve curve(table, 2e-9);
   // The adapter reads a 4096-point linear resampling of the PCHIP curve: within 1e-6 of the
   // table everywhere (the resampling step is 1/4095 of the range), exact at the range's ends.
-  for (double i : {0.5e-4, 1e-4, 1.7e-4, 2.5e-4, 4e-4}) EXPECT_NEAR(curve.probability(i), table->probability(i, 2e-9), 1e-6);
+  for (double i : {0.5e-4, 1e-4, 1.7e-4, 2.5e-4, 4e-4})
+    EXPECT_NEAR(curve.probability(i), table->probability(i, 2e-9), 1e-6);
   for (int j = 0; j <= 1000; ++j) {
     const double i = 1e-4 + j * 2e-7;
     EXPECT_NEAR(curve.probability(i), table->probability(i, 2e-9), 1e-6) << i;
@@ -145,10 +147,12 @@ TEST(ReadoutParams, DeviceTableNeedsAFile) {
 
 // A table_file that exists but is not a switching table is reported on the key, not thrown later.
 TEST(ReadoutParams, DeviceTableMustBeReadable) {
-  const auto path = std::filesystem::temp_directory_path() / ("cimmc_not_a_table_" + std::to_string(::getpid()) + ".h5");
+  const auto path =
+      std::filesystem::temp_directory_path() / ("cimmc_not_a_table_" + std::to_string(::getpid()) + ".h5");
   { std::ofstream(path) << "not hdf5\n"; }
   std::string error;
-  read("[readout]\nkind = \"stochastic_mtj\"\n[readout.mtj]\ncurve = \"device_table\"\ntable_file = \"" + path.string() + "\"\n",
+  read("[readout]\nkind = \"stochastic_mtj\"\n[readout.mtj]\ncurve = \"device_table\"\ntable_file = \"" +
+           path.string() + "\"\n",
        &error);
   std::filesystem::remove(path);
   EXPECT_NE(error.find("key 'readout.mtj.table_file'"), std::string::npos) << error;
@@ -158,13 +162,17 @@ TEST(ReadoutParams, DeviceTableMustBeReadable) {
 // The trim's in-situ calibration keys: every bad value is reported with its key.
 TEST(ReadoutParams, BadTrimCalibrationValuesAreAllReported) {
   std::string error;
-  read("[readout]\nkind = \"stochastic_mtj\"\n[readout.mtj.trim]\ndevice_calibration = \"insitu\"\n"
-       "calibration_pulses = 0\ncurrent_trim_bits = 20\ncurrent_trim_range = 1.5\n",
-       &error);
+  read(
+      "[readout]\nkind = \"stochastic_mtj\"\n[readout.mtj.trim]\ndevice_calibration = \"insitu\"\n"
+      "calibration_pulses = 0\ncurrent_trim_bits = 20\ncurrent_trim_range = 1.5\n",
+      &error);
   EXPECT_NE(error.find("hw.toml:4: key 'readout.mtj.trim.device_calibration'"), std::string::npos) << error;
-  EXPECT_NE(error.find("key 'readout.mtj.trim.calibration_pulses': value 0 is out of range"), std::string::npos) << error;
-  EXPECT_NE(error.find("key 'readout.mtj.trim.current_trim_bits': value 20 is out of range"), std::string::npos) << error;
-  EXPECT_NE(error.find("key 'readout.mtj.trim.current_trim_range': value 1.5 is out of range"), std::string::npos) << error;
+  EXPECT_NE(error.find("key 'readout.mtj.trim.calibration_pulses': value 0 is out of range"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find("key 'readout.mtj.trim.current_trim_bits': value 20 is out of range"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find("key 'readout.mtj.trim.current_trim_range': value 1.5 is out of range"), std::string::npos)
+      << error;
 }
 
 TEST(Binomial, BucketShortcutAgreesWithTheThresholds) {
@@ -225,7 +233,8 @@ TEST(MtjMeanResponse, InverseDecodingIsTheBinomialMeanOfTheDecodedPoints) {
   for (int i = 0; i < 5; ++i) {
     const double x = -1.0 + 0.5 * i, prob = 1.0 / (1.0 + std::exp(-4.0 * x));
     double e = 0.0;
-    for (int k = 0; k <= 4; ++k) e += binomial[k] * std::pow(prob, k) * std::pow(1.0 - prob, 4 - k) * x_hat[static_cast<std::size_t>(k)];
+    for (int k = 0; k <= 4; ++k)
+      e += binomial[k] * std::pow(prob, k) * std::pow(1.0 - prob, 4 - k) * x_hat[static_cast<std::size_t>(k)];
     EXPECT_NEAR(mean[static_cast<std::size_t>(i)], e, 1e-12) << "x " << x;
   }
   EXPECT_NEAR(mean[2], 0.0, 1e-12);  // symmetric curve

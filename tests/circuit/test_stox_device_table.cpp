@@ -42,7 +42,8 @@ TEST(StoxDeviceTable, ReadoutSamplesTheTablesProbabilities) {
   EXPECT_EQ(mtj.curve, "device_table");
   EXPECT_DOUBLE_EQ(mtj.pulse_width_s, 1e-9);
 
-  const auto table = cimmc::device::SwitchingTable::load(cimmc::data_files::resolve("tables", "stox_converter_1ns", ".h5", "switching table"));
+  const auto table = cimmc::device::SwitchingTable::load(
+      cimmc::data_files::resolve("tables", "stox_converter_1ns", ".h5", "switching table"));
   EXPECT_EQ(table.device(), "stox_converter");
   ASSERT_EQ(table.pulse_widths_s().size(), 1u);
   EXPECT_DOUBLE_EQ(table.pulse_widths_s()[0], mtj.pulse_width_s);
@@ -59,13 +60,14 @@ TEST(StoxDeviceTable, ReadoutSamplesTheTablesProbabilities) {
     EXPECT_NEAR(curve->probability(current), p_table, 1e-5) << "x = " << x;  // the curve's linear resampling
     binomial_thresholds(samples, curve->probability(current), thresholds);
     std::uint64_t switched = 0;
-    for (std::size_t c = 0; c < conversions; ++c) switched += static_cast<std::uint64_t>(binomial_from_word(thresholds, stream()));
+    for (std::size_t c = 0; c < conversions; ++c)
+      switched += static_cast<std::uint64_t>(binomial_from_word(thresholds, stream()));
     const double n = static_cast<double>(conversions) * samples;
     const double freq = static_cast<double>(switched) / n;
     const double se = std::sqrt(std::max(p_table * (1 - p_table), 1.0 / n) / n);
     const double s4 = 1.0 / (1.0 + std::exp(-4.0 * x));
-    std::printf("x = %+.2f: I = %.2f uA, table P = %.4f, sampled %.4f (%.2f SE), sigmoid(4x) = %.4f\n", x, current * 1e6,
-                p_table, freq, (freq - p_table) / se, s4);
+    std::printf("x = %+.2f: I = %.2f uA, table P = %.4f, sampled %.4f (%.2f SE), sigmoid(4x) = %.4f\n", x,
+                current * 1e6, p_table, freq, (freq - p_table) / se, s4);
     EXPECT_NEAR(freq, p_table, 3 * se) << "x = " << x;
     // The map I(x) = I50 + 4 w x from the table's sigmoid fit: the device curve follows
     // sigmoid(4x) to within the fit's largest residual (0.023) plus the isotonic smoothing.
@@ -77,7 +79,8 @@ TEST(StoxDeviceTable, ReadoutSamplesTheTablesProbabilities) {
 // /device/temperature_K), so a study that zips it with table_file cannot pair a table with the
 // wrong temperature; a mismatch, or the key without a device table, is an error naming the key.
 TEST(StoxDeviceTable, TemperatureMustBeTheTables) {
-  const auto hw = std::filesystem::absolute(cimmc::data_files::resolve("hw", "stox_mtj_device", ".toml", "hardware configuration"));
+  const auto hw =
+      std::filesystem::absolute(cimmc::data_files::resolve("hw", "stox_mtj_device", ".toml", "hardware configuration"));
   const auto error_with = [&](const std::vector<std::string>& overrides) {
     auto doc = cimmc::config::parse_file(hw);
     cimmc::config::apply_overrides(doc, overrides);
@@ -96,8 +99,12 @@ TEST(StoxDeviceTable, TemperatureMustBeTheTables) {
   const auto hot = error_with({"readout.mtj.temperature_K=350"});
   EXPECT_NE(hot.find("key 'readout.mtj.temperature_K'"), std::string::npos) << hot;
   EXPECT_NE(hot.find("300 K in"), std::string::npos) << hot;
-  EXPECT_EQ(error_with({"readout.mtj.temperature_K=350", "readout.mtj.table_file=\"../tables/stox_converter_1ns_350K.h5\""}), "");
-  EXPECT_EQ(error_with({"readout.mtj.temperature_K=250", "readout.mtj.table_file=\"../tables/stox_converter_1ns_250K.h5\""}), "");
+  EXPECT_EQ(
+      error_with({"readout.mtj.temperature_K=350", "readout.mtj.table_file=\"../tables/stox_converter_1ns_350K.h5\""}),
+      "");
+  EXPECT_EQ(
+      error_with({"readout.mtj.temperature_K=250", "readout.mtj.table_file=\"../tables/stox_converter_1ns_250K.h5\""}),
+      "");
   const auto sigmoid = error_with({"readout.mtj.temperature_K=300", "readout.mtj.curve=\"sigmoid\""});
   EXPECT_NE(sigmoid.find("only with curve = \"device_table\""), std::string::npos) << sigmoid;
   EXPECT_NE(error_with({"readout.mtj.temperature_K=-5"}).find("a temperature > 0 K"), std::string::npos);

@@ -45,7 +45,8 @@ std::string message_of(const std::function<void()>& f) {
 }  // namespace
 
 TEST(Config, ReadsValuesIntoStructs) {
-  const auto doc = parse_string("[hardware]\nadc_bits = 4\nsigma = 0.02\nreadout = \"adc\"\nrows = [64, 128]\n", "hw.toml");
+  const auto doc =
+      parse_string("[hardware]\nadc_bits = 4\nsigma = 0.02\nreadout = \"adc\"\nrows = [64, 128]\n", "hw.toml");
   const auto h = read_hardware(doc);
   EXPECT_EQ(h.adc_bits, 4);
   EXPECT_DOUBLE_EQ(h.sigma, 0.02);
@@ -84,9 +85,11 @@ TEST(Config, TextThatIsNotUtf8IsRefusedWithItsLine) {
 TEST(Config, AllProblemsAreReportedTogetherWithLinesAndKeys) {
   const auto doc = parse_string("[hardware]\nadc_bits = \"four\"\nsigma = -1.0\nadc_bit = 3\n", "hw.toml");
   const std::string msg = message_of([&] { read_hardware(doc); });
-  EXPECT_NE(msg.find("hw.toml:2: key 'hardware.adc_bits': expected an integer, found a string"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("hw.toml:2: key 'hardware.adc_bits': expected an integer, found a string"), std::string::npos)
+      << msg;
   EXPECT_NE(msg.find("hw.toml:3: key 'hardware.sigma': value -1.0 is out of range"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("hw.toml:4: key 'hardware.adc_bit': unknown key (did you mean 'adc_bits'?)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("hw.toml:4: key 'hardware.adc_bit': unknown key (did you mean 'adc_bits'?)"), std::string::npos)
+      << msg;
   EXPECT_NE(msg.find("required key 'hardware.readout' is missing"), std::string::npos) << msg;
   EXPECT_NE(msg.find("4 problems"), std::string::npos) << msg;
 }
@@ -99,8 +102,8 @@ TEST(Config, UnknownTopLevelTable) {
 
 TEST(Config, OverridesSetNestedValuesOfAnyType) {
   auto doc = parse_string("[hardware]\nadc_bits = 8\nreadout = \"adc\"\n");
-  apply_overrides(doc, {"hardware.adc_bits=4", "hardware.sigma=0.5", "hardware.readout=stochastic_mtj",
-                        "hardware.rows=[32, 64]"});
+  apply_overrides(
+      doc, {"hardware.adc_bits=4", "hardware.sigma=0.5", "hardware.readout=stochastic_mtj", "hardware.rows=[32, 64]"});
   const auto h = read_hardware(doc);
   EXPECT_EQ(h.adc_bits, 4);
   EXPECT_DOUBLE_EQ(h.sigma, 0.5);
@@ -113,7 +116,9 @@ TEST(Config, OverrideCreatesMissingTablesAndIsValidated) {
   apply_override(doc, "hardware.readout=\"adc\"");
   apply_override(doc, "hardware.adc_bits=99");
   const std::string msg = message_of([&] { read_hardware(doc); });
-  EXPECT_NE(msg.find("'hardware.adc_bits': value 99 is out of range: expected an integer in [1, 16]"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'hardware.adc_bits': value 99 is out of range: expected an integer in [1, 16]"),
+            std::string::npos)
+      << msg;
 }
 
 TEST(Config, BadOverrideSyntax) {
@@ -124,9 +129,7 @@ TEST(Config, BadOverrideSyntax) {
   EXPECT_THROW(apply_override(doc, "a.b=3"), ConfigError);  // a is an integer, not a table
 }
 
-TEST(Config, MissingFileIsAnIoError) {
-  EXPECT_THROW(parse_file("/nonexistent/cimmc/file.toml"), IoError);
-}
+TEST(Config, MissingFileIsAnIoError) { EXPECT_THROW(parse_file("/nonexistent/cimmc/file.toml"), IoError); }
 
 TEST(Config, ParsesFilesAndKeepsTheirNameInMessages) {
   const auto path = std::filesystem::temp_directory_path() / "cimmc_test_config.toml";

@@ -83,8 +83,7 @@ TEST(Hdf5, AtomicFileLeavesNothingBehindOnFailure) {
     h5::AtomicFile out(path);
     out.file().write_scalar<double>("x", 1.0, "1");
     throw std::runtime_error("simulated failure");
-  } catch (const std::runtime_error&) {
-  }
+  } catch (const std::runtime_error&) {}
   EXPECT_FALSE(fs::exists(path));
   for (const auto& e : fs::directory_iterator(fs::temp_directory_path()))
     EXPECT_EQ(e.path().filename().string().find(".cimmc_test_aborted.h5.tmp"), std::string::npos);
@@ -191,9 +190,7 @@ TEST(Hdf5, ShapeMismatchIsAnArgumentError) {
   fs::remove(path);
 }
 
-TEST(Hdf5, OutputFolderMustExist) {
-  EXPECT_THROW(h5::AtomicFile("/nonexistent/folder/out.h5"), IoError);
-}
+TEST(Hdf5, OutputFolderMustExist) { EXPECT_THROW(h5::AtomicFile("/nonexistent/folder/out.h5"), IoError); }
 
 TEST(FileTypes, SupportedMajorVersions) {
   EXPECT_EQ(filetypes::supported_major("cimmc.model"), filetypes::kModel.major);

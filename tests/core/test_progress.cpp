@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "cimmc/core/progress.hpp"
 #include "cimmc/core/parallel.hpp"
+#include "cimmc/core/progress.hpp"
 
 TEST(Progress, RendersPercentRateAndEta) {
   const auto line = cimmc::Progress::render("eval", 250, 1000, "images", 5.0, "acc 0.91");

@@ -74,8 +74,7 @@ TEST(RngBatch, StreamFillIsTheStreamsBlocksInOrder) {
 
 TEST(RngBatch, PhiloxBlocksRefuseToRunPastTheEndOfAStream) {
   std::vector<std::uint32_t> out(16);
-  EXPECT_THROW(rng::philox_blocks(rng::key_from_seed(1), rng::stream_counter({}, 0), 0xFFFFFFFEu, out),
-               RuntimeFailure);
+  EXPECT_THROW(rng::philox_blocks(rng::key_from_seed(1), rng::stream_counter({}, 0), 0xFFFFFFFEu, out), RuntimeFailure);
 }
 
 TEST(RngBatch, PhiloxLanesAreScalarPhiloxPerLaneAtEveryLevel) {
@@ -101,8 +100,8 @@ TEST(RngBatch, NormalsAreBitIdenticalAtEveryLevel) {
   // Random words plus the edges of the radius and angle ranges.
   std::vector<std::uint32_t> words(2 * 20011);
   rng::Stream(99, {rng::Purpose::kTest, 0, 0, 5}).fill_u32(words);
-  const std::uint32_t edges[] = {0u, 1u, 0xFFu, 0x100u, 0x3FFFFFFFu, 0x40000000u, 0x7FFFFFFFu, 0x80000000u,
-                                 0xBFFFFFFFu, 0xC0000000u, 0xFFFFFF00u, 0xFFFFFFFFu};
+  const std::uint32_t edges[] = {0u,          1u,          0xFFu,       0x100u,      0x3FFFFFFFu, 0x40000000u,
+                                 0x7FFFFFFFu, 0x80000000u, 0xBFFFFFFFu, 0xC0000000u, 0xFFFFFF00u, 0xFFFFFFFFu};
   for (std::size_t i = 0; i < std::size(edges); ++i)
     for (std::size_t j = 0; j < std::size(edges); ++j) {
       words[2 * (i * std::size(edges) + j)] = edges[i];
@@ -110,7 +109,8 @@ TEST(RngBatch, NormalsAreBitIdenticalAtEveryLevel) {
     }
   const std::size_t pairs = words.size() / 2;
   std::vector<float> ref(words.size());
-  for (std::size_t i = 0; i < pairs; ++i) rng::normal_pair_scalar(words[2 * i], words[2 * i + 1], ref[2 * i], ref[2 * i + 1]);
+  for (std::size_t i = 0; i < pairs; ++i)
+    rng::normal_pair_scalar(words[2 * i], words[2 * i + 1], ref[2 * i], ref[2 * i + 1]);
   std::vector<std::uint32_t> radius(pairs), angle(pairs);
   for (std::size_t i = 0; i < pairs; ++i) {
     radius[i] = words[2 * i];

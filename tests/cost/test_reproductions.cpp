@@ -108,7 +108,8 @@ TEST(CostReproduction, PrintsEveryMetricThePapersState) {
 
 TEST(CostReproduction, ZooWeightsAreNeverZeroAndMatchADirectCount) {
   // No trained ResNet-20 for CIFAR is shipped: seeded He-normal weights, stated as such.
-  for (const auto& [hw, encoding] : {std::pair{"stox_mtj_bitserial", "twos_complement"}, {"zebra_lcu", "adaptive_flip"}}) {
+  for (const auto& [hw, encoding] :
+       {std::pair{"stox_mtj_bitserial", "twos_complement"}, {"zebra_lcu", "adaptive_flip"}}) {
     SCOPED_TRACE(hw);
     const auto config = shipped(hw);
     ASSERT_EQ(std::string(arch::encoding_name(config.encoding)), encoding);

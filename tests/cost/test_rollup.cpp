@@ -52,8 +52,8 @@ circuit::MtjConverter test_converter() {
 // NeuroSim's VGG-8 for CIFAR-10 as GEMMs: (output pixels, K = Cin·3·3, N = Cout), then the two
 // fully connected layers.
 const std::vector<arch::LayerShape> kVgg8 = {
-    {"conv1", 1024, 27, 128},  {"conv2", 1024, 1152, 128}, {"conv3", 256, 1152, 256}, {"conv4", 256, 2304, 256},
-    {"conv5", 64, 2304, 512},  {"conv6", 64, 4608, 512},   {"fc1", 1, 8192, 1024},    {"fc2", 1, 1024, 10}};
+    {"conv1", 1024, 27, 128}, {"conv2", 1024, 1152, 128}, {"conv3", 256, 1152, 256}, {"conv4", 256, 2304, 256},
+    {"conv5", 64, 2304, 512}, {"conv6", 64, 4608, 512},   {"fc1", 1, 8192, 1024},    {"fc2", 1, 1024, 10}};
 }  // namespace
 
 TEST(CostRollup, OneLayerByHand) {
@@ -159,7 +159,8 @@ TEST(CostRollup, CountersAndAnalyticAgreeForAGivenDensity) {
   }
   std::vector<std::int8_t> w(static_cast<std::size_t>(n) * k);
   for (auto& v : w) v = static_cast<std::int8_t>(byte(gen));
-  const arch::LayerShape shape{"l", static_cast<std::uint64_t>(m), static_cast<std::uint64_t>(k), static_cast<std::uint64_t>(n)};
+  const arch::LayerShape shape{"l", static_cast<std::uint64_t>(m), static_cast<std::uint64_t>(k),
+                               static_cast<std::uint64_t>(n)};
   auto lcu = config;
   lcu.readout.kind = ReadoutKind::kZebraLcu;
   lcu.readout.lcu.group_rows = 8;
@@ -288,7 +289,8 @@ TEST(CostRollup, TrimAndInSituCalibrationByHand) {
   EXPECT_NEAR(calibrated.area_m2.at("trim"), trimmed.area_m2.at("trim") + columns * (20 + 7 * 24) * transistor, 1e-20);
   EXPECT_DOUBLE_EQ(calibrated.total_energy_J(), trimmed.total_energy_J());
   bool noted = false;
-  for (const auto& note : calibrated.notes) noted |= note.find("in-situ MTJ calibration") != std::string::npos &&
-                                                      note.find("7 code steps x 100 samples") != std::string::npos;
+  for (const auto& note : calibrated.notes)
+    noted |= note.find("in-situ MTJ calibration") != std::string::npos &&
+             note.find("7 code steps x 100 samples") != std::string::npos;
   EXPECT_TRUE(noted);
 }

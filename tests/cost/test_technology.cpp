@@ -55,18 +55,22 @@ TEST(Technology, BadValuesAreReportedWithLineAndKey) {
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& e) {
     const std::string msg = e.what();
-    EXPECT_NE(msg.find("key 'array.cell_area_F2': value -1 is out of range: expected a positive number"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("key 'array.cell_area_F2': value -1 is out of range: expected a positive number"),
+              std::string::npos)
+        << msg;
     EXPECT_NE(msg.find("key 'adc.model'"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("'digital.adder_energy': unknown key (did you mean 'adder_energy_J_per_bit'?)"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("'digital.adder_energy': unknown key (did you mean 'adder_energy_J_per_bit'?)"),
+              std::string::npos)
+        << msg;
   }
 }
 
 TEST(Technology, MissingTablesAreNamed) {
-  const std::string msg = error_of("[technology]\nname = \"x\"\nfeature_size_m = 1e-8\nsupply_V = 1.0\nclock_period_s = 1e-9\npost_layout_energy_factor = 1.0\n");
+  const std::string msg = error_of(
+      "[technology]\nname = \"x\"\nfeature_size_m = 1e-8\nsupply_V = 1.0\nclock_period_s = "
+      "1e-9\npost_layout_energy_factor = 1.0\n");
   EXPECT_NE(msg.find("required key 'array.cell_area_F2' is missing"), std::string::npos) << msg;
   EXPECT_NE(msg.find("required key 'adc.sar.power_per_bit_W' is missing"), std::string::npos) << msg;
 }
 
-TEST(Technology, MissingFileIsAnIoError) {
-  EXPECT_THROW(circuit::load_technology("/nonexistent/tech.toml"), IoError);
-}
+TEST(Technology, MissingFileIsAnIoError) { EXPECT_THROW(circuit::load_technology("/nonexistent/tech.toml"), IoError); }

@@ -7,11 +7,11 @@
 #include <random>
 
 #include "cimmc/network/crossbar_backend.hpp"
-#include "crossbar_test_util.hpp"
 #include "cimmc/network/model.hpp"
 #include "cimmc/network/quantize.hpp"
 #include "cimmc/network/train.hpp"
 #include "cimmc/network/zoo.hpp"
+#include "crossbar_test_util.hpp"
 
 using namespace cimmc;
 using namespace cimmc::network;
@@ -133,7 +133,8 @@ TEST(CrossbarBackend, DigitalLayersAndCalibration) {
   EXPECT_GT(reports.front().counters.macs, 0u);
   for (int i = 1; i + 1 < layers; ++i) {
     EXPECT_FALSE(reports[static_cast<std::size_t>(i)].digital);
-    EXPECT_EQ(reports[static_cast<std::size_t>(i)].counters.mtj_reads, reports[static_cast<std::size_t>(i)].counters.partial_sums);
+    EXPECT_EQ(reports[static_cast<std::size_t>(i)].counters.mtj_reads,
+              reports[static_cast<std::size_t>(i)].counters.partial_sums);
   }
 }
 

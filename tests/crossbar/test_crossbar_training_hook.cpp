@@ -14,12 +14,12 @@
 #include <string>
 
 #include "cimmc/network/crossbar_training_hook.hpp"
-#include "crossbar_test_util.hpp"
 #include "cimmc/network/dataset.hpp"
 #include "cimmc/network/model.hpp"
 #include "cimmc/network/quantize.hpp"
 #include "cimmc/network/train.hpp"
 #include "cimmc/network/zoo.hpp"
+#include "crossbar_test_util.hpp"
 
 using namespace cimmc;
 using namespace cimmc::network;
@@ -219,10 +219,12 @@ class FreshLayerHook final : public GemmHook {
   std::shared_ptr<const arch::CrossbarLayer> layer_for(const GemmHookContext& c, std::vector<std::uint8_t>& a) {
     std::vector<std::int8_t> w(static_cast<std::size_t>(c.N) * c.K);
     for (int n = 0; n < c.N; ++n)
-      for (int k = 0; k < c.K; ++k) w[static_cast<std::size_t>(n) * c.K + k] = static_cast<std::int8_t>(std::lround(c.weights(n, k)));
+      for (int k = 0; k < c.K; ++k)
+        w[static_cast<std::size_t>(n) * c.K + k] = static_cast<std::int8_t>(std::lround(c.weights(n, k)));
     a.resize(static_cast<std::size_t>(c.M) * c.K);
     for (int m = 0; m < c.M; ++m)
-      for (int k = 0; k < c.K; ++k) a[static_cast<std::size_t>(m) * c.K + k] = static_cast<std::uint8_t>(c.activations(m, k) + 0.5f);
+      for (int k = 0; k < c.K; ++k)
+        a[static_cast<std::size_t>(m) * c.K + k] = static_cast<std::uint8_t>(c.activations(m, k) + 0.5f);
     std::lock_guard lock(mutex_);
     State& s = state_[c.layer_index];
     if (!s.layer || s.weights != w) {

@@ -29,7 +29,8 @@ MeanSe mean_se(const std::vector<double>& x) {
 
 // Runs n trajectories, half started at +z and half at -z, and returns m_z samples
 // [trajectory][sample] after `equilibrate` Neel-Brown times, every tau_N for `samples` samples.
-std::vector<std::vector<double>> equilibrium_samples(const SotMtjParams& p, std::size_t n, int samples, double equilibrate) {
+std::vector<std::vector<double>> equilibrium_samples(const SotMtjParams& p, std::size_t n, int samples,
+                                                     double equilibrate) {
   const double tau = derive(p).neel_brown_time_s;
   SolverSettings s;
   s.time_step_s = 1e-12;
@@ -48,7 +49,8 @@ std::vector<std::vector<double>> equilibrium_samples(const SotMtjParams& p, std:
     const std::size_t ns = r.record_time_s.size();
     for (std::size_t t = 0; t < n / 2; ++t) {
       std::vector<double> mz;
-      for (std::size_t j = static_cast<std::size_t>(equilibrate); j < ns; ++j) mz.push_back(r.record_m[(t * ns + j) * 3 + 2]);
+      for (std::size_t j = static_cast<std::size_t>(equilibrate); j < ns; ++j)
+        mz.push_back(r.record_m[(t * ns + j) * 3 + 2]);
       out.push_back(std::move(mz));
     }
   }
@@ -90,7 +92,8 @@ TEST_P(Boltzmann, MatchesEquilibriumDistribution) {
   }
 }
 INSTANTIATE_TEST_SUITE_P(DeltaAlpha, Boltzmann,
-                         ::testing::Values(std::pair{1.0, 0.1}, std::pair{1.0, 1.0}, std::pair{3.0, 0.1}, std::pair{3.0, 1.0}));
+                         ::testing::Values(std::pair{1.0, 0.1}, std::pair{1.0, 1.0}, std::pair{3.0, 0.1},
+                                           std::pair{3.0, 1.0}));
 
 class NeelBrown : public ::testing::TestWithParam<std::pair<double, double>> {};
 
@@ -110,12 +113,13 @@ TEST_P(NeelBrown, MeanFirstPassageTimeMatchesExactIntegral) {
   const auto r = simulate(p, w, amps, s);
   for (double t : r.first_switch_time_s) ASSERT_FALSE(std::isnan(t)) << "a trajectory never crossed m_z = 0";
   const MeanSe m = mean_se(r.first_switch_time_s);
-  std::printf("Delta=%g alpha=%g: T(1->0) = %.4g +- %.2g s, exact %.4g s (ratio %.3f)\n", delta, alpha, m.mean, m.se, exact,
-              m.mean / exact);
+  std::printf("Delta=%g alpha=%g: T(1->0) = %.4g +- %.2g s, exact %.4g s (ratio %.3f)\n", delta, alpha, m.mean, m.se,
+              exact, m.mean / exact);
   EXPECT_NEAR(m.mean / exact, 1.0, 0.15);
 }
 INSTANTIATE_TEST_SUITE_P(DeltaAlpha, NeelBrown,
-                         ::testing::Values(std::pair{3.0, 1.0}, std::pair{3.0, 0.1}, std::pair{5.0, 1.0}, std::pair{8.0, 1.0}));
+                         ::testing::Values(std::pair{3.0, 1.0}, std::pair{3.0, 0.1}, std::pair{5.0, 1.0},
+                                           std::pair{8.0, 1.0}));
 
 class CriticalCurrent : public ::testing::TestWithParam<double> {};
 
@@ -149,7 +153,8 @@ TEST_P(CriticalCurrent, PerpendicularSotMatchesLee2013) {
       found = 0.5 * (std::abs(amps[sign * n + first]) + std::abs(amps[sign * n + first - 1]));
     }
   }
-  std::printf("H_x/H_K,eff=%.1f: simulated I_c = %.4g A, Lee 2013 %.4g A (ratio %.3f)\n", GetParam(), found, ic, found / ic);
+  std::printf("H_x/H_K,eff=%.1f: simulated I_c = %.4g A, Lee 2013 %.4g A (ratio %.3f)\n", GetParam(), found, ic,
+              found / ic);
   ASSERT_FALSE(std::isnan(found)) << "no polarity switched between 0.5 and 1.5 I_c";
   EXPECT_NEAR(found / ic, 1.0, 0.10);
 }
@@ -262,8 +267,8 @@ TEST_P(CollinearTorque, MeanFirstPassageTimeUnderCurrent) {
   const auto r = simulate(p, w, amps, s);
   for (double t : r.first_switch_time_s) ASSERT_FALSE(std::isnan(t));
   const MeanSe m = mean_se(r.first_switch_time_s);
-  std::printf("Delta=8 alpha=0.5 I/I_c0=%.2f: T(1->0) = %.4g +- %.2g s, exact %.4g s (ratio %.3f)\n", h, m.mean, m.se, exact,
-              m.mean / exact);
+  std::printf("Delta=8 alpha=0.5 I/I_c0=%.2f: T(1->0) = %.4g +- %.2g s, exact %.4g s (ratio %.3f)\n", h, m.mean, m.se,
+              exact, m.mean / exact);
   EXPECT_NEAR(m.mean / exact, 1.0, 0.15);
 }
 INSTANTIATE_TEST_SUITE_P(ReducedCurrent, CollinearTorque, ::testing::Values(-0.3, -0.5));

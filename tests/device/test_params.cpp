@@ -139,9 +139,12 @@ TEST(SotMtjParams, BadValuesNameFileLineAndKey) {
   text = replace(text, "width_m = 100e-9", "width_m = 0.0");
   const std::string msg = error_of(text);
   EXPECT_NE(msg.find("bad.toml:8: key 'device.free_layer.damping': value 1.5 is out of range: expected 0 < alpha <= 1"),
-            std::string::npos) << msg;
-  EXPECT_NE(msg.find("bad.toml:6: key 'device.free_layer.saturation_magnetization_A_per_m': value -1.0 is out of range"),
-            std::string::npos) << msg;
+            std::string::npos)
+      << msg;
+  EXPECT_NE(
+      msg.find("bad.toml:6: key 'device.free_layer.saturation_magnetization_A_per_m': value -1.0 is out of range"),
+      std::string::npos)
+      << msg;
   EXPECT_NE(msg.find("bad.toml:2: key 'device.temperature_K'"), std::string::npos) << msg;
   EXPECT_NE(msg.find("key 'device.heavy_metal.width_m'"), std::string::npos) << msg;
   EXPECT_NE(msg.find("4 problems"), std::string::npos) << msg;
@@ -151,15 +154,20 @@ TEST(SotMtjParams, UnknownMissingAndMistypedKeys) {
   std::string text = replace(kGood, "damping = 0.03", "dampin = 0.03");
   text = replace(text, "spin_hall_angle = 0.3", "spin_hall_angle = \"large\"");
   const std::string msg = error_of(text);
-  EXPECT_NE(msg.find("key 'device.free_layer.dampin': unknown key (did you mean 'damping'?)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("key 'device.free_layer.dampin': unknown key (did you mean 'damping'?)"), std::string::npos)
+      << msg;
   EXPECT_NE(msg.find("required key 'device.free_layer.damping' is missing"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("key 'device.heavy_metal.spin_hall_angle': expected a number, found a string"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("key 'device.heavy_metal.spin_hall_angle': expected a number, found a string"), std::string::npos)
+      << msg;
 }
 
 TEST(SotMtjParams, AnisotropyMustBeGivenOnceAndMakeTheAxisStable) {
-  std::string two = replace(kGood, "interface_anisotropy_J_per_m2 = 1.0056e-3", "interface_anisotropy_J_per_m2 = 1.0056e-3\nuniaxial_anisotropy_J_per_m3 = 1e5");
-  EXPECT_NE(error_of(two).find("give exactly one of interface_anisotropy_J_per_m2"), std::string::npos) << error_of(two);
-  std::string weak = replace(kGood, "interface_anisotropy_J_per_m2 = 1.0056e-3", "interface_anisotropy_J_per_m2 = 1.0e-4");
+  std::string two = replace(kGood, "interface_anisotropy_J_per_m2 = 1.0056e-3",
+                            "interface_anisotropy_J_per_m2 = 1.0056e-3\nuniaxial_anisotropy_J_per_m3 = 1e5");
+  EXPECT_NE(error_of(two).find("give exactly one of interface_anisotropy_J_per_m2"), std::string::npos)
+      << error_of(two);
+  std::string weak =
+      replace(kGood, "interface_anisotropy_J_per_m2 = 1.0056e-3", "interface_anisotropy_J_per_m2 = 1.0e-4");
   const std::string msg = error_of(weak);
   EXPECT_NE(msg.find("bad.toml:7: key 'device.free_layer.interface_anisotropy_J_per_m2'"), std::string::npos) << msg;
   EXPECT_NE(msg.find("easy axis z is stable"), std::string::npos) << msg;

@@ -172,7 +172,8 @@ TEST(SwitchingConfig, ReadsAndValidatesTheTable) {
   EXPECT_LT(c.settings.equilibrate_time_s, 0.0);  // automatic unless given
   const auto eq = cimmc::config::parse_string(
       "[switching]\ncurrent_A = [1e-4]\npulse_width_s = [1e-9]\nequilibrate_time_s = 2e-9\n", "e.toml");
-  EXPECT_DOUBLE_EQ(read_switching_config(eq.root.as_table().at("switching"), eq.source).settings.equilibrate_time_s, 2e-9);
+  EXPECT_DOUBLE_EQ(read_switching_config(eq.root.as_table().at("switching"), eq.source).settings.equilibrate_time_s,
+                   2e-9);
   EXPECT_EQ(c.settings.trials, 50u);
   EXPECT_DOUBLE_EQ(c.settings.relax_time_s, 1e-9);
   // The configuration a switching file stores reads back.
@@ -184,14 +185,17 @@ TEST(SwitchingConfig, ReadsAndValidatesTheTable) {
   s.relax_time_s = 0.2e-9;
   const auto report = characterize_switching(p, cur, pul, s);
   const auto path = temp_file("switching.h5");
-  write_switching_file(path, report, to_toml(p) + "\n[switching]\ncurrent_A = [10e-6, 50e-6]\npulse_width_s = [1e-9]\ntrials = 8\nseed = 5\n");
+  write_switching_file(
+      path, report,
+      to_toml(p) + "\n[switching]\ncurrent_A = [10e-6, 50e-6]\npulse_width_s = [1e-9]\ntrials = 8\nseed = 5\n");
   auto f = cimmc::h5::File::open(path);
   const auto stored = cimmc::config::parse_string(f.attr_string("config"), "config");
   EXPECT_EQ(read_switching_config(stored.root.as_table().at("switching"), "config").settings.seed, 5u);
   EXPECT_EQ(to_toml(read_sot_mtj(stored.root.as_table().at("device"), "config")), to_toml(p));
   EXPECT_EQ(SwitchingTable::load(path).values(), report.table.values());
   // The protocol as run: the automatic equilibration and the tilted start.
-  EXPECT_DOUBLE_EQ(f.open_group("monte_carlo").read_scalar<double>("equilibrate_time_s"), default_equilibrate_time_s(p));
+  EXPECT_DOUBLE_EQ(f.open_group("monte_carlo").read_scalar<double>("equilibrate_time_s"),
+                   default_equilibrate_time_s(p));
   EXPECT_EQ(f.open_group("monte_carlo").read<double>("initial_m").data,
             (std::vector<double>(report.curves.initial_m.begin(), report.curves.initial_m.end())));
   const auto bad = cimmc::config::parse_string(
@@ -215,7 +219,8 @@ TEST(EquilibriumDirection, TiltsTowardsTheBiasField) {
   auto p = load_sot_mtj(resolve_device_file("perpendicular_sot"));
   const auto d = derive(p);
   const auto& f = p.free_layer;
-  const double stiff = d.anisotropy_field_A_per_m + f.saturation_magnetization_A_per_m * (f.demag_factors[0] - f.demag_factors[2]);
+  const double stiff =
+      d.anisotropy_field_A_per_m + f.saturation_magnetization_A_per_m * (f.demag_factors[0] - f.demag_factors[2]);
   for (int dir : {+1, -1}) {
     const auto m = equilibrium_direction(p, dir);
     const double s0 = p.external_field_A_per_m[0] / stiff;

@@ -45,7 +45,8 @@ struct BoltzmannMeans {
 // periodic integrand). The weight is shifted by its maximum so that it cannot overflow.
 BoltzmannMeans boltzmann_hemisphere_means(const SotMtjParams& p) {
   const auto d = derive(p);
-  const double beta = kMu0 * p.free_layer.saturation_magnetization_A_per_m * d.volume_m3 / (kBoltzmann * p.temperature_K);
+  const double beta =
+      kMu0 * p.free_layer.saturation_magnetization_A_per_m * d.volume_m3 / (kBoltzmann * p.temperature_K);
   const int nu = 4000, nphi = 720;
   std::vector<double> e(static_cast<std::size_t>(nu) * nphi);
   double e_min = INFINITY;
@@ -117,10 +118,11 @@ TEST_P(ThermalEquilibriumStart, MatchesBoltzmannAveragesUnderTheBiasField) {
   const auto r = simulate(p, w, amps, s);
   for (double z : r.mz) ASSERT_GT(z, 0.0) << "a trajectory left its well while equilibrating";
   const MeanSe mx = mean_se(r.mx), mz = mean_se(r.mz);
-  std::printf("alpha=%g H_x=-%g H_K,eff, %.3g ns: <m_x> = %.5f +- %.5f (Boltzmann %.5f, %.2f SE), <m_z> = %.5f +- %.5f "
-              "(Boltzmann %.5f, %.2f SE); zero-T start m_x %.5f m_z %.5f\n",
-              alpha, h, w.settle_time_s * 1e9, mx.mean, mx.se, oracle.mx, (mx.mean - oracle.mx) / mx.se, mz.mean, mz.se,
-              oracle.mz, (mz.mean - oracle.mz) / mz.se, (*s.initial_m)[0], (*s.initial_m)[2]);
+  std::printf(
+      "alpha=%g H_x=-%g H_K,eff, %.3g ns: <m_x> = %.5f +- %.5f (Boltzmann %.5f, %.2f SE), <m_z> = %.5f +- %.5f "
+      "(Boltzmann %.5f, %.2f SE); zero-T start m_x %.5f m_z %.5f\n",
+      alpha, h, w.settle_time_s * 1e9, mx.mean, mx.se, oracle.mx, (mx.mean - oracle.mx) / mx.se, mz.mean, mz.se,
+      oracle.mz, (mz.mean - oracle.mz) / mz.se, (*s.initial_m)[0], (*s.initial_m)[2]);
   EXPECT_NEAR(mx.mean, oracle.mx, 3 * mx.se);
   EXPECT_NEAR(mz.mean, oracle.mz, 3 * mz.se);
   // The comparison can tell: the zero-temperature start itself is far outside 3 SE in m_z
@@ -210,7 +212,8 @@ double monte_carlo_threshold(const SotMtjParams& p, const MonteCarloSettings& s,
     EXPECT_GT(first, 0u) << "the grid's lowest current already switches";
     EXPECT_LT(first, grid.size()) << "no current of the grid switches";
     if (first == 0 || first == grid.size()) return NAN;
-    for (std::size_t i = first; i < grid.size(); ++i) EXPECT_EQ(c.switched_count[i], 1) << "not monotone above the threshold";
+    for (std::size_t i = first; i < grid.size(); ++i)
+      EXPECT_EQ(c.switched_count[i], 1) << "not monotone above the threshold";
     lo = grid[first - 1];
     hi = grid[first];
   }
@@ -232,7 +235,8 @@ TEST(ZeroTemperatureThreshold, TiltedStartMatchesDirectIntegration) {
   const double pulse = 1e-9;
   const auto d = derive(p);
   const auto& f = p.free_layer;
-  const double stiff = d.anisotropy_field_A_per_m + f.saturation_magnetization_A_per_m * (f.demag_factors[0] - f.demag_factors[2]);
+  const double stiff =
+      d.anisotropy_field_A_per_m + f.saturation_magnetization_A_per_m * (f.demag_factors[0] - f.demag_factors[2]);
   const double s0 = p.external_field_A_per_m[0] / stiff;
   const double m_tilt[3] = {s0, 0.0, std::sqrt(1 - s0 * s0)};
   const double m_axis[3] = {0.0, 0.0, 1.0};
@@ -243,8 +247,10 @@ TEST(ZeroTemperatureThreshold, TiltedStartMatchesDirectIntegration) {
   const Llg llg(p);
   const double relax = 2e-9, dt = 0.05e-12;
   const double ic = d.critical_current_A;
-  const double direct_tilt = bisect([&](double i) { return llg.switches(m_tilt, i, pulse, relax, dt); }, 0.3 * ic, 3 * ic);
-  const double direct_axis = bisect([&](double i) { return llg.switches(m_axis, i, pulse, relax, dt); }, 0.3 * ic, 3 * ic);
+  const double direct_tilt =
+      bisect([&](double i) { return llg.switches(m_tilt, i, pulse, relax, dt); }, 0.3 * ic, 3 * ic);
+  const double direct_axis =
+      bisect([&](double i) { return llg.switches(m_axis, i, pulse, relax, dt); }, 0.3 * ic, 3 * ic);
 
   MonteCarloSettings s;
   s.trials = 1;
@@ -254,9 +260,11 @@ TEST(ZeroTemperatureThreshold, TiltedStartMatchesDirectIntegration) {
   s.start_at_equilibrium = false;
   s.equilibrate_time_s = 0.0;
   const double mc_axis = monte_carlo_threshold(p, s, 0.3 * ic, 3 * ic, pulse);
-  std::printf("1 ns threshold: tilted start %.5g A (direct %.5g A, ratio %.5f); axis start %.5g A (direct %.5g A, ratio "
-              "%.5f); axis / tilted %.4f\n",
-              mc_tilt, direct_tilt, mc_tilt / direct_tilt, mc_axis, direct_axis, mc_axis / direct_axis, direct_axis / direct_tilt);
+  std::printf(
+      "1 ns threshold: tilted start %.5g A (direct %.5g A, ratio %.5f); axis start %.5g A (direct %.5g A, ratio "
+      "%.5f); axis / tilted %.4f\n",
+      mc_tilt, direct_tilt, mc_tilt / direct_tilt, mc_axis, direct_axis, mc_axis / direct_axis,
+      direct_axis / direct_tilt);
   EXPECT_NEAR(mc_tilt / direct_tilt, 1.0, 1e-3);
   EXPECT_NEAR(mc_axis / direct_axis, 1.0, 1e-3);
   EXPECT_GT(std::abs(direct_axis / direct_tilt - 1.0), 10 * 1e-3);

@@ -48,7 +48,8 @@ TEST(ThermalActivationMonteCarlo, FitToMonteCarloMatchesExactSwitchingTime) {
     const double h = i / d.critical_current_A;
     const double exact = mean_first_passage_time_s(delta, d.neel_brown_time_s, h);
     const double model = fit.model.switching_time_s(i);
-    std::printf("I/I_c0 = %.2f: fitted tau %.3g s, exact first passage %.3g s (ratio %.3f)\n", h, model, exact, model / exact);
+    std::printf("I/I_c0 = %.2f: fitted tau %.3g s, exact first passage %.3g s (ratio %.3f)\n", h, model, exact,
+                model / exact);
     EXPECT_NEAR(model / exact, 1.0, 0.25);
   }
 }

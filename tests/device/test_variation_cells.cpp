@@ -57,7 +57,8 @@ TEST(Variation, DevicesAreDeterministicAndScaleTheRightFields) {
   const auto b = sample_devices(nominal, v, 3, 99);
   for (std::size_t d = 0; d < 3; ++d) EXPECT_EQ(to_toml(a[d]), to_toml(b[d]));
   const auto f = sample_factors(v, 99, 0, 0, 4);
-  EXPECT_DOUBLE_EQ(a[4].free_layer.interface_anisotropy_J_per_m2, nominal.free_layer.interface_anisotropy_J_per_m2 * f.anisotropy);
+  EXPECT_DOUBLE_EQ(a[4].free_layer.interface_anisotropy_J_per_m2,
+                   nominal.free_layer.interface_anisotropy_J_per_m2 * f.anisotropy);
   EXPECT_DOUBLE_EQ(a[4].heavy_metal.spin_hall_angle, nominal.heavy_metal.spin_hall_angle * f.spin_hall_angle);
   EXPECT_DOUBLE_EQ(a[4].free_layer.length_m, nominal.free_layer.length_m * f.size);
   EXPECT_NE(derive(a[0]).thermal_stability, derive(a[1]).thermal_stability);
@@ -69,12 +70,14 @@ TEST(Variation, DevicesAreDeterministicAndScaleTheRightFields) {
 
 TEST(Variation, ReadsAndValidatesTheTable) {
   const auto doc = cimmc::config::parse_string(
-      "[variation]\nanisotropy = {relative_sigma = 0.05}\nsize = {relative_sigma = 0.02, kind = \"normal\"}\n", "v.toml");
+      "[variation]\nanisotropy = {relative_sigma = 0.05}\nsize = {relative_sigma = 0.02, kind = \"normal\"}\n",
+      "v.toml");
   const auto v = read_variation(doc.root.as_table().at("variation"), doc.source);
   EXPECT_DOUBLE_EQ(v.anisotropy.relative_sigma, 0.05);
   EXPECT_EQ(v.anisotropy.kind, SpreadKind::kLognormal);
   EXPECT_EQ(v.size.kind, SpreadKind::kNormal);
-  const auto bad = cimmc::config::parse_string("[variation]\nanisotropy = {relative_sigma = -1}\nsise = {relative_sigma = 0.1}\n", "v.toml");
+  const auto bad = cimmc::config::parse_string(
+      "[variation]\nanisotropy = {relative_sigma = -1}\nsise = {relative_sigma = 0.1}\n", "v.toml");
   try {
     read_variation(bad.root.as_table().at("variation"), bad.source);
     FAIL();
@@ -156,7 +159,9 @@ TEST(StorageCell, StuckAtFaultRatesAndValues) {
   for (std::size_t i = 0; i < n; ++i) {
     s0 += faults[i] == CellFault::kStuckAtZero;
     s1 += faults[i] == CellFault::kStuckAtOne;
-    const double expect = faults[i] == CellFault::kStuckAtZero ? -levels[i] : faults[i] == CellFault::kStuckAtOne ? 1 - levels[i] : 0;
+    const double expect = faults[i] == CellFault::kStuckAtZero  ? -levels[i]
+                          : faults[i] == CellFault::kStuckAtOne ? 1 - levels[i]
+                                                                : 0;
     ASSERT_NEAR(dev[i], expect, 1e-12) << i;
   }
   const double nn = static_cast<double>(n);
@@ -183,7 +188,8 @@ TEST(StorageCell, BadParametersAreRefused) {
   const std::vector<std::uint8_t> levels{3};
   std::vector<double> out(1);
   EXPECT_THROW(StorageCellModel::sram().deviations(levels, {}, out), cimmc::ArgumentError);
-  const auto doc = cimmc::config::parse_string("[cell]\ntechnology = \"rram\"\nlevels = 1\nprograming_sigma = 0.1\n", "c.toml");
+  const auto doc =
+      cimmc::config::parse_string("[cell]\ntechnology = \"rram\"\nlevels = 1\nprograming_sigma = 0.1\n", "c.toml");
   try {
     StorageCellModel::from_config(doc.root.as_table().at("cell"), doc.source);
     FAIL();

@@ -32,7 +32,8 @@ SwitchingTable small_table() {
   const std::vector<double> pulses{1e-9, 3.3e-9};
   std::vector<double> p;
   for (double i : currents)
-    for (double t : pulses) p.push_back(1.0 / (1.0 + std::exp(-(i - 100e-6 + 10e-6 * std::log(t / 1e-9)) / 9.87654321e-6)));
+    for (double t : pulses)
+      p.push_back(1.0 / (1.0 + std::exp(-(i - 100e-6 + 10e-6 * std::log(t / 1e-9)) / 9.87654321e-6)));
   return SwitchingTable(currents, pulses, p, "test device", "monte_carlo");
 }
 
@@ -227,14 +228,16 @@ TEST(SwitchingExport, BadInput) {
     load_exportable_table(dir / "other.h5");
     ADD_FAILURE() << "a cimmc.test file was accepted";
   } catch (const cimmc::FormatError& err) {
-    EXPECT_NE(std::string(err.what()).find("is a 'cimmc.test' file, expected a switching table"), std::string::npos) << err.what();
+    EXPECT_NE(std::string(err.what()).find("is a 'cimmc.test' file, expected a switching table"), std::string::npos)
+        << err.what();
   }
   const ExportableTable e = exportable_table(small_table());
   try {
     export_switching_table(e, TableExportFormat::kCsv, dir / "no/such/folder/x.csv");
     ADD_FAILURE() << "an unwritable output was accepted";
   } catch (const cimmc::IoError& err) {
-    EXPECT_NE(std::string(err.what()).find("x.csv: cannot write: No such file or directory"), std::string::npos) << err.what();
+    EXPECT_NE(std::string(err.what()).find("x.csv: cannot write: No such file or directory"), std::string::npos)
+        << err.what();
     EXPECT_EQ(err.exit_code(), 2);
   }
   fs::remove_all(dir);

@@ -59,7 +59,9 @@ inline void write_file(const std::filesystem::path& path, const std::uint8_t* da
   out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
 }
 
-inline std::string source_path(std::string_view relative) { return std::string(CIMMC_SOURCE_DIR) + "/" + std::string(relative); }
+inline std::string source_path(std::string_view relative) {
+  return std::string(CIMMC_SOURCE_DIR) + "/" + std::string(relative);
+}
 
 // Reads the fuzz input as a stream of small values; reading past the end gives zeros.
 class Input {

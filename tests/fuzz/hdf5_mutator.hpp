@@ -38,7 +38,8 @@ inline std::vector<H5Target> h5_targets(hid_t file) {
   std::vector<std::string> objects;
   auto visit = [](hid_t, const char* name, const H5O_info_t* info, void* data) -> herr_t {
     if (info->type == H5O_TYPE_GROUP || info->type == H5O_TYPE_DATASET)
-      static_cast<std::vector<std::string>*>(data)->push_back(std::string("/") + (std::string(name) == "." ? "" : name));
+      static_cast<std::vector<std::string>*>(data)->push_back(std::string("/") +
+                                                              (std::string(name) == "." ? "" : name));
     return 0;
   };
   H5Ovisit2(file, H5_INDEX_NAME, H5_ITER_INC, visit, &objects, H5O_INFO_BASIC);
@@ -101,13 +102,13 @@ inline std::int64_t special_int(Input& in) {
 inline std::string mutate_string(std::string s, Input& in) {
   const std::size_t pos = s.empty() ? 0 : in.u32() % (s.size() + 1);
   switch (in.byte() % 4) {
-    case 0: return s.substr(0, pos);                       // truncate
-    case 1: return s.insert(pos, in.text());               // insert
-    case 2: {                                              // overwrite a range
+    case 0: return s.substr(0, pos);          // truncate
+    case 1: return s.insert(pos, in.text());  // insert
+    case 2: {                                 // overwrite a range
       const std::string t = in.text();
       return s.replace(pos, t.size(), t);
     }
-    default: return in.text();                             // replace
+    default: return in.text();  // replace
   }
 }
 
@@ -171,8 +172,8 @@ inline void mutate_target(h5::File& f, const H5Target& t, Input& in) {
   if (op == 1 || op == 2) {
     // Overwrite elements (or edit the string) keeping type and shape.
     if (is_string) {
-      std::vector<std::string> v = info.shape.empty() ? std::vector<std::string>{f.read_string(t.object)}
-                                                      : f.read_strings(t.object);
+      std::vector<std::string> v =
+          info.shape.empty() ? std::vector<std::string>{f.read_string(t.object)} : f.read_strings(t.object);
       if (v.empty()) return;
       std::string& s = v[in.u32() % v.size()];
       s = mutate_string(s, in);

@@ -94,7 +94,8 @@ inline void check_layer_gradients(Layer& layer, std::vector<Tensor> inputs, cons
       const double lm = loss(inputs);
       values[i] = keep;
       const double numeric = (lp - lm) / (2 * eps);
-      EXPECT_NEAR(analytic[i], numeric, tol_abs + tol_rel * std::abs(numeric)) << layer.kind() << " " << what << "[" << i << "]";
+      EXPECT_NEAR(analytic[i], numeric, tol_abs + tol_rel * std::abs(numeric))
+          << layer.kind() << " " << what << "[" << i << "]";
     }
   };
   for (std::size_t i = 0; i < inputs.size(); ++i) check(inputs[i].data, gin[i].data, "input" + std::to_string(i));

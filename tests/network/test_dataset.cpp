@@ -46,7 +46,8 @@ TEST(Idx, ReadsGzipAndRawFilesAndFolders) {
   const std::vector<std::uint8_t> labels{0, 9, 3, 3, 1};
   for (bool gz : {true, false}) {
     const std::string suffix = gz ? ".gz" : "";
-    write_idx(dir / ("t10k-images-idx3-ubyte" + suffix), dir / ("t10k-labels-idx1-ubyte" + suffix), 4, 3, pixels, labels, gz);
+    write_idx(dir / ("t10k-images-idx3-ubyte" + suffix), dir / ("t10k-labels-idx1-ubyte" + suffix), 4, 3, pixels,
+              labels, gz);
     const Dataset d = load_dataset(dir.string(), "test");
     EXPECT_EQ(d.size(), 5);
     EXPECT_EQ(d.image_shape(), (Shape{1, 4, 3}));

@@ -39,11 +39,11 @@ TEST(ExportTorch, SpecsEqualTheCppZoo) {
   };
   for (const auto& name : zoo_names())
     for (const auto& [input, shape, width] : {Case{"1,28,28", {1, 28, 28}, 0.5}, Case{"3,32,32", {3, 32, 32}, 1.0}}) {
-        const auto [rc, out] = run("/usr/bin/python3 " + kScript + " --print-spec --model " + name + " --input " + input +
-                                   " --width " + std::to_string(width));
-        ASSERT_EQ(rc, 0) << out;
-        EXPECT_EQ(out, zoo_spec(name, shape, 10, {width})) << name << " " << input << " " << width;
-      }
+      const auto [rc, out] = run("/usr/bin/python3 " + kScript + " --print-spec --model " + name + " --input " + input +
+                                 " --width " + std::to_string(width));
+      ASSERT_EQ(rc, 0) << out;
+      EXPECT_EQ(out, zoo_spec(name, shape, 10, {width})) << name << " " << input << " " << width;
+    }
 }
 
 TEST(ExportTorch, ExportedStateDictLoads) {
@@ -51,7 +51,9 @@ TEST(ExportTorch, ExportedStateDictLoads) {
   const auto path = fs::temp_directory_path() / "cimmc_test_network_export.h5";
   const std::string code = "import sys; sys.path.insert(0, '" + fs::path(kScript).parent_path().string() +
                            "'); import export_torch as e; s = e.random_state('vgg_small', (1, 28, 28), 10, 0.5, 3); "
-                           "e.export(s, 'vgg_small', (1, 28, 28), 10, 0.5, '" + path.string() + "'); "
+                           "e.export(s, 'vgg_small', (1, 28, 28), 10, 0.5, '" +
+                           path.string() +
+                           "'); "
                            "print(float(s['layers.conv2d1.weight'][0, 0, 0, 0]))";
   const auto [rc, out] = run("/usr/bin/python3 -c \"" + code + "\"");
   ASSERT_EQ(rc, 0) << out;

@@ -41,7 +41,8 @@ TEST(Conv2d, ForwardMatchesDirectConvolution) {
                 for (int kx = 0; kx < 3; ++kx) {
                   const int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
                   if (iy < 0 || iy >= 7 || ix < 0 || ix >= 6) continue;
-                  s += conv.weight().value.data[((o * 3 + c) * 3 + ky) * 3 + kx] * x.data[((n * 3 + c) * 7 + iy) * 6 + ix];
+                  s += conv.weight().value.data[((o * 3 + c) * 3 + ky) * 3 + kx] *
+                       x.data[((n * 3 + c) * 7 + iy) * 6 + ix];
                 }
             EXPECT_NEAR(y.data[((n * 4 + o) * OH + oy) * OW + ox], s, 1e-4);
           }
@@ -191,7 +192,8 @@ TEST(DistillationLoss, ValuesAgainstTheDefinition) {
   // Bad arguments.
   EXPECT_THROW(distillation_loss(z, t, label, 1.5, tau, nullptr, nullptr), cimmc::ArgumentError);
   EXPECT_THROW(distillation_loss(z, t, label, 0.5, 0.0, nullptr, nullptr), cimmc::ArgumentError);
-  EXPECT_THROW(distillation_loss(z, random_tensor({2, 3}, 18), label, 0.5, tau, nullptr, nullptr), cimmc::ArgumentError);
+  EXPECT_THROW(distillation_loss(z, random_tensor({2, 3}, 18), label, 0.5, tau, nullptr, nullptr),
+               cimmc::ArgumentError);
 }
 
 TEST(GradientCheck, ResidualGraphThroughModel) {
@@ -251,7 +253,8 @@ TEST(GradientCheck, FakeQuantizedConvUsesStraightThroughEstimator) {
 }
 
 TEST(Layers, ShapeErrorsNameTheLayer) {
-  EXPECT_THROW(Model::from_spec("input input - channels=1 height=4 width=4\nfc linear input out=3\n"), cimmc::ModelError);
+  EXPECT_THROW(Model::from_spec("input input - channels=1 height=4 width=4\nfc linear input out=3\n"),
+               cimmc::ModelError);
   try {
     Model::from_spec("input input - channels=1 height=4 width=4\np maxpool2d input kernel=5\n");
     FAIL();

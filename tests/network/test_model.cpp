@@ -71,9 +71,12 @@ TEST(Model, SpecErrorsAreSpecific) {
     }
     return std::string("no error");
   };
-  EXPECT_NE(message("input input - channels=1\nfc linear nowhere out=2\n").find("'nowhere' is not defined"), std::string::npos);
-  EXPECT_NE(message("input input - channels=1\nfc linear input out=2 colour=red\n").find("unknown attribute 'colour'"), std::string::npos);
-  EXPECT_NE(message("input input - channels=1\nfc dense input out=2\n").find("unknown kind 'dense'"), std::string::npos);
+  EXPECT_NE(message("input input - channels=1\nfc linear nowhere out=2\n").find("'nowhere' is not defined"),
+            std::string::npos);
+  EXPECT_NE(message("input input - channels=1\nfc linear input out=2 colour=red\n").find("unknown attribute 'colour'"),
+            std::string::npos);
+  EXPECT_NE(message("input input - channels=1\nfc dense input out=2\n").find("unknown kind 'dense'"),
+            std::string::npos);
   EXPECT_NE(message("input input - channels=1\nfc linear input out=x\n").find("net.txt, line 2"), std::string::npos);
   EXPECT_NE(message("conv conv2d input out=2 kernel=3\n").find("first node"), std::string::npos);
 }
@@ -151,7 +154,8 @@ TEST(ModelFile, TrainingHistoryOfUnequalLengthsIsRefused) {
       FAIL() << "expected FormatError for " << size << " learning rates";
     } catch (const cimmc::FormatError& e) {
       EXPECT_NE(std::string(e.what()).find("the history datasets hold 2 and " + std::to_string(size) + " epochs"),
-                std::string::npos) << e.what();
+                std::string::npos)
+          << e.what();
     }
   }
   fs::remove(path);

@@ -12,8 +12,8 @@
 #include "cimmc/core/rng.hpp"
 #include "cimmc/network/gemm_layers.hpp"
 #include "cimmc/network/model.hpp"
-#include "cimmc/network/train.hpp"
 #include "cimmc/network/sgemm.hpp"
+#include "cimmc/network/train.hpp"
 #include "grad_check.hpp"
 
 using namespace cimmc;
@@ -58,7 +58,8 @@ TEST(Sgemm, MatchesTheReferenceBitForBitOnOddSizes) {
             for (int m = 0; m < M; ++m)
               for (int n = 0; n < N; ++n) {
                 double s = accumulate ? C0[static_cast<std::size_t>(m) * (N + 2) + n] : 0.0;
-                for (int k = 0; k < K; ++k) s += static_cast<double>(A[m * rs + k * cs]) * B[static_cast<std::size_t>(k) * N + n];
+                for (int k = 0; k < K; ++k)
+                  s += static_cast<double>(A[m * rs + k * cs]) * B[static_cast<std::size_t>(k) * N + n];
                 ASSERT_NEAR(C[static_cast<std::size_t>(m) * (N + 2) + n], s, 1e-4 * (1.0 + std::sqrt(K)));
               }
           }
@@ -85,7 +86,7 @@ TEST(Conv2dKernels, ForwardAndBackwardMatchDirectSumsOnOddSizes) {
   struct Case {
     int cin, cout, kernel, stride, padding, H, W, batch;
   };
-  const Case cases[] = {{3, 37, 3, 1, 1, 11, 9, 3}, {5, 9, 3, 2, 1, 13, 10, 2},  {2, 33, 1, 2, 0, 9, 7, 2},
+  const Case cases[] = {{3, 37, 3, 1, 1, 11, 9, 3}, {5, 9, 3, 2, 1, 13, 10, 2}, {2, 33, 1, 2, 0, 9, 7, 2},
                         {1, 6, 5, 1, 2, 8, 12, 9},  {7, 40, 3, 1, 0, 7, 20, 1}, {4, 3, 3, 2, 0, 6, 6, 10}};
   std::uint64_t element = 1000;
   for (const Case& t : cases) {
@@ -101,7 +102,8 @@ TEST(Conv2dKernels, ForwardAndBackwardMatchDirectSumsOnOddSizes) {
     RunContext ctx;
     ctx.training = true;
     conv.forward(in, y, ctx);
-    const int OH = (t.H + 2 * t.padding - t.kernel) / t.stride + 1, OW = (t.W + 2 * t.padding - t.kernel) / t.stride + 1;
+    const int OH = (t.H + 2 * t.padding - t.kernel) / t.stride + 1,
+              OW = (t.W + 2 * t.padding - t.kernel) / t.stride + 1;
     ASSERT_EQ(y.shape, (Shape{t.batch, t.cout, OH, OW}));
     Tensor g(y.shape);
     nwtest::fill_normal(g, 3, ++element);
@@ -110,7 +112,9 @@ TEST(Conv2dKernels, ForwardAndBackwardMatchDirectSumsOnOddSizes) {
     Tensor* gin[] = {&gx};
     conv.backward(in, y, g, gin, ctx);
     const int k = t.kernel;
-    auto wv = [&](int o, int c, int ky, int kx) { return conv.weight().value.data[((o * t.cin + c) * k + ky) * k + kx]; };
+    auto wv = [&](int o, int c, int ky, int kx) {
+      return conv.weight().value.data[((o * t.cin + c) * k + ky) * k + kx];
+    };
     std::vector<double> dw(conv.weight().value.size(), 0.0), db(t.cout, 0.0), dx(x.size(), 0.0);
     for (int n = 0; n < t.batch; ++n)
       for (int o = 0; o < t.cout; ++o)

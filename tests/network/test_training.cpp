@@ -117,8 +117,7 @@ TEST(Training, ResumeFromCheckpointEqualsUninterruptedRun) {
         stop_after_first(st, opt);
         throw Stop{};
       });
-    } catch (const Stop&) {
-    }
+    } catch (const Stop&) {}
   }
   ModelRecord r;
   Optimizer ro(c);

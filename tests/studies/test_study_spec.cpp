@@ -67,7 +67,8 @@ input = [1, 28, 28]
 hardware = "stox_mtj_device"
 [sweep]
 )";
-  const auto spec = load_study(write_study("zip_pairs.toml", head + R"("readout.mtj.temperature_K" = [250.0, 300.0, 350.0]
+  const auto spec =
+      load_study(write_study("zip_pairs.toml", head + R"("readout.mtj.temperature_K" = [250.0, 300.0, 350.0]
 "readout.mtj.table_file" = ["../tables/stox_converter_1ns_250K.h5", "../tables/stox_converter_1ns.h5", "../tables/stox_converter_1ns_350K.h5"]
 zip = [["readout.mtj.temperature_K", "readout.mtj.table_file"]]
 )"));
@@ -81,7 +82,8 @@ zip = [["readout.mtj.temperature_K", "readout.mtj.table_file"]]
   } catch (const ConfigError& e) {
     const std::string what = e.what();
     EXPECT_NE(what.find("readout.mtj.temperature_K = 350, readout.mtj.table_file = ../tables/stox_converter_1ns.h5"),
-              std::string::npos) << what;
+              std::string::npos)
+        << what;
     EXPECT_EQ(what.find("= 250,"), std::string::npos) << what;  // the right pair is not reported
   }
 }

@@ -14,12 +14,12 @@
 #include "cimmc/network/quantize.hpp"
 #include "cimmc/network/zoo.hpp"
 #include "cimmc/studies/cli.hpp"
-#include "cimmc/studies/one_point.hpp"
-#include "cimmc/studies/resolved_design.hpp"
 #include "cimmc/studies/cost_inputs.hpp"
 #include "cimmc/studies/cost_report.hpp"
-#include "cimmc/studies/reproductions.hpp"
 #include "cimmc/studies/crossbar_eval.hpp"
+#include "cimmc/studies/one_point.hpp"
+#include "cimmc/studies/reproductions.hpp"
+#include "cimmc/studies/resolved_design.hpp"
 
 namespace cimmc::studies {
 
@@ -64,15 +64,18 @@ network::Shape parse_input_shape(const std::string& text) {
 void run_cost(const CostOptions& o) {
   if (!(o.input_density >= 0 && o.input_density <= 1))
     throw ArgumentError(fmt::format("--input-density {}: expected a fraction in [0, 1]", o.input_density));
-  if (o.weight_density > 1) throw ArgumentError(fmt::format("--weight-density {}: expected a fraction in [0, 1]", o.weight_density));
+  if (o.weight_density > 1)
+    throw ArgumentError(fmt::format("--weight-density {}: expected a fraction in [0, 1]", o.weight_density));
   const auto scenario = studies::parse_scenario(o.scenario);
 
   if (!o.reproduce.empty()) {
     std::vector<std::string> hw_sets, tech_sets;
     for (const auto& s : o.sets) (is_hardware_key(s) ? hw_sets : tech_sets).push_back(s);
-    if (!hw_sets.empty()) throw ArgumentError("--reproduce uses the shipped hardware files; --set only technology keys");
+    if (!hw_sets.empty())
+      throw ArgumentError("--reproduce uses the shipped hardware files; --set only technology keys");
     if (!o.device.empty()) throw ArgumentError("--reproduce prices the devices its hardware files name; no --device");
-    const auto tech = circuit::load_technology(data_files::resolve("tech", o.tech, ".toml", "technology table"), tech_sets);
+    const auto tech =
+        circuit::load_technology(data_files::resolve("tech", o.tech, ".toml", "technology table"), tech_sets);
     studies::Comparison c;
     if (o.reproduce == "stox") c = studies::stox_comparison(tech, o.input_density, scenario);
     else if (o.reproduce == "zebra") c = studies::zebra_comparison(tech, o.input_density, scenario);
@@ -143,7 +146,8 @@ void run_cost(const CostOptions& o) {
   if (!o.output.empty()) {
     const std::string config_text = fmt::format(
         "# cimmc cost --model {} --hw {} --tech {}\n# weights: {}\n# basis: {}\n[hardware]\n{}\n[technology]\n{}\n",
-        o.model, o.hw, o.tech, priced.weights, basis, config::to_toml(design.hardware.root), config::to_toml(design.technology.root));
+        o.model, o.hw, o.tech, priced.weights, basis, config::to_toml(design.hardware.root),
+        config::to_toml(design.technology.root));
     studies::write_cost_file(o.output, cost, o.seed, config_text);
     fmt::print("wrote {}\n", o.output);
   }
@@ -155,18 +159,25 @@ void register_cost(Registry& r) {
   sub->add_option("--model", o.model, "Model file (.h5) or zoo name (mlp, lenet5, vgg_small, resnet20)");
   sub->add_option("--hw", o.hw, "Hardware configuration: a data/hw name or a TOML file");
   sub->add_option("--tech", o.tech, "Technology table: a data/tech name or a TOML file")->capture_default_str();
-  sub->add_option("--device", o.device, "SOT-MTJ preset of the stochastic readout's converter (default: readout.mtj.device)");
+  sub->add_option("--device", o.device,
+                  "SOT-MTJ preset of the stochastic readout's converter (default: readout.mtj.device)");
   sub->add_option("--input", o.input, "Input shape CxHxW of a zoo model")->capture_default_str();
   sub->add_option("--classes", o.classes, "Classes of a zoo model")->capture_default_str()->check(CLI::PositiveNumber);
   sub->add_option("--input-density", o.input_density, "Fraction of input bits that are 1")->capture_default_str();
-  sub->add_option("--weight-density", o.weight_density, "Fraction of stored weight bits that are 1 (default: from the weights)");
+  sub->add_option("--weight-density", o.weight_density,
+                  "Fraction of stored weight bits that are 1 (default: from the weights)");
   sub->add_option("--set", o.sets, "Override a hardware or technology key: --set periphery.columns_per_adc=4");
   sub->add_option("--reproduce", o.reproduce, "Print a seed paper's cost comparison: stox or zebra");
-  sub->add_option("--scenario", o.scenario, "With --reproduce: cimmc (cimmc's designs) or paper-assumptions (what the paper states)")
+  sub->add_option("--scenario", o.scenario,
+                  "With --reproduce: cimmc (cimmc's designs) or paper-assumptions (what the paper states)")
       ->capture_default_str();
   sub->add_option("--dataset", o.dataset, "Price counters measured on this dataset's test images (model file only)");
-  sub->add_option("--limit", o.limit, "Test images run for --dataset")->capture_default_str()->check(CLI::PositiveNumber);
-  sub->add_option("--bits", o.bits, "Bits when a float model is quantized for --dataset")->capture_default_str()->check(CLI::Range(2, 8));
+  sub->add_option("--limit", o.limit, "Test images run for --dataset")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--bits", o.bits, "Bits when a float model is quantized for --dataset")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 8));
   sub->add_option("--seed", o.seed, "Seed of the crossbar's noise for --dataset, and of a zoo model's initial weights")
       ->capture_default_str();
   sub->add_option("-o,--output", o.output, "Write the per-layer costs to this HDF5 file");

@@ -9,8 +9,8 @@
 #include <optional>
 
 #include "cimmc/core/error.hpp"
-#include "cimmc/network/dataset.hpp"
 #include "cimmc/network/crossbar_backend.hpp"
+#include "cimmc/network/dataset.hpp"
 #include "cimmc/network/executor.hpp"
 #include "cimmc/network/model_file.hpp"
 #include "cimmc/network/quantize.hpp"
@@ -93,7 +93,8 @@ void run_eval(const EvalOptions& o) {
   }
   if (model.input_shape() != test.image_shape())
     throw ArgumentError(fmt::format("model {} takes inputs {}, dataset {} has images {}", o.model,
-                                    network::shape_text(model.input_shape()), o.dataset, network::shape_text(test.image_shape())));
+                                    network::shape_text(model.input_shape()), o.dataset,
+                                    network::shape_text(test.image_shape())));
   network::RunContext ctx;
   int bits = 0;
   std::string calibration_note;
@@ -120,9 +121,8 @@ void run_eval(const EvalOptions& o) {
     } else {
       bits = o.bits;
       const auto& calib = calibration();
-      calibration_note = calibration_from_test
-                             ? fmt::format("{} test images (no training split found)", o.calibration)
-                             : fmt::format("{} training images", o.calibration);
+      calibration_note = calibration_from_test ? fmt::format("{} test images (no training split found)", o.calibration)
+                                               : fmt::format("{} training images", o.calibration);
       network::QuantOptions q;
       q.weight_bits = q.activation_bits = bits;
       q.calibration_images = o.calibration;
@@ -145,7 +145,8 @@ void run_eval(const EvalOptions& o) {
     auto e = studies::inference_slot(model, test, calib, *design, eo);
     seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (e.calibrated && !o.json)
-      fmt::print("readouts calibrated on the first {} images of {}\n", std::min(o.calibration, calib.size()), calib.name);
+      fmt::print("readouts calibrated on the first {} images of {}\n", std::min(o.calibration, calib.size()),
+                 calib.name);
     r = e.result;
     layers = std::move(e.layers);
   } else {
@@ -154,14 +155,17 @@ void run_eval(const EvalOptions& o) {
     seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   if (o.json) {
-    fmt::print("{{\"model\": \"{}\", \"dataset\": \"{}\", \"split\": \"{}\", \"executor\": \"{}\", \"bits\": {}, \"images\": {}, "
-               "\"correct\": {}, \"accuracy\": {:.6f}, \"loss\": {:.6f}, \"seconds\": {:.3f}, \"counters\": {}}}\n",
-               json_escape(o.model), json_escape(o.dataset), o.split, o.executor, bits, r.images, r.correct, r.accuracy, r.loss,
-               seconds, design ? network::layer_reports_json(layers, design->crossbar.readout.kind) : "{}");
+    fmt::print(
+        "{{\"model\": \"{}\", \"dataset\": \"{}\", \"split\": \"{}\", \"executor\": \"{}\", \"bits\": {}, \"images\": "
+        "{}, "
+        "\"correct\": {}, \"accuracy\": {:.6f}, \"loss\": {:.6f}, \"seconds\": {:.3f}, \"counters\": {}}}\n",
+        json_escape(o.model), json_escape(o.dataset), o.split, o.executor, bits, r.images, r.correct, r.accuracy,
+        r.loss, seconds, design ? network::layer_reports_json(layers, design->crossbar.readout.kind) : "{}");
   } else {
     fmt::print("{}: accuracy {:.2f} % ({} / {} images of {}), executor {}{}\n", o.model, 100 * r.accuracy, r.correct,
                r.images, test.name, o.executor, bits ? fmt::format(", {} bits", bits) : "");
-    if (!calibration_note.empty()) fmt::print("quantized after BatchNorm folding; calibrated on {}\n", calibration_note);
+    if (!calibration_note.empty())
+      fmt::print("quantized after BatchNorm folding; calibrated on {}\n", calibration_note);
     if (design) fmt::print("{}", network::layer_reports_text(layers));
   }
 }
@@ -172,9 +176,12 @@ void register_eval(Registry& r) {
   sub->add_option("--model", o.model, "Model file (.h5)")->required();
   sub->add_option("--dataset", o.dataset, "fashion-mnist, cifar10:DIR, cifar100:DIR or a path")->capture_default_str();
   sub->add_option("--executor", o.executor, "float, int, or a registered hardware backend")->capture_default_str();
-  o.bits_option = sub->add_option("--bits", o.bits, "Weight and activation bits when quantizing a float model")->capture_default_str();
-  sub->add_option("--limit", o.limit, "Evaluate only the first N images of the split (0: all)")->check(count_at_least(0));
-  sub->add_option("--split", o.split, "test, or validation (the last --validation training images)")->capture_default_str();
+  o.bits_option = sub->add_option("--bits", o.bits, "Weight and activation bits when quantizing a float model")
+                      ->capture_default_str();
+  sub->add_option("--limit", o.limit, "Evaluate only the first N images of the split (0: all)")
+      ->check(count_at_least(0));
+  sub->add_option("--split", o.split, "test, or validation (the last --validation training images)")
+      ->capture_default_str();
   o.validation_option =
       sub->add_option("--validation", o.validation, "Images of the validation split (as given to cimmc train)")
           ->capture_default_str()

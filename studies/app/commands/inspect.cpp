@@ -11,7 +11,8 @@
 namespace cimmc::studies {
 
 namespace {
-const char* kProvenanceAttrs[] = {"filetype", "format_version", "cimmc_version", "git_sha1", "created", "seed", "config"};
+const char* kProvenanceAttrs[] = {"filetype", "format_version", "cimmc_version", "git_sha1",
+                                  "created",  "seed",           "config"};
 
 void print_group(const h5::Group& g, const std::string& indent, bool show_config) {
   for (const auto& a : g.attr_names()) {
@@ -47,8 +48,9 @@ void register_inspect(Registry& r) {
     const h5::Provenance p = h5::read_provenance(f);
     const std::int64_t major = filetypes::supported_major(p.filetype);
     if (p.format_version[0] > major)
-      throw FormatError(fmt::format("{}: '{}' format version {}.{} is newer than this cimmc reads ({}.x); upgrade cimmc",
-                                    path, p.filetype, p.format_version[0], p.format_version[1], major));
+      throw FormatError(
+          fmt::format("{}: '{}' format version {}.{} is newer than this cimmc reads ({}.x); upgrade cimmc", path,
+                      p.filetype, p.format_version[0], p.format_version[1], major));
     fmt::print("file:           {}\n", path);
     fmt::print("filetype:       {}\n", p.filetype);
     fmt::print("format_version: {}.{}\n", p.format_version[0], p.format_version[1]);
@@ -57,7 +59,9 @@ void register_inspect(Registry& r) {
     fmt::print("created:        {}\n", p.created);
     fmt::print("seed:           {}\n", p.seed);
     if (show_config) fmt::print("config:\n{}\n", p.config);
-    else fmt::print("config:         {} lines (--config to show)\n", std::count(p.config.begin(), p.config.end(), '\n') + (p.config.empty() ? 0 : 1));
+    else
+      fmt::print("config:         {} lines (--config to show)\n",
+                 std::count(p.config.begin(), p.config.end(), '\n') + (p.config.empty() ? 0 : 1));
     fmt::print("contents:\n");
     print_group(f, "  ", show_config);
   });

@@ -52,17 +52,18 @@ int run_python(const std::vector<std::string>& args) {
     for (auto& a : argv) c_argv.push_back(a.data());
     c_argv.push_back(nullptr);
     execvp(c_argv[0], c_argv.data());
-    fmt::print(stderr, "cimmc plot: cannot run {} (set CIMMC_PYTHON to a Python 3 with numpy, h5py and matplotlib)\n", python);
+    fmt::print(stderr, "cimmc plot: cannot run {} (set CIMMC_PYTHON to a Python 3 with numpy, h5py and matplotlib)\n",
+               python);
     _exit(127);
   }
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-  }
+  while (waitpid(pid, &status, 0) < 0) {}
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
 void run_plot(const PlotOptions& o) {
-  const std::string output = o.output.empty() ? std::filesystem::path(o.results).replace_extension(".png").string() : o.output;
+  const std::string output =
+      o.output.empty() ? std::filesystem::path(o.results).replace_extension(".png").string() : o.output;
   const std::string extension = std::filesystem::path(output).extension().string();
   if (extension != ".png" && extension != ".pdf" && extension != ".svg")
     throw ArgumentError(fmt::format("-o {}: expected a .png, .pdf or .svg file", output));
@@ -75,7 +76,8 @@ void run_plot(const PlotOptions& o) {
 
 void register_plot(Registry& r) {
   static PlotOptions o;
-  auto* sub = r.add("plot", "Plot a study's results: accuracy vs noise, P_sw vs current, or cost bars", [] { run_plot(o); });
+  auto* sub =
+      r.add("plot", "Plot a study's results: accuracy vs noise, P_sw vs current, or cost bars", [] { run_plot(o); });
   sub->add_option("results", o.results, "Results file (cimmc.study, written by cimmc run)")->required();
   sub->add_option("-o,--output", o.output, "Figure file: .png, .pdf or .svg (default: RESULTS with .png)");
 }

@@ -37,7 +37,8 @@ void register_run(Registry& r) {
   sub->add_option("study", o.study, "Study file (TOML; examples in studies/specs/)")->required();
   sub->add_option("-o,--output", o.output, "Results file (replaces study.output)");
   sub->add_option("--set", o.overrides,
-                  "Override: study.trials=5, base.limit=100, sweep.noise.cell_sigma_lsb=[0,0.1], or a design key such as noise.sense_sigma_lsb=0.5");
+                  "Override: study.trials=5, base.limit=100, sweep.noise.cell_sigma_lsb=[0,0.1], or a design key such "
+                  "as noise.sense_sigma_lsb=0.5");
   sub->add_option("--threads", o.run.threads, "OpenMP threads (default: all); results do not depend on it")
       ->check(CLI::PositiveNumber);
   sub->add_flag("--resume", o.run.resume, "Continue an existing results file of the same configuration");

@@ -71,7 +71,8 @@ std::vector<double> parse_currents(const std::string& text) {
   } else {
     for (const auto& p : split(text, ',')) v.push_back(parse_number(p, opt, text));
     for (std::size_t i = 1; i < v.size(); ++i)
-      if (!(v[i] > v[i - 1])) throw ArgumentError(fmt::format("{} '{}': currents must be strictly ascending", opt, text));
+      if (!(v[i] > v[i - 1]))
+        throw ArgumentError(fmt::format("{} '{}': currents must be strictly ascending", opt, text));
   }
   return v;
 }
@@ -84,18 +85,21 @@ std::vector<double> parse_pulses(const std::string& text) {
     v.push_back(t);
   }
   for (std::size_t i = 1; i < v.size(); ++i)
-    if (!(v[i] > v[i - 1])) throw ArgumentError(fmt::format("--pulse-s '{}': pulse widths must be strictly ascending", text));
+    if (!(v[i] > v[i - 1]))
+      throw ArgumentError(fmt::format("--pulse-s '{}': pulse widths must be strictly ascending", text));
   return v;
 }
 
 void run_switching(const SwitchingOptions& o, bool quiet) {
-  if (o.trials < 1 || o.trials > 100000000) throw ArgumentError(fmt::format("--trials {}: expected 1 to 1e8", o.trials));
+  if (o.trials < 1 || o.trials > 100000000)
+    throw ArgumentError(fmt::format("--trials {}: expected 1 to 1e8", o.trials));
   for (auto [name, v] : {std::pair{"--rise-s", o.rise_s}, {"--fall-s", o.fall_s}})
     if (!(v >= 0) || !std::isfinite(v)) throw ArgumentError(fmt::format("{} {}: expected a time >= 0", name, v));
   if (!(o.relax_s >= 0 || o.relax_s == -1) || !std::isfinite(o.relax_s))
     throw ArgumentError(fmt::format("--relax-s {}: expected a time >= 0 (or -1: automatic)", o.relax_s));
   if (!(o.equilibrate_s >= 0 || o.equilibrate_s == -1) || !std::isfinite(o.equilibrate_s) || o.equilibrate_s > 1e-3)
-    throw ArgumentError(fmt::format("--equilibrate-s {}: expected a time from 0 to 1e-3 s (or -1: automatic)", o.equilibrate_s));
+    throw ArgumentError(
+        fmt::format("--equilibrate-s {}: expected a time from 0 to 1e-3 s (or -1: automatic)", o.equilibrate_s));
   if (o.time_step_s < 0 || !std::isfinite(o.time_step_s) || o.time_step_s > 1e-10)
     throw ArgumentError(fmt::format("--dt-s {}: expected 0 (automatic) or a step up to 1e-10 s", o.time_step_s));
   const auto currents = parse_currents(o.currents);
@@ -114,10 +118,14 @@ void run_switching(const SwitchingOptions& o, bool quiet) {
   toml::array current_values, pulse_values;
   for (double c : currents) current_values.push_back(c);
   for (double t : pulses) pulse_values.push_back(t);
-  spec.switching = toml::table{{"current_A", current_values}, {"pulse_width_s", pulse_values},
-                               {"trials", static_cast<std::int64_t>(o.trials)}, {"time_step_s", o.time_step_s},
-                               {"equilibrate_time_s", o.equilibrate_s}, {"rise_time_s", o.rise_s},
-                               {"fall_time_s", o.fall_s}, {"relax_time_s", o.relax_s}};
+  spec.switching = toml::table{{"current_A", current_values},
+                               {"pulse_width_s", pulse_values},
+                               {"trials", static_cast<std::int64_t>(o.trials)},
+                               {"time_step_s", o.time_step_s},
+                               {"equilibrate_time_s", o.equilibrate_s},
+                               {"rise_time_s", o.rise_s},
+                               {"fall_time_s", o.fall_s},
+                               {"relax_time_s", o.relax_s}};
   const auto design = studies::resolve_design(spec, 0);
   const auto& params = design.device_params;
   Progress progress("switching", currents.size() * pulses.size() * o.trials, "trajectories", quiet);
@@ -129,16 +137,20 @@ void run_switching(const SwitchingOptions& o, bool quiet) {
   progress.finish();
   if (o.table_source == "thermal_activation") {
     if (!report.activation)
-      throw ModelError(fmt::format("--table-source thermal_activation: no thermal-activation fit ({})", report.activation_note));
+      throw ModelError(
+          fmt::format("--table-source thermal_activation: no thermal-activation fit ({})", report.activation_note));
     report.table = device::SwitchingTable::from_model(report.activation->model, currents, pulses, params.name);
   }
 
-  const std::string config = device::to_toml(params) +
-                             fmt::format("\n[switching]\ncurrent_A = [{:.17g}]\npulse_width_s = [{:.17g}]\ntrials = {}\nseed = {}\n"
-                                         "time_step_s = {:.17g}\nequilibrate_time_s = {:.17g}\nrise_time_s = {:.17g}\nfall_time_s = {:.17g}\nrelax_time_s = {:.17g}\n"
-                                         "# lookup table from: {}\n",
-                                         fmt::join(currents, ", "), fmt::join(pulses, ", "), o.trials, o.seed,
-                                         report.curves.time_step_s, report.curves.equilibrate_time_s, o.rise_s, o.fall_s, report.curves.relax_time_s, o.table_source);
+  const std::string config =
+      device::to_toml(params) +
+      fmt::format(
+          "\n[switching]\ncurrent_A = [{:.17g}]\npulse_width_s = [{:.17g}]\ntrials = {}\nseed = {}\n"
+          "time_step_s = {:.17g}\nequilibrate_time_s = {:.17g}\nrise_time_s = {:.17g}\nfall_time_s = "
+          "{:.17g}\nrelax_time_s = {:.17g}\n"
+          "# lookup table from: {}\n",
+          fmt::join(currents, ", "), fmt::join(pulses, ", "), o.trials, o.seed, report.curves.time_step_s,
+          report.curves.equilibrate_time_s, o.rise_s, o.fall_s, report.curves.relax_time_s, o.table_source);
   device::write_switching_file(o.output, report, config);
   if (!o.table_output.empty()) report.table.save(o.table_output, o.seed, config);
 
@@ -147,19 +159,20 @@ void run_switching(const SwitchingOptions& o, bool quiet) {
              d.thermal_stability, d.critical_current_A, d.critical_current_model, report.curves.time_step_s,
              report.curves.relax_time_s);
   const auto& m0 = report.curves.initial_m;
-  fmt::print("start: zero-temperature equilibrium m = ({:.4f}, {:.4f}, {:.4f}), {:.3g} s at zero current before the pulse\n",
-             m0[0], m0[1], m0[2], report.curves.equilibrate_time_s);
+  fmt::print(
+      "start: zero-temperature equilibrium m = ({:.4f}, {:.4f}, {:.4f}), {:.3g} s at zero current before the pulse\n",
+      m0[0], m0[1], m0[2], report.curves.equilibrate_time_s);
   for (std::size_t j = 0; j < pulses.size(); ++j) {
     const auto& f = report.sigmoids[j];
-    fmt::print("pulse {:.4g} s: sigmoid I50 = {:.4g} A, w = {:.4g} A, rms residual {:.3g}\n", pulses[j], f.i50_A, f.width_A,
-               f.rms_residual);
+    fmt::print("pulse {:.4g} s: sigmoid I50 = {:.4g} A, w = {:.4g} A, rms residual {:.3g}\n", pulses[j], f.i50_A,
+               f.width_A, f.rms_residual);
   }
   if (report.activation)
     fmt::print("thermal activation: tau0 = {:.4g} s, n = {:.3g}, I_c0 = {:.4g} A, rms ln-residual {:.3g} ({} points)\n",
                report.activation->model.attempt_time_s, report.activation->model.exponent,
-               report.activation->model.critical_current_A, report.activation->rms_log_residual, report.activation->points_used);
-  else
-    fmt::print("thermal activation: not fitted ({})\n", report.activation_note);
+               report.activation->model.critical_current_A, report.activation->rms_log_residual,
+               report.activation->points_used);
+  else fmt::print("thermal activation: not fitted ({})\n", report.activation_note);
   fmt::print("wrote {}\n", o.output);
 }
 
@@ -168,7 +181,8 @@ void register_switching(Registry& r) {
   auto* sub = r.add("switching", "Switching probability of an SOT-MTJ versus current and pulse width (Monte Carlo LLG)",
                     [&r] { run_switching(o, r.global().quiet); });
   sub->add_option("--device", o.device, "Device preset name (e.g. perpendicular_sot) or a .toml file")->required();
-  sub->add_option("--current-A", o.currents, "Heavy-metal currents: A:B:N (N values from A to B) or a,b,c (A)")->required();
+  sub->add_option("--current-A", o.currents, "Heavy-metal currents: A:B:N (N values from A to B) or a,b,c (A)")
+      ->required();
   sub->add_option("--pulse-s", o.pulses, "Pulse widths, comma-separated (s)")->required();
   sub->add_option("--trials", o.trials, "Trajectories per (current, pulse width)")->capture_default_str();
   sub->add_option("--seed", o.seed, "Random seed")->capture_default_str();
@@ -178,9 +192,10 @@ void register_switching(Registry& r) {
                   "What the lookup table holds: monte_carlo (isotonic in current) or thermal_activation (the fit)")
       ->capture_default_str();
   sub->add_option("--dt-s", o.time_step_s, "Time step (s); 0 chooses one from the device")->capture_default_str();
-  sub->add_option("--equilibrate-s", o.equilibrate_s,
-                  "Time at zero current before the pulse, from the zero-temperature equilibrium under the bias field (s); "
-                  "-1: five damping times, at least 1 ns")
+  sub->add_option(
+         "--equilibrate-s", o.equilibrate_s,
+         "Time at zero current before the pulse, from the zero-temperature equilibrium under the bias field (s); "
+         "-1: five damping times, at least 1 ns")
       ->capture_default_str();
   sub->add_option("--rise-s", o.rise_s, "Pulse rise time (s)")->capture_default_str();
   sub->add_option("--fall-s", o.fall_s, "Pulse fall time (s)")->capture_default_str();

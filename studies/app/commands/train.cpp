@@ -23,14 +23,14 @@ struct TrainOptions {
   network::TrainConfig config;
   double width = 1.0;
   int limit = 0, test_limit = 0;
-  int validation = 0;                 // > 0: hold out the last N training images and judge epochs on them
+  int validation = 0;  // > 0: hold out the last N training images and judge epochs on them
   bool resume = false, qat = false;
   int bits = 4, calibration = 512;
-  int recalibrate_every = 0;          // crossbar-aware QAT: batches between recalibrations (0: per epoch)
-  std::string hardware;               // crossbar-aware QAT: a data/hw name or TOML file
-  std::string ps_gradient;            // crossbar-aware QAT: backward through the readout (empty: straight-through)
+  int recalibrate_every = 0;           // crossbar-aware QAT: batches between recalibrations (0: per epoch)
+  std::string hardware;                // crossbar-aware QAT: a data/hw name or TOML file
+  std::string ps_gradient;             // crossbar-aware QAT: backward through the readout (empty: straight-through)
   std::vector<std::string> overrides;  // --set for the hardware file
-  std::string teacher;                // knowledge distillation from this model file
+  std::string teacher;                 // knowledge distillation from this model file
   bool distill_alpha_set = false, distill_temperature_set = false;
 };
 
@@ -59,8 +59,9 @@ std::string config_text(const TrainOptions& o) {
       "distill_temperature = {}\nvalidation = {}\n",
       o.model, o.dataset, o.width, c.epochs, c.lr, c.batch, c.seed, c.optimizer, c.momentum, c.weight_decay, c.schedule,
       c.step_epochs, c.step_gamma, c.augment.crop_padding, c.augment.flip, o.limit, o.qat, o.bits, o.calibration,
-      o.recalibrate_every, o.ps_gradient.empty() ? "straight-through" : o.ps_gradient, o.hardware, toml_strings(o.overrides), o.teacher, o.teacher.empty() ? 0.0 : c.distill_alpha,
-      c.distill_temperature, o.validation);
+      o.recalibrate_every, o.ps_gradient.empty() ? "straight-through" : o.ps_gradient, o.hardware,
+      toml_strings(o.overrides), o.teacher, o.teacher.empty() ? 0.0 : c.distill_alpha, c.distill_temperature,
+      o.validation);
 }
 
 void run_train(const TrainOptions& o, const GlobalOptions& global) {
@@ -78,7 +79,8 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
   s.bits = o.bits;
   s.calibration_images = o.calibration;
   s.recalibrate_every = o.recalibrate_every;
-  s.ps_gradient = o.ps_gradient.empty() ? network::PsGradient::kStraightThrough : network::parse_ps_gradient(o.ps_gradient);
+  s.ps_gradient =
+      o.ps_gradient.empty() ? network::PsGradient::kStraightThrough : network::parse_ps_gradient(o.ps_gradient);
   s.validation = o.validation;
   s.eval_limit = o.test_limit;
   s.validate(!o.hardware.empty());
@@ -93,7 +95,8 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
   }
   arch::CrossbarConfig hw;
   if (!o.hardware.empty()) {
-    hw = arch::load_crossbar_config(data_files::resolve("hw", o.hardware, ".toml", "hardware configuration"), o.overrides);
+    hw = arch::load_crossbar_config(data_files::resolve("hw", o.hardware, ".toml", "hardware configuration"),
+                                    o.overrides);
     run.hardware = &hw;
     run.hardware_name = o.hardware;
   }
@@ -110,8 +113,8 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
   events.message = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
   events.on_batch = [&](int done, int total, double loss, double acc) {
     if (!progress)
-      progress = std::make_unique<Progress>(fmt::format("epoch {}/{}", current_epoch, o.config.epochs), total, "batches",
-                                            global.quiet);
+      progress = std::make_unique<Progress>(fmt::format("epoch {}/{}", current_epoch, o.config.epochs), total,
+                                            "batches", global.quiet);
     progress->set_note(fmt::format("loss {:.4f} acc {:.2f} %", loss, 100 * acc));
     progress->advance();
     if (done == total) {
@@ -120,8 +123,8 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
     }
   };
   events.on_epoch = [&](const network::EpochStats& e) {
-    std::fprintf(stderr, "epoch %d/%d  lr %.5f  train loss %.4f acc %.2f %%  %s%s loss %.4f acc %.2f %%  %.1f s\n", e.epoch,
-                 o.config.epochs, e.lr, e.train_loss, 100 * e.train_accuracy, data.eval_split(),
+    std::fprintf(stderr, "epoch %d/%d  lr %.5f  train loss %.4f acc %.2f %%  %s%s loss %.4f acc %.2f %%  %.1f s\n",
+                 e.epoch, o.config.epochs, e.lr, e.train_loss, 100 * e.train_accuracy, data.eval_split(),
                  run.hardware ? " (crossbar)" : "", e.test_loss, 100 * e.test_accuracy, e.seconds);
     std::fflush(stderr);
     current_epoch = e.epoch + 1;
@@ -133,8 +136,10 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
 
 void register_train(Registry& r) {
   static TrainOptions o;
-  auto* sub = r.add("train", "Train a zoo model (or fine-tune a model file) on a dataset", [&r] { run_train(o, r.global()); });
-  sub->add_option("--model", o.model, "Zoo model (mlp, lenet5, vgg_small, resnet20) or a model file .h5 to fine-tune")->required();
+  auto* sub =
+      r.add("train", "Train a zoo model (or fine-tune a model file) on a dataset", [&r] { run_train(o, r.global()); });
+  sub->add_option("--model", o.model, "Zoo model (mlp, lenet5, vgg_small, resnet20) or a model file .h5 to fine-tune")
+      ->required();
   sub->add_option("--dataset", o.dataset, "fashion-mnist, cifar10:DIR, cifar100:DIR or a path")->capture_default_str();
   sub->add_option("-o,--output", o.output, "Model file to write")->required();
   sub->add_option("--epochs", o.config.epochs, "Epochs")->capture_default_str()->check(count_at_least(1));
@@ -143,12 +148,16 @@ void register_train(Registry& r) {
   sub->add_option("--seed", o.config.seed, "Seed of initialization, shuffling and augmentation")->capture_default_str();
   sub->add_option("--optimizer", o.config.optimizer, "sgd or adam")->capture_default_str();
   sub->add_option("--momentum", o.config.momentum, "SGD momentum")->capture_default_str();
-  sub->add_option("--weight-decay", o.config.weight_decay, "L2 weight decay on Conv2d/Linear weights")->capture_default_str();
+  sub->add_option("--weight-decay", o.config.weight_decay, "L2 weight decay on Conv2d/Linear weights")
+      ->capture_default_str();
   sub->add_option("--schedule", o.config.schedule, "constant, step or cosine")->capture_default_str();
-  sub->add_option("--step-epochs", o.config.step_epochs, "Step schedule: epochs between decays")->capture_default_str()->check(count_at_least(1));
+  sub->add_option("--step-epochs", o.config.step_epochs, "Step schedule: epochs between decays")
+      ->capture_default_str()
+      ->check(count_at_least(1));
   sub->add_option("--step-gamma", o.config.step_gamma, "Step schedule: decay factor")->capture_default_str();
   sub->add_option("--width", o.width, "Width multiplier of the zoo model")->capture_default_str();
-  sub->add_option("--crop-padding", o.config.augment.crop_padding, "Random-crop augmentation: zero padding in pixels (0: off)")
+  sub->add_option("--crop-padding", o.config.augment.crop_padding,
+                  "Random-crop augmentation: zero padding in pixels (0: off)")
       ->capture_default_str()
       ->check(count_at_least(0));
   sub->add_flag("--flip", o.config.augment.flip, "Random horizontal flips");
@@ -163,12 +172,15 @@ void register_train(Registry& r) {
   sub->add_flag("--resume", o.resume, "Resume from the checkpoint if it exists");
   sub->add_flag("--qat", o.qat, "Quantization-aware training (folds BatchNorm, calibrates, trains fake-quantized)");
   sub->add_option("--bits", o.bits, "QAT: weight and activation bits")->capture_default_str();
-  sub->add_option("--calibration", o.calibration, "QAT: calibration images")->capture_default_str()->check(count_at_least(1));
+  sub->add_option("--calibration", o.calibration, "QAT: calibration images")
+      ->capture_default_str()
+      ->check(count_at_least(1));
   sub->add_option("--recalibrate-every", o.recalibrate_every,
                   "Crossbar-aware QAT: recalibrate the readouts every N batches (0: after every epoch)")
       ->capture_default_str()
       ->check(count_at_least(0));
-  sub->add_option("--hw", o.hardware, "QAT on a crossbar: forward through this hardware's noise and readout (data/hw name or TOML)");
+  sub->add_option("--hw", o.hardware,
+                  "QAT on a crossbar: forward through this hardware's noise and readout (data/hw name or TOML)");
   sub->add_option("--ps-gradient", o.ps_gradient,
                   "Crossbar-aware QAT: straight-through (the exact GEMM's gradient), readout-range (per subarray, "
                   "zero where the PS was clipped by the readout) or expected-curve (per subarray, the slope of the "

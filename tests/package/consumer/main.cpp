@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
     const std::vector<double> currents{120e-6}, pulses{1e-9};
     const auto curves = cimmc::device::monte_carlo_switching(device, currents, pulses, mc);
     const double p = curves.probability.at(0);
-    if (!(p > 0.4 && p < 0.95)) throw std::runtime_error("P_sw at 120 uA is " + std::to_string(p) + ", expected about 0.7");
+    if (!(p > 0.4 && p < 0.95))
+      throw std::runtime_error("P_sw at 120 uA is " + std::to_string(p) + ", expected about 0.7");
 
     // A one-point switching study (1 trial of 16 trajectories at one current).
     const fs::path spec_path = work / "consumer_study.toml";

@@ -75,14 +75,14 @@ double stored_digit_density(const CrossbarConfig& config, const BitDensities& de
 struct LayerCost {
   std::string name;
   std::string readout;
-  std::uint64_t macs = 0;                   // per image
-  std::map<std::string, double> energy_J;   // array, readout, shift_add, buffer, digital
-  std::map<std::string, double> area_m2;    // array, readout, shift_add, digital
+  std::uint64_t macs = 0;                  // per image
+  std::map<std::string, double> energy_J;  // array, readout, shift_add, buffer, digital
+  std::map<std::string, double> area_m2;   // array, readout, shift_add, digital
   double latency_s = 0;
   int physical_subarrays = 0;
-  double mtj_reads = 0, mtj_samples = 0;     // per image (stochastic MTJ readout)
+  double mtj_reads = 0, mtj_samples = 0;           // per image (stochastic MTJ readout)
   double input_density = -1, weight_density = -1;  // bit densities priced (-1: not stated)
-  std::vector<std::string> notes;           // what the model leaves out for this layer
+  std::vector<std::string> notes;                  // what the model leaves out for this layer
   double total_energy_J() const;
   double total_area_m2() const;
 };

@@ -45,11 +45,11 @@ enum class SignedScheme { kTwosComplement, kDifferential, kOffsetBinary };
 std::string_view signed_scheme_name(SignedScheme s);
 
 struct CrossbarConfig {
-  int rows = 128;           // R: rows activated in parallel per subarray
-  int columns = 128;        // physical columns per subarray (mapping and cost)
-  int bits_per_cell = 1;    // 1..8: a cell stores bits_per_cell consecutive weight digits
-  int input_bits = 8;       // activation bits, fed in streams of dac_bits, LSB stream first
-  int dac_bits = 1;         // input bits one row's DAC applies at once (1 = bit-serial)
+  int rows = 128;         // R: rows activated in parallel per subarray
+  int columns = 128;      // physical columns per subarray (mapping and cost)
+  int bits_per_cell = 1;  // 1..8: a cell stores bits_per_cell consecutive weight digits
+  int input_bits = 8;     // activation bits, fed in streams of dac_bits, LSB stream first
+  int dac_bits = 1;       // input bits one row's DAC applies at once (1 = bit-serial)
   int weight_bits = 8;
   SignedScheme signed_scheme = SignedScheme::kTwosComplement;
   Encoding encoding = Encoding::kTwosComplement;
@@ -57,8 +57,8 @@ struct CrossbarConfig {
   circuit::NoiseParams noise;
   device::StorageCellModel cell;  // an SRAM bit (exact) unless [cell] says otherwise
   circuit::Periphery periphery;   // organisation of the periphery (cost model only)
-  bool digital_first = false;  // keep the first Conv/Linear digital (StoX keeps it)
-  bool digital_last = false;   // keep the last one digital
+  bool digital_first = false;     // keep the first Conv/Linear digital (StoX keeps it)
+  bool digital_last = false;      // keep the last one digital
   std::vector<int> digital_layers;
   std::string description;
 

@@ -234,10 +234,10 @@ class CrossbarLayer {
     return (static_cast<std::size_t>(word) * plane_count_ + plane) * n_pad_ + n;
   }
   // Per (group, output) constants of the fused readout loop: [group · n_pad + n].
-  std::vector<float> side_mask_[2];       // 1 where the group has that side
-  std::vector<std::uint8_t> valid_;       // 1 for real outputs (n < N)
-  std::vector<double> shift_weights_;     // [group]
-  bool identity_groups_ = false;          // group g is plane g alone, cell weight 1, one side
+  std::vector<float> side_mask_[2];    // 1 where the group has that side
+  std::vector<std::uint8_t> valid_;    // 1 for real outputs (n < N)
+  std::vector<double> shift_weights_;  // [group]
+  bool identity_groups_ = false;       // group g is plane g alone, cell weight 1, one side
   std::vector<std::uint64_t> plane_ones_;
   std::vector<float> deviations_;
   LayerCalibration calibration_;
@@ -256,7 +256,8 @@ class CrossbarLayer {
   bool mtj_skips(bool stream_idle, int subarray, int group, int n, std::int32_t pos, std::int32_t neg) const {
     if (config_.readout.mtj.ideal_zero_detection) return (pos | neg) == 0;
     return stream_idle ||
-           column_zero_[(static_cast<std::size_t>(subarray) * groups_.size() + static_cast<std::size_t>(group)) * n_pad_ +
+           column_zero_[(static_cast<std::size_t>(subarray) * groups_.size() + static_cast<std::size_t>(group)) *
+                            n_pad_ +
                         static_cast<std::size_t>(n)] != 0;
   }
   // Whether no row of `subarray` is driven in input stream q (act: the row's packed input bits).

@@ -41,8 +41,8 @@ int nonzero_digits(const SignedDigits& d);
 
 struct EncodingStatistics {
   std::uint64_t values = 0;
-  std::uint64_t nonzero_digits = 0;  // ones stored in digit planes
-  std::uint64_t flags = 0;           // values stored complemented (adaptive flip)
+  std::uint64_t nonzero_digits = 0;                // ones stored in digit planes
+  std::uint64_t flags = 0;                         // values stored complemented (adaptive flip)
   std::vector<std::uint64_t> nonzero_by_position;  // [B]
   // Fraction of stored digit bits that are nonzero (of values · B).
   double density(int bits) const {

@@ -38,14 +38,14 @@ UnitCost multilevel_sense(const Technology& tech, int levels);
 // The stochastic-MTJ converter as priced (docs/cost.md): the device it samples (its heavy-metal
 // and junction resistances) and the currents the readout drives through that device.
 struct MtjConverter {
-  std::string device;                      // preset name of the sampled (= priced) device
+  std::string device;  // preset name of the sampled (= priced) device
   double heavy_metal_resistance_ohm = 0;
   double resistance_parallel_ohm = 0, resistance_antiparallel_ohm = 0;
-  double pulse_width_s = 0;                // write pulse; the reset pulse has the same width
-  double mean_abs_current_A = 0;           // ⟨|I|⟩ of the write pulse
-  double mean_square_current_A2 = 0;       // ⟨I²⟩ of the write pulse
-  double max_abs_current_A = 0;            // largest |I(x)| for x in [-1, 1]
-  double reset_current_A = 0;              // |I| of the reset pulse
+  double pulse_width_s = 0;           // write pulse; the reset pulse has the same width
+  double mean_abs_current_A = 0;      // ⟨|I|⟩ of the write pulse
+  double mean_square_current_A2 = 0;  // ⟨I²⟩ of the write pulse
+  double max_abs_current_A = 0;       // largest |I(x)| for x in [-1, 1]
+  double reset_current_A = 0;         // |I| of the reset pulse
 };
 
 // The converter's operating point for a readout and the switching curve it samples, with the

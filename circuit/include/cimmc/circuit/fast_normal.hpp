@@ -9,8 +9,8 @@
 // Their words are exactly those of rng::Stream::fill_u32 on the same stream (block 0, 1, ...).
 #pragma once
 
-#include <cstddef>
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>

@@ -8,12 +8,12 @@
 namespace cimmc::circuit {
 
 struct Periphery {
-  int subarray_rows = 128;       // physical rows of a subarray; R (crossbar.rows) of them are read at once
-  int columns_per_adc = 8;       // columns multiplexed onto one ADC (read one after another)
-  int accumulator_bits = 24;     // width of the shift-add accumulators
-  int activation_bits_out = 8;   // bits written back per output activation
-  int lcu_columns_shared = 8;    // columns multiplexed onto one LCU sense amplifier of a row group
-  int digital_mac_units = 256;   // 8-bit MAC units serving the layers kept digital
+  int subarray_rows = 128;      // physical rows of a subarray; R (crossbar.rows) of them are read at once
+  int columns_per_adc = 8;      // columns multiplexed onto one ADC (read one after another)
+  int accumulator_bits = 24;    // width of the shift-add accumulators
+  int activation_bits_out = 8;  // bits written back per output activation
+  int lcu_columns_shared = 8;   // columns multiplexed onto one LCU sense amplifier of a row group
+  int digital_mac_units = 256;  // 8-bit MAC units serving the layers kept digital
 };
 
 // Reads a [periphery] table (every key optional, defaults above); problems name file, line, key.

@@ -44,9 +44,9 @@ std::string_view readout_name(ReadoutKind kind);  // "ideal", "adc", "stochastic
 
 struct AdcParams {
   int bits = 8;
-  bool calibrated_range = false;   // false: range = full scale; true: clip at a PS percentile
-  double clip_percentile = 99.9;   // percentile of |PS| observed in calibration
-  bool sparse = false;             // skip (do not convert) PS whose bit-products are all zero
+  bool calibrated_range = false;  // false: range = full scale; true: clip at a PS percentile
+  double clip_percentile = 99.9;  // percentile of |PS| observed in calibration
+  bool sparse = false;            // skip (do not convert) PS whose bit-products are all zero
 };
 
 // Sampling length T for some layers / input bits / weight-bit columns ("inhomogeneous sampling
@@ -60,16 +60,16 @@ enum class MtjDecode { kMean, kInverse };
 std::string_view mtj_decode_name(MtjDecode decode);  // "mean", "inverse"
 
 struct MtjParams {
-  int samples = 4;                  // T, default for every PS
+  int samples = 4;  // T, default for every PS
   MtjDecode decode = MtjDecode::kInverse;
   std::vector<SamplesRule> rules;
-  std::string curve = "sigmoid";    // "sigmoid", "tabulated" or "device_table"
-  double slope = 4.0;               // a in P = sigmoid(a·x) (sigmoid curve)
-  double current_at_zero_A = 100e-6;  // I(x = 0)
-  double current_per_unit_A = 50e-6;  // dI/dx
+  std::string curve = "sigmoid";                           // "sigmoid", "tabulated" or "device_table"
+  double slope = 4.0;                                      // a in P = sigmoid(a·x) (sigmoid curve)
+  double current_at_zero_A = 100e-6;                       // I(x = 0)
+  double current_per_unit_A = 50e-6;                       // dI/dx
   std::vector<double> table_current_A, table_probability;  // tabulated curve points
-  std::string table_file;           // device_table: a cimmc.switching(_table) HDF5 file
-  double pulse_width_s = 1e-9;      // the write pulse width (device_table: the table's column used)
+  std::string table_file;                                  // device_table: a cimmc.switching(_table) HDF5 file
+  double pulse_width_s = 1e-9;  // the write pulse width (device_table: the table's column used)
   // The SOT-MTJ device preset the converter samples, for pricing it (its resistances). With
   // curve = "device_table" the table's own device; empty means "the table's" there and "not
   // named" for the sigmoid and tabulated curves, which the cost model then refuses.

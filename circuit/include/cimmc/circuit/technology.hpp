@@ -20,7 +20,7 @@ struct Technology {
   double feature_size_m = 22e-9;
   double supply_V = 0.8;
   double clock_period_s = 1e-9;
-  double post_layout_energy_factor = 1.0;  // multiplies every dynamic energy
+  double post_layout_energy_factor = 1.0;       // multiplies every dynamic energy
   AdcModel adc_model = AdcModel::kNeuroSimSar;  // [adc] model: which model prices a conversion
 
   struct Array {
@@ -51,8 +51,8 @@ struct Technology {
     double read_voltage_V = 0.1, read_time_s = 0.5e-9;
     int transistors_per_column = 6;
     double mtj_area_F2 = 50;
-    double trim_energy_J = 5e-15;  // the gain/offset trim stage, per conversion (trim model "circuit")
-    int trim_transistors = 40;     // the trim stage and its DACs, per column (registers counted apart)
+    double trim_energy_J = 5e-15;       // the gain/offset trim stage, per conversion (trim model "circuit")
+    int trim_transistors = 40;          // the trim stage and its DACs, per column (registers counted apart)
     int current_trim_transistors = 20;  // in-situ calibration's driver-reference trim DAC, per column
   } mtj;
 
@@ -62,7 +62,6 @@ struct Technology {
     double mac8_energy_J = 89e-15;
     int mac8_transistors = 2400;
   } digital;
-
 
   double feature_area_m2() const { return feature_size_m * feature_size_m; }
   double transistor_area_m2() const { return sar.transistor_area_F2 * feature_area_m2(); }

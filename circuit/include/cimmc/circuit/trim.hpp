@@ -11,7 +11,7 @@
 namespace cimmc::circuit {
 
 struct TrimParams {
-  bool ideal = true;             // model = "ideal" | "circuit"
+  bool ideal = true;  // model = "ideal" | "circuit"
   // Gain relative to the full-scale map (scale 1/FS): 2^gain_bits codes spaced evenly in log
   // between 1 and gain_max (a ratio of gain_max^(1/(2^bits - 1)) per code); larger gains clip.
   int gain_bits = 8;

@@ -17,7 +17,7 @@ struct FileType {
 inline constexpr FileType kTest{"cimmc.test", 1, 0};            // written by tests
 inline constexpr FileType kSwitching{"cimmc.switching", 1, 1};  // device switching curves + table
 inline constexpr FileType kSwitchingTable{"cimmc.switching_table", 1, 0};
-inline constexpr FileType kModel{"cimmc.model", 1, 0};          // network architecture + weights
+inline constexpr FileType kModel{"cimmc.model", 1, 0};  // network architecture + weights
 inline constexpr FileType kCheckpoint{"cimmc.checkpoint", 1, 0};
 inline constexpr FileType kStudy{"cimmc.study", 1, 0};
 inline constexpr FileType kCost{"cimmc.cost", 1, 1};

@@ -43,18 +43,42 @@ class Id {
 // Element types a dataset or attribute may hold.
 template <typename T>
 hid_t native_type();
-template <> inline hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
-template <> inline hid_t native_type<float>() { return H5T_NATIVE_FLOAT; }
-template <> inline hid_t native_type<std::int32_t>() { return H5T_NATIVE_INT32; }
-template <> inline hid_t native_type<std::int64_t>() { return H5T_NATIVE_INT64; }
-template <> inline hid_t native_type<std::uint8_t>() { return H5T_NATIVE_UINT8; }
-template <> inline hid_t native_type<std::uint32_t>() { return H5T_NATIVE_UINT32; }
-template <> inline hid_t native_type<std::uint64_t>() { return H5T_NATIVE_UINT64; }
-template <> inline hid_t native_type<std::int8_t>() { return H5T_NATIVE_INT8; }
+template <>
+inline hid_t native_type<double>() {
+  return H5T_NATIVE_DOUBLE;
+}
+template <>
+inline hid_t native_type<float>() {
+  return H5T_NATIVE_FLOAT;
+}
+template <>
+inline hid_t native_type<std::int32_t>() {
+  return H5T_NATIVE_INT32;
+}
+template <>
+inline hid_t native_type<std::int64_t>() {
+  return H5T_NATIVE_INT64;
+}
+template <>
+inline hid_t native_type<std::uint8_t>() {
+  return H5T_NATIVE_UINT8;
+}
+template <>
+inline hid_t native_type<std::uint32_t>() {
+  return H5T_NATIVE_UINT32;
+}
+template <>
+inline hid_t native_type<std::uint64_t>() {
+  return H5T_NATIVE_UINT64;
+}
+template <>
+inline hid_t native_type<std::int8_t>() {
+  return H5T_NATIVE_INT8;
+}
 
 template <typename T>
 struct Array {
-  std::vector<T> data;                   // row-major
+  std::vector<T> data;  // row-major
   std::vector<std::size_t> shape;
   std::size_t size() const { return data.size(); }
 };
@@ -82,11 +106,11 @@ class Group {
   const std::string& path() const { return path_; }
   const std::string& file_name() const { return file_; }
 
-  bool exists(const std::string& name) const;  // a direct or nested (a/b) link
+  bool exists(const std::string& name) const;   // a direct or nested (a/b) link
   Group create_group(const std::string& name);  // creates intermediate groups too
   Group open_group(const std::string& name) const;
   Group require_group(const std::string& name);  // open, or create if absent
-  std::vector<ChildInfo> children() const;        // in name order
+  std::vector<ChildInfo> children() const;       // in name order
 
   // Datasets. dims.size() 0 (scalar) to 3 is the documented range; more is allowed.
   template <typename T>
@@ -186,13 +210,13 @@ class AtomicFile {
 
 // Provenance root attributes.
 struct Provenance {
-  std::string filetype;                  // e.g. "cimmc.switching"
+  std::string filetype;  // e.g. "cimmc.switching"
   std::array<std::int64_t, 2> format_version{1, 0};
   std::string cimmc_version;
   std::string git_sha1;
-  std::string created;                   // ISO 8601 UTC
+  std::string created;  // ISO 8601 UTC
   std::uint64_t seed = 0;
-  std::string config;                    // resolved configuration as TOML text
+  std::string config;  // resolved configuration as TOML text
 };
 
 // Writes filetype, format_version, cimmc_version, git_sha1, created (now), seed and config.

@@ -25,8 +25,8 @@ class Progress {
   bool enabled() const { return enabled_; }
 
   // Renders the line for `done` items after `elapsed_s` seconds (exposed for tests).
-  static std::string render(const std::string& label, std::uint64_t done, std::uint64_t total,
-                            const std::string& unit, double elapsed_s, const std::string& note);
+  static std::string render(const std::string& label, std::uint64_t done, std::uint64_t total, const std::string& unit,
+                            double elapsed_s, const std::string& note);
 
  private:
   void draw(bool final_line);

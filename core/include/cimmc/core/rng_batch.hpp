@@ -22,8 +22,7 @@ namespace cimmc::rng {
 // counter `base`, four per block in block order: exactly rng::Stream::fill_u32 on that stream.
 // Throws RuntimeFailure if the blocks run past 2^32.
 void philox_blocks(Key key, Counter base, std::uint32_t first_block, std::span<std::uint32_t> out);
-void philox_blocks(core::KernelIsa isa, Key key, Counter base, std::uint32_t first_block,
-                   std::span<std::uint32_t> out);
+void philox_blocks(core::KernelIsa isa, Key key, Counter base, std::uint32_t first_block, std::span<std::uint32_t> out);
 
 // One block for each of n lanes that differ in counter words 1 and 2: lane i uses the counter
 // (c0, c1[i], c2[i], c3), and its four words go to out0[i] .. out3[i] (structure of arrays).

@@ -52,7 +52,7 @@ struct SolverSettings {
   std::size_t record_every_steps = 0;
   std::size_t record_trajectories = 0;
   std::uint64_t seed = 0;
-  std::uint32_t point = 0;          // stream address of the thermal field
+  std::uint32_t point = 0;  // stream address of the thermal field
   std::uint32_t trial = 0;
   std::uint64_t first_element = 0;  // trajectory i uses element first_element + i
 };
@@ -61,11 +61,11 @@ struct MacrospinResult {
   std::size_t trajectories = 0;
   std::size_t steps = 0;  // steps taken (the last block may stop early)
   double time_step_s = 0.0;
-  std::vector<double> mx, my, mz;               // final magnetization
-  std::vector<double> first_switch_time_s;      // NaN if the threshold was never crossed
-  std::vector<std::uint8_t> switched;           // final state opposite to the initial one
-  std::vector<double> record_time_s;            // [sample]
-  std::vector<double> record_m;                 // [trajectory][sample][3]
+  std::vector<double> mx, my, mz;           // final magnetization
+  std::vector<double> first_switch_time_s;  // NaN if the threshold was never crossed
+  std::vector<std::uint8_t> switched;       // final state opposite to the initial one
+  std::vector<double> record_time_s;        // [sample]
+  std::vector<double> record_m;             // [trajectory][sample][3]
 };
 
 inline constexpr std::size_t kBlockLanes = 256;

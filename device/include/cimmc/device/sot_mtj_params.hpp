@@ -50,32 +50,32 @@ struct Electrical {
 };
 
 struct SotMtjParams {
-  std::string name;         // preset or file stem
+  std::string name;  // preset or file stem
   std::string description;
-  std::string source;       // literature source
+  std::string source;  // literature source
   FreeLayer free_layer;
   HeavyMetal heavy_metal;
   Electrical electrical;
   double temperature_K = 300.0;
-  double field_like_ratio = 0.0;         // xi = H_FL / H_DL
+  double field_like_ratio = 0.0;  // xi = H_FL / H_DL
   Vec3 external_field_A_per_m{0, 0, 0};
-  Vec3 spin_polarization{0, 1, 0};       // unit vector sigma (y for current along x)
+  Vec3 spin_polarization{0, 1, 0};  // unit vector sigma (y for current along x)
 };
 
 // Derived values, all SI.
 struct DerivedQuantities {
   double volume_m3;
-  double area_m2;                      // free-layer area
-  double anisotropy_field_A_per_m;     // H_K from the anisotropy source
+  double area_m2;                             // free-layer area
+  double anisotropy_field_A_per_m;            // H_K from the anisotropy source
   double effective_anisotropy_field_A_per_m;  // H_K,eff: barrier field including demag
-  double thermal_stability;            // Delta = mu0 Ms H_K,eff V / (2 kB T); inf at T = 0
-  double damping_like_field_A_per_m_per_A;  // H_DL per ampere of heavy-metal current
+  double thermal_stability;                   // Delta = mu0 Ms H_K,eff V / (2 kB T); inf at T = 0
+  double damping_like_field_A_per_m_per_A;    // H_DL per ampere of heavy-metal current
   double heavy_metal_resistance_ohm;
-  double critical_current_A;           // analytic I_c0 where an oracle applies, NaN otherwise
+  double critical_current_A;  // analytic I_c0 where an oracle applies, NaN otherwise
   // "lee2013_perpendicular", "liu2012_type_y", "collinear_perpendicular" or "none"
   std::string critical_current_model;
   double resistance_antiparallel_ohm;
-  double neel_brown_time_s;            // tau_N = (1+a^2) mu0 Ms V / (2 a gamma0 kB T)
+  double neel_brown_time_s;  // tau_N = (1+a^2) mu0 Ms V / (2 a gamma0 kB T)
 };
 
 DerivedQuantities derive(const SotMtjParams& p);

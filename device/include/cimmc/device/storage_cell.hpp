@@ -18,12 +18,12 @@ enum class CellTechnology { kSram, kRram, kMtj };
 
 struct StorageCellParams {
   CellTechnology technology = CellTechnology::kSram;
-  int levels = 2;                     // conductance levels (2 for a binary cell)
-  double on_conductance_S = 1e-4;     // G_on, the top level
-  double on_off_ratio = 10.0;         // G_on / G_off
-  double programming_sigma = 0.0;     // ln G ~ N(ln G_target, sigma^2)
-  double stuck_at_zero_rate = 0.0;    // fraction of cells stuck at level 0 (G_off)
-  double stuck_at_one_rate = 0.0;     // fraction stuck at the top level (G_on)
+  int levels = 2;                   // conductance levels (2 for a binary cell)
+  double on_conductance_S = 1e-4;   // G_on, the top level
+  double on_off_ratio = 10.0;       // G_on / G_off
+  double programming_sigma = 0.0;   // ln G ~ N(ln G_target, sigma^2)
+  double stuck_at_zero_rate = 0.0;  // fraction of cells stuck at level 0 (G_off)
+  double stuck_at_one_rate = 0.0;   // fraction stuck at the top level (G_on)
 };
 
 // Where cell i's draws come from: purposes cell_programming and cell_faults, element
@@ -50,7 +50,8 @@ class StorageCellModel {
                               double stuck_at_one_rate);
   // Reads a [cell] table: technology = "sram" | "rram" | "mtj", levels, on_conductance_S,
   // on_off_ratio, programming_sigma, stuck_at_zero_rate, stuck_at_one_rate.
-  static StorageCellModel from_config(const config::Value& table, const std::string& source, const std::string& key_path = "cell");
+  static StorageCellModel from_config(const config::Value& table, const std::string& source,
+                                      const std::string& key_path = "cell");
 
   const StorageCellParams& params() const { return params_; }
   bool exact() const;  // SRAM, or no variation and no faults

@@ -26,8 +26,8 @@ WilsonInterval wilson_interval(std::uint64_t successes, std::uint64_t trials, do
 // in its well, then gets the pulse (rise, plateau, fall) and relax_time_s at zero current before
 // its final state is classified against the initial easy-axis direction.
 struct MonteCarloSettings {
-  std::size_t trials = 1000;   // trajectories per (current, pulse width)
-  double time_step_s = 0.0;    // 0: recommended_time_step_s at the largest |current|
+  std::size_t trials = 1000;  // trajectories per (current, pulse width)
+  double time_step_s = 0.0;   // 0: recommended_time_step_s at the largest |current|
   // Zero-current time before the pulse (the waveform's settle segment). < 0: automatic,
   // default_equilibrate_time_s. (This was settle_time_s, 0 by default, with an axis start.)
   double equilibrate_time_s = -1.0;
@@ -99,8 +99,8 @@ ThermalActivationFit fit_thermal_activation(const SwitchingCurves& curves, doubl
 
 struct SigmoidFit {
   double i50_A = 0.0;
-  double width_A = 0.0;          // negative if P falls with I
-  double rms_residual = 0.0;     // RMS of P - fit over all points
+  double width_A = 0.0;       // negative if P falls with I
+  double rms_residual = 0.0;  // RMS of P - fit over all points
   double max_abs_residual = 0.0;
 };
 // Least-squares (Levenberg-Marquardt) fit of P = 1 / (1 + exp(-(I - I50) / w)).

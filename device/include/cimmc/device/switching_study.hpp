@@ -44,6 +44,7 @@ SwitchingReport characterize_switching(const SotMtjParams& params, const std::ve
                                        const std::vector<double>& pulse_widths_s, const MonteCarloSettings& settings);
 
 // Writes a cimmc.switching file atomically; config_text is the resolved configuration.
-void write_switching_file(const std::filesystem::path& path, const SwitchingReport& report, const std::string& config_text);
+void write_switching_file(const std::filesystem::path& path, const SwitchingReport& report,
+                          const std::string& config_text);
 
 }  // namespace cimmc::device

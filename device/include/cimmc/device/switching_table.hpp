@@ -30,7 +30,8 @@ class SwitchingTable {
   // From Monte Carlo curves. With make_monotone, each pulse column is replaced by its isotonic
   // (pool-adjacent-violators) fit in the direction of its overall trend, so sampling noise does
   // not make the interpolated curve non-monotone; the raw estimates stay in the switching file.
-  static SwitchingTable from_monte_carlo(const SwitchingCurves& curves, const std::string& device, bool make_monotone = true);
+  static SwitchingTable from_monte_carlo(const SwitchingCurves& curves, const std::string& device,
+                                         bool make_monotone = true);
   static SwitchingTable from_model(const ThermalActivationModel& model, std::vector<double> currents_A,
                                    std::vector<double> pulse_widths_s, const std::string& device);
 

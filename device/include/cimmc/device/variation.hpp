@@ -23,15 +23,16 @@ struct ParameterSpread {
 };
 
 struct DeviceVariation {
-  ParameterSpread anisotropy;               // K_i, K_u or H_K, whichever the device uses
+  ParameterSpread anisotropy;  // K_i, K_u or H_K, whichever the device uses
   ParameterSpread spin_hall_angle;
   ParameterSpread saturation_magnetization;
-  ParameterSpread size;                     // free-layer length and width, scaled together
+  ParameterSpread size;  // free-layer length and width, scaled together
 };
 
 // Reads a [variation] table: keys anisotropy, spin_hall_angle, saturation_magnetization, size,
 // each a table {relative_sigma = 0.05, kind = "lognormal" | "normal"}.
-DeviceVariation read_variation(const config::Value& table, const std::string& source, const std::string& key_path = "variation");
+DeviceVariation read_variation(const config::Value& table, const std::string& source,
+                               const std::string& key_path = "variation");
 
 // Factors drawn for one device, in the order anisotropy, spin_hall_angle, Ms, size.
 struct DeviceFactors {
@@ -57,7 +58,7 @@ struct PopulationSwitching {
 // Monte Carlo for every device (settings.trials trajectories each); device d's thermal streams
 // start at element settings.first_element + d * currents * pulses * trials.
 PopulationSwitching population_switching(const SotMtjParams& nominal, const DeviceVariation& v, std::size_t devices,
-                                         const std::vector<double>& currents_A, const std::vector<double>& pulse_widths_s,
-                                         const MonteCarloSettings& settings);
+                                         const std::vector<double>& currents_A,
+                                         const std::vector<double>& pulse_widths_s, const MonteCarloSettings& settings);
 
 }  // namespace cimmc::device

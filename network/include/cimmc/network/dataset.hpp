@@ -17,7 +17,7 @@
 namespace cimmc::network {
 
 struct Dataset {
-  std::string name;                 // "fashion-mnist/train", a path, ...
+  std::string name;  // "fashion-mnist/train", a path, ...
   int channels = 0, height = 0, width = 0;
   int classes = 0;
   std::vector<std::uint8_t> pixels;  // N × C × H × W
@@ -61,8 +61,8 @@ std::pair<Dataset, Dataset> split_validation(const Dataset& d, int count);
 std::vector<int> shuffled_indices(int n, std::uint64_t seed, std::uint32_t epoch);
 
 struct Augment {
-  int crop_padding = 0;   // random crop after zero padding by this many pixels (0: none)
-  bool flip = false;      // random horizontal flip
+  int crop_padding = 0;  // random crop after zero padding by this many pixels (0: none)
+  bool flip = false;     // random horizontal flip
 };
 
 // A batch of images `indices` as a float tensor [B, C, H, W] (pixel/255) and their labels.

@@ -18,12 +18,12 @@ namespace cimmc::network {
 
 // What a command passes to a backend factory.
 struct BackendRequest {
-  std::string hardware_file;             // --hw FILE ("" if not given)
-  std::vector<std::string> overrides;    // --set key=value, in order
+  std::string hardware_file;           // --hw FILE ("" if not given)
+  std::vector<std::string> overrides;  // --set key=value, in order
   std::uint64_t seed = 1;
   int trial = 0;
-  const Model* model = nullptr;          // the model about to run (quantized after the backend is made,
-                                         // if it is not already; the GEMM layers stay the same)
+  const Model* model = nullptr;  // the model about to run (quantized after the backend is made,
+                                 // if it is not already; the GEMM layers stay the same)
 };
 
 // A backend that can also report what it counted (per layer and in total).

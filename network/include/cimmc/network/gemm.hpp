@@ -39,10 +39,10 @@ struct GemmProblem {
   const std::int8_t* weights = nullptr;       // N×K row-major, |code| <= 2^(weight_bits-1) - 1
   int activation_bits = 8;
   int weight_bits = 8;
-  float activation_scale = 1.0f;              // real value = code · activation_scale
-  std::span<const float> weight_scales;       // N per-output-channel scales
-  std::size_t image_offset = 0;               // global index of the image of row 0
-  int images = 1;                             // rows per image = M / images
+  float activation_scale = 1.0f;         // real value = code · activation_scale
+  std::span<const float> weight_scales;  // N per-output-channel scales
+  std::size_t image_offset = 0;          // global index of the image of row 0
+  int images = 1;                        // rows per image = M / images
 };
 
 class GemmBackend {
@@ -80,11 +80,11 @@ struct GemmHookContext {
   bool quantized = false;
   int activation_bits = 0, weight_bits = 0;  // 0 when not quantized
   float activation_scale = 1.0f;
-  std::span<const float> weight_scales;      // empty when not quantized
-  std::size_t image_offset = 0;              // global index of the image of row 0
+  std::span<const float> weight_scales;  // empty when not quantized
+  std::size_t image_offset = 0;          // global index of the image of row 0
   int images = 1;
   bool training = false;
-  std::uint64_t step = 0;                    // optimizer step (for addressing noise streams)
+  std::uint64_t step = 0;  // optimizer step (for addressing noise streams)
 };
 
 class GemmHook {

@@ -51,10 +51,10 @@ class GemmLayer : public Layer {
   GemmQuant quant_;
   int gemm_index_ = 0;
   // Filled by prepare_weights.
-  std::vector<float> w_compute_;       // N×K in compute units
-  std::vector<float> w_scales_;        // N weight scales (quantized) or empty
-  std::vector<float> out_scale_;       // N: activation_scale · weight_scale (1 if float)
-  std::vector<std::int8_t> w_codes_;   // integer mode
+  std::vector<float> w_compute_;      // N×K in compute units
+  std::vector<float> w_scales_;       // N weight scales (quantized) or empty
+  std::vector<float> out_scale_;      // N: activation_scale · weight_scale (1 if float)
+  std::vector<std::int8_t> w_codes_;  // integer mode
 };
 
 class Conv2d final : public GemmLayer {
@@ -88,20 +88,20 @@ class Conv2d final : public GemmLayer {
   // transposed weight gradient (K × out).
   void backward_image_stride1(const float* grad_out, const float* image, int H, int W, int OH, int OW,
                               const std::vector<int>& x_offsets, const std::vector<int>& g_offsets,
-                              const std::vector<float>& wf_packed, std::size_t g_padded_size,
-                              std::vector<double>& db, float* dw, float* dx) const;
+                              const std::vector<float>& wf_packed, std::size_t g_padded_size, std::vector<double>& db,
+                              float* dw, float* dx) const;
   void forward_integer(const Tensor& x, Tensor& out, const RunContext& ctx);
   int in_c_, kernel_, stride_, padding_;
-  std::vector<float> w_packed_;             // w_compute_ packed as the left operand of sgemm
+  std::vector<float> w_packed_;  // w_compute_ packed as the left operand of sgemm
   struct Epilogue {
     const std::vector<float>* scale;
     const std::vector<float>* shift;
     Tensor* affine_out;
     Tensor* relu_out;
   };
-  const Epilogue* epilogue_ = nullptr;      // set during forward_fused()
-  std::vector<float> x_compute_;            // forward input in compute units (fake-quant)
-  std::vector<std::uint8_t> pass_mask_;     // STE mask of the activation quantizer
+  const Epilogue* epilogue_ = nullptr;   // set during forward_fused()
+  std::vector<float> x_compute_;         // forward input in compute units (fake-quant)
+  std::vector<std::uint8_t> pass_mask_;  // STE mask of the activation quantizer
 };
 
 class Linear final : public GemmLayer {

@@ -25,9 +25,9 @@ namespace cimmc::network {
 struct Node {
   std::string name;
   std::string kind;
-  std::vector<int> inputs;        // node indices
-  std::unique_ptr<Layer> layer;   // null for the input node
-  Shape shape;                    // output shape of one item
+  std::vector<int> inputs;       // node indices
+  std::unique_ptr<Layer> layer;  // null for the input node
+  Shape shape;                   // output shape of one item
 };
 
 class Model {

@@ -17,7 +17,7 @@ struct ModelRecord {
   std::string dataset;   // dataset it was trained on
   std::string config;    // training configuration as TOML text (the provenance `config`)
   std::uint64_t seed = 0;
-  TrainState training;   // per-epoch history
+  TrainState training;  // per-epoch history
 };
 
 void save_model(const std::filesystem::path& path, Model& model, const ModelRecord& record);

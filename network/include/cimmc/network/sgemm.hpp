@@ -30,7 +30,8 @@ inline std::size_t packed_size(int K, int N) {
 }
 // Offset of element (k, n) of a packed K×N operand with panel width nr.
 inline std::size_t packed_index(int K, int nr, int k, int n) {
-  return static_cast<std::size_t>(n / nr) * static_cast<std::size_t>(K) * nr + static_cast<std::size_t>(k) * nr + n % nr;
+  return static_cast<std::size_t>(n / nr) * static_cast<std::size_t>(K) * nr + static_cast<std::size_t>(k) * nr +
+         n % nr;
 }
 
 // Packs B (element (k, n) at B[k·row_stride + n·col_stride]) into `packed` (packed_size(K, N)

@@ -21,13 +21,13 @@ namespace cimmc::network {
 void initialize_weights(Model& model, std::uint64_t seed);
 
 struct TrainConfig {
-  std::string optimizer = "sgd";   // "sgd" or "adam"
+  std::string optimizer = "sgd";  // "sgd" or "adam"
   double lr = 0.05;
-  double momentum = 0.9;           // SGD
-  double weight_decay = 5e-4;      // L2 on conv/linear weights
+  double momentum = 0.9;       // SGD
+  double weight_decay = 5e-4;  // L2 on conv/linear weights
   double beta1 = 0.9, beta2 = 0.999, adam_eps = 1e-8;
   std::string schedule = "cosine";  // "constant", "step", "cosine"
-  int step_epochs = 10;            // step schedule: multiply by step_gamma every step_epochs
+  int step_epochs = 10;             // step schedule: multiply by step_gamma every step_epochs
   double step_gamma = 0.1;
   int epochs = 10;
   int batch = 128;

@@ -44,8 +44,8 @@ double weight_bit_density(const network::Model& model, const arch::CrossbarConfi
 // different one is an error: the priced device is the sampled one); `device_override` (the cost
 // command's --device) stands for readout.mtj.device. Throws ConfigError when no device is named.
 std::optional<circuit::MtjConverter> mtj_converter_for(const arch::CrossbarConfig& config,
-                                                        const circuit::Technology& tech,
-                                                        const std::string& device_override = "");
+                                                       const circuit::Technology& tech,
+                                                       const std::string& device_override = "");
 
 // One line per term of one MTJ sample's energy (write, read, reset and their parts), for reports.
 std::string format_mtj_sample(const circuit::Technology& tech, const circuit::MtjConverter& converter);

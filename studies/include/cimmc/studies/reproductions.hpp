@@ -25,14 +25,14 @@ struct PaperMetric {
   std::string metric;    // "energy", "latency", "area", "edp", "tops_per_W", "tops_per_mm2"
   std::string baseline;  // label of the baseline design
   double low = 0, high = 0;
-  std::string source;    // where the paper states it, e.g. "v2 abstract"
+  std::string source;  // where the paper states it, e.g. "v2 abstract"
 };
 
 enum class Scenario {
   kCimmc,             // cimmc's own designs (data/hw) and technology table
   kPaperAssumptions,  // what the paper or its authors' code states, where cimmc can adopt it
 };
-std::string_view scenario_name(Scenario s);  // "cimmc", "paper-assumptions"
+std::string_view scenario_name(Scenario s);        // "cimmc", "paper-assumptions"
 Scenario parse_scenario(const std::string& name);  // ArgumentError naming the choices
 
 struct Comparison {

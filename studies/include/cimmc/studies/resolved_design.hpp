@@ -23,7 +23,7 @@ namespace cimmc::studies {
 struct ResolvedDesign {
   StudyKind kind = StudyKind::kInference;
   std::string hardware_file, technology_file, device_file;  // resolved paths ("" if unused)
-  double input_density = 0.25;                               // cost kind
+  double input_density = 0.25;                              // cost kind
   // The documents after every override (inference and cost: hardware, technology; switching:
   // device, switching; train: training and, for crossbar-aware training, hardware, technology).
   config::Document hardware, technology, device, switching, training;

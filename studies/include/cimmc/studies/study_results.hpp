@@ -17,22 +17,22 @@ namespace cimmc::studies {
 
 // An array with one slot per (point, trial): shape [point, trial, inner...].
 struct SlotArray {
-  std::string path;                     // "/trials/accuracy", "/layers/clipped", ...
+  std::string path;  // "/trials/accuracy", "/layers/clipped", ...
   std::string units;
   std::vector<std::size_t> inner;       // extra dimensions of one slot
   std::vector<std::string> dimensions;  // names of all dimensions, point and trial first
   bool integer = false;
-  std::vector<double> real;             // NaN in slots not done
-  std::vector<std::int64_t> ints;       // 0 in slots not done
+  std::vector<double> real;        // NaN in slots not done
+  std::vector<std::int64_t> ints;  // 0 in slots not done
   std::size_t slot_size() const;
 };
 
 // A summary over the finished trials of each point: /summary/<name>/{mean, std, ci_low, ci_high, n}.
 struct MetricSummary {
-  std::string name;         // of the slot array /trials/<name>
-  bool wilson = false;      // a proportion: Wilson interval of the pooled counts below
-  std::string count_path;   // successes per slot (integer slot array of the same inner shape)
-  std::string total_path;   // trials of the proportion per slot ("" : total_per_slot)
+  std::string name;        // of the slot array /trials/<name>
+  bool wilson = false;     // a proportion: Wilson interval of the pooled counts below
+  std::string count_path;  // successes per slot (integer slot array of the same inner shape)
+  std::string total_path;  // trials of the proportion per slot ("" : total_per_slot)
   std::int64_t total_per_slot = 0;
 };
 

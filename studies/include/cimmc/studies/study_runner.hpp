@@ -17,11 +17,11 @@
 namespace cimmc::studies {
 
 struct RunOptions {
-  int threads = 0;        // OpenMP threads (0: the default)
-  bool resume = false;    // continue an existing results file of the same configuration
-  bool force = false;     // replace an existing results file
-  bool dry_run = false;   // print the plan and an estimate of work and time; write nothing
-  bool quiet = false;     // no progress line
+  int threads = 0;       // OpenMP threads (0: the default)
+  bool resume = false;   // continue an existing results file of the same configuration
+  bool force = false;    // replace an existing results file
+  bool dry_run = false;  // print the plan and an estimate of work and time; write nothing
+  bool quiet = false;    // no progress line
   std::FILE* out = stdout;
 };
 

@@ -44,27 +44,27 @@ struct StudySpec {
   StudyKind kind = StudyKind::kInference;
   std::uint64_t seed = 1;
   int trials = 1;
-  std::string output;               // results file (after -o)
-  double checkpoint_seconds = 60;   // rewrite the results file at least this often
+  std::string output;              // results file (after -o)
+  double checkpoint_seconds = 60;  // rewrite the results file at least this often
   // [base]
-  std::string model;                // resolved model file (inference), file or zoo name (cost, train)
+  std::string model;  // resolved model file (inference), file or zoo name (cost, train)
   std::string dataset = "fashion-mnist";
-  int limit = 0;                    // test images (0: all); train: training images
-  int calibration_images = 512;     // quantization of a float model and readout calibration (as cimmc eval)
+  int limit = 0;                 // test images (0: all); train: training images
+  int calibration_images = 512;  // quantization of a float model and readout calibration (as cimmc eval)
   int batch = 64;
-  int bits = 8;                     // when a float model is quantized
+  int bits = 8;                                       // when a float model is quantized
   std::string hardware, technology = "22nm", device;  // names or paths, as written
   std::vector<int> input{3, 32, 32};                  // cost of a zoo model: C, H, W
   int classes = 10;
-  double input_density = 0.25;      // cost: fraction of input bits that are 1
-  std::vector<Assignment> set;      // [set]: overrides applied to every point
-  config::Value switching;          // [switching]: the current x pulse-width grid (switching kind)
-  config::Value training;           // [train]: how each trial trains (train kind; docs/studies.md)
-  bool keep_models = true;          // train: write each slot's model next to the results file
-  bool priced = true;               // the slots price the design (cimmc eval's one-point study does not)
+  double input_density = 0.25;  // cost: fraction of input bits that are 1
+  std::vector<Assignment> set;  // [set]: overrides applied to every point
+  config::Value switching;      // [switching]: the current x pulse-width grid (switching kind)
+  config::Value training;       // [train]: how each trial trains (train kind; docs/studies.md)
+  bool keep_models = true;      // train: write each slot's model next to the results file
+  bool priced = true;           // the slots price the design (cimmc eval's one-point study does not)
   // [sweep]
-  std::vector<Axis> axes;                       // in the order of the file (sorted by key)
-  std::vector<std::vector<std::size_t>> groups; // axis indices; a zip group or a single axis
+  std::vector<Axis> axes;                        // in the order of the file (sorted by key)
+  std::vector<std::vector<std::size_t>> groups;  // axis indices; a zip group or a single axis
 
   std::size_t points() const;
   // Index of point p's value on each axis (the first group varies slowest).

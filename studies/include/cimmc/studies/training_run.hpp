@@ -23,15 +23,15 @@ namespace cimmc::studies {
 
 // How to train (everything but the data, the model to start from and the hardware).
 struct TrainingSettings {
-  network::TrainConfig config;  // epochs, lr, batch, optimizer, schedule, augmentation, seed
-  double width = 1.0;           // width multiplier of a zoo model
-  bool qat = false;             // quantization-aware (fake-quantized) training
-  int bits = 4;                 // QAT: weight and activation bits
-  int calibration_images = 512; // QAT and readout calibration
-  int recalibrate_every = 0;    // crossbar-aware: batches between readout recalibrations (0: per epoch)
+  network::TrainConfig config;   // epochs, lr, batch, optimizer, schedule, augmentation, seed
+  double width = 1.0;            // width multiplier of a zoo model
+  bool qat = false;              // quantization-aware (fake-quantized) training
+  int bits = 4;                  // QAT: weight and activation bits
+  int calibration_images = 512;  // QAT and readout calibration
+  int recalibrate_every = 0;     // crossbar-aware: batches between readout recalibrations (0: per epoch)
   network::PsGradient ps_gradient = network::PsGradient::kStraightThrough;
-  int validation = 0;           // > 0: hold out the last N training images and judge epochs on them
-  int eval_limit = 0;           // judge on the first N validation (or test) images (0: all)
+  int validation = 0;  // > 0: hold out the last N training images and judge epochs on them
+  int eval_limit = 0;  // judge on the first N validation (or test) images (0: all)
   // Throws ArgumentError (a CLI flag's wording) for an inconsistent combination.
   void validate(bool crossbar_aware) const;
 };
@@ -53,8 +53,8 @@ struct TrainingData {
 TrainingData load_training_data(const std::string& dataset, int train_limit, int validation, int eval_limit);
 
 struct TrainingRun {
-  std::string model;        // zoo name (mlp, lenet5, vgg_small, resnet20) or a model file to fine-tune
-  std::string dataset;      // recorded in the model file
+  std::string model;    // zoo name (mlp, lenet5, vgg_small, resnet20) or a model file to fine-tune
+  std::string dataset;  // recorded in the model file
   TrainingSettings settings;
   const arch::CrossbarConfig* hardware = nullptr;  // crossbar-aware training through this design
   std::string hardware_name;                       // for messages
@@ -68,7 +68,7 @@ struct TrainingEvents {
   std::function<void(const std::string&)> message;  // one line of progress text
   network::BatchCallback on_batch;                  // after every mini-batch
   std::function<void(const network::EpochStats&)> on_epoch;
-  std::function<bool()> stop;                       // checked between epochs: stop (resumable)
+  std::function<bool()> stop;  // checked between epochs: stop (resumable)
 };
 
 struct TrainingOutcome {
