@@ -33,7 +33,7 @@ if(EXISTS ${PREFIX}/include/cimmc/studies/cli.hpp)
 endif()
 
 execute_process(COMMAND ${CMAKE_COMMAND} -S ${CONSUMER_SOURCE} -B ${CONSUMER_BUILD} -DCMAKE_PREFIX_PATH=${PREFIX}
-                -DCMAKE_BUILD_TYPE=Release RESULT_VARIABLE rc)
+                -DCMAKE_BUILD_TYPE=Release "-DCMAKE_EXE_LINKER_FLAGS=${CONSUMER_LINKER_FLAGS}" RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "configuring the consumer project failed (${rc})")
 endif()
