@@ -256,8 +256,8 @@ void BM_AndPopcount(benchmark::State& state, cimmc::core::KernelIsa isa) {
 }
 
 using cimmc::core::KernelIsa;
-BENCHMARK_CAPTURE(BM_AndPopcount, portable, KernelIsa::kPortable)->Arg(2)->Arg(16);
-BENCHMARK_CAPTURE(BM_AndPopcount, avx2, KernelIsa::kAvx2)->Arg(2)->Arg(16);
-BENCHMARK_CAPTURE(BM_AndPopcount, avx512, KernelIsa::kAvx512)->Arg(2)->Arg(16);
+BENCHMARK_CAPTURE(BM_AndPopcount, portable, cimmc::core::KernelIsa::kPortable)->Arg(2)->Arg(16);
+BENCHMARK_CAPTURE(BM_AndPopcount, avx2, cimmc::core::KernelIsa::kAvx2)->Arg(2)->Arg(16);
+BENCHMARK_CAPTURE(BM_AndPopcount, avx512, cimmc::core::KernelIsa::kAvx512)->Arg(2)->Arg(16);
 
 }  // namespace

@@ -6,7 +6,7 @@
 #include "cimmc/core/rng.hpp"
 #include "cimmc/core/rng_batch.hpp"
 
-using namespace cimmc::rng;
+using namespace cimmc::core::rng;
 
 static void BM_PhiloxUniforms(benchmark::State& state) {
   std::vector<double> out(static_cast<std::size_t>(state.range(0)));
@@ -100,17 +100,17 @@ void BM_FastNormals(benchmark::State& state, cimmc::core::KernelIsa isa) {
 }
 
 using cimmc::core::KernelIsa;
-BENCHMARK_CAPTURE(BM_PhiloxBlocks, portable, KernelIsa::kPortable);
-BENCHMARK_CAPTURE(BM_PhiloxBlocks, avx2, KernelIsa::kAvx2);
-BENCHMARK_CAPTURE(BM_PhiloxBlocks, avx512, KernelIsa::kAvx512);
-BENCHMARK_CAPTURE(BM_PhiloxLanes, portable, KernelIsa::kPortable);
-BENCHMARK_CAPTURE(BM_PhiloxLanes, avx2, KernelIsa::kAvx2);
-BENCHMARK_CAPTURE(BM_PhiloxLanes, avx512, KernelIsa::kAvx512);
-BENCHMARK_CAPTURE(BM_NormalsFromWords, portable, KernelIsa::kPortable);
-BENCHMARK_CAPTURE(BM_NormalsFromWords, avx2, KernelIsa::kAvx2);
-BENCHMARK_CAPTURE(BM_NormalsFromWords, avx512, KernelIsa::kAvx512);
-BENCHMARK_CAPTURE(BM_FastNormals, portable, KernelIsa::kPortable);
-BENCHMARK_CAPTURE(BM_FastNormals, avx2, KernelIsa::kAvx2);
-BENCHMARK_CAPTURE(BM_FastNormals, avx512, KernelIsa::kAvx512);
+BENCHMARK_CAPTURE(BM_PhiloxBlocks, portable, cimmc::core::KernelIsa::kPortable);
+BENCHMARK_CAPTURE(BM_PhiloxBlocks, avx2, cimmc::core::KernelIsa::kAvx2);
+BENCHMARK_CAPTURE(BM_PhiloxBlocks, avx512, cimmc::core::KernelIsa::kAvx512);
+BENCHMARK_CAPTURE(BM_PhiloxLanes, portable, cimmc::core::KernelIsa::kPortable);
+BENCHMARK_CAPTURE(BM_PhiloxLanes, avx2, cimmc::core::KernelIsa::kAvx2);
+BENCHMARK_CAPTURE(BM_PhiloxLanes, avx512, cimmc::core::KernelIsa::kAvx512);
+BENCHMARK_CAPTURE(BM_NormalsFromWords, portable, cimmc::core::KernelIsa::kPortable);
+BENCHMARK_CAPTURE(BM_NormalsFromWords, avx2, cimmc::core::KernelIsa::kAvx2);
+BENCHMARK_CAPTURE(BM_NormalsFromWords, avx512, cimmc::core::KernelIsa::kAvx512);
+BENCHMARK_CAPTURE(BM_FastNormals, portable, cimmc::core::KernelIsa::kPortable);
+BENCHMARK_CAPTURE(BM_FastNormals, avx2, cimmc::core::KernelIsa::kAvx2);
+BENCHMARK_CAPTURE(BM_FastNormals, avx512, cimmc::core::KernelIsa::kAvx512);
 
 }  // namespace

@@ -18,7 +18,7 @@ namespace {
 nw::Dataset random_dataset(const nw::Shape& chw, int n) {
   nw::Dataset d;
   d.channels = chw[0], d.height = chw[1], d.width = chw[2], d.classes = 10;
-  cimmc::rng::Stream s(1, {cimmc::rng::Purpose::kTest, 0, 0, 0});
+  cimmc::core::rng::Stream s(1, {cimmc::core::rng::Purpose::kTest, 0, 0, 0});
   d.pixels.resize(static_cast<std::size_t>(n) * d.image_size());
   for (auto& p : d.pixels) p = static_cast<std::uint8_t>(s() % 256);
   for (int i = 0; i < n; ++i) d.labels.push_back(static_cast<int>(s() % 10));

@@ -12,7 +12,7 @@
 namespace cimmc::arch {
 
 PlaneGeometry PlaneGeometry::make(int k, int rows) {
-  if (k < 1 || rows < 1) throw ArgumentError(fmt::format("bit planes: K = {} and R = {} must be >= 1", k, rows));
+  if (k < 1 || rows < 1) throw core::ArgumentError(fmt::format("bit planes: K = {} and R = {} must be >= 1", k, rows));
   PlaneGeometry g;
   g.k = k;
   g.rows = rows;
@@ -116,22 +116,23 @@ __attribute__((target("avx512f,avx512vpopcntdq"))) void and_popcount_avx512(cons
 
 }  // namespace
 
-void pack_bit_planes(KernelIsa isa, std::span<const std::uint8_t> values, int bits, const PlaneGeometry& g,
+void pack_bit_planes(core::KernelIsa isa, std::span<const std::uint8_t> values, int bits, const PlaneGeometry& g,
                      std::span<std::uint64_t> out) {
   if (static_cast<int>(values.size()) != g.k || out.size() < static_cast<std::size_t>(bits) * g.words() || bits < 1 ||
       bits > 8)
-    throw ArgumentError(fmt::format("pack_bit_planes: {} values for K = {}, {} bits, {} output words (need {})",
-                                    values.size(), g.k, bits, out.size(), static_cast<std::size_t>(bits) * g.words()));
+    throw core::ArgumentError(fmt::format("pack_bit_planes: {} values for K = {}, {} bits, {} output words (need {})",
+                                          values.size(), g.k, bits, out.size(),
+                                          static_cast<std::size_t>(bits) * g.words()));
   std::fill(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(bits) * g.words(), 0);
-  if (isa == KernelIsa::kAvx512) pack_avx512(values, bits, g, out.data());
+  if (isa == core::KernelIsa::kAvx512) pack_avx512(values, bits, g, out.data());
   else pack_portable(values, bits, g, out.data());
 }
 
-AndPopcountFn and_popcount_function(KernelIsa isa) {
+AndPopcountFn and_popcount_function(core::KernelIsa isa) {
   switch (isa) {
-    case KernelIsa::kAvx512: return &and_popcount_avx512;
-    case KernelIsa::kAvx2: return &and_popcount_avx2;
-    case KernelIsa::kPortable: return &and_popcount_portable;
+    case core::KernelIsa::kAvx512: return &and_popcount_avx512;
+    case core::KernelIsa::kAvx2: return &and_popcount_avx2;
+    case core::KernelIsa::kPortable: return &and_popcount_portable;
   }
   return &and_popcount_portable;
 }

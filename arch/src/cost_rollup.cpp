@@ -68,13 +68,13 @@ void check_densities(const CrossbarConfig& config, const LayerShape& shape, cons
   };
   if (d.input_by_bit.empty() ||
       (d.input_by_bit.size() != 1 && d.input_by_bit.size() != static_cast<std::size_t>(config.input_bits)))
-    throw ArgumentError(fmt::format("layer {}: {} input bit densities for {} input bits (expected 1 or {})", shape.name,
-                                    d.input_by_bit.size(), config.input_bits, config.input_bits));
+    throw core::ArgumentError(fmt::format("layer {}: {} input bit densities for {} input bits (expected 1 or {})",
+                                          shape.name, d.input_by_bit.size(), config.input_bits, config.input_bits));
   if (d.weight_by_plane.size() != m.plane_position.size())
-    throw ArgumentError(fmt::format("layer {}: {} weight plane densities for a mapping of {} planes", shape.name,
-                                    d.weight_by_plane.size(), m.plane_position.size()));
+    throw core::ArgumentError(fmt::format("layer {}: {} weight plane densities for a mapping of {} planes", shape.name,
+                                          d.weight_by_plane.size(), m.plane_position.size()));
   if (!in_range(d.input_by_bit) || !in_range(d.weight_by_plane))
-    throw ArgumentError(fmt::format("layer {}: bit densities must be in [0, 1]", shape.name));
+    throw core::ArgumentError(fmt::format("layer {}: bit densities must be in [0, 1]", shape.name));
 }
 }  // namespace
 
@@ -82,7 +82,7 @@ int physical_columns_per_output(const CrossbarConfig& config) { return mapping_o
 
 BitDensities BitDensities::uniform(const CrossbarConfig& config, double input, double weight) {
   if (!(input >= 0 && input <= 1) || !(weight >= 0 && weight <= 1))
-    throw ArgumentError(fmt::format("bit densities must be in [0, 1] (input {}, weight {})", input, weight));
+    throw core::ArgumentError(fmt::format("bit densities must be in [0, 1] (input {}, weight {})", input, weight));
   const Mapping m = mapping_of(config);
   std::map<int, int> planes_at;
   for (int p : m.plane_position) ++planes_at[p];
@@ -95,7 +95,7 @@ BitDensities BitDensities::uniform(const CrossbarConfig& config, double input, d
 BitDensities measured_densities(const CrossbarConfig& config, std::span<const std::int8_t> weights, int n, int k,
                                 double input_density) {
   if (!(input_density >= 0 && input_density <= 1))
-    throw ArgumentError(fmt::format("input bit density {} is outside [0, 1]", input_density));
+    throw core::ArgumentError(fmt::format("input bit density {} is outside [0, 1]", input_density));
   const CrossbarLayer layer(mapping_only(config), 0, weights, n, k);
   return {{input_density}, layer.plane_densities()};
 }
@@ -148,8 +148,8 @@ Counters analytic_counters(const CrossbarConfig& config, const LayerShape& shape
 
 Counters analytic_counters(const CrossbarConfig& config, const LayerShape& shape, const BitDensities& densities) {
   if (shape.k == 0 || shape.n == 0 || shape.rows_per_image == 0)
-    throw ArgumentError(fmt::format("layer {}: empty GEMM shape (M {}, K {}, N {})", shape.name, shape.rows_per_image,
-                                    shape.k, shape.n));
+    throw core::ArgumentError(fmt::format("layer {}: empty GEMM shape (M {}, K {}, N {})", shape.name,
+                                          shape.rows_per_image, shape.k, shape.n));
   const Mapping map = mapping_of(config, shape.gemm_index);
   check_densities(config, shape, map, densities);
   const auto& r = config.readout;
@@ -258,7 +258,7 @@ Counters analytic_counters(const CrossbarConfig& config, const LayerShape& shape
 
 LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& tech, const LayerShape& shape,
                      const Counters& counters, double images, const circuit::MtjConverter* mtj) {
-  if (!(images > 0)) throw ArgumentError(fmt::format("layer {}: cost needs a positive image count", shape.name));
+  if (!(images > 0)) throw core::ArgumentError(fmt::format("layer {}: cost needs a positive image count", shape.name));
   LayerCost cost;
   cost.name = shape.name;
   cost.macs = shape.macs_per_image();
@@ -325,7 +325,7 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
     }
     case circuit::ReadoutKind::kStochasticMtj: {
       if (!mtj)
-        throw ArgumentError(
+        throw core::ArgumentError(
             fmt::format("layer {}: the stochastic MTJ readout needs its converter (device and currents)", shape.name));
       const auto sample = circuit::mtj_sample(tech, *mtj);
       cost.energy_J["readout"] = d(counters.mtj_samples) * sample.total.energy_J;

@@ -16,7 +16,7 @@ void CrossbarLayer::set_calibration(LayerCalibration calibration) {
   const std::size_t maps = calibration.mtj_maps.size(), per_output = static_cast<std::size_t>(geometry_.subarrays) *
                                                                      static_cast<std::size_t>(conversions());
   if (maps != 0 && maps != per_output && maps != per_output * static_cast<std::size_t>(n_))
-    throw ArgumentError(
+    throw core::ArgumentError(
         fmt::format("crossbar layer {}: {} MTJ affine maps for {} subarrays × {} conversions (input "
                     "streams × column groups) and {} outputs (expected one per subarray and "
                     "conversion, or per subarray, conversion and output)",
@@ -40,7 +40,7 @@ void CrossbarLayer::calibrate(const PsStatistics& stats) {
     const int conv = conversions();
     if (stats.columns != n_ || stats.conversions != conv ||
         stats.column_count.size() != static_cast<std::size_t>(geometry_.subarrays) * conv * n_)
-      throw ArgumentError(
+      throw core::ArgumentError(
           fmt::format("crossbar layer {}: PS statistics of {} columns and {} conversions for {} outputs "
                       "and {} conversions",
                       layer_id_, stats.columns, stats.conversions, n_, conv));
@@ -59,7 +59,7 @@ void CrossbarLayer::calibrate(const PsStatistics& stats) {
 
 PsStatistics CrossbarLayer::collect_statistics(std::span<const std::uint8_t> activations, int m) const {
   if (m < 0 || activations.size() != static_cast<std::size_t>(m) * static_cast<std::size_t>(k_))
-    throw ArgumentError(
+    throw core::ArgumentError(
         fmt::format("crossbar layer {}: {} activations for M = {} × K = {}", layer_id_, activations.size(), m, k_));
   const int fs = static_cast<int>(full_scale());
   PsStatistics stats;

@@ -36,7 +36,7 @@ std::vector<std::uint8_t> CrossbarLayer::cell_levels() const {
 void CrossbarLayer::set_cell_deviations(std::vector<float> deviations) {
   const std::size_t need = groups_.size() * 2 * static_cast<std::size_t>(n_) * static_cast<std::size_t>(k_);
   if (!deviations.empty() && deviations.size() != need)
-    throw ArgumentError(
+    throw core::ArgumentError(
         fmt::format("crossbar layer {}: {} cell deviations, expected {} (groups {} × 2 sides × N {} × "
                     "K {})",
                     layer_id_, deviations.size(), need, groups_.size(), n_, k_));

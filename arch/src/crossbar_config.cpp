@@ -70,16 +70,16 @@ void check_consistency(const CrossbarConfig& c, const std::function<void(bool, s
 }  // namespace
 
 void CrossbarConfig::validate() const {
-  config::Problems problems;
+  core::config::Problems problems;
   check_consistency(*this, [&](bool ok, std::string_view key, std::string expected) {
     if (!ok) problems.add(fmt::format("key '{}': {}", key, expected));
   });
   problems.throw_if_any("crossbar configuration");
 }
 
-CrossbarConfig read_crossbar_config(const config::Document& doc) {
-  config::Problems problems;
-  config::TableReader root(doc.root, doc.source, "", problems);
+CrossbarConfig read_crossbar_config(const core::config::Document& doc) {
+  core::config::Problems problems;
+  core::config::TableReader root(doc.root, doc.source, "", problems);
   CrossbarConfig c;
   root.optional("description", c.description);
 
@@ -116,12 +116,12 @@ CrossbarConfig read_crossbar_config(const config::Document& doc) {
   auto n = root.child("noise");
   c.noise = circuit::read_noise_params(n);
 
-  if (const config::Value* cell = root.value("cell")) {
+  if (const core::config::Value* cell = root.value("cell")) {
     try {
       c.cell = device::StorageCellModel::from_config(*cell, doc.source, "cell");
-    } catch (const ConfigError& e) {
+    } catch (const core::ConfigError& e) {
       problems.add(e.what());
-    } catch (const ArgumentError& e) {
+    } catch (const core::ArgumentError& e) {
       problems.add(fmt::format("{}: [cell]: {}", doc.source, e.what()));
     }
   }
@@ -145,8 +145,8 @@ CrossbarConfig read_crossbar_config(const config::Document& doc) {
 }
 
 CrossbarConfig load_crossbar_config(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
-  config::Document doc = config::parse_file(path);
-  config::apply_overrides(doc, overrides);
+  core::config::Document doc = core::config::parse_file(path);
+  core::config::apply_overrides(doc, overrides);
   return read_crossbar_config(doc);
 }
 

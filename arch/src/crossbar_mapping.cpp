@@ -15,12 +15,12 @@ CrossbarLayer::CrossbarLayer(const CrossbarConfig& config, int layer_id, std::sp
     : config_(config), layer_id_(layer_id), n_(n), k_(k), n_pad_(pad_columns(n)) {
   config_.validate();
   if (n < 1 || k < 1 || weights.size() != static_cast<std::size_t>(n) * static_cast<std::size_t>(k))
-    throw ArgumentError(fmt::format("crossbar layer {}: {} weights for N = {} outputs × K = {} inputs", layer_id,
-                                    weights.size(), n, k));
+    throw core::ArgumentError(fmt::format("crossbar layer {}: {} weights for N = {} outputs × K = {} inputs", layer_id,
+                                          weights.size(), n, k));
   if (layer_id < 0 || static_cast<std::uint32_t>(layer_id) > kMaxLayerId)
-    throw ArgumentError(fmt::format("crossbar layer id {} is out of range [0, {}]", layer_id, kMaxLayerId));
+    throw core::ArgumentError(fmt::format("crossbar layer id {} is out of range [0, {}]", layer_id, kMaxLayerId));
   geometry_ = PlaneGeometry::make(k, config_.rows);
-  isa_ = detect_kernel_isa();
+  isa_ = core::detect_kernel_isa();
   map_weights(weights);
   if (config_.cell.exact()) prepare_readout();
   else apply_cell_model();  // prepares the readout too
@@ -28,8 +28,8 @@ CrossbarLayer::CrossbarLayer(const CrossbarConfig& config, int layer_id, std::sp
 
 void CrossbarLayer::reprogram(std::span<const std::int8_t> weights) {
   if (weights.size() != static_cast<std::size_t>(n_) * static_cast<std::size_t>(k_))
-    throw ArgumentError(fmt::format("crossbar layer {}: {} weights to reprogram N = {} outputs × K = {} inputs",
-                                    layer_id_, weights.size(), n_, k_));
+    throw core::ArgumentError(fmt::format("crossbar layer {}: {} weights to reprogram N = {} outputs × K = {} inputs",
+                                          layer_id_, weights.size(), n_, k_));
   const std::vector<std::string> planes_before = plane_names_;
   map_weights(weights);
   if (plane_names_ != planes_before) {
@@ -62,9 +62,9 @@ void CrossbarLayer::map_weights(std::span<const std::int8_t> weights) {
   bool has_min = false;
   for (std::size_t i = 0; i < weights.size(); ++i) {
     if (weights[i] < lo || weights[i] > hi)
-      throw ArgumentError(fmt::format("crossbar layer {}: weight [{}, {}] = {} does not fit in {} bits ([{}, {}])",
-                                      layer_id, i / static_cast<std::size_t>(k), i % static_cast<std::size_t>(k),
-                                      weights[i], bits, lo, hi));
+      throw core::ArgumentError(
+          fmt::format("crossbar layer {}: weight [{}, {}] = {} does not fit in {} bits ([{}, {}])", layer_id,
+                      i / static_cast<std::size_t>(k), i % static_cast<std::size_t>(k), weights[i], bits, lo, hi));
     has_min = has_min || weights[i] == lo;
   }
   plane_names_.clear();
@@ -203,9 +203,10 @@ std::vector<double> CrossbarLayer::plane_densities() const {
   return d;
 }
 
-void CrossbarLayer::set_kernel(KernelIsa isa) {
-  if (!kernel_isa_supported(isa))
-    throw ArgumentError(fmt::format("crossbar kernel {} is not supported by this CPU", kernel_isa_name(isa)));
+void CrossbarLayer::set_kernel(core::KernelIsa isa) {
+  if (!core::kernel_isa_supported(isa))
+    throw core::ArgumentError(
+        fmt::format("crossbar kernel {} is not supported by this CPU", core::kernel_isa_name(isa)));
   isa_ = isa;
 }
 

@@ -16,7 +16,7 @@ namespace cimmc::arch {
 using circuit::ReadoutKind;
 
 void CrossbarLayer::set_switching_curve(std::shared_ptr<const circuit::SwitchingCurve> curve) {
-  if (!curve) throw ArgumentError(fmt::format("crossbar layer {}: switching curve is null", layer_id_));
+  if (!curve) throw core::ArgumentError(fmt::format("crossbar layer {}: switching curve is null", layer_id_));
   curve_ = std::move(curve);
   prepare_readout();
 }

@@ -31,7 +31,7 @@ using circuit::ReadoutKind;
 
 std::uint64_t row_stream_element(std::uint32_t layer, std::uint64_t image, std::uint32_t patch) {
   if (layer > kMaxLayerId || image > kMaxImage || patch > kMaxPatch)
-    throw ArgumentError(
+    throw core::ArgumentError(
         fmt::format("crossbar random stream: layer {} (max {}), image {} (max {}) or patch {} (max {}) "
                     "out of range",
                     layer, kMaxLayerId, image, kMaxImage, patch, kMaxPatch));
@@ -133,22 +133,22 @@ double adc_error_bound(const CrossbarConfig& config, const std::vector<float>& s
 void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const RunAddress& address, std::uint64_t seed,
                         std::span<double> out, Counters& counters) const {
   if (m < 0 || activations.size() != static_cast<std::size_t>(m) * static_cast<std::size_t>(k_))
-    throw ArgumentError(
+    throw core::ArgumentError(
         fmt::format("crossbar layer {}: {} activations for M = {} × K = {}", layer_id_, activations.size(), m, k_));
   if (out.size() != static_cast<std::size_t>(m) * static_cast<std::size_t>(n_))
-    throw ArgumentError(
+    throw core::ArgumentError(
         fmt::format("crossbar layer {}: output has {} values, expected M × N = {} × {}", layer_id_, out.size(), m, n_));
   if (address.rows_per_image < 1 || address.rows_per_image - 1 > kMaxPatch)
-    throw ArgumentError(fmt::format("crossbar layer {}: rows_per_image = {} not in [1, {}]", layer_id_,
-                                    address.rows_per_image, kMaxPatch + 1));
+    throw core::ArgumentError(fmt::format("crossbar layer {}: rows_per_image = {} not in [1, {}]", layer_id_,
+                                          address.rows_per_image, kMaxPatch + 1));
   if (m > 0) (void)row_stream_element(address.layer, address.first_image + (m - 1) / address.rows_per_image, 0);
   const int bits = config_.input_bits;
   const std::uint8_t limit = static_cast<std::uint8_t>((1u << bits) - 1);
   for (std::size_t i = 0; i < activations.size(); ++i)
     if (activations[i] > limit)
-      throw ArgumentError(fmt::format("crossbar layer {}: activation [{}, {}] = {} does not fit in {} input bits",
-                                      layer_id_, i / static_cast<std::size_t>(k_), i % static_cast<std::size_t>(k_),
-                                      activations[i], bits));
+      throw core::ArgumentError(fmt::format("crossbar layer {}: activation [{}, {}] = {} does not fit in {} input bits",
+                                            layer_id_, i / static_cast<std::size_t>(k_),
+                                            i % static_cast<std::size_t>(k_), activations[i], bits));
 
   const int groups = static_cast<int>(groups_.size());
   const int subarrays = geometry_.subarrays;
@@ -162,7 +162,7 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
     const std::size_t elements = groups_.size() * static_cast<std::size_t>(n_pad_);
     const std::size_t columns = elements * 2 * static_cast<std::size_t>(subarrays);
     const std::size_t slots = lcu ? static_cast<std::size_t>(lcu_slots(geometry_, config_)) : 1;
-    rng::Stream stream(seed, {rng::Purpose::kSenseOffset, address.point, address.trial, address.layer});
+    core::rng::Stream stream(seed, {core::rng::Purpose::kSenseOffset, address.point, address.trial, address.layer});
     if (noise.physical()) {
       offsets.resize(columns * slots);
       stream.fill_normal(std::span<float>(offsets));
@@ -229,7 +229,7 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
   total.weight_plane_cells = static_cast<std::uint64_t>(n_) * k_;
 
   const int words = geometry_.words();
-  ExceptionCapture capture;
+  core::ExceptionCapture capture;
 #pragma omp parallel
   {
     Scratch sc;
@@ -395,15 +395,15 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
                                           : static_cast<std::size_t>(config_.readout.mtj.samples)),
                                  static_cast<std::size_t>(nn)));
   if (additive && !rare)
-    sc.normals.reset(
-        seed, {lcu ? rng::Purpose::kLcuNoise : rng::Purpose::kPartialSumNoise, address.point, address.trial, element});
+    sc.normals.reset(seed, {lcu ? core::rng::Purpose::kLcuNoise : core::rng::Purpose::kPartialSumNoise, address.point,
+                            address.trial, element});
   if (rare) {  // the same stream, as words: gaps, thinning and the erring senses' levels
     sc.words.set_chunk(16);
-    sc.words.reset(
-        seed, {lcu ? rng::Purpose::kLcuNoise : rng::Purpose::kPartialSumNoise, address.point, address.trial, element});
+    sc.words.reset(seed, {lcu ? core::rng::Purpose::kLcuNoise : core::rng::Purpose::kPartialSumNoise, address.point,
+                          address.trial, element});
     if (lcu) sc.gaps.restart(sc.words);
   }
-  if (mtj) sc.words.reset(seed, {rng::Purpose::kMtjSampling, address.point, address.trial, element});
+  if (mtj) sc.words.reset(seed, {core::rng::Purpose::kMtjSampling, address.point, address.trial, element});
   double* acc = sc.acc.data();
   std::fill(acc, acc + np, 0.0);
   std::int32_t* tmp = sc.tmp.data();

@@ -18,7 +18,7 @@ void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, in
   const int subarrays = geometry_.subarrays;
   if (m < 0 || activations.size() != static_cast<std::size_t>(m) * static_cast<std::size_t>(k_) ||
       slopes.size() != static_cast<std::size_t>(m) * subarrays * n_)
-    throw ArgumentError(
+    throw core::ArgumentError(
         fmt::format("crossbar layer {}: readout slopes of {} activations and {} slopes for M = {}, "
                     "K = {}, {} subarrays, N = {}",
                     layer_id_, activations.size(), slopes.size(), m, k_, subarrays, n_));

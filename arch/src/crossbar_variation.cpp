@@ -25,8 +25,8 @@ circuit::AffineMap CrossbarLayer::trimmed(const circuit::AffineMap& target, std:
   const auto& t = config_.readout.mtj.trim;
   if (t.ideal) return target;
   // One trim per calibrated map of this layer; its mismatch is drawn per (layer, map) and trial.
-  rng::Stream stream(variation_.seed, {rng::Purpose::kTrimMismatch, variation_.point, variation_.trial,
-                                       (static_cast<std::uint64_t>(layer_id_) << 32) + trim});
+  core::rng::Stream stream(variation_.seed, {core::rng::Purpose::kTrimMismatch, variation_.point, variation_.trial,
+                                             (static_cast<std::uint64_t>(layer_id_) << 32) + trim});
   const double z_gain = stream.normal(), z_offset = stream.normal();
   return circuit::trimmed_map(t, target, 1.0 / full_scale(), z_gain, z_offset);
 }
@@ -71,8 +71,8 @@ void CrossbarLayer::prepare_mtj_variation() {
           }
           it->second = {g, 1.0};
           if (in_situ) {
-            rng::Stream stream(variation_.seed,
-                               {rng::Purpose::kDeviceCalibration, variation_.point, variation_.trial, column});
+            core::rng::Stream stream(
+                variation_.seed, {core::rng::Purpose::kDeviceCalibration, variation_.point, variation_.trial, column});
             const double sigma_i = std::sqrt(0.25 / mtj.trim.calibration_pulses) / (g * slope50);
             const double estimate = mtj.current_at_zero_A / (i50 / g + sigma_i * stream.normal());
             it->second = {g * circuit::current_trim(mtj.trim, 1.0 / estimate), estimate};

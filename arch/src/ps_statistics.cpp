@@ -62,7 +62,7 @@ void PsStatistics::merge(const PsStatistics& o) {
   }
   if (o.full_scale != full_scale || o.histogram.size() != histogram.size() || o.columns != columns ||
       o.conversions != conversions)
-    throw ArgumentError("PS statistics of different layers cannot be merged");
+    throw core::ArgumentError("PS statistics of different layers cannot be merged");
   for (std::size_t s = 0; s < histogram.size(); ++s)
     for (std::size_t i = 0; i < histogram[s].size(); ++i) histogram[s][i] += o.histogram[s][i];
   for (std::size_t i = 0; i < column_count.size(); ++i) {

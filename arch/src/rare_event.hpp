@@ -31,7 +31,7 @@ inline double upper_tail(double x) { return 0.5 * std::erfc(x * 0.70710678118654
 // A uniform in (0, 1) from the next two words of the stream (52-bit resolution).
 inline double uniform(circuit::WordBuffer& words) {
   const std::uint32_t* w = words.take(2);
-  return rng::u01_open_64(w[0], w[1]);
+  return core::rng::u01_open_64(w[0], w[1]);
 }
 
 // Distance from v to the nearest decision threshold of a quantizer with this step: thresholds at

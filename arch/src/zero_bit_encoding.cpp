@@ -38,10 +38,10 @@ SignedDigits twos_complement_digits(int value, int bits) {
 
 SignedDigits encode(int value, int bits, Encoding encoding) {
   if (bits < 2 || bits > kMaxWeightBits)
-    throw ArgumentError(fmt::format("encode: weight bits {} not in [2, {}]", bits, kMaxWeightBits));
+    throw core::ArgumentError(fmt::format("encode: weight bits {} not in [2, {}]", bits, kMaxWeightBits));
   const int lo = -(1 << (bits - 1)), hi = (1 << (bits - 1)) - 1;
   if (value < lo || value > hi)
-    throw ArgumentError(
+    throw core::ArgumentError(
         fmt::format("encode: value {} does not fit in {} bits (expected [{}, {}])", value, bits, lo, hi));
   switch (encoding) {
     case Encoding::kTwosComplement: return twos_complement_digits(value, bits);
@@ -65,7 +65,7 @@ SignedDigits encode(int value, int bits, Encoding encoding) {
       SignedDigits d;
       int v = value;
       for (int j = 0; v != 0; ++j) {
-        if (j >= bits) throw RuntimeFailure(fmt::format("csd: value {} needs more than {} digits", value, bits));
+        if (j >= bits) throw core::RuntimeFailure(fmt::format("csd: value {} needs more than {} digits", value, bits));
         if (v & 1) {
           const int r = ((v % 4) + 4) % 4;  // 1 or 3
           const int digit = r == 1 ? 1 : -1;
@@ -77,7 +77,7 @@ SignedDigits encode(int value, int bits, Encoding encoding) {
       return d;
     }
   }
-  throw ArgumentError("encode: unknown encoding");
+  throw core::ArgumentError("encode: unknown encoding");
 }
 
 int decode(const SignedDigits& d) {

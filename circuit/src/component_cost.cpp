@@ -11,7 +11,7 @@ namespace cimmc::circuit {
 
 namespace {
 void check_bits(int bits, const char* what) {
-  if (bits < 1 || bits > 16) throw ArgumentError(fmt::format("{}: {} bits is outside 1..16", what, bits));
+  if (bits < 1 || bits > 16) throw core::ArgumentError(fmt::format("{}: {} bits is outside 1..16", what, bits));
 }
 }  // namespace
 
@@ -30,7 +30,7 @@ UnitCost adc_conversion(const Technology& tech, AdcModel model, int bits) {
       return {tech.survey.flash_fom_J_per_step * steps, tech.survey.flash_latency_s,
               (steps - 1) * tech.comparator.transistors * tech.transistor_area_m2()};
   }
-  throw ArgumentError("unknown ADC model");
+  throw core::ArgumentError("unknown ADC model");
 }
 
 double wordline_activation_energy_J(const Technology& tech, int columns) {
@@ -47,7 +47,7 @@ double array_area_m2(const Technology& tech, int rows, int columns) {
 
 UnitCost multilevel_sense(const Technology& tech, int levels) {
   if (levels < 2 || levels > 1024)
-    throw ArgumentError(fmt::format("sense amplifier: {} levels is outside 2..1024", levels));
+    throw core::ArgumentError(fmt::format("sense amplifier: {} levels is outside 2..1024", levels));
   const int comparators = levels - 1;
   return {comparators * tech.comparator.energy_J, tech.comparator.latency_s,
           comparators * tech.comparator.transistors * tech.transistor_area_m2()};
@@ -57,9 +57,9 @@ MtjConverter mtj_converter(const MtjParams& readout, const SwitchingCurve& curve
                            double heavy_metal_resistance_ohm, double resistance_parallel_ohm,
                            double resistance_antiparallel_ohm, double reset_probability) {
   if (!(heavy_metal_resistance_ohm > 0) || !(resistance_parallel_ohm > 0) || !(resistance_antiparallel_ohm > 0))
-    throw ArgumentError(fmt::format("MTJ converter {}: resistances must be positive", device));
+    throw core::ArgumentError(fmt::format("MTJ converter {}: resistances must be positive", device));
   if (!(reset_probability > 0 && reset_probability < 1))
-    throw ArgumentError(
+    throw core::ArgumentError(
         fmt::format("MTJ converter {}: reset probability {} is outside (0, 1)", device, reset_probability));
   MtjConverter c;
   c.device = std::move(device);
@@ -94,7 +94,7 @@ MtjConverter mtj_converter(const MtjParams& readout, const SwitchingCurve& curve
   int doublings = 0;
   while (curve.probability(hi) < reset_probability) {
     if (++doublings > 40)
-      throw ModelError(
+      throw core::ModelError(
           fmt::format("MTJ converter {}: its switching curve never reaches P = {} (at {} A it is {}); "
                       "the MTJ cannot be reset reliably",
                       c.device, reset_probability, hi, curve.probability(hi)));
@@ -113,11 +113,12 @@ MtjConverter mtj_converter(const MtjParams& readout, const SwitchingCurve& curve
 MtjSampleCost mtj_sample(const Technology& tech, const MtjConverter& m) {
   if (!(m.heavy_metal_resistance_ohm > 0) || !(m.resistance_parallel_ohm > 0) || !(m.resistance_antiparallel_ohm > 0) ||
       !(m.pulse_width_s > 0) || !(m.mean_square_current_A2 >= 0) || !(m.mean_abs_current_A >= 0))
-    throw ArgumentError(fmt::format("MTJ sample cost ({}): resistances and pulse width must be positive", m.device));
+    throw core::ArgumentError(
+        fmt::format("MTJ sample cost ({}): resistances and pulse width must be positive", m.device));
   const double v = tech.mtj.driver_supply_V;
   const double drop = std::max(m.max_abs_current_A, m.reset_current_A) * m.heavy_metal_resistance_ohm;
   if (drop > v)
-    throw ModelError(
+    throw core::ModelError(
         fmt::format("MTJ converter {}: {:.3g} A through the {:.4g} Ohm heavy metal needs {:.3g} V, more than "
                     "the driver supply mtj.driver_supply_V = {} V",
                     m.device, std::max(m.max_abs_current_A, m.reset_current_A), m.heavy_metal_resistance_ohm, drop, v));
@@ -144,7 +145,8 @@ MtjSampleCost mtj_sample(const Technology& tech, const MtjConverter& m) {
 }
 
 UnitCost shift_add(const Technology& tech, int bits) {
-  if (bits < 1 || bits > 64) throw ArgumentError(fmt::format("shift-add: {} accumulator bits is outside 1..64", bits));
+  if (bits < 1 || bits > 64)
+    throw core::ArgumentError(fmt::format("shift-add: {} accumulator bits is outside 1..64", bits));
   const auto& d = tech.digital;
   return {bits * (d.adder_energy_J_per_bit + d.register_energy_J_per_bit), tech.clock_period_s,
           bits * (d.adder_transistors_per_bit + d.register_transistors_per_bit) * tech.transistor_area_m2()};

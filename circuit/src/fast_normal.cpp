@@ -8,9 +8,9 @@ namespace cimmc::circuit {
 
 NormalBuffer::NormalBuffer(std::size_t chunk) : chunk_(std::max<std::size_t>(2, chunk + chunk % 2)) {}
 
-void NormalBuffer::reset(std::uint64_t seed, const rng::StreamAddress& address) {
-  key_ = rng::key_from_seed(seed);
-  base_ = rng::stream_counter(address, 0);
+void NormalBuffer::reset(std::uint64_t seed, const core::rng::StreamAddress& address) {
+  key_ = core::rng::key_from_seed(seed);
+  base_ = core::rng::stream_counter(address, 0);
   next_block_ = 0;
   pos_ = values_.size();
 }
@@ -20,9 +20,9 @@ const float* NormalBuffer::take(std::size_t n) {
     std::size_t size = std::max(chunk_, n + n % 2);
     words_.resize(size);
     values_.resize(size);
-    rng::philox_blocks(key_, base_, next_block_, words_);
+    core::rng::philox_blocks(key_, base_, next_block_, words_);
     next_block_ += static_cast<std::uint32_t>((size + 3) / 4);
-    rng::normals_from_words(words_, values_);
+    core::rng::normals_from_words(words_, values_);
     drawn_ += size;
     pos_ = 0;
   }
@@ -33,9 +33,9 @@ const float* NormalBuffer::take(std::size_t n) {
 
 WordBuffer::WordBuffer(std::size_t chunk) : chunk_(std::max<std::size_t>(1, chunk)) {}
 
-void WordBuffer::reset(std::uint64_t seed, const rng::StreamAddress& address) {
-  key_ = rng::key_from_seed(seed);
-  base_ = rng::stream_counter(address, 0);
+void WordBuffer::reset(std::uint64_t seed, const core::rng::StreamAddress& address) {
+  key_ = core::rng::key_from_seed(seed);
+  base_ = core::rng::stream_counter(address, 0);
   next_block_ = 0;
   pos_ = words_.size();
 }
@@ -43,7 +43,7 @@ void WordBuffer::reset(std::uint64_t seed, const rng::StreamAddress& address) {
 const std::uint32_t* WordBuffer::take(std::size_t n) {
   if (pos_ + n > words_.size()) {
     words_.resize(std::max(chunk_, n));
-    rng::philox_blocks(key_, base_, next_block_, words_);
+    core::rng::philox_blocks(key_, base_, next_block_, words_);
     next_block_ += static_cast<std::uint32_t>((words_.size() + 3) / 4);
     pos_ = 0;
   }

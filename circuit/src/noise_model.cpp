@@ -73,7 +73,7 @@ std::vector<std::pair<std::string, std::string>> NoiseParams::problems() const {
   return out;
 }
 
-NoiseParams read_noise_params(config::TableReader& t) {
+NoiseParams read_noise_params(core::config::TableReader& t) {
   NoiseParams p;
   std::string model = std::string(noise_model_name(p.model));
   t.optional("model", model);
@@ -87,7 +87,7 @@ NoiseParams read_noise_params(config::TableReader& t) {
     // One problem per key: its range first, then whether it belongs to this model.
     if (!in_range(k, v)) t.check(false, k.key, std::string(k.expected));
     else if (v != 0.0 && k.model != p.model)
-      t.problems().add(fmt::format("{}: {}", config::where(*t.value(k.key), t.source(), t.path_of(k.key)),
+      t.problems().add(fmt::format("{}: {}", core::config::where(*t.value(k.key), t.source(), t.path_of(k.key)),
                                    wrong_model_message(k, p.model)));
   }
   t.finish();

@@ -4,7 +4,7 @@
 
 namespace cimmc::circuit {
 
-Periphery read_periphery(config::TableReader t) {
+Periphery read_periphery(core::config::TableReader t) {
   Periphery p;
   const auto count = [&](const char* key, int& out, int most) {
     t.optional(key, out);

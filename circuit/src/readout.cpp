@@ -28,7 +28,7 @@ bool matches(const std::vector<int>& list, int value) {
   return list.empty() || std::find(list.begin(), list.end(), value) != list.end();
 }
 
-void read_int_list(config::TableReader& t, std::string_view key, std::vector<int>& out, int lo, int hi,
+void read_int_list(core::config::TableReader& t, std::string_view key, std::vector<int>& out, int lo, int hi,
                    const std::string& what) {
   if (!t.optional(key, out)) return;
   bool ok = true;
@@ -66,7 +66,7 @@ std::string_view readout_sampling_name(ReadoutSampling s) {
 std::string_view mtj_decode_name(MtjDecode decode) { return decode == MtjDecode::kMean ? "mean" : "inverse"; }
 
 std::vector<double> mtj_decode_points(const MtjParams& params, const SwitchingCurve& curve, int samples) {
-  if (samples < 1) throw ArgumentError(fmt::format("MTJ decoding needs T >= 1 samples (got {})", samples));
+  if (samples < 1) throw core::ArgumentError(fmt::format("MTJ decoding needs T >= 1 samples (got {})", samples));
   std::vector<double> points(static_cast<std::size_t>(samples) + 1);
   const auto p_of = [&](double x) {
     return curve.probability(params.current_at_zero_A + x * params.current_per_unit_A);
@@ -94,7 +94,7 @@ std::vector<double> mtj_decode_points(const MtjParams& params, const SwitchingCu
 }
 
 std::vector<double> mtj_expected_decode(const MtjParams& params, const SwitchingCurve& curve, int samples, int points) {
-  if (points < 2) throw ArgumentError(fmt::format("MTJ mean response needs >= 2 points (got {})", points));
+  if (points < 2) throw core::ArgumentError(fmt::format("MTJ mean response needs >= 2 points (got {})", points));
   const std::vector<double> x_hat = mtj_decode_points(params, curve, samples);
   std::vector<double> mean(static_cast<std::size_t>(points));
   for (int i = 0; i < points; ++i) {
@@ -128,7 +128,7 @@ std::vector<double> mtj_expected_slope(const MtjParams& params, const SwitchingC
   return slope;
 }
 
-ReadoutParams read_readout_params(config::TableReader& t) {
+ReadoutParams read_readout_params(core::config::TableReader& t) {
   ReadoutParams p;
   std::string kind = "ideal";
   t.optional("kind", kind);
@@ -187,7 +187,7 @@ ReadoutParams read_readout_params(config::TableReader& t) {
     if (p.mtj.curve == "tabulated") {
       try {
         TabulatedSwitchingCurve check(p.mtj.table_current_A, p.mtj.table_probability);
-      } catch (const ArgumentError& e) {
+      } catch (const core::ArgumentError& e) {
         m.check(false, "table_probability", fmt::format("a valid table ({})", e.what()));
       }
     }
@@ -204,7 +204,7 @@ ReadoutParams read_readout_params(config::TableReader& t) {
       if (std::filesystem::exists(file)) {
         try {
           p.mtj.table = std::make_shared<const device::SwitchingTable>(device::SwitchingTable::load(file));
-        } catch (const Error& e) {
+        } catch (const core::Error& e) {
           m.check(false, "table_file", fmt::format("a readable switching-table file ({})", e.what()));
         }
       }
@@ -238,7 +238,7 @@ ReadoutParams read_readout_params(config::TableReader& t) {
       auto trim = m.child("trim");
       p.mtj.trim = read_trim_params(trim);
     }
-    if (const config::Value* variation = m.value("variation")) {
+    if (const core::config::Value* variation = m.value("variation")) {
       try {
         p.mtj.variation = device::read_variation(*variation, t.source(), m.path_of("variation"));
         p.mtj.has_variation = true;
@@ -252,9 +252,9 @@ ReadoutParams read_readout_params(config::TableReader& t) {
                   fmt::format("a device with an analytic critical current (device {} has none)", name));
           p.mtj.converter_device = std::move(params);
         }
-      } catch (const ConfigError& e) {
+      } catch (const core::ConfigError& e) {
         m.check(false, "variation", e.what());
-      } catch (const IoError& e) {
+      } catch (const core::IoError& e) {
         m.check(false, "variation", e.what());
       }
     }
@@ -268,13 +268,14 @@ ReadoutParams read_readout_params(config::TableReader& t) {
               "all-zero PS, an oracle)");
     m.check(p.mtj.calibration_sigmas > 0.0 && p.mtj.calibration_sigmas <= 100.0, "calibration_sigmas",
             "a number of standard deviations in (0, 100]");
-    if (const config::Value* rules = m.value("samples_rule")) {
+    if (const core::config::Value* rules = m.value("samples_rule")) {
       if (!rules->is_array()) {
         m.check(false, "samples_rule", "an array of tables ([[readout.mtj.samples_rule]])");
       } else {
         const auto& arr = rules->as_array();
         for (std::size_t i = 0; i < arr.size(); ++i) {
-          config::TableReader r(arr[i], t.source(), fmt::format("{}[{}]", m.path_of("samples_rule"), i), t.problems());
+          core::config::TableReader r(arr[i], t.source(), fmt::format("{}[{}]", m.path_of("samples_rule"), i),
+                                      t.problems());
           SamplesRule rule;
           read_int_list(r, "layers", rule.layers, 0, 1 << 20, "layer ids");
           read_int_list(r, "input_bits", rule.input_bits, 0, 31, "input-bit positions");
@@ -304,7 +305,8 @@ ReadoutParams read_readout_params(config::TableReader& t) {
 
 AdcQuantizer::AdcQuantizer(int bits, double range, bool signed_input) {
   if (bits < 1 || bits > 24 || !(range > 0.0))
-    throw ArgumentError(fmt::format("ADC quantizer: bits {} must be in [1, 24] and range {} positive", bits, range));
+    throw core::ArgumentError(
+        fmt::format("ADC quantizer: bits {} must be in [1, 24] and range {} positive", bits, range));
   if (signed_input) {
     max_code = bits == 1 ? 1 : (1 << (bits - 1)) - 1;
     min_code = -max_code;
@@ -318,8 +320,8 @@ AdcQuantizer::AdcQuantizer(int bits, double range, bool signed_input) {
 
 LcuSense::LcuSense(int levels, double group_full_scale) {
   if (levels < 2 || !(group_full_scale > 0.0))
-    throw ArgumentError(fmt::format("LCU sense amplifier: levels {} must be >= 2 and full scale {} positive", levels,
-                                    group_full_scale));
+    throw core::ArgumentError(fmt::format("LCU sense amplifier: levels {} must be >= 2 and full scale {} positive",
+                                          levels, group_full_scale));
   max_level = levels - 1;
   step = static_cast<float>(std::max(1.0, group_full_scale / max_level));
   inverse_step = 1.0f / step;
@@ -327,7 +329,7 @@ LcuSense::LcuSense(int levels, double group_full_scale) {
 
 void binomial_thresholds(int samples, double p, std::span<std::uint32_t> thresholds) {
   if (samples < 1 || thresholds.size() != static_cast<std::size_t>(samples) || !(p >= 0.0 && p <= 1.0))
-    throw ArgumentError(
+    throw core::ArgumentError(
         fmt::format("binomial thresholds: T = {} with {} slots and p = {}", samples, thresholds.size(), p));
   double cdf = 0.0;
   for (int k = 0; k < samples; ++k) {
@@ -346,8 +348,8 @@ void binomial_thresholds(int samples, double p, std::span<std::uint32_t> thresho
 
 void binomial_buckets(std::span<const std::uint32_t> thresholds, std::span<std::uint8_t> buckets) {
   if (buckets.size() != 256 || thresholds.size() >= kBinomialAmbiguous)
-    throw ArgumentError(fmt::format("binomial buckets: {} buckets for {} thresholds (need 256 and T < 255)",
-                                    buckets.size(), thresholds.size()));
+    throw core::ArgumentError(fmt::format("binomial buckets: {} buckets for {} thresholds (need 256 and T < 255)",
+                                          buckets.size(), thresholds.size()));
   for (std::uint32_t b = 0; b < 256; ++b) {
     const std::uint32_t first = b << 24, last = first | 0xFFFFFFu;
     const int k_first = binomial_from_word(thresholds, first);

@@ -13,7 +13,7 @@ namespace cimmc::circuit {
 SigmoidSwitchingCurve::SigmoidSwitchingCurve(double current_50_A, double width_A)
     : current_50_A_(current_50_A), width_A_(width_A) {
   if (!(width_A > 0.0) || !std::isfinite(width_A) || !std::isfinite(current_50_A))
-    throw ArgumentError(
+    throw core::ArgumentError(
         fmt::format("sigmoid switching curve: width {} A must be finite and > 0 (I50 = {} A)", width_A, current_50_A));
 }
 
@@ -24,20 +24,20 @@ double SigmoidSwitchingCurve::probability(double current_A) const {
 TabulatedSwitchingCurve::TabulatedSwitchingCurve(std::vector<double> current_A, std::vector<double> probability)
     : current_A_(std::move(current_A)), probability_(std::move(probability)) {
   if (current_A_.size() != probability_.size() || current_A_.size() < 2)
-    throw ArgumentError(
+    throw core::ArgumentError(
         fmt::format("tabulated switching curve: needs at least 2 points and as many currents as "
                     "probabilities, found {} currents and {} probabilities",
                     current_A_.size(), probability_.size()));
   for (std::size_t i = 0; i < current_A_.size(); ++i) {
     if (!(probability_[i] >= 0.0 && probability_[i] <= 1.0))
-      throw ArgumentError(
+      throw core::ArgumentError(
           fmt::format("tabulated switching curve: probability[{}] = {} is not in [0, 1]", i, probability_[i]));
     if (i > 0 && !(current_A_[i] > current_A_[i - 1]))
-      throw ArgumentError(
+      throw core::ArgumentError(
           fmt::format("tabulated switching curve: current[{}] = {} A does not exceed current[{}] = {} A", i,
                       current_A_[i], i - 1, current_A_[i - 1]));
     if (i > 0 && probability_[i] < probability_[i - 1])
-      throw ArgumentError(
+      throw core::ArgumentError(
           fmt::format("tabulated switching curve: probability[{}] = {} is below probability[{}] = {} "
                       "(the curve must not decrease with current)",
                       i, probability_[i], i - 1, probability_[i - 1]));
@@ -57,7 +57,7 @@ DeviceTableSwitchingCurve::DeviceTableSwitchingCurve(std::shared_ptr<const devic
                                                      double pulse_width_s)
     : table_(std::move(table)), pulse_width_s_(pulse_width_s) {
   if (!table_ || !(pulse_width_s > 0.0))
-    throw ArgumentError(
+    throw core::ArgumentError(
         fmt::format("device-table switching curve: needs a table and a pulse width > 0 s (found {} s)", pulse_width_s));
   // The table at this pulse width on a uniform grid of the table's current range, read by linear
   // interpolation: the readout asks for P once per analog PS, and a PCHIP evaluation with its

@@ -5,12 +5,12 @@
 namespace cimmc::circuit {
 
 namespace {
-void positive(config::TableReader& t, const char* key, double& v, bool required = true) {
+void positive(core::config::TableReader& t, const char* key, double& v, bool required = true) {
   if (required) t.required(key, v);
   else t.optional(key, v);
   t.check(v > 0, key, "a positive number");
 }
-void positive(config::TableReader& t, const char* key, int& v, bool required = true) {
+void positive(core::config::TableReader& t, const char* key, int& v, bool required = true) {
   if (required) t.required(key, v);
   else t.optional(key, v);
   t.check(v > 0, key, "a positive integer");
@@ -26,9 +26,9 @@ std::string_view adc_model_name(AdcModel m) {
   return "unknown";
 }
 
-Technology read_technology(const config::Document& doc) {
-  config::Problems problems;
-  config::TableReader root(doc.root, doc.source, "", problems);
+Technology read_technology(const core::config::Document& doc) {
+  core::config::Problems problems;
+  core::config::TableReader root(doc.root, doc.source, "", problems);
   Technology tech;
   {
     auto t = root.child("technology");
@@ -116,15 +116,15 @@ Technology read_technology(const config::Document& doc) {
     problems.add(
         fmt::format("{}: the periphery's organisation (subarray_rows, columns_per_adc, ...) is a design choice: "
                     "it belongs in the hardware file's [periphery] table; the ADC pricing model is adc.model",
-                    config::where(*moved, doc.source, "periphery")));
+                    core::config::where(*moved, doc.source, "periphery")));
   root.finish();
   problems.throw_if_any(doc.source);
   return tech;
 }
 
 Technology load_technology(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
-  auto doc = config::parse_file(path);
-  config::apply_overrides(doc, overrides);
+  auto doc = core::config::parse_file(path);
+  core::config::apply_overrides(doc, overrides);
   return read_technology(doc);
 }
 

@@ -7,7 +7,7 @@
 
 namespace cimmc::circuit {
 
-TrimParams read_trim_params(config::TableReader& t) {
+TrimParams read_trim_params(core::config::TableReader& t) {
   TrimParams p;
   std::string model = p.ideal ? "ideal" : "circuit";
   t.optional("model", model);

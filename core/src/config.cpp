@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace cimmc::config {
+namespace cimmc::core::config {
 
 namespace {
 std::string type_name(const Value& v) {
@@ -73,15 +73,15 @@ std::size_t first_invalid_utf8(std::string_view s) {
   return std::string_view::npos;
 }
 
-// Throws ConfigError "<source>:<line>: malformed TOML: ..." if `text` is not UTF-8.
+// Throws core::ConfigError "<source>:<line>: malformed TOML: ..." if `text` is not UTF-8.
 void require_utf8(std::string_view text, const std::string& source) {
   const std::size_t bad = first_invalid_utf8(text);
   if (bad == std::string_view::npos) return;
   const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
   const std::size_t line_start = text.rfind('\n', bad == 0 ? 0 : bad - 1);
   const std::size_t column = bad - (line_start == std::string_view::npos || bad == 0 ? 0 : line_start + 1) + 1;
-  throw ConfigError(fmt::format("{}:{}: malformed TOML: byte 0x{:02x} at column {} is not UTF-8 text", source, line,
-                                static_cast<unsigned char>(text[bad]), column));
+  throw core::ConfigError(fmt::format("{}:{}: malformed TOML: byte 0x{:02x} at column {} is not UTF-8 text", source,
+                                      line, static_cast<unsigned char>(text[bad]), column));
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -101,7 +101,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 Document parse_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(fmt::format("{}: cannot open configuration file (does it exist?)", path.string()));
+  if (!in) throw core::IoError(fmt::format("{}: cannot open configuration file (does it exist?)", path.string()));
   std::ostringstream buf;
   buf << in.rdbuf();
   return parse_string(buf.str(), path.string());
@@ -114,23 +114,23 @@ Document parse_string(const std::string& text, const std::string& source_name) {
     return Document{toml::parse(in, source_name), source_name};
   } catch (const toml::syntax_error& e) {
     const auto& loc = e.location();
-    throw ConfigError(fmt::format("{}:{}: malformed TOML: {}", source_name, loc.line(), e.what()));
+    throw core::ConfigError(fmt::format("{}:{}: malformed TOML: {}", source_name, loc.line(), e.what()));
   } catch (const std::exception& e) {
-    throw ConfigError(fmt::format("{}: malformed TOML: {}", source_name, e.what()));
+    throw core::ConfigError(fmt::format("{}: malformed TOML: {}", source_name, e.what()));
   }
 }
 
 void apply_override(Document& doc, std::string_view assignment) {
   const std::size_t eq = assignment.find('=');
   if (eq == std::string_view::npos || eq == 0)
-    throw ConfigError(fmt::format("--set {}: expected key=value, e.g. --set noise.sigma=0.02", assignment));
+    throw core::ConfigError(fmt::format("--set {}: expected key=value, e.g. --set noise.sigma=0.02", assignment));
   if (first_invalid_utf8(assignment) != std::string_view::npos)
-    throw ConfigError(fmt::format("--set {}: not UTF-8 text", assignment));
+    throw core::ConfigError(fmt::format("--set {}: not UTF-8 text", assignment));
   const std::string key(assignment.substr(0, eq));
   const std::string text(assignment.substr(eq + 1));
   const auto parts = split_dotted(key);
   for (const auto& p : parts)
-    if (p.empty()) throw ConfigError(fmt::format("--set {}: empty component in key '{}'", assignment, key));
+    if (p.empty()) throw core::ConfigError(fmt::format("--set {}: empty component in key '{}'", assignment, key));
   Value parsed;
   try {
     std::istringstream in("v = " + text);
@@ -145,7 +145,8 @@ void apply_override(Document& doc, std::string_view assignment) {
     auto it = table.find(parts[i]);
     if (it == table.end()) it = table.emplace(parts[i], toml::table{}).first;
     if (!it->second.is_table())
-      throw ConfigError(fmt::format("--set {}: '{}' is {}, not a table", assignment, parts[i], type_name(it->second)));
+      throw core::ConfigError(
+          fmt::format("--set {}: '{}' is {}, not a table", assignment, parts[i], type_name(it->second)));
     node = &it->second;
   }
   node->as_table()[parts.back()] = parsed;
@@ -182,7 +183,7 @@ void Problems::throw_if_any(std::string_view context) const {
   if (messages_.empty()) return;
   std::string msg = fmt::format("{}: {} problem{}:", context, messages_.size(), messages_.size() == 1 ? "" : "s");
   for (const auto& m : messages_) msg += "\n  - " + m;
-  throw ConfigError(msg);
+  throw core::ConfigError(msg);
 }
 
 std::string where(const Value& v, const std::string& source, const std::string& key_path) {
@@ -356,4 +357,4 @@ bool TableReader::convert(const Value& v, std::string_view key, std::array<doubl
   return true;
 }
 
-}  // namespace cimmc::config
+}  // namespace cimmc::core::config

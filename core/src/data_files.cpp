@@ -9,7 +9,7 @@
 #include "cimmc/core/config.hpp"
 #include "cimmc/core/error.hpp"
 
-namespace cimmc::data_files {
+namespace cimmc::core::data_files {
 
 std::vector<std::filesystem::path> search_dirs(const std::string& folder) {
   std::vector<std::filesystem::path> dirs;
@@ -35,7 +35,8 @@ std::filesystem::path resolve(const std::string& folder, const std::string& name
                               const std::string& what) {
   const std::filesystem::path p(name_or_path);
   if (name_or_path.find('/') != std::string::npos || p.extension() == extension) {
-    if (!std::filesystem::is_regular_file(p)) throw IoError(fmt::format("{}: {} file not found", name_or_path, what));
+    if (!std::filesystem::is_regular_file(p))
+      throw core::IoError(fmt::format("{}: {} file not found", name_or_path, what));
     return p;
   }
   const auto dirs = search_dirs(folder);
@@ -47,9 +48,9 @@ std::filesystem::path resolve(const std::string& folder, const std::string& name
   for (const auto& d : dirs) looked.push_back(d.string());
   std::string msg = fmt::format("{} '{}' not found (looked in {})", what, name_or_path, fmt::join(looked, ", "));
   const auto known = names(folder, extension);
-  if (auto guess = config::did_you_mean(name_or_path, known)) msg += fmt::format("; did you mean '{}'?", *guess);
+  if (auto guess = core::config::did_you_mean(name_or_path, known)) msg += fmt::format("; did you mean '{}'?", *guess);
   else if (!known.empty()) msg += fmt::format("; known: {}", fmt::join(known, ", "));
-  throw IoError(msg);
+  throw core::IoError(msg);
 }
 
-}  // namespace cimmc::data_files
+}  // namespace cimmc::core::data_files

@@ -17,7 +17,7 @@
 
 #include "cimmc/core/version.hpp"
 
-namespace cimmc::h5 {
+namespace cimmc::core::h5 {
 
 namespace {
 // HDF5 prints its own error stack by default; cimmc reports errors itself.
@@ -32,7 +32,7 @@ std::string join_path(const std::string& base, const std::string& name) {
 }
 
 Id check(hid_t id, const std::string& what) {
-  if (id < 0) throw IoError(what);
+  if (id < 0) throw core::IoError(what);
   return Id(id);
 }
 
@@ -58,17 +58,17 @@ std::string read_string_attr(hid_t obj, const std::string& name, const std::stri
   Id attr = check(H5Aopen(obj, name.c_str(), H5P_DEFAULT), fmt::format("{}: cannot open attribute '{}'", where, name));
   Id type(H5Aget_type(attr.get()));
   if (H5Tget_class(type.get()) != H5T_STRING)
-    throw FormatError(fmt::format("{}: attribute '{}' is not a string", where, name));
+    throw core::FormatError(fmt::format("{}: attribute '{}' is not a string", where, name));
   Id space(H5Aget_space(attr.get()));
   if (H5Sget_simple_extent_npoints(space.get()) != 1)
-    throw FormatError(fmt::format("{}: attribute '{}' is not a single string", where, name));
+    throw core::FormatError(fmt::format("{}: attribute '{}' is not a single string", where, name));
   if (H5Tis_variable_str(type.get()) > 0) {
     Id mem(H5Tcopy(H5T_C_S1));
     H5Tset_size(mem.get(), H5T_VARIABLE);
     H5Tset_cset(mem.get(), H5Tget_cset(type.get()));
     char* buf = nullptr;
     if (H5Aread(attr.get(), mem.get(), &buf) < 0)
-      throw IoError(fmt::format("{}: cannot read attribute '{}'", where, name));
+      throw core::IoError(fmt::format("{}: cannot read attribute '{}'", where, name));
     std::string s = buf ? buf : "";
     H5free_memory(buf);
     return s;
@@ -78,7 +78,7 @@ std::string read_string_attr(hid_t obj, const std::string& name, const std::stri
   Id mem(H5Tcopy(H5T_C_S1));
   H5Tset_size(mem.get(), size);
   if (H5Aread(attr.get(), mem.get(), s.data()) < 0)
-    throw IoError(fmt::format("{}: cannot read attribute '{}'", where, name));
+    throw core::IoError(fmt::format("{}: cannot read attribute '{}'", where, name));
   s.erase(std::find(s.begin(), s.end(), '\0'), s.end());
   return s;
 }
@@ -92,7 +92,7 @@ std::vector<std::string> read_strings_attr(hid_t obj, const std::string& name, c
   H5Tset_cset(mem.get(), H5T_CSET_UTF8);
   std::vector<char*> bufs(n, nullptr);
   if (H5Aread(attr.get(), mem.get(), bufs.data()) < 0)
-    throw FormatError(fmt::format("{}: attribute '{}' is not a list of strings", where, name));
+    throw core::FormatError(fmt::format("{}: attribute '{}' is not a list of strings", where, name));
   std::vector<std::string> out;
   for (char* b : bufs) {
     out.emplace_back(b ? b : "");
@@ -156,7 +156,7 @@ Group Group::create_group(const std::string& name) {
 }
 
 Group Group::open_group(const std::string& name) const {
-  if (!exists(name)) throw FormatError(fmt::format("{}: group not found", where(name)));
+  if (!exists(name)) throw core::FormatError(fmt::format("{}: group not found", where(name)));
   Id g = check(H5Gopen2(id(), name.c_str(), H5P_DEFAULT), fmt::format("{}: not a group", where(name)));
   return Group(std::move(g), join_path(path_, name), file_);
 }
@@ -178,7 +178,7 @@ std::vector<ChildInfo> Group::children() const {
   };
   hsize_t idx = 0;
   if (H5Literate(id(), H5_INDEX_NAME, H5_ITER_INC, &idx, cb, &out) < 0)
-    throw IoError(fmt::format("{}: cannot list group", where("")));
+    throw core::IoError(fmt::format("{}: cannot list group", where("")));
   return out;
 }
 
@@ -188,9 +188,9 @@ void Group::write(const std::string& name, std::span<const T> data, const std::v
   std::size_t n = 1;
   for (auto d : shape) n *= d;
   if (n != data.size())
-    throw ArgumentError(fmt::format("{}: shape holds {} values but {} were given", where(name), n, data.size()));
+    throw core::ArgumentError(fmt::format("{}: shape holds {} values but {} were given", where(name), n, data.size()));
   if (!dimensions.empty() && dimensions.size() != shape.size())
-    throw ArgumentError(
+    throw core::ArgumentError(
         fmt::format("{}: {} dimension names for a rank-{} array", where(name), dimensions.size(), shape.size()));
   std::vector<hsize_t> dims(shape.begin(), shape.end());
   Id space(shape.empty() ? H5Screate(H5S_SCALAR)
@@ -210,21 +210,21 @@ void Group::write(const std::string& name, std::span<const T> data, const std::v
   Id ds = check(H5Dcreate2(id(), name.c_str(), native_type<T>(), space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
                 fmt::format("{}: cannot create dataset (does it exist already?)", where(name)));
   if (n > 0 && H5Dwrite(ds.get(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0)
-    throw RuntimeFailure(fmt::format("{}: cannot write dataset", where(name)));
+    throw core::RuntimeFailure(fmt::format("{}: cannot write dataset", where(name)));
   set_string_attr(ds.get(), "units", units);
   if (!dimensions.empty()) set_strings_attr(ds.get(), "dimensions", dimensions);
 }
 
 template <typename T>
 Array<T> Group::read(const std::string& name) const {
-  if (!exists(name)) throw FormatError(fmt::format("{}: dataset not found", where(name)));
+  if (!exists(name)) throw core::FormatError(fmt::format("{}: dataset not found", where(name)));
   Id ds = check(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), fmt::format("{}: not a dataset", where(name)));
   Id type(H5Dget_type(ds.get()));
   const H5T_class_t cls = H5Tget_class(type.get());
   const bool want_float = std::is_floating_point_v<T>;
   if ((cls == H5T_FLOAT) != want_float || (cls != H5T_FLOAT && cls != H5T_INTEGER))
-    throw FormatError(fmt::format("{}: stored as {}, expected {}", where(name), type_label(type.get()),
-                                  want_float ? "floating point" : "integer"));
+    throw core::FormatError(fmt::format("{}: stored as {}, expected {}", where(name), type_label(type.get()),
+                                        want_float ? "floating point" : "integer"));
   Id space(H5Dget_space(ds.get()));
   Array<T> a;
   a.shape = space_shape(space.get());
@@ -232,7 +232,7 @@ Array<T> Group::read(const std::string& name) const {
   for (auto d : a.shape) n *= d;
   a.data.resize(n);
   if (n > 0 && H5Dread(ds.get(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, a.data.data()) < 0)
-    throw FormatError(fmt::format("{}: cannot read dataset (corrupt or out of range for the type)", where(name)));
+    throw core::FormatError(fmt::format("{}: cannot read dataset (corrupt or out of range for the type)", where(name)));
   return a;
 }
 
@@ -240,7 +240,7 @@ template <typename T>
 T Group::read_scalar(const std::string& name) const {
   Array<T> a = read<T>(name);
   if (a.data.size() != 1)
-    throw FormatError(fmt::format("{}: expected a scalar, found {} values", where(name), a.data.size()));
+    throw core::FormatError(fmt::format("{}: expected a scalar, found {} values", where(name), a.data.size()));
   return a.data[0];
 }
 
@@ -270,7 +270,7 @@ void Group::write_string(const std::string& name, const std::string& value) {
                 fmt::format("{}: cannot create dataset", where(name)));
   const char* p = value.c_str();
   if (H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &p) < 0)
-    throw RuntimeFailure(fmt::format("{}: cannot write string", where(name)));
+    throw core::RuntimeFailure(fmt::format("{}: cannot write string", where(name)));
 }
 
 void Group::write_strings(const std::string& name, const std::vector<std::string>& values) {
@@ -286,14 +286,15 @@ void Group::write_strings(const std::string& name, const std::vector<std::string
   std::vector<const char*> ptrs;
   for (const auto& v : values) ptrs.push_back(v.c_str());
   if (n > 0 && H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0)
-    throw RuntimeFailure(fmt::format("{}: cannot write strings", where(name)));
+    throw core::RuntimeFailure(fmt::format("{}: cannot write strings", where(name)));
 }
 
 std::vector<std::string> Group::read_strings(const std::string& name) const {
-  if (!exists(name)) throw FormatError(fmt::format("{}: dataset not found", where(name)));
+  if (!exists(name)) throw core::FormatError(fmt::format("{}: dataset not found", where(name)));
   Id ds = check(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), fmt::format("{}: not a dataset", where(name)));
   Id ftype(H5Dget_type(ds.get()));
-  if (H5Tget_class(ftype.get()) != H5T_STRING) throw FormatError(fmt::format("{}: not a string dataset", where(name)));
+  if (H5Tget_class(ftype.get()) != H5T_STRING)
+    throw core::FormatError(fmt::format("{}: not a string dataset", where(name)));
   Id space(H5Dget_space(ds.get()));
   const auto n = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get()));
   Id mem(H5Tcopy(H5T_C_S1));
@@ -305,7 +306,7 @@ std::vector<std::string> Group::read_strings(const std::string& name) const {
     Id fixed(H5Tcopy(H5T_C_S1));
     H5Tset_size(fixed.get(), size);
     if (H5Dread(ds.get(), fixed.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0)
-      throw FormatError(fmt::format("{}: cannot read strings", where(name)));
+      throw core::FormatError(fmt::format("{}: cannot read strings", where(name)));
     std::vector<std::string> out;
     for (std::size_t i = 0; i < n; ++i) {
       std::string s(buf.data() + i * size, size);
@@ -316,7 +317,7 @@ std::vector<std::string> Group::read_strings(const std::string& name) const {
   }
   std::vector<char*> bufs(n, nullptr);
   if (n > 0 && H5Dread(ds.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, bufs.data()) < 0)
-    throw FormatError(fmt::format("{}: cannot read strings", where(name)));
+    throw core::FormatError(fmt::format("{}: cannot read strings", where(name)));
   std::vector<std::string> out;
   for (char* b : bufs) {
     out.emplace_back(b ? b : "");
@@ -327,7 +328,7 @@ std::vector<std::string> Group::read_strings(const std::string& name) const {
 
 std::string Group::read_string(const std::string& name) const {
   auto v = read_strings(name);
-  if (v.size() != 1) throw FormatError(fmt::format("{}: expected one string, found {}", where(name), v.size()));
+  if (v.size() != 1) throw core::FormatError(fmt::format("{}: expected one string, found {}", where(name), v.size()));
   return v[0];
 }
 
@@ -352,7 +353,8 @@ void Group::set_string_attr(hid_t obj, const std::string& name, const std::strin
   Id attr = check(H5Acreate2(obj, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
                   fmt::format("cannot create attribute '{}'", name));
   const char* p = value.c_str();
-  if (H5Awrite(attr.get(), type.get(), &p) < 0) throw RuntimeFailure(fmt::format("cannot write attribute '{}'", name));
+  if (H5Awrite(attr.get(), type.get(), &p) < 0)
+    throw core::RuntimeFailure(fmt::format("cannot write attribute '{}'", name));
 }
 
 void Group::set_strings_attr(hid_t obj, const std::string& name, const std::vector<std::string>& values) {
@@ -367,7 +369,7 @@ void Group::set_strings_attr(hid_t obj, const std::string& name, const std::vect
   std::vector<const char*> ptrs;
   for (const auto& v : values) ptrs.push_back(v.c_str());
   if (!values.empty() && H5Awrite(attr.get(), type.get(), ptrs.data()) < 0)
-    throw RuntimeFailure(fmt::format("cannot write attribute '{}'", name));
+    throw core::RuntimeFailure(fmt::format("cannot write attribute '{}'", name));
 }
 
 void Group::set_attr(const std::string& name, std::int64_t value) { set_attr(name, std::vector<std::int64_t>{value}); }
@@ -392,16 +394,16 @@ void Group::set_attr(const std::string& name, const std::vector<std::int64_t>& v
 bool Group::has_attr(const std::string& name) const { return H5Aexists(id(), name.c_str()) > 0; }
 
 std::string Group::attr_string(const std::string& name) const {
-  if (!has_attr(name)) throw FormatError(fmt::format("{}: attribute '{}' is missing", where(""), name));
+  if (!has_attr(name)) throw core::FormatError(fmt::format("{}: attribute '{}' is missing", where(""), name));
   return read_string_attr(id(), name, where(""));
 }
 
 std::vector<std::int64_t> Group::attr_ints(const std::string& name) const {
-  if (!has_attr(name)) throw FormatError(fmt::format("{}: attribute '{}' is missing", where(""), name));
+  if (!has_attr(name)) throw core::FormatError(fmt::format("{}: attribute '{}' is missing", where(""), name));
   Id attr(H5Aopen(id(), name.c_str(), H5P_DEFAULT));
   Id type(H5Aget_type(attr.get()));
   if (H5Tget_class(type.get()) != H5T_INTEGER)
-    throw FormatError(fmt::format("{}: attribute '{}' is not an integer", where(""), name));
+    throw core::FormatError(fmt::format("{}: attribute '{}' is not an integer", where(""), name));
   Id space(H5Aget_space(attr.get()));
   std::vector<std::int64_t> v(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get())));
   H5Aread(attr.get(), H5T_NATIVE_INT64, v.data());
@@ -409,15 +411,15 @@ std::vector<std::int64_t> Group::attr_ints(const std::string& name) const {
 }
 
 double Group::attr_double(const std::string& name) const {
-  if (!has_attr(name)) throw FormatError(fmt::format("{}: attribute '{}' is missing", where(""), name));
+  if (!has_attr(name)) throw core::FormatError(fmt::format("{}: attribute '{}' is missing", where(""), name));
   Id attr(H5Aopen(id(), name.c_str(), H5P_DEFAULT));
   Id type(H5Aget_type(attr.get()));
   const auto cls = H5Tget_class(type.get());
   if (cls != H5T_FLOAT && cls != H5T_INTEGER)
-    throw FormatError(fmt::format("{}: attribute '{}' is not a number", where(""), name));
+    throw core::FormatError(fmt::format("{}: attribute '{}' is not a number", where(""), name));
   Id space(H5Aget_space(attr.get()));
   if (H5Sget_simple_extent_npoints(space.get()) != 1)  // H5Aread would write every value into v
-    throw FormatError(fmt::format("{}: attribute '{}' is not a single number", where(""), name));
+    throw core::FormatError(fmt::format("{}: attribute '{}' is not a single number", where(""), name));
   double v = 0;
   H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &v);
   return v;
@@ -459,14 +461,14 @@ File::File(Id file, Id root, std::filesystem::path path)
 File File::open(const std::filesystem::path& path, Mode mode) {
   silence_hdf5();
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw IoError(fmt::format("{}: file not found", path.string()));
+  if (!std::filesystem::exists(path, ec)) throw core::IoError(fmt::format("{}: file not found", path.string()));
   if (std::filesystem::is_directory(path, ec))
-    throw IoError(fmt::format("{}: is a directory, not an HDF5 file", path.string()));
+    throw core::IoError(fmt::format("{}: is a directory, not an HDF5 file", path.string()));
   {
     std::ifstream probe(path, std::ios::binary);
-    if (!probe) throw IoError(fmt::format("{}: cannot open for reading (permissions?)", path.string()));
+    if (!probe) throw core::IoError(fmt::format("{}: cannot open for reading (permissions?)", path.string()));
   }
-  if (H5Fis_hdf5(path.c_str()) <= 0) throw FormatError(fmt::format("{}: not an HDF5 file", path.string()));
+  if (H5Fis_hdf5(path.c_str()) <= 0) throw core::FormatError(fmt::format("{}: not an HDF5 file", path.string()));
   const unsigned flags = mode == Mode::kRead ? H5F_ACC_RDONLY : H5F_ACC_RDWR;
   Id f = check(H5Fopen(path.c_str(), flags, H5P_DEFAULT), fmt::format("{}: cannot open HDF5 file", path.string()));
   Id root = check(H5Gopen2(f.get(), "/", H5P_DEFAULT), fmt::format("{}: cannot open root group", path.string()));
@@ -494,28 +496,29 @@ File File::create_in_memory(const std::filesystem::path& path) {
 std::vector<char> File::image() {
   flush();
   const ssize_t size = H5Fget_file_image(file_id_.get(), nullptr, 0);
-  if (size < 0) throw IoError(fmt::format("{}: cannot take the file's image", fs_path_.string()));
+  if (size < 0) throw core::IoError(fmt::format("{}: cannot take the file's image", fs_path_.string()));
   std::vector<char> bytes(static_cast<std::size_t>(size));
   if (H5Fget_file_image(file_id_.get(), bytes.data(), bytes.size()) != size)
-    throw IoError(fmt::format("{}: cannot take the file's image", fs_path_.string()));
+    throw core::IoError(fmt::format("{}: cannot take the file's image", fs_path_.string()));
   return bytes;
 }
 
 void File::flush() {
   if (file_id_.valid() && H5Fflush(file_id_.get(), H5F_SCOPE_GLOBAL) < 0)
-    throw IoError(fmt::format("{}: cannot write the file (disk full or no permission?)", fs_path_.string()));
+    throw core::IoError(fmt::format("{}: cannot write the file (disk full or no permission?)", fs_path_.string()));
 }
 
 void File::close() {
   id_.reset();
   if (!file_id_.reset())
-    throw IoError(fmt::format("{}: cannot finish writing the file (disk full or no permission?)", fs_path_.string()));
+    throw core::IoError(
+        fmt::format("{}: cannot finish writing the file (disk full or no permission?)", fs_path_.string()));
 }
 
 AtomicFile::AtomicFile(std::filesystem::path target) : target_(std::move(target)) {
   const auto dir = target_.has_parent_path() ? target_.parent_path() : std::filesystem::path(".");
   if (!std::filesystem::is_directory(dir))
-    throw IoError(fmt::format("{}: output folder '{}' does not exist", target_.string(), dir.string()));
+    throw core::IoError(fmt::format("{}: output folder '{}' does not exist", target_.string(), dir.string()));
   temp_ = dir / fmt::format(".{}.tmp-{}", target_.filename().string(), ::getpid());
   file_ = File::create_in_memory(temp_);
 }
@@ -524,7 +527,7 @@ AtomicFile::~AtomicFile() {
   if (!committed_) {
     try {
       file_.close();
-    } catch (const Error&) {  // an in-memory file: nothing on disk to keep
+    } catch (const core::Error&) {  // an in-memory file: nothing on disk to keep
     }
     std::error_code ec;
     std::filesystem::remove(temp_, ec);  // only there if commit() failed half-way
@@ -539,7 +542,8 @@ void AtomicFile::commit() {
   file_.close();
   const int fd = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0)
-    throw IoError(fmt::format("{}: cannot create '{}': {}", target_.string(), temp_.string(), std::strerror(errno)));
+    throw core::IoError(
+        fmt::format("{}: cannot create '{}': {}", target_.string(), temp_.string(), std::strerror(errno)));
   std::size_t written = 0;
   int error = 0;
   while (written < bytes.size()) {
@@ -556,14 +560,14 @@ void AtomicFile::commit() {
   if (error != 0) {
     std::error_code ec;
     std::filesystem::remove(temp_, ec);
-    throw IoError(fmt::format("{}: cannot write the file ({}); the previous file, if any, is unchanged",
-                              target_.string(), std::strerror(error)));
+    throw core::IoError(fmt::format("{}: cannot write the file ({}); the previous file, if any, is unchanged",
+                                    target_.string(), std::strerror(error)));
   }
   std::error_code ec;
   std::filesystem::rename(temp_, target_, ec);
   if (ec) {
     std::filesystem::remove(temp_, ec);
-    throw RuntimeFailure(
+    throw core::RuntimeFailure(
         fmt::format("{}: cannot move the finished file into place: {}", target_.string(), ec.message()));
   }
   committed_ = true;
@@ -610,8 +614,8 @@ void write_provenance(Group& root, const std::string& filetype, std::array<std::
                       std::uint64_t seed, const std::string& config_text) {
   root.set_attr("filetype", filetype);
   root.set_attr("format_version", std::vector<std::int64_t>{format_version[0], format_version[1]});
-  root.set_attr("cimmc_version", std::string(version::version()));
-  root.set_attr("git_sha1", std::string(version::git_sha1()));
+  root.set_attr("cimmc_version", std::string(core::version::version()));
+  root.set_attr("git_sha1", std::string(core::version::git_sha1()));
   root.set_attr("created", utc_now_iso8601());
   // Seeds are 64-bit unsigned; stored bit-for-bit in an int64 attribute.
   root.set_attr("seed", static_cast<std::int64_t>(seed));
@@ -620,12 +624,13 @@ void write_provenance(Group& root, const std::string& filetype, std::array<std::
 
 Provenance read_provenance(const Group& root) {
   if (!root.has_attr("filetype"))
-    throw FormatError(
+    throw core::FormatError(
         fmt::format("{}: not a cimmc file (no 'filetype' attribute on the root group)", root.file_name()));
   Provenance p;
   p.filetype = root.attr_string("filetype");
   const auto v = root.attr_ints("format_version");
-  if (v.size() != 2) throw FormatError(fmt::format("{}: 'format_version' must be [major, minor]", root.file_name()));
+  if (v.size() != 2)
+    throw core::FormatError(fmt::format("{}: 'format_version' must be [major, minor]", root.file_name()));
   p.format_version = {v[0], v[1]};
   if (root.has_attr("cimmc_version")) p.cimmc_version = root.attr_string("cimmc_version");
   if (root.has_attr("git_sha1")) p.git_sha1 = root.attr_string("git_sha1");
@@ -633,7 +638,8 @@ Provenance read_provenance(const Group& root) {
   if (root.has_attr("seed")) {
     const auto seed = root.attr_ints("seed");
     if (seed.size() != 1)
-      throw FormatError(fmt::format("{}: 'seed' must be one integer, found {} values", root.file_name(), seed.size()));
+      throw core::FormatError(
+          fmt::format("{}: 'seed' must be one integer, found {} values", root.file_name(), seed.size()));
     p.seed = static_cast<std::uint64_t>(seed[0]);
   }
   if (root.has_attr("config")) p.config = root.attr_string("config");
@@ -644,11 +650,11 @@ File open_cimmc_file(const std::filesystem::path& path, const std::string& filet
   File f = File::open(path);
   const Provenance p = read_provenance(f);
   if (p.filetype != filetype)
-    throw FormatError(fmt::format("{}: is a '{}' file, expected '{}'", path.string(), p.filetype, filetype));
+    throw core::FormatError(fmt::format("{}: is a '{}' file, expected '{}'", path.string(), p.filetype, filetype));
   if (p.format_version[0] > supported_major)
-    throw FormatError(fmt::format("{}: format version {}.{} is newer than this cimmc reads ({}.x); upgrade cimmc",
-                                  path.string(), p.format_version[0], p.format_version[1], supported_major));
+    throw core::FormatError(fmt::format("{}: format version {}.{} is newer than this cimmc reads ({}.x); upgrade cimmc",
+                                        path.string(), p.format_version[0], p.format_version[1], supported_major));
   return f;
 }
 
-}  // namespace cimmc::h5
+}  // namespace cimmc::core::h5

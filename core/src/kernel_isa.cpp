@@ -34,10 +34,10 @@ KernelIsa detect_kernel_isa() {
     for (KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kAvx2, KernelIsa::kAvx512})
       if (kernel_isa_name(isa) == forced) {
         if (!kernel_isa_supported(isa))
-          throw ArgumentError(fmt::format("CIMMC_KERNEL={}: this CPU does not support that kernel", forced));
+          throw core::ArgumentError(fmt::format("CIMMC_KERNEL={}: this CPU does not support that kernel", forced));
         return isa;
       }
-    throw ArgumentError(fmt::format("CIMMC_KERNEL={}: expected portable, avx2 or avx512_vpopcntdq", forced));
+    throw core::ArgumentError(fmt::format("CIMMC_KERNEL={}: expected portable, avx2 or avx512_vpopcntdq", forced));
   }
   if (kernel_isa_supported(KernelIsa::kAvx512)) return KernelIsa::kAvx512;
   if (kernel_isa_supported(KernelIsa::kAvx2)) return KernelIsa::kAvx2;

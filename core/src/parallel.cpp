@@ -2,6 +2,6 @@
 
 #include <omp.h>
 
-namespace cimmc {
+namespace cimmc::core {
 int max_threads() { return omp_get_max_threads(); }
-}  // namespace cimmc
+}  // namespace cimmc::core

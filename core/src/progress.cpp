@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-namespace cimmc {
+namespace cimmc::core {
 
 bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
 
@@ -68,4 +68,4 @@ void Progress::draw(bool final_line) {
   std::fflush(stderr);
 }
 
-}  // namespace cimmc
+}  // namespace cimmc::core

@@ -7,15 +7,16 @@
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/rng_batch.hpp"
 
-namespace cimmc::rng {
+namespace cimmc::core::rng {
 
 Counter stream_counter(const StreamAddress& a, std::uint32_t block) {
   if (a.element > kMaxElement)
-    throw ArgumentError(fmt::format("random stream element {} is out of range (at most 2^48-1)", a.element));
+    throw core::ArgumentError(fmt::format("random stream element {} is out of range (at most 2^48-1)", a.element));
   if (a.trial > kMaxTrial)
-    throw ArgumentError(fmt::format("random stream trial {} is out of range (at most {})", a.trial, kMaxTrial));
+    throw core::ArgumentError(fmt::format("random stream trial {} is out of range (at most {})", a.trial, kMaxTrial));
   if (a.point > kMaxPoint)
-    throw ArgumentError(fmt::format("random stream sweep point {} is out of range (at most {})", a.point, kMaxPoint));
+    throw core::ArgumentError(
+        fmt::format("random stream sweep point {} is out of range (at most {})", a.point, kMaxPoint));
   const auto purpose = static_cast<std::uint32_t>(a.purpose);
   return {block, static_cast<std::uint32_t>(a.element),
           static_cast<std::uint32_t>(a.element >> 32) | (a.trial & 0xFFFFu) << 16,
@@ -28,7 +29,7 @@ Stream::Stream(std::uint64_t seed, const StreamAddress& address)
 std::uint32_t Stream::reserve_blocks(std::size_t blocks) {
   const std::uint64_t end = std::uint64_t{next_block_} + blocks;
   if (end > std::numeric_limits<std::uint32_t>::max())
-    throw RuntimeFailure("random stream exhausted: more than 2^32 blocks drawn from one stream");
+    throw core::RuntimeFailure("random stream exhausted: more than 2^32 blocks drawn from one stream");
   const std::uint32_t first = next_block_;
   next_block_ = static_cast<std::uint32_t>(end);
   used_ = 4;  // leftover scalar words are skipped
@@ -106,4 +107,4 @@ void fill_normal_impl(Stream& s, std::span<T> out) {
 void Stream::fill_normal(std::span<double> out) { fill_normal_impl(*this, out); }
 void Stream::fill_normal(std::span<float> out) { fill_normal_impl(*this, out); }
 
-}  // namespace cimmc::rng
+}  // namespace cimmc::core::rng

@@ -20,7 +20,7 @@
 #include <immintrin.h>
 #pragma GCC diagnostic pop
 
-namespace cimmc::rng {
+namespace cimmc::core::rng {
 
 namespace {
 
@@ -291,7 +291,7 @@ void philox_blocks(core::KernelIsa isa, Key key, Counter base, std::uint32_t fir
                    std::span<std::uint32_t> out) {
   const std::size_t blocks = (out.size() + 3) / 4;
   if (std::uint64_t{first_block} + blocks > std::numeric_limits<std::uint32_t>::max())
-    throw RuntimeFailure("random stream exhausted: more than 2^32 blocks drawn from one stream");
+    throw core::RuntimeFailure("random stream exhausted: more than 2^32 blocks drawn from one stream");
   std::size_t b = 0;
   std::uint32_t* o = out.data();
   if (isa == core::KernelIsa::kAvx512) {
@@ -362,4 +362,4 @@ void normal_pair_scalar(std::uint32_t radius, std::uint32_t angle, float& z0, fl
   box_muller(radius, angle, z0, z1);
 }
 
-}  // namespace cimmc::rng
+}  // namespace cimmc::core::rng

@@ -14,7 +14,7 @@
 
 namespace cimmc::device {
 
-namespace c = cimmc::constants;
+namespace c = cimmc::core::constants;
 
 double Waveform::shape(double t) const {
   t -= settle_time_s;
@@ -59,7 +59,7 @@ double recommended_time_step_s(const SotMtjParams& p, double max_current_A) {
 
 Vec3 equilibrium_direction(const SotMtjParams& p, int direction) {
   if (direction != 1 && direction != -1)
-    throw ArgumentError(fmt::format("equilibrium_direction: direction {} must be +1 or -1", direction));
+    throw core::ArgumentError(fmt::format("equilibrium_direction: direction {} must be +1 or -1", direction));
   const auto d = derive(p);
   const auto& f = p.free_layer;
   const int axis = f.easy_axis;
@@ -102,11 +102,11 @@ Vec3 equilibrium_direction(const SotMtjParams& p, int direction) {
   const double inv = 1.0 / std::sqrt(m[0] * m[0] + m[1] * m[1] + m[2] * m[2]);
   for (double& x : m) x *= inv;
   if (!converged)
-    throw ModelError(
+    throw core::ModelError(
         fmt::format("device '{}': the zero-temperature equilibrium near the easy axis did not converge", p.name));
   // A field at or beyond the anisotropy puts the minimum on the equator (m . u -> 0): no state.
   if (!(direction * m[axis] > 1e-6))
-    throw ModelError(
+    throw core::ModelError(
         fmt::format("device '{}': the bias field ({}, {}, {}) A/m leaves no stable state with m along {}{} "
                     "(the equilibrium reached has m . u = {:.3g})",
                     p.name, h[0], h[1], h[2], direction > 0 ? "+" : "-", "xyz"[axis], m[axis]));
@@ -165,14 +165,14 @@ struct Block {
 
 // Twelve normals per lane for one group: three Philox calls per lane (counter word 0 = 3 * group +
 // call), then Box-Muller on word pairs (core/rng_batch.hpp).
-void fill_normals(Block& b, std::uint32_t group, std::uint32_t c3, rng::Key key) {
+void fill_normals(Block& b, std::uint32_t group, std::uint32_t c3, core::rng::Key key) {
   for (int call = 0; call < 3; ++call) {
-    const rng::LaneCounters counters{group * 3u + static_cast<std::uint32_t>(call), b.c1, b.c2, c3};
-    rng::philox_lanes(key, counters, kB, b.words[4 * call], b.words[4 * call + 1], b.words[4 * call + 2],
-                      b.words[4 * call + 3]);
+    const core::rng::LaneCounters counters{group * 3u + static_cast<std::uint32_t>(call), b.c1, b.c2, c3};
+    core::rng::philox_lanes(key, counters, kB, b.words[4 * call], b.words[4 * call + 1], b.words[4 * call + 2],
+                            b.words[4 * call + 3]);
   }
   for (int pair = 0; pair < kNormalsPerGroup / 2; ++pair)
-    rng::normal_pairs(b.words[2 * pair], b.words[2 * pair + 1], kB, b.nrm[2 * pair], b.nrm[2 * pair + 1]);
+    core::rng::normal_pairs(b.words[2 * pair], b.words[2 * pair + 1], kB, b.nrm[2 * pair], b.nrm[2 * pair + 1]);
 }
 
 // One stochastic Heun step of all lanes with thermal normals (gx, gy, gz); s0, s1 the waveform
@@ -254,22 +254,24 @@ Coefficients coefficients(const SotMtjParams& p, double dt) {
 MacrospinResult simulate(const SotMtjParams& p, const Waveform& w, std::span<const double> amplitude_A,
                          const SolverSettings& s) {
   const double dt = s.time_step_s;
-  if (!(dt > 0) || !std::isfinite(dt)) throw ArgumentError(fmt::format("macrospin: time step {} s must be > 0", dt));
+  if (!(dt > 0) || !std::isfinite(dt))
+    throw core::ArgumentError(fmt::format("macrospin: time step {} s must be > 0", dt));
   for (double x : {w.settle_time_s, w.rise_time_s, w.pulse_width_s, w.fall_time_s, w.relax_time_s})
     if (!(x >= 0) || !std::isfinite(x))
-      throw ArgumentError(fmt::format("macrospin: waveform time {} s must be >= 0", x));
+      throw core::ArgumentError(fmt::format("macrospin: waveform time {} s must be >= 0", x));
   if (s.initial_direction != 1 && s.initial_direction != -1)
-    throw ArgumentError(fmt::format("macrospin: initial_direction {} must be +1 or -1", s.initial_direction));
+    throw core::ArgumentError(fmt::format("macrospin: initial_direction {} must be +1 or -1", s.initial_direction));
   const std::size_t n = amplitude_A.size();
-  if (n > 0 && s.first_element + n - 1 > rng::kMaxElement)
-    throw ArgumentError("macrospin: trajectory elements exceed the random-stream address range");
+  if (n > 0 && s.first_element + n - 1 > core::rng::kMaxElement)
+    throw core::ArgumentError("macrospin: trajectory elements exceed the random-stream address range");
   const double steps_real = std::ceil(w.total_time_s() / dt - 1e-9);
-  if (steps_real > 4.0e9) throw ArgumentError(fmt::format("macrospin: {} steps is too many (at most 4e9)", steps_real));
+  if (steps_real > 4.0e9)
+    throw core::ArgumentError(fmt::format("macrospin: {} steps is too many (at most 4e9)", steps_real));
   const std::size_t steps = static_cast<std::size_t>(std::max(0.0, steps_real));
 
   const Coefficients k = coefficients(p, dt);
   const double h_per_A = derive(p).damping_like_field_A_per_m_per_A;
-  const rng::Key key = rng::key_from_seed(s.seed);
+  const core::rng::Key key = core::rng::key_from_seed(s.seed);
   const bool thermal = k.sigma_th > 0;
   const double dir = s.initial_direction;
   Vec3 m0{dir * k.ux, dir * k.uy, dir * k.uz};
@@ -277,12 +279,12 @@ MacrospinResult simulate(const SotMtjParams& p, const Waveform& w, std::span<con
     const auto& v = *s.initial_m;
     const double norm = std::hypot(v[0], v[1], v[2]);
     if (!(norm > 0) || !std::isfinite(norm))
-      throw ArgumentError(
+      throw core::ArgumentError(
           fmt::format("macrospin: initial_m ({}, {}, {}) must be a finite non-zero vector", v[0], v[1], v[2]));
     m0 = {v[0] / norm, v[1] / norm, v[2] / norm};
   }
   if (!(s.switch_detect_from_s >= 0) || !std::isfinite(s.switch_detect_from_s))
-    throw ArgumentError(fmt::format("macrospin: switch_detect_from_s {} s must be >= 0", s.switch_detect_from_s));
+    throw core::ArgumentError(fmt::format("macrospin: switch_detect_from_s {} s must be >= 0", s.switch_detect_from_s));
   const std::size_t rec_every = s.record_every_steps;
   const std::size_t rec_traj = rec_every > 0 ? std::min(s.record_trajectories, n) : 0;
   const std::size_t rec_samples = rec_traj > 0 ? steps / rec_every + 1 : 0;
@@ -300,7 +302,7 @@ MacrospinResult simulate(const SotMtjParams& p, const Waveform& w, std::span<con
   for (std::size_t j = 0; j < rec_samples; ++j) r.record_time_s.push_back(static_cast<double>(j * rec_every) * dt);
 
   const std::size_t blocks = (n + kB - 1) / kB;
-  ExceptionCapture capture;
+  core::ExceptionCapture capture;
 #pragma omp parallel for schedule(dynamic, 1)
   for (std::size_t blk = 0; blk < blocks; ++blk) {
     capture.run([&] {
@@ -317,7 +319,8 @@ MacrospinResult simulate(const SotMtjParams& p, const Waveform& w, std::span<con
         b->tsw[i] = std::numeric_limits<double>::quiet_NaN();
         // Padding lanes reuse the last real lane's stream; their results are discarded.
         const std::uint64_t element = s.first_element + first + std::min(i, lanes - 1);
-        const rng::Counter ctr = rng::stream_counter({rng::Purpose::kThermalField, s.point, s.trial, element}, 0);
+        const core::rng::Counter ctr =
+            core::rng::stream_counter({core::rng::Purpose::kThermalField, s.point, s.trial, element}, 0);
         b->c1[i] = ctr[1];
         b->c2[i] = ctr[2];
         c3 = ctr[3];

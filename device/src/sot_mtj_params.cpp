@@ -15,7 +15,7 @@
 
 namespace cimmc::device {
 
-namespace c = cimmc::constants;
+namespace c = cimmc::core::constants;
 
 namespace {
 constexpr const char* kAxisNames[] = {"x", "y", "z"};
@@ -23,7 +23,7 @@ constexpr const char* kAxisNames[] = {"x", "y", "z"};
 bool positive(double x) { return std::isfinite(x) && x > 0.0; }
 
 // A required key whose value must be finite and > 0; one problem whether it is missing or bad.
-void require_positive(config::TableReader& t, std::string_view key, double& value, std::string_view expected) {
+void require_positive(core::config::TableReader& t, std::string_view key, double& value, std::string_view expected) {
   if (t.required(key, value)) t.check(positive(value), key, std::string(expected));
 }
 
@@ -98,7 +98,7 @@ DerivedQuantities derive(const SotMtjParams& p) {
 
 Vec3 ellipsoid_demag_factors(double a, double b, double c) {
   if (!(a > 0 && b > 0 && c > 0))
-    throw ArgumentError(fmt::format("ellipsoid semi-axes must be > 0 (got {}, {}, {})", a, b, c));
+    throw core::ArgumentError(fmt::format("ellipsoid semi-axes must be > 0 (got {}, {}, {})", a, b, c));
   // N_i = (abc/2) int_0^inf ds / ((s + a_i^2) sqrt((s + a^2)(s + b^2)(s + c^2))), with s = e^v
   // so that the very different scales of a thin film are all resolved; Simpson in v.
   const double lo = std::log(std::min({a, b, c}) * std::min({a, b, c})) - 30.0;
@@ -123,9 +123,10 @@ double write_energy_J(const SotMtjParams& p, double current_A, double pulse_widt
   return current_A * current_A * derive(p).heavy_metal_resistance_ohm * pulse_width_s;
 }
 
-SotMtjParams read_sot_mtj(const config::Value& device_table, const std::string& source, const std::string& key_path) {
-  config::Problems problems;
-  config::TableReader dev(device_table, source, key_path, problems);
+SotMtjParams read_sot_mtj(const core::config::Value& device_table, const std::string& source,
+                          const std::string& key_path) {
+  core::config::Problems problems;
+  core::config::TableReader dev(device_table, source, key_path, problems);
   SotMtjParams p;
   dev.optional("name", p.name);
   dev.optional("description", p.description);
@@ -156,12 +157,12 @@ SotMtjParams read_sot_mtj(const config::Value& device_table, const std::string& 
   const bool has_heavy_metal = table_present("heavy_metal");
   const bool has_electrical = table_present("electrical");
   // Readers of absent tables read an empty table and report into a list that is dropped.
-  static const config::Value kEmptyTable = toml::table{};
-  config::Problems dropped;
+  static const core::config::Value kEmptyTable = toml::table{};
+  core::config::Problems dropped;
   const auto reader = [&](bool present, const char* key) {
-    return present ? dev.child(key) : config::TableReader(kEmptyTable, source, dev.path_of(key), dropped);
+    return present ? dev.child(key) : core::config::TableReader(kEmptyTable, source, dev.path_of(key), dropped);
   };
-  config::TableReader fl = reader(has_free_layer, "free_layer");
+  core::config::TableReader fl = reader(has_free_layer, "free_layer");
   FreeLayer& f = p.free_layer;
   require_positive(fl, "saturation_magnetization_A_per_m", f.saturation_magnetization_A_per_m, "Ms > 0 (A/m)");
   const int sources = int(fl.has("interface_anisotropy_J_per_m2")) + int(fl.has("uniaxial_anisotropy_J_per_m3")) +
@@ -207,7 +208,7 @@ SotMtjParams read_sot_mtj(const config::Value& device_table, const std::string& 
   }
   fl.finish();
 
-  config::TableReader hm = reader(has_heavy_metal, "heavy_metal");
+  core::config::TableReader hm = reader(has_heavy_metal, "heavy_metal");
   HeavyMetal& h = p.heavy_metal;
   if (hm.required("spin_hall_angle", h.spin_hall_angle))
     hm.check(std::isfinite(h.spin_hall_angle) && h.spin_hall_angle != 0 && std::abs(h.spin_hall_angle) <= 1,
@@ -218,7 +219,7 @@ SotMtjParams read_sot_mtj(const config::Value& device_table, const std::string& 
   require_positive(hm, "thickness_m", h.thickness_m, "a thickness > 0 (m)");
   hm.finish();
 
-  config::TableReader el = reader(has_electrical, "electrical");
+  core::config::TableReader el = reader(has_electrical, "electrical");
   Electrical& e = p.electrical;
   el.optional("tmr", e.tmr);
   el.check(std::isfinite(e.tmr) && e.tmr >= 0, "tmr", "a TMR ratio >= 0 (1.2 means 120 %)");
@@ -247,14 +248,14 @@ SotMtjParams read_sot_mtj(const config::Value& device_table, const std::string& 
 }
 
 SotMtjParams load_sot_mtj(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
-  config::Document doc = config::parse_file(path);
+  core::config::Document doc = core::config::parse_file(path);
   std::vector<std::string> prefixed;
   for (const auto& o : overrides) prefixed.push_back("device." + o);
-  config::apply_overrides(doc, prefixed);
-  config::Problems problems;
-  config::TableReader root(doc.root, doc.source, "", problems);
+  core::config::apply_overrides(doc, prefixed);
+  core::config::Problems problems;
+  core::config::TableReader root(doc.root, doc.source, "", problems);
   if (!root.has("device")) problems.add(fmt::format("{}: required table [device] is missing", doc.source));
-  const config::Value* dev = root.value("device");
+  const core::config::Value* dev = root.value("device");
   root.finish();
   problems.throw_if_any(doc.source);
   SotMtjParams p = read_sot_mtj(*dev, doc.source, "device");
@@ -262,10 +263,10 @@ SotMtjParams load_sot_mtj(const std::filesystem::path& path, const std::vector<s
   return p;
 }
 
-std::vector<std::string> preset_names() { return data_files::names("devices", ".toml"); }
+std::vector<std::string> preset_names() { return core::data_files::names("devices", ".toml"); }
 
 std::filesystem::path resolve_device_file(const std::string& name_or_path) {
-  return data_files::resolve("devices", name_or_path, ".toml", "device preset");
+  return core::data_files::resolve("devices", name_or_path, ".toml", "device preset");
 }
 
 std::string to_toml(const SotMtjParams& p) {

@@ -40,7 +40,7 @@ std::string check(const StorageCellParams& p) {
 }  // namespace
 
 StorageCellModel::StorageCellModel(const StorageCellParams& p) : params_(p) {
-  if (const auto problem = check(p); !problem.empty()) throw ArgumentError("storage cell: " + problem);
+  if (const auto problem = check(p); !problem.empty()) throw core::ArgumentError("storage cell: " + problem);
 }
 
 StorageCellModel StorageCellModel::sram() { return StorageCellModel(); }
@@ -57,10 +57,10 @@ StorageCellModel StorageCellModel::mtj(const SotMtjParams& d, double sigma, doub
   return StorageCellModel(p);
 }
 
-StorageCellModel StorageCellModel::from_config(const config::Value& table, const std::string& source,
+StorageCellModel StorageCellModel::from_config(const core::config::Value& table, const std::string& source,
                                                const std::string& key_path) {
-  config::Problems problems;
-  config::TableReader r(table, source, key_path, problems);
+  core::config::Problems problems;
+  core::config::TableReader r(table, source, key_path, problems);
   StorageCellParams p;
   std::string tech = "sram";
   r.optional("technology", tech);
@@ -93,30 +93,30 @@ bool StorageCellModel::exact() const {
 void StorageCellModel::deviations(std::span<const std::uint8_t> levels, const CellStreamAddress& a,
                                   std::span<double> out, std::span<CellFault> faults) const {
   if (out.size() != levels.size())
-    throw ArgumentError(fmt::format("storage cell: {} outputs for {} cells", out.size(), levels.size()));
+    throw core::ArgumentError(fmt::format("storage cell: {} outputs for {} cells", out.size(), levels.size()));
   if (!faults.empty() && faults.size() != levels.size())
-    throw ArgumentError(fmt::format("storage cell: {} fault slots for {} cells", faults.size(), levels.size()));
+    throw core::ArgumentError(fmt::format("storage cell: {} fault slots for {} cells", faults.size(), levels.size()));
   const int top = params_.levels - 1;
   for (std::size_t i = 0; i < levels.size(); ++i)
     if (levels[i] > top)
-      throw ArgumentError(fmt::format("storage cell {}: level {} exceeds the top level {}", i, levels[i], top));
+      throw core::ArgumentError(fmt::format("storage cell {}: level {} exceeds the top level {}", i, levels[i], top));
   if (exact()) {
     std::fill(out.begin(), out.end(), 0.0);
     std::fill(faults.begin(), faults.end(), CellFault::kNone);
     return;
   }
-  if (!levels.empty() && a.first_element + levels.size() - 1 > rng::kMaxElement)
-    throw ArgumentError("storage cell: cell elements exceed the random-stream address range");
-  const rng::Key key = rng::key_from_seed(a.seed);
+  if (!levels.empty() && a.first_element + levels.size() - 1 > core::rng::kMaxElement)
+    throw core::ArgumentError("storage cell: cell elements exceed the random-stream address range");
+  const core::rng::Key key = core::rng::key_from_seed(a.seed);
   const double step = level_step_S(), sigma = params_.programming_sigma;
   const double p0 = params_.stuck_at_zero_rate, p01 = p0 + params_.stuck_at_one_rate;
   for (std::size_t i = 0; i < levels.size(); ++i) {
     const std::uint64_t element = a.first_element + i;
     CellFault fault = CellFault::kNone;
     if (p01 > 0) {
-      const auto w =
-          rng::philox4x32_10(rng::stream_counter({rng::Purpose::kCellFaults, a.point, a.trial, element}), key);
-      const double u = rng::u01_open_64(w[0], w[1]);
+      const auto w = core::rng::philox4x32_10(
+          core::rng::stream_counter({core::rng::Purpose::kCellFaults, a.point, a.trial, element}), key);
+      const double u = core::rng::u01_open_64(w[0], w[1]);
       fault = u < p0 ? CellFault::kStuckAtZero : u < p01 ? CellFault::kStuckAtOne : CellFault::kNone;
     }
     const int level = levels[i];
@@ -128,9 +128,9 @@ void StorageCellModel::deviations(std::span<const std::uint8_t> levels, const Ce
     } else {
       g = level_conductance_S(level);
       if (sigma > 0) {
-        const auto w =
-            rng::philox4x32_10(rng::stream_counter({rng::Purpose::kCellProgramming, a.point, a.trial, element}), key);
-        const double u1 = rng::u01_open_64(w[0], w[1]), u2 = rng::u01_open_64(w[2], w[3]);
+        const auto w = core::rng::philox4x32_10(
+            core::rng::stream_counter({core::rng::Purpose::kCellProgramming, a.point, a.trial, element}), key);
+        const double u1 = core::rng::u01_open_64(w[0], w[1]), u2 = core::rng::u01_open_64(w[2], w[3]);
         const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * 3.14159265358979323846 * u2);
         g *= std::exp(sigma * z);
       }

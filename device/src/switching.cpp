@@ -28,14 +28,15 @@ double default_equilibrate_time_s(const SotMtjParams& params) {
 SwitchingCurves monte_carlo_switching(const SotMtjParams& params, std::span<const double> currents,
                                       std::span<const double> pulses, const MonteCarloSettings& s) {
   if (currents.empty() || pulses.empty())
-    throw ArgumentError("monte_carlo_switching: need at least one current and one pulse width");
-  if (s.trials == 0) throw ArgumentError("monte_carlo_switching: trials must be >= 1");
+    throw core::ArgumentError("monte_carlo_switching: need at least one current and one pulse width");
+  if (s.trials == 0) throw core::ArgumentError("monte_carlo_switching: trials must be >= 1");
   for (double t : pulses)
     if (!(t > 0) || !std::isfinite(t))
-      throw ArgumentError(fmt::format("monte_carlo_switching: pulse width {} s must be > 0", t));
+      throw core::ArgumentError(fmt::format("monte_carlo_switching: pulse width {} s must be > 0", t));
   double i_max = 0;
   for (double i : currents) {
-    if (!std::isfinite(i)) throw ArgumentError(fmt::format("monte_carlo_switching: current {} A is not finite", i));
+    if (!std::isfinite(i))
+      throw core::ArgumentError(fmt::format("monte_carlo_switching: current {} A is not finite", i));
     i_max = std::max(i_max, std::abs(i));
   }
   SwitchingCurves c;
@@ -56,10 +57,10 @@ SwitchingCurves monte_carlo_switching(const SotMtjParams& params, std::span<cons
   c.relax_time_s = s.relax_time_s >= 0 ? s.relax_time_s : std::max(1e-9, 5.0 * relaxation_time_s(params));
   c.equilibrate_time_s = s.equilibrate_time_s >= 0 ? s.equilibrate_time_s : default_equilibrate_time_s(params);
   if (!std::isfinite(c.equilibrate_time_s))
-    throw ArgumentError(
+    throw core::ArgumentError(
         fmt::format("monte_carlo_switching: equilibration time {} s must be finite", s.equilibrate_time_s));
   if (s.initial_direction != 1 && s.initial_direction != -1)
-    throw ArgumentError(
+    throw core::ArgumentError(
         fmt::format("monte_carlo_switching: initial_direction {} must be +1 or -1", s.initial_direction));
   if (s.start_at_equilibrium) {
     c.initial_m = equilibrium_direction(params, s.initial_direction);
@@ -164,7 +165,8 @@ double golden_min(F f, double a, double b, int iterations = 60) {
 
 ThermalActivationFit fit_thermal_activation(const SwitchingCurves& c, double delta, double ic) {
   if (!(delta > 0) || !std::isfinite(delta))
-    throw ArgumentError(fmt::format("fit_thermal_activation: thermal stability {} must be finite and > 0", delta));
+    throw core::ArgumentError(
+        fmt::format("fit_thermal_activation: thermal stability {} must be finite and > 0", delta));
   std::vector<LogTauPoint> pts;
   double i_max = 0;
   for (std::size_t i = 0; i < c.currents_A.size(); ++i)
@@ -175,7 +177,7 @@ ThermalActivationFit fit_thermal_activation(const SwitchingCurves& c, double del
       i_max = std::max(i_max, std::abs(c.currents_A[i]));
     }
   if (pts.size() < 3)
-    throw ModelError(
+    throw core::ModelError(
         fmt::format("thermal-activation fit: {} points with 0.02 < P < 0.98, need at least 3 (widen the current range "
                     "or add pulse widths)",
                     pts.size()));
@@ -205,13 +207,13 @@ double sigmoid(const SigmoidFit& f, double i) { return 1.0 / (1.0 + std::exp(-(i
 
 SigmoidFit fit_sigmoid(std::span<const double> x, std::span<const double> p) {
   if (x.size() != p.size() || x.size() < 2)
-    throw ArgumentError(fmt::format("fit_sigmoid: need matching currents and probabilities, at least 2 (got {} and {})",
-                                    x.size(), p.size()));
+    throw core::ArgumentError(fmt::format(
+        "fit_sigmoid: need matching currents and probabilities, at least 2 (got {} and {})", x.size(), p.size()));
   const double span_x = *std::max_element(x.begin(), x.end()) - *std::min_element(x.begin(), x.end());
-  if (!(span_x > 0)) throw ArgumentError("fit_sigmoid: all currents are equal");
+  if (!(span_x > 0)) throw core::ArgumentError("fit_sigmoid: all currents are equal");
   const auto [p_lo, p_hi] = std::minmax_element(p.begin(), p.end());
   if (*p_hi - *p_lo < 0.05)
-    throw ModelError(
+    throw core::ModelError(
         fmt::format("fit_sigmoid: P varies only from {} to {} over the currents: no transition to fit", *p_lo, *p_hi));
   // Start: linear regression of logit(P) on I over interior points; else the 0.5 crossing.
   double sx = 0, sy = 0, sxx = 0, sxy = 0;
@@ -290,7 +292,8 @@ SigmoidFit fit_sigmoid(std::span<const double> x, std::span<const double> p) {
   }
   SigmoidFit f;
   const double bb = ub / scale;
-  if (!(std::abs(bb) > 0) || !std::isfinite(bb)) throw ModelError("fit_sigmoid: the data have no transition to fit");
+  if (!(std::abs(bb) > 0) || !std::isfinite(bb))
+    throw core::ModelError("fit_sigmoid: the data have no transition to fit");
   f.i50_A = -ua / bb;
   f.width_A = 1.0 / bb;
   double mx = 0, s2 = 0;

@@ -38,7 +38,7 @@ std::vector<double> column(const SwitchingTable& t, std::size_t pulse) {
 // Comment lines shared by the CSV and the table-model data file.
 void write_header(std::ostream& out, const ExportableTable& e, const char* what) {
   const SwitchingTable& t = e.table;
-  fmt::print(out, "# {} exported by cimmc {} (cimmc export-table)\n", what, version::version());
+  fmt::print(out, "# {} exported by cimmc {} (cimmc export-table)\n", what, core::version::version());
   if (!e.source.empty()) fmt::print(out, "# source: {} ({})\n", e.source, e.filetype);
   fmt::print(out, "# device: {}\n", t.device().empty() ? "(unnamed)" : t.device());
   fmt::print(out, "# method: {}\n", t.method().empty() ? "(not recorded)" : t.method());
@@ -62,7 +62,7 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
   const std::filesystem::path tmp = path.string() + fmt::format(".tmp{}", static_cast<long>(::getpid()));
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw IoError(fmt::format("{}: cannot write: {}", path.string(), std::strerror(errno)));
+    if (!f) throw core::IoError(fmt::format("{}: cannot write: {}", path.string(), std::strerror(errno)));
     f << text;
     f.flush();
     if (!f) {
@@ -70,7 +70,7 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
       f.close();
       std::error_code ec;
       std::filesystem::remove(tmp, ec);
-      throw IoError(fmt::format("{}: cannot write: {}", path.string(), std::strerror(err)));
+      throw core::IoError(fmt::format("{}: cannot write: {}", path.string(), std::strerror(err)));
     }
   }
   std::error_code ec;
@@ -78,7 +78,7 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
   if (ec) {
     std::error_code ignored;
     std::filesystem::remove(tmp, ignored);
-    throw IoError(fmt::format("{}: cannot write: {}", path.string(), ec.message()));
+    throw core::IoError(fmt::format("{}: cannot write: {}", path.string(), ec.message()));
   }
 }
 
@@ -95,30 +95,31 @@ ExportableTable exportable_table(SwitchingTable table, std::string source) {
       const SigmoidFit f = fit_sigmoid(table.currents_A(), column(table, j));
       e.i50_A[j] = f.i50_A;
       e.width_A[j] = f.width_A;
-    } catch (const ModelError&) {
+    } catch (const core::ModelError&) {
       // no transition in this column: the fit stays NaN
     }
   }
   e.table = std::move(table);
   e.fit_source = "fitted to the table";
   e.source = std::move(source);
-  e.filetype = std::string(filetypes::kSwitchingTable.name);
+  e.filetype = std::string(core::filetypes::kSwitchingTable.name);
   return e;
 }
 
 ExportableTable load_exportable_table(const std::filesystem::path& path) {
   const std::string kind = [&] {
-    h5::File f = h5::File::open(path);
-    return h5::read_provenance(f).filetype;
+    core::h5::File f = core::h5::File::open(path);
+    return core::h5::read_provenance(f).filetype;
   }();
-  if (kind != filetypes::kSwitching.name && kind != filetypes::kSwitchingTable.name)
-    throw FormatError(fmt::format("{}: is a '{}' file, expected a switching table ('{}' or '{}')", path.string(), kind,
-                                  filetypes::kSwitching.name, filetypes::kSwitchingTable.name));
+  if (kind != core::filetypes::kSwitching.name && kind != core::filetypes::kSwitchingTable.name)
+    throw core::FormatError(fmt::format("{}: is a '{}' file, expected a switching table ('{}' or '{}')", path.string(),
+                                        kind, core::filetypes::kSwitching.name, core::filetypes::kSwitchingTable.name));
   ExportableTable e = exportable_table(SwitchingTable::load(path), path.filename().string());
   e.filetype = kind;
-  if (kind != filetypes::kSwitching.name) return e;
+  if (kind != core::filetypes::kSwitching.name) return e;
   // A switching file carries the fit of its raw Monte Carlo curves; use it when it matches the table.
-  h5::File f = h5::open_cimmc_file(path, std::string(filetypes::kSwitching.name), filetypes::kSwitching.major);
+  core::h5::File f =
+      core::h5::open_cimmc_file(path, std::string(core::filetypes::kSwitching.name), core::filetypes::kSwitching.major);
   if (!f.exists("sigmoid/i50_A") || !f.exists("sigmoid/width_A") || !f.exists("monte_carlo/pulse_width_s")) return e;
   const auto i50 = f.read<double>("sigmoid/i50_A");
   const auto width = f.read<double>("sigmoid/width_A");
@@ -133,7 +134,7 @@ ExportableTable load_exportable_table(const std::filesystem::path& path) {
 TableExportFormat parse_table_export_format(std::string_view name) {
   if (name == "csv") return TableExportFormat::kCsv;
   if (name == "verilog-a") return TableExportFormat::kVerilogA;
-  throw ArgumentError(fmt::format("--format '{}': expected csv or verilog-a", name));
+  throw core::ArgumentError(fmt::format("--format '{}': expected csv or verilog-a", name));
 }
 
 void write_switching_csv(std::ostream& out, const ExportableTable& e) {
@@ -177,7 +178,7 @@ void write_verilog_a_module(std::ostream& out, const ExportableTable& e, const s
   const std::string name = module_name.empty() ? verilog_a_module_name(t.device()) : module_name;
   const bool one_pulse = t.pulse_widths_s().size() < 2;
   fmt::print(out, "// Switching probability of the SOT-MTJ '{}' as a behavioural model, exported by cimmc {}\n",
-             t.device(), version::version());
+             t.device(), core::version::version());
   if (!e.source.empty()) fmt::print(out, "// (cimmc export-table {} --format verilog-a).\n", e.source);
   fmt::print(out,
              "//\n"
@@ -224,7 +225,7 @@ void write_verilog_a_module(std::ostream& out, const ExportableTable& e, const s
 
 std::vector<std::filesystem::path> export_switching_table(const ExportableTable& e, TableExportFormat format,
                                                           const std::filesystem::path& output) {
-  if (output.empty()) throw ArgumentError("export: the output file name is empty");
+  if (output.empty()) throw core::ArgumentError("export: the output file name is empty");
   if (format == TableExportFormat::kCsv) {
     std::ostringstream text;
     write_switching_csv(text, e);

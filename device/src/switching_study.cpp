@@ -19,10 +19,10 @@ bool strictly_ascending(const std::vector<double>& v) {
 }
 }  // namespace
 
-SwitchingConfig read_switching_config(const config::Value& table, const std::string& source,
+SwitchingConfig read_switching_config(const core::config::Value& table, const std::string& source,
                                       const std::string& key_path) {
-  config::Problems problems;
-  config::TableReader r(table, source, key_path, problems);
+  core::config::Problems problems;
+  core::config::TableReader r(table, source, key_path, problems);
   SwitchingConfig c;
   auto& s = c.settings;
   if (r.required("current_A", c.currents_A))
@@ -70,7 +70,7 @@ SwitchingReport characterize_switching(const SotMtjParams& params, const std::ve
     if (currents.size() >= 2) {
       try {
         f = fit_sigmoid(currents, col);
-      } catch (const ModelError&) {
+      } catch (const core::ModelError&) {
         // A flat column (all 0 or all 1) has no transition: NaN parameters.
       }
     }
@@ -79,7 +79,7 @@ SwitchingReport characterize_switching(const SotMtjParams& params, const std::ve
   if (std::isfinite(r.derived.thermal_stability)) {
     try {
       r.activation = fit_thermal_activation(r.curves, r.derived.thermal_stability, r.derived.critical_current_A);
-    } catch (const ModelError& e) {
+    } catch (const core::ModelError& e) {
       r.activation_note = e.what();
     }
   } else {
@@ -90,10 +90,11 @@ SwitchingReport characterize_switching(const SotMtjParams& params, const std::ve
 }
 
 void write_switching_file(const std::filesystem::path& path, const SwitchingReport& r, const std::string& config_text) {
-  h5::AtomicFile out(path);
+  core::h5::AtomicFile out(path);
   auto& f = out.file();
-  h5::write_provenance(f, std::string(filetypes::kSwitching.name),
-                       {filetypes::kSwitching.major, filetypes::kSwitching.minor}, r.settings.seed, config_text);
+  core::h5::write_provenance(f, std::string(core::filetypes::kSwitching.name),
+                             {core::filetypes::kSwitching.major, core::filetypes::kSwitching.minor}, r.settings.seed,
+                             config_text);
   const auto& c = r.curves;
   const std::size_t ni = c.currents_A.size(), nt = c.pulse_widths_s.size();
   const std::vector<std::size_t> shape{ni, nt};

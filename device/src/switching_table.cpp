@@ -15,14 +15,14 @@ namespace {
 constexpr const char* kInterpolation = "pchip in current, linear in ln(pulse width), clamped to the grid";
 
 void check_axis(const std::vector<double>& v, const char* name, bool positive) {
-  if (v.empty()) throw ArgumentError(fmt::format("switching table: {} axis is empty", name));
+  if (v.empty()) throw core::ArgumentError(fmt::format("switching table: {} axis is empty", name));
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (!std::isfinite(v[i]) || (positive && !(v[i] > 0)))
-      throw ArgumentError(
+      throw core::ArgumentError(
           fmt::format("switching table: {}[{}] = {} must be finite{}", name, i, v[i], positive ? " and > 0" : ""));
     if (i > 0 && !(v[i] > v[i - 1]))
-      throw ArgumentError(fmt::format("switching table: {} must be strictly ascending ({}[{}] = {} after {})", name,
-                                      name, i, v[i], v[i - 1]));
+      throw core::ArgumentError(fmt::format("switching table: {} must be strictly ascending ({}[{}] = {} after {})",
+                                            name, name, i, v[i], v[i - 1]));
   }
 }
 
@@ -61,12 +61,13 @@ SwitchingTable::SwitchingTable(std::vector<double> currents, std::vector<double>
   check_axis(currents_, "current_A", false);
   check_axis(pulses_, "pulse_width_s", true);
   if (p_.size() != currents_.size() * pulses_.size())
-    throw ArgumentError(fmt::format("switching table: {} probabilities for a {} x {} grid", p_.size(), currents_.size(),
-                                    pulses_.size()));
+    throw core::ArgumentError(fmt::format("switching table: {} probabilities for a {} x {} grid", p_.size(),
+                                          currents_.size(), pulses_.size()));
   for (std::size_t i = 0; i < p_.size(); ++i)
     if (!(p_[i] >= 0 && p_[i] <= 1))
-      throw ArgumentError(fmt::format("switching table: probability {} at (current {}, pulse {}) is outside [0, 1]",
-                                      p_[i], i / pulses_.size(), i % pulses_.size()));
+      throw core::ArgumentError(
+          fmt::format("switching table: probability {} at (current {}, pulse {}) is outside [0, 1]", p_[i],
+                      i / pulses_.size(), i % pulses_.size()));
   build_slopes();
 }
 
@@ -122,10 +123,10 @@ double SwitchingTable::column_value(std::size_t j, double x) const {
 }
 
 double SwitchingTable::probability(double current_A, double pulse_width_s) const {
-  if (currents_.empty()) throw ArgumentError("switching table is empty");
+  if (currents_.empty()) throw core::ArgumentError("switching table is empty");
   if (!std::isfinite(current_A) || !(pulse_width_s > 0))
-    throw ArgumentError(fmt::format("switching table: need a finite current and a pulse width > 0 (got {} A, {} s)",
-                                    current_A, pulse_width_s));
+    throw core::ArgumentError(fmt::format(
+        "switching table: need a finite current and a pulse width > 0 (got {} A, {} s)", current_A, pulse_width_s));
   const std::size_t m = pulses_.size();
   if (m == 1 || pulse_width_s <= pulses_.front()) return column_value(0, current_A);
   if (pulse_width_s >= pulses_.back()) return column_value(m - 1, current_A);
@@ -138,7 +139,7 @@ double SwitchingTable::probability(double current_A, double pulse_width_s) const
 void SwitchingTable::probabilities(std::span<const double> currents, double pulse_width_s,
                                    std::span<double> out) const {
   if (out.size() != currents.size())
-    throw ArgumentError(fmt::format("switching table: {} outputs for {} currents", out.size(), currents.size()));
+    throw core::ArgumentError(fmt::format("switching table: {} outputs for {} currents", out.size(), currents.size()));
   for (std::size_t i = 0; i < currents.size(); ++i) out[i] = probability(currents[i], pulse_width_s);
 }
 
@@ -167,7 +168,7 @@ SwitchingTable SwitchingTable::from_model(const ThermalActivationModel& model, s
   return SwitchingTable(std::move(currents), std::move(pulses), std::move(p), device, "thermal_activation");
 }
 
-void SwitchingTable::write(h5::Group& g) const {
+void SwitchingTable::write(core::h5::Group& g) const {
   g.write_1d<double>("current_A", currents_, "A", "current");
   g.write_1d<double>("pulse_width_s", pulses_, "s", "pulse_width");
   g.write<double>("p_switch", std::span<const double>(p_), {currents_.size(), pulses_.size()}, "1",
@@ -177,46 +178,49 @@ void SwitchingTable::write(h5::Group& g) const {
   g.set_attr("interpolation", std::string(kInterpolation));
 }
 
-SwitchingTable SwitchingTable::read(const h5::Group& g) {
+SwitchingTable SwitchingTable::read(const core::h5::Group& g) {
   const auto where = [&] { return fmt::format("{}:{}", g.file_name(), g.path()); };
   for (const char* name : {"current_A", "pulse_width_s", "p_switch"})
-    if (!g.exists(name)) throw FormatError(fmt::format("{}: switching table has no dataset '{}'", where(), name));
+    if (!g.exists(name)) throw core::FormatError(fmt::format("{}: switching table has no dataset '{}'", where(), name));
   auto cur = g.read<double>("current_A");
   auto pul = g.read<double>("pulse_width_s");
   auto p = g.read<double>("p_switch");
   if (p.shape.size() != 2 || p.shape[0] != cur.size() || p.shape[1] != pul.size())
-    throw FormatError(fmt::format("{}: p_switch has shape [{}], expected [{}, {}]", where(), fmt::join(p.shape, ", "),
-                                  cur.size(), pul.size()));
+    throw core::FormatError(fmt::format("{}: p_switch has shape [{}], expected [{}, {}]", where(),
+                                        fmt::join(p.shape, ", "), cur.size(), pul.size()));
   const std::string device = g.has_attr("device") ? g.attr_string("device") : "";
   const std::string method = g.has_attr("method") ? g.attr_string("method") : "";
   try {
     return SwitchingTable(std::move(cur.data), std::move(pul.data), std::move(p.data), device, method);
-  } catch (const ArgumentError& e) {
-    throw FormatError(fmt::format("{}: {}", where(), e.what()));
+  } catch (const core::ArgumentError& e) {
+    throw core::FormatError(fmt::format("{}: {}", where(), e.what()));
   }
 }
 
 void SwitchingTable::save(const std::filesystem::path& path, std::uint64_t seed, const std::string& config_text) const {
-  h5::AtomicFile out(path);
+  core::h5::AtomicFile out(path);
   auto& f = out.file();
-  h5::write_provenance(f, std::string(filetypes::kSwitchingTable.name),
-                       {filetypes::kSwitchingTable.major, filetypes::kSwitchingTable.minor}, seed, config_text);
+  core::h5::write_provenance(f, std::string(core::filetypes::kSwitchingTable.name),
+                             {core::filetypes::kSwitchingTable.major, core::filetypes::kSwitchingTable.minor}, seed,
+                             config_text);
   write(f);
   out.commit();
 }
 
 SwitchingTable SwitchingTable::load(const std::filesystem::path& path) {
-  h5::File f = h5::File::open(path);
-  const h5::Provenance prov = h5::read_provenance(f);
-  if (prov.filetype == filetypes::kSwitching.name) {
-    f = h5::open_cimmc_file(path, std::string(filetypes::kSwitching.name), filetypes::kSwitching.major);
+  core::h5::File f = core::h5::File::open(path);
+  const core::h5::Provenance prov = core::h5::read_provenance(f);
+  if (prov.filetype == core::filetypes::kSwitching.name) {
+    f = core::h5::open_cimmc_file(path, std::string(core::filetypes::kSwitching.name),
+                                  core::filetypes::kSwitching.major);
     if (!f.exists("table"))
-      throw FormatError(fmt::format("{}: cimmc.switching file has no /table group", path.string()));
+      throw core::FormatError(fmt::format("{}: cimmc.switching file has no /table group", path.string()));
     SwitchingTable table = read(f.open_group("table"));
     if (f.exists("device/temperature_K")) table.temperature_K_ = f.read_scalar<double>("device/temperature_K");
     return table;
   }
-  f = h5::open_cimmc_file(path, std::string(filetypes::kSwitchingTable.name), filetypes::kSwitchingTable.major);
+  f = core::h5::open_cimmc_file(path, std::string(core::filetypes::kSwitchingTable.name),
+                                core::filetypes::kSwitchingTable.major);
   return read(f);
 }
 

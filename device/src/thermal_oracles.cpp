@@ -23,7 +23,7 @@ double simpson(F f, double a, double b, int n) {
 
 void check_delta(double delta) {
   if (!(delta >= 0) || !std::isfinite(delta) || delta > 200)
-    throw ArgumentError(fmt::format("thermal stability {} out of range: expected 0 <= Delta <= 200", delta));
+    throw core::ArgumentError(fmt::format("thermal stability {} out of range: expected 0 <= Delta <= 200", delta));
 }
 }  // namespace
 
@@ -39,14 +39,14 @@ double boltzmann_mean_mz2(double delta) {
 double boltzmann_probability(double delta, double a, double b) {
   check_delta(delta);
   if (!(a >= -1 && a <= b && b <= 1))
-    throw ArgumentError(fmt::format("boltzmann_probability: need -1 <= a <= b <= 1, got [{}, {}]", a, b));
+    throw core::ArgumentError(fmt::format("boltzmann_probability: need -1 <= a <= b <= 1, got [{}, {}]", a, b));
   const auto w = [delta](double z) { return std::exp(delta * (z * z - 1.0)); };
   return simpson(w, a, b, 20000) / simpson(w, -1.0, 1.0, 40000);
 }
 
 double mean_first_passage_time_s(double delta, double tau_n, double h) {
   check_delta(delta);
-  if (!(std::abs(h) < 1)) throw ArgumentError(fmt::format("reduced field {} out of range: expected |h| < 1", h));
+  if (!(std::abs(h) < 1)) throw core::ArgumentError(fmt::format("reduced field {} out of range: expected |h| < 1", h));
   // Midpoint rule in z on n cells; the inner integral from each midpoint to 1 is accumulated from
   // the top with Simpson on every half cell. The integrand has a finite limit at z = 1. Both
   // exponentials are scaled by the largest value of -U on [0, 1] to stay finite.

@@ -11,9 +11,9 @@
 namespace cimmc::device {
 
 namespace {
-void read_spread(config::TableReader& parent, const char* key, ParameterSpread& out) {
+void read_spread(core::config::TableReader& parent, const char* key, ParameterSpread& out) {
   if (!parent.value(key)) return;  // looked up, so it counts as a known key
-  config::TableReader t = parent.child(key);
+  core::config::TableReader t = parent.child(key);
   t.required("relative_sigma", out.relative_sigma);
   t.check(std::isfinite(out.relative_sigma) && out.relative_sigma >= 0 && out.relative_sigma <= 1, "relative_sigma",
           "a relative standard deviation in [0, 1]");
@@ -24,7 +24,7 @@ void read_spread(config::TableReader& parent, const char* key, ParameterSpread& 
   t.finish();
 }
 
-double draw(const ParameterSpread& s, rng::Stream& stream) {
+double draw(const ParameterSpread& s, core::rng::Stream& stream) {
   const double z = stream.normal();  // always drawn, so each factor keeps its place in the stream
   if (s.relative_sigma == 0) return 1.0;
   if (s.kind == SpreadKind::kLognormal) {
@@ -37,9 +37,10 @@ double draw(const ParameterSpread& s, rng::Stream& stream) {
 }
 }  // namespace
 
-DeviceVariation read_variation(const config::Value& table, const std::string& source, const std::string& key_path) {
-  config::Problems problems;
-  config::TableReader r(table, source, key_path, problems);
+DeviceVariation read_variation(const core::config::Value& table, const std::string& source,
+                               const std::string& key_path) {
+  core::config::Problems problems;
+  core::config::TableReader r(table, source, key_path, problems);
   DeviceVariation v;
   read_spread(r, "anisotropy", v.anisotropy);
   read_spread(r, "spin_hall_angle", v.spin_hall_angle);
@@ -52,7 +53,7 @@ DeviceVariation read_variation(const config::Value& table, const std::string& so
 
 DeviceFactors sample_factors(const DeviceVariation& v, std::uint64_t seed, std::uint32_t point, std::uint32_t trial,
                              std::uint64_t device) {
-  rng::Stream s(seed, {rng::Purpose::kDeviceVariation, point, trial, device});
+  core::rng::Stream s(seed, {core::rng::Purpose::kDeviceVariation, point, trial, device});
   DeviceFactors f;
   f.anisotropy = draw(v.anisotropy, s);
   f.spin_hall_angle = draw(v.spin_hall_angle, s);
@@ -83,7 +84,7 @@ std::vector<SotMtjParams> sample_devices(const SotMtjParams& nominal, const Devi
     p.name = fmt::format("{}#{}", nominal.name, d);
     const double hk = derive(p).effective_anisotropy_field_A_per_m;
     if (!(hk > 0))
-      throw ModelError(
+      throw core::ModelError(
           fmt::format("device variation: device {} of '{}' has H_K,eff = {:.4g} A/m <= 0 (no stable easy axis); "
                       "reduce the anisotropy or Ms spread",
                       d, nominal.name, hk));
@@ -95,7 +96,7 @@ std::vector<SotMtjParams> sample_devices(const SotMtjParams& nominal, const Devi
 PopulationSwitching population_switching(const SotMtjParams& nominal, const DeviceVariation& v, std::size_t devices,
                                          const std::vector<double>& currents, const std::vector<double>& pulses,
                                          const MonteCarloSettings& settings) {
-  if (devices == 0) throw ArgumentError("population_switching: need at least one device");
+  if (devices == 0) throw core::ArgumentError("population_switching: need at least one device");
   const auto population = sample_devices(nominal, v, devices, settings.seed, settings.point, settings.trial);
   PopulationSwitching r;
   r.currents_A = currents;

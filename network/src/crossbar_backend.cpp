@@ -11,7 +11,7 @@ CrossbarBackend::CrossbarBackend(arch::CrossbarConfig config, int gemm_layers, s
                                  std::uint32_t trial)
     : config_(std::move(config)), gemm_layers_(gemm_layers), seed_(seed), point_(point), trial_(trial) {
   config_.validate();
-  if (gemm_layers_ <= 0) throw ArgumentError("crossbar backend: the model has no Conv/Linear layer");
+  if (gemm_layers_ <= 0) throw core::ArgumentError("crossbar backend: the model has no Conv/Linear layer");
 }
 
 bool CrossbarBackend::needs_calibration() const { return readout_needs_calibration(config_); }
@@ -22,13 +22,13 @@ CrossbarBackend::LayerState& CrossbarBackend::state_for(const GemmProblem& p) {
   if (it != layers_.end()) {
     const auto& r = it->second.report;
     if (r.n != p.N || r.k != p.K)
-      throw ModelError(fmt::format("crossbar backend: layer {} ({}) changed shape from {}x{} to {}x{}", p.layer_index,
-                                   p.layer_name, r.n, r.k, p.N, p.K));
+      throw core::ModelError(fmt::format("crossbar backend: layer {} ({}) changed shape from {}x{} to {}x{}",
+                                         p.layer_index, p.layer_name, r.n, r.k, p.N, p.K));
     return it->second;
   }
   if (p.layer_index < 0 || p.layer_index >= gemm_layers_)
-    throw ArgumentError(fmt::format("crossbar backend: layer index {} outside the model's {} GEMM layers",
-                                    p.layer_index, gemm_layers_));
+    throw core::ArgumentError(fmt::format("crossbar backend: layer index {} outside the model's {} GEMM layers",
+                                          p.layer_index, gemm_layers_));
   LayerState s;
   s.report.index = p.layer_index;
   s.report.name = std::string(p.layer_name);
@@ -38,12 +38,12 @@ CrossbarBackend::LayerState& CrossbarBackend::state_for(const GemmProblem& p) {
   s.report.digital = config_.is_digital(p.layer_index, gemm_layers_);
   if (!s.report.digital) {
     if (p.activation_bits > config_.input_bits)
-      throw ModelError(
+      throw core::ModelError(
           fmt::format("layer {} ({}): {}-bit activations do not fit the crossbar's {} input bits "
                       "(set crossbar.input_bits)",
                       p.layer_index, p.layer_name, p.activation_bits, config_.input_bits));
     if (p.weight_bits > config_.weight_bits)
-      throw ModelError(
+      throw core::ModelError(
           fmt::format("layer {} ({}): {}-bit weights do not fit the crossbar's {} weight bits "
                       "(set crossbar.weight_bits)",
                       p.layer_index, p.layer_name, p.weight_bits, config_.weight_bits));
@@ -56,8 +56,8 @@ CrossbarBackend::LayerState& CrossbarBackend::state_for(const GemmProblem& p) {
 
 void CrossbarBackend::gemm(const GemmProblem& p, std::span<double> out) {
   if (out.size() != static_cast<std::size_t>(p.M) * p.N)
-    throw ArgumentError(fmt::format("crossbar backend: output holds {} values, expected {}", out.size(),
-                                    static_cast<std::size_t>(p.M) * p.N));
+    throw core::ArgumentError(fmt::format("crossbar backend: output holds {} values, expected {}", out.size(),
+                                          static_cast<std::size_t>(p.M) * p.N));
   LayerState& s = state_for(p);
   const std::span<const std::uint8_t> activations(p.activations, static_cast<std::size_t>(p.M) * p.K);
   if (s.report.digital || calibrating_) {

@@ -14,7 +14,7 @@ PsGradient parse_ps_gradient(std::string_view name) {
   if (name == "straight-through") return PsGradient::kStraightThrough;
   if (name == "readout-range") return PsGradient::kReadoutRange;
   if (name == "expected-curve") return PsGradient::kExpectedCurve;
-  throw ArgumentError(
+  throw core::ArgumentError(
       fmt::format("PS gradient \"{}\": expected \"straight-through\", \"readout-range\" or \"expected-curve\"", name));
 }
 
@@ -31,7 +31,7 @@ CrossbarTrainingHook::CrossbarTrainingHook(arch::CrossbarConfig config, int gemm
                                            PsGradient gradient)
     : config_(std::move(config)), gemm_layers_(gemm_layers), seed_(seed), gradient_(gradient) {
   config_.validate();
-  if (gemm_layers_ <= 0) throw ArgumentError("crossbar training hook: the model has no Conv/Linear layer");
+  if (gemm_layers_ <= 0) throw core::ArgumentError("crossbar training hook: the model has no Conv/Linear layer");
 }
 
 bool CrossbarTrainingHook::needs_calibration() const { return readout_needs_calibration(config_); }
@@ -118,13 +118,13 @@ std::shared_ptr<const arch::CrossbarLayer> CrossbarTrainingHook::layer_for(const
 
 bool CrossbarTrainingHook::crossbar_layer(const GemmHookContext& c) const {
   if (!c.quantized)
-    throw ModelError(
+    throw core::ModelError(
         fmt::format("layer {} ({}): crossbar-aware training needs quantization-aware training "
                     "(a quantized forward pass)",
                     c.layer_index, c.layer_name));
   if (config_.is_digital(c.layer_index, gemm_layers_)) return false;
   if (c.activation_bits > config_.input_bits || c.weight_bits > config_.weight_bits)
-    throw ModelError(fmt::format(
+    throw core::ModelError(fmt::format(
         "layer {} ({}): {}-bit activations and {}-bit weights do not fit the crossbar's {} "
         "input and {} weight bits",
         c.layer_index, c.layer_name, c.activation_bits, c.weight_bits, config_.input_bits, config_.weight_bits));

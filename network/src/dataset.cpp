@@ -18,9 +18,9 @@ namespace {
 
 // Reads a whole file through zlib (which passes non-gzip data through unchanged).
 std::vector<std::uint8_t> read_all(const fs::path& path) {
-  if (!fs::exists(path)) throw IoError(fmt::format("{}: file not found", path.string()));
+  if (!fs::exists(path)) throw core::IoError(fmt::format("{}: file not found", path.string()));
   gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) throw IoError(fmt::format("{}: cannot open", path.string()));
+  if (!f) throw core::IoError(fmt::format("{}: cannot open", path.string()));
   std::vector<std::uint8_t> out;
   std::vector<std::uint8_t> buf(1 << 20);
   for (;;) {
@@ -29,7 +29,7 @@ std::vector<std::uint8_t> read_all(const fs::path& path) {
       int err = 0;
       const std::string msg = gzerror(f, &err);
       gzclose(f);
-      throw FormatError(fmt::format("{}: corrupt compressed data ({})", path.string(), msg));
+      throw core::FormatError(fmt::format("{}: corrupt compressed data ({})", path.string(), msg));
     }
     if (n == 0) break;
     out.insert(out.end(), buf.begin(), buf.begin() + n);
@@ -52,29 +52,29 @@ Dataset read_idx(const fs::path& images, const fs::path& labels) {
   const auto ib = read_all(images);
   const auto lb = read_all(labels);
   if (ib.size() < 16)
-    throw FormatError(
+    throw core::FormatError(
         fmt::format("{}: truncated IDX header ({} bytes, expected at least 16)", images.string(), ib.size()));
   if (be32(ib, 0) != 0x00000803u)
-    throw FormatError(fmt::format("{}: wrong magic number 0x{:08x} (expected 0x00000803, IDX uint8 images)",
-                                  images.string(), be32(ib, 0)));
+    throw core::FormatError(fmt::format("{}: wrong magic number 0x{:08x} (expected 0x00000803, IDX uint8 images)",
+                                        images.string(), be32(ib, 0)));
   if (lb.size() < 8)
-    throw FormatError(
+    throw core::FormatError(
         fmt::format("{}: truncated IDX header ({} bytes, expected at least 8)", labels.string(), lb.size()));
   if (be32(lb, 0) != 0x00000801u)
-    throw FormatError(fmt::format("{}: wrong magic number 0x{:08x} (expected 0x00000801, IDX uint8 labels)",
-                                  labels.string(), be32(lb, 0)));
+    throw core::FormatError(fmt::format("{}: wrong magic number 0x{:08x} (expected 0x00000801, IDX uint8 labels)",
+                                        labels.string(), be32(lb, 0)));
   const std::uint32_t n = be32(ib, 4), h = be32(ib, 8), w = be32(ib, 12), nl = be32(lb, 4);
   if (h == 0 || w == 0 || h > 4096 || w > 4096)
-    throw FormatError(fmt::format("{}: image size {}×{} is not plausible", images.string(), h, w));
+    throw core::FormatError(fmt::format("{}: image size {}×{} is not plausible", images.string(), h, w));
   const std::size_t need = 16 + std::size_t{n} * h * w;
   if (ib.size() < need)
-    throw FormatError(fmt::format("{}: truncated: {} images of {}×{} need {} bytes, the file has {}", images.string(),
-                                  n, h, w, need, ib.size()));
+    throw core::FormatError(fmt::format("{}: truncated: {} images of {}×{} need {} bytes, the file has {}",
+                                        images.string(), n, h, w, need, ib.size()));
   if (lb.size() < 8 + std::size_t{nl})
-    throw FormatError(
+    throw core::FormatError(
         fmt::format("{}: truncated: {} labels need {} bytes, the file has {}", labels.string(), nl, 8 + nl, lb.size()));
   if (n != nl)
-    throw FormatError(
+    throw core::FormatError(
         fmt::format("{} holds {} images but {} holds {} labels", images.string(), n, labels.string(), nl));
   Dataset d;
   d.name = images.string();
@@ -96,12 +96,13 @@ Dataset read_cifar(const std::vector<fs::path>& files, bool cifar100) {
   for (const auto& f : files) {
     const auto b = read_all(f);
     if (b.empty() || b.size() % record != 0)
-      throw FormatError(fmt::format("{}: size {} bytes is not a whole number of {}-byte CIFAR-{} records (truncated?)",
-                                    f.string(), b.size(), record, cifar100 ? 100 : 10));
+      throw core::FormatError(
+          fmt::format("{}: size {} bytes is not a whole number of {}-byte CIFAR-{} records (truncated?)", f.string(),
+                      b.size(), record, cifar100 ? 100 : 10));
     for (std::size_t off = 0; off < b.size(); off += record) {
       const int label = b[off + label_bytes - 1];
       if (label >= d.classes)
-        throw FormatError(
+        throw core::FormatError(
             fmt::format("{}: record {} has label {} (expected 0..{})", f.string(), off / record, label, d.classes - 1));
       d.labels.push_back(label);
       d.pixels.insert(d.pixels.end(), b.begin() + static_cast<std::ptrdiff_t>(off + label_bytes),
@@ -139,19 +140,20 @@ Dataset cifar_folder(const fs::path& dir, const std::string& split, bool cifar10
     files.push_back(dir / "test_batch.bin");
   }
   for (const auto& f : files)
-    if (!fs::exists(f)) throw IoError(fmt::format("{}: CIFAR-{} file not found", f.string(), cifar100 ? 100 : 10));
+    if (!fs::exists(f))
+      throw core::IoError(fmt::format("{}: CIFAR-{} file not found", f.string(), cifar100 ? 100 : 10));
   return read_cifar(files, cifar100);
 }
 }  // namespace
 
 Dataset load_dataset(const std::string& spec, const std::string& split) {
   if (split != "train" && split != "test")
-    throw ArgumentError(fmt::format("dataset split '{}': expected 'train' or 'test'", split));
+    throw core::ArgumentError(fmt::format("dataset split '{}': expected 'train' or 'test'", split));
   Dataset d;
   if (spec == "fashion-mnist" || spec == "fmnist") {
     const fs::path dir = fashion_mnist_dir();
     if (!fs::is_directory(dir))
-      throw IoError(fmt::format(
+      throw core::IoError(fmt::format(
           "fashion-mnist: folder {} not found (install Debian's dataset-fashion-mnist or set CIMMC_FASHION_MNIST_DIR)",
           dir.string()));
     d = idx_folder(dir, split);
@@ -171,7 +173,7 @@ Dataset load_dataset(const std::string& spec, const std::string& split) {
     else if (fs::exists(p / "test_batch.bin") || fs::exists(p / "data_batch_1.bin")) d = cifar_folder(p, split, false);
     else if (fs::exists(p / "test.bin") || fs::exists(p / "train.bin")) d = cifar_folder(p, split, true);
     else
-      throw IoError(
+      throw core::IoError(
           fmt::format("{}: no IDX ({}-images-idx3-ubyte[.gz]) or CIFAR binary files in this folder", spec, prefix));
     d.name = spec + "/" + split;
     return d;
@@ -180,7 +182,7 @@ Dataset load_dataset(const std::string& spec, const std::string& split) {
     const std::string s = p.filename().string();
     const auto pos = s.find("images-idx3");
     if (pos == std::string::npos)
-      throw ArgumentError(fmt::format(
+      throw core::ArgumentError(fmt::format(
           "dataset '{}': a file must be an IDX image file named *images-idx3* (its labels *labels-idx1*)", spec));
     std::string lab = s;
     lab.replace(pos, 11, "labels-idx1");
@@ -188,7 +190,7 @@ Dataset load_dataset(const std::string& spec, const std::string& split) {
     d.name = spec;
     return d;
   }
-  throw ArgumentError(fmt::format(
+  throw core::ArgumentError(fmt::format(
       "dataset '{}': not a known name (fashion-mnist, cifar10:DIR, cifar100:DIR) nor an existing path", spec));
 }
 
@@ -202,8 +204,8 @@ Dataset take(const Dataset& d, int count) {
 
 std::pair<Dataset, Dataset> split_validation(const Dataset& d, int count) {
   if (count <= 0 || count >= d.size())
-    throw ArgumentError(fmt::format("validation split of {} images: {} has {} images (expected 0 < split < {})", count,
-                                    d.name, d.size(), d.size()));
+    throw core::ArgumentError(fmt::format("validation split of {} images: {} has {} images (expected 0 < split < {})",
+                                          count, d.name, d.size(), d.size()));
   const int keep = d.size() - count;
   Dataset validation = d;
   validation.name = fmt::format("{} (validation: last {})", d.name, count);
@@ -218,7 +220,7 @@ std::pair<Dataset, Dataset> split_validation(const Dataset& d, int count) {
 std::vector<int> shuffled_indices(int n, std::uint64_t seed, std::uint32_t epoch) {
   std::vector<int> idx(n);
   for (int i = 0; i < n; ++i) idx[i] = i;
-  rng::Stream s(seed, {rng::Purpose::kDataShuffle, 0, epoch, 0});
+  core::rng::Stream s(seed, {core::rng::Purpose::kDataShuffle, 0, epoch, 0});
   for (int i = n - 1; i > 0; --i) {
     const int j = static_cast<int>(s.uniform() * (i + 1));
     std::swap(idx[i], idx[std::min(j, i)]);
@@ -242,7 +244,7 @@ void make_batch(const Dataset& d, std::span<const int> indices, Tensor& images, 
     int dy = 0, dx = 0;
     bool flip = false;
     if (augment) {
-      rng::Stream s(seed, {rng::Purpose::kDataAugment, 0, epoch, static_cast<std::uint64_t>(i)});
+      core::rng::Stream s(seed, {core::rng::Purpose::kDataAugment, 0, epoch, static_cast<std::uint64_t>(i)});
       const int span = 2 * aug.crop_padding + 1;
       dy = static_cast<int>(s() % span) - aug.crop_padding;
       dx = static_cast<int>(s() % span) - aug.crop_padding;
@@ -274,12 +276,12 @@ void write_idx(const fs::path& images, const fs::path& labels, int height, int w
     if (gzip) {
       gzFile f = gzopen(path.c_str(), "wb");
       if (!f || gzwrite(f, bytes->data(), static_cast<unsigned>(bytes->size())) != static_cast<int>(bytes->size()))
-        throw IoError(fmt::format("{}: cannot write", path.string()));
+        throw core::IoError(fmt::format("{}: cannot write", path.string()));
       gzclose(f);
     } else {
       std::ofstream o(path, std::ios::binary);
       o.write(reinterpret_cast<const char*>(bytes->data()), static_cast<std::streamsize>(bytes->size()));
-      if (!o) throw IoError(fmt::format("{}: cannot write", path.string()));
+      if (!o) throw core::IoError(fmt::format("{}: cannot write", path.string()));
     }
   }
 }

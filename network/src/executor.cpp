@@ -12,9 +12,10 @@ namespace {
 // crossbar engine with the hardware file's readout and noise.
 std::unique_ptr<ReportingBackend> make_crossbar(const BackendRequest& request) {
   if (request.hardware_file.empty())
-    throw ArgumentError("--executor crossbar needs --hw: a data/hw name (e.g. adc_baseline) or a hardware TOML file");
-  if (!request.model) throw ArgumentError("--executor crossbar: no model");
-  const auto path = data_files::resolve("hw", request.hardware_file, ".toml", "hardware configuration");
+    throw core::ArgumentError(
+        "--executor crossbar needs --hw: a data/hw name (e.g. adc_baseline) or a hardware TOML file");
+  if (!request.model) throw core::ArgumentError("--executor crossbar: no model");
+  const auto path = core::data_files::resolve("hw", request.hardware_file, ".toml", "hardware configuration");
   const auto config = arch::load_crossbar_config(path, request.overrides);
   const int layers = static_cast<int>(request.model->gemm_layers().size());
   return std::make_unique<CrossbarBackend>(config, layers, request.seed, 0, static_cast<std::uint32_t>(request.trial));

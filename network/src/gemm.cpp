@@ -22,7 +22,8 @@ void gemm_exact_int32(int M, int N, int K, const std::uint8_t* activations, cons
                       std::int32_t* out) {
   // Products are at most 255·128 < 2^15 in magnitude and K < 2^16 keeps sums inside int32.
   if (K >= (1 << 16))
-    throw ArgumentError(fmt::format("gemm_exact_int32: K = {} exceeds 65535 (int32 accumulators could overflow)", K));
+    throw core::ArgumentError(
+        fmt::format("gemm_exact_int32: K = {} exceeds 65535 (int32 accumulators could overflow)", K));
   std::vector<std::int16_t> w16(static_cast<std::size_t>(N) * K);
   for (std::size_t i = 0; i < w16.size(); ++i) w16[i] = weights[i];
 #pragma omp parallel
@@ -40,8 +41,8 @@ void gemm_exact_int32(int M, int N, int K, const std::uint8_t* activations, cons
 
 void ExactGemmBackend::gemm(const GemmProblem& p, std::span<double> acc) {
   if (acc.size() != static_cast<std::size_t>(p.M) * p.N)
-    throw ArgumentError(fmt::format("ExactGemmBackend: output holds {} values, layer '{}' needs {}×{}", acc.size(),
-                                    p.layer_name, p.M, p.N));
+    throw core::ArgumentError(fmt::format("ExactGemmBackend: output holds {} values, layer '{}' needs {}×{}",
+                                          acc.size(), p.layer_name, p.M, p.N));
   std::vector<std::int32_t> out(acc.size());
   gemm_exact_int32(p.M, p.N, p.K, p.activations, p.weights, out.data());
   for (std::size_t i = 0; i < out.size(); ++i) acc[i] = out[i];

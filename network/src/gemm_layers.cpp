@@ -65,11 +65,12 @@ std::vector<std::int8_t> GemmLayer::weight_codes(int bits, const std::vector<flo
 
 void GemmLayer::check_quant_ready() const {
   if (!(quant_.activation_scale > 0.0f))
-    throw ModelError(fmt::format("layer '{}': quantized execution needs a calibrated activation scale (found {})",
-                                 name(), quant_.activation_scale));
+    throw core::ModelError(fmt::format("layer '{}': quantized execution needs a calibrated activation scale (found {})",
+                                       name(), quant_.activation_scale));
   if (quant_.weight_bits < 2 || quant_.weight_bits > 8 || quant_.activation_bits < 1 || quant_.activation_bits > 8)
-    throw ModelError(fmt::format("layer '{}': weight bits {} / activation bits {} outside the supported 2..8 / 1..8",
-                                 name(), quant_.weight_bits, quant_.activation_bits));
+    throw core::ModelError(
+        fmt::format("layer '{}': weight bits {} / activation bits {} outside the supported 2..8 / 1..8", name(),
+                    quant_.weight_bits, quant_.activation_bits));
 }
 
 void GemmLayer::prepare_weights(const RunContext& ctx) {
@@ -147,11 +148,11 @@ Attributes Conv2d::attributes() const {
 Shape Conv2d::output_shape(const std::vector<Shape>& in) const {
   const Shape& s = in.at(0);
   if (s.size() != 3 || s[0] != in_c_)
-    throw ModelError(
+    throw core::ModelError(
         fmt::format("layer '{}': conv2d with {} input channels got input {}", name(), in_c_, shape_text(s)));
   const int oh = (s[1] + 2 * padding_ - kernel_) / stride_ + 1, ow = (s[2] + 2 * padding_ - kernel_) / stride_ + 1;
   if (oh <= 0 || ow <= 0)
-    throw ModelError(fmt::format("layer '{}': input {} too small for kernel {}", name(), shape_text(s), kernel_));
+    throw core::ModelError(fmt::format("layer '{}': input {} too small for kernel {}", name(), shape_text(s), kernel_));
   return {out_, oh, ow};
 }
 
@@ -382,7 +383,7 @@ void Conv2d::forward(std::span<const Tensor* const> in, Tensor& out, const RunCo
     padded_size = std::max(static_cast<std::size_t>(in_c_) * Hp * Wp,
                            static_cast<std::size_t>(offsets.back()) + sgemm::round_up(wide, sgemm::panel_width()));
   }
-  ExceptionCapture errors;
+  core::ExceptionCapture errors;
 #pragma omp parallel for schedule(static)
   for (int n = 0; n < N; ++n) {
     errors.run([&] {
@@ -588,7 +589,7 @@ void Conv2d::backward(std::span<const Tensor* const> in, const Tensor&, const Te
                                static_cast<std::size_t>(g_offsets.back()) + sgemm::round_up(wide_x, nr));
     }
   }
-  ExceptionCapture errors;
+  core::ExceptionCapture errors;
 #pragma omp parallel
   {
     RowMatrix dcol_ranged;
@@ -746,8 +747,8 @@ Attributes Linear::attributes() const { return {{"out", std::to_string(out_)}, {
 Shape Linear::output_shape(const std::vector<Shape>& in) const {
   const Shape& s = in.at(0);
   if (s.size() != 1 || s[0] != fan_in_)
-    throw ModelError(fmt::format("layer '{}': linear with {} inputs got input {} (add a flatten layer?)", name(),
-                                 fan_in_, shape_text(s)));
+    throw core::ModelError(fmt::format("layer '{}': linear with {} inputs got input {} (add a flatten layer?)", name(),
+                                       fan_in_, shape_text(s)));
   return {out_};
 }
 
@@ -767,7 +768,7 @@ void Linear::forward(std::span<const Tensor* const> in, Tensor& out, const RunCo
   out.resize({B, out_});
   const ConstMatrixMap Wm(w_compute_.data(), out_, K);
   const int chunks = (B + kChunk - 1) / kChunk;
-  ExceptionCapture errors;
+  core::ExceptionCapture errors;
 #pragma omp parallel for schedule(static)
   for (int ch = 0; ch < chunks; ++ch) {
     errors.run([&] {
@@ -799,7 +800,7 @@ void Linear::backward(std::span<const Tensor* const> in, const Tensor&, const Te
   const int chunks = (B + kChunk - 1) / kChunk;
   std::vector<RowMatrix> dw(chunks);
   std::vector<std::vector<double>> db(chunks);
-  ExceptionCapture errors;
+  core::ExceptionCapture errors;
 #pragma omp parallel for schedule(static)
   for (int ch = 0; ch < chunks; ++ch) {
     errors.run([&] {

@@ -78,10 +78,10 @@ Attributes Pool2d::attributes() const {
 Shape Pool2d::output_shape(const std::vector<Shape>& in) const {
   const Shape& s = in.at(0);
   if (s.size() != 3)
-    throw ModelError(fmt::format("layer '{}': {} expects C×H×W input, got {}", name(), kind(), shape_text(s)));
+    throw core::ModelError(fmt::format("layer '{}': {} expects C×H×W input, got {}", name(), kind(), shape_text(s)));
   const int oh = (s[1] - kernel_) / stride_ + 1, ow = (s[2] - kernel_) / stride_ + 1;
   if (s[1] < kernel_ || s[2] < kernel_)
-    throw ModelError(
+    throw core::ModelError(
         fmt::format("layer '{}': input {} is smaller than the pooling kernel {}", name(), shape_text(s), kernel_));
   return {s[0], oh, ow};
 }
@@ -150,7 +150,7 @@ void Pool2d::backward(std::span<const Tensor* const> in, const Tensor& out, cons
 Shape GlobalAvgPool::output_shape(const std::vector<Shape>& in) const {
   const Shape& s = in.at(0);
   if (s.size() != 3)
-    throw ModelError(fmt::format("layer '{}': globalavgpool expects C×H×W input, got {}", name(), shape_text(s)));
+    throw core::ModelError(fmt::format("layer '{}': globalavgpool expects C×H×W input, got {}", name(), shape_text(s)));
   return {s[0]};
 }
 void GlobalAvgPool::forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) {
@@ -179,8 +179,8 @@ void GlobalAvgPool::backward(std::span<const Tensor* const> in, const Tensor&, c
 // ---- Add ----
 Shape Add::output_shape(const std::vector<Shape>& in) const {
   if (in.size() != 2 || in[0] != in[1])
-    throw ModelError(fmt::format("layer '{}': add needs two inputs of equal shape, got {} and {}", name(),
-                                 shape_text(in.at(0)), in.size() > 1 ? shape_text(in[1]) : "nothing"));
+    throw core::ModelError(fmt::format("layer '{}': add needs two inputs of equal shape, got {} and {}", name(),
+                                       shape_text(in.at(0)), in.size() > 1 ? shape_text(in[1]) : "nothing"));
   return in[0];
 }
 void Add::forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) {
@@ -225,7 +225,7 @@ Attributes BatchNorm::attributes() const { return {{"eps", fmt::format("{}", eps
 Shape BatchNorm::output_shape(const std::vector<Shape>& in) const {
   const Shape& s = in.at(0);
   if (s.empty() || s[0] != channels_)
-    throw ModelError(
+    throw core::ModelError(
         fmt::format("layer '{}': batchnorm over {} channels got input {}", name(), channels_, shape_text(s)));
   return s;
 }

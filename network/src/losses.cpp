@@ -13,14 +13,15 @@ namespace cimmc::network {
 double softmax_cross_entropy(const Tensor& logits, std::span<const int> labels, Tensor* grad, int* correct) {
   const int B = logits.shape.at(0), C = logits.shape.at(1);
   if (static_cast<int>(labels.size()) != B)
-    throw ArgumentError(fmt::format("softmax_cross_entropy: {} labels for a batch of {}", labels.size(), B));
+    throw core::ArgumentError(fmt::format("softmax_cross_entropy: {} labels for a batch of {}", labels.size(), B));
   if (grad) grad->resize(logits.shape);
   double loss = 0.0;
   int hits = 0;
   for (int b = 0; b < B; ++b) {
     const float* z = logits.item(b);
     const int y = labels[b];
-    if (y < 0 || y >= C) throw ArgumentError(fmt::format("softmax_cross_entropy: label {} outside 0..{}", y, C - 1));
+    if (y < 0 || y >= C)
+      throw core::ArgumentError(fmt::format("softmax_cross_entropy: label {} outside 0..{}", y, C - 1));
     int best = 0;
     float zmax = z[0];
     for (int c = 1; c < C; ++c)
@@ -55,12 +56,12 @@ void log_softmax_tempered(const float* z, int C, double tau, std::vector<double>
 double distillation_loss(const Tensor& logits, const Tensor& teacher_logits, std::span<const int> labels, double alpha,
                          double temperature, Tensor* grad, int* correct) {
   if (!(alpha >= 0.0 && alpha <= 1.0))
-    throw ArgumentError(fmt::format("distillation_loss: alpha = {} (expected in [0, 1])", alpha));
+    throw core::ArgumentError(fmt::format("distillation_loss: alpha = {} (expected in [0, 1])", alpha));
   if (!(temperature > 0.0))
-    throw ArgumentError(fmt::format("distillation_loss: temperature = {} (expected > 0)", temperature));
+    throw core::ArgumentError(fmt::format("distillation_loss: temperature = {} (expected > 0)", temperature));
   if (teacher_logits.shape != logits.shape)
-    throw ArgumentError(fmt::format("distillation_loss: teacher logits {} for student logits {}",
-                                    shape_text(teacher_logits.shape), shape_text(logits.shape)));
+    throw core::ArgumentError(fmt::format("distillation_loss: teacher logits {} for student logits {}",
+                                          shape_text(teacher_logits.shape), shape_text(logits.shape)));
   // The hard term and its gradient, (1 − alpha) of them.
   double loss = (1.0 - alpha) * softmax_cross_entropy(logits, labels, grad, correct);
   if (grad)

@@ -44,7 +44,7 @@ const Tensor& Model::forward(const Tensor& images, const RunContext& ctx) {
   Shape expect = input_shape();
   expect.insert(expect.begin(), images.batch());
   if (images.shape != expect)
-    throw ArgumentError(
+    throw core::ArgumentError(
         fmt::format("model input: expected a batch of shape {}, got {}", shape_text(expect), shape_text(images.shape)));
   outputs_[0] = images;
   for (std::size_t i = 1; i < nodes_.size(); ++i) {

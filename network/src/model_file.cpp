@@ -22,7 +22,7 @@ std::vector<std::string> dim_names(const std::string& param, std::size_t rank) {
   return {"channel"};
 }
 
-void write_body(h5::File& f, Model& model, const ModelRecord& r) {
+void write_body(core::h5::File& f, Model& model, const ModelRecord& r) {
   f.write_string("architecture", model.spec());
   auto meta = f.create_group("meta");
   meta.write_string("zoo_name", r.zoo_name);
@@ -68,16 +68,16 @@ void write_body(h5::File& f, Model& model, const ModelRecord& r) {
   t.write_1d<double>("epoch_time_s", sec, "s", "epoch");
 }
 
-Model read_body(const h5::File& f, ModelRecord* r) {
+Model read_body(const core::h5::File& f, ModelRecord* r) {
   const std::string file = f.filesystem_path().string();
   Model model = Model::from_spec(f.read_string("architecture"), file + ":/architecture");
   auto read_into = [&](const std::string& name, Tensor& t) {
     const std::string path = "weights/" + name;
-    if (!f.exists(path)) throw ModelError(fmt::format("{}: missing dataset /{}", file, path));
+    if (!f.exists(path)) throw core::ModelError(fmt::format("{}: missing dataset /{}", file, path));
     auto a = f.read<float>(path);
     if (a.data.size() != t.size())
-      throw ModelError(fmt::format("{}: /{} holds {} values, the architecture needs {} ({})", file, path, a.data.size(),
-                                   t.size(), shape_text(t.shape)));
+      throw core::ModelError(fmt::format("{}: /{} holds {} values, the architecture needs {} ({})", file, path,
+                                         a.data.size(), t.size(), shape_text(t.shape)));
     t.data = std::move(a.data);
   };
   for (auto& [name, p] : model.parameters()) read_into(name, p->value);
@@ -86,7 +86,7 @@ Model read_body(const h5::File& f, ModelRecord* r) {
     for (GemmLayer* l : model.gemm_layers()) {
       const std::string g = "quantization/" + l->name();
       if (!f.exists(g))
-        throw ModelError(fmt::format("{}: /quantization has no entry for GEMM layer '{}'", file, l->name()));
+        throw core::ModelError(fmt::format("{}: /quantization has no entry for GEMM layer '{}'", file, l->name()));
       l->quant().enabled = true;
       l->quant().weight_bits = f.read_scalar<std::int32_t>(g + "/weight_bits");
       l->quant().activation_bits = f.read_scalar<std::int32_t>(g + "/activation_bits");
@@ -94,7 +94,7 @@ Model read_body(const h5::File& f, ModelRecord* r) {
       const auto& q = l->quant();
       if (q.weight_bits < 2 || q.weight_bits > 8 || q.activation_bits < 1 || q.activation_bits > 8 ||
           !(q.activation_scale >= 0.0f && std::isfinite(q.activation_scale)))
-        throw ModelError(
+        throw core::ModelError(
             fmt::format("{}: /{}: weight bits {}, activation bits {}, activation scale {}: expected 2..8, "
                         "1..8 and a finite scale >= 0",
                         file, g, q.weight_bits, q.activation_bits, q.activation_scale));
@@ -103,7 +103,7 @@ Model read_body(const h5::File& f, ModelRecord* r) {
   if (r) {
     r->zoo_name = f.read_string("meta/zoo_name");
     r->dataset = f.read_string("meta/dataset");
-    const auto p = h5::read_provenance(f);
+    const auto p = core::h5::read_provenance(f);
     r->config = p.config;
     r->seed = p.seed;
     r->training.history.clear();
@@ -117,8 +117,9 @@ Model read_body(const h5::File& f, ModelRecord* r) {
     // One value per epoch in every history dataset.
     for (const auto* column : {&lr, &tl, &ta, &vl, &va, &sec})
       if (column->size() != epoch.size())
-        throw FormatError(fmt::format("{}: /training: the history datasets hold {} and {} epochs; they must be equal",
-                                      file, epoch.size(), column->size()));
+        throw core::FormatError(
+            fmt::format("{}: /training: the history datasets hold {} and {} epochs; they must be equal", file,
+                        epoch.size(), column->size()));
     for (std::size_t i = 0; i < epoch.size(); ++i)
       r->training.history.push_back({epoch[i], lr[i], tl[i], ta[i], vl[i], va[i], sec[i]});
     r->training.epochs_done = epoch.empty() ? 0 : epoch.back();
@@ -129,24 +130,26 @@ Model read_body(const h5::File& f, ModelRecord* r) {
 }  // namespace
 
 void save_model(const fs::path& path, Model& model, const ModelRecord& r) {
-  h5::AtomicFile out(path);
+  core::h5::AtomicFile out(path);
   auto& f = out.file();
-  h5::write_provenance(f, std::string(filetypes::kModel.name), {filetypes::kModel.major, filetypes::kModel.minor},
-                       r.seed, r.config);
+  core::h5::write_provenance(f, std::string(core::filetypes::kModel.name),
+                             {core::filetypes::kModel.major, core::filetypes::kModel.minor}, r.seed, r.config);
   write_body(f, model, r);
   out.commit();
 }
 
 Model load_model(const fs::path& path, ModelRecord* r) {
-  const h5::File f = h5::open_cimmc_file(path, std::string(filetypes::kModel.name), filetypes::kModel.major);
+  const core::h5::File f =
+      core::h5::open_cimmc_file(path, std::string(core::filetypes::kModel.name), core::filetypes::kModel.major);
   return read_body(f, r);
 }
 
 void save_checkpoint(const fs::path& path, Model& model, const ModelRecord& r, Optimizer& opt) {
-  h5::AtomicFile out(path);
+  core::h5::AtomicFile out(path);
   auto& f = out.file();
-  h5::write_provenance(f, std::string(filetypes::kCheckpoint.name),
-                       {filetypes::kCheckpoint.major, filetypes::kCheckpoint.minor}, r.seed, r.config);
+  core::h5::write_provenance(f, std::string(core::filetypes::kCheckpoint.name),
+                             {core::filetypes::kCheckpoint.major, core::filetypes::kCheckpoint.minor}, r.seed,
+                             r.config);
   write_body(f, model, r);
   auto o = f.create_group("optimizer");
   o.write_scalar<std::int64_t>("steps", static_cast<std::int64_t>(opt.steps()), "1");
@@ -162,13 +165,14 @@ void save_checkpoint(const fs::path& path, Model& model, const ModelRecord& r, O
 }
 
 Model load_checkpoint(const fs::path& path, ModelRecord& r, Optimizer& opt) {
-  const h5::File f = h5::open_cimmc_file(path, std::string(filetypes::kCheckpoint.name), filetypes::kCheckpoint.major);
+  const core::h5::File f = core::h5::open_cimmc_file(path, std::string(core::filetypes::kCheckpoint.name),
+                                                     core::filetypes::kCheckpoint.major);
   Model m = read_body(f, &r);
   const auto steps = f.read_scalar<std::int64_t>("optimizer/steps");
   const auto epochs_done = f.read_scalar<std::int32_t>("optimizer/epochs_done");
   if (steps < 0 || epochs_done < 0)
-    throw FormatError(fmt::format("{}: optimizer/steps ({}) and optimizer/epochs_done ({}) must be >= 0", path.string(),
-                                  steps, epochs_done));
+    throw core::FormatError(fmt::format("{}: optimizer/steps ({}) and optimizer/epochs_done ({}) must be >= 0",
+                                        path.string(), steps, epochs_done));
   opt.set_steps(static_cast<std::uint64_t>(steps));
   r.training.epochs_done = epochs_done;
   opt.state().clear();
@@ -180,12 +184,13 @@ Model load_checkpoint(const fs::path& path, ModelRecord& r, Optimizer& opt) {
       if (!f.exists(dataset)) continue;
       auto values = f.read<float>(dataset).data;
       if (values.size() != p->value.size())
-        throw FormatError(fmt::format("{}: {} holds {} values, parameter {} has {}", path.string(), dataset,
-                                      values.size(), name, p->value.size()));
+        throw core::FormatError(fmt::format("{}: {} holds {} values, parameter {} has {}", path.string(), dataset,
+                                            values.size(), name, p->value.size()));
       opt.state()[key] = std::move(values);
     }
     if (opt.state().count(name + "/m") != opt.state().count(name + "/v"))
-      throw FormatError(fmt::format("{}: optimizer/state/{}: Adam state needs both 'm' and 'v'", path.string(), name));
+      throw core::FormatError(
+          fmt::format("{}: optimizer/state/{}: Adam state needs both 'm' and 'v'", path.string(), name));
   }
   return m;
 }

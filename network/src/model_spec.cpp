@@ -26,7 +26,7 @@ int int_attr(const std::string& layer, const Attributes& a, const std::string& k
   auto it = a.find(key);
   if (it == a.end()) {
     if (fallback) return *fallback;
-    throw ModelError(fmt::format("layer '{}': missing attribute '{}'", layer, key));
+    throw core::ModelError(fmt::format("layer '{}': missing attribute '{}'", layer, key));
   }
   try {
     std::size_t pos = 0;
@@ -34,7 +34,7 @@ int int_attr(const std::string& layer, const Attributes& a, const std::string& k
     if (pos != it->second.size()) throw std::invalid_argument("trailing");
     return v;
   } catch (const std::exception&) {
-    throw ModelError(fmt::format("layer '{}': attribute {}={} is not an integer", layer, key, it->second));
+    throw core::ModelError(fmt::format("layer '{}': attribute {}={} is not an integer", layer, key, it->second));
   }
 }
 
@@ -46,7 +46,7 @@ float float_attr(const std::string& layer, const Attributes& a, const std::strin
   try {
     return std::stof(it->second);
   } catch (const std::exception&) {
-    throw ModelError(fmt::format("layer '{}': attribute {}={} is not a number", layer, key, it->second));
+    throw core::ModelError(fmt::format("layer '{}': attribute {}={} is not a number", layer, key, it->second));
   }
 }
 }  // namespace
@@ -56,13 +56,13 @@ std::unique_ptr<Layer> make_layer(const std::string& name, const std::string& ki
   std::vector<std::string> used;
   std::unique_ptr<Layer> l;
   auto positive = [&](const char* key, int v) {
-    if (v <= 0) throw ModelError(fmt::format("layer '{}': attribute {}={} must be positive", name, key, v));
+    if (v <= 0) throw core::ModelError(fmt::format("layer '{}': attribute {}={} must be positive", name, key, v));
     return v;
   };
-  if (in.empty()) throw ModelError(fmt::format("layer '{}': has no input", name));
+  if (in.empty()) throw core::ModelError(fmt::format("layer '{}': has no input", name));
   if (kind == "conv2d") {
     if (in[0].size() != 3)
-      throw ModelError(fmt::format("layer '{}': conv2d needs a C×H×W input, got {}", name, shape_text(in[0])));
+      throw core::ModelError(fmt::format("layer '{}': conv2d needs a C×H×W input, got {}", name, shape_text(in[0])));
     const int out = positive("out", int_attr(name, a, "out", std::nullopt, used));
     const int k = positive("kernel", int_attr(name, a, "kernel", std::nullopt, used));
     const int s = positive("stride", int_attr(name, a, "stride", 1, used));
@@ -71,7 +71,7 @@ std::unique_ptr<Layer> make_layer(const std::string& name, const std::string& ki
     l = std::make_unique<Conv2d>(in[0][0], out, k, s, p, b != 0);
   } else if (kind == "linear") {
     if (in[0].size() != 1)
-      throw ModelError(
+      throw core::ModelError(
           fmt::format("layer '{}': linear needs a flat input, got {} (add a flatten layer)", name, shape_text(in[0])));
     const int out = positive("out", int_attr(name, a, "out", std::nullopt, used));
     const int b = int_attr(name, a, "bias", 1, used);
@@ -94,16 +94,16 @@ std::unique_ptr<Layer> make_layer(const std::string& name, const std::string& ki
   } else if (kind == "flatten") {
     l = std::make_unique<Flatten>();
   } else {
-    throw ModelError(
+    throw core::ModelError(
         fmt::format("layer '{}': unknown kind '{}' (expected conv2d, linear, batchnorm, relu, hardtanh, "
                     "maxpool2d, avgpool2d, globalavgpool, add, flatten)",
                     name, kind));
   }
   for (const auto& [k, v] : a)
     if (std::find(used.begin(), used.end(), k) == used.end())
-      throw ModelError(fmt::format("layer '{}': unknown attribute '{}' for {}", name, k, kind));
+      throw core::ModelError(fmt::format("layer '{}': unknown attribute '{}' for {}", name, k, kind));
   if (static_cast<int>(in.size()) != l->arity())
-    throw ModelError(fmt::format("layer '{}': {} takes {} input(s), got {}", name, kind, l->arity(), in.size()));
+    throw core::ModelError(fmt::format("layer '{}': {} takes {} input(s), got {}", name, kind, l->arity(), in.size()));
   l->set_name(name);
   return l;
 }
@@ -122,49 +122,50 @@ Model Model::from_spec(const std::string& text, const std::string& source) {
     if (tok.empty()) continue;
     auto where = [&] { return fmt::format("{}, line {}", source, line_no); };
     if (tok.size() < 3)
-      throw ModelError(fmt::format("{}: expected 'name kind inputs key=value...', got '{}'", where(), line));
+      throw core::ModelError(fmt::format("{}: expected 'name kind inputs key=value...', got '{}'", where(), line));
     Node n;
     n.name = tok[0];
     n.kind = tok[1];
-    if (m.find(n.name) >= 0) throw ModelError(fmt::format("{}: node name '{}' used twice", where(), n.name));
+    if (m.find(n.name) >= 0) throw core::ModelError(fmt::format("{}: node name '{}' used twice", where(), n.name));
     Attributes attrs;
     for (std::size_t i = 3; i < tok.size(); ++i) {
       const auto eq = tok[i].find('=');
       if (eq == std::string::npos || eq == 0)
-        throw ModelError(fmt::format("{}: expected key=value, got '{}'", where(), tok[i]));
+        throw core::ModelError(fmt::format("{}: expected key=value, got '{}'", where(), tok[i]));
       attrs[tok[i].substr(0, eq)] = tok[i].substr(eq + 1);
     }
     try {
       if (m.nodes_.empty()) {
         if (n.kind != "input")
-          throw ModelError(fmt::format("the first node must be of kind 'input', got '{}'", n.kind));
+          throw core::ModelError(fmt::format("the first node must be of kind 'input', got '{}'", n.kind));
         std::vector<std::string> used;
         const int c = int_attr(n.name, attrs, "channels", std::nullopt, used);
         const int h = int_attr(n.name, attrs, "height", 0, used);
         const int w = int_attr(n.name, attrs, "width", 0, used);
         for (const auto& [k, v] : attrs)
           if (std::find(used.begin(), used.end(), k) == used.end())
-            throw ModelError(fmt::format("unknown attribute '{}' for input", k));
-        if (c <= 0 || h < 0 || w < 0) throw ModelError(fmt::format("input shape {}×{}×{} is not valid", c, h, w));
+            throw core::ModelError(fmt::format("unknown attribute '{}' for input", k));
+        if (c <= 0 || h < 0 || w < 0) throw core::ModelError(fmt::format("input shape {}×{}×{} is not valid", c, h, w));
         n.shape = (h == 0 && w == 0) ? Shape{c} : Shape{c, h, w};
       } else {
-        if (n.kind == "input") throw ModelError("only the first node may be an input");
+        if (n.kind == "input") throw core::ModelError("only the first node may be an input");
         std::vector<Shape> shapes;
         for (const auto& in_name : split(tok[2], ',')) {
           const int idx = m.find(in_name);
-          if (idx < 0) throw ModelError(fmt::format("input '{}' is not defined on an earlier line", in_name));
+          if (idx < 0) throw core::ModelError(fmt::format("input '{}' is not defined on an earlier line", in_name));
           n.inputs.push_back(idx);
           shapes.push_back(m.nodes_[idx].shape);
         }
         n.layer = make_layer(n.name, n.kind, attrs, shapes);
         n.shape = n.layer->output_shape(shapes);
       }
-    } catch (const ModelError& e) {
-      throw ModelError(fmt::format("{}: {}", where(), e.what()));
+    } catch (const core::ModelError& e) {
+      throw core::ModelError(fmt::format("{}: {}", where(), e.what()));
     }
     m.nodes_.push_back(std::move(n));
   }
-  if (m.nodes_.size() < 2) throw ModelError(fmt::format("{}: needs an input node and at least one layer", source));
+  if (m.nodes_.size() < 2)
+    throw core::ModelError(fmt::format("{}: needs an input node and at least one layer", source));
   m.finalize();
   return m;
 }

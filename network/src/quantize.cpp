@@ -21,7 +21,7 @@ void QuantOptions::validate() const {
   if (!p.empty()) {
     std::string msg = "quantization options:";
     for (const auto& s : p) msg += "\n  " + s;
-    throw ConfigError(msg);
+    throw core::ConfigError(msg);
   }
 }
 
@@ -83,12 +83,12 @@ float optimal_clip(std::vector<float> v, int bits) {
 
 void calibrate(Model& model, const Dataset& data, const QuantOptions& o) {
   o.validate();
-  if (data.size() == 0) throw ArgumentError("calibration: the dataset is empty");
+  if (data.size() == 0) throw core::ArgumentError("calibration: the dataset is empty");
   const int count = std::min(o.calibration_images, data.size());
   // A random subset, so that calibration does not depend on how the set is ordered.
   std::vector<int> idx(data.size());
   for (int i = 0; i < data.size(); ++i) idx[i] = i;
-  rng::Stream s(o.seed, {rng::Purpose::kCalibrationSubset, 0, 0, 0});
+  core::rng::Stream s(o.seed, {core::rng::Purpose::kCalibrationSubset, 0, 0, 0});
   for (int i = 0; i < count; ++i) {
     const int j = i + static_cast<int>(s.uniform() * (data.size() - i));
     std::swap(idx[i], idx[std::min(j, data.size() - 1)]);
@@ -129,7 +129,7 @@ void calibrate(Model& model, const Dataset& data, const QuantOptions& o) {
     } else {
       for (float v : samples[g])
         if (v < 0.0f)
-          throw ModelError(
+          throw core::ModelError(
               fmt::format("calibration: layer '{}' receives negative activations ({}); unsigned quantization "
                           "needs a ReLU (or the image) before every Conv2d/Linear",
                           layer->name(), v));

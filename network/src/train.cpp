@@ -17,7 +17,7 @@ void initialize_weights(Model& model, std::uint64_t seed) {
   for (std::size_t i = 1; i < nodes.size(); ++i) {
     auto* g = dynamic_cast<GemmLayer*>(nodes[i].layer.get());
     if (g) {
-      rng::Stream s(seed, {rng::Purpose::kWeightInit, 0, 0, static_cast<std::uint64_t>(i)});
+      core::rng::Stream s(seed, {core::rng::Purpose::kWeightInit, 0, 0, static_cast<std::uint64_t>(i)});
       const double std = std::sqrt(2.0 / g->fan_in());
       for (float& w : g->weight().value.data) w = static_cast<float>(std * s.normal());
       if (g->has_bias()) g->bias().value.zero();
@@ -50,7 +50,7 @@ void TrainConfig::validate() const {
   if (!problems.empty()) {
     std::string msg = "training configuration:";
     for (const auto& p : problems) msg += "\n  " + p;
-    throw ConfigError(msg);
+    throw core::ConfigError(msg);
   }
 }
 
@@ -159,8 +159,8 @@ void train(Model& model, const Dataset& train_set, const Dataset* test, const Tr
         loss = softmax_cross_entropy(logits, labels, &grad, &correct);
       }
       if (!std::isfinite(loss))
-        throw RuntimeFailure(fmt::format("training diverged: loss {} at epoch {}, batch {} (lower the learning rate)",
-                                         loss, epoch + 1, bi + 1));
+        throw core::RuntimeFailure(fmt::format(
+            "training diverged: loss {} at epoch {}, batch {} (lower the learning rate)", loss, epoch + 1, bi + 1));
       model.backward(grad, ctx);
       opt.step(params, lr);
       loss_sum += loss * bs;

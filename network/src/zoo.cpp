@@ -40,10 +40,11 @@ std::vector<std::string> zoo_names() { return {"mlp", "lenet5", "vgg_small", "re
 
 std::string zoo_spec(const std::string& name, const Shape& in, int classes, const ZooOptions& o) {
   if (in.size() != 3 || in[0] <= 0 || in[1] <= 0 || in[2] <= 0)
-    throw ArgumentError(fmt::format("zoo model '{}': input shape must be C×H×W, got {}", name, shape_text(in)));
-  if (classes < 2) throw ArgumentError(fmt::format("zoo model '{}': needs at least 2 classes, got {}", name, classes));
+    throw core::ArgumentError(fmt::format("zoo model '{}': input shape must be C×H×W, got {}", name, shape_text(in)));
+  if (classes < 2)
+    throw core::ArgumentError(fmt::format("zoo model '{}': needs at least 2 classes, got {}", name, classes));
   if (!(o.width > 0.0))
-    throw ArgumentError(fmt::format("zoo model '{}': width must be positive, got {}", name, o.width));
+    throw core::ArgumentError(fmt::format("zoo model '{}': width must be positive, got {}", name, o.width));
   Builder b;
   b.text =
       fmt::format("# {} (width {}) for {}×{}×{} inputs, {} classes\ninput input - channels={} height={} width={}\n",
@@ -58,7 +59,7 @@ std::string zoo_spec(const std::string& name, const Shape& in, int classes, cons
     b.add("linear", fmt::format("out={} bias=1", classes));
   } else if (name == "lenet5") {
     if (H < 28)
-      throw ArgumentError(fmt::format("zoo model lenet5 needs inputs of at least 28×28, got {}", shape_text(in)));
+      throw core::ArgumentError(fmt::format("zoo model lenet5 needs inputs of at least 28×28, got {}", shape_text(in)));
     // 28×28 inputs get padding 2 so that both input sizes reach the classic 16×5×5 features.
     b.conv_bn_relu(scaled(6, o.width), 5, 1, H < 32 ? 2 : 0);
     b.add("maxpool2d", "kernel=2 stride=2");
@@ -72,7 +73,8 @@ std::string zoo_spec(const std::string& name, const Shape& in, int classes, cons
     b.add("linear", fmt::format("out={} bias=1", classes));
   } else if (name == "vgg_small") {
     if (H < 8)
-      throw ArgumentError(fmt::format("zoo model vgg_small needs inputs of at least 8×8, got {}", shape_text(in)));
+      throw core::ArgumentError(
+          fmt::format("zoo model vgg_small needs inputs of at least 8×8, got {}", shape_text(in)));
     for (int base : {32, 64, 128}) {
       b.conv_bn_relu(scaled(base, o.width));
       b.conv_bn_relu(scaled(base, o.width));
@@ -85,7 +87,7 @@ std::string zoo_spec(const std::string& name, const Shape& in, int classes, cons
     b.add("linear", fmt::format("out={} bias=1", classes));
   } else if (name == "resnet20") {
     if (H < 8)
-      throw ArgumentError(fmt::format("zoo model resnet20 needs inputs of at least 8×8, got {}", shape_text(in)));
+      throw core::ArgumentError(fmt::format("zoo model resnet20 needs inputs of at least 8×8, got {}", shape_text(in)));
     int channels = scaled(16, o.width);
     b.conv_bn_relu(channels);
     for (int stage = 0; stage < 3; ++stage) {
@@ -111,7 +113,7 @@ std::string zoo_spec(const std::string& name, const Shape& in, int classes, cons
     b.add("globalavgpool", "");
     b.add("linear", fmt::format("out={} bias=1", classes));
   } else {
-    throw ArgumentError(fmt::format("unknown zoo model '{}' (known: {})", name, fmt::join(zoo_names(), ", ")));
+    throw core::ArgumentError(fmt::format("unknown zoo model '{}' (known: {})", name, fmt::join(zoo_names(), ", ")));
   }
   return b.text;
 }

@@ -33,23 +33,22 @@
 
 namespace cimmc::python {
 
-namespace ci = cimmc::circuit;
-namespace ar = cimmc::arch;
 using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
 using OutArray = std::optional<py::array>;
 
 namespace {
 
-ar::CrossbarConfig load_hardware(const std::string& name_or_path, const std::vector<std::string>& overrides) {
-  const auto path = data_files::resolve("hw", name_or_path, ".toml", "hardware configuration");
-  return ar::load_crossbar_config(path, overrides);
+arch::CrossbarConfig load_hardware(const std::string& name_or_path, const std::vector<std::string>& overrides) {
+  const auto path = cimmc::core::data_files::resolve("hw", name_or_path, ".toml", "hardware configuration");
+  return arch::load_crossbar_config(path, overrides);
 }
 
-ar::CrossbarConfig hardware_of(const py::object& hw) {
-  if (py::isinstance<ar::CrossbarConfig>(hw)) return hw.cast<ar::CrossbarConfig>();
+arch::CrossbarConfig hardware_of(const py::object& hw) {
+  if (py::isinstance<arch::CrossbarConfig>(hw)) return hw.cast<arch::CrossbarConfig>();
   if (py::isinstance<py::str>(hw) || py::hasattr(hw, "__fspath__"))
     return load_hardware(py::str(hw).cast<std::string>(), {});
-  throw ArgumentError("hardware: expected a CrossbarConfig, a data/hw name or a path to a hardware TOML file");
+  throw cimmc::core::ArgumentError(
+      "hardware: expected a CrossbarConfig, a data/hw name or a path to a hardware TOML file");
 }
 
 // The array results go to: `out` (written in place; may be the input itself) or a new array of
@@ -61,32 +60,35 @@ py::array_t<float> output_for(const FloatArray& in, const OutArray& out) {
   }
   // Checked here rather than converted: writing into a converted copy would be lost.
   if (!py::isinstance<py::array_t<float>>(*out) || !(out->flags() & py::array::c_style))
-    throw ArgumentError("out: expected a C-contiguous float32 array");
+    throw cimmc::core::ArgumentError("out: expected a C-contiguous float32 array");
   if (out->size() != in.size())
-    throw ArgumentError("out: " + std::to_string(out->size()) + " values, the input has " + std::to_string(in.size()));
-  if (!out->writeable()) throw ArgumentError("out: the array is read-only");
+    throw cimmc::core::ArgumentError("out: " + std::to_string(out->size()) + " values, the input has " +
+                                     std::to_string(in.size()));
+  if (!out->writeable()) throw cimmc::core::ArgumentError("out: the array is read-only");
   return py::reinterpret_borrow<py::array_t<float>>(*out);
 }
 
-rng::StreamAddress address(rng::Purpose purpose, std::uint32_t point, std::uint32_t trial, std::uint64_t element) {
+cimmc::core::rng::StreamAddress address(cimmc::core::rng::Purpose purpose, std::uint32_t point, std::uint32_t trial,
+                                        std::uint64_t element) {
   return {purpose, point, trial, element};
 }
 
-void check_noise(const ci::NoiseParams& noise) {
+void check_noise(const circuit::NoiseParams& noise) {
   const auto problems = noise.problems();
   if (problems.empty()) return;
   std::string message = "noise parameters:";
   for (const auto& [key, text] : problems) message += "\n  - " + key + ": " + text;
-  throw ConfigError(message);
+  throw cimmc::core::ConfigError(message);
 }
 
-py::array_t<float> apply_noise(const FloatArray& ps, const ci::NoiseParams& noise, std::optional<double> full_scale,
-                               std::uint64_t seed, std::uint32_t point, std::uint32_t trial, std::uint64_t element,
-                               const OutArray& out) {
+py::array_t<float> apply_noise(const FloatArray& ps, const circuit::NoiseParams& noise,
+                               std::optional<double> full_scale, std::uint64_t seed, std::uint32_t point,
+                               std::uint32_t trial, std::uint64_t element, const OutArray& out) {
   check_noise(noise);
   if (!noise.physical() && !full_scale)
-    throw ArgumentError("apply_noise: model relative_full_scale needs full_scale (e.g. hardware.full_scale)");
-  if (full_scale && !(*full_scale > 0)) throw ArgumentError("apply_noise: full_scale must be > 0");
+    throw cimmc::core::ArgumentError(
+        "apply_noise: model relative_full_scale needs full_scale (e.g. hardware.full_scale)");
+  if (full_scale && !(*full_scale > 0)) throw cimmc::core::ArgumentError("apply_noise: full_scale must be > 0");
   py::array_t<float> result = output_for(ps, out);
   const std::size_t n = static_cast<std::size_t>(ps.size());
   const std::size_t columns = ps.ndim() == 0 ? 1 : static_cast<std::size_t>(ps.shape(ps.ndim() - 1));
@@ -96,10 +98,10 @@ py::array_t<float> apply_noise(const FloatArray& ps, const ci::NoiseParams& nois
     py::gil_scoped_release release;
     std::vector<float> z(noise.has_additive() ? n : 0), offsets(noise.has_offset() ? columns : 0);
     if (!z.empty())
-      rng::Stream(seed, address(rng::Purpose::kPartialSumNoise, point, trial, element))
+      cimmc::core::rng::Stream(seed, address(cimmc::core::rng::Purpose::kPartialSumNoise, point, trial, element))
           .fill_normal(std::span<float>(z));
     if (!offsets.empty())
-      rng::Stream(seed, address(rng::Purpose::kSenseOffset, point, trial, element))
+      cimmc::core::rng::Stream(seed, address(cimmc::core::rng::Purpose::kSenseOffset, point, trial, element))
           .fill_normal(std::span<float>(offsets));
     const double fs = full_scale.value_or(0.0);
     const float offset_sigma =
@@ -116,51 +118,53 @@ py::array_t<float> apply_noise(const FloatArray& ps, const ci::NoiseParams& nois
   return result;
 }
 
-py::array_t<float> apply_readout(const FloatArray& ps, const ci::ReadoutParams& r, std::optional<double> full_scale,
-                                 std::uint64_t seed, std::uint32_t point, std::uint32_t trial, std::uint64_t element,
-                                 bool signed_input, double adc_range, std::optional<double> scale, double offset,
-                                 int samples, const OutArray& out) {
+py::array_t<float> apply_readout(const FloatArray& ps, const circuit::ReadoutParams& r,
+                                 std::optional<double> full_scale, std::uint64_t seed, std::uint32_t point,
+                                 std::uint32_t trial, std::uint64_t element, bool signed_input, double adc_range,
+                                 std::optional<double> scale, double offset, int samples, const OutArray& out) {
   py::array_t<float> result = output_for(ps, out);
   const std::size_t n = static_cast<std::size_t>(ps.size());
   const float* in = ps.data();
   float* o = result.mutable_data();
   switch (r.kind) {
-    case ci::ReadoutKind::kIdeal: {
+    case circuit::ReadoutKind::kIdeal: {
       if (o != in) std::copy(in, in + n, o);
       break;
     }
-    case ci::ReadoutKind::kAdc: {
+    case circuit::ReadoutKind::kAdc: {
       const double range = adc_range > 0 ? adc_range : full_scale.value_or(0.0);
-      if (!(range > 0)) throw ArgumentError("apply_readout: the ADC needs full_scale or adc_range > 0");
-      const ci::AdcQuantizer q(r.adc.bits, range, signed_input);
+      if (!(range > 0)) throw cimmc::core::ArgumentError("apply_readout: the ADC needs full_scale or adc_range > 0");
+      const circuit::AdcQuantizer q(r.adc.bits, range, signed_input);
       const float lo = static_cast<float>(q.min_code), hi = static_cast<float>(q.max_code);
       py::gil_scoped_release release;
       for (std::size_t i = 0; i < n; ++i) o[i] = std::clamp(std::nearbyint(in[i] * q.inverse_step), lo, hi) * q.step;
       break;
     }
-    case ci::ReadoutKind::kStochasticMtj: {
+    case circuit::ReadoutKind::kStochasticMtj: {
       const int t = samples > 0 ? samples : r.mtj.samples;
-      if (t < 1 || t > 4096) throw ArgumentError("apply_readout: samples " + std::to_string(t) + " not in [1, 4096]");
-      ci::AffineMap map;
+      if (t < 1 || t > 4096)
+        throw cimmc::core::ArgumentError("apply_readout: samples " + std::to_string(t) + " not in [1, 4096]");
+      circuit::AffineMap map;
       if (scale) {
         map.scale = *scale;
       } else {
         if (!full_scale || !(*full_scale > 0))
-          throw ArgumentError("apply_readout: the stochastic MTJ readout needs full_scale or scale");
+          throw cimmc::core::ArgumentError("apply_readout: the stochastic MTJ readout needs full_scale or scale");
         map.scale = 1.0 / *full_scale;
       }
       map.offset = offset;
       if (!(map.scale != 0.0) || !std::isfinite(map.scale) || !std::isfinite(map.offset))
-        throw ArgumentError("apply_readout: scale must be finite and nonzero, offset finite");
+        throw cimmc::core::ArgumentError("apply_readout: scale must be finite and nonzero, offset finite");
       const auto curve = r.mtj.make_curve();
-      const auto decoded = ci::mtj_decode_points(r.mtj, *curve, t);
+      const auto decoded = circuit::mtj_decode_points(r.mtj, *curve, t);
       py::gil_scoped_release release;
       std::vector<std::uint32_t> words(n * static_cast<std::size_t>(t));
-      rng::Stream(seed, address(rng::Purpose::kMtjSampling, point, trial, element)).fill_u32(words);
+      cimmc::core::rng::Stream(seed, address(cimmc::core::rng::Purpose::kMtjSampling, point, trial, element))
+          .fill_u32(words);
       for (std::size_t i = 0; i < n; ++i) {
         const double x = map.x_of(in[i]);
         const std::uint64_t limit =
-            ci::mtj_word_limit(curve->probability(r.mtj.current_at_zero_A + x * r.mtj.current_per_unit_A));
+            circuit::mtj_word_limit(curve->probability(r.mtj.current_at_zero_A + x * r.mtj.current_per_unit_A));
         int k = 0;
         for (int j = 0; j < t; ++j)
           k += words[i * static_cast<std::size_t>(t) + static_cast<std::size_t>(j)] < limit ? 1 : 0;
@@ -168,8 +172,8 @@ py::array_t<float> apply_readout(const FloatArray& ps, const ci::ReadoutParams& 
       }
       break;
     }
-    case ci::ReadoutKind::kZebraLcu:
-      throw ArgumentError(
+    case circuit::ReadoutKind::kZebraLcu:
+      throw cimmc::core::ArgumentError(
           "apply_readout: the zebra_lcu readout senses groups of rows inside a column, not whole partial sums; "
           "run it through CrossbarLayer");
   }
@@ -188,26 +192,27 @@ template <class T>
 Codes<T> codes_of(const py::array& a, const char* what) {
   Codes<T> c;
   c.shape.assign(a.shape(), a.shape() + a.ndim());
-  if (a.ndim() != 2) throw ArgumentError(std::string(what) + ": expected a 2-D array");
+  if (a.ndim() != 2) throw cimmc::core::ArgumentError(std::string(what) + ": expected a 2-D array");
   if (py::isinstance<py::array_t<T>>(a) && (a.flags() & py::array::c_style)) {
     c.data = static_cast<const T*>(a.data());
     return c;
   }
   const auto wide = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(a);
-  if (!wide) throw ArgumentError(std::string(what) + ": expected an integer array");
+  if (!wide) throw cimmc::core::ArgumentError(std::string(what) + ": expected an integer array");
   c.copy.resize(static_cast<std::size_t>(wide.size()));
   const std::int64_t* w = wide.data();
   for (std::size_t i = 0; i < c.copy.size(); ++i) {
     if (w[i] < std::numeric_limits<T>::min() || w[i] > std::numeric_limits<T>::max())
-      throw ArgumentError(std::string(what) + ": value " + std::to_string(w[i]) + " at flat index " +
-                          std::to_string(i) + " does not fit in " + (std::is_signed_v<T> ? "int8" : "uint8"));
+      throw cimmc::core::ArgumentError(std::string(what) + ": value " + std::to_string(w[i]) + " at flat index " +
+                                       std::to_string(i) + " does not fit in " +
+                                       (std::is_signed_v<T> ? "int8" : "uint8"));
     c.copy[i] = static_cast<T>(w[i]);
   }
   c.data = c.copy.data();
   return c;
 }
 
-py::dict counters_dict(const ar::Counters& c) {
+py::dict counters_dict(const arch::Counters& c) {
   py::dict d;
   d["gemm_rows"] = c.gemm_rows;
   d["macs"] = c.macs;
@@ -228,11 +233,11 @@ class PyCrossbarLayer {
   PyCrossbarLayer(const py::object& hw, const py::array& weights, int layer_id) {
     const auto w = codes_of<std::int8_t>(weights, "weights");
     const auto cfg = hardware_of(hw);
-    layer_ = std::make_unique<ar::CrossbarLayer>(
+    layer_ = std::make_unique<arch::CrossbarLayer>(
         cfg, layer_id, std::span<const std::int8_t>(w.data, static_cast<std::size_t>(w.shape[0] * w.shape[1])),
         static_cast<int>(w.shape[0]), static_cast<int>(w.shape[1]));
   }
-  ar::CrossbarLayer& layer() { return *layer_; }
+  arch::CrossbarLayer& layer() { return *layer_; }
   bool needs_calibration() const { return network::readout_needs_calibration(layer_->config()); }
 
   void calibrate(const py::array& activations) {
@@ -247,11 +252,11 @@ class PyCrossbarLayer {
     const auto a = codes_of<std::uint8_t>(activations, "activations");
     const int m = static_cast<int>(a.shape[0]);
     std::vector<double> out(static_cast<std::size_t>(m) * static_cast<std::size_t>(layer_->n()));
-    ar::Counters counters;
+    arch::Counters counters;
     {
       py::gil_scoped_release release;
       ThreadScope scope(threads);
-      ar::RunAddress address;
+      arch::RunAddress address;
       address.point = point;
       address.trial = trial;
       address.layer = static_cast<std::uint32_t>(layer_->layer_id());
@@ -268,37 +273,37 @@ class PyCrossbarLayer {
   static std::span<const std::uint8_t> span(const Codes<std::uint8_t>& a) {
     return {a.data, static_cast<std::size_t>(a.shape[0] * a.shape[1])};
   }
-  std::unique_ptr<ar::CrossbarLayer> layer_;
+  std::unique_ptr<arch::CrossbarLayer> layer_;
 };
 
 }  // namespace
 
 void init_crossbar(py::module_& m) {
   // ---- noise
-  py::class_<ci::NoiseParams>(m, "NoiseParams",
-                              R"doc(Analog noise of one accumulation ([noise] of a hardware file; docs/physics.md).
+  py::class_<circuit::NoiseParams>(m, "NoiseParams",
+                                   R"doc(Analog noise of one accumulation ([noise] of a hardware file; docs/physics.md).
 
 model "physical": cell_sigma_lsb, sense_sigma_lsb, offset_sigma_lsb (LSB of one unit-cell signal);
 model "relative_full_scale": sigma_fraction, proportional_fraction, offset_fraction (of the full
 scale).)doc")
       .def(py::init<>())
       .def_property(
-          "model", [](const ci::NoiseParams& p) { return std::string(ci::noise_model_name(p.model)); },
-          [](ci::NoiseParams& p, const std::string& s) {
-            if (s == "physical") p.model = ci::NoiseModel::kPhysical;
-            else if (s == "relative_full_scale") p.model = ci::NoiseModel::kRelativeFullScale;
-            else throw ArgumentError("noise.model '" + s + "': expected physical or relative_full_scale");
+          "model", [](const circuit::NoiseParams& p) { return std::string(circuit::noise_model_name(p.model)); },
+          [](circuit::NoiseParams& p, const std::string& s) {
+            if (s == "physical") p.model = circuit::NoiseModel::kPhysical;
+            else if (s == "relative_full_scale") p.model = circuit::NoiseModel::kRelativeFullScale;
+            else throw cimmc::core::ArgumentError("noise.model '" + s + "': expected physical or relative_full_scale");
           })
-      .def_readwrite("cell_sigma_lsb", &ci::NoiseParams::cell_sigma_lsb)
-      .def_readwrite("sense_sigma_lsb", &ci::NoiseParams::sense_sigma_lsb)
-      .def_readwrite("offset_sigma_lsb", &ci::NoiseParams::offset_sigma_lsb)
-      .def_readwrite("sigma_fraction", &ci::NoiseParams::sigma_fraction)
-      .def_readwrite("proportional_fraction", &ci::NoiseParams::proportional_fraction)
-      .def_readwrite("offset_fraction", &ci::NoiseParams::offset_fraction)
+      .def_readwrite("cell_sigma_lsb", &circuit::NoiseParams::cell_sigma_lsb)
+      .def_readwrite("sense_sigma_lsb", &circuit::NoiseParams::sense_sigma_lsb)
+      .def_readwrite("offset_sigma_lsb", &circuit::NoiseParams::offset_sigma_lsb)
+      .def_readwrite("sigma_fraction", &circuit::NoiseParams::sigma_fraction)
+      .def_readwrite("proportional_fraction", &circuit::NoiseParams::proportional_fraction)
+      .def_readwrite("offset_fraction", &circuit::NoiseParams::offset_fraction)
       .def_static(
           "physical",
           [](double cell, double sense, double offset) {
-            ci::NoiseParams p;
+            circuit::NoiseParams p;
             p.cell_sigma_lsb = cell;
             p.sense_sigma_lsb = sense;
             p.offset_sigma_lsb = offset;
@@ -309,13 +314,13 @@ scale).)doc")
       .def_static(
           "relative_full_scale",
           [](double s, double p, double o) {
-            auto n = ci::NoiseParams::relative_full_scale(s, p, o);
+            auto n = circuit::NoiseParams::relative_full_scale(s, p, o);
             check_noise(n);
             return n;
           },
           py::arg("sigma"), py::arg("proportional") = 0.0, py::arg("sense_offset") = 0.0)
-      .def("any", &ci::NoiseParams::any)
-      .def("problems", &ci::NoiseParams::problems,
+      .def("any", &circuit::NoiseParams::any)
+      .def("problems", &circuit::NoiseParams::problems,
            "(key, message) for every field out of range or set for the other model");
 
   m.def("apply_noise", &apply_noise, py::arg("ps"), py::arg("noise"), py::arg("full_scale") = py::none(), py::kw_only(),
@@ -335,37 +340,37 @@ is a new float32 array, or `out` (a C-contiguous float32 array of the same size,
 itself) written in place and returned. The GIL is released while it computes.)doc");
 
   // ---- readouts
-  py::class_<ci::AdcParams>(m, "AdcParams")
+  py::class_<circuit::AdcParams>(m, "AdcParams")
       .def(py::init<>())
-      .def_readwrite("bits", &ci::AdcParams::bits)
-      .def_readwrite("calibrated_range", &ci::AdcParams::calibrated_range)
-      .def_readwrite("clip_percentile", &ci::AdcParams::clip_percentile)
-      .def_readwrite("sparse", &ci::AdcParams::sparse);
+      .def_readwrite("bits", &circuit::AdcParams::bits)
+      .def_readwrite("calibrated_range", &circuit::AdcParams::calibrated_range)
+      .def_readwrite("clip_percentile", &circuit::AdcParams::clip_percentile)
+      .def_readwrite("sparse", &circuit::AdcParams::sparse);
 
-  py::class_<ci::MtjParams>(m, "MtjParams", "The stochastic MTJ readout ([readout.mtj]; data/hw/README.md).")
+  py::class_<circuit::MtjParams>(m, "MtjParams", "The stochastic MTJ readout ([readout.mtj]; data/hw/README.md).")
       .def(py::init<>())
-      .def_readwrite("samples", &ci::MtjParams::samples)
+      .def_readwrite("samples", &circuit::MtjParams::samples)
       .def_property(
-          "decode", [](const ci::MtjParams& p) { return std::string(ci::mtj_decode_name(p.decode)); },
-          [](ci::MtjParams& p, const std::string& s) {
-            if (s == "mean") p.decode = ci::MtjDecode::kMean;
-            else if (s == "inverse") p.decode = ci::MtjDecode::kInverse;
-            else throw ArgumentError("readout.mtj.decode '" + s + "': expected mean or inverse");
+          "decode", [](const circuit::MtjParams& p) { return std::string(circuit::mtj_decode_name(p.decode)); },
+          [](circuit::MtjParams& p, const std::string& s) {
+            if (s == "mean") p.decode = circuit::MtjDecode::kMean;
+            else if (s == "inverse") p.decode = circuit::MtjDecode::kInverse;
+            else throw cimmc::core::ArgumentError("readout.mtj.decode '" + s + "': expected mean or inverse");
           })
-      .def_readwrite("curve", &ci::MtjParams::curve)
-      .def_readwrite("slope", &ci::MtjParams::slope)
-      .def_readwrite("current_at_zero_A", &ci::MtjParams::current_at_zero_A)
-      .def_readwrite("current_per_unit_A", &ci::MtjParams::current_per_unit_A)
-      .def_readwrite("table_current_A", &ci::MtjParams::table_current_A)
-      .def_readwrite("table_probability", &ci::MtjParams::table_probability)
-      .def_readwrite("table_file", &ci::MtjParams::table_file)
-      .def_readwrite("pulse_width_s", &ci::MtjParams::pulse_width_s)
-      .def_readwrite("device", &ci::MtjParams::device)
-      .def_readwrite("calibration_sigmas", &ci::MtjParams::calibration_sigmas)
-      .def_readwrite("sparse", &ci::MtjParams::sparse)
+      .def_readwrite("curve", &circuit::MtjParams::curve)
+      .def_readwrite("slope", &circuit::MtjParams::slope)
+      .def_readwrite("current_at_zero_A", &circuit::MtjParams::current_at_zero_A)
+      .def_readwrite("current_per_unit_A", &circuit::MtjParams::current_per_unit_A)
+      .def_readwrite("table_current_A", &circuit::MtjParams::table_current_A)
+      .def_readwrite("table_probability", &circuit::MtjParams::table_probability)
+      .def_readwrite("table_file", &circuit::MtjParams::table_file)
+      .def_readwrite("pulse_width_s", &circuit::MtjParams::pulse_width_s)
+      .def_readwrite("device", &circuit::MtjParams::device)
+      .def_readwrite("calibration_sigmas", &circuit::MtjParams::calibration_sigmas)
+      .def_readwrite("sparse", &circuit::MtjParams::sparse)
       .def(
           "probability",
-          [](const ci::MtjParams& p, const FloatArray& x) {
+          [](const circuit::MtjParams& p, const FloatArray& x) {
             const auto curve = p.make_curve();
             std::vector<double> out(static_cast<std::size_t>(x.size()));
             for (std::size_t i = 0; i < out.size(); ++i)
@@ -376,44 +381,45 @@ itself) written in place and returned. The GIL is released while it computes.)do
           py::arg("x"), "P_sw at normalized inputs x in [-1, 1] (clamped): the readout's switching curve")
       .def(
           "expected_decode",
-          [](const ci::MtjParams& p, int samples, int points) {
+          [](const circuit::MtjParams& p, int samples, int points) {
             const auto curve = p.make_curve();
-            return adopt(ci::mtj_expected_decode(p, *curve, samples > 0 ? samples : p.samples, points), {points});
+            return adopt(circuit::mtj_expected_decode(p, *curve, samples > 0 ? samples : p.samples, points), {points});
           },
           py::arg("samples") = 0, py::arg("points") = 1025,
           "E[x_hat] at `points` equally spaced x from -1 to 1 (samples 0: the configured T)")
       .def(
           "expected_slope",
-          [](const ci::MtjParams& p, int samples, int points) {
+          [](const circuit::MtjParams& p, int samples, int points) {
             const auto curve = p.make_curve();
-            return adopt(ci::mtj_expected_slope(p, *curve, samples > 0 ? samples : p.samples, points), {points});
+            return adopt(circuit::mtj_expected_slope(p, *curve, samples > 0 ? samples : p.samples, points), {points});
           },
           py::arg("samples") = 0, py::arg("points") = 1025,
           "dE[x_hat]/dx at the same points (a straight-through gradient for training)");
 
-  py::class_<ci::LcuParams>(m, "LcuParams")
+  py::class_<circuit::LcuParams>(m, "LcuParams")
       .def(py::init<>())
-      .def_readwrite("group_rows", &ci::LcuParams::group_rows)
-      .def_readwrite("levels", &ci::LcuParams::levels);
+      .def_readwrite("group_rows", &circuit::LcuParams::group_rows)
+      .def_readwrite("levels", &circuit::LcuParams::levels);
 
-  py::class_<ci::ReadoutParams>(m, "ReadoutParams",
-                                "A readout ([readout] of a hardware file): kind and its parameters.")
+  py::class_<circuit::ReadoutParams>(m, "ReadoutParams",
+                                     "A readout ([readout] of a hardware file): kind and its parameters.")
       .def(py::init<>())
       .def_property(
-          "kind", [](const ci::ReadoutParams& r) { return std::string(ci::readout_name(r.kind)); },
-          [](ci::ReadoutParams& r, const std::string& s) {
-            for (auto k : {ci::ReadoutKind::kIdeal, ci::ReadoutKind::kAdc, ci::ReadoutKind::kStochasticMtj,
-                           ci::ReadoutKind::kZebraLcu})
-              if (ci::readout_name(k) == s) {
+          "kind", [](const circuit::ReadoutParams& r) { return std::string(circuit::readout_name(r.kind)); },
+          [](circuit::ReadoutParams& r, const std::string& s) {
+            for (auto k : {circuit::ReadoutKind::kIdeal, circuit::ReadoutKind::kAdc,
+                           circuit::ReadoutKind::kStochasticMtj, circuit::ReadoutKind::kZebraLcu})
+              if (circuit::readout_name(k) == s) {
                 r.kind = k;
                 return;
               }
-            throw ArgumentError("readout.kind '" + s + "': expected ideal, adc, stochastic_mtj or zebra_lcu");
+            throw cimmc::core::ArgumentError("readout.kind '" + s +
+                                             "': expected ideal, adc, stochastic_mtj or zebra_lcu");
           },
           "\"ideal\", \"adc\", \"stochastic_mtj\" or \"zebra_lcu\"")
-      .def_readwrite("adc", &ci::ReadoutParams::adc)
-      .def_readwrite("mtj", &ci::ReadoutParams::mtj)
-      .def_readwrite("lcu", &ci::ReadoutParams::lcu);
+      .def_readwrite("adc", &circuit::ReadoutParams::adc)
+      .def_readwrite("mtj", &circuit::ReadoutParams::mtj)
+      .def_readwrite("lcu", &circuit::ReadoutParams::lcu);
 
   m.def("apply_readout", &apply_readout, py::arg("ps"), py::arg("readout"), py::arg("full_scale") = py::none(),
         py::kw_only(), py::arg("seed") = 0, py::arg("point") = 0, py::arg("trial") = 0, py::arg("element") = 0,
@@ -437,26 +443,26 @@ a new float32 array or `out` (same size, may be ps) written in place. Not differ
 training, use it in the forward pass with a straight-through gradient (MtjParams.expected_slope).)doc");
 
   // ---- hardware
-  py::class_<ar::CrossbarConfig>(m, "CrossbarConfig",
-                                 "A hardware file (data/hw/README.md): crossbar geometry, readout, noise.")
-      .def_readwrite("rows", &ar::CrossbarConfig::rows)
-      .def_readwrite("columns", &ar::CrossbarConfig::columns)
-      .def_readwrite("bits_per_cell", &ar::CrossbarConfig::bits_per_cell)
-      .def_readwrite("input_bits", &ar::CrossbarConfig::input_bits)
-      .def_readwrite("dac_bits", &ar::CrossbarConfig::dac_bits)
-      .def_readwrite("weight_bits", &ar::CrossbarConfig::weight_bits)
-      .def_readwrite("description", &ar::CrossbarConfig::description)
+  py::class_<arch::CrossbarConfig>(m, "CrossbarConfig",
+                                   "A hardware file (data/hw/README.md): crossbar geometry, readout, noise.")
+      .def_readwrite("rows", &arch::CrossbarConfig::rows)
+      .def_readwrite("columns", &arch::CrossbarConfig::columns)
+      .def_readwrite("bits_per_cell", &arch::CrossbarConfig::bits_per_cell)
+      .def_readwrite("input_bits", &arch::CrossbarConfig::input_bits)
+      .def_readwrite("dac_bits", &arch::CrossbarConfig::dac_bits)
+      .def_readwrite("weight_bits", &arch::CrossbarConfig::weight_bits)
+      .def_readwrite("description", &arch::CrossbarConfig::description)
       .def_property_readonly(
           "signed_scheme",
-          [](const ar::CrossbarConfig& c) { return std::string(ar::signed_scheme_name(c.signed_scheme)); })
-      .def_readwrite("readout", &ar::CrossbarConfig::readout)
-      .def_readwrite("noise", &ar::CrossbarConfig::noise)
-      .def_property_readonly("full_scale", &ar::CrossbarConfig::full_scale,
+          [](const arch::CrossbarConfig& c) { return std::string(arch::signed_scheme_name(c.signed_scheme)); })
+      .def_readwrite("readout", &arch::CrossbarConfig::readout)
+      .def_readwrite("noise", &arch::CrossbarConfig::noise)
+      .def_property_readonly("full_scale", &arch::CrossbarConfig::full_scale,
                              "largest analog accumulation of one column: rows x max cell value x max input value")
-      .def_property_readonly("input_streams", &ar::CrossbarConfig::input_streams)
-      .def("validate", &ar::CrossbarConfig::validate, "Raises ValueError listing every inconsistency (after edits)")
-      .def("__copy__", [](const ar::CrossbarConfig& c) { return c; })
-      .def("__deepcopy__", [](const ar::CrossbarConfig& c, py::dict) { return c; });
+      .def_property_readonly("input_streams", &arch::CrossbarConfig::input_streams)
+      .def("validate", &arch::CrossbarConfig::validate, "Raises ValueError listing every inconsistency (after edits)")
+      .def("__copy__", [](const arch::CrossbarConfig& c) { return c; })
+      .def("__deepcopy__", [](const arch::CrossbarConfig& c, py::dict) { return c; });
 
   m.def("load_hardware", &load_hardware, py::arg("name_or_path"), py::arg("overrides") = std::vector<std::string>{},
         R"doc(Reads a hardware file by data/hw name (e.g. "stox_mtj_t4") or path, with overrides

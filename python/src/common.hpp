@@ -37,7 +37,8 @@ py::array_t<T> view(const T* data, std::vector<py::ssize_t> shape, py::handle ba
 class ThreadScope {
  public:
   explicit ThreadScope(int threads) : saved_(omp_get_max_threads()) {
-    if (threads < 0) throw ArgumentError("threads " + std::to_string(threads) + ": expected >= 0 (0: the default)");
+    if (threads < 0)
+      throw cimmc::core::ArgumentError("threads " + std::to_string(threads) + ": expected >= 0 (0: the default)");
     if (threads > 0) omp_set_num_threads(threads);
   }
   ~ThreadScope() { omp_set_num_threads(saved_); }

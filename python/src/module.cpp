@@ -4,9 +4,10 @@
 // bind_crossbar.cpp.
 //
 // Errors (docs/contributing.md, "Style": the library throws, never exits): bad input
-// (ConfigError, ArgumentError, ModelError) raises ValueError, a file that is missing, unreadable
-// or of the wrong kind (IoError, FormatError) raises OSError, a failure at run time
-// (RuntimeFailure, any other cimmc::Error) raises RuntimeError; the message is the library's.
+// (cimmc::core::ConfigError, cimmc::core::ArgumentError, cimmc::core::ModelError) raises ValueError, a file that is
+// missing, unreadable or of the wrong kind (cimmc::core::IoError, cimmc::core::FormatError) raises OSError, a failure
+// at run time (cimmc::core::RuntimeFailure, any other cimmc::core::Error) raises RuntimeError; the message is the
+// library's.
 #include <pybind11/stl.h>
 
 #include <optional>
@@ -25,8 +26,9 @@ void init_studies(py::module_& m) {
       "run_study",
       [](const std::string& path, const std::vector<std::string>& overrides, const std::optional<std::string>& output,
          int threads, bool resume, bool force, bool quiet) {
-        if (threads < 0) throw ArgumentError("threads " + std::to_string(threads) + ": expected >= 0 (0: the default)");
-        if (resume && force) throw ArgumentError("resume and force exclude each other");
+        if (threads < 0)
+          throw cimmc::core::ArgumentError("threads " + std::to_string(threads) + ": expected >= 0 (0: the default)");
+        if (resume && force) throw cimmc::core::ArgumentError("resume and force exclude each other");
         studies::RunOutcome outcome;
         std::string written;
         {
@@ -42,9 +44,9 @@ void init_studies(py::module_& m) {
           written = spec.output;
         }
         if (outcome.interrupted)
-          throw RuntimeFailure("stopped by a signal: " + std::to_string(outcome.done_after) + " of " +
-                               std::to_string(outcome.slots) + " slots done, kept in " + written +
-                               "; continue with resume=True");
+          throw cimmc::core::RuntimeFailure("stopped by a signal: " + std::to_string(outcome.done_after) + " of " +
+                                            std::to_string(outcome.slots) + " slots done, kept in " + written +
+                                            "; continue with resume=True");
         return written;
       },
       py::arg("path"), py::arg("overrides") = std::vector<std::string>{}, py::arg("output") = py::none(),
@@ -71,21 +73,21 @@ PYBIND11_MODULE(_core, m) {
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
-    } catch (const cimmc::IoError& e) {  // FormatError too
+    } catch (const cimmc::core::IoError& e) {  // cimmc::core::FormatError too
       PyErr_SetString(PyExc_OSError, e.what());
-    } catch (const cimmc::ConfigError& e) {
+    } catch (const cimmc::core::ConfigError& e) {
       PyErr_SetString(PyExc_ValueError, e.what());
-    } catch (const cimmc::ArgumentError& e) {
+    } catch (const cimmc::core::ArgumentError& e) {
       PyErr_SetString(PyExc_ValueError, e.what());
-    } catch (const cimmc::ModelError& e) {
+    } catch (const cimmc::core::ModelError& e) {
       PyErr_SetString(PyExc_ValueError, e.what());
-    } catch (const cimmc::Error& e) {
+    } catch (const cimmc::core::Error& e) {
       PyErr_SetString(PyExc_RuntimeError, e.what());
     }
   });
 
-  m.attr("__version__") = std::string(cimmc::version::version());
-  m.attr("git_revision") = std::string(cimmc::version::git_sha1());
+  m.attr("__version__") = std::string(cimmc::core::version::version());
+  m.attr("git_revision") = std::string(cimmc::core::version::git_sha1());
   cimmc::python::init_device(m);
   cimmc::python::init_crossbar(m);
   cimmc::python::init_studies(m);

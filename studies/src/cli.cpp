@@ -77,7 +77,7 @@ int run_main(int argc, char** argv) {
     for (const auto* sub : app.get_subcommands({})) names.push_back(sub->get_name());
     if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
       std::string msg = fmt::format("cimmc: unknown command '{}'", argv[1]);
-      if (auto guess = config::did_you_mean(argv[1], names)) msg += fmt::format(" (did you mean '{}'?)", *guess);
+      if (auto guess = core::config::did_you_mean(argv[1], names)) msg += fmt::format(" (did you mean '{}'?)", *guess);
       std::fprintf(stderr, "%s\ncommands: %s\n", msg.c_str(), fmt::format("{}", fmt::join(names, ", ")).c_str());
       return 2;
     }
@@ -92,7 +92,7 @@ int run_main(int argc, char** argv) {
   try {
     registry.run_selected();
     return 0;
-  } catch (const cimmc::Error& e) {
+  } catch (const cimmc::core::Error& e) {
     std::fprintf(stderr, "cimmc %s: error: %s\n", command.c_str(), e.what());
     return e.exit_code();
   } catch (const std::bad_alloc&) {

@@ -22,22 +22,22 @@ CostModel cost_model(const std::string& model_or_zoo, const network::Shape& inpu
   if (is_file) return {network::load_model(model_or_zoo), "trained: " + model_or_zoo, true};
   const auto names = network::zoo_names();
   if (std::find(names.begin(), names.end(), model_or_zoo) == names.end())
-    throw ArgumentError(
+    throw core::ArgumentError(
         fmt::format("--model {}: neither a model file nor a zoo model ({})", model_or_zoo, fmt::join(names, ", ")));
   const std::string zoo = network::zoo_spec(model_or_zoo, input, classes);
   const std::string spec = network::Model::from_spec(zoo, "zoo " + model_or_zoo).spec();  // canonical form
   // Shipped models of exactly this architecture; preference: quantized to weight_bits, float,
   // anything else; ties by file name.
   std::optional<std::pair<int, std::filesystem::path>> best;
-  auto shipped = data_files::names("models", ".h5");
+  auto shipped = core::data_files::names("models", ".h5");
   std::sort(shipped.begin(), shipped.end());
   for (const auto& name : shipped) {
-    const auto path = data_files::resolve("models", name, ".h5", "model");
+    const auto path = core::data_files::resolve("models", name, ".h5", "model");
     network::ModelRecord record;
     network::Model m;
     try {
       m = network::load_model(path, &record);
-    } catch (const Error&) {
+    } catch (const core::Error&) {
       continue;  // not a model file this version reads: not a candidate
     }
     if (record.zoo_name != model_or_zoo || m.spec() != spec) continue;
@@ -83,7 +83,7 @@ double weight_bit_density(const network::Model& model, const arch::CrossbarConfi
     ones += arch::stored_digit_density(config, densities[i]) * weights * config.weight_bits;
     cells += weights * config.weight_bits;
   }
-  if (cells == 0) throw ModelError("the model has no Conv/Linear layer that runs on crossbars");
+  if (cells == 0) throw core::ModelError("the model has no Conv/Linear layer that runs on crossbars");
   return ones / cells;
 }
 
@@ -97,14 +97,14 @@ std::optional<circuit::MtjConverter> mtj_converter_for(const arch::CrossbarConfi
     const std::string table_device =
         mtj.table ? mtj.table->device() : device::SwitchingTable::load(mtj.table_file).device();
     if (!device.empty() && device != table_device)
-      throw ConfigError(
+      throw core::ConfigError(
           fmt::format("readout.mtj.device = \"{}\" but the switching table {} was computed for \"{}\": the "
                       "priced device must be the sampled one",
                       device, mtj.table_file, table_device));
     device = table_device;
   }
   if (device.empty())
-    throw ConfigError(
+    throw core::ConfigError(
         fmt::format("readout.mtj.device: the {} curve names no device; pricing the converter needs the "
                     "SOT-MTJ preset it stands for (e.g. readout.mtj.device = \"stox_converter\")",
                     mtj.curve));

@@ -39,7 +39,8 @@ arch::NetworkCost analytic_cost(const std::vector<arch::LayerShape>& shapes, con
                                 const circuit::Technology& tech, const std::vector<arch::BitDensities>& densities,
                                 const circuit::MtjConverter* mtj) {
   if (densities.size() != shapes.size())
-    throw ArgumentError(fmt::format("analytic cost: {} density sets for {} layers", densities.size(), shapes.size()));
+    throw core::ArgumentError(
+        fmt::format("analytic cost: {} density sets for {} layers", densities.size(), shapes.size()));
   std::vector<arch::LayerCost> layers;
   for (std::size_t i = 0; i < shapes.size(); ++i) {
     const auto& s = shapes[i];
@@ -108,10 +109,10 @@ std::string format_cost_report(const arch::NetworkCost& cost) {
 
 void write_cost_file(const std::filesystem::path& path, const arch::NetworkCost& cost, std::uint64_t seed,
                      const std::string& config_text) {
-  h5::AtomicFile out(path);
+  core::h5::AtomicFile out(path);
   auto& f = out.file();
-  h5::write_provenance(f, std::string(filetypes::kCost.name), {filetypes::kCost.major, filetypes::kCost.minor}, seed,
-                       config_text);
+  core::h5::write_provenance(f, std::string(core::filetypes::kCost.name),
+                             {core::filetypes::kCost.major, core::filetypes::kCost.minor}, seed, config_text);
   const auto energy_names = components(cost.layers, true), area_names = components(cost.layers, false);
   const std::size_t n = cost.layers.size();
   std::vector<std::string> names, readouts;

@@ -11,7 +11,8 @@ CrossbarEvaluation evaluate_on_crossbar(network::Model& model, const network::Da
                                         const network::Dataset& calibration, const arch::CrossbarConfig& config,
                                         const CrossbarEvalOptions& o) {
   if (!model.quantized())
-    throw ModelError("the crossbar executor needs a quantized model (train with quantization or quantize it first)");
+    throw core::ModelError(
+        "the crossbar executor needs a quantized model (train with quantization or quantize it first)");
   network::CrossbarBackend backend(config, static_cast<int>(model.gemm_layers().size()), o.seed, o.point, o.trial);
   network::RunContext ctx;
   ctx.mode = network::ExecMode::kInteger;
@@ -33,8 +34,8 @@ arch::NetworkCost measured_cost(const network::Model& model, const CrossbarEvalu
                                 const circuit::MtjConverter* mtj) {
   const auto shapes = gemm_shapes(model, config);
   if (shapes.size() != evaluation.layers.size())
-    throw ArgumentError(fmt::format("measured cost: {} GEMM layers in the model but {} evaluated", shapes.size(),
-                                    evaluation.layers.size()));
+    throw core::ArgumentError(fmt::format("measured cost: {} GEMM layers in the model but {} evaluated", shapes.size(),
+                                          evaluation.layers.size()));
   const double images = evaluation.result.images;
   std::vector<arch::LayerCost> layers;
   for (std::size_t i = 0; i < shapes.size(); ++i) {

@@ -13,7 +13,7 @@ namespace cimmc::studies {
 namespace {
 
 // The leaves of a table as dotted keys.
-void leaves(const config::Value& table, const std::string& prefix, std::vector<Assignment>& out) {
+void leaves(const core::config::Value& table, const std::string& prefix, std::vector<Assignment>& out) {
   for (const auto& [k, v] : table.as_table()) {
     const std::string key = prefix.empty() ? k : prefix + "." + k;
     if (v.is_table()) leaves(v, key, out);
@@ -28,9 +28,9 @@ std::vector<Assignment> override_assignments(const std::vector<std::string>& ove
   for (const auto& o : overrides) {
     const auto eq = o.find('=');
     if (eq == std::string::npos || eq == 0)
-      throw ArgumentError(fmt::format("--set '{}': expected key=value, e.g. free_layer.damping=0.1", o));
-    config::Document one{toml::table{}, "--set"};
-    config::apply_override(one, prefix + o);
+      throw core::ArgumentError(fmt::format("--set '{}': expected key=value, e.g. free_layer.damping=0.1", o));
+    core::config::Document one{toml::table{}, "--set"};
+    core::config::apply_override(one, prefix + o);
     std::vector<Assignment> parsed;
     leaves(one.root, "", parsed);
     // A later --set of the same key replaces an earlier one, as on a file.
@@ -49,8 +49,8 @@ void check_override_documents(const std::vector<Assignment>& overrides, const st
   for (const auto& a : overrides) {
     if (std::find(documents.begin(), documents.end(), document_of_key(a.key)) != documents.end()) continue;
     const std::string head = a.key.substr(0, a.key.find('.'));
-    const auto guess = config::did_you_mean(head, heads);
-    throw ArgumentError(
+    const auto guess = core::config::did_you_mean(head, heads);
+    throw core::ArgumentError(
         fmt::format("--set {}: '{}' is not a table of the {} (tables: {}){}", a.key, head,
                     documents.size() == 1 ? documents[0] + " file" : "hardware file or technology table",
                     fmt::join(heads, ", "), guess ? fmt::format("; did you mean '{}'?", *guess) : ""));

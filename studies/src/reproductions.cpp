@@ -17,7 +17,7 @@ std::string_view scenario_name(Scenario s) { return s == Scenario::kCimmc ? "cim
 Scenario parse_scenario(const std::string& name) {
   if (name == "cimmc") return Scenario::kCimmc;
   if (name == "paper-assumptions") return Scenario::kPaperAssumptions;
-  throw ArgumentError(fmt::format("--scenario {}: expected cimmc or paper-assumptions", name));
+  throw core::ArgumentError(fmt::format("--scenario {}: expected cimmc or paper-assumptions", name));
 }
 
 int full_precision_adc_bits(const arch::CrossbarConfig& config) {
@@ -27,7 +27,8 @@ int full_precision_adc_bits(const arch::CrossbarConfig& config) {
 
 double Comparison::ratio(const std::string& metric, const std::string& baseline) const {
   const auto it = std::find_if(designs.begin(), designs.end(), [&](const Design& d) { return d.label == baseline; });
-  if (it == designs.end() || designs.empty()) throw ArgumentError(fmt::format("comparison: no design '{}'", baseline));
+  if (it == designs.end() || designs.empty())
+    throw core::ArgumentError(fmt::format("comparison: no design '{}'", baseline));
   const auto& p = designs.front().cost;
   const auto& b = it->cost;
   if (metric == "energy") return b.energy_total_J / p.energy_total_J;
@@ -36,7 +37,7 @@ double Comparison::ratio(const std::string& metric, const std::string& baseline)
   if (metric == "edp") return b.edp_J_s() / p.edp_J_s();
   if (metric == "tops_per_W") return p.tops_per_W() / b.tops_per_W();
   if (metric == "tops_per_mm2") return p.tops_per_mm2() / b.tops_per_mm2();
-  throw ArgumentError(fmt::format("comparison: unknown metric '{}'", metric));
+  throw core::ArgumentError(fmt::format("comparison: unknown metric '{}'", metric));
 }
 
 std::string Comparison::format() const {
@@ -79,7 +80,8 @@ std::vector<std::pair<std::string, double>> Comparison::metrics() const {
 
 namespace {
 arch::CrossbarConfig shipped_hw(const std::string& name, const std::vector<std::string>& overrides) {
-  return arch::load_crossbar_config(data_files::resolve("hw", name, ".toml", "hardware configuration"), overrides);
+  return arch::load_crossbar_config(core::data_files::resolve("hw", name, ".toml", "hardware configuration"),
+                                    overrides);
 }
 
 // ResNet-20 for CIFAR-10 with the weights cost_model gives it (no trained one is shipped: a

@@ -11,7 +11,7 @@
 
 namespace cimmc::studies {
 
-std::string toml_value_text(const config::Value& v) {
+std::string toml_value_text(const core::config::Value& v) {
   if (v.is_floating()) {
     std::string s = fmt::format("{:.17g}", v.as_floating());
     if (s.find_first_of(".eni") == std::string::npos) s += ".0";
@@ -22,15 +22,16 @@ std::string toml_value_text(const config::Value& v) {
     for (std::size_t i = 0; i < v.as_array().size(); ++i) s += (i ? ", " : "") + toml_value_text(v.as_array()[i]);
     return s + "]";
   }
-  return config::to_toml(v);
+  return core::config::to_toml(v);
 }
 
 namespace {
 
-// Sets root.<dotted key> = value, creating tables; a non-table on the way is a ConfigError.
-void set_dotted(config::Value& root, const std::string& key, const config::Value& value, const std::string& source) {
+// Sets root.<dotted key> = value, creating tables; a non-table on the way is a core::ConfigError.
+void set_dotted(core::config::Value& root, const std::string& key, const core::config::Value& value,
+                const std::string& source) {
   if (!root.is_table()) root = toml::table{};
-  config::Value* node = &root;
+  core::config::Value* node = &root;
   std::size_t start = 0;
   while (true) {
     const std::size_t dot = key.find('.', start);
@@ -43,16 +44,17 @@ void set_dotted(config::Value& root, const std::string& key, const config::Value
     auto it = table.find(part);
     if (it == table.end()) it = table.emplace(part, toml::table{}).first;
     if (!it->second.is_table())
-      throw ConfigError(fmt::format("{}: key '{}': '{}' is a value, not a table", config::where(value, source, key),
-                                    key, key.substr(0, dot)));
+      throw core::ConfigError(fmt::format("{}: key '{}': '{}' is a value, not a table",
+                                          core::config::where(value, source, key), key, key.substr(0, dot)));
     node = &it->second;
     start = dot + 1;
   }
 }
 
-std::string text_value(const config::Value& v, const std::string& source, const std::string& key) {
+std::string text_value(const core::config::Value& v, const std::string& source, const std::string& key) {
   if (!v.is_string())
-    throw ConfigError(fmt::format("{}: expected a name or a path (a string)", config::where(v, source, key)));
+    throw core::ConfigError(
+        fmt::format("{}: expected a name or a path (a string)", core::config::where(v, source, key)));
   return v.as_string().str;
 }
 
@@ -80,7 +82,7 @@ std::string document_of_key(std::string_view key) {
   return "";
 }
 
-std::string canonical_toml(const config::Value& root, const std::string& prefix) {
+std::string canonical_toml(const core::config::Value& root, const std::string& prefix) {
   if (!root.is_table()) return prefix.empty() ? "" : prefix + " = " + toml_value_text(root) + "\n";
   std::vector<std::string> keys;
   for (const auto& [k, v] : root.as_table()) keys.push_back(k);
@@ -115,7 +117,7 @@ std::string ResolvedDesign::text() const {
   }
   out += fmt::format("hardware_file = \"{}\"\ntechnology_file = \"{}\"\n", hardware_file, technology_file);
   if (kind == StudyKind::kCost)
-    out += fmt::format("input_density = {}\n", toml_value_text(config::Value(input_density)));
+    out += fmt::format("input_density = {}\n", toml_value_text(core::config::Value(input_density)));
   out += "\n[hardware]\n" + canonical_toml(hardware.root) + "\n[technology]\n" + canonical_toml(technology.root);
   return out;
 }
@@ -127,16 +129,16 @@ namespace {
 // A file named by the study: its name or path and where the study names it.
 struct NamedFile {
   std::string name, where;
-  void take(const config::Value& v, const std::string& source, const std::string& key) {
+  void take(const core::config::Value& v, const std::string& source, const std::string& key) {
     name = text_value(v, source, key);
-    where = config::where(v, source, key);
+    where = core::config::where(v, source, key);
   }
   template <typename F>
   std::string resolve(F&& f) const {
     try {
       return f(name).string();
-    } catch (const IoError& e) {
-      throw ConfigError(fmt::format("{}: {}", where, e.what()));
+    } catch (const core::IoError& e) {
+      throw core::ConfigError(fmt::format("{}: {}", where, e.what()));
     }
   }
 };
@@ -159,46 +161,47 @@ ResolvedDesign resolve_design(const StudySpec& spec, std::size_t point) {
     else if (a.key == "input_density") {
       d.input_density = a.value.is_integer() ? static_cast<double>(a.value.as_integer()) : a.value.as_floating();
       if (!(d.input_density >= 0 && d.input_density <= 1))
-        throw ConfigError(fmt::format("{}: input density {} is not a fraction in [0, 1]",
-                                      config::where(a.value, spec.source, key), d.input_density));
+        throw core::ConfigError(fmt::format("{}: input density {} is not a fraction in [0, 1]",
+                                            core::config::where(a.value, spec.source, key), d.input_density));
     } else overrides.push_back(a);
   }
   d.crossbar_aware = spec.kind != StudyKind::kTrain || !hardware.name.empty();
-  if (spec.kind == StudyKind::kTrain) d.training = config::Document{toml::table{{"train", spec.training}}, spec.source};
+  if (spec.kind == StudyKind::kTrain)
+    d.training = core::config::Document{toml::table{{"train", spec.training}}, spec.source};
   if (spec.kind == StudyKind::kSwitching) {
     d.device_file = device_name.resolve([](const std::string& n) { return device::resolve_device_file(n); });
-    d.device = config::parse_file(d.device_file);
-    d.switching = config::Document{toml::table{{"switching", spec.switching}}, spec.source};
+    d.device = core::config::parse_file(d.device_file);
+    d.switching = core::config::Document{toml::table{{"switching", spec.switching}}, spec.source};
   } else if (d.crossbar_aware) {
     d.hardware_file = hardware.resolve(
-        [](const std::string& n) { return data_files::resolve("hw", n, ".toml", "hardware configuration"); });
+        [](const std::string& n) { return core::data_files::resolve("hw", n, ".toml", "hardware configuration"); });
     d.technology_file = technology.resolve(
-        [](const std::string& n) { return data_files::resolve("tech", n, ".toml", "technology table"); });
-    d.hardware = config::parse_file(d.hardware_file);
-    d.technology = config::parse_file(d.technology_file);
+        [](const std::string& n) { return core::data_files::resolve("tech", n, ".toml", "technology table"); });
+    d.hardware = core::config::parse_file(d.hardware_file);
+    d.technology = core::config::parse_file(d.technology_file);
   }
   for (const auto& a : overrides) {
     const std::string doc = document_of_key(a.key);
-    config::Document& target = doc == "hardware"     ? d.hardware
-                               : doc == "technology" ? d.technology
-                               : doc == "device"     ? d.device
-                               : doc == "train"      ? d.training
-                                                     : d.switching;
+    core::config::Document& target = doc == "hardware"     ? d.hardware
+                                     : doc == "technology" ? d.technology
+                                     : doc == "device"     ? d.device
+                                     : doc == "train"      ? d.training
+                                                           : d.switching;
     set_dotted(target.root, a.key, a.value, spec.source);
   }
   // Every document is read even when an earlier one failed, so all problems come out together.
-  config::Problems problems;
+  core::config::Problems problems;
   const auto read = [&](auto&& f) {
     try {
       f();
-    } catch (const ConfigError& e) {
+    } catch (const core::ConfigError& e) {
       problems.add(e.what());
     }
   };
   if (spec.kind == StudyKind::kSwitching) {
     read([&] {
       if (!d.device.root.is_table() || !d.device.root.contains("device"))
-        throw ConfigError(fmt::format("{}: no [device] table", d.device.source));
+        throw core::ConfigError(fmt::format("{}: no [device] table", d.device.source));
       d.device_params = device::read_sot_mtj(d.device.root.at("device"), d.device.source);
     });
     read([&] { d.grid = device::read_switching_config(d.switching.root.at("switching"), spec.source); });
@@ -212,7 +215,7 @@ ResolvedDesign resolve_design(const StudySpec& spec, std::size_t point) {
   }
   if (spec.kind == StudyKind::kTrain) {
     read([&] {
-      config::Problems p;
+      core::config::Problems p;
       d.train = read_training_settings(d.training.root.at("train"), spec.source, "train", p);
       const auto& t = d.train;
       if (d.crossbar_aware && !t.qat)
@@ -229,7 +232,7 @@ ResolvedDesign resolve_design(const StudySpec& spec, std::size_t point) {
   if (!problems.empty()) {
     std::string message;
     for (const auto& m : problems.messages()) message += (message.empty() ? "" : "\n") + m;
-    throw ConfigError(message);
+    throw core::ConfigError(message);
   }
   return d;
 }

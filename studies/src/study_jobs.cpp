@@ -36,7 +36,8 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 void fill_components(double* out, const std::map<std::string, double>& values, const std::vector<std::string>& names) {
   for (const auto& [name, value] : values)
     if (std::find(names.begin(), names.end(), name) == names.end())
-      throw RuntimeFailure(fmt::format("cost breakdown: component '{}' is not one of the study's components", name));
+      throw core::RuntimeFailure(
+          fmt::format("cost breakdown: component '{}' is not one of the study's components", name));
   for (std::size_t c = 0; c < names.size(); ++c) {
     const auto it = values.find(names[c]);
     out[c] = it == values.end() ? 0.0 : it->second;
@@ -83,13 +84,13 @@ class InferenceJobs final : public StudyJobs {
     test_ = network::load_dataset(spec.dataset, "test");
     try {
       calibration_ = network::load_dataset(spec.dataset, "train");
-    } catch (const Error&) {
+    } catch (const core::Error&) {
       calibration_ = test_;  // no training split next to the test files
     }
     if (model_.input_shape() != test_.image_shape())
-      throw ConfigError(fmt::format("{}: model {} takes inputs {}, dataset {} has images {}", spec.source, spec.model,
-                                    network::shape_text(model_.input_shape()), spec.dataset,
-                                    network::shape_text(test_.image_shape())));
+      throw core::ConfigError(fmt::format("{}: model {} takes inputs {}, dataset {} has images {}", spec.source,
+                                          spec.model, network::shape_text(model_.input_shape()), spec.dataset,
+                                          network::shape_text(test_.image_shape())));
     if (!model_.quantized()) {
       network::QuantOptions q;
       q.weight_bits = q.activation_bits = spec.bits;
@@ -221,7 +222,7 @@ class CostJobs final : public StudyJobs {
     const auto& mtj = mtj_[point];
     const auto cost = cost_slot(priced, d, mtj ? &*mtj : nullptr);
     if (cost.layers.size() != layers_.size())
-      throw RuntimeFailure(
+      throw core::RuntimeFailure(
           fmt::format("cost study: point {} has {} layers, point 0 {}", point, cost.layers.size(), layers_.size()));
     *r.real_slot("/trials/energy_J", point, trial) = cost.energy_total_J;
     *r.real_slot("/trials/latency_s", point, trial) = cost.latency_s;
@@ -274,7 +275,7 @@ class SwitchingJobs final : public StudyJobs {
     const auto& g = designs.front().grid;
     for (const auto& d : designs)
       if (d.grid.currents_A != g.currents_A || d.grid.pulse_widths_s != g.pulse_widths_s)
-        throw ConfigError(
+        throw core::ConfigError(
             fmt::format("{}: every point of a switching study has the same current x pulse-width grid", spec.source));
   }
 
@@ -346,9 +347,9 @@ class TrainJobs final : public StudyJobs {
       const auto base = network::load_model(spec.model);
       const auto& data = data_for(designs.front().train);
       if (base.input_shape() != data.train.image_shape())
-        throw ConfigError(fmt::format("{}: model {} takes inputs {}, dataset {} has images {}", spec.source, spec.model,
-                                      network::shape_text(base.input_shape()), spec.dataset,
-                                      network::shape_text(data.train.image_shape())));
+        throw core::ConfigError(fmt::format("{}: model {} takes inputs {}, dataset {} has images {}", spec.source,
+                                            spec.model, network::shape_text(base.input_shape()), spec.dataset,
+                                            network::shape_text(data.train.image_shape())));
     }
   }
 
@@ -451,15 +452,16 @@ class TrainJobs final : public StudyJobs {
     run.settings = d.train;
     // The trial's seed: the study seed's study_trial stream at (trial), the same for every point
     // (common random numbers: points differ only in what their sweep values change).
-    rng::Stream seeds(spec_.seed, {rng::Purpose::kStudyTrial, 0, static_cast<std::uint32_t>(trial), 0});
+    core::rng::Stream seeds(spec_.seed, {core::rng::Purpose::kStudyTrial, 0, static_cast<std::uint32_t>(trial), 0});
     const std::uint64_t lo = seeds(), hi = seeds();
     run.settings.config.seed = hi << 32 | lo;
     if (d.crossbar_aware) {
       run.hardware = &d.crossbar;
       run.hardware_name = d.hardware_file;
     }
-    run.config_text = fmt::format("{}\n[study_slot]\nstudy = {}\npoint = {}\ntrial = {}\nseed = {}\n", d.text(),
-                                  config::to_toml(config::Value(spec_.name)), point, trial, run.settings.config.seed);
+    run.config_text =
+        fmt::format("{}\n[study_slot]\nstudy = {}\npoint = {}\ntrial = {}\nseed = {}\n", d.text(),
+                    core::config::to_toml(core::config::Value(spec_.name)), point, trial, run.settings.config.seed);
     return run;
   }
 
@@ -469,8 +471,8 @@ class TrainJobs final : public StudyJobs {
     if (it == data_.end()) {
       try {
         it = data_.emplace(key, load_training_data(spec_.dataset, spec_.limit, t.validation, t.eval_limit)).first;
-      } catch (const Error& e) {
-        throw ConfigError(fmt::format("{}: dataset '{}': {}", spec_.source, spec_.dataset, e.what()));
+      } catch (const core::Error& e) {
+        throw core::ConfigError(fmt::format("{}: dataset '{}': {}", spec_.source, spec_.dataset, e.what()));
       }
     }
     return it->second;
@@ -491,7 +493,7 @@ std::unique_ptr<StudyJobs> make_study_jobs(const StudySpec& spec, const std::vec
     case StudyKind::kSwitching: return std::make_unique<SwitchingJobs>(spec, designs);
     case StudyKind::kTrain: return std::make_unique<TrainJobs>(spec, designs);
   }
-  throw ConfigError(fmt::format("{}: unknown study kind", spec.source));
+  throw core::ConfigError(fmt::format("{}: unknown study kind", spec.source));
 }
 
 }  // namespace cimmc::studies

@@ -37,17 +37,17 @@ std::vector<char> pack(const StudyResults& r, std::size_t point, std::size_t tri
 
 void unpack(const std::vector<char>& in, StudyResults& r) {
   std::uint64_t head[2];
-  if (in.size() < sizeof head) throw RuntimeFailure("distributed run: a slot message is too short");
+  if (in.size() < sizeof head) throw core::RuntimeFailure("distributed run: a slot message is too short");
   std::memcpy(head, in.data(), sizeof head);
   const std::size_t point = head[0], trial = head[1];
   if (point >= r.points || trial >= r.trials)
-    throw RuntimeFailure(fmt::format("distributed run: slot ({}, {}) is outside the study", point, trial));
+    throw core::RuntimeFailure(fmt::format("distributed run: slot ({}, {}) is outside the study", point, trial));
   std::size_t at = sizeof head;
   for (auto& a : r.arrays) {
     const std::size_t n = a.slot_size(), first = (point * r.trials + trial) * n;
     const std::size_t bytes = n * (a.integer ? sizeof(std::int64_t) : sizeof(double));
     if (at + bytes > in.size())
-      throw RuntimeFailure("distributed run: a slot message is shorter than the study's slot");
+      throw core::RuntimeFailure("distributed run: a slot message is shorter than the study's slot");
     if (a.integer) std::memcpy(a.ints.data() + first, in.data() + at, bytes);
     else std::memcpy(a.real.data() + first, in.data() + at, bytes);
     at += bytes;
@@ -58,7 +58,8 @@ void unpack(const std::vector<char>& in, StudyResults& r) {
 constexpr int kSlotTag = 1, kFinishedTag = 2;
 
 void check(int code, const char* what) {
-  if (code != MPI_SUCCESS) throw RuntimeFailure(fmt::format("distributed run: {} failed (MPI error {})", what, code));
+  if (code != MPI_SUCCESS)
+    throw core::RuntimeFailure(fmt::format("distributed run: {} failed (MPI error {})", what, code));
 }
 
 // Launched by mpirun (OpenMPI or MPICH set these); a plain start stays a single process.

@@ -33,7 +33,7 @@ std::vector<std::size_t> with_inner(std::vector<std::size_t> head, const std::ve
 }
 
 template <typename T>
-void write_array(h5::Group& root, const std::string& path, const std::vector<T>& data,
+void write_array(core::h5::Group& root, const std::string& path, const std::vector<T>& data,
                  const std::vector<std::size_t>& shape, const std::string& units,
                  const std::vector<std::string>& dims) {
   auto [group, name] = split_path(path);
@@ -41,15 +41,15 @@ void write_array(h5::Group& root, const std::string& path, const std::vector<T>&
   g.write<T>(name, std::span<const T>(data), shape, units, dims);
 }
 
-void set_dataset_attr(h5::Group& group, const std::string& name, const std::string& attr,
+void set_dataset_attr(core::h5::Group& group, const std::string& name, const std::string& attr,
                       const std::vector<std::string>& values) {
-  h5::Id ds(H5Dopen2(group.id(), name.c_str(), H5P_DEFAULT));
-  if (!ds.valid()) throw RuntimeFailure(fmt::format("{}: cannot open dataset {}", group.file_name(), name));
-  if (values.size() == 1) h5::Group::set_string_attr(ds.get(), attr, values[0]);
-  else h5::Group::set_strings_attr(ds.get(), attr, values);
+  core::h5::Id ds(H5Dopen2(group.id(), name.c_str(), H5P_DEFAULT));
+  if (!ds.valid()) throw core::RuntimeFailure(fmt::format("{}: cannot open dataset {}", group.file_name(), name));
+  if (values.size() == 1) core::h5::Group::set_string_attr(ds.get(), attr, values[0]);
+  else core::h5::Group::set_strings_attr(ds.get(), attr, values);
 }
 
-void write_axes(h5::Group& root, const StudySpec& spec) {
+void write_axes(core::h5::Group& root, const StudySpec& spec) {
   auto axes = root.create_group("axes");
   for (const auto& a : spec.axes) {
     if (a.numeric()) {
@@ -72,8 +72,8 @@ void write_axes(h5::Group& root, const StudySpec& spec) {
                              {"point", "axis"});
   std::vector<std::string> keys;
   for (const auto& a : spec.axes) keys.push_back(a.key);
-  h5::Id ds(H5Dopen2(points.id(), "index", H5P_DEFAULT));
-  h5::Group::set_strings_attr(ds.get(), "axes", keys);
+  core::h5::Id ds(H5Dopen2(points.id(), "index", H5P_DEFAULT));
+  core::h5::Group::set_strings_attr(ds.get(), "axes", keys);
 }
 
 // Per point, over the done trials: a value per inner element from f(point, inner element, done trials).
@@ -95,7 +95,7 @@ double value_at(const SlotArray& a, std::size_t slot, std::size_t e) {
   return a.integer ? static_cast<double>(a.ints[i]) : a.real[i];
 }
 
-void write_summary(h5::Group& root, const StudyResults& r, const MetricSummary& m) {
+void write_summary(core::h5::Group& root, const StudyResults& r, const MetricSummary& m) {
   const auto& a = r.array("/trials/" + m.name);
   const std::size_t inner = a.slot_size();
   const auto slot_values = [&](std::size_t p, std::size_t e, const std::vector<std::size_t>& trials) {
@@ -148,7 +148,7 @@ void write_summary(h5::Group& root, const StudyResults& r, const MetricSummary& 
   g.set_attr("interval", m.wilson ? std::string("wilson 95 %") : std::string("student t 95 %"));
 }
 
-void write_ratio(h5::Group& root, const StudyResults& r, const StudyResults::Ratio& ratio) {
+void write_ratio(core::h5::Group& root, const StudyResults& r, const StudyResults::Ratio& ratio) {
   const auto& num = r.array(ratio.numerator);
   const auto& den = r.array(ratio.denominator);
   const auto v = per_point(r, num.slot_size(), [&](std::size_t p, std::size_t e, const auto& trials) {
@@ -193,7 +193,7 @@ SlotArray& StudyResults::define(const std::string& path, const std::string& unit
 SlotArray& StudyResults::array(const std::string& path) {
   for (auto& a : arrays)
     if (a.path == path) return a;
-  throw ArgumentError(fmt::format("study results: no array {}", path));
+  throw core::ArgumentError(fmt::format("study results: no array {}", path));
 }
 
 const SlotArray& StudyResults::array(const std::string& path) const {
@@ -232,10 +232,11 @@ Interval student_t_interval(double mean, double std, std::size_t n) {
 
 void write_study_file(const std::filesystem::path& path, const StudySpec& spec, const StudyResults& r,
                       const StudyProvenance& prov) {
-  h5::AtomicFile out(path);
+  core::h5::AtomicFile out(path);
   auto& root = out.file();
-  h5::write_provenance(root, std::string(filetypes::kStudy.name), {filetypes::kStudy.major, filetypes::kStudy.minor},
-                       prov.seed, prov.config_text);
+  core::h5::write_provenance(root, std::string(core::filetypes::kStudy.name),
+                             {core::filetypes::kStudy.major, core::filetypes::kStudy.minor}, prov.seed,
+                             prov.config_text);
   root.set_attr("name", prov.name);
   root.set_attr("kind", prov.kind);
   root.set_attr("config_hash", prov.config_hash);
@@ -261,24 +262,27 @@ void write_study_file(const std::filesystem::path& path, const StudySpec& spec, 
 }
 
 std::string read_study_hash(const std::filesystem::path& path) {
-  const auto file = h5::open_cimmc_file(path, std::string(filetypes::kStudy.name), filetypes::kStudy.major);
-  if (!file.has_attr("config_hash")) throw FormatError(fmt::format("{}: no config_hash attribute", path.string()));
+  const auto file =
+      core::h5::open_cimmc_file(path, std::string(core::filetypes::kStudy.name), core::filetypes::kStudy.major);
+  if (!file.has_attr("config_hash"))
+    throw core::FormatError(fmt::format("{}: no config_hash attribute", path.string()));
   return file.attr_string("config_hash");
 }
 
 void read_study_slots(const std::filesystem::path& path, StudyResults& r) {
-  const auto file = h5::open_cimmc_file(path, std::string(filetypes::kStudy.name), filetypes::kStudy.major);
+  const auto file =
+      core::h5::open_cimmc_file(path, std::string(core::filetypes::kStudy.name), core::filetypes::kStudy.major);
   const auto done = file.read<std::uint8_t>("points/done");
   if (done.shape != std::vector<std::size_t>{r.points, r.trials})
-    throw FormatError(fmt::format("{}: /points/done has shape [{}], the study [{}, {}]", path.string(),
-                                  fmt::join(done.shape, ", "), r.points, r.trials));
+    throw core::FormatError(fmt::format("{}: /points/done has shape [{}], the study [{}, {}]", path.string(),
+                                        fmt::join(done.shape, ", "), r.points, r.trials));
   for (auto& a : r.arrays) {
     const std::string name = a.path.substr(1);
     const auto expected = with_inner({r.points, r.trials}, a.inner);
     const auto check = [&](const std::vector<std::size_t>& shape) {
       if (shape != expected)
-        throw FormatError(fmt::format("{}: {} has shape [{}], expected [{}]", path.string(), a.path,
-                                      fmt::join(shape, ", "), fmt::join(expected, ", ")));
+        throw core::FormatError(fmt::format("{}: {} has shape [{}], expected [{}]", path.string(), a.path,
+                                            fmt::join(shape, ", "), fmt::join(expected, ", ")));
     };
     if (a.integer) {
       auto v = file.read<std::int64_t>(name);

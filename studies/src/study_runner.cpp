@@ -54,7 +54,7 @@ class StopSignals {
   }, old_term_{};
 };
 
-std::string quoted(const std::string& s) { return config::to_toml(config::Value(s)); }
+std::string quoted(const std::string& s) { return core::config::to_toml(core::config::Value(s)); }
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
@@ -158,7 +158,8 @@ RunOutcome run_study(const StudySpec& spec, const RunOptions& o) {
 #ifdef _OPENMP
   if (o.threads > 0) omp_set_num_threads(o.threads);
 #endif
-  if (o.threads < 0) throw ArgumentError(fmt::format("--threads {}: expected a number of threads >= 1", o.threads));
+  if (o.threads < 0)
+    throw core::ArgumentError(fmt::format("--threads {}: expected a number of threads >= 1", o.threads));
   auto& ranks = StudyRanks::world();
   const auto t_start = std::chrono::steady_clock::now();
   std::vector<ResolvedDesign> designs;
@@ -171,12 +172,12 @@ RunOutcome run_study(const StudySpec& spec, const RunOptions& o) {
   const bool exists = std::filesystem::exists(spec.output);
   // Rank 0 decides about the existing file (the workers may see the one it has started writing).
   if (ranks.root() && exists && !o.resume && !o.force && !o.dry_run)
-    throw ConfigError(
+    throw core::ConfigError(
         fmt::format("{}: the results file exists; --resume continues it, --force replaces it", spec.output));
   if (exists && o.resume) {
     const auto stored = read_study_hash(spec.output);
     if (stored != resolved.hash)
-      throw ConfigError(
+      throw core::ConfigError(
           fmt::format("{}: written by a study of configuration hash {}, this study resolves to {}; "
                       "--resume continues only the same study (write to a new file instead)",
                       spec.output, stored, resolved.hash));
@@ -204,7 +205,7 @@ RunOutcome run_study(const StudySpec& spec, const RunOptions& o) {
   context.stop = [] { return StopSignals::received() != 0; };
   checkpoint();
   auto last_checkpoint = std::chrono::steady_clock::now();
-  Progress progress(spec.name, outcome.slots - outcome.done_before, "trials", o.quiet || !ranks.root());
+  core::Progress progress(spec.name, outcome.slots - outcome.done_before, "trials", o.quiet || !ranks.root());
   context.note = [&progress](const std::string& note) { progress.set_note(note); };
   const auto due_checkpoint = [&] {
     const double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_checkpoint).count();

@@ -21,19 +21,19 @@ namespace {
 
 constexpr std::array kStudyTables{"study", "base", "set", "sweep", "train"};
 
-std::vector<std::string> sorted_keys(const config::Value& table) {
+std::vector<std::string> sorted_keys(const core::config::Value& table) {
   std::vector<std::string> keys;
   for (const auto& [k, v] : table.as_table()) keys.push_back(k);
   std::sort(keys.begin(), keys.end());
   return keys;
 }
 
-bool is_range(const config::Value& v) {
+bool is_range(const core::config::Value& v) {
   return v.is_table() && (v.contains("start") || v.contains("stop") || v.contains("count"));
 }
 
 // Leaves of a table as dotted keys (a range table is a leaf), in sorted order.
-void flatten(const config::Value& table, const std::string& prefix, std::vector<Assignment>& out) {
+void flatten(const core::config::Value& table, const std::string& prefix, std::vector<Assignment>& out) {
   for (const auto& k : sorted_keys(table)) {
     const auto& v = table.as_table().at(k);
     const std::string key = prefix.empty() ? k : prefix + "." + k;
@@ -61,8 +61,8 @@ std::vector<std::string> documents_of_kind(StudyKind kind) {
 }
 
 // Checks that an override or sweep key addresses a document this kind uses.
-void check_override_key(const StudySpec& spec, const std::string& key, const config::Value& v,
-                        const std::string& key_path, config::Problems& problems) {
+void check_override_key(const StudySpec& spec, const std::string& key, const core::config::Value& v,
+                        const std::string& key_path, core::config::Problems& problems) {
   const std::string doc = document_of_key(key);
   const auto docs = documents_of_kind(spec.kind);
   if (doc.empty()) {
@@ -71,22 +71,23 @@ void check_override_key(const StudySpec& spec, const std::string& key, const con
       for (auto& h : document_heads(document)) heads.push_back(std::move(h));
     for (const auto& b : sweepable_base_keys(spec.kind)) heads.push_back(b);
     const std::string head = key.substr(0, key.find('.'));
-    const auto guess = config::did_you_mean(head, heads);
-    problems.add(fmt::format("{}: unknown key '{}'{}", config::where(v, spec.source, key_path), key,
+    const auto guess = core::config::did_you_mean(head, heads);
+    problems.add(fmt::format("{}: unknown key '{}'{}", core::config::where(v, spec.source, key_path), key,
                              guess ? fmt::format(" (did you mean '{}'?)", *guess) : std::string()));
   } else if (std::find(docs.begin(), docs.end(), doc) == docs.end()) {
-    problems.add(fmt::format("{}: '{}' is a {} key; {} studies use {} keys", config::where(v, spec.source, key_path),
-                             key, doc, study_kind_name(spec.kind), fmt::join(docs, " and ")));
+    problems.add(fmt::format("{}: '{}' is a {} key; {} studies use {} keys",
+                             core::config::where(v, spec.source, key_path), key, doc, study_kind_name(spec.kind),
+                             fmt::join(docs, " and ")));
   } else if ((spec.kind == StudyKind::kSwitching && key == "switching.seed") ||
              (spec.kind == StudyKind::kTrain && key == "train.seed")) {
-    problems.add(fmt::format("{}: the seed of a study is study.seed", config::where(v, spec.source, key_path)));
+    problems.add(fmt::format("{}: the seed of a study is study.seed", core::config::where(v, spec.source, key_path)));
   }
 }
 
 // Values of a range {start, stop, count, scale = "linear" | "log"}, ends included.
-std::vector<config::Value> range_values(const StudySpec& spec, const config::Value& v, const std::string& key_path,
-                                        config::Problems& problems) {
-  config::TableReader r(v, spec.source, key_path, problems);
+std::vector<core::config::Value> range_values(const StudySpec& spec, const core::config::Value& v,
+                                              const std::string& key_path, core::config::Problems& problems) {
+  core::config::TableReader r(v, spec.source, key_path, problems);
   double start = 0, stop = 0;
   int count = 0;
   std::string scale = "linear";
@@ -96,15 +97,16 @@ std::vector<config::Value> range_values(const StudySpec& spec, const config::Val
   r.finish();
   if (!ok) return {};
   if (count < 1 || count > 100000) {
-    problems.add(
-        fmt::format("{}: count {} (expected 1 to 100000 values)", config::where(v, spec.source, key_path), count));
+    problems.add(fmt::format("{}: count {} (expected 1 to 100000 values)",
+                             core::config::where(v, spec.source, key_path), count));
     return {};
   }
   if (scale == "log" && !(start > 0 && stop > 0)) {
-    problems.add(fmt::format("{}: a log range needs start and stop > 0", config::where(v, spec.source, key_path)));
+    problems.add(
+        fmt::format("{}: a log range needs start and stop > 0", core::config::where(v, spec.source, key_path)));
     return {};
   }
-  std::vector<config::Value> values;
+  std::vector<core::config::Value> values;
   for (int i = 0; i < count; ++i) {
     const double f = count == 1 ? 0.0 : static_cast<double>(i) / (count - 1);
     values.emplace_back(scale == "log" ? std::exp(std::log(start) + f * (std::log(stop) - std::log(start)))
@@ -113,11 +115,11 @@ std::vector<config::Value> range_values(const StudySpec& spec, const config::Val
   return values;
 }
 
-void read_axis(StudySpec& spec, const Assignment& a, config::Problems& problems) {
+void read_axis(StudySpec& spec, const Assignment& a, core::config::Problems& problems) {
   const std::string key_path = "sweep." + a.key;
   if (std::any_of(spec.axes.begin(), spec.axes.end(), [&](const Axis& x) { return x.key == a.key; })) {
     problems.add(fmt::format("{}: the axis is given twice (quoted and as a table)",
-                             config::where(a.value, spec.source, key_path)));
+                             core::config::where(a.value, spec.source, key_path)));
     return;
   }
   const auto base_keys = sweepable_base_keys(spec.kind);
@@ -129,7 +131,7 @@ void read_axis(StudySpec& spec, const Assignment& a, config::Problems& problems)
     if (a.key == "switching.current_A" || a.key == "switching.pulse_width_s") {
       problems.add(fmt::format(
           "{}: the current x pulse-width grid is one point's curve, not a sweep axis; set it in [switching]",
-          config::where(a.value, spec.source, key_path)));
+          core::config::where(a.value, spec.source, key_path)));
       return;
     }
   }
@@ -140,17 +142,17 @@ void read_axis(StudySpec& spec, const Assignment& a, config::Problems& problems)
     if (axis.values.empty()) return;
   } else if (!a.value.is_array()) {
     problems.add(fmt::format("{}: expected a list of values or a range {{start, stop, count}}, found {}",
-                             config::where(a.value, spec.source, key_path), config::to_toml(a.value)));
+                             core::config::where(a.value, spec.source, key_path), core::config::to_toml(a.value)));
     return;
   } else {
     axis.values = a.value.as_array();
   }
   if (axis.values.empty()) {
     problems.add(
-        fmt::format("{}: empty sweep; give at least one value", config::where(a.value, spec.source, key_path)));
+        fmt::format("{}: empty sweep; give at least one value", core::config::where(a.value, spec.source, key_path)));
     return;
   }
-  const auto kind_of = [](const config::Value& v) {
+  const auto kind_of = [](const core::config::Value& v) {
     if (v.is_integer() || v.is_floating()) return 0;
     if (v.is_string()) return 1;
     if (v.is_boolean()) return 2;
@@ -160,19 +162,19 @@ void read_axis(StudySpec& spec, const Assignment& a, config::Problems& problems)
   for (const auto& v : axis.values)
     if (kind_of(v) == 3 || kind_of(v) != first) {
       problems.add(fmt::format("{}: values must be all numbers, all strings or all booleans (found {})",
-                               config::where(a.value, spec.source, key_path), config::to_toml(v)));
+                               core::config::where(a.value, spec.source, key_path), core::config::to_toml(v)));
       return;
     }
   if (base_key && a.key != "input_density" && first != 1) {
-    problems.add(
-        fmt::format("{}: expected a list of names or paths (strings)", config::where(a.value, spec.source, key_path)));
+    problems.add(fmt::format("{}: expected a list of names or paths (strings)",
+                             core::config::where(a.value, spec.source, key_path)));
     return;
   }
   axis.units = first == 0 ? units_of_key(a.key) : "";
   spec.axes.push_back(std::move(axis));
 }
 
-void read_zip(StudySpec& spec, const config::Value& zip, config::Problems& problems) {
+void read_zip(StudySpec& spec, const core::config::Value& zip, core::config::Problems& problems) {
   std::vector<bool> grouped(spec.axes.size(), false);
   const bool shape_ok = zip.is_array() && std::all_of(zip.as_array().begin(), zip.as_array().end(), [](const auto& g) {
                           return g.is_array() && std::all_of(g.as_array().begin(), g.as_array().end(),
@@ -181,7 +183,7 @@ void read_zip(StudySpec& spec, const config::Value& zip, config::Problems& probl
   if (!shape_ok) {
     problems.add(
         fmt::format("{}: expected a list of key lists, e.g. zip = [[\"noise.cell_sigma_lsb\", \"readout.adc.bits\"]]",
-                    config::where(zip, spec.source, "sweep.zip")));
+                    core::config::where(zip, spec.source, "sweep.zip")));
     return;
   }
   std::vector<std::string> names;
@@ -192,15 +194,15 @@ void read_zip(StudySpec& spec, const config::Value& zip, config::Problems& probl
       const auto& key = k.as_string().str;
       const auto it = std::find(names.begin(), names.end(), key);
       if (it == names.end()) {
-        const auto guess = config::did_you_mean(key, names);
-        problems.add(fmt::format("{}: '{}' is not a sweep axis{}", config::where(g, spec.source, "sweep.zip"), key,
-                                 guess ? fmt::format(" (did you mean '{}'?)", *guess) : std::string()));
+        const auto guess = core::config::did_you_mean(key, names);
+        problems.add(fmt::format("{}: '{}' is not a sweep axis{}", core::config::where(g, spec.source, "sweep.zip"),
+                                 key, guess ? fmt::format(" (did you mean '{}'?)", *guess) : std::string()));
         continue;
       }
       const auto i = static_cast<std::size_t>(it - names.begin());
       if (grouped[i]) {
         problems.add(fmt::format("{}: axis '{}' is in more than one zip group",
-                                 config::where(g, spec.source, "sweep.zip"), key));
+                                 core::config::where(g, spec.source, "sweep.zip"), key));
         continue;
       }
       grouped[i] = true;
@@ -209,7 +211,7 @@ void read_zip(StudySpec& spec, const config::Value& zip, config::Problems& probl
     for (std::size_t j = 1; j < group.size(); ++j)
       if (spec.axes[group[j]].values.size() != spec.axes[group[0]].values.size())
         problems.add(fmt::format("{}: zip group of unequal lengths: '{}' has {} values, '{}' has {}",
-                                 config::where(g, spec.source, "sweep.zip"), spec.axes[group[0]].key,
+                                 core::config::where(g, spec.source, "sweep.zip"), spec.axes[group[0]].key,
                                  spec.axes[group[0]].values.size(), spec.axes[group[j]].key,
                                  spec.axes[group[j]].values.size()));
     if (!group.empty()) spec.groups.push_back(group);
@@ -219,7 +221,7 @@ void read_zip(StudySpec& spec, const config::Value& zip, config::Problems& probl
   std::sort(spec.groups.begin(), spec.groups.end(), [](const auto& a, const auto& b) { return a[0] < b[0]; });
 }
 
-void read_study_table(StudySpec& spec, config::TableReader st) {
+void read_study_table(StudySpec& spec, core::config::TableReader st) {
   if (st.required("name", spec.name)) st.check(!spec.name.empty(), "name", "a non-empty name");
   std::string kind;
   if (st.required("kind", kind)) {
@@ -229,7 +231,7 @@ void read_study_table(StudySpec& spec, config::TableReader st) {
     else if (kind == "cost") spec.kind = StudyKind::kCost;
     else if (kind == "train") spec.kind = StudyKind::kTrain;
     else {
-      const auto guess = config::did_you_mean(kind, kinds);
+      const auto guess = core::config::did_you_mean(kind, kinds);
       st.check(false, "kind",
                fmt::format("one of inference, switching, cost, train{}",
                            guess ? fmt::format(" (did you mean '{}'?)", *guess) : std::string()));
@@ -238,8 +240,8 @@ void read_study_table(StudySpec& spec, config::TableReader st) {
   st.optional("seed", spec.seed);
   std::int64_t trials = spec.trials;
   st.optional("trials", trials);
-  st.check(trials >= 1 && trials <= std::int64_t{rng::kMaxTrial} + 1, "trials", "1 to 16777216 trials per point");
-  spec.trials = static_cast<int>(std::clamp<std::int64_t>(trials, 1, std::int64_t{rng::kMaxTrial} + 1));
+  st.check(trials >= 1 && trials <= std::int64_t{core::rng::kMaxTrial} + 1, "trials", "1 to 16777216 trials per point");
+  spec.trials = static_cast<int>(std::clamp<std::int64_t>(trials, 1, std::int64_t{core::rng::kMaxTrial} + 1));
   if (spec.kind == StudyKind::kCost)
     st.check(spec.trials == 1, "trials", "1: a cost study is deterministic (an analytic roll-up), so it has one trial");
   st.optional("output", spec.output);
@@ -250,7 +252,7 @@ void read_study_table(StudySpec& spec, config::TableReader st) {
   st.finish();
 }
 
-void read_base_table(StudySpec& spec, config::TableReader b) {
+void read_base_table(StudySpec& spec, core::config::TableReader b) {
   const bool network = spec.kind == StudyKind::kInference || spec.kind == StudyKind::kCost;
   if (network) {
     b.required("model", spec.model);
@@ -293,9 +295,9 @@ bool has_axis(const StudySpec& spec, const std::string& key) {
   return std::any_of(spec.axes.begin(), spec.axes.end(), [&](const Axis& a) { return a.key == key; });
 }
 
-// Adds the problems of a ConfigError's message (one per listed line), without repeats.
+// Adds the problems of a core::ConfigError's message (one per listed line), without repeats.
 void add_error_lines(const std::string& message, const std::string& context, std::set<std::string>& seen,
-                     config::Problems& problems) {
+                     core::config::Problems& problems) {
   std::istringstream in(message);
   std::string line;
   std::vector<std::string> items;
@@ -310,7 +312,7 @@ void add_error_lines(const std::string& message, const std::string& context, std
 
 std::string describe(const std::vector<Assignment>& values) {
   std::vector<std::string> parts;
-  for (const auto& a : values) parts.push_back(fmt::format("{} = {}", a.key, config::to_toml(a.value)));
+  for (const auto& a : values) parts.push_back(fmt::format("{} = {}", a.key, core::config::to_toml(a.value)));
   return parts.empty() ? "the base configuration" : fmt::format("point {}", fmt::join(parts, ", "));
 }
 
@@ -335,7 +337,7 @@ std::string Axis::text(std::size_t i) const {
   const auto& v = values.at(i);
   if (v.is_string()) return v.as_string().str;
   if (v.is_floating()) return fmt::format("{}", v.as_floating());
-  return config::to_toml(v);
+  return core::config::to_toml(v);
 }
 
 std::string units_of_key(std::string_view key) {
@@ -385,7 +387,7 @@ std::vector<Assignment> StudySpec::point_assignments(std::size_t point) const {
 
 StudySpec load_study(const std::filesystem::path& path, const std::vector<std::string>& overrides,
                      const std::string& output) {
-  auto doc = config::parse_file(path);
+  auto doc = core::config::parse_file(path);
   for (const auto& o : overrides) {
     const std::string head = o.substr(0, o.find_first_of(".="));
     const bool study_key = std::find(kStudyTables.begin(), kStudyTables.end(), head) != kStudyTables.end();
@@ -396,17 +398,17 @@ StudySpec load_study(const std::filesystem::path& path, const std::vector<std::s
     if ((table == "set" || table == "sweep") && dot < eq && doc.root.is_table() && doc.root.contains(table) &&
         doc.root.at(table).is_table())
       doc.root.as_table().at(table).as_table().erase(assignment.substr(dot + 1, eq - dot - 1));
-    config::apply_override(doc, assignment);
+    core::config::apply_override(doc, assignment);
   }
   StudySpec spec;
   spec.source = doc.source;
-  config::Problems problems;
-  config::TableReader root(doc.root, spec.source, "", problems);
+  core::config::Problems problems;
+  core::config::TableReader root(doc.root, spec.source, "", problems);
   read_study_table(spec, root.child("study"));
   read_base_table(spec, root.child("base"));
   if (const auto* set = root.value("set")) {
     if (!set->is_table())
-      problems.add(fmt::format("{}: expected a table of dotted keys", config::where(*set, spec.source, "set")));
+      problems.add(fmt::format("{}: expected a table of dotted keys", core::config::where(*set, spec.source, "set")));
     else flatten(*set, "", spec.set);
   }
   for (const auto& a : spec.set) check_override_key(spec, a.key, a.value, "set." + a.key, problems);
@@ -415,7 +417,7 @@ StudySpec load_study(const std::filesystem::path& path, const std::vector<std::s
       spec.switching = *grid;
       if (grid->is_table() && grid->contains("seed"))
         problems.add(fmt::format("{}: the seed of a study is study.seed",
-                                 config::where(grid->at("seed"), spec.source, "switching.seed")));
+                                 core::config::where(grid->at("seed"), spec.source, "switching.seed")));
     } else
       problems.add(fmt::format("{}: a switching study needs a [switching] table (current_A, pulse_width_s, trials)",
                                spec.source));
@@ -423,20 +425,20 @@ StudySpec load_study(const std::filesystem::path& path, const std::vector<std::s
   if (const auto* training = root.value("train")) {
     if (spec.kind != StudyKind::kTrain)
       problems.add(fmt::format("{}: a [train] table belongs to train studies, this one is {}",
-                               config::where(*training, spec.source, "train"), study_kind_name(spec.kind)));
+                               core::config::where(*training, spec.source, "train"), study_kind_name(spec.kind)));
     else if (!training->is_table())
-      problems.add(
-          fmt::format("{}: expected a table of training settings", config::where(*training, spec.source, "train")));
+      problems.add(fmt::format("{}: expected a table of training settings",
+                               core::config::where(*training, spec.source, "train")));
     else spec.training = *training;
   } else if (spec.kind == StudyKind::kTrain) {
     spec.training = toml::table{};
   }
   if (const auto* sweep = root.value("sweep")) {
     if (!sweep->is_table()) {
-      problems.add(fmt::format("{}: expected a table of axes", config::where(*sweep, spec.source, "sweep")));
+      problems.add(fmt::format("{}: expected a table of axes", core::config::where(*sweep, spec.source, "sweep")));
     } else {
       std::vector<Assignment> axes;
-      const config::Value* zip = nullptr;
+      const core::config::Value* zip = nullptr;
       for (const auto& k : sorted_keys(*sweep)) {
         const auto& v = sweep->as_table().at(k);
         if (k == "zip") zip = &v;
@@ -473,22 +475,22 @@ StudySpec load_study(const std::filesystem::path& path, const std::vector<std::s
     for (const auto& a : spec.set)
       if (hardware_key(a))
         problems.add(fmt::format("{}: '{}' sets the crossbar design of crossbar-aware training: give base.hardware too",
-                                 config::where(a.value, spec.source, "set." + a.key), a.key));
+                                 core::config::where(a.value, spec.source, "set." + a.key), a.key));
     for (const auto& a : spec.axes)
       if (hardware_key({a.key, a.values.front()}))
         problems.add(fmt::format("{}: '{}' sets the crossbar design of crossbar-aware training: give base.hardware too",
-                                 config::where(a.values.front(), spec.source, "sweep." + a.key), a.key));
+                                 core::config::where(a.values.front(), spec.source, "sweep." + a.key), a.key));
   }
   if (spec.kind == StudyKind::kTrain && !spec.model.empty()) {
     const auto zoo = network::zoo_names();
     if (spec.model.ends_with(".h5")) {
       try {
-        spec.model = data_files::resolve("models", spec.model, ".h5", "model").string();
-      } catch (const Error& e) {
+        spec.model = core::data_files::resolve("models", spec.model, ".h5", "model").string();
+      } catch (const core::Error& e) {
         problems.add(fmt::format("{}: key 'base.model': {}", spec.source, e.what()));
       }
     } else if (std::find(zoo.begin(), zoo.end(), spec.model) == zoo.end()) {
-      const auto guess = config::did_you_mean(spec.model, zoo);
+      const auto guess = core::config::did_you_mean(spec.model, zoo);
       problems.add(fmt::format("{}: key 'base.model': '{}' is neither a zoo model ({}) nor a model file (.h5){}",
                                spec.source, spec.model, fmt::join(zoo, ", "),
                                guess ? fmt::format(" (did you mean '{}'?)", *guess) : std::string()));
@@ -500,12 +502,12 @@ StudySpec load_study(const std::filesystem::path& path, const std::vector<std::s
         spec.source));
   if (spec.kind == StudyKind::kInference && !spec.model.empty()) {
     try {
-      spec.model = data_files::resolve("models", spec.model, ".h5", "model").string();
-    } catch (const Error& e) {
+      spec.model = core::data_files::resolve("models", spec.model, ".h5", "model").string();
+    } catch (const core::Error& e) {
       problems.add(fmt::format("{}: key 'base.model': {}", spec.source, e.what()));
     }
   }
-  if (spec.points() > std::size_t{rng::kMaxPoint} + 1)
+  if (spec.points() > std::size_t{core::rng::kMaxPoint} + 1)
     problems.add(fmt::format("{}: {} points; a study has at most 65536", spec.source, spec.points()));
   problems.throw_if_any(spec.source);
 
@@ -525,7 +527,7 @@ StudySpec load_study(const std::filesystem::path& path, const std::vector<std::s
       }
       try {
         resolve_design(one, 0);
-      } catch (const Error& e) {
+      } catch (const core::Error& e) {
         values_ok = false;
         add_error_lines(e.what(), "sweep value " + label, seen, problems);
       }
@@ -534,7 +536,7 @@ StudySpec load_study(const std::filesystem::path& path, const std::vector<std::s
     for (std::size_t p = 0; p < spec.points() && problems.messages().size() < 20; ++p) {
       try {
         resolve_design(spec, p);
-      } catch (const Error& e) {
+      } catch (const core::Error& e) {
         add_error_lines(e.what(), describe(spec.point_assignments(p)), seen, problems);
       }
     }

@@ -13,24 +13,28 @@ namespace cimmc::studies {
 
 void TrainingSettings::validate(bool crossbar_aware) const {
   config.validate();
-  if (qat && (bits < 2 || bits > 8)) throw ArgumentError(fmt::format("--bits {}: expected 2..8", bits));
+  if (qat && (bits < 2 || bits > 8)) throw core::ArgumentError(fmt::format("--bits {}: expected 2..8", bits));
   if (recalibrate_every < 0)
-    throw ArgumentError(fmt::format("--recalibrate-every {}: expected a number of batches >= 0", recalibrate_every));
-  if (!crossbar_aware && recalibrate_every > 0) throw ArgumentError("--recalibrate-every applies to --hw training");
+    throw core::ArgumentError(
+        fmt::format("--recalibrate-every {}: expected a number of batches >= 0", recalibrate_every));
+  if (!crossbar_aware && recalibrate_every > 0)
+    throw core::ArgumentError("--recalibrate-every applies to --hw training");
   if (!crossbar_aware && ps_gradient != network::PsGradient::kStraightThrough)
-    throw ArgumentError("--ps-gradient applies to --hw training");
-  if (crossbar_aware && !qat) throw ArgumentError("--hw (crossbar-aware training) needs --qat");
-  if (validation < 0) throw ArgumentError(fmt::format("--validation {}: expected a number of images >= 0", validation));
-  if (eval_limit < 0) throw ArgumentError(fmt::format("--test-limit {}: expected a number of images >= 0", eval_limit));
+    throw core::ArgumentError("--ps-gradient applies to --hw training");
+  if (crossbar_aware && !qat) throw core::ArgumentError("--hw (crossbar-aware training) needs --qat");
+  if (validation < 0)
+    throw core::ArgumentError(fmt::format("--validation {}: expected a number of images >= 0", validation));
+  if (eval_limit < 0)
+    throw core::ArgumentError(fmt::format("--test-limit {}: expected a number of images >= 0", eval_limit));
   if (!(width > 0 && width <= 16))
-    throw ArgumentError(fmt::format("--width {}: expected a multiplier in (0, 16]", width));
+    throw core::ArgumentError(fmt::format("--width {}: expected a multiplier in (0, 16]", width));
 }
 
-TrainingSettings read_training_settings(const config::Value& table, const std::string& source,
-                                        const std::string& key_path, config::Problems& problems) {
+TrainingSettings read_training_settings(const core::config::Value& table, const std::string& source,
+                                        const std::string& key_path, core::config::Problems& problems) {
   TrainingSettings s;
   auto& c = s.config;
-  config::TableReader r(table, source, key_path, problems);
+  core::config::TableReader r(table, source, key_path, problems);
   r.optional("epochs", c.epochs);
   r.check(c.epochs >= 1 && c.epochs <= 100000, "epochs", "1 to 100000 epochs");
   r.optional("lr", c.lr);
@@ -66,7 +70,7 @@ TrainingSettings read_training_settings(const config::Value& table, const std::s
   if (r.optional("ps_gradient", gradient)) {
     try {
       s.ps_gradient = network::parse_ps_gradient(gradient);
-    } catch (const Error&) {
+    } catch (const core::Error&) {
       r.check(false, "ps_gradient", "\"straight-through\", \"readout-range\" or \"expected-curve\"");
     }
   }
@@ -79,30 +83,28 @@ TrainingSettings read_training_settings(const config::Value& table, const std::s
 }
 
 TrainingData load_training_data(const std::string& dataset, int train_limit, int validation, int eval_limit) {
-  namespace nw = cimmc::network;
   TrainingData d;
   d.validation = validation > 0;
   if (d.validation) {
-    auto [fit, held_out] = nw::split_validation(nw::load_dataset(dataset, "train"), validation);
-    d.train = nw::take(fit, train_limit);
-    d.eval = nw::take(held_out, eval_limit);
+    auto [fit, held_out] = network::split_validation(network::load_dataset(dataset, "train"), validation);
+    d.train = network::take(fit, train_limit);
+    d.eval = network::take(held_out, eval_limit);
   } else {
-    d.train = nw::take(nw::load_dataset(dataset, "train"), train_limit);
-    d.eval = nw::take(nw::load_dataset(dataset, "test"), eval_limit);
+    d.train = network::take(network::load_dataset(dataset, "train"), train_limit);
+    d.eval = network::take(network::load_dataset(dataset, "test"), eval_limit);
   }
   return d;
 }
 
 TrainingOutcome run_training(const TrainingRun& run, const TrainingData& data, const TrainingEvents& events) {
   namespace fs = std::filesystem;
-  namespace nw = cimmc::network;
   const auto& s = run.settings;
   s.validate(run.hardware != nullptr);
   const auto say = [&](const std::string& line) {
     if (events.message) events.message(line);
   };
-  nw::TrainConfig config = s.config;
-  if (s.qat) config.mode = nw::ExecMode::kFakeQuant;
+  network::TrainConfig config = s.config;
+  if (s.qat) config.mode = network::ExecMode::kFakeQuant;
 
   TrainingOutcome out;
   auto& record = out.record;
@@ -110,37 +112,37 @@ TrainingOutcome run_training(const TrainingRun& run, const TrainingData& data, c
   record.dataset = run.dataset;
   record.config = run.config_text;
   record.seed = config.seed;
-  nw::Optimizer opt(config);
+  network::Optimizer opt(config);
   if (run.resume && !run.checkpoint.empty() && fs::exists(run.checkpoint)) {
-    nw::ModelRecord saved;
-    model = nw::load_checkpoint(run.checkpoint, saved, opt);
+    network::ModelRecord saved;
+    model = network::load_checkpoint(run.checkpoint, saved, opt);
     record.zoo_name = saved.zoo_name;
     record.training = saved.training;
     say(fmt::format("resuming from {} after epoch {}", run.checkpoint.string(), record.training.epochs_done));
   } else if (run.model.ends_with(".h5")) {
-    nw::ModelRecord base;
-    model = nw::load_model(run.model, &base);
+    network::ModelRecord base;
+    model = network::load_model(run.model, &base);
     record.zoo_name = base.zoo_name;
     if (model.input_shape() != data.train.image_shape())
-      throw ArgumentError(fmt::format("model {} takes inputs {}, dataset {} has images {}", run.model,
-                                      nw::shape_text(model.input_shape()), run.dataset,
-                                      nw::shape_text(data.train.image_shape())));
+      throw core::ArgumentError(fmt::format("model {} takes inputs {}, dataset {} has images {}", run.model,
+                                            network::shape_text(model.input_shape()), run.dataset,
+                                            network::shape_text(data.train.image_shape())));
   } else {
-    nw::ZooOptions zo;
+    network::ZooOptions zo;
     zo.width = s.width;
-    model = nw::Model::from_spec(nw::zoo_spec(run.model, data.train.image_shape(), data.train.classes, zo));
-    nw::initialize_weights(model, config.seed);
+    model = network::Model::from_spec(network::zoo_spec(run.model, data.train.image_shape(), data.train.classes, zo));
+    network::initialize_weights(model, config.seed);
     record.zoo_name = run.model;
   }
   if (s.qat && !model.quantized()) {
-    nw::QuantOptions qo;
+    network::QuantOptions qo;
     qo.weight_bits = qo.activation_bits = s.bits;
     qo.calibration_images = s.calibration_images;
     qo.seed = config.seed;
-    model = nw::quantize_model(model, data.train, qo);
-    nw::RunContext q;
-    q.mode = nw::ExecMode::kFakeQuant;
-    const auto r = nw::evaluate(model, data.eval, q);
+    model = network::quantize_model(model, data.train, qo);
+    network::RunContext q;
+    q.mode = network::ExecMode::kFakeQuant;
+    const auto r = network::evaluate(model, data.eval, q);
     say(fmt::format("quantized to {} bits (BatchNorm folded, {} calibration images): {} accuracy {:.2f} % before QAT",
                     s.bits, s.calibration_images, data.eval_split(), 100 * r.accuracy));
   }
@@ -148,32 +150,32 @@ TrainingOutcome run_training(const TrainingRun& run, const TrainingData& data, c
   // engine (noise, readout); readouts that need calibration are recalibrated on the calibration
   // images before training, after every epoch and, with recalibrate_every = N, every N batches
   // (the maps follow the weights as they change).
-  std::unique_ptr<nw::CrossbarTrainingHook> hook;
+  std::unique_ptr<network::CrossbarTrainingHook> hook;
   const auto calibrate_hook = [&] {
     if (!hook || !hook->needs_calibration()) return;
-    nw::RunContext q;
-    q.mode = nw::ExecMode::kFakeQuant;
+    network::RunContext q;
+    q.mode = network::ExecMode::kFakeQuant;
     q.hook = hook.get();
     hook->begin_calibration();
-    nw::evaluate(model, data.train, q, 256, s.calibration_images);
+    network::evaluate(model, data.train, q, 256, s.calibration_images);
     hook->end_calibration();
   };
   if (run.hardware) {
-    hook = std::make_unique<nw::CrossbarTrainingHook>(*run.hardware, static_cast<int>(model.gemm_layers().size()),
-                                                      config.seed, s.ps_gradient);
+    hook = std::make_unique<network::CrossbarTrainingHook>(*run.hardware, static_cast<int>(model.gemm_layers().size()),
+                                                           config.seed, s.ps_gradient);
     calibrate_hook();
     config.hook = hook.get();
     config.test_through_hook = true;  // the reported accuracy is the crossbar's
     say(fmt::format("crossbar-aware training on {} ({} readout, {} PS gradient)", run.hardware_name,
-                    circuit::readout_name(run.hardware->readout.kind), nw::ps_gradient_name(s.ps_gradient)));
+                    circuit::readout_name(run.hardware->readout.kind), network::ps_gradient_name(s.ps_gradient)));
   }
   if (run.teacher) {
     if (run.teacher->input_shape() != model.input_shape() || run.teacher->classes() != model.classes())
-      throw ArgumentError(fmt::format("teacher: takes inputs {} into {} classes, the model {} into {}",
-                                      nw::shape_text(run.teacher->input_shape()), run.teacher->classes(),
-                                      nw::shape_text(model.input_shape()), model.classes()));
+      throw core::ArgumentError(fmt::format("teacher: takes inputs {} into {} classes, the model {} into {}",
+                                            network::shape_text(run.teacher->input_shape()), run.teacher->classes(),
+                                            network::shape_text(model.input_shape()), model.classes()));
     config.teacher = run.teacher;
-    config.teacher_mode = run.teacher->quantized() ? nw::ExecMode::kFakeQuant : nw::ExecMode::kFloat;
+    config.teacher_mode = run.teacher->quantized() ? network::ExecMode::kFakeQuant : network::ExecMode::kFloat;
   }
   say(fmt::format("training {} on {}: {} training / {} {} images, {} parameters, {} epochs",
                   record.zoo_name.empty() ? run.model : record.zoo_name, run.dataset, data.train.size(),
@@ -183,13 +185,13 @@ TrainingOutcome run_training(const TrainingRun& run, const TrainingData& data, c
     if (s.recalibrate_every > 0 && done % s.recalibrate_every == 0 && done < total) calibrate_hook();
     if (events.on_batch) events.on_batch(done, total, loss, acc);
   };
-  const auto on_epoch = [&](const nw::TrainState& state, nw::Optimizer& optimizer) {
+  const auto on_epoch = [&](const network::TrainState& state, network::Optimizer& optimizer) {
     record.training = state;
-    if (!run.checkpoint.empty()) nw::save_checkpoint(run.checkpoint, model, record, optimizer);
+    if (!run.checkpoint.empty()) network::save_checkpoint(run.checkpoint, model, record, optimizer);
     if (events.on_epoch) events.on_epoch(state.history.back());
     calibrate_hook();
   };
-  nw::train(model, data.train, &data.eval, config, record.training, opt, on_epoch, on_batch, events.stop);
+  network::train(model, data.train, &data.eval, config, record.training, opt, on_epoch, on_batch, events.stop);
   out.finished = record.training.epochs_done >= config.epochs;
   if (!record.training.history.empty()) {
     const auto& last = record.training.history.back();

@@ -10,10 +10,11 @@
 using namespace cimmc::arch;
 
 namespace {
-std::vector<KernelIsa> supported() {
-  std::vector<KernelIsa> v;
-  for (KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kAvx2, KernelIsa::kAvx512})
-    if (kernel_isa_supported(isa)) v.push_back(isa);
+std::vector<cimmc::core::KernelIsa> supported() {
+  std::vector<cimmc::core::KernelIsa> v;
+  for (cimmc::core::KernelIsa isa :
+       {cimmc::core::KernelIsa::kPortable, cimmc::core::KernelIsa::kAvx2, cimmc::core::KernelIsa::kAvx512})
+    if (cimmc::core::kernel_isa_supported(isa)) v.push_back(isa);
   return v;
 }
 }  // namespace
@@ -22,7 +23,7 @@ TEST(BitPlanes, PackingPutsEveryBitWhereTheGeometrySays) {
   std::mt19937 gen(1);
   for (int k : {1, 7, 63, 64, 65, 100, 127, 128, 129, 300, 577})
     for (int rows : {1, 37, 64, 100, 128, 256})
-      for (KernelIsa isa : supported()) {
+      for (cimmc::core::KernelIsa isa : supported()) {
         const PlaneGeometry g = PlaneGeometry::make(k, rows);
         const int bits = 1 + static_cast<int>(gen() % 8);
         std::vector<std::uint8_t> values(static_cast<std::size_t>(k));
@@ -37,7 +38,7 @@ TEST(BitPlanes, PackingPutsEveryBitWhereTheGeometrySays) {
             const int word = s * ((rows + 63) / 64) + local / 64;
             if ((values[kk] >> i) & 1) ref[static_cast<std::size_t>(i) * g.words() + word] |= 1ull << (local % 64);
           }
-        ASSERT_EQ(planes, ref) << "K " << k << " R " << rows << " " << kernel_isa_name(isa);
+        ASSERT_EQ(planes, ref) << "K " << k << " R " << rows << " " << cimmc::core::kernel_isa_name(isa);
       }
 }
 
@@ -54,10 +55,10 @@ TEST(BitPlanes, AndPopcountKernelsEqualTheReference) {
         for (int w = 0; w < words; ++w)
           for (int b = 0; b < 64; ++b)
             ref[n] += static_cast<int>((a[w] >> b) & (plane[static_cast<std::size_t>(w) * columns + n] >> b) & 1);
-      for (KernelIsa isa : supported()) {
+      for (cimmc::core::KernelIsa isa : supported()) {
         std::vector<std::int32_t> out(static_cast<std::size_t>(columns), -1);
         and_popcount_function(isa)(a.data(), plane.data(), words, columns, out.data());
-        EXPECT_EQ(out, ref) << kernel_isa_name(isa) << " words " << words << " columns " << columns;
+        EXPECT_EQ(out, ref) << cimmc::core::kernel_isa_name(isa) << " words " << words << " columns " << columns;
       }
     }
 }

@@ -14,7 +14,7 @@ using namespace cimmc;
 
 namespace {
 arch::CrossbarConfig read(const std::string& text) {
-  config::Document doc = config::parse_string(text, "cell_test.toml");
+  cimmc::core::config::Document doc = cimmc::core::config::parse_string(text, "cell_test.toml");
   return arch::read_crossbar_config(doc);
 }
 
@@ -52,13 +52,13 @@ TEST(CellModel, LevelsMustMatchTheCellBits) {
   try {
     read(std::string(kBase) + "[cell]\ntechnology = \"rram\"\nlevels = 4\nprogramming_sigma = 0.1\n");
     FAIL() << "levels 4 with 1-bit cells was accepted";
-  } catch (const ConfigError& e) {
+  } catch (const cimmc::core::ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("cell.levels"), std::string::npos) << e.what();
   }
   try {
     read(std::string(kBase) + "[cell]\ntechnology = \"rram\"\nlevelz = 2\n");
     FAIL() << "an unknown key was accepted";
-  } catch (const ConfigError& e) {
+  } catch (const cimmc::core::ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("levelz"), std::string::npos) << e.what();
   }
 }

@@ -12,8 +12,8 @@ using cimmc::circuit::ReadoutKind;
 namespace {
 std::string error_of(const std::string& text) {
   try {
-    read_crossbar_config(cimmc::config::parse_string(text, "hw.toml"));
-  } catch (const cimmc::ConfigError& e) {
+    read_crossbar_config(cimmc::core::config::parse_string(text, "hw.toml"));
+  } catch (const cimmc::core::ConfigError& e) {
     return e.what();
   }
   return "";
@@ -47,7 +47,7 @@ TEST(CrossbarConfig, OverridesApplyBeforeValidation) {
   EXPECT_DOUBLE_EQ(c.noise.sense_sigma_lsb, 2.5);
   EXPECT_EQ(c.readout.adc.bits, 4);
   EXPECT_EQ(c.rows, 64);
-  EXPECT_THROW(load_crossbar_config(file, {"crossbar.bits_per_cell=9"}), cimmc::ConfigError);
+  EXPECT_THROW(load_crossbar_config(file, {"crossbar.bits_per_cell=9"}), cimmc::core::ConfigError);
 }
 
 TEST(CrossbarConfig, EveryProblemIsReportedWithItsLine) {
@@ -87,7 +87,7 @@ TEST(CrossbarConfig, EveryProblemIsReportedWithItsLine) {
 }
 
 TEST(CrossbarConfig, MultiBitInputsAndCells) {
-  const auto c = read_crossbar_config(cimmc::config::parse_string(
+  const auto c = read_crossbar_config(cimmc::core::config::parse_string(
       "[crossbar]\nrows = 128\nbits_per_cell = 4\ninput_bits = 4\ndac_bits = 4\n", "hw.toml"));
   EXPECT_EQ(c.dac_bits, 4);
   EXPECT_EQ(c.input_streams(), 1);
@@ -121,5 +121,5 @@ TEST(CrossbarConfig, ProgrammaticValidation) {
   CrossbarConfig c;
   EXPECT_NO_THROW(c.validate());
   c.weight_bits = 9;
-  EXPECT_THROW(c.validate(), cimmc::ConfigError);
+  EXPECT_THROW(c.validate(), cimmc::core::ConfigError);
 }

@@ -162,14 +162,15 @@ TEST(CrossbarLayer, EveryKernelGivesTheSameNoisyResult) {
   c.noise = cimmc::circuit::NoiseParams::relative_full_scale(0.02);
   CrossbarLayer layer(c, 1, p.w, p.n, p.k);
   std::vector<double> first;
-  for (KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kAvx2, KernelIsa::kAvx512}) {
-    if (!kernel_isa_supported(isa)) continue;
+  for (cimmc::core::KernelIsa isa :
+       {cimmc::core::KernelIsa::kPortable, cimmc::core::KernelIsa::kAvx2, cimmc::core::KernelIsa::kAvx512}) {
+    if (!cimmc::core::kernel_isa_supported(isa)) continue;
     layer.set_kernel(isa);
     std::vector<double> out(static_cast<std::size_t>(p.m) * p.n);
     Counters counters;
     layer.run(p.act, p.m, {0, 0, 1, 0, 1}, 7, out, counters);
     if (first.empty()) first = out;
-    EXPECT_EQ(out, first) << kernel_isa_name(isa);
+    EXPECT_EQ(out, first) << cimmc::core::kernel_isa_name(isa);
   }
 }
 
@@ -352,7 +353,7 @@ TEST(CrossbarLayer, BadInputsAreRejectedWithTheirPlace) {
   try {
     CrossbarLayer layer(c, 0, w, 2, 2);
     FAIL();
-  } catch (const cimmc::ArgumentError& e) {
+  } catch (const cimmc::core::ArgumentError& e) {
     EXPECT_NE(std::string(e.what()).find("weight [1, 1] = 8 does not fit in 4 bits"), std::string::npos) << e.what();
   }
   const std::vector<std::int8_t> ok{1, 2, 3, 4};
@@ -363,12 +364,12 @@ TEST(CrossbarLayer, BadInputsAreRejectedWithTheirPlace) {
   try {
     layer.run(act, 1, {}, 1, out, counters);
     FAIL();
-  } catch (const cimmc::ArgumentError& e) {
+  } catch (const cimmc::core::ArgumentError& e) {
     EXPECT_NE(std::string(e.what()).find("activation [0, 1] = 16 does not fit in 4 input bits"), std::string::npos)
         << e.what();
   }
-  EXPECT_THROW(layer.run(act, 2, {}, 1, out, counters), cimmc::ArgumentError);
-  EXPECT_THROW(row_stream_element(1024, 0, 0), cimmc::ArgumentError);
+  EXPECT_THROW(layer.run(act, 2, {}, 1, out, counters), cimmc::core::ArgumentError);
+  EXPECT_THROW(row_stream_element(1024, 0, 0), cimmc::core::ArgumentError);
   EXPECT_EQ(row_stream_element(3, 5, 7), (3ull << 38) | (5ull << 18) | 7u);
 }
 
@@ -394,7 +395,7 @@ TEST(CrossbarLayer, CellDeviationsAddOnDrivenRows) {
   Counters counters;
   layer.run(act, 1, {}, 1, out, counters);
   EXPECT_DOUBLE_EQ(out[0], 1.0 + 0.25 - 0.5 - 2 * 0.125);
-  EXPECT_THROW(layer.set_cell_deviations(std::vector<float>(5)), cimmc::ArgumentError);
+  EXPECT_THROW(layer.set_cell_deviations(std::vector<float>(5)), cimmc::core::ArgumentError);
 }
 
 TEST(CrossbarLayer, MultiBitInputsWeightCellDeviationsByTheInput) {
@@ -531,7 +532,7 @@ TEST(CrossbarLayer, MtjCalibrationNormalizesEachConversionOfEachSubarrayOrColumn
   for (const std::size_t wrong : {std::size_t{4}, std::size_t{3}, static_cast<std::size_t>(3 * p.n)}) {
     LayerCalibration bad;
     bad.mtj_maps.resize(wrong);
-    EXPECT_THROW(layer.set_calibration(bad), cimmc::ArgumentError) << wrong << " maps";
+    EXPECT_THROW(layer.set_calibration(bad), cimmc::core::ArgumentError) << wrong << " maps";
   }
 }
 
@@ -737,7 +738,7 @@ TEST(CrossbarLayer, ReprogrammedLayerComputesWhatANewLayerComputes) {
         for (auto& x : w) x = static_cast<std::int8_t>(std::clamp(x + static_cast<int>(gen() % 3) - 1, -7, 7));
         if (round == 2) w[5] = -8;
         if (round == 2 && !layer.calibration().mtj_maps.empty()) {
-          EXPECT_THROW(layer.reprogram(w), cimmc::ArgumentError);
+          EXPECT_THROW(layer.reprogram(w), cimmc::core::ArgumentError);
           EXPECT_TRUE(layer.calibration().mtj_maps.empty());
         } else {
           layer.reprogram(w);
@@ -856,5 +857,5 @@ TEST(CrossbarLayer, ReadoutSlopesAreTheWeightedShareOfConversionsInsideTheRange)
   ideal.readout_slopes(p.act, p.m, slopes);
   EXPECT_TRUE(std::all_of(slopes.begin(), slopes.end(), [](float v) { return v == 1.0f; }));
   std::vector<float> short_slopes(slopes.size() - 1);
-  EXPECT_THROW(layer.readout_slopes(p.act, p.m, short_slopes), cimmc::ArgumentError);
+  EXPECT_THROW(layer.readout_slopes(p.act, p.m, short_slopes), cimmc::core::ArgumentError);
 }

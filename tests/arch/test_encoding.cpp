@@ -71,9 +71,9 @@ TEST(Encoding, StatisticsCountNonzeroBits) {
 }
 
 TEST(Encoding, OutOfRangeValuesAreRejected) {
-  EXPECT_THROW(encode(8, 4, Encoding::kCsd), cimmc::ArgumentError);
-  EXPECT_THROW(encode(-9, 4, Encoding::kTwosComplement), cimmc::ArgumentError);
-  EXPECT_THROW(encode(0, 9, Encoding::kTwosComplement), cimmc::ArgumentError);
+  EXPECT_THROW(encode(8, 4, Encoding::kCsd), cimmc::core::ArgumentError);
+  EXPECT_THROW(encode(-9, 4, Encoding::kTwosComplement), cimmc::core::ArgumentError);
+  EXPECT_THROW(encode(0, 9, Encoding::kTwosComplement), cimmc::core::ArgumentError);
   EXPECT_EQ(parse_encoding("csd"), Encoding::kCsd);
   EXPECT_FALSE(parse_encoding("gray").has_value());
 }

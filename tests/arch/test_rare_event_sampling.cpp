@@ -180,7 +180,7 @@ TEST(RareEventSampling, AutoChoosesRareEventOnlyWhereErrorsAreRare) {
 
 TEST(RareEventSampling, SamplingKeyIsReadAndChecked) {
   const auto read = [](const std::string& text) {
-    return read_crossbar_config(cimmc::config::parse_string(text, "hw.toml"));
+    return read_crossbar_config(cimmc::core::config::parse_string(text, "hw.toml"));
   };
   EXPECT_EQ(read("[readout]\nkind = \"adc\"\n").readout.sampling, ReadoutSampling::kAuto);
   EXPECT_EQ(read("[readout]\nkind = \"zebra_lcu\"\nsampling = \"rare_event\"\n").readout.sampling,
@@ -190,7 +190,7 @@ TEST(RareEventSampling, SamplingKeyIsReadAndChecked) {
   const auto error_of = [&](const std::string& text) -> std::string {
     try {
       read(text);
-    } catch (const cimmc::ConfigError& e) {
+    } catch (const cimmc::core::ConfigError& e) {
       return e.what();
     }
     return "";

@@ -11,19 +11,19 @@
 namespace cimmc::circuit::config_test {
 
 // The parameters read from table `table` of `text` (source name "hw.toml"). Problems throw a
-// ConfigError, or are written to *error when error is given.
+// cimmc::core::ConfigError, or are written to *error when error is given.
 template <typename Params>
-Params read_table(const std::string& text, std::string_view table, Params (*reader)(config::TableReader&),
+Params read_table(const std::string& text, std::string_view table, Params (*reader)(cimmc::core::config::TableReader&),
                   std::string* error) {
-  const auto doc = config::parse_string(text, "hw.toml");
-  config::Problems problems;
-  config::TableReader root(doc.root, doc.source, "", problems);
+  const auto doc = cimmc::core::config::parse_string(text, "hw.toml");
+  cimmc::core::config::Problems problems;
+  cimmc::core::config::TableReader root(doc.root, doc.source, "", problems);
   auto t = root.child(table);
   Params p = reader(t);
   root.finish();
   try {
     problems.throw_if_any(doc.source);
-  } catch (const ConfigError& e) {
+  } catch (const cimmc::core::ConfigError& e) {
     if (!error) throw;
     *error = e.what();
   }

@@ -12,7 +12,7 @@ using namespace cimmc;
 TEST(FastNormal, MomentsAndTailsOfAStandardNormal) {
   constexpr std::size_t kN = std::size_t{64} << 16;
   circuit::NormalBuffer normals(1 << 16);
-  normals.reset(12345, {rng::Purpose::kTest, 0, 0, 7});
+  normals.reset(12345, {cimmc::core::rng::Purpose::kTest, 0, 0, 7});
   double s1 = 0, s2 = 0, s3 = 0, s4 = 0;
   std::size_t tail2 = 0, tail3 = 0;
   for (std::size_t done = 0; done < kN; done += 1 << 16) {
@@ -38,7 +38,7 @@ TEST(FastNormal, MomentsAndTailsOfAStandardNormal) {
 }
 
 TEST(FastNormal, SameStreamSameNumbersWhateverTheChunking) {
-  const rng::StreamAddress s{rng::Purpose::kTest, 0, 1, 2};
+  const cimmc::core::rng::StreamAddress s{cimmc::core::rng::Purpose::kTest, 0, 1, 2};
   circuit::NormalBuffer a(64), b(64);
   a.reset(99, s);
   b.reset(99, s);

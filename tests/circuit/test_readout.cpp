@@ -32,7 +32,7 @@ TEST(AdcQuantizer, StepNeverBelowOneSoEnoughBitsAreExact) {
   EXPECT_EQ(s5.min_code, -15);
   EXPECT_EQ(s5.max_code, 15);
   EXPECT_FLOAT_EQ(s5.step, 128.0f / 15.0f);
-  EXPECT_THROW(AdcQuantizer(0, 10.0, false), cimmc::ArgumentError);
+  EXPECT_THROW(AdcQuantizer(0, 10.0, false), cimmc::core::ArgumentError);
 }
 
 TEST(LcuSense, LevelsCoverTheGroup) {
@@ -74,9 +74,9 @@ TEST(SwitchingCurve, TableInterpolatesAndRejectsBadPoints) {
   EXPECT_DOUBLE_EQ(c.probability(0.0), 0.1);
   EXPECT_DOUBLE_EQ(c.probability(1.5e-4), 0.3);
   EXPECT_DOUBLE_EQ(c.probability(9.0), 0.9);
-  EXPECT_THROW(TabulatedSwitchingCurve({1e-4, 1e-4}, {0.1, 0.2}), cimmc::ArgumentError);
-  EXPECT_THROW(TabulatedSwitchingCurve({1e-4, 2e-4}, {0.5, 0.2}), cimmc::ArgumentError);
-  EXPECT_THROW(TabulatedSwitchingCurve({1e-4, 2e-4}, {0.5, 1.2}), cimmc::ArgumentError);
+  EXPECT_THROW(TabulatedSwitchingCurve({1e-4, 1e-4}, {0.1, 0.2}), cimmc::core::ArgumentError);
+  EXPECT_THROW(TabulatedSwitchingCurve({1e-4, 2e-4}, {0.5, 0.2}), cimmc::core::ArgumentError);
+  EXPECT_THROW(TabulatedSwitchingCurve({1e-4, 2e-4}, {0.5, 1.2}), cimmc::core::ArgumentError);
 }
 
 TEST(ReadoutParams, SamplesRulesSelectTPerLayerAndBit) {
@@ -133,7 +133,7 @@ TEST(SwitchingCurve, DeviceTableAdapterReadsTheLookupTableAtOnePulseWidth) {
   EXPECT_DOUBLE_EQ(curve.probability(1e-4), 0.1);
   EXPECT_DOUBLE_EQ(curve.probability(3e-4), 1.0);
   EXPECT_NEAR(curve.probability(2e-4), 0.6, 1e-6);
-  EXPECT_THROW(DeviceTableSwitchingCurve(table, 0.0), cimmc::ArgumentError);
+  EXPECT_THROW(DeviceTableSwitchingCurve(table, 0.0), cimmc::core::ArgumentError);
 }
 
 TEST(ReadoutParams, DeviceTableNeedsAFile) {
@@ -219,7 +219,7 @@ TEST(MtjMeanResponse, MeanDecodingOfTheSigmoidIsTanh) {
       EXPECT_NEAR(slope[static_cast<std::size_t>(i)], 2.0 * (1.0 - th * th), tol) << "T " << t << " x " << x;
     }
   }
-  EXPECT_THROW(mtj_expected_decode(p, *curve, 4, 1), cimmc::ArgumentError);
+  EXPECT_THROW(mtj_expected_decode(p, *curve, 4, 1), cimmc::core::ArgumentError);
 }
 
 TEST(MtjMeanResponse, InverseDecodingIsTheBinomialMeanOfTheDecodedPoints) {

@@ -20,9 +20,9 @@ using namespace cimmc::circuit;
 
 namespace {
 MtjParams read_mtj(const std::filesystem::path& path) {
-  const auto doc = cimmc::config::parse_file(path);
-  cimmc::config::Problems problems;
-  cimmc::config::TableReader root(doc.root, doc.source, "", problems);
+  const auto doc = cimmc::core::config::parse_file(path);
+  cimmc::core::config::Problems problems;
+  cimmc::core::config::TableReader root(doc.root, doc.source, "", problems);
   auto t = root.child("readout");
   const ReadoutParams p = read_readout_params(t);
   problems.throw_if_any(doc.source);
@@ -32,7 +32,7 @@ MtjParams read_mtj(const std::filesystem::path& path) {
 }  // namespace
 
 TEST(StoxDeviceTable, ReadoutSamplesTheTablesProbabilities) {
-  const auto hw = cimmc::data_files::resolve("hw", "stox_mtj_device", ".toml", "hardware configuration");
+  const auto hw = cimmc::core::data_files::resolve("hw", "stox_mtj_device", ".toml", "hardware configuration");
   // Another working directory: table_file is relative to the hardware file, not to it.
   const auto cwd = std::filesystem::current_path();
   std::filesystem::current_path(std::filesystem::temp_directory_path());
@@ -43,7 +43,7 @@ TEST(StoxDeviceTable, ReadoutSamplesTheTablesProbabilities) {
   EXPECT_DOUBLE_EQ(mtj.pulse_width_s, 1e-9);
 
   const auto table = cimmc::device::SwitchingTable::load(
-      cimmc::data_files::resolve("tables", "stox_converter_1ns", ".h5", "switching table"));
+      cimmc::core::data_files::resolve("tables", "stox_converter_1ns", ".h5", "switching table"));
   EXPECT_EQ(table.device(), "stox_converter");
   ASSERT_EQ(table.pulse_widths_s().size(), 1u);
   EXPECT_DOUBLE_EQ(table.pulse_widths_s()[0], mtj.pulse_width_s);
@@ -52,7 +52,7 @@ TEST(StoxDeviceTable, ReadoutSamplesTheTablesProbabilities) {
   // per conversion through the binomial thresholds of P. SE = sqrt(P (1 - P) / (40 000 T)).
   const int samples = mtj.samples;
   const std::size_t conversions = 40000;
-  cimmc::rng::Stream stream(20251203, {cimmc::rng::Purpose::kTest, 0, 0, 0});
+  cimmc::core::rng::Stream stream(20251203, {cimmc::core::rng::Purpose::kTest, 0, 0, 0});
   std::vector<std::uint32_t> thresholds(static_cast<std::size_t>(samples));
   for (double x : {-1.0, -0.5, -0.25, 0.0, 0.25, 0.5, 1.0}) {
     const double current = mtj.current_at_zero_A + x * mtj.current_per_unit_A;
@@ -79,18 +79,18 @@ TEST(StoxDeviceTable, ReadoutSamplesTheTablesProbabilities) {
 // /device/temperature_K), so a study that zips it with table_file cannot pair a table with the
 // wrong temperature; a mismatch, or the key without a device table, is an error naming the key.
 TEST(StoxDeviceTable, TemperatureMustBeTheTables) {
-  const auto hw =
-      std::filesystem::absolute(cimmc::data_files::resolve("hw", "stox_mtj_device", ".toml", "hardware configuration"));
+  const auto hw = std::filesystem::absolute(
+      cimmc::core::data_files::resolve("hw", "stox_mtj_device", ".toml", "hardware configuration"));
   const auto error_with = [&](const std::vector<std::string>& overrides) {
-    auto doc = cimmc::config::parse_file(hw);
-    cimmc::config::apply_overrides(doc, overrides);
-    cimmc::config::Problems problems;
-    cimmc::config::TableReader root(doc.root, doc.source, "", problems);
+    auto doc = cimmc::core::config::parse_file(hw);
+    cimmc::core::config::apply_overrides(doc, overrides);
+    cimmc::core::config::Problems problems;
+    cimmc::core::config::TableReader root(doc.root, doc.source, "", problems);
     auto t = root.child("readout");
     (void)read_readout_params(t);
     try {
       problems.throw_if_any(doc.source);
-    } catch (const cimmc::ConfigError& e) {
+    } catch (const cimmc::core::ConfigError& e) {
       return std::string(e.what());
     }
     return std::string();

@@ -10,7 +10,8 @@
 using namespace cimmc;
 
 TEST(StreamBuffers, WordBufferGivesTheStreamsWordsInOrder) {
-  const rng::StreamAddress address{rng::Purpose::kPartialSumNoise, 3, 77, (std::uint64_t{5} << 38) | 12345};
+  const cimmc::core::rng::StreamAddress address{cimmc::core::rng::Purpose::kPartialSumNoise, 3, 77,
+                                                (std::uint64_t{5} << 38) | 12345};
   circuit::WordBuffer buffer(100);
   buffer.reset(2024, address);
   std::vector<std::uint32_t> got;
@@ -19,19 +20,19 @@ TEST(StreamBuffers, WordBufferGivesTheStreamsWordsInOrder) {
     got.insert(got.end(), p, p + n);
   }
   std::vector<std::uint32_t> expected(200 + 7);
-  rng::Stream(2024, address).fill_u32(expected);
+  cimmc::core::rng::Stream(2024, address).fill_u32(expected);
   ASSERT_EQ(got.size(), 207u);
   EXPECT_EQ(got, expected);
 }
 
 TEST(StreamBuffers, NormalBufferGivesTheTransformedWordsAndDropsChunkTails) {
-  const rng::StreamAddress address{rng::Purpose::kPartialSumNoise, 0, 1, 99};
+  const cimmc::core::rng::StreamAddress address{cimmc::core::rng::Purpose::kPartialSumNoise, 0, 1, 99};
   circuit::NormalBuffer buffer(64);
   buffer.reset(5, address);
   std::vector<std::uint32_t> words(128);
-  rng::Stream(5, address).fill_u32(words);
+  cimmc::core::rng::Stream(5, address).fill_u32(words);
   std::vector<float> normals(128);
-  rng::normals_from_words(words, normals);
+  cimmc::core::rng::normals_from_words(words, normals);
   const float* a = buffer.take(60);
   for (int i = 0; i < 60; ++i) EXPECT_EQ(a[i], normals[i]) << i;
   // 10 more do not fit in the 4 left: those are dropped and the next chunk starts at word 64.

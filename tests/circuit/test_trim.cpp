@@ -58,7 +58,7 @@ TEST(Trim, MismatchHasTheStatedMoments) {
   const double s0 = 1.0 / 128;
   const circuit::AffineMap target{8 * s0, 0.0};  // exactly on both grids
   const auto nominal = circuit::trimmed_map(t, target, s0, 0, 0);
-  rng::Stream stream(7, {rng::Purpose::kTest, 0, 0, 0});
+  cimmc::core::rng::Stream stream(7, {cimmc::core::rng::Purpose::kTest, 0, 0, 0});
   const int n = 20000;
   double sg = 0, sg2 = 0, so = 0, so2 = 0;
   for (int i = 0; i < n; ++i) {

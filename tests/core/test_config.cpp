@@ -5,9 +5,9 @@
 
 #include "cimmc/core/config.hpp"
 
-using namespace cimmc::config;
-using cimmc::ConfigError;
-using cimmc::IoError;
+using namespace cimmc::core::config;
+using cimmc::core::ConfigError;
+using cimmc::core::IoError;
 
 namespace {
 struct Hardware {
@@ -37,7 +37,7 @@ Hardware read_hardware(const Document& doc) {
 std::string message_of(const std::function<void()>& f) {
   try {
     f();
-  } catch (const ConfigError& e) {
+  } catch (const cimmc::core::ConfigError& e) {
     return e.what();
   }
   return "";
@@ -123,13 +123,13 @@ TEST(Config, OverrideCreatesMissingTablesAndIsValidated) {
 
 TEST(Config, BadOverrideSyntax) {
   auto doc = parse_string("a = 1\n");
-  EXPECT_THROW(apply_override(doc, "no_equals_sign"), ConfigError);
-  EXPECT_THROW(apply_override(doc, "=3"), ConfigError);
-  EXPECT_THROW(apply_override(doc, "a..b=3"), ConfigError);
-  EXPECT_THROW(apply_override(doc, "a.b=3"), ConfigError);  // a is an integer, not a table
+  EXPECT_THROW(apply_override(doc, "no_equals_sign"), cimmc::core::ConfigError);
+  EXPECT_THROW(apply_override(doc, "=3"), cimmc::core::ConfigError);
+  EXPECT_THROW(apply_override(doc, "a..b=3"), cimmc::core::ConfigError);
+  EXPECT_THROW(apply_override(doc, "a.b=3"), cimmc::core::ConfigError);  // a is an integer, not a table
 }
 
-TEST(Config, MissingFileIsAnIoError) { EXPECT_THROW(parse_file("/nonexistent/cimmc/file.toml"), IoError); }
+TEST(Config, MissingFileIsAnIoError) { EXPECT_THROW(parse_file("/nonexistent/cimmc/file.toml"), cimmc::core::IoError); }
 
 TEST(Config, ParsesFilesAndKeepsTheirNameInMessages) {
   const auto path = std::filesystem::temp_directory_path() / "cimmc_test_config.toml";

@@ -20,9 +20,9 @@ fs::path temp_path(const std::string& name) { return fs::temp_directory_path() /
 TEST(Hdf5, RoundTripsScalarsStringsAndArrays) {
   const auto path = temp_path("roundtrip.h5");
   {
-    h5::AtomicFile out(path);
+    cimmc::core::h5::AtomicFile out(path);
     auto& f = out.file();
-    h5::write_provenance(f, "cimmc.test", {1, 2}, 0xFEDCBA9876543210ull, "[a]\nb = 1\n");
+    cimmc::core::h5::write_provenance(f, "cimmc.test", {1, 2}, 0xFEDCBA9876543210ull, "[a]\nb = 1\n");
     f.write_scalar<double>("pi", 3.25, "1");
     f.write_string("name", "sot-mtj");
     f.write_strings("labels", {"a", "bb", ""});
@@ -41,8 +41,8 @@ TEST(Hdf5, RoundTripsScalarsStringsAndArrays) {
     out.commit();
   }
   ASSERT_TRUE(fs::exists(path));
-  const auto f = h5::open_cimmc_file(path, "cimmc.test", 1);
-  const auto p = h5::read_provenance(f);
+  const auto f = cimmc::core::h5::open_cimmc_file(path, "cimmc.test", 1);
+  const auto p = cimmc::core::h5::read_provenance(f);
   EXPECT_EQ(p.filetype, "cimmc.test");
   EXPECT_EQ(p.format_version[0], 1);
   EXPECT_EQ(p.format_version[1], 2);
@@ -70,9 +70,9 @@ TEST(Hdf5, RoundTripsScalarsStringsAndArrays) {
   EXPECT_EQ(g.read<double>("big").data[9999], 0.5);
   EXPECT_EQ(g.dataset_info("big").units, "s");
   // Reading a float dataset as integers is refused.
-  EXPECT_THROW(g.read<std::int32_t>("p"), FormatError);
-  EXPECT_THROW(g.read<double>("missing"), FormatError);
-  EXPECT_THROW(f.open_group("nope"), FormatError);
+  EXPECT_THROW(g.read<std::int32_t>("p"), cimmc::core::FormatError);
+  EXPECT_THROW(g.read<double>("missing"), cimmc::core::FormatError);
+  EXPECT_THROW(f.open_group("nope"), cimmc::core::FormatError);
   fs::remove(path);
 }
 
@@ -80,7 +80,7 @@ TEST(Hdf5, AtomicFileLeavesNothingBehindOnFailure) {
   const auto path = temp_path("aborted.h5");
   fs::remove(path);
   try {
-    h5::AtomicFile out(path);
+    cimmc::core::h5::AtomicFile out(path);
     out.file().write_scalar<double>("x", 1.0, "1");
     throw std::runtime_error("simulated failure");
   } catch (const std::runtime_error&) {}
@@ -92,12 +92,12 @@ TEST(Hdf5, AtomicFileLeavesNothingBehindOnFailure) {
 TEST(Hdf5, AtomicFileReplacesAnExistingFile) {
   const auto path = temp_path("replace.h5");
   for (int v = 1; v <= 2; ++v) {
-    h5::AtomicFile out(path);
-    h5::write_provenance(out.file(), "cimmc.test", {1, 0}, 0, "");
+    cimmc::core::h5::AtomicFile out(path);
+    cimmc::core::h5::write_provenance(out.file(), "cimmc.test", {1, 0}, 0, "");
     out.file().write_scalar<std::int32_t>("v", v, "1");
     out.commit();
   }
-  EXPECT_EQ(h5::File::open(path).read_scalar<std::int32_t>("v"), 2);
+  EXPECT_EQ(cimmc::core::h5::File::open(path).read_scalar<std::int32_t>("v"), 2);
   fs::remove(path);
 }
 
@@ -115,8 +115,8 @@ TEST(Hdf5, CommitRemovesTemporariesOfWritersThatNoLongerRun) {
   const auto running = dir / fmt::format(".results.h5.tmp-{}", ::getppid());
   const auto other = dir / fmt::format(".other.h5.tmp-{}", child);
   for (const auto& p : {stale, running, other}) std::ofstream(p) << "half-written\n";
-  h5::AtomicFile out(target);
-  h5::write_provenance(out.file(), "cimmc.test", {1, 0}, 0, "");
+  cimmc::core::h5::AtomicFile out(target);
+  cimmc::core::h5::write_provenance(out.file(), "cimmc.test", {1, 0}, 0, "");
   out.commit();
   EXPECT_FALSE(fs::exists(stale));
   EXPECT_TRUE(fs::exists(running));  // the parent process still runs
@@ -126,73 +126,75 @@ TEST(Hdf5, CommitRemovesTemporariesOfWritersThatNoLongerRun) {
 }
 
 TEST(Hdf5, BadFilesGivePreciseErrors) {
-  EXPECT_THROW(h5::File::open(temp_path("does_not_exist.h5")), IoError);
+  EXPECT_THROW(cimmc::core::h5::File::open(temp_path("does_not_exist.h5")), cimmc::core::IoError);
   const auto text = temp_path("text.h5");
   std::ofstream(text) << "this is not HDF5\n";
   try {
-    h5::File::open(text);
-    FAIL() << "expected FormatError";
-  } catch (const FormatError& e) {
+    cimmc::core::h5::File::open(text);
+    FAIL() << "expected cimmc::core::FormatError";
+  } catch (const cimmc::core::FormatError& e) {
     EXPECT_NE(std::string(e.what()).find("not an HDF5 file"), std::string::npos);
   }
   fs::remove(text);
 
   const auto plain = temp_path("plain.h5");
-  { h5::File::create(plain).write_scalar<double>("x", 1, "1"); }
-  EXPECT_THROW(h5::open_cimmc_file(plain, "cimmc.test", 1), FormatError);
+  { cimmc::core::h5::File::create(plain).write_scalar<double>("x", 1, "1"); }
+  EXPECT_THROW(cimmc::core::h5::open_cimmc_file(plain, "cimmc.test", 1), cimmc::core::FormatError);
 
   const auto newer = temp_path("newer.h5");
   {
-    auto f = h5::File::create(newer);
-    h5::write_provenance(f, "cimmc.test", {2, 0}, 0, "");
+    auto f = cimmc::core::h5::File::create(newer);
+    cimmc::core::h5::write_provenance(f, "cimmc.test", {2, 0}, 0, "");
   }
   try {
-    h5::open_cimmc_file(newer, "cimmc.test", 1);
-    FAIL() << "expected FormatError";
-  } catch (const FormatError& e) {
+    cimmc::core::h5::open_cimmc_file(newer, "cimmc.test", 1);
+    FAIL() << "expected cimmc::core::FormatError";
+  } catch (const cimmc::core::FormatError& e) {
     EXPECT_NE(std::string(e.what()).find("format version 2.0 is newer"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(h5::open_cimmc_file(newer, "cimmc.model", 1), FormatError);
+  EXPECT_THROW(cimmc::core::h5::open_cimmc_file(newer, "cimmc.model", 1), cimmc::core::FormatError);
   fs::remove(plain);
   fs::remove(newer);
 }
 
 // Found by tests/fuzz/fuzz_model (corpus/model/regression_empty_seed): an empty 'seed' attribute
-// threw std::out_of_range instead of a FormatError. A numeric attribute with several values is
+// threw std::out_of_range instead of a cimmc::core::FormatError. A numeric attribute with several values is
 // not read into one double either.
 TEST(Hdf5, ProvenanceAttributesOfTheWrongSizeAreFormatErrors) {
   const auto path = temp_path("bad_seed.h5");
   {
-    auto f = h5::File::create(path);
-    h5::write_provenance(f, "cimmc.test", {1, 0}, 5, "");
+    auto f = cimmc::core::h5::File::create(path);
+    cimmc::core::h5::write_provenance(f, "cimmc.test", {1, 0}, 5, "");
     H5Adelete(f.id(), "seed");
     f.set_attr("seed", std::vector<std::int64_t>{});
     f.set_attr("two", std::vector<std::int64_t>{1, 2});
   }
   try {
-    h5::open_cimmc_file(path, "cimmc.test", 1);
-    FAIL() << "expected FormatError";
-  } catch (const FormatError& e) {
+    cimmc::core::h5::open_cimmc_file(path, "cimmc.test", 1);
+    FAIL() << "expected cimmc::core::FormatError";
+  } catch (const cimmc::core::FormatError& e) {
     EXPECT_NE(std::string(e.what()).find("'seed' must be one integer, found 0 values"), std::string::npos) << e.what();
   }
-  const auto f = h5::File::open(path);
-  EXPECT_THROW(f.attr_double("two"), FormatError);
+  const auto f = cimmc::core::h5::File::open(path);
+  EXPECT_THROW(f.attr_double("two"), cimmc::core::FormatError);
   fs::remove(path);
 }
 
 TEST(Hdf5, ShapeMismatchIsAnArgumentError) {
   const auto path = temp_path("shape.h5");
-  auto f = h5::File::create(path);
+  auto f = cimmc::core::h5::File::create(path);
   const std::vector<double> d{1, 2, 3};
-  EXPECT_THROW(f.write<double>("x", std::span<const double>(d), {2, 2}, "1"), ArgumentError);
-  EXPECT_THROW(f.write<double>("y", std::span<const double>(d), {3}, "1", {"a", "b"}), ArgumentError);
+  EXPECT_THROW(f.write<double>("x", std::span<const double>(d), {2, 2}, "1"), cimmc::core::ArgumentError);
+  EXPECT_THROW(f.write<double>("y", std::span<const double>(d), {3}, "1", {"a", "b"}), cimmc::core::ArgumentError);
   f.close();
   fs::remove(path);
 }
 
-TEST(Hdf5, OutputFolderMustExist) { EXPECT_THROW(h5::AtomicFile("/nonexistent/folder/out.h5"), IoError); }
+TEST(Hdf5, OutputFolderMustExist) {
+  EXPECT_THROW(cimmc::core::h5::AtomicFile("/nonexistent/folder/out.h5"), cimmc::core::IoError);
+}
 
 TEST(FileTypes, SupportedMajorVersions) {
-  EXPECT_EQ(filetypes::supported_major("cimmc.model"), filetypes::kModel.major);
-  EXPECT_EQ(filetypes::supported_major("cimmc.unknown"), 1);
+  EXPECT_EQ(cimmc::core::filetypes::supported_major("cimmc.model"), cimmc::core::filetypes::kModel.major);
+  EXPECT_EQ(cimmc::core::filetypes::supported_major("cimmc.unknown"), 1);
 }

@@ -4,7 +4,7 @@
 #include "cimmc/core/progress.hpp"
 
 TEST(Progress, RendersPercentRateAndEta) {
-  const auto line = cimmc::Progress::render("eval", 250, 1000, "images", 5.0, "acc 0.91");
+  const auto line = cimmc::core::Progress::render("eval", 250, 1000, "images", 5.0, "acc 0.91");
   EXPECT_NE(line.find(" 25.0%"), std::string::npos) << line;
   EXPECT_NE(line.find("250/1000 images"), std::string::npos) << line;
   EXPECT_NE(line.find("50 images/s"), std::string::npos) << line;
@@ -13,14 +13,14 @@ TEST(Progress, RendersPercentRateAndEta) {
 }
 
 TEST(Progress, SilentWhenQuiet) {
-  cimmc::Progress p("x", 10, "items", true);
+  cimmc::core::Progress p("x", 10, "items", true);
   EXPECT_FALSE(p.enabled());
   p.advance(5);
   p.finish();
 }
 
 TEST(ExceptionCapture, KeepsTheFirstExceptionFromAParallelRegion) {
-  cimmc::ExceptionCapture capture;
+  cimmc::core::ExceptionCapture capture;
 #pragma omp parallel for
   for (int i = 0; i < 100; ++i)
     capture.run([&] {

@@ -8,7 +8,7 @@
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/rng.hpp"
 
-using namespace cimmc::rng;
+using namespace cimmc::core::rng;
 
 // Random123's published known-answer vectors for Philox4x32-10 (kat_vectors).
 struct Kat {
@@ -79,9 +79,9 @@ TEST(Stream, CounterLayoutUsesFullRanges) {
 }
 
 TEST(Stream, OutOfRangeAddressIsAnError) {
-  EXPECT_THROW(Stream(1, StreamAddress{Purpose::kTest, 0, 0, kMaxElement + 1}), cimmc::ArgumentError);
-  EXPECT_THROW(Stream(1, StreamAddress{Purpose::kTest, 0, kMaxTrial + 1, 0}), cimmc::ArgumentError);
-  EXPECT_THROW(Stream(1, StreamAddress{Purpose::kTest, kMaxPoint + 1, 0, 0}), cimmc::ArgumentError);
+  EXPECT_THROW(Stream(1, StreamAddress{Purpose::kTest, 0, 0, kMaxElement + 1}), cimmc::core::ArgumentError);
+  EXPECT_THROW(Stream(1, StreamAddress{Purpose::kTest, 0, kMaxTrial + 1, 0}), cimmc::core::ArgumentError);
+  EXPECT_THROW(Stream(1, StreamAddress{Purpose::kTest, kMaxPoint + 1, 0, 0}), cimmc::core::ArgumentError);
 }
 
 TEST(Stream, BlockFillMatchesScalarWords) {

@@ -13,14 +13,15 @@
 #include "cimmc/core/rng_batch.hpp"
 
 using namespace cimmc;
-using core::KernelIsa;
+using cimmc::core::KernelIsa;
 
 namespace {
 
-std::vector<KernelIsa> supported_levels() {
-  std::vector<KernelIsa> out;
-  for (KernelIsa isa : {KernelIsa::kPortable, KernelIsa::kAvx2, KernelIsa::kAvx512})
-    if (core::kernel_isa_supported(isa)) out.push_back(isa);
+std::vector<cimmc::core::KernelIsa> supported_levels() {
+  std::vector<cimmc::core::KernelIsa> out;
+  for (cimmc::core::KernelIsa isa :
+       {cimmc::core::KernelIsa::kPortable, cimmc::core::KernelIsa::kAvx2, cimmc::core::KernelIsa::kAvx512})
+    if (cimmc::core::kernel_isa_supported(isa)) out.push_back(isa);
   return out;
 }
 
@@ -33,40 +34,42 @@ std::uint32_t bits_of(float x) {
 }  // namespace
 
 // Words of blocks first, first + 1, ... one scalar Philox call per block.
-static std::vector<std::uint32_t> scalar_blocks(rng::Key key, rng::Counter base, std::uint32_t first, std::size_t n) {
+static std::vector<std::uint32_t> scalar_blocks(cimmc::core::rng::Key key, cimmc::core::rng::Counter base,
+                                                std::uint32_t first, std::size_t n) {
   std::vector<std::uint32_t> out(n);
   for (std::size_t i = 0; i < n; i += 4) {
-    rng::Counter c = base;
+    cimmc::core::rng::Counter c = base;
     c[0] = first + static_cast<std::uint32_t>(i / 4);
-    const rng::Counter r = rng::philox4x32_10(c, key);
+    const cimmc::core::rng::Counter r = cimmc::core::rng::philox4x32_10(c, key);
     for (std::size_t j = 0; j < 4 && i + j < n; ++j) out[i + j] = r[j];
   }
   return out;
 }
 
 TEST(RngBatch, PhiloxBlocksAreScalarPhiloxAtEveryLevel) {
-  const rng::StreamAddress address{rng::Purpose::kPartialSumNoise, 3, 77, (std::uint64_t{5} << 38) | 12345};
-  const rng::Key key = rng::key_from_seed(2024);
-  const rng::Counter base = rng::stream_counter(address, 0);
-  for (KernelIsa isa : supported_levels()) {
+  const cimmc::core::rng::StreamAddress address{cimmc::core::rng::Purpose::kPartialSumNoise, 3, 77,
+                                                (std::uint64_t{5} << 38) | 12345};
+  const cimmc::core::rng::Key key = cimmc::core::rng::key_from_seed(2024);
+  const cimmc::core::rng::Counter base = cimmc::core::rng::stream_counter(address, 0);
+  for (cimmc::core::KernelIsa isa : supported_levels()) {
     for (std::size_t n : {1u, 3u, 4u, 63u, 64u, 65u, 127u, 128u, 129u, 255u, 256u, 257u, 1000u, 4099u}) {
       for (std::uint32_t first : {0u, 10u, 0xFFFFF000u}) {
         std::vector<std::uint32_t> got(n);
-        rng::philox_blocks(isa, key, base, first, got);
-        EXPECT_EQ(got, scalar_blocks(key, base, first, n)) << core::kernel_isa_name(isa) << " n=" << n;
+        cimmc::core::rng::philox_blocks(isa, key, base, first, got);
+        EXPECT_EQ(got, scalar_blocks(key, base, first, n)) << cimmc::core::kernel_isa_name(isa) << " n=" << n;
       }
     }
   }
 }
 
 TEST(RngBatch, StreamFillIsTheStreamsBlocksInOrder) {
-  const rng::StreamAddress address{rng::Purpose::kTest, 1, 2, 3};
-  rng::Stream stream(7, address);
+  const cimmc::core::rng::StreamAddress address{cimmc::core::rng::Purpose::kTest, 1, 2, 3};
+  cimmc::core::rng::Stream stream(7, address);
   std::vector<std::uint32_t> first(41), second(530);
   stream.fill_u32(first);   // blocks 0..10 (the last one's remaining words are skipped)
   stream.fill_u32(second);  // blocks 11..143
-  const rng::Key key = rng::key_from_seed(7);
-  const rng::Counter base = rng::stream_counter(address, 0);
+  const cimmc::core::rng::Key key = cimmc::core::rng::key_from_seed(7);
+  const cimmc::core::rng::Counter base = cimmc::core::rng::stream_counter(address, 0);
   EXPECT_EQ(first, scalar_blocks(key, base, 0, 41));
   EXPECT_EQ(second, scalar_blocks(key, base, 11, 530));
   EXPECT_EQ(stream.next_block(), 144u);
@@ -74,23 +77,26 @@ TEST(RngBatch, StreamFillIsTheStreamsBlocksInOrder) {
 
 TEST(RngBatch, PhiloxBlocksRefuseToRunPastTheEndOfAStream) {
   std::vector<std::uint32_t> out(16);
-  EXPECT_THROW(rng::philox_blocks(rng::key_from_seed(1), rng::stream_counter({}, 0), 0xFFFFFFFEu, out), RuntimeFailure);
+  EXPECT_THROW(cimmc::core::rng::philox_blocks(cimmc::core::rng::key_from_seed(1),
+                                               cimmc::core::rng::stream_counter({}, 0), 0xFFFFFFFEu, out),
+               cimmc::core::RuntimeFailure);
 }
 
 TEST(RngBatch, PhiloxLanesAreScalarPhiloxPerLaneAtEveryLevel) {
-  const rng::Key key = rng::key_from_seed(0x0123456789ABCDEFull);
-  for (KernelIsa isa : supported_levels()) {
+  const cimmc::core::rng::Key key = cimmc::core::rng::key_from_seed(0x0123456789ABCDEFull);
+  for (cimmc::core::KernelIsa isa : supported_levels()) {
     for (std::size_t n : {1u, 7u, 8u, 31u, 32u, 33u, 64u, 100u, 256u, 257u}) {
       std::vector<std::uint32_t> c1(n), c2(n), o0(n), o1(n), o2(n), o3(n);
       for (std::size_t i = 0; i < n; ++i) {
         c1[i] = static_cast<std::uint32_t>(i * 2654435761u);
         c2[i] = static_cast<std::uint32_t>(0xFFFF0000u ^ (i << 5));
       }
-      const rng::LaneCounters k{42u, c1.data(), c2.data(), 0x05000000u};
-      rng::philox_lanes(isa, key, k, n, o0.data(), o1.data(), o2.data(), o3.data());
+      const cimmc::core::rng::LaneCounters k{42u, c1.data(), c2.data(), 0x05000000u};
+      cimmc::core::rng::philox_lanes(isa, key, k, n, o0.data(), o1.data(), o2.data(), o3.data());
       for (std::size_t i = 0; i < n; ++i) {
-        const rng::Counter r = rng::philox4x32_10({k.c0, c1[i], c2[i], k.c3}, key);
-        ASSERT_EQ((rng::Counter{o0[i], o1[i], o2[i], o3[i]}), r) << core::kernel_isa_name(isa) << " lane " << i;
+        const cimmc::core::rng::Counter r = cimmc::core::rng::philox4x32_10({k.c0, c1[i], c2[i], k.c3}, key);
+        ASSERT_EQ((cimmc::core::rng::Counter{o0[i], o1[i], o2[i], o3[i]}), r)
+            << cimmc::core::kernel_isa_name(isa) << " lane " << i;
       }
     }
   }
@@ -99,7 +105,7 @@ TEST(RngBatch, PhiloxLanesAreScalarPhiloxPerLaneAtEveryLevel) {
 TEST(RngBatch, NormalsAreBitIdenticalAtEveryLevel) {
   // Random words plus the edges of the radius and angle ranges.
   std::vector<std::uint32_t> words(2 * 20011);
-  rng::Stream(99, {rng::Purpose::kTest, 0, 0, 5}).fill_u32(words);
+  cimmc::core::rng::Stream(99, {cimmc::core::rng::Purpose::kTest, 0, 0, 5}).fill_u32(words);
   const std::uint32_t edges[] = {0u,          1u,          0xFFu,       0x100u,      0x3FFFFFFFu, 0x40000000u,
                                  0x7FFFFFFFu, 0x80000000u, 0xBFFFFFFFu, 0xC0000000u, 0xFFFFFF00u, 0xFFFFFFFFu};
   for (std::size_t i = 0; i < std::size(edges); ++i)
@@ -110,21 +116,22 @@ TEST(RngBatch, NormalsAreBitIdenticalAtEveryLevel) {
   const std::size_t pairs = words.size() / 2;
   std::vector<float> ref(words.size());
   for (std::size_t i = 0; i < pairs; ++i)
-    rng::normal_pair_scalar(words[2 * i], words[2 * i + 1], ref[2 * i], ref[2 * i + 1]);
+    cimmc::core::rng::normal_pair_scalar(words[2 * i], words[2 * i + 1], ref[2 * i], ref[2 * i + 1]);
   std::vector<std::uint32_t> radius(pairs), angle(pairs);
   for (std::size_t i = 0; i < pairs; ++i) {
     radius[i] = words[2 * i];
     angle[i] = words[2 * i + 1];
   }
-  for (KernelIsa isa : supported_levels()) {
+  for (cimmc::core::KernelIsa isa : supported_levels()) {
     std::vector<float> inter(words.size()), z0(pairs), z1(pairs);
-    rng::normals_from_words(isa, words, inter);
-    rng::normal_pairs(isa, radius.data(), angle.data(), pairs, z0.data(), z1.data());
+    cimmc::core::rng::normals_from_words(isa, words, inter);
+    cimmc::core::rng::normal_pairs(isa, radius.data(), angle.data(), pairs, z0.data(), z1.data());
     for (std::size_t i = 0; i < pairs; ++i) {
-      ASSERT_EQ(bits_of(inter[2 * i]), bits_of(ref[2 * i])) << core::kernel_isa_name(isa) << " pair " << i;
-      ASSERT_EQ(bits_of(inter[2 * i + 1]), bits_of(ref[2 * i + 1])) << core::kernel_isa_name(isa) << " pair " << i;
-      ASSERT_EQ(bits_of(z0[i]), bits_of(ref[2 * i])) << core::kernel_isa_name(isa) << " pair " << i;
-      ASSERT_EQ(bits_of(z1[i]), bits_of(ref[2 * i + 1])) << core::kernel_isa_name(isa) << " pair " << i;
+      ASSERT_EQ(bits_of(inter[2 * i]), bits_of(ref[2 * i])) << cimmc::core::kernel_isa_name(isa) << " pair " << i;
+      ASSERT_EQ(bits_of(inter[2 * i + 1]), bits_of(ref[2 * i + 1]))
+          << cimmc::core::kernel_isa_name(isa) << " pair " << i;
+      ASSERT_EQ(bits_of(z0[i]), bits_of(ref[2 * i])) << cimmc::core::kernel_isa_name(isa) << " pair " << i;
+      ASSERT_EQ(bits_of(z1[i]), bits_of(ref[2 * i + 1])) << cimmc::core::kernel_isa_name(isa) << " pair " << i;
     }
   }
 }
@@ -133,11 +140,11 @@ TEST(RngBatch, NormalsAreAccurateAgainstDoublePrecisionBoxMuller) {
   // The same uniforms through libm in double: radius from the top 24 bits, angle = quadrant ·
   // pi/2 + y with y from the low 30 bits (the layout documented in rng_batch.hpp).
   std::vector<std::uint32_t> words(2 * 100000);
-  rng::Stream(3, {rng::Purpose::kTest, 0, 0, 6}).fill_u32(words);
+  cimmc::core::rng::Stream(3, {cimmc::core::rng::Purpose::kTest, 0, 0, 6}).fill_u32(words);
   double worst = 0.0;
   for (std::size_t i = 0; i < words.size() / 2; ++i) {
     float z0, z1;
-    rng::normal_pair_scalar(words[2 * i], words[2 * i + 1], z0, z1);
+    cimmc::core::rng::normal_pair_scalar(words[2 * i], words[2 * i + 1], z0, z1);
     const double u = (static_cast<double>(words[2 * i] >> 8) + 0.5) * 0x1p-24;
     const double r = std::sqrt(-2.0 * std::log(u));
     const std::uint32_t a = words[2 * i + 1];
@@ -152,9 +159,11 @@ TEST(RngBatch, PinnedNormals) {
   // The first normals of one stream: a change of the generator or the transform changes every
   // noisy result, so it must be deliberate (update these values and say so in the changelog).
   std::vector<std::uint32_t> words(8);
-  rng::philox_blocks(rng::key_from_seed(2024), rng::stream_counter({rng::Purpose::kTest, 0, 0, 0}, 0), 0, words);
+  cimmc::core::rng::philox_blocks(cimmc::core::rng::key_from_seed(2024),
+                                  cimmc::core::rng::stream_counter({cimmc::core::rng::Purpose::kTest, 0, 0, 0}, 0), 0,
+                                  words);
   std::vector<float> z(8);
-  rng::normals_from_words(words, z);
+  cimmc::core::rng::normals_from_words(words, z);
   // IEEE single bit patterns of 0.622919, 0.788265, 0.170259, -0.0453198, -0.543723, 1.35106,
   // -0.246038, 0.393531.
   const std::uint32_t expected[8] = {1059026843u, 1061800889u, 1043224699u, 3174670659u,

@@ -7,7 +7,7 @@
 
 #include "cimmc/core/rng.hpp"
 
-using namespace cimmc::rng;
+using namespace cimmc::core::rng;
 
 namespace {
 struct Moments {

@@ -42,7 +42,7 @@ TEST(ComponentCost, MoreAdcBitsNeverCheaper) {
       EXPECT_GT(hi.area_m2, lo.area_m2) << b;
     }
   }
-  EXPECT_THROW(circuit::adc_conversion(tech(), AdcModel::kNeuroSimSar, 0), ArgumentError);
+  EXPECT_THROW(circuit::adc_conversion(tech(), AdcModel::kNeuroSimSar, 0), cimmc::core::ArgumentError);
 }
 
 TEST(ComponentCost, ArrayByHand) {
@@ -84,10 +84,10 @@ TEST(ComponentCost, SenseAmplifierAndMtj) {
   // 500 µA through 2 kΩ needs 1 V: more than the driver's 0.8 V supply.
   auto hot = c;
   hot.reset_current_A = 500e-6;
-  EXPECT_THROW(circuit::mtj_sample(tech(), hot), ModelError);
+  EXPECT_THROW(circuit::mtj_sample(tech(), hot), cimmc::core::ModelError);
   auto broken = c;
   broken.heavy_metal_resistance_ohm = 0;
-  EXPECT_THROW(circuit::mtj_sample(tech(), broken), ArgumentError);
+  EXPECT_THROW(circuit::mtj_sample(tech(), broken), cimmc::core::ArgumentError);
 }
 
 TEST(ComponentCost, MtjConverterOperatingPoint) {
@@ -112,7 +112,7 @@ TEST(ComponentCost, MtjConverterOperatingPoint) {
   EXPECT_DOUBLE_EQ(c.pulse_width_s, 2e-9);
   // A curve that saturates below the reset probability cannot reset the MTJ.
   const circuit::TabulatedSwitchingCurve saturating({0.0, 1e-3}, {0.0, 0.8});
-  EXPECT_THROW(circuit::mtj_converter(p, saturating, "saturating", 750, 4000, 8000, 0.999), ModelError);
+  EXPECT_THROW(circuit::mtj_converter(p, saturating, "saturating", 750, 4000, 8000, 0.999), cimmc::core::ModelError);
 }
 
 TEST(ComponentCost, DigitalByHand) {

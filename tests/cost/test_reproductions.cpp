@@ -29,7 +29,7 @@ const circuit::Technology& tech() {
 const std::string kBaseline = std::string(CIMMC_SOURCE_DIR) + "/tests/cost/reproductions_true.txt";
 
 arch::CrossbarConfig shipped(const std::string& name, const std::vector<std::string>& overrides = {}) {
-  return arch::load_crossbar_config(data_files::resolve("hw", name, ".toml", "hardware"), overrides);
+  return arch::load_crossbar_config(cimmc::core::data_files::resolve("hw", name, ".toml", "hardware"), overrides);
 }
 
 struct Run {

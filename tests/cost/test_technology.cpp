@@ -9,8 +9,8 @@ const std::string kTechFile = std::string(CIMMC_SOURCE_DIR) + "/data/tech/22nm.t
 
 std::string error_of(const std::string& text) {
   try {
-    circuit::read_technology(config::parse_string(text, "tech.toml"));
-  } catch (const ConfigError& e) {
+    circuit::read_technology(cimmc::core::config::parse_string(text, "tech.toml"));
+  } catch (const cimmc::core::ConfigError& e) {
     return e.what();
   }
   return "";
@@ -39,8 +39,8 @@ TEST(Technology, OverridesApply) {
 TEST(Technology, PeripheryTableBelongsToTheHardwareFile) {
   try {
     circuit::load_technology(kTechFile, {"periphery.columns_per_adc=4"});
-    FAIL() << "expected ConfigError";
-  } catch (const ConfigError& e) {
+    FAIL() << "expected cimmc::core::ConfigError";
+  } catch (const cimmc::core::ConfigError& e) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("key 'periphery': the periphery's organisation"), std::string::npos) << msg;
     EXPECT_NE(msg.find("hardware file's [periphery] table"), std::string::npos) << msg;
@@ -48,12 +48,12 @@ TEST(Technology, PeripheryTableBelongsToTheHardwareFile) {
 }
 
 TEST(Technology, BadValuesAreReportedWithLineAndKey) {
-  auto doc = config::parse_file(kTechFile);
-  config::apply_overrides(doc, {"array.cell_area_F2=-1", "adc.model=pipelined", "digital.adder_energy=1"});
+  auto doc = cimmc::core::config::parse_file(kTechFile);
+  cimmc::core::config::apply_overrides(doc, {"array.cell_area_F2=-1", "adc.model=pipelined", "digital.adder_energy=1"});
   try {
     circuit::read_technology(doc);
-    FAIL() << "expected ConfigError";
-  } catch (const ConfigError& e) {
+    FAIL() << "expected cimmc::core::ConfigError";
+  } catch (const cimmc::core::ConfigError& e) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("key 'array.cell_area_F2': value -1 is out of range: expected a positive number"),
               std::string::npos)
@@ -73,4 +73,6 @@ TEST(Technology, MissingTablesAreNamed) {
   EXPECT_NE(msg.find("required key 'adc.sar.power_per_bit_W' is missing"), std::string::npos) << msg;
 }
 
-TEST(Technology, MissingFileIsAnIoError) { EXPECT_THROW(circuit::load_technology("/nonexistent/tech.toml"), IoError); }
+TEST(Technology, MissingFileIsAnIoError) {
+  EXPECT_THROW(circuit::load_technology("/nonexistent/tech.toml"), cimmc::core::IoError);
+}

@@ -142,5 +142,5 @@ TEST(CrossbarBackend, TooFewHardwareBitsIsAModelError) {
   const auto data = random_images(8, 1, 28, 28, 5);
   Model model = quantized_zoo("lenet5", data, 8);
   CrossbarBackend narrow(hw(circuit::ReadoutKind::kIdeal, 4), static_cast<int>(model.gemm_layers().size()), 1);
-  EXPECT_THROW(logits(model, data, &narrow, 0, 2), ModelError);
+  EXPECT_THROW(logits(model, data, &narrow, 0, 2), cimmc::core::ModelError);
 }

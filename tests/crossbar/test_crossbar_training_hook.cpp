@@ -90,7 +90,7 @@ TEST(CrossbarTrainingHook, RequiresAQuantizedForwardPass) {
   make_batch(fmnist(), idx, x, labels);
   RunContext ctx;
   ctx.hook = &hook;
-  EXPECT_THROW(model.forward(x, ctx), ModelError);
+  EXPECT_THROW(model.forward(x, ctx), cimmc::core::ModelError);
 }
 
 namespace {

@@ -235,11 +235,11 @@ TEST(Macrospin, BadSettingsAreRejected) {
   const std::vector<double> amps(4, 0.0);
   SolverSettings s;
   s.time_step_s = 0;
-  EXPECT_THROW(simulate(p, Waveform{0, 0, 1e-9, 0, 0}, amps, s), cimmc::ArgumentError);
+  EXPECT_THROW(simulate(p, Waveform{0, 0, 1e-9, 0, 0}, amps, s), cimmc::core::ArgumentError);
   s.time_step_s = 1e-12;
-  EXPECT_THROW(simulate(p, Waveform{0, -1e-9, 1e-9, 0, 0}, amps, s), cimmc::ArgumentError);
+  EXPECT_THROW(simulate(p, Waveform{0, -1e-9, 1e-9, 0, 0}, amps, s), cimmc::core::ArgumentError);
   s.initial_direction = 0;
-  EXPECT_THROW(simulate(p, Waveform{0, 0, 1e-9, 0, 0}, amps, s), cimmc::ArgumentError);
+  EXPECT_THROW(simulate(p, Waveform{0, 0, 1e-9, 0, 0}, amps, s), cimmc::core::ArgumentError);
 }
 
 class CollinearTorque : public ::testing::TestWithParam<double> {};

@@ -54,7 +54,7 @@ std::string error_of(const std::string& text, const std::string& name = "bad.tom
   const auto path = write_temp(name, text);
   try {
     load_sot_mtj(path);
-  } catch (const cimmc::ConfigError& e) {
+  } catch (const cimmc::core::ConfigError& e) {
     return e.what();
   }
   return "";
@@ -180,17 +180,17 @@ TEST(SotMtjParams, AnisotropyMustBeGivenOnceAndMakeTheAxisStable) {
 TEST(SotMtjParams, MalformedFileAndMissingTable) {
   EXPECT_NE(error_of("[device\nx = 1\n").find("bad.toml:1"), std::string::npos);
   EXPECT_NE(error_of("[other]\nx = 1\n").find("required table [device] is missing"), std::string::npos);
-  EXPECT_THROW(load_sot_mtj("/nonexistent/dev.toml"), cimmc::IoError);
+  EXPECT_THROW(load_sot_mtj("/nonexistent/dev.toml"), cimmc::core::IoError);
 }
 
 TEST(SotMtjParams, PresetLookupSuggestsNames) {
   try {
     resolve_device_file("low_barier");
     FAIL();
-  } catch (const cimmc::IoError& e) {
+  } catch (const cimmc::core::IoError& e) {
     EXPECT_NE(std::string(e.what()).find("did you mean 'low_barrier'"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(resolve_device_file("missing/dir/x.toml"), cimmc::IoError);
+  EXPECT_THROW(resolve_device_file("missing/dir/x.toml"), cimmc::core::IoError);
 }
 
 TEST(SotMtjParams, EllipsoidDemagFactors) {

@@ -56,7 +56,7 @@ TEST(SigmoidFit, StepDataAndFallingCurves) {
   EXPECT_LT(f.rms_residual, 0.05);
   const std::vector<double> falling{0.95, 0.8, 0.5, 0.2, 0.05, 0.01};
   EXPECT_LT(fit_sigmoid(x, falling).width_A, 0.0);
-  EXPECT_THROW(fit_sigmoid(std::vector<double>{1.0}, std::vector<double>{0.5}), cimmc::ArgumentError);
+  EXPECT_THROW(fit_sigmoid(std::vector<double>{1.0}, std::vector<double>{0.5}), cimmc::core::ArgumentError);
 }
 
 TEST(ThermalActivation, FitRecoversAttemptTimeAndExponent) {
@@ -77,7 +77,7 @@ TEST(ThermalActivation, FitRecoversAttemptTimeAndExponent) {
   // Too few transition points.
   SwitchingCurves flat = c;
   std::fill(flat.probability.begin(), flat.probability.end(), 1.0);
-  EXPECT_THROW(fit_thermal_activation(flat, 40.0, 100e-6), cimmc::ModelError);
+  EXPECT_THROW(fit_thermal_activation(flat, 40.0, 100e-6), cimmc::core::ModelError);
   EXPECT_NEAR(truth.probability(200e-6, 1e-9), 1.0 - std::exp(-1.0 / 0.7), 1e-12);
 }
 
@@ -125,7 +125,7 @@ TEST(SwitchingTable, Hdf5RoundTrip) {
   EXPECT_EQ(u.device(), "test_device");
   EXPECT_EQ(u.method(), "test");
   for (double i : {12e-6, 27e-6, 44e-6}) EXPECT_EQ(u.probability(i, 2.5e-9), t.probability(i, 2.5e-9));
-  auto f = cimmc::h5::File::open(path);
+  auto f = cimmc::core::h5::File::open(path);
   EXPECT_EQ(f.attr_string("filetype"), "cimmc.switching_table");
   EXPECT_EQ(f.dataset_info("p_switch").units, "1");
   EXPECT_EQ(f.dataset_info("current_A").units, "A");
@@ -133,23 +133,23 @@ TEST(SwitchingTable, Hdf5RoundTrip) {
 }
 
 TEST(SwitchingTable, RejectsBadGridsAndWrongFiles) {
-  EXPECT_THROW(SwitchingTable({2, 1}, {1e-9}, {0, 0}, "d", "m"), cimmc::ArgumentError);
-  EXPECT_THROW(SwitchingTable({1, 2}, {0.0}, {0, 0}, "d", "m"), cimmc::ArgumentError);
-  EXPECT_THROW(SwitchingTable({1, 2}, {1e-9}, {0, 1.5}, "d", "m"), cimmc::ArgumentError);
-  EXPECT_THROW(SwitchingTable({1, 2}, {1e-9}, {0}, "d", "m"), cimmc::ArgumentError);
+  EXPECT_THROW(SwitchingTable({2, 1}, {1e-9}, {0, 0}, "d", "m"), cimmc::core::ArgumentError);
+  EXPECT_THROW(SwitchingTable({1, 2}, {0.0}, {0, 0}, "d", "m"), cimmc::core::ArgumentError);
+  EXPECT_THROW(SwitchingTable({1, 2}, {1e-9}, {0, 1.5}, "d", "m"), cimmc::core::ArgumentError);
+  EXPECT_THROW(SwitchingTable({1, 2}, {1e-9}, {0}, "d", "m"), cimmc::core::ArgumentError);
   const auto path = temp_file("other.h5");
   {
-    cimmc::h5::AtomicFile out(path);
-    cimmc::h5::write_provenance(out.file(), "cimmc.test", {1, 0}, 1, "");
+    cimmc::core::h5::AtomicFile out(path);
+    cimmc::core::h5::write_provenance(out.file(), "cimmc.test", {1, 0}, 1, "");
     out.commit();
   }
   try {
     SwitchingTable::load(path);
     FAIL();
-  } catch (const cimmc::FormatError& e) {
+  } catch (const cimmc::core::FormatError& e) {
     EXPECT_NE(std::string(e.what()).find("cimmc.switching_table"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(SwitchingTable::load(temp_file("missing.h5")), cimmc::IoError);
+  EXPECT_THROW(SwitchingTable::load(temp_file("missing.h5")), cimmc::core::IoError);
 }
 
 TEST(SwitchingTable, MonteCarloTableIsMadeMonotone) {
@@ -165,12 +165,12 @@ TEST(SwitchingTable, MonteCarloTableIsMadeMonotone) {
 }
 
 TEST(SwitchingConfig, ReadsAndValidatesTheTable) {
-  const auto doc = cimmc::config::parse_string(
+  const auto doc = cimmc::core::config::parse_string(
       "[switching]\ncurrent_A = [1e-4, 2e-4]\npulse_width_s = [1e-9]\ntrials = 50\nrelax_time_s = 1e-9\n", "s.toml");
   const auto c = read_switching_config(doc.root.as_table().at("switching"), doc.source);
   EXPECT_EQ(c.currents_A, (std::vector<double>{1e-4, 2e-4}));
   EXPECT_LT(c.settings.equilibrate_time_s, 0.0);  // automatic unless given
-  const auto eq = cimmc::config::parse_string(
+  const auto eq = cimmc::core::config::parse_string(
       "[switching]\ncurrent_A = [1e-4]\npulse_width_s = [1e-9]\nequilibrate_time_s = 2e-9\n", "e.toml");
   EXPECT_DOUBLE_EQ(read_switching_config(eq.root.as_table().at("switching"), eq.source).settings.equilibrate_time_s,
                    2e-9);
@@ -188,8 +188,8 @@ TEST(SwitchingConfig, ReadsAndValidatesTheTable) {
   write_switching_file(
       path, report,
       to_toml(p) + "\n[switching]\ncurrent_A = [10e-6, 50e-6]\npulse_width_s = [1e-9]\ntrials = 8\nseed = 5\n");
-  auto f = cimmc::h5::File::open(path);
-  const auto stored = cimmc::config::parse_string(f.attr_string("config"), "config");
+  auto f = cimmc::core::h5::File::open(path);
+  const auto stored = cimmc::core::config::parse_string(f.attr_string("config"), "config");
   EXPECT_EQ(read_switching_config(stored.root.as_table().at("switching"), "config").settings.seed, 5u);
   EXPECT_EQ(to_toml(read_sot_mtj(stored.root.as_table().at("device"), "config")), to_toml(p));
   EXPECT_EQ(SwitchingTable::load(path).values(), report.table.values());
@@ -198,12 +198,12 @@ TEST(SwitchingConfig, ReadsAndValidatesTheTable) {
                    default_equilibrate_time_s(p));
   EXPECT_EQ(f.open_group("monte_carlo").read<double>("initial_m").data,
             (std::vector<double>(report.curves.initial_m.begin(), report.curves.initial_m.end())));
-  const auto bad = cimmc::config::parse_string(
+  const auto bad = cimmc::core::config::parse_string(
       "[switching]\ncurrent_A = [2e-4, 1e-4]\npulse_width_s = [0.0]\ntrials = 0\nrise_time = 1e-10\n", "s.toml");
   try {
     read_switching_config(bad.root.as_table().at("switching"), bad.source);
     FAIL();
-  } catch (const cimmc::ConfigError& e) {
+  } catch (const cimmc::core::ConfigError& e) {
     const std::string m = e.what();
     EXPECT_NE(m.find("s.toml:2: key 'switching.current_A'"), std::string::npos) << m;
     EXPECT_NE(m.find("s.toml:3: key 'switching.pulse_width_s'"), std::string::npos) << m;
@@ -242,10 +242,10 @@ TEST(EquilibriumDirection, TiltsTowardsTheBiasField) {
   EXPECT_NEAR(mi[0], 500.0 / ip_stiff, 1e-8);
   EXPECT_GT(mi[1], 0.0);
   p.external_field_A_per_m = {1.2 * stiff, 0, 0};
-  EXPECT_THROW(equilibrium_direction(p, +1), cimmc::ModelError);
+  EXPECT_THROW(equilibrium_direction(p, +1), cimmc::core::ModelError);
   p.external_field_A_per_m = {0, 0, -2 * stiff};
-  EXPECT_THROW(equilibrium_direction(p, +1), cimmc::ModelError);
-  EXPECT_THROW(equilibrium_direction(bare, 0), cimmc::ArgumentError);
+  EXPECT_THROW(equilibrium_direction(p, +1), cimmc::core::ModelError);
+  EXPECT_THROW(equilibrium_direction(bare, 0), cimmc::core::ArgumentError);
 }
 
 // monte_carlo_switching starts from that direction and reports the times it used.
@@ -271,8 +271,8 @@ TEST(MonteCarloSwitching, RecordsTheProtocol) {
 // (the binomial SE of a point is at most 0.005; the curve's heavier low-current tail adds ~0.01)
 // and the fit stored in the file is the fit of its points.
 TEST(ShippedTables, StoxConverterIsAMonotoneSigmoid) {
-  const auto path = cimmc::data_files::resolve("tables", "stox_converter_1ns", ".h5", "switching table");
-  auto f = cimmc::h5::File::open(path);
+  const auto path = cimmc::core::data_files::resolve("tables", "stox_converter_1ns", ".h5", "switching table");
+  auto f = cimmc::core::h5::File::open(path);
   const auto mc = f.open_group("monte_carlo");
   const auto currents = mc.read<double>("current_A").data;
   const auto p = mc.read<double>("p_switch").data;

@@ -65,23 +65,23 @@ TEST(Variation, DevicesAreDeterministicAndScaleTheRightFields) {
   // A spread that makes the easy axis unstable is refused with the device index.
   DeviceVariation wild;
   wild.anisotropy = {1.0, SpreadKind::kNormal};
-  EXPECT_THROW(sample_devices(nominal, wild, 200, 1), cimmc::ModelError);
+  EXPECT_THROW(sample_devices(nominal, wild, 200, 1), cimmc::core::ModelError);
 }
 
 TEST(Variation, ReadsAndValidatesTheTable) {
-  const auto doc = cimmc::config::parse_string(
+  const auto doc = cimmc::core::config::parse_string(
       "[variation]\nanisotropy = {relative_sigma = 0.05}\nsize = {relative_sigma = 0.02, kind = \"normal\"}\n",
       "v.toml");
   const auto v = read_variation(doc.root.as_table().at("variation"), doc.source);
   EXPECT_DOUBLE_EQ(v.anisotropy.relative_sigma, 0.05);
   EXPECT_EQ(v.anisotropy.kind, SpreadKind::kLognormal);
   EXPECT_EQ(v.size.kind, SpreadKind::kNormal);
-  const auto bad = cimmc::config::parse_string(
+  const auto bad = cimmc::core::config::parse_string(
       "[variation]\nanisotropy = {relative_sigma = -1}\nsise = {relative_sigma = 0.1}\n", "v.toml");
   try {
     read_variation(bad.root.as_table().at("variation"), bad.source);
     FAIL();
-  } catch (const cimmc::ConfigError& e) {
+  } catch (const cimmc::core::ConfigError& e) {
     const std::string m = e.what();
     EXPECT_NE(m.find("v.toml:2: key 'variation.anisotropy.relative_sigma'"), std::string::npos) << m;
     EXPECT_NE(m.find("did you mean 'size'"), std::string::npos) << m;
@@ -177,23 +177,23 @@ TEST(StorageCell, BadParametersAreRefused) {
   StorageCellParams p;
   p.technology = CellTechnology::kMtj;
   p.levels = 4;
-  EXPECT_THROW(StorageCellModel{p}, cimmc::ArgumentError);
+  EXPECT_THROW(StorageCellModel{p}, cimmc::core::ArgumentError);
   p.levels = 2;
   p.on_off_ratio = 0.5;
-  EXPECT_THROW(StorageCellModel{p}, cimmc::ArgumentError);
+  EXPECT_THROW(StorageCellModel{p}, cimmc::core::ArgumentError);
   p.on_off_ratio = 2;
   p.stuck_at_zero_rate = 0.7;
   p.stuck_at_one_rate = 0.7;
-  EXPECT_THROW(StorageCellModel{p}, cimmc::ArgumentError);
+  EXPECT_THROW(StorageCellModel{p}, cimmc::core::ArgumentError);
   const std::vector<std::uint8_t> levels{3};
   std::vector<double> out(1);
-  EXPECT_THROW(StorageCellModel::sram().deviations(levels, {}, out), cimmc::ArgumentError);
-  const auto doc =
-      cimmc::config::parse_string("[cell]\ntechnology = \"rram\"\nlevels = 1\nprograming_sigma = 0.1\n", "c.toml");
+  EXPECT_THROW(StorageCellModel::sram().deviations(levels, {}, out), cimmc::core::ArgumentError);
+  const auto doc = cimmc::core::config::parse_string(
+      "[cell]\ntechnology = \"rram\"\nlevels = 1\nprograming_sigma = 0.1\n", "c.toml");
   try {
     StorageCellModel::from_config(doc.root.as_table().at("cell"), doc.source);
     FAIL();
-  } catch (const cimmc::ConfigError& e) {
+  } catch (const cimmc::core::ConfigError& e) {
     const std::string m = e.what();
     EXPECT_NE(m.find("c.toml:3: key 'cell.levels'"), std::string::npos) << m;
     EXPECT_NE(m.find("did you mean 'programming_sigma'"), std::string::npos) << m;

@@ -210,24 +210,24 @@ TEST(SwitchingExport, ShippedTableCsvReadsBack) {
 
 TEST(SwitchingExport, BadInput) {
   const auto dir = temp_dir("bad");
-  EXPECT_THROW(parse_table_export_format("spice"), cimmc::ArgumentError);
+  EXPECT_THROW(parse_table_export_format("spice"), cimmc::core::ArgumentError);
   try {
     parse_table_export_format("spice");
-  } catch (const cimmc::Error& err) {
+  } catch (const cimmc::core::Error& err) {
     EXPECT_STREQ(err.what(), "--format 'spice': expected csv or verilog-a");
     EXPECT_EQ(err.exit_code(), 2);
   }
   EXPECT_EQ(parse_table_export_format("csv"), TableExportFormat::kCsv);
   EXPECT_EQ(parse_table_export_format("verilog-a"), TableExportFormat::kVerilogA);
-  EXPECT_THROW(load_exportable_table(dir / "missing.h5"), cimmc::IoError);
+  EXPECT_THROW(load_exportable_table(dir / "missing.h5"), cimmc::core::IoError);
   {
-    auto f = cimmc::h5::File::create(dir / "other.h5");
-    cimmc::h5::write_provenance(f, "cimmc.test", {1, 0}, 0, "");
+    auto f = cimmc::core::h5::File::create(dir / "other.h5");
+    cimmc::core::h5::write_provenance(f, "cimmc.test", {1, 0}, 0, "");
   }
   try {
     load_exportable_table(dir / "other.h5");
     ADD_FAILURE() << "a cimmc.test file was accepted";
-  } catch (const cimmc::FormatError& err) {
+  } catch (const cimmc::core::FormatError& err) {
     EXPECT_NE(std::string(err.what()).find("is a 'cimmc.test' file, expected a switching table"), std::string::npos)
         << err.what();
   }
@@ -235,7 +235,7 @@ TEST(SwitchingExport, BadInput) {
   try {
     export_switching_table(e, TableExportFormat::kCsv, dir / "no/such/folder/x.csv");
     ADD_FAILURE() << "an unwritable output was accepted";
-  } catch (const cimmc::IoError& err) {
+  } catch (const cimmc::core::IoError& err) {
     EXPECT_NE(std::string(err.what()).find("x.csv: cannot write: No such file or directory"), std::string::npos)
         << err.what();
     EXPECT_EQ(err.exit_code(), 2);

@@ -1,5 +1,5 @@
 // Shared pieces of the libFuzzer harnesses (tests/fuzz/CMakeLists.txt, docs/reliability.md).
-// The contract every harness checks: an input either succeeds or is refused with a cimmc::Error
+// The contract every harness checks: an input either succeeds or is refused with a cimmc::core::Error
 // (core/include/cimmc/core/error.hpp). Any other exception aborts, so libFuzzer records the input
 // as a crash, as it does for a sanitizer report, a signal, a timeout or an allocation beyond
 // -malloc_limit_mb.
@@ -25,10 +25,10 @@ template <typename F>
 void expect_success_or_cimmc_error(F&& f) {
   try {
     f();
-  } catch (const cimmc::Error&) {
+  } catch (const cimmc::core::Error&) {
     // bad input, reported: the expected outcome for most inputs
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "fuzz: an exception that is not a cimmc::Error: %s: %s\n", typeid(e).name(), e.what());
+    std::fprintf(stderr, "fuzz: an exception that is not a cimmc::core::Error: %s: %s\n", typeid(e).name(), e.what());
     std::abort();
   } catch (...) {
     std::fprintf(stderr, "fuzz: an exception that is not a std::exception\n");

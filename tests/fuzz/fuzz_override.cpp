@@ -1,4 +1,4 @@
-// The `--set key=value` override parser (config::apply_override) and the validation of the
+// The `--set key=value` override parser (cimmc::core::config::apply_override) and the validation of the
 // overridden values: each input line is one override, applied to a shipped hardware, device or
 // technology file (the first byte chooses) through its loader, as `cimmc eval --set`,
 // `cimmc switching --set` and `cimmc cost --set` do.
@@ -38,9 +38,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   });
   // The parser alone, on an empty document.
   fuzz::expect_success_or_cimmc_error([&] {
-    config::Document doc = config::parse_string("");
-    config::apply_overrides(doc, overrides);
-    (void)config::to_toml(doc.root);
+    cimmc::core::config::Document doc = cimmc::core::config::parse_string("");
+    cimmc::core::config::apply_overrides(doc, overrides);
+    (void)cimmc::core::config::to_toml(doc.root);
   });
   return 0;
 }

@@ -53,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz::Input in(data, size);
   fuzz::write_mutated(base.bytes, file, in);
   fuzz::expect_success_or_cimmc_error([&] {
-    if (studies::read_study_hash(file) != base.hash) return;  // refused by run_study (ConfigError)
+    if (studies::read_study_hash(file) != base.hash) return;  // refused by run_study (cimmc::core::ConfigError)
     studies::StudyResults results(base.spec.points(), static_cast<std::size_t>(base.spec.trials_run()));
     base.jobs->define(results);
     studies::read_study_slots(file, results);

@@ -117,8 +117,8 @@ inline void delete_target(hid_t file, const H5Target& t) {
   else H5Adelete_by_name(file, t.object.c_str(), t.attr.c_str(), H5P_DEFAULT);
 }
 
-// One operation on `t`. Throws cimmc::Error when the mutation itself cannot be made (skipped).
-inline void mutate_target(h5::File& f, const H5Target& t, Input& in) {
+// One operation on `t`. Throws cimmc::core::Error when the mutation itself cannot be made (skipped).
+inline void mutate_target(cimmc::core::h5::File& f, const H5Target& t, Input& in) {
   const hid_t file = f.id();
   const int op = in.byte() % 5;
   if (op == 0) return delete_target(file, t);
@@ -150,7 +150,7 @@ inline void mutate_target(h5::File& f, const H5Target& t, Input& in) {
       }
     }
     H5Adelete(obj, t.attr.c_str());
-    h5::Group g(h5::Id(obj), t.object, "fuzz");
+    cimmc::core::h5::Group g(cimmc::core::h5::Id(obj), t.object, "fuzz");
     switch (op) {
       case 1: g.set_attr(t.attr, mutate_string(old, in)); break;
       case 2: {
@@ -164,7 +164,7 @@ inline void mutate_target(h5::File& f, const H5Target& t, Input& in) {
     }
     return;
   }
-  const h5::DatasetInfo info = f.dataset_info(t.object);
+  const cimmc::core::h5::DatasetInfo info = f.dataset_info(t.object);
   const bool is_string = info.type == "string";
   const bool is_float = info.type.rfind("float", 0) == 0;
   std::size_t n = 1;
@@ -236,14 +236,14 @@ inline void write_mutated(const std::vector<char>& base, const std::filesystem::
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(base.data(), static_cast<std::streamsize>(base.size()));
   }
-  h5::File f = h5::File::open(path, h5::File::Mode::kReadWrite);
+  cimmc::core::h5::File f = cimmc::core::h5::File::open(path, cimmc::core::h5::File::Mode::kReadWrite);
   for (int i = 0; i < 8 && !in.empty(); ++i) {
     const auto targets = h5_targets(f.id());
     if (targets.empty()) break;
     const H5Target& t = targets[(in.byte() | (in.byte() << 8)) % targets.size()];
     try {
       mutate_target(f, t, in);
-    } catch (const cimmc::Error&) {
+    } catch (const cimmc::core::Error&) {
       // a mutation that cannot be made: skip it
     }
   }

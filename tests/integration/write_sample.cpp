@@ -12,9 +12,9 @@ int main(int argc, char** argv) {
   }
   const std::string dir = argv[1];
   {
-    cimmc::h5::AtomicFile out(dir + "/sample.h5");
+    cimmc::core::h5::AtomicFile out(dir + "/sample.h5");
     auto& f = out.file();
-    cimmc::h5::write_provenance(f, "cimmc.test", {1, 0}, 42, "[device]\npreset = \"x\"\n");
+    cimmc::core::h5::write_provenance(f, "cimmc.test", {1, 0}, 42, "[device]\npreset = \"x\"\n");
     auto g = f.create_group("curves");
     g.set_attr("device", std::string("sot_mtj"));
     std::vector<double> half(6, 0.5);
@@ -23,12 +23,12 @@ int main(int argc, char** argv) {
     out.commit();
   }
   {
-    cimmc::h5::AtomicFile out(dir + "/newer.h5");
-    cimmc::h5::write_provenance(out.file(), "cimmc.test", {9, 0}, 1, "");
+    cimmc::core::h5::AtomicFile out(dir + "/newer.h5");
+    cimmc::core::h5::write_provenance(out.file(), "cimmc.test", {9, 0}, 1, "");
     out.commit();
   }
   {
-    auto f = cimmc::h5::File::create(dir + "/foreign.h5");
+    auto f = cimmc::core::h5::File::create(dir + "/foreign.h5");
     f.write_scalar<double>("x", 1.0, "1");
   }
   return 0;

@@ -12,7 +12,7 @@
 namespace cimmc::network::nwtest {
 
 inline void fill_normal(Tensor& t, std::uint64_t seed, std::uint64_t element, float scale = 1.0f) {
-  rng::Stream s(seed, {rng::Purpose::kTest, 0, 0, element});
+  cimmc::core::rng::Stream s(seed, {cimmc::core::rng::Purpose::kTest, 0, 0, element});
   for (float& v : t.data) v = scale * static_cast<float>(s.normal());
 }
 

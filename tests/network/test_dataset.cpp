@@ -28,7 +28,7 @@ std::vector<std::uint8_t> pattern(std::size_t n, int mul) {
 std::string error_of(const std::function<void()>& f) {
   try {
     f();
-  } catch (const cimmc::Error& e) {
+  } catch (const cimmc::core::Error& e) {
     return e.what();
   }
   return "no error";
@@ -81,7 +81,7 @@ TEST(Idx, BadFilesGivePreciseErrors) {
   write_bytes(img, wrong);
   const auto e = error_of([&] { read_idx(img, lab); });
   EXPECT_NE(e.find("wrong magic number 0x00000801"), std::string::npos) << e;
-  EXPECT_THROW(read_idx(img, lab), cimmc::FormatError);
+  EXPECT_THROW(read_idx(img, lab), cimmc::core::FormatError);
   // Count mismatch.
   write_idx(img, lab, 2, 2, pixels, std::vector<std::uint8_t>{1, 2, 3}, false);
   write_idx(dir / "b-images-idx3-ubyte", dir / "b-labels-idx1-ubyte", 2, 2, pixels, labels, false);
@@ -89,11 +89,11 @@ TEST(Idx, BadFilesGivePreciseErrors) {
   EXPECT_NE(m.find("holds 4 images but"), std::string::npos) << m;
   EXPECT_NE(m.find("3 labels"), std::string::npos) << m;
   // Missing file, unknown name, corrupt gzip.
-  EXPECT_THROW(read_idx(dir / "none", lab), cimmc::IoError);
-  EXPECT_THROW(load_dataset("no-such-dataset", "test"), cimmc::ArgumentError);
+  EXPECT_THROW(read_idx(dir / "none", lab), cimmc::core::IoError);
+  EXPECT_THROW(load_dataset("no-such-dataset", "test"), cimmc::core::ArgumentError);
   std::vector<std::uint8_t> gz{0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xff, 0xff, 0x00};
   write_bytes(img, gz);
-  EXPECT_THROW(read_idx(img, lab), cimmc::FormatError);
+  EXPECT_THROW(read_idx(img, lab), cimmc::core::FormatError);
   fs::remove_all(dir);
 }
 
@@ -117,7 +117,7 @@ TEST(Cifar, ReadsTenAndHundredAndRejectsPartialRecords) {
   EXPECT_NE(e.find("3073-byte"), std::string::npos) << e;
   c10[0] = 10;  // label out of range
   write_bytes(dir / "test_batch.bin", c10);
-  EXPECT_THROW(load_dataset(dir.string(), "test"), cimmc::FormatError);
+  EXPECT_THROW(load_dataset(dir.string(), "test"), cimmc::core::FormatError);
 
   std::vector<std::uint8_t> c100{3, 77};
   const auto px = pattern(3072, 3);
@@ -127,7 +127,7 @@ TEST(Cifar, ReadsTenAndHundredAndRejectsPartialRecords) {
   const Dataset h = load_dataset("cifar100:" + d100.string(), "test");
   EXPECT_EQ(h.labels, std::vector<int>{77});
   EXPECT_EQ(h.classes, 100);
-  EXPECT_THROW(load_dataset("cifar100:" + d100.string(), "train"), cimmc::IoError);
+  EXPECT_THROW(load_dataset("cifar100:" + d100.string(), "train"), cimmc::core::IoError);
   fs::remove_all(dir);
   fs::remove_all(d100);
 }
@@ -193,6 +193,6 @@ TEST(Dataset, ValidationSplitHoldsOutTheLastImages) {
   EXPECT_EQ(held_out.pixels.front(), 70);
   EXPECT_EQ(held_out.pixels.back(), 93);
   EXPECT_EQ(fit.pixels.size() + held_out.pixels.size(), d.pixels.size());
-  EXPECT_THROW(split_validation(d, 0), cimmc::ArgumentError);
-  EXPECT_THROW(split_validation(d, 10), cimmc::ArgumentError);
+  EXPECT_THROW(split_validation(d, 0), cimmc::core::ArgumentError);
+  EXPECT_THROW(split_validation(d, 10), cimmc::core::ArgumentError);
 }

@@ -190,10 +190,10 @@ TEST(DistillationLoss, ValuesAgainstTheDefinition) {
   // The student equal to the teacher: the soft term vanishes.
   EXPECT_NEAR(distillation_loss(t, t, label, 1.0, tau, nullptr, nullptr), 0.0, 1e-12);
   // Bad arguments.
-  EXPECT_THROW(distillation_loss(z, t, label, 1.5, tau, nullptr, nullptr), cimmc::ArgumentError);
-  EXPECT_THROW(distillation_loss(z, t, label, 0.5, 0.0, nullptr, nullptr), cimmc::ArgumentError);
+  EXPECT_THROW(distillation_loss(z, t, label, 1.5, tau, nullptr, nullptr), cimmc::core::ArgumentError);
+  EXPECT_THROW(distillation_loss(z, t, label, 0.5, 0.0, nullptr, nullptr), cimmc::core::ArgumentError);
   EXPECT_THROW(distillation_loss(z, random_tensor({2, 3}, 18), label, 0.5, tau, nullptr, nullptr),
-               cimmc::ArgumentError);
+               cimmc::core::ArgumentError);
 }
 
 TEST(GradientCheck, ResidualGraphThroughModel) {
@@ -254,11 +254,11 @@ TEST(GradientCheck, FakeQuantizedConvUsesStraightThroughEstimator) {
 
 TEST(Layers, ShapeErrorsNameTheLayer) {
   EXPECT_THROW(Model::from_spec("input input - channels=1 height=4 width=4\nfc linear input out=3\n"),
-               cimmc::ModelError);
+               cimmc::core::ModelError);
   try {
     Model::from_spec("input input - channels=1 height=4 width=4\np maxpool2d input kernel=5\n");
     FAIL();
-  } catch (const cimmc::ModelError& e) {
+  } catch (const cimmc::core::ModelError& e) {
     EXPECT_NE(std::string(e.what()).find("line 2"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("'p'"), std::string::npos) << e.what();
   }

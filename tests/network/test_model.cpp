@@ -48,7 +48,7 @@ TEST(Zoo, LayerCountsMatchTheirNames) {
   const Model lenet = Model::from_spec(zoo_spec("lenet5", {1, 28, 28}, 10));
   EXPECT_EQ(count(lenet, "conv2d"), 2);
   EXPECT_EQ(count(lenet, "linear"), 3);
-  EXPECT_THROW(zoo_spec("alexnet", {1, 28, 28}, 10), cimmc::ArgumentError);
+  EXPECT_THROW(zoo_spec("alexnet", {1, 28, 28}, 10), cimmc::core::ArgumentError);
 }
 
 TEST(Model, SpecRoundTripsAndCloneCopiesWeights) {
@@ -66,7 +66,7 @@ TEST(Model, SpecErrorsAreSpecific) {
   auto message = [](const std::string& spec) {
     try {
       Model::from_spec(spec, "net.txt");
-    } catch (const cimmc::ModelError& e) {
+    } catch (const cimmc::core::ModelError& e) {
       return std::string(e.what());
     }
     return std::string("no error");
@@ -119,15 +119,15 @@ TEST(ModelFile, RoundTripsWeightsBuffersQuantizationAndHistory) {
 TEST(ModelFile, RejectsOtherFilesWithPreciseErrors) {
   const auto text = temp_path("not_hdf5.h5");
   std::ofstream(text) << "hello\n";
-  EXPECT_THROW(load_model(text), cimmc::FormatError);
-  EXPECT_THROW(load_model(temp_path("missing.h5")), cimmc::IoError);
+  EXPECT_THROW(load_model(text), cimmc::core::FormatError);
+  EXPECT_THROW(load_model(temp_path("missing.h5")), cimmc::core::IoError);
   const auto other = temp_path("other_kind.h5");
   {
-    cimmc::h5::AtomicFile out(other);
-    cimmc::h5::write_provenance(out.file(), "cimmc.test", {1, 0}, 0, "");
+    cimmc::core::h5::AtomicFile out(other);
+    cimmc::core::h5::write_provenance(out.file(), "cimmc.test", {1, 0}, 0, "");
     out.commit();
   }
-  EXPECT_THROW(load_model(other), cimmc::FormatError);
+  EXPECT_THROW(load_model(other), cimmc::core::FormatError);
   fs::remove(text);
   fs::remove(other);
 }
@@ -144,15 +144,15 @@ TEST(ModelFile, TrainingHistoryOfUnequalLengthsIsRefused) {
   for (std::size_t size : {0, 1, 3}) {
     save_model(path, m, r);
     {
-      auto f = cimmc::h5::File::open(path, cimmc::h5::File::Mode::kReadWrite);
+      auto f = cimmc::core::h5::File::open(path, cimmc::core::h5::File::Mode::kReadWrite);
       H5Ldelete(f.id(), "training/learning_rate", H5P_DEFAULT);
       f.write_1d<double>("training/learning_rate", std::vector<double>(size, 0.1), "1", "epoch");
     }
     ModelRecord r2;
     try {
       load_model(path, &r2);
-      FAIL() << "expected FormatError for " << size << " learning rates";
-    } catch (const cimmc::FormatError& e) {
+      FAIL() << "expected cimmc::core::FormatError for " << size << " learning rates";
+    } catch (const cimmc::core::FormatError& e) {
       EXPECT_NE(std::string(e.what()).find("the history datasets hold 2 and " + std::to_string(size) + " epochs"),
                 std::string::npos)
           << e.what();
@@ -179,7 +179,7 @@ TEST(Checkpoint, OptimizerStateThatDoesNotFitItsParameterIsRefused) {
   const auto path = temp_path("ckpt_bad_state.h5");
   const auto edit = [&](const std::string& slot, std::size_t size) {
     save_checkpoint(path, m, ModelRecord{}, opt);
-    auto f = cimmc::h5::File::open(path, cimmc::h5::File::Mode::kReadWrite);
+    auto f = cimmc::core::h5::File::open(path, cimmc::core::h5::File::Mode::kReadWrite);
     const std::string name = "optimizer/state/" + first + "/" + slot;
     H5Ldelete(f.id(), name.c_str(), H5P_DEFAULT);
     if (size > 0) f.write_1d<float>(name, std::vector<float>(size, 0.1f), "1");
@@ -190,8 +190,8 @@ TEST(Checkpoint, OptimizerStateThatDoesNotFitItsParameterIsRefused) {
     ModelRecord r2;
     try {
       load_checkpoint(path, r2, opt2);
-      FAIL() << "expected FormatError for " << slot << " of size " << size;
-    } catch (const cimmc::FormatError& e) {
+      FAIL() << "expected cimmc::core::FormatError for " << slot << " of size " << size;
+    } catch (const cimmc::core::FormatError& e) {
       EXPECT_NE(std::string(e.what()).find(first), std::string::npos) << e.what();
     }
   }

@@ -19,7 +19,7 @@ namespace {
 Dataset random_images(int n, std::uint64_t seed) {
   Dataset d;
   d.channels = 1, d.height = 12, d.width = 12, d.classes = 4;
-  cimmc::rng::Stream s(seed, {cimmc::rng::Purpose::kTest, 0, 0, 0});
+  cimmc::core::rng::Stream s(seed, {cimmc::core::rng::Purpose::kTest, 0, 0, 0});
   d.pixels.resize(static_cast<std::size_t>(n) * 144);
   for (auto& p : d.pixels) p = static_cast<std::uint8_t>(s() % 256);
   for (int i = 0; i < n; ++i) d.labels.push_back(static_cast<int>(s() % 4));
@@ -91,7 +91,7 @@ TEST(Quantize, OptimalClipMinimizesError) {
 }
 
 TEST(IntegerExecutor, ExactGemmMatchesNaiveSums) {
-  cimmc::rng::Stream s(3, {cimmc::rng::Purpose::kTest, 0, 0, 9});
+  cimmc::core::rng::Stream s(3, {cimmc::core::rng::Purpose::kTest, 0, 0, 9});
   for (auto [M, N, K] : {std::tuple{1, 1, 1}, std::tuple{7, 5, 33}, std::tuple{16, 3, 1152}}) {
     std::vector<std::uint8_t> a(static_cast<std::size_t>(M) * K);
     std::vector<std::int8_t> w(static_cast<std::size_t>(N) * K);

@@ -21,7 +21,7 @@ using namespace cimmc::network;
 
 namespace {
 std::vector<float> random_vector(std::size_t n, std::uint64_t element) {
-  rng::Stream s(11, {rng::Purpose::kTest, 0, 0, element});
+  cimmc::core::rng::Stream s(11, {cimmc::core::rng::Purpose::kTest, 0, 0, element});
   std::vector<float> v(n);
   for (float& x : v) x = static_cast<float>(s.normal());
   return v;

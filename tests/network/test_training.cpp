@@ -19,7 +19,7 @@ namespace {
 Dataset quadrants(int n, std::uint64_t seed) {
   Dataset d;
   d.channels = 1, d.height = 12, d.width = 12, d.classes = 4;
-  cimmc::rng::Stream s(seed, {cimmc::rng::Purpose::kTest, 0, 0, 1});
+  cimmc::core::rng::Stream s(seed, {cimmc::core::rng::Purpose::kTest, 0, 0, 1});
   for (int i = 0; i < n; ++i) {
     const int label = static_cast<int>(s() % 4);
     d.labels.push_back(label);

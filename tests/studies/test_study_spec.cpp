@@ -79,7 +79,7 @@ zip = [["readout.mtj.temperature_K", "readout.mtj.table_file"]]
 zip = [["readout.mtj.temperature_K", "readout.mtj.table_file"]]
 )"));
     ADD_FAILURE() << "a table paired with the wrong temperature was accepted";
-  } catch (const ConfigError& e) {
+  } catch (const cimmc::core::ConfigError& e) {
     const std::string what = e.what();
     EXPECT_NE(what.find("readout.mtj.temperature_K = 350, readout.mtj.table_file = ../tables/stox_converter_1ns.h5"),
               std::string::npos)

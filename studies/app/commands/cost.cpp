@@ -52,39 +52,42 @@ network::Shape parse_input_shape(const std::string& text) {
       if (used != part.size() || v <= 0) throw std::invalid_argument("");
       s.push_back(v);
     } catch (const std::exception&) {
-      throw ArgumentError(fmt::format("--input {}: expected CxHxW with positive integers, e.g. 3x32x32", text));
+      throw core::ArgumentError(fmt::format("--input {}: expected CxHxW with positive integers, e.g. 3x32x32", text));
     }
     if (x == std::string::npos) break;
     start = x + 1;
   }
-  if (s.size() != 3) throw ArgumentError(fmt::format("--input {}: expected three sizes CxHxW, e.g. 3x32x32", text));
+  if (s.size() != 3)
+    throw core::ArgumentError(fmt::format("--input {}: expected three sizes CxHxW, e.g. 3x32x32", text));
   return s;
 }
 
 void run_cost(const CostOptions& o) {
   if (!(o.input_density >= 0 && o.input_density <= 1))
-    throw ArgumentError(fmt::format("--input-density {}: expected a fraction in [0, 1]", o.input_density));
+    throw core::ArgumentError(fmt::format("--input-density {}: expected a fraction in [0, 1]", o.input_density));
   if (o.weight_density > 1)
-    throw ArgumentError(fmt::format("--weight-density {}: expected a fraction in [0, 1]", o.weight_density));
+    throw core::ArgumentError(fmt::format("--weight-density {}: expected a fraction in [0, 1]", o.weight_density));
   const auto scenario = studies::parse_scenario(o.scenario);
 
   if (!o.reproduce.empty()) {
     std::vector<std::string> hw_sets, tech_sets;
     for (const auto& s : o.sets) (is_hardware_key(s) ? hw_sets : tech_sets).push_back(s);
     if (!hw_sets.empty())
-      throw ArgumentError("--reproduce uses the shipped hardware files; --set only technology keys");
-    if (!o.device.empty()) throw ArgumentError("--reproduce prices the devices its hardware files name; no --device");
+      throw core::ArgumentError("--reproduce uses the shipped hardware files; --set only technology keys");
+    if (!o.device.empty())
+      throw core::ArgumentError("--reproduce prices the devices its hardware files name; no --device");
     const auto tech =
-        circuit::load_technology(data_files::resolve("tech", o.tech, ".toml", "technology table"), tech_sets);
+        circuit::load_technology(core::data_files::resolve("tech", o.tech, ".toml", "technology table"), tech_sets);
     studies::Comparison c;
     if (o.reproduce == "stox") c = studies::stox_comparison(tech, o.input_density, scenario);
     else if (o.reproduce == "zebra") c = studies::zebra_comparison(tech, o.input_density, scenario);
-    else throw ArgumentError(fmt::format("--reproduce {}: expected stox or zebra", o.reproduce));
+    else throw core::ArgumentError(fmt::format("--reproduce {}: expected stox or zebra", o.reproduce));
     fmt::print("{}", c.format());
     return;
   }
-  if (o.scenario != "cimmc") throw ArgumentError("--scenario goes with --reproduce");
-  if (o.model.empty() || o.hw.empty()) throw ArgumentError("--model and --hw are required (or --reproduce stox|zebra)");
+  if (o.scenario != "cimmc") throw core::ArgumentError("--scenario goes with --reproduce");
+  if (o.model.empty() || o.hw.empty())
+    throw core::ArgumentError("--model and --hw are required (or --reproduce stox|zebra)");
 
   // A one-point cost study (studies/one_point.hpp): the design resolved like a study point (its
   // hardware and technology files, then --set), the analytic roll-up by the study's slot function.
@@ -117,12 +120,12 @@ void run_cost(const CostOptions& o) {
   } else {
     // Counters-based: run images through the crossbar executor and price what it counted.
     if (!priced.trained)
-      throw ArgumentError(fmt::format("--dataset needs a trained model; {} has {}", o.model, priced.weights));
+      throw core::ArgumentError(fmt::format("--dataset needs a trained model; {} has {}", o.model, priced.weights));
     const auto test = network::load_dataset(o.dataset, "test");
     network::Dataset calibration;
     try {
       calibration = network::load_dataset(o.dataset, "train");
-    } catch (const Error&) {
+    } catch (const core::Error&) {
       calibration = test;
     }
     if (!model.quantized()) {
@@ -146,8 +149,8 @@ void run_cost(const CostOptions& o) {
   if (!o.output.empty()) {
     const std::string config_text = fmt::format(
         "# cimmc cost --model {} --hw {} --tech {}\n# weights: {}\n# basis: {}\n[hardware]\n{}\n[technology]\n{}\n",
-        o.model, o.hw, o.tech, priced.weights, basis, config::to_toml(design.hardware.root),
-        config::to_toml(design.technology.root));
+        o.model, o.hw, o.tech, priced.weights, basis, core::config::to_toml(design.hardware.root),
+        core::config::to_toml(design.technology.root));
     studies::write_cost_file(o.output, cost, o.seed, config_text);
     fmt::print("wrote {}\n", o.output);
   }

@@ -56,11 +56,11 @@ void run_eval(const EvalOptions& o) {
   if (!builtin && !hardware) {
     std::vector<std::string> names{"float", "int"};
     for (const auto& [name, description] : network::backend_names()) names.push_back(name);
-    throw ArgumentError(fmt::format("--executor '{}': expected one of {}", o.executor, fmt::join(names, ", ")));
+    throw core::ArgumentError(fmt::format("--executor '{}': expected one of {}", o.executor, fmt::join(names, ", ")));
   }
-  if (o.bits < 2 || o.bits > 8) throw ArgumentError(fmt::format("--bits {}: expected 2..8", o.bits));
+  if (o.bits < 2 || o.bits > 8) throw core::ArgumentError(fmt::format("--bits {}: expected 2..8", o.bits));
   if (!hardware && (!o.hardware.empty() || !o.overrides.empty()))
-    throw ArgumentError(fmt::format("--hw/--set apply to hardware backends, not to --executor {}", o.executor));
+    throw core::ArgumentError(fmt::format("--hw/--set apply to hardware backends, not to --executor {}", o.executor));
   network::ModelRecord record;
   network::Model model = network::load_model(o.model, &record);
   // On a crossbar: a one-point inference study (studies/one_point.hpp), its design resolved like
@@ -69,7 +69,8 @@ void run_eval(const EvalOptions& o) {
   std::optional<studies::ResolvedDesign> design;
   if (hardware) {
     if (o.hardware.empty())
-      throw ArgumentError("--executor crossbar needs --hw: a data/hw name (e.g. adc_baseline) or a hardware TOML file");
+      throw core::ArgumentError(
+          "--executor crossbar needs --hw: a data/hw name (e.g. adc_baseline) or a hardware TOML file");
     studies::StudySpec spec;
     spec.source = "cimmc eval";
     spec.kind = studies::StudyKind::kInference;
@@ -84,17 +85,17 @@ void run_eval(const EvalOptions& o) {
   // `cimmc train --validation`), for model choices that must not look at the test set.
   network::Dataset test;
   if (o.split == "test") {
-    if (o.validation_option->count() > 0) throw ArgumentError("--validation goes with --split validation");
+    if (o.validation_option->count() > 0) throw core::ArgumentError("--validation goes with --split validation");
     test = network::load_dataset(o.dataset, "test");
   } else if (o.split == "validation") {
     test = network::split_validation(network::load_dataset(o.dataset, "train"), o.validation).second;
   } else {
-    throw ArgumentError(fmt::format("--split {}: expected test or validation", o.split));
+    throw core::ArgumentError(fmt::format("--split {}: expected test or validation", o.split));
   }
   if (model.input_shape() != test.image_shape())
-    throw ArgumentError(fmt::format("model {} takes inputs {}, dataset {} has images {}", o.model,
-                                    network::shape_text(model.input_shape()), o.dataset,
-                                    network::shape_text(test.image_shape())));
+    throw core::ArgumentError(fmt::format("model {} takes inputs {}, dataset {} has images {}", o.model,
+                                          network::shape_text(model.input_shape()), o.dataset,
+                                          network::shape_text(test.image_shape())));
   network::RunContext ctx;
   int bits = 0;
   std::string calibration_note;
@@ -106,7 +107,7 @@ void run_eval(const EvalOptions& o) {
     if (!calibration_set) {
       try {
         calibration_set = network::load_dataset(o.dataset, "train");
-      } catch (const Error&) {
+      } catch (const core::Error&) {
         calibration_set = test;
         calibration_from_test = true;
       }
@@ -117,7 +118,7 @@ void run_eval(const EvalOptions& o) {
     if (model.quantized()) {
       bits = model.gemm_layers().back()->quant().weight_bits;
       if (o.bits_option->count() > 0 && o.bits != bits)
-        throw ArgumentError(fmt::format("--bits {}: {} is already quantized at {} bits", o.bits, o.model, bits));
+        throw core::ArgumentError(fmt::format("--bits {}: {} is already quantized at {} bits", o.bits, o.model, bits));
     } else {
       bits = o.bits;
       const auto& calib = calibration();

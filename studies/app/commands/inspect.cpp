@@ -14,7 +14,7 @@ namespace {
 const char* kProvenanceAttrs[] = {"filetype", "format_version", "cimmc_version", "git_sha1",
                                   "created",  "seed",           "config"};
 
-void print_group(const h5::Group& g, const std::string& indent, bool show_config) {
+void print_group(const core::h5::Group& g, const std::string& indent, bool show_config) {
   for (const auto& a : g.attr_names()) {
     bool provenance = false;
     if (g.path() == "/")
@@ -22,10 +22,10 @@ void print_group(const h5::Group& g, const std::string& indent, bool show_config
     if (!provenance) fmt::print("{}@{} = {}\n", indent, a, g.attr_as_text(a));
   }
   for (const auto& c : g.children()) {
-    if (c.kind == h5::ChildInfo::Kind::kGroup) {
+    if (c.kind == core::h5::ChildInfo::Kind::kGroup) {
       fmt::print("{}{}/\n", indent, c.name);
       print_group(g.open_group(c.name), indent + "  ", show_config);
-    } else if (c.kind == h5::ChildInfo::Kind::kDataset) {
+    } else if (c.kind == core::h5::ChildInfo::Kind::kDataset) {
       const auto info = g.dataset_info(c.name);
       std::string shape = info.shape.empty() ? "scalar" : fmt::format("[{}]", fmt::join(info.shape, ", "));
       std::string line = fmt::format("{}{}  {} {}", indent, c.name, info.type, shape);
@@ -44,11 +44,11 @@ void register_inspect(Registry& r) {
   static std::string path;
   static bool show_config = false;
   auto* sub = r.add("inspect", "Show the provenance and contents of a cimmc HDF5 file", [] {
-    h5::File f = h5::File::open(path);
-    const h5::Provenance p = h5::read_provenance(f);
-    const std::int64_t major = filetypes::supported_major(p.filetype);
+    core::h5::File f = core::h5::File::open(path);
+    const core::h5::Provenance p = core::h5::read_provenance(f);
+    const std::int64_t major = core::filetypes::supported_major(p.filetype);
     if (p.format_version[0] > major)
-      throw FormatError(
+      throw core::FormatError(
           fmt::format("{}: '{}' format version {}.{} is newer than this cimmc reads ({}.x); upgrade cimmc", path,
                       p.filetype, p.format_version[0], p.format_version[1], major));
     fmt::print("file:           {}\n", path);

@@ -42,7 +42,7 @@ int run_python(const std::vector<std::string>& args) {
   std::vector<std::string> argv{python, "-m", "cimmc.plot"};
   argv.insert(argv.end(), args.begin(), args.end());
   const pid_t pid = fork();
-  if (pid < 0) throw RuntimeFailure("cimmc plot: cannot start a process");
+  if (pid < 0) throw core::RuntimeFailure("cimmc plot: cannot start a process");
   if (pid == 0) {
     if (!module_dir.empty()) {
       const std::string old = environment_or("PYTHONPATH", "");
@@ -66,12 +66,13 @@ void run_plot(const PlotOptions& o) {
       o.output.empty() ? std::filesystem::path(o.results).replace_extension(".png").string() : o.output;
   const std::string extension = std::filesystem::path(output).extension().string();
   if (extension != ".png" && extension != ".pdf" && extension != ".svg")
-    throw ArgumentError(fmt::format("-o {}: expected a .png, .pdf or .svg file", output));
+    throw core::ArgumentError(fmt::format("-o {}: expected a .png, .pdf or .svg file", output));
   // The file is checked here first, so a file that is not a study gets the usual message and exit code.
-  h5::open_cimmc_file(o.results, std::string(filetypes::kStudy.name), filetypes::kStudy.major);
+  core::h5::open_cimmc_file(o.results, std::string(core::filetypes::kStudy.name), core::filetypes::kStudy.major);
   const int code = run_python({o.results, "-o", output});
-  if (code == 2) throw FormatError(fmt::format("{}: cannot be plotted (see the message above)", o.results));
-  if (code != 0) throw RuntimeFailure(fmt::format("cimmc plot: the Python module cimmc.plot failed (exit {})", code));
+  if (code == 2) throw core::FormatError(fmt::format("{}: cannot be plotted (see the message above)", o.results));
+  if (code != 0)
+    throw core::RuntimeFailure(fmt::format("cimmc plot: the Python module cimmc.plot failed (exit {})", code));
 }
 
 void register_plot(Registry& r) {

@@ -20,12 +20,13 @@ struct RunCommandOptions {
 void run_command(RunCommandOptions& o, bool quiet) {
   const auto spec = studies::load_study(o.study, o.overrides, o.output);
   o.run.quiet = o.run.quiet || quiet;
-  if (o.run.resume && o.run.force) throw ArgumentError("--resume and --force exclude each other");
+  if (o.run.resume && o.run.force) throw core::ArgumentError("--resume and --force exclude each other");
   const auto r = studies::run_study(spec, o.run);
   if (o.run.dry_run || !r.root) return;  // the worker ranks of a distributed run report nothing
   if (r.interrupted)
-    throw RuntimeFailure(fmt::format("stopped by a signal: {} of {} slots done, kept in {}; continue with --resume",
-                                     r.done_after, r.slots, spec.output));
+    throw core::RuntimeFailure(
+        fmt::format("stopped by a signal: {} of {} slots done, kept in {}; continue with --resume", r.done_after,
+                    r.slots, spec.output));
   fmt::print("{}: {} of {} slots done ({} run now) in {:.1f} s; wrote {}\n", spec.name, r.done_after, r.slots,
              r.done_after - r.done_before, r.seconds, spec.output);
 }

@@ -37,7 +37,7 @@ double parse_number(const std::string& text, const std::string& option, const st
   const char* e = b + text.size();
   const auto [ptr, ec] = std::from_chars(b, e, v);
   if (text.empty() || ec != std::errc() || ptr != e || !std::isfinite(v))
-    throw ArgumentError(fmt::format("{} '{}': '{}' is not a number", option, whole, text));
+    throw core::ArgumentError(fmt::format("{} '{}': '{}' is not a number", option, whole, text));
   return v;
 }
 
@@ -59,20 +59,22 @@ std::vector<double> parse_currents(const std::string& text) {
   std::vector<double> v;
   if (text.find(':') != std::string::npos) {
     const auto parts = split(text, ':');
-    if (parts.size() != 3) throw ArgumentError(fmt::format("{} '{}': expected A:B:N, e.g. 50e-6:150e-6:11", opt, text));
+    if (parts.size() != 3)
+      throw core::ArgumentError(fmt::format("{} '{}': expected A:B:N, e.g. 50e-6:150e-6:11", opt, text));
     const double a = parse_number(parts[0], opt, text), b = parse_number(parts[1], opt, text);
     int n = 0;
     const auto [ptr, ec] = std::from_chars(parts[2].data(), parts[2].data() + parts[2].size(), n);
     if (ec != std::errc() || ptr != parts[2].data() + parts[2].size() || n < 1 || n > 100000)
-      throw ArgumentError(fmt::format("{} '{}': N = '{}' must be an integer from 1 to 100000", opt, text, parts[2]));
-    if (n == 1 && a != b) throw ArgumentError(fmt::format("{} '{}': N = 1 needs A = B", opt, text));
-    if (n > 1 && !(b > a)) throw ArgumentError(fmt::format("{} '{}': need B > A", opt, text));
+      throw core::ArgumentError(
+          fmt::format("{} '{}': N = '{}' must be an integer from 1 to 100000", opt, text, parts[2]));
+    if (n == 1 && a != b) throw core::ArgumentError(fmt::format("{} '{}': N = 1 needs A = B", opt, text));
+    if (n > 1 && !(b > a)) throw core::ArgumentError(fmt::format("{} '{}': need B > A", opt, text));
     for (int i = 0; i < n; ++i) v.push_back(n == 1 ? a : a + (b - a) * i / (n - 1));
   } else {
     for (const auto& p : split(text, ',')) v.push_back(parse_number(p, opt, text));
     for (std::size_t i = 1; i < v.size(); ++i)
       if (!(v[i] > v[i - 1]))
-        throw ArgumentError(fmt::format("{} '{}': currents must be strictly ascending", opt, text));
+        throw core::ArgumentError(fmt::format("{} '{}': currents must be strictly ascending", opt, text));
   }
   return v;
 }
@@ -81,31 +83,32 @@ std::vector<double> parse_pulses(const std::string& text) {
   std::vector<double> v;
   for (const auto& p : split(text, ',')) {
     const double t = parse_number(p, "--pulse-s", text);
-    if (!(t > 0)) throw ArgumentError(fmt::format("--pulse-s '{}': pulse width {} must be > 0 s", text, p));
+    if (!(t > 0)) throw core::ArgumentError(fmt::format("--pulse-s '{}': pulse width {} must be > 0 s", text, p));
     v.push_back(t);
   }
   for (std::size_t i = 1; i < v.size(); ++i)
     if (!(v[i] > v[i - 1]))
-      throw ArgumentError(fmt::format("--pulse-s '{}': pulse widths must be strictly ascending", text));
+      throw core::ArgumentError(fmt::format("--pulse-s '{}': pulse widths must be strictly ascending", text));
   return v;
 }
 
 void run_switching(const SwitchingOptions& o, bool quiet) {
   if (o.trials < 1 || o.trials > 100000000)
-    throw ArgumentError(fmt::format("--trials {}: expected 1 to 1e8", o.trials));
+    throw core::ArgumentError(fmt::format("--trials {}: expected 1 to 1e8", o.trials));
   for (auto [name, v] : {std::pair{"--rise-s", o.rise_s}, {"--fall-s", o.fall_s}})
-    if (!(v >= 0) || !std::isfinite(v)) throw ArgumentError(fmt::format("{} {}: expected a time >= 0", name, v));
+    if (!(v >= 0) || !std::isfinite(v)) throw core::ArgumentError(fmt::format("{} {}: expected a time >= 0", name, v));
   if (!(o.relax_s >= 0 || o.relax_s == -1) || !std::isfinite(o.relax_s))
-    throw ArgumentError(fmt::format("--relax-s {}: expected a time >= 0 (or -1: automatic)", o.relax_s));
+    throw core::ArgumentError(fmt::format("--relax-s {}: expected a time >= 0 (or -1: automatic)", o.relax_s));
   if (!(o.equilibrate_s >= 0 || o.equilibrate_s == -1) || !std::isfinite(o.equilibrate_s) || o.equilibrate_s > 1e-3)
-    throw ArgumentError(
+    throw core::ArgumentError(
         fmt::format("--equilibrate-s {}: expected a time from 0 to 1e-3 s (or -1: automatic)", o.equilibrate_s));
   if (o.time_step_s < 0 || !std::isfinite(o.time_step_s) || o.time_step_s > 1e-10)
-    throw ArgumentError(fmt::format("--dt-s {}: expected 0 (automatic) or a step up to 1e-10 s", o.time_step_s));
+    throw core::ArgumentError(fmt::format("--dt-s {}: expected 0 (automatic) or a step up to 1e-10 s", o.time_step_s));
   const auto currents = parse_currents(o.currents);
   const auto pulses = parse_pulses(o.pulses);
   if (o.table_source != "monte_carlo" && o.table_source != "thermal_activation")
-    throw ArgumentError(fmt::format("--table-source '{}': expected monte_carlo or thermal_activation", o.table_source));
+    throw core::ArgumentError(
+        fmt::format("--table-source '{}': expected monte_carlo or thermal_activation", o.table_source));
 
   // A one-point switching study (studies/one_point.hpp): the design resolved like a study point,
   // its slot (0, 0) computed by the study's slot function.
@@ -128,7 +131,7 @@ void run_switching(const SwitchingOptions& o, bool quiet) {
                                {"relax_time_s", o.relax_s}};
   const auto design = studies::resolve_design(spec, 0);
   const auto& params = design.device_params;
-  Progress progress("switching", currents.size() * pulses.size() * o.trials, "trajectories", quiet);
+  core::Progress progress("switching", currents.size() * pulses.size() * o.trials, "trajectories", quiet);
   std::size_t reported = 0;
   auto report = studies::switching_slot(design, o.seed, 0, 0, 0, [&](std::size_t done) {
     progress.advance(done - reported);
@@ -137,7 +140,7 @@ void run_switching(const SwitchingOptions& o, bool quiet) {
   progress.finish();
   if (o.table_source == "thermal_activation") {
     if (!report.activation)
-      throw ModelError(
+      throw core::ModelError(
           fmt::format("--table-source thermal_activation: no thermal-activation fit ({})", report.activation_note));
     report.table = device::SwitchingTable::from_model(report.activation->model, currents, pulses, params.name);
   }

@@ -66,9 +66,10 @@ std::string config_text(const TrainOptions& o) {
 
 void run_train(const TrainOptions& o, const GlobalOptions& global) {
   if (o.teacher.empty() && (o.distill_alpha_set || o.distill_temperature_set))
-    throw ArgumentError("--distill-alpha and --distill-temperature apply to --teacher training");
-  if (!o.ps_gradient.empty() && o.hardware.empty()) throw ArgumentError("--ps-gradient applies to --hw training");
-  if (o.hardware.empty() && !o.overrides.empty()) throw ArgumentError("--set applies to the hardware file of --hw");
+    throw core::ArgumentError("--distill-alpha and --distill-temperature apply to --teacher training");
+  if (!o.ps_gradient.empty() && o.hardware.empty()) throw core::ArgumentError("--ps-gradient applies to --hw training");
+  if (o.hardware.empty() && !o.overrides.empty())
+    throw core::ArgumentError("--set applies to the hardware file of --hw");
   studies::TrainingRun run;
   run.model = o.model;
   run.dataset = o.dataset;
@@ -95,7 +96,7 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
   }
   arch::CrossbarConfig hw;
   if (!o.hardware.empty()) {
-    hw = arch::load_crossbar_config(data_files::resolve("hw", o.hardware, ".toml", "hardware configuration"),
+    hw = arch::load_crossbar_config(core::data_files::resolve("hw", o.hardware, ".toml", "hardware configuration"),
                                     o.overrides);
     run.hardware = &hw;
     run.hardware_name = o.hardware;
@@ -107,14 +108,14 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
   run.checkpoint = o.checkpoint.empty() ? o.output + ".ckpt.h5" : o.checkpoint;
   run.resume = o.resume;
 
-  std::unique_ptr<Progress> progress;
+  std::unique_ptr<core::Progress> progress;
   int current_epoch = 1;
   studies::TrainingEvents events;
   events.message = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
   events.on_batch = [&](int done, int total, double loss, double acc) {
     if (!progress)
-      progress = std::make_unique<Progress>(fmt::format("epoch {}/{}", current_epoch, o.config.epochs), total,
-                                            "batches", global.quiet);
+      progress = std::make_unique<core::Progress>(fmt::format("epoch {}/{}", current_epoch, o.config.epochs), total,
+                                                  "batches", global.quiet);
     progress->set_note(fmt::format("loss {:.4f} acc {:.2f} %", loss, 100 * acc));
     progress->advance();
     if (done == total) {

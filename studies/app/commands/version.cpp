@@ -37,15 +37,15 @@ std::string compiled_features() {
 namespace {
 void register_version(Registry& r) {
   r.add("version", "Print the version, source revision, compiler, options and dependencies", [] {
-    fmt::print("cimmc {}\n", version::version());
-    fmt::print("git sha1:     {}\n", version::git_sha1());
-    fmt::print("compiler:     {} ({})\n", version::compiler(), version::build_type());
-    fmt::print("options:      {}\n", version::options());
+    fmt::print("cimmc {}\n", core::version::version());
+    fmt::print("git sha1:     {}\n", core::version::git_sha1());
+    fmt::print("compiler:     {} ({})\n", core::version::compiler(), core::version::build_type());
+    fmt::print("options:      {}\n", core::version::options());
     fmt::print("compiled for:{}\n", compiled_features());
     fmt::print("cpu has:     {}\n", cpu_features());
-    fmt::print("threads:      {} (OpenMP; set OMP_NUM_THREADS to change)\n", max_threads());
+    fmt::print("threads:      {} (OpenMP; set OMP_NUM_THREADS to change)\n", core::max_threads());
     fmt::print("dependencies:\n");
-    std::string_view deps = version::dependencies();
+    std::string_view deps = core::version::dependencies();
     while (!deps.empty()) {
       const auto nl = deps.find('\n');
       fmt::print("  {}\n", deps.substr(0, nl));

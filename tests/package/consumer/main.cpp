@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
   namespace fs = std::filesystem;
   const fs::path work = argc > 1 ? fs::path(argv[1]) : fs::current_path();
   try {
-    cimmc::rng::Stream s(1, {cimmc::rng::Purpose::kTest, 0, 0, 0});
+    cimmc::core::rng::Stream s(1, {cimmc::core::rng::Purpose::kTest, 0, 0, 0});
     const double u = s.uniform();
     if (!(u > 0 && u < 1)) throw std::runtime_error("uniform draw outside (0, 1)");
 
@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
       throw std::runtime_error("the study did not finish its slot");
 
     std::printf("cimmc %s ok: P_sw(120 uA, 1 ns) = %.3f over %zu trajectories; study %zu/%zu slots\n",
-                std::string(cimmc::version::version()).c_str(), p, curves.trials, outcome.done_after, outcome.slots);
+                std::string(cimmc::core::version::version()).c_str(), p, curves.trials, outcome.done_after,
+                outcome.slots);
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "consumer: %s\n", e.what());

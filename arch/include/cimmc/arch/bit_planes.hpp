@@ -40,20 +40,16 @@ struct PlaneGeometry {
 
 // The kernel level (portable, avx2, avx512_vpopcntdq) is core's, shared with the random-number
 // batches: detected once from the CPU, CIMMC_KERNEL forces a slower one (core/kernel_isa.hpp).
-using core::detect_kernel_isa;
-using core::kernel_isa_name;
-using core::kernel_isa_supported;
-using core::KernelIsa;
 
 // Packs `bits` planes of one vector of K unsigned values (each < 2^bits) into
 // out[bits][geometry.words()] (zeroed first).
-void pack_bit_planes(KernelIsa isa, std::span<const std::uint8_t> values, int bits, const PlaneGeometry& g,
+void pack_bit_planes(core::KernelIsa isa, std::span<const std::uint8_t> values, int bits, const PlaneGeometry& g,
                      std::span<std::uint64_t> out);
 
 // out[n] = Σ_{w < words} popcount(a[w] & plane[w·columns + n]) for n < columns
 // (columns a multiple of kColumnPad).
 using AndPopcountFn = void (*)(const std::uint64_t* a, const std::uint64_t* plane, int words, int columns,
                                std::int32_t* out);
-AndPopcountFn and_popcount_function(KernelIsa isa);
+AndPopcountFn and_popcount_function(core::KernelIsa isa);
 
 }  // namespace cimmc::arch

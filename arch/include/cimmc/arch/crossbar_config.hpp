@@ -72,13 +72,13 @@ struct CrossbarConfig {
   double full_scale() const { return static_cast<double>(rows) * max_cell_value() * max_input_value(); }
   // Whether layer `layer` (0-based) of `layer_count` Conv/Linear layers runs digitally.
   bool is_digital(int layer, int layer_count) const;
-  // Throws ConfigError listing every inconsistency (used after programmatic edits).
+  // Throws core::ConfigError listing every inconsistency (used after programmatic edits).
   void validate() const;
 };
 
 // Reads a whole hardware document (tables above; unknown keys are errors). `--set` overrides
-// should be applied to the document first (config::apply_overrides).
-CrossbarConfig read_crossbar_config(const config::Document& doc);
+// should be applied to the document first (core::config::apply_overrides).
+CrossbarConfig read_crossbar_config(const core::config::Document& doc);
 // parse_file + apply_overrides + read_crossbar_config.
 CrossbarConfig load_crossbar_config(const std::filesystem::path& path, const std::vector<std::string>& overrides = {});
 

@@ -48,7 +48,7 @@ struct RunAddress {
 inline constexpr std::uint32_t kMaxLayerId = (1u << 10) - 1;
 inline constexpr std::uint64_t kMaxImage = (std::uint64_t{1} << 20) - 1;
 inline constexpr std::uint32_t kMaxPatch = (1u << 18) - 1;
-// The 48-bit stream element of one GEMM row; throws ArgumentError when a field is out of range.
+// The 48-bit stream element of one GEMM row; throws core::ArgumentError when a field is out of range.
 std::uint64_t row_stream_element(std::uint32_t layer, std::uint64_t image, std::uint32_t patch);
 
 // Exact PS observed on calibration data, for calibrated ADC ranges and the MTJ affine maps.
@@ -107,7 +107,7 @@ class CrossbarLayer {
   // and kernel (cell deviations set by set_cell_deviations are dropped; those of the config's
   // [cell] model are drawn anew for the new levels). The readout tables depend on the weights
   // only through the set of weight planes the values use, so they are rebuilt only when that
-  // set changes (or the cell model makes the PS analog). Throws ArgumentError, as set_calibration
+  // set changes (or the cell model makes the PS analog). Throws core::ArgumentError, as set_calibration
   // does, when the MTJ maps of the calibration do not fit a new set of column groups; the layer
   // then holds the new weights, uncalibrated.
   void reprogram(std::span<const std::int8_t> weights);
@@ -125,9 +125,9 @@ class CrossbarLayer {
   // Largest analog accumulation of one column: R · max cell value · max input value.
   double full_scale() const { return config_.full_scale(); }
 
-  // Kernel used by run(); detect_kernel_isa() by default.
-  void set_kernel(KernelIsa isa);
-  KernelIsa kernel() const { return isa_; }
+  // Kernel used by run(); core::detect_kernel_isa() by default.
+  void set_kernel(core::KernelIsa isa);
+  core::KernelIsa kernel() const { return isa_; }
 
   // Conductance deviation of every stored cell in units of the level step (the device layer's
   // StorageCellModel::deviations): a cell storing level L on a driven row adds L + deviation to
@@ -223,7 +223,7 @@ class CrossbarLayer {
   CrossbarConfig config_;
   int layer_id_, n_, k_, n_pad_;
   PlaneGeometry geometry_;
-  KernelIsa isa_;
+  core::KernelIsa isa_;
   std::vector<ColumnGroup> groups_;
   std::vector<std::string> plane_names_;
   // Weight planes interleaved so that one kernel call covers every plane of a subarray:

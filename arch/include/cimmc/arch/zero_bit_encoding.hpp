@@ -33,7 +33,7 @@ struct SignedDigits {
   bool flag = false;                                // adaptive flip: value stored complemented
 };
 
-// Encodes value (in [−2^(B−1), 2^(B−1)−1], 2 <= B <= 8); out of range throws ArgumentError.
+// Encodes value (in [−2^(B−1), 2^(B−1)−1], 2 <= B <= 8); out of range throws core::ArgumentError.
 SignedDigits encode(int value, int bits, Encoding encoding);
 int decode(const SignedDigits& d);
 // Nonzero digits (stored ones), not counting the flag.

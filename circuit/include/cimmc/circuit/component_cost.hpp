@@ -53,7 +53,7 @@ struct MtjConverter {
 // with x = clamp(z / calibration_sigmas, -1, 1), z standard normal: the calibrated map of a
 // Gaussian PS. The reset pulse drives −I_reset with P_sw(I_reset) = reset_probability (the
 // reverse switch mirrors the forward one: docs/cost.md); a curve that never reaches it throws
-// ModelError (such an MTJ cannot be reset reliably).
+// core::ModelError (such an MTJ cannot be reset reliably).
 MtjConverter mtj_converter(const MtjParams& readout, const SwitchingCurve& curve, std::string device,
                            double heavy_metal_resistance_ohm, double resistance_parallel_ohm,
                            double resistance_antiparallel_ohm, double reset_probability);
@@ -64,7 +64,7 @@ MtjConverter mtj_converter(const MtjParams& readout, const SwitchingCurve& curve
 //  - read: V_read across the junction (mean of its two states) and across a reference resistor
 //    at (R_P + R_AP)/2, both fed from technology.supply_V for mtj.read_time_s, plus one comparator;
 //  - reset: as the write, at I_reset.
-// The driver must have headroom: max|I|·R_HM <= driver_supply_V, else ModelError.
+// The driver must have headroom: max|I|·R_HM <= driver_supply_V, else core::ModelError.
 // Latency: write + read + reset. Area: the column's drivers, read access and comparator, and the
 // MTJ pillar.
 struct MtjSampleCost {

@@ -90,6 +90,6 @@ struct NoiseParams {
 // proportional, sense_offset (fractions, >= 0). A key of the other model is accepted only at 0
 // (so that `--set noise.model=...` can switch a file's model after zeroing its keys); otherwise
 // it is an error naming the file, line and key.
-NoiseParams read_noise_params(config::TableReader& table);
+NoiseParams read_noise_params(core::config::TableReader& table);
 
 }  // namespace cimmc::circuit

@@ -17,6 +17,6 @@ struct Periphery {
 };
 
 // Reads a [periphery] table (every key optional, defaults above); problems name file, line, key.
-Periphery read_periphery(config::TableReader table);
+Periphery read_periphery(core::config::TableReader table);
 
 }  // namespace cimmc::circuit

@@ -154,7 +154,7 @@ struct ReadoutParams {
 
 // Reads the [readout] table: kind, sampling, and the sub-tables adc, mtj, lcu (each optional; those
 // present are validated whatever the kind). All problems go to the table's Problems.
-ReadoutParams read_readout_params(config::TableReader& table);
+ReadoutParams read_readout_params(core::config::TableReader& table);
 
 // N-bit uniform quantizer. Unsigned input: codes 0 .. 2^N-1 over [0, range]; signed input:
 // codes -(2^(N-1)-1) .. 2^(N-1)-1 over [-range, range]. The step is range / (largest code), but

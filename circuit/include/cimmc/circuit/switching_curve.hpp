@@ -40,7 +40,7 @@ class SigmoidSwitchingCurve final : public SwitchingCurve {
 
 // Piecewise-linear in current between tabulated points, clamped to the end values outside.
 // Currents must increase strictly; probabilities must lie in [0, 1] and not decrease (a
-// switching curve is monotone in current); violations throw ArgumentError naming the index.
+// switching curve is monotone in current); violations throw core::ArgumentError naming the index.
 class TabulatedSwitchingCurve final : public SwitchingCurve {
  public:
   TabulatedSwitchingCurve(std::vector<double> current_A, std::vector<double> probability);

@@ -70,7 +70,7 @@ struct Technology {
 // Reads every table above (all keys required except adc.model); unknown keys and non-positive
 // values are errors naming file, line and key. The periphery's organisation is the design's
 // (circuit/periphery.hpp, the hardware file's [periphery]): a [periphery] table here is an error.
-Technology read_technology(const config::Document& doc);
+Technology read_technology(const core::config::Document& doc);
 // parse_file + apply_overrides + read_technology.
 Technology load_technology(const std::filesystem::path& path, const std::vector<std::string>& overrides = {});
 

@@ -35,7 +35,7 @@ struct TrimParams {
 };
 
 // Reads a [readout.mtj.trim] table (all keys optional; problems go to the table's Problems).
-TrimParams read_trim_params(config::TableReader& table);
+TrimParams read_trim_params(core::config::TableReader& table);
 
 // The map a trim realizes for the calibrated `target`, with full-scale scale `nominal_scale`
 // (1/FS) and the trim's mismatch draws z_gain, z_offset (standard normals). The ideal model

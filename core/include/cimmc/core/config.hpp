@@ -20,7 +20,7 @@
 
 #include "cimmc/core/error.hpp"
 
-namespace cimmc::config {
+namespace cimmc::core::config {
 
 using Value = toml::value;
 
@@ -29,7 +29,7 @@ struct Document {
   std::string source;  // file name, or a description such as "<string>"
 };
 
-// Parses a TOML file; a missing file is an IoError, a syntax error a ConfigError naming the line.
+// Parses a TOML file; a missing file is an core::IoError, a syntax error a core::ConfigError naming the line.
 Document parse_file(const std::filesystem::path& path);
 Document parse_string(const std::string& text, const std::string& source_name = "<string>");
 
@@ -44,13 +44,13 @@ std::string to_toml(const Value& v);
 // The closest candidate by edit distance, if it is close enough to be a plausible typo.
 std::optional<std::string> did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
 
-// A list of configuration problems; throws one ConfigError listing them all.
+// A list of configuration problems; throws one core::ConfigError listing them all.
 class Problems {
  public:
   void add(std::string message) { messages_.push_back(std::move(message)); }
   bool empty() const { return messages_.empty(); }
   const std::vector<std::string>& messages() const { return messages_; }
-  // Throws ConfigError("<context>: N problem(s):\n  - ...") if any problem was recorded.
+  // Throws core::ConfigError("<context>: N problem(s):\n  - ...") if any problem was recorded.
   void throw_if_any(std::string_view context) const;
 
  private:
@@ -124,4 +124,4 @@ class TableReader {
   std::set<std::string, std::less<>> used_;
 };
 
-}  // namespace cimmc::config
+}  // namespace cimmc::core::config

@@ -3,7 +3,7 @@
 // field_A_per_m, energy_J.
 #pragma once
 
-namespace cimmc::constants {
+namespace cimmc::core::constants {
 
 inline constexpr double kPi = 3.14159265358979323846;
 // Exact in the 2019 SI.
@@ -19,4 +19,4 @@ inline constexpr double kGammaElectron_per_s_per_T = 1.76085963023e11;
 inline constexpr double kGamma0_m_per_A_s = kMu0_H_per_m * kGammaElectron_per_s_per_T;
 inline constexpr double kBohrMagneton_J_per_T = 9.2740100783e-24;
 
-}  // namespace cimmc::constants
+}  // namespace cimmc::core::constants

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace cimmc {
+namespace cimmc::core {
 
 class Error : public std::runtime_error {
  public:
@@ -54,4 +54,4 @@ class RuntimeFailure : public Error {
   int exit_code() const noexcept override { return 1; }
 };
 
-}  // namespace cimmc
+}  // namespace cimmc::core

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace cimmc::filetypes {
+namespace cimmc::core::filetypes {
 
 struct FileType {
   std::string_view name;
@@ -31,4 +31,4 @@ constexpr std::int64_t supported_major(std::string_view name) {
   return 1;
 }
 
-}  // namespace cimmc::filetypes
+}  // namespace cimmc::core::filetypes

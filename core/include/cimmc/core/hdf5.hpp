@@ -19,7 +19,7 @@
 
 #include "cimmc/core/error.hpp"
 
-namespace cimmc::h5 {
+namespace cimmc::core::h5 {
 
 // Owns one HDF5 identifier and closes it with the matching H5*close.
 class Id {
@@ -166,7 +166,7 @@ class File : public Group {
  public:
   enum class Mode { kRead, kReadWrite };
   File() = default;  // not open
-  // Opens an existing HDF5 file. Missing file: IoError; not HDF5: FormatError.
+  // Opens an existing HDF5 file. Missing file: core::IoError; not HDF5: core::FormatError.
   static File open(const std::filesystem::path& path, Mode mode = Mode::kRead);
   // Creates (truncating) a file.
   static File create(const std::filesystem::path& path);
@@ -186,7 +186,7 @@ class File : public Group {
 
 // Writes a file atomically: built in memory, written to a temporary file next to the target with
 // every write checked, synced, and renamed over the target by commit(). A failed write (disk
-// full, quota, size limit) throws IoError and leaves the previous file as it was; if commit() is
+// full, quota, size limit) throws core::IoError and leaves the previous file as it was; if commit() is
 // never reached (an exception), nothing is written at all.
 class AtomicFile {
  public:
@@ -222,13 +222,13 @@ struct Provenance {
 // Writes filetype, format_version, cimmc_version, git_sha1, created (now), seed and config.
 void write_provenance(Group& root, const std::string& filetype, std::array<std::int64_t, 2> format_version,
                       std::uint64_t seed, const std::string& config_text);
-// Reads them; a file without `filetype` is not a cimmc file (FormatError).
+// Reads them; a file without `filetype` is not a cimmc file (core::FormatError).
 Provenance read_provenance(const Group& root);
 // Opens `path` for reading and checks it is a cimmc file of `filetype` whose major format
-// version is at most `supported_major` (a newer major is a FormatError naming both versions).
+// version is at most `supported_major` (a newer major is a core::FormatError naming both versions).
 File open_cimmc_file(const std::filesystem::path& path, const std::string& filetype, std::int64_t supported_major);
 
 // Current UTC time as "YYYY-MM-DDThh:mm:ssZ".
 std::string utc_now_iso8601();
 
-}  // namespace cimmc::h5
+}  // namespace cimmc::core::h5

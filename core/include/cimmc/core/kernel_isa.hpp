@@ -18,7 +18,7 @@ std::string_view kernel_isa_name(KernelIsa isa);
 bool kernel_isa_supported(KernelIsa isa);
 
 // The fastest level this CPU runs. The environment variable CIMMC_KERNEL, set to one of the names
-// above, forces a slower one; an unknown or unsupported name throws ArgumentError.
+// above, forces a slower one; an unknown or unsupported name throws core::ArgumentError.
 KernelIsa detect_kernel_isa();
 
 // detect_kernel_isa() evaluated once per process (what the random-number batches use).

@@ -5,7 +5,7 @@
 #include <exception>
 #include <mutex>
 
-namespace cimmc {
+namespace cimmc::core {
 
 class ExceptionCapture {
  public:
@@ -32,4 +32,4 @@ class ExceptionCapture {
 // Threads OpenMP will use for a parallel region (1 without OpenMP).
 int max_threads();
 
-}  // namespace cimmc
+}  // namespace cimmc::core

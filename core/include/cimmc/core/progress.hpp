@@ -7,7 +7,7 @@
 #include <mutex>
 #include <string>
 
-namespace cimmc {
+namespace cimmc::core {
 
 class Progress {
  public:
@@ -40,4 +40,4 @@ class Progress {
 // Whether stderr is an interactive terminal.
 bool stderr_is_terminal();
 
-}  // namespace cimmc
+}  // namespace cimmc::core

@@ -19,7 +19,7 @@
 
 #include "cimmc/core/rng_purpose.hpp"
 
-namespace cimmc::rng {
+namespace cimmc::core::rng {
 
 using Counter = std::array<std::uint32_t, 4>;
 using Key = std::array<std::uint32_t, 2>;
@@ -56,7 +56,7 @@ inline Key key_from_seed(std::uint64_t seed) {
   return {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)};
 }
 
-// Counter of block `block` of the stream at `address`. Throws ArgumentError if a field of the
+// Counter of block `block` of the stream at `address`. Throws core::ArgumentError if a field of the
 // address is out of its range.
 Counter stream_counter(const StreamAddress& address, std::uint32_t block = 0);
 
@@ -117,4 +117,4 @@ class Stream {
   double spare_normal_ = 0.0;
 };
 
-}  // namespace cimmc::rng
+}  // namespace cimmc::core::rng

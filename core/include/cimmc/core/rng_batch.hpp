@@ -16,11 +16,11 @@
 #include "cimmc/core/kernel_isa.hpp"
 #include "cimmc/core/rng.hpp"
 
-namespace cimmc::rng {
+namespace cimmc::core::rng {
 
 // The words of blocks first_block, first_block + 1, ... of the stream with this key and block-0
-// counter `base`, four per block in block order: exactly rng::Stream::fill_u32 on that stream.
-// Throws RuntimeFailure if the blocks run past 2^32.
+// counter `base`, four per block in block order: exactly core::rng::Stream::fill_u32 on that stream.
+// Throws core::RuntimeFailure if the blocks run past 2^32.
 void philox_blocks(Key key, Counter base, std::uint32_t first_block, std::span<std::uint32_t> out);
 void philox_blocks(core::KernelIsa isa, Key key, Counter base, std::uint32_t first_block, std::span<std::uint32_t> out);
 
@@ -55,4 +55,4 @@ void normals_from_words(core::KernelIsa isa, std::span<const std::uint32_t> word
 // The same transform, one pair at a time (the reference the batch versions are tested against).
 void normal_pair_scalar(std::uint32_t radius, std::uint32_t angle, float& z0, float& z1);
 
-}  // namespace cimmc::rng
+}  // namespace cimmc::core::rng

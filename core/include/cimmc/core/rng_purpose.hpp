@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace cimmc::rng {
+namespace cimmc::core::rng {
 
 enum class Purpose : std::uint8_t {
   kTest = 0,                // unit tests
@@ -52,4 +52,4 @@ constexpr std::string_view purpose_name(Purpose p) {
   return "unknown";
 }
 
-}  // namespace cimmc::rng
+}  // namespace cimmc::core::rng

@@ -3,7 +3,7 @@
 
 #include <string_view>
 
-namespace cimmc::version {
+namespace cimmc::core::version {
 
 std::string_view version();       // "0.1.0"
 std::string_view git_sha1();      // the source revision at configure time, or "unknown"
@@ -12,4 +12,4 @@ std::string_view build_type();    // "Release"
 std::string_view options();       // "CIMMC_NATIVE=ON CIMMC_WITH_MPI=OFF ..."
 std::string_view dependencies();  // "Eigen 3.4.0, HDF5 1.10.8, ..." (one per line)
 
-}  // namespace cimmc::version
+}  // namespace cimmc::core::version

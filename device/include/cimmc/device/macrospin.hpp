@@ -87,7 +87,7 @@ double relaxation_time_s(const SotMtjParams& params);
 // the bias field: the minimum of the energy the solver integrates,
 //   E(m) = mu0 Ms V [ -H_ext . m + 1/2 sum_i (Ms N_i - H_K [i = axis]) m_i^2 ],
 // found by gradient flow on the sphere from the easy axis. A device waiting for a pulse sits
-// there (tilted towards the in-plane field), not on the axis. Throws ModelError if the field
+// there (tilted towards the in-plane field), not on the axis. Throws core::ModelError if the field
 // leaves no stable state in that hemisphere.
 Vec3 equilibrium_direction(const SotMtjParams& params, int direction);
 

@@ -88,8 +88,8 @@ Vec3 ellipsoid_demag_factors(double a_m, double b_m, double c_m);
 double write_energy_J(const SotMtjParams& p, double current_A, double pulse_width_s);
 
 // Reads the [device] table. `source` names the file for messages; all problems are collected
-// and thrown as one ConfigError (file:line: key 'device.free_layer.damping': ...).
-SotMtjParams read_sot_mtj(const config::Value& device_table, const std::string& source,
+// and thrown as one core::ConfigError (file:line: key 'device.free_layer.damping': ...).
+SotMtjParams read_sot_mtj(const core::config::Value& device_table, const std::string& source,
                           const std::string& key_path = "device");
 // Parses a TOML file whose [device] table describes the junction; overrides are "a.b=value"
 // relative to [device] (e.g. "free_layer.damping=0.1").

@@ -40,7 +40,7 @@ enum class CellFault : std::uint8_t { kNone = 0, kStuckAtZero = 1, kStuckAtOne =
 class StorageCellModel {
  public:
   StorageCellModel() = default;  // an SRAM bit
-  // Throws ArgumentError for levels < 2 (or > 2 for SRAM/MTJ), G_on <= 0, ratio <= 1, sigma < 0,
+  // Throws core::ArgumentError for levels < 2 (or > 2 for SRAM/MTJ), G_on <= 0, ratio <= 1, sigma < 0,
   // or fault rates outside [0, 1] summing above 1.
   explicit StorageCellModel(const StorageCellParams& params);
 
@@ -50,7 +50,7 @@ class StorageCellModel {
                               double stuck_at_one_rate);
   // Reads a [cell] table: technology = "sram" | "rram" | "mtj", levels, on_conductance_S,
   // on_off_ratio, programming_sigma, stuck_at_zero_rate, stuck_at_one_rate.
-  static StorageCellModel from_config(const config::Value& table, const std::string& source,
+  static StorageCellModel from_config(const core::config::Value& table, const std::string& source,
                                       const std::string& key_path = "cell");
 
   const StorageCellParams& params() const { return params_; }

@@ -92,7 +92,7 @@ struct ThermalActivationFit {
 };
 
 // Fits tau0 and n (and I_c0 when critical_current_A is NaN) to Monte Carlo points with
-// 0.02 < P < 0.98, by least squares on ln tau = ln t - ln(-ln(1 - P)). Throws ModelError with
+// 0.02 < P < 0.98, by least squares on ln tau = ln t - ln(-ln(1 - P)). Throws core::ModelError with
 // fewer than 3 usable points.
 ThermalActivationFit fit_thermal_activation(const SwitchingCurves& curves, double thermal_stability,
                                             double critical_current_A);

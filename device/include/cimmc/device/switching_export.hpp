@@ -30,12 +30,12 @@ struct ExportableTable {
 ExportableTable exportable_table(SwitchingTable table, std::string source = "");
 
 // Reads a cimmc.switching file (its /table and /sigmoid groups) or a cimmc.switching_table file
-// (the fit is then made from the table's columns). Missing file: IoError; a file of another kind
-// or a broken table: FormatError.
+// (the fit is then made from the table's columns). Missing file: core::IoError; a file of another kind
+// or a broken table: core::FormatError.
 ExportableTable load_exportable_table(const std::filesystem::path& path);
 
 enum class TableExportFormat { kCsv, kVerilogA };
-// "csv" or "verilog-a"; anything else is an ArgumentError naming the value.
+// "csv" or "verilog-a"; anything else is an core::ArgumentError naming the value.
 TableExportFormat parse_table_export_format(std::string_view name);
 
 // One row per grid node, current fastest: current_A,pulse_width_s,p_switch,i50_A,width_A, after
@@ -59,7 +59,7 @@ std::string verilog_a_module_name(const std::string& device);
 // Writes the export: for kCsv the file `output`; for kVerilogA the data file and the module,
 // named after `output` with the extension .tbl and .va (a .va or .tbl extension of `output` is
 // replaced, any other is kept and the two are appended). Each file is written to a temporary
-// file in the same folder and renamed. Returns the files written. IoError if one cannot be
+// file in the same folder and renamed. Returns the files written. core::IoError if one cannot be
 // written (the message names the file and the reason).
 std::vector<std::filesystem::path> export_switching_table(const ExportableTable& t, TableExportFormat format,
                                                           const std::filesystem::path& output);

@@ -26,7 +26,7 @@ struct SwitchingConfig {
   std::vector<double> pulse_widths_s;
   MonteCarloSettings settings;  // the stream address (point, trial, element) is the caller's
 };
-SwitchingConfig read_switching_config(const config::Value& table, const std::string& source,
+SwitchingConfig read_switching_config(const core::config::Value& table, const std::string& source,
                                       const std::string& key_path = "switching");
 
 struct SwitchingReport {

@@ -23,7 +23,7 @@ class SwitchingTable {
  public:
   SwitchingTable() = default;
   // currents and pulse widths strictly ascending; probability row-major [current][pulse width],
-  // each in [0, 1]. Throws ArgumentError otherwise.
+  // each in [0, 1]. Throws core::ArgumentError otherwise.
   SwitchingTable(std::vector<double> currents_A, std::vector<double> pulse_widths_s, std::vector<double> probability,
                  std::string device, std::string method);
 
@@ -50,8 +50,8 @@ class SwitchingTable {
   double temperature_K() const { return temperature_K_; }
 
   // Writes current_A, pulse_width_s, p_switch and the attributes device, method, interpolation.
-  void write(h5::Group& group) const;
-  static SwitchingTable read(const h5::Group& group);
+  void write(core::h5::Group& group) const;
+  static SwitchingTable read(const core::h5::Group& group);
   // A standalone cimmc.switching_table file (atomic), with provenance.
   void save(const std::filesystem::path& path, std::uint64_t seed, const std::string& config_text) const;
   // Reads a cimmc.switching_table file, or the /table group of a cimmc.switching file.

@@ -31,7 +31,7 @@ struct DeviceVariation {
 
 // Reads a [variation] table: keys anisotropy, spin_hall_angle, saturation_magnetization, size,
 // each a table {relative_sigma = 0.05, kind = "lognormal" | "normal"}.
-DeviceVariation read_variation(const config::Value& table, const std::string& source,
+DeviceVariation read_variation(const core::config::Value& table, const std::string& source,
                                const std::string& key_path = "variation");
 
 // Factors drawn for one device, in the order anisotropy, spin_hall_angle, Ms, size.
@@ -42,7 +42,7 @@ DeviceFactors sample_factors(const DeviceVariation& v, std::uint64_t seed, std::
                              std::uint64_t device);
 SotMtjParams apply_factors(const SotMtjParams& nominal, const DeviceFactors& f);
 
-// `count` devices; throws ModelError if a drawn device has no stable easy axis (H_K,eff <= 0).
+// `count` devices; throws core::ModelError if a drawn device has no stable easy axis (H_K,eff <= 0).
 std::vector<SotMtjParams> sample_devices(const SotMtjParams& nominal, const DeviceVariation& v, std::size_t count,
                                          std::uint64_t seed, std::uint32_t point = 0, std::uint32_t trial = 0);
 

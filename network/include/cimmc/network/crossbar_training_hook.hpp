@@ -44,7 +44,7 @@ enum class PsGradient {
                      // (for the MTJ dE[x̂]/dx, (a/2)(1 − tanh²(a·x/2)) for the sigmoid curve
                      // and mean decoding), zero where clipped
 };
-// "straight-through" | "readout-range" | "expected-curve"; ArgumentError otherwise.
+// "straight-through" | "readout-range" | "expected-curve"; core::ArgumentError otherwise.
 PsGradient parse_ps_gradient(std::string_view name);
 std::string_view ps_gradient_name(PsGradient g);
 

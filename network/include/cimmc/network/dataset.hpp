@@ -28,8 +28,8 @@ struct Dataset {
 };
 
 // Reads an IDX image file (magic 0x00000803, N×H×W uint8) and its label file (0x00000801).
-// Gzip-compressed or raw. FormatError for wrong magic, truncation, a count mismatch or labels
-// outside 0..255; IoError for a missing file.
+// Gzip-compressed or raw. core::FormatError for wrong magic, truncation, a count mismatch or labels
+// outside 0..255; core::IoError for a missing file.
 Dataset read_idx(const std::filesystem::path& images, const std::filesystem::path& labels);
 
 // Reads CIFAR binary files: records of 1 label byte (CIFAR-10; `cifar100` = true: coarse and
@@ -54,7 +54,7 @@ Dataset take(const Dataset& d, int count);
 // A held-out validation split: the last `count` images of a training set become the validation
 // set, the others stay for training ({training, validation}). Model choices (stage, clip width,
 // learning rate, seed) are judged on it, so that the test set is used once, for the number
-// reported. ArgumentError unless 0 < count < d.size().
+// reported. core::ArgumentError unless 0 < count < d.size().
 std::pair<Dataset, Dataset> split_validation(const Dataset& d, int count);
 
 // A random permutation of 0..n-1 for `epoch` (stream kDataShuffle, trial = epoch).

@@ -43,7 +43,7 @@ class ReportingBackend : public GemmBackend {
 // Names of the hardware backends (not counting "float" and "int"), with a line on each.
 std::vector<std::pair<std::string, std::string>> backend_names();
 // Builds hardware backend `name` for `request`; nullptr if no backend has that name. Throws
-// ArgumentError / ConfigError for a bad request (e.g. a missing or malformed hardware file).
+// core::ArgumentError / core::ConfigError for a bad request (e.g. a missing or malformed hardware file).
 std::unique_ptr<ReportingBackend> make_backend(const std::string& name, const BackendRequest& request);
 
 }  // namespace cimmc::network

@@ -77,7 +77,7 @@ class Layer {
 };
 
 // Builds a layer from its spec line: kind, attributes and the item shapes of its inputs.
-// Throws ModelError naming the layer for unknown kinds, attributes or incompatible shapes.
+// Throws core::ModelError naming the layer for unknown kinds, attributes or incompatible shapes.
 std::unique_ptr<Layer> make_layer(const std::string& name, const std::string& kind, const Attributes& attrs,
                                   const std::vector<Shape>& input_shapes);
 

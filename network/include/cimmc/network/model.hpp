@@ -36,7 +36,7 @@ class Model {
   Model(Model&&) = default;
   Model& operator=(Model&&) = default;
 
-  // Parses a spec; errors (ModelError) name the line and what is wrong. `source` names the
+  // Parses a spec; errors (core::ModelError) name the line and what is wrong. `source` names the
   // origin in messages (a file name).
   static Model from_spec(const std::string& text, const std::string& source = "architecture spec");
   std::string spec() const;
@@ -86,7 +86,7 @@ double softmax_cross_entropy(const Tensor& logits, std::span<const int> labels, 
 // Knowledge distillation (Hinton et al. 2015): (1 − alpha) · softmax cross-entropy with the labels
 // + alpha · τ² · KL(softmax(teacher/τ) ‖ softmax(logits/τ)), mean over the batch; the τ² keeps the
 // soft term's gradient on the scale of the hard one. Writes dL/dlogits into `grad` when non-null;
-// `correct` counts argmax hits against the labels. ArgumentError for mismatched shapes, alpha
+// `correct` counts argmax hits against the labels. core::ArgumentError for mismatched shapes, alpha
 // outside [0, 1] or τ <= 0.
 double distillation_loss(const Tensor& logits, const Tensor& teacher_logits, std::span<const int> labels, double alpha,
                          double temperature, Tensor* grad, int* correct);

@@ -21,7 +21,7 @@ struct ModelRecord {
 };
 
 void save_model(const std::filesystem::path& path, Model& model, const ModelRecord& record);
-// Throws IoError/FormatError for a missing or foreign file, ModelError for inconsistent content.
+// Throws core::IoError/core::FormatError for a missing or foreign file, core::ModelError for inconsistent content.
 Model load_model(const std::filesystem::path& path, ModelRecord* record = nullptr);
 
 void save_checkpoint(const std::filesystem::path& path, Model& model, const ModelRecord& record, Optimizer& optimizer);

@@ -17,7 +17,7 @@ struct QuantOptions {
   int input_bits = 8;            // for GEMM layers that read the model input
   int calibration_images = 512;  // drawn at random (stream kCalibrationSubset) from the set
   std::uint64_t seed = 1;
-  void validate() const;  // ConfigError listing every problem
+  void validate() const;  // core::ConfigError listing every problem
 };
 
 // A copy of `model` where every BatchNorm directly after a Conv2d/Linear (its only consumer) is

@@ -42,7 +42,7 @@ struct TrainConfig {
   ExecMode teacher_mode = ExecMode::kFloat;
   double distill_alpha = 0.5;
   double distill_temperature = 4.0;
-  // Throws ConfigError listing every problem.
+  // Throws core::ConfigError listing every problem.
   void validate() const;
 };
 

@@ -17,7 +17,7 @@ struct ZooOptions {
 // Names accepted by zoo_spec.
 std::vector<std::string> zoo_names();
 
-// The spec of zoo model `name` for inputs of shape C×H×W. Throws ArgumentError for an unknown name
+// The spec of zoo model `name` for inputs of shape C×H×W. Throws core::ArgumentError for an unknown name
 // (listing the known ones) or an input too small for the model.
 std::string zoo_spec(const std::string& name, const Shape& input_chw, int classes, const ZooOptions& options = {});
 

@@ -42,7 +42,7 @@ double weight_bit_density(const network::Model& model, const arch::CrossbarConfi
 // The stochastic-MTJ converter of a hardware configuration (nullopt for other readouts): the
 // device is readout.mtj.device, or with curve = "device_table" the table's own device (naming a
 // different one is an error: the priced device is the sampled one); `device_override` (the cost
-// command's --device) stands for readout.mtj.device. Throws ConfigError when no device is named.
+// command's --device) stands for readout.mtj.device. Throws core::ConfigError when no device is named.
 std::optional<circuit::MtjConverter> mtj_converter_for(const arch::CrossbarConfig& config,
                                                        const circuit::Technology& tech,
                                                        const std::string& device_override = "");

@@ -29,7 +29,7 @@ struct CrossbarEvaluation {
   bool calibrated = false;  // the readouts were calibrated on the calibration images first
 };
 
-// The model must be quantized (ModelError otherwise).
+// The model must be quantized (core::ModelError otherwise).
 CrossbarEvaluation evaluate_on_crossbar(network::Model& model, const network::Dataset& data,
                                         const network::Dataset& calibration, const arch::CrossbarConfig& config,
                                         const CrossbarEvalOptions& options);

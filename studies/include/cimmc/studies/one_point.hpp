@@ -22,10 +22,10 @@ namespace cimmc::studies {
 
 // `key=value` overrides as [set] assignments, each key prefixed ("device." for the relative keys
 // of `cimmc switching --set`; "" for hardware and technology keys). The values are parsed as TOML
-// (a bare word is a string). Throws ArgumentError for text that is not key=value.
+// (a bare word is a string). Throws core::ArgumentError for text that is not key=value.
 std::vector<Assignment> override_assignments(const std::vector<std::string>& overrides, const std::string& prefix = "");
 
-// Throws ArgumentError for an override whose table belongs to none of `documents` ("hardware",
+// Throws core::ArgumentError for an override whose table belongs to none of `documents` ("hardware",
 // "technology"), naming the tables it could be (with the nearest as a suggestion).
 void check_override_documents(const std::vector<Assignment>& overrides, const std::vector<std::string>& documents);
 

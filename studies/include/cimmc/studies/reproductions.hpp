@@ -33,7 +33,7 @@ enum class Scenario {
   kPaperAssumptions,  // what the paper or its authors' code states, where cimmc can adopt it
 };
 std::string_view scenario_name(Scenario s);        // "cimmc", "paper-assumptions"
-Scenario parse_scenario(const std::string& name);  // ArgumentError naming the choices
+Scenario parse_scenario(const std::string& name);  // core::ArgumentError naming the choices
 
 struct Comparison {
   std::string title, scenario, assumptions;

@@ -26,7 +26,7 @@ struct ResolvedDesign {
   double input_density = 0.25;                              // cost kind
   // The documents after every override (inference and cost: hardware, technology; switching:
   // device, switching; train: training and, for crossbar-aware training, hardware, technology).
-  config::Document hardware, technology, device, switching, training;
+  core::config::Document hardware, technology, device, switching, training;
   bool crossbar_aware = false;  // train: through the hardware design (base.hardware given)
   arch::CrossbarConfig crossbar;
   circuit::Technology tech;
@@ -40,13 +40,13 @@ struct ResolvedDesign {
 };
 
 // The design of `point`: the base files, then [set], then the point's sweep values. Throws
-// ConfigError (naming the study file's line for a value that came from it) or IoError.
+// core::ConfigError (naming the study file's line for a value that came from it) or core::IoError.
 ResolvedDesign resolve_design(const StudySpec& spec, std::size_t point);
 
 // Canonical TOML of a document (sorted dotted keys; floats with 17 significant digits).
-std::string canonical_toml(const config::Value& root, const std::string& prefix = "");
+std::string canonical_toml(const core::config::Value& root, const std::string& prefix = "");
 // One TOML value as canonical text (floats with 17 significant digits, always with a point).
-std::string toml_value_text(const config::Value& v);
+std::string toml_value_text(const core::config::Value& v);
 // FNV-1a 64-bit hash of a text, as 16 hex digits.
 std::string hash_hex(std::uint64_t hash);
 std::uint64_t fnv1a64(const std::string& text);

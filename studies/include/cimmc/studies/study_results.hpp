@@ -77,10 +77,10 @@ struct StudyProvenance {
 void write_study_file(const std::filesystem::path& path, const StudySpec& spec, const StudyResults& results,
                       const StudyProvenance& provenance);
 
-// The config_hash attribute of a study file (FormatError if it is not a cimmc.study file).
+// The config_hash attribute of a study file (core::FormatError if it is not a cimmc.study file).
 std::string read_study_hash(const std::filesystem::path& path);
 // Reads the done mask and every slot array defined in `results` back from a study file of the
-// same shape (FormatError naming what differs).
+// same shape (core::FormatError naming what differs).
 void read_study_slots(const std::filesystem::path& path, StudyResults& results);
 
 // 95 % intervals: Wilson score interval of k successes in n; Student t of a sample.

@@ -33,7 +33,7 @@ struct RunOutcome {
   bool root = true;  // false on the worker ranks of a distributed run (rank 0 reports and writes)
 };
 
-// Runs (or with dry_run, plans) a study read by load_study. Throws ConfigError for an existing
+// Runs (or with dry_run, plans) a study read by load_study. Throws core::ConfigError for an existing
 // results file that may not be replaced or resumed (exit code 2), before writing anything.
 RunOutcome run_study(const StudySpec& spec, const RunOptions& options);
 

@@ -22,9 +22,9 @@ std::string_view study_kind_name(StudyKind kind);  // "inference", "switching", 
 
 // One sweep axis: a dotted key and its values, all numbers, all strings or all booleans.
 struct Axis {
-  std::string key;                    // "noise.sigma", "hardware", "device.free_layer.damping"
-  std::vector<config::Value> values;  // as written in the study file (they keep their lines)
-  std::string units;                  // "1", "s", "A", ...; "" for strings and booleans
+  std::string key;                          // "noise.sigma", "hardware", "device.free_layer.damping"
+  std::vector<core::config::Value> values;  // as written in the study file (they keep their lines)
+  std::string units;                        // "1", "s", "A", ...; "" for strings and booleans
   bool numeric() const { return !values.empty() && (values[0].is_floating() || values[0].is_integer()); }
   bool textual() const { return !values.empty() && values[0].is_string(); }
   double number(std::size_t i) const;     // a numeric axis' value i
@@ -34,7 +34,7 @@ struct Axis {
 // A key of the base configuration or of a sweep, with the value it takes.
 struct Assignment {
   std::string key;
-  config::Value value;
+  core::config::Value value;
 };
 
 struct StudySpec {
@@ -56,12 +56,12 @@ struct StudySpec {
   std::string hardware, technology = "22nm", device;  // names or paths, as written
   std::vector<int> input{3, 32, 32};                  // cost of a zoo model: C, H, W
   int classes = 10;
-  double input_density = 0.25;  // cost: fraction of input bits that are 1
-  std::vector<Assignment> set;  // [set]: overrides applied to every point
-  config::Value switching;      // [switching]: the current x pulse-width grid (switching kind)
-  config::Value training;       // [train]: how each trial trains (train kind; docs/studies.md)
-  bool keep_models = true;      // train: write each slot's model next to the results file
-  bool priced = true;           // the slots price the design (cimmc eval's one-point study does not)
+  double input_density = 0.25;    // cost: fraction of input bits that are 1
+  std::vector<Assignment> set;    // [set]: overrides applied to every point
+  core::config::Value switching;  // [switching]: the current x pulse-width grid (switching kind)
+  core::config::Value training;   // [train]: how each trial trains (train kind; docs/studies.md)
+  bool keep_models = true;        // train: write each slot's model next to the results file
+  bool priced = true;             // the slots price the design (cimmc eval's one-point study does not)
   // [sweep]
   std::vector<Axis> axes;                        // in the order of the file (sorted by key)
   std::vector<std::vector<std::size_t>> groups;  // axis indices; a zip group or a single axis
@@ -78,7 +78,7 @@ struct StudySpec {
 // Reads and checks a study file. `overrides` are "key=value": keys under study., base., set. or
 // sweep. change the study file; any other key is a [set] override (e.g. noise.sigma=0.02).
 // `output` (if not empty) replaces study.output. Every point's design is resolved once to check
-// it. Throws ConfigError (or IoError for a missing study file) listing every problem.
+// it. Throws core::ConfigError (or core::IoError for a missing study file) listing every problem.
 StudySpec load_study(const std::filesystem::path& path, const std::vector<std::string>& overrides = {},
                      const std::string& output = "");
 

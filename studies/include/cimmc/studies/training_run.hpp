@@ -32,7 +32,7 @@ struct TrainingSettings {
   network::PsGradient ps_gradient = network::PsGradient::kStraightThrough;
   int validation = 0;  // > 0: hold out the last N training images and judge epochs on them
   int eval_limit = 0;  // judge on the first N validation (or test) images (0: all)
-  // Throws ArgumentError (a CLI flag's wording) for an inconsistent combination.
+  // Throws core::ArgumentError (a CLI flag's wording) for an inconsistent combination.
   void validate(bool crossbar_aware) const;
 };
 
@@ -40,8 +40,8 @@ struct TrainingSettings {
 // `problems` (the caller throws). Keys: epochs, lr, batch, optimizer, momentum, weight_decay,
 // schedule, step_epochs, step_gamma, crop_padding, flip, width, qat, bits, calibration_images,
 // recalibrate_every, ps_gradient, validation, eval_limit. The seed is not a key (the study's).
-TrainingSettings read_training_settings(const config::Value& table, const std::string& source,
-                                        const std::string& key_path, config::Problems& problems);
+TrainingSettings read_training_settings(const core::config::Value& table, const std::string& source,
+                                        const std::string& key_path, core::config::Problems& problems);
 
 // The datasets of a run: the (possibly limited) training images and the images epochs are
 // judged on (validation split or test set).
@@ -78,8 +78,8 @@ struct TrainingOutcome {
   network::EvalResult final_eval;  // the last epoch's evaluation (counts from its accuracy)
 };
 
-// Runs (or resumes) one training. Throws ArgumentError / ConfigError for inconsistent inputs
-// before training, RuntimeFailure if the loss diverges.
+// Runs (or resumes) one training. Throws core::ArgumentError / core::ConfigError for inconsistent inputs
+// before training, core::RuntimeFailure if the loss diverges.
 TrainingOutcome run_training(const TrainingRun& run, const TrainingData& data, const TrainingEvents& events = {});
 
 }  // namespace cimmc::studies
