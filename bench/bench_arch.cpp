@@ -255,7 +255,6 @@ void BM_AndPopcount(benchmark::State& state, cimmc::core::KernelIsa isa) {
   state.SetItemsProcessed(state.iterations() * words * columns);
 }
 
-using cimmc::core::KernelIsa;
 BENCHMARK_CAPTURE(BM_AndPopcount, portable, cimmc::core::KernelIsa::kPortable)->Arg(2)->Arg(16);
 BENCHMARK_CAPTURE(BM_AndPopcount, avx2, cimmc::core::KernelIsa::kAvx2)->Arg(2)->Arg(16);
 BENCHMARK_CAPTURE(BM_AndPopcount, avx512, cimmc::core::KernelIsa::kAvx512)->Arg(2)->Arg(16);

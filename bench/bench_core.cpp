@@ -1,6 +1,8 @@
 // Core random-number throughput: items_per_second = numbers per second (one thread).
 #include <benchmark/benchmark.h>
 
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "cimmc/core/rng.hpp"
@@ -99,18 +101,20 @@ void BM_FastNormals(benchmark::State& state, cimmc::core::KernelIsa isa) {
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(out.size()));
 }
 
-using cimmc::core::KernelIsa;
-BENCHMARK_CAPTURE(BM_PhiloxBlocks, portable, cimmc::core::KernelIsa::kPortable);
-BENCHMARK_CAPTURE(BM_PhiloxBlocks, avx2, cimmc::core::KernelIsa::kAvx2);
-BENCHMARK_CAPTURE(BM_PhiloxBlocks, avx512, cimmc::core::KernelIsa::kAvx512);
-BENCHMARK_CAPTURE(BM_PhiloxLanes, portable, cimmc::core::KernelIsa::kPortable);
-BENCHMARK_CAPTURE(BM_PhiloxLanes, avx2, cimmc::core::KernelIsa::kAvx2);
-BENCHMARK_CAPTURE(BM_PhiloxLanes, avx512, cimmc::core::KernelIsa::kAvx512);
-BENCHMARK_CAPTURE(BM_NormalsFromWords, portable, cimmc::core::KernelIsa::kPortable);
-BENCHMARK_CAPTURE(BM_NormalsFromWords, avx2, cimmc::core::KernelIsa::kAvx2);
-BENCHMARK_CAPTURE(BM_NormalsFromWords, avx512, cimmc::core::KernelIsa::kAvx512);
-BENCHMARK_CAPTURE(BM_FastNormals, portable, cimmc::core::KernelIsa::kPortable);
-BENCHMARK_CAPTURE(BM_FastNormals, avx2, cimmc::core::KernelIsa::kAvx2);
-BENCHMARK_CAPTURE(BM_FastNormals, avx512, cimmc::core::KernelIsa::kAvx512);
+// BM_<kernel>/<level> for every kernel and level.
+const bool kPerLevelRegistered = [] {
+  using cimmc::core::KernelIsa;
+  using Kernel = void (*)(benchmark::State&, KernelIsa);
+  const std::pair<const char*, Kernel> kernels[] = {{"BM_PhiloxBlocks", BM_PhiloxBlocks},
+                                                    {"BM_PhiloxLanes", BM_PhiloxLanes},
+                                                    {"BM_NormalsFromWords", BM_NormalsFromWords},
+                                                    {"BM_FastNormals", BM_FastNormals}};
+  const std::pair<const char*, KernelIsa> levels[] = {
+      {"portable", KernelIsa::kPortable}, {"avx2", KernelIsa::kAvx2}, {"avx512", KernelIsa::kAvx512}};
+  for (const auto& [kernel, fn] : kernels)
+    for (const auto& [level, isa] : levels)
+      benchmark::RegisterBenchmark((std::string(kernel) + "/" + level).c_str(), fn, isa);
+  return true;
+}();
 
 }  // namespace

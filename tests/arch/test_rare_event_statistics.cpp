@@ -5,13 +5,16 @@
 // 0.01 to 1 LSB:
 //  - the error rate (share of outputs off the noise-free level) and the output histogram around
 //    it (one level down, one level up, two or more levels away) of rare_event against direct:
-//    |p_rare − p_direct| <= 3 SE of the difference of two proportions (pooled p̂: SE = sqrt(p̂ (1 − p̂)
+//    |p_rare − p_direct| <= z SE of the difference of two proportions (pooled p̂: SE = sqrt(p̂ (1 − p̂)
 //    · 2 / n), n outputs per method);
 //  - where the noise-free analog value is an integer (no offsets), the error rate of each method
-//    against the exact Φ expression: |p̂ − p| <= 3 sqrt(p (1 − p) / n) + 1 / n (one output of
+//    against the exact Φ expression: |p̂ − p| <= z sqrt(p (1 − p) / n) + 1 / n (one output of
 //    slack for the discreteness of counts at p n < 1);
-//  - the clipped counts of the two methods: |c_rare − c_direct| <= 3 sqrt(c_rare + c_direct) + 1
+//  - the clipped counts of the two methods: |c_rare − c_direct| <= z sqrt(c_rare + c_direct) + 1
 //    (Poisson counts).
+// z is a family-wise bound: the file makes 136 such checks (24 noisy cases × 5, plus 8 cases × 2
+// against the exact rate), and z = 4 keeps the chance that a correct sampler fails any of them
+// below 1 % (Bonferroni: 136 · 2 (1 − Φ(4)) = 0.9 %).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -32,6 +35,7 @@ using cimmc::circuit::ReadoutSampling;
 namespace {
 
 constexpr int kRows = 20000;  // draws per method and case
+constexpr double kZ = 4.0;    // family-wise bound in standard errors (see the top of the file)
 
 // The run's seed: fixed, or CIMMC_TEST_SEED to try others.
 std::uint64_t test_seed() {
@@ -74,7 +78,7 @@ std::vector<double> shares(const Outcome& o, const std::vector<double>& ref, dou
 void expect_same_proportion(double a, double b, double n, const std::string& what) {
   const double pooled = 0.5 * (a + b);
   const double se = std::sqrt(pooled * (1.0 - pooled) * 2.0 / n);
-  EXPECT_LE(std::abs(a - b), 3.0 * se + 1e-15) << what << ": rare_event " << a << ", direct " << b << ", SE " << se;
+  EXPECT_LE(std::abs(a - b), kZ * se + 1e-15) << what << ": rare_event " << a << ", direct " << b << ", SE " << se;
 }
 
 // Runs both methods and the noise-free reference (the same configuration without the per-sense
@@ -97,7 +101,7 @@ void compare(const std::string& name, const CrossbarConfig& noisy, const Crossba
       name.c_str(), sr[3], sd[3], sr[0], sd[0], sr[1], sd[1], sr[2], sd[2],
       static_cast<unsigned long long>(rare.clipped), static_cast<unsigned long long>(direct.clipped));
   const double cr = static_cast<double>(rare.clipped), cd = static_cast<double>(direct.clipped);
-  EXPECT_LE(std::abs(cr - cd), 3.0 * std::sqrt(cr + cd) + 1.0) << name << ": clipped " << cr << " vs " << cd;
+  EXPECT_LE(std::abs(cr - cd), kZ * std::sqrt(cr + cd) + 1.0) << name << ": clipped " << cr << " vs " << cd;
   // Against the exact error probability, averaged over the columns.
   double p = 0.0;
   for (int col = 0; col < n; ++col) {
@@ -107,12 +111,43 @@ void compare(const std::string& name, const CrossbarConfig& noisy, const Crossba
   }
   const double se = std::sqrt(p * (1.0 - p) / total);
   std::printf("%s: exact error rate %.4g (SE %.3g)\n", name.c_str(), p, se);
-  EXPECT_LE(std::abs(sr[3] - p), 3.0 * se + 1.0 / total)
+  EXPECT_LE(std::abs(sr[3] - p), kZ * se + 1.0 / total)
       << name << ": rare_event error rate " << sr[3] << ", exact " << p;
-  EXPECT_LE(std::abs(sd[3] - p), 3.0 * se + 1.0 / total) << name << ": direct error rate " << sd[3] << ", exact " << p;
+  EXPECT_LE(std::abs(sd[3] - p), kZ * se + 1.0 / total) << name << ": direct error rate " << sd[3] << ", exact " << p;
 }
 
 const double kSigmas[] = {0.01, 0.1, 0.3, 1.0};
+
+// n columns over k rows of 1-bit cells: column `col` holds `count(col)` weights from row `first(col)`,
+// each +1, or alternately +1 and −1 over the columns when `alternate_sign`.
+template <class Count, class First>
+std::vector<std::int8_t> column_weights(int n, int k, Count count, First first, bool alternate_sign = false) {
+  std::vector<std::int8_t> w(static_cast<std::size_t>(n) * k, 0);
+  for (int col = 0; col < n; ++col)
+    for (int r = 0; r < count(col); ++r)
+      w[static_cast<std::size_t>(col) * k + first(col) + r] =
+          static_cast<std::int8_t>(alternate_sign && col % 2 ? -1 : 1);
+  return w;
+}
+
+// R rows of 1-bit cells, 1-bit inputs, 2-bit weights, read by `kind`.
+CrossbarConfig one_bit_config(int rows, ReadoutKind kind) {
+  CrossbarConfig c;
+  c.rows = rows;
+  c.bits_per_cell = 1;
+  c.input_bits = 1;
+  c.weight_bits = 2;
+  c.readout.kind = kind;
+  return c;
+}
+
+// The ZEBRA LCU over R rows in groups of G rows with `levels` levels.
+CrossbarConfig lcu_config(int rows, int group_rows, int levels) {
+  CrossbarConfig c = one_bit_config(rows, ReadoutKind::kZebraLcu);
+  c.readout.lcu.group_rows = group_rows;
+  c.readout.lcu.levels = levels;
+  return c;
+}
 
 }  // namespace
 
@@ -121,29 +156,18 @@ const double kSigmas[] = {0.01, 0.1, 0.3, 1.0};
 // active cells under the physical model: σ_c² = σ² + (σ/2)² · c.
 TEST(RareEventSampling, LcuMatchesDirectSamplingAndTheExactErrorRates) {
   const int k = 128, n = 32;
-  std::vector<std::int8_t> w(static_cast<std::size_t>(n) * k, 0);
-  std::vector<int> count(n);
-  for (int col = 0; col < n; ++col) {
-    count[col] = 1 + col % 8;
-    for (int r = 0; r < count[col]; ++r) w[static_cast<std::size_t>(col) * k + (col % 16) * 8 + r] = 1;
-  }
-  CrossbarConfig c;
-  c.rows = 128;
-  c.bits_per_cell = 1;
-  c.input_bits = 1;
-  c.weight_bits = 2;
-  c.readout.kind = ReadoutKind::kZebraLcu;
-  c.readout.lcu.group_rows = 8;
-  c.readout.lcu.levels = 9;
+  const auto count = [](int col) { return 1 + col % 8; };
+  const auto w = column_weights(n, k, count, [](int col) { return (col % 16) * 8; });
+  const CrossbarConfig c = lcu_config(128, 8, 9);
   const CrossbarConfig noise_free = c;
   for (double sigma : kSigmas) {
     CrossbarConfig noisy = c;
     noisy.noise.sense_sigma_lsb = sigma;
     noisy.noise.cell_sigma_lsb = sigma / 2;
     compare("lcu G = 8, sigma " + std::to_string(sigma), noisy, noise_free, w, n, k, 1.0, [&](int col) {
-      const double sd = sigma * std::sqrt(1.0 + 0.25 * count[col]);
+      const double sd = sigma * std::sqrt(1.0 + 0.25 * count(col));
       // Level 8 is the top level: noise above it clips to 8 (no error in the output).
-      return (count[col] < 8 ? 2.0 : 1.0) * phi_c(0.5 / sd);
+      return (count(col) < 8 ? 2.0 : 1.0) * phi_c(0.5 / sd);
     });
   }
 }
@@ -152,17 +176,9 @@ TEST(RareEventSampling, LcuMatchesDirectSamplingAndTheExactErrorRates) {
 // amplifier offsets (0.2 LSB), so every column's thresholds sit at its own distance.
 TEST(RareEventSampling, LcuWithOffsetsMatchesDirectSampling) {
   const int k = 64, n = 32;
-  std::vector<std::int8_t> w(static_cast<std::size_t>(n) * k, 0);
-  for (int col = 0; col < n; ++col)
-    for (int r = 0; r < 1 + col % 4; ++r) w[static_cast<std::size_t>(col) * k + (col % 16) * 4 + r] = 1;
-  CrossbarConfig c;
-  c.rows = 64;
-  c.bits_per_cell = 1;
-  c.input_bits = 1;
-  c.weight_bits = 2;
-  c.readout.kind = ReadoutKind::kZebraLcu;
-  c.readout.lcu.group_rows = 4;
-  c.readout.lcu.levels = 5;
+  const auto w = column_weights(
+      n, k, [](int col) { return 1 + col % 4; }, [](int col) { return (col % 16) * 4; });
+  const CrossbarConfig c = lcu_config(64, 4, 5);
   CrossbarConfig noise_free = c;
   noise_free.noise = cimmc::circuit::NoiseParams::relative_full_scale(0.0, 0.0, 0.05);
   for (double sigma : kSigmas) {
@@ -177,15 +193,9 @@ TEST(RareEventSampling, LcuWithOffsetsMatchesDirectSampling) {
 // physical model, σ_PS² = σ² + (σ/8)² · PS.
 TEST(RareEventSampling, FineAdcMatchesDirectSamplingAndTheExactErrorRates) {
   const int k = 128, n = 32;
-  std::vector<std::int8_t> w(static_cast<std::size_t>(n) * k, 0);
-  for (int col = 0; col < n; ++col)
-    for (int r = 0; r < 4 * col + 1; ++r) w[static_cast<std::size_t>(col) * k + r] = 1;
-  CrossbarConfig c;
-  c.rows = 128;
-  c.bits_per_cell = 1;
-  c.input_bits = 1;
-  c.weight_bits = 2;
-  c.readout.kind = ReadoutKind::kAdc;
+  const auto w = column_weights(
+      n, k, [](int col) { return 4 * col + 1; }, [](int) { return 0; });
+  CrossbarConfig c = one_bit_config(128, ReadoutKind::kAdc);
   c.readout.adc.bits = 8;
   c.readout.adc.sparse = true;  // the −2^1 column (all zero) is not converted: no noise of its own
   const CrossbarConfig noise_free = c;
@@ -202,18 +212,11 @@ TEST(RareEventSampling, FineAdcMatchesDirectSamplingAndTheExactErrorRates) {
 // sense-amplifier offsets (0.3 LSB): thresholds at a different distance for every column.
 TEST(RareEventSampling, DifferentialAdcWithOffsetsMatchesDirectSampling) {
   const int k = 128, n = 32;
-  std::vector<std::int8_t> w(static_cast<std::size_t>(n) * k, 0);
-  for (int col = 0; col < n; ++col)
-    for (int r = 0; r < 4 * col + 1; ++r)
-      w[static_cast<std::size_t>(col) * k + r] = static_cast<std::int8_t>(col % 2 ? -1 : 1);
-  CrossbarConfig c;
-  c.rows = 128;
-  c.bits_per_cell = 1;
-  c.input_bits = 1;
-  c.weight_bits = 2;
+  const auto w = column_weights(
+      n, k, [](int col) { return 4 * col + 1; }, [](int) { return 0; }, true);
+  CrossbarConfig c = one_bit_config(128, ReadoutKind::kAdc);
   c.signed_scheme = SignedScheme::kDifferential;
   c.encoding = Encoding::kSignMagnitude;  // ±1 is one digit: each column's PS is in its 2^0 slice
-  c.readout.kind = ReadoutKind::kAdc;
   c.readout.adc.bits = 8;
   CrossbarConfig noise_free = c;
   noise_free.noise.offset_sigma_lsb = 0.3;
@@ -232,17 +235,9 @@ TEST(RareEventSampling, DifferentialAdcWithOffsetsMatchesDirectSampling) {
 // probability about 1/2).
 TEST(RareEventSampling, LcuWithOffsetsOrCoarseLevelsMatchesDirectSampling) {
   const int k = 128, n = 32;
-  std::vector<std::int8_t> w(static_cast<std::size_t>(n) * k, 0);
-  for (int col = 0; col < n; ++col)
-    for (int r = 0; r < 1 + col % 8; ++r) w[static_cast<std::size_t>(col) * k + (col % 16) * 8 + r] = 1;
-  CrossbarConfig c;
-  c.rows = 128;
-  c.bits_per_cell = 1;
-  c.input_bits = 1;
-  c.weight_bits = 2;
-  c.readout.kind = ReadoutKind::kZebraLcu;
-  c.readout.lcu.group_rows = 8;
-  c.readout.lcu.levels = 9;
+  const auto w = column_weights(
+      n, k, [](int col) { return 1 + col % 8; }, [](int col) { return (col % 16) * 8; });
+  const CrossbarConfig c = lcu_config(128, 8, 9);
   for (const bool coarse : {false, true}) {
     CrossbarConfig noise_free = c;
     if (coarse) noise_free.readout.lcu.levels = 5;
