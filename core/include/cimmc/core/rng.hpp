@@ -28,11 +28,17 @@ inline constexpr std::uint64_t kMaxElement = (std::uint64_t{1} << 48) - 1;
 inline constexpr std::uint32_t kMaxTrial = (1u << 24) - 1;
 inline constexpr std::uint32_t kMaxPoint = (1u << 16) - 1;
 
+// Where a stream sits. The purpose is required: there is no default stream (an address always
+// names what it is drawn for; Purpose::kTest is for tests and benchmarks only).
 struct StreamAddress {
-  Purpose purpose = Purpose::kTest;
-  std::uint32_t point = 0;    // sweep point of a study
-  std::uint32_t trial = 0;    // Monte Carlo trial
-  std::uint64_t element = 0;  // device, trajectory, image, layer·image, ...
+  constexpr StreamAddress(Purpose purpose_, std::uint32_t point_ = 0, std::uint32_t trial_ = 0,
+                          std::uint64_t element_ = 0)
+      : purpose(purpose_), point(point_), trial(trial_), element(element_) {}
+
+  Purpose purpose;
+  std::uint32_t point;    // sweep point of a study
+  std::uint32_t trial;    // Monte Carlo trial
+  std::uint64_t element;  // device, trajectory, GEMM row, ...
 };
 
 // The Philox4x32 round function, ten rounds, bumping the key between rounds. Written on plain
