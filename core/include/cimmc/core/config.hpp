@@ -7,14 +7,19 @@
 // Command-line overrides (--set a.b=value) are applied to the document before reading.
 #pragma once
 
+#include <fmt/format.h>
 #include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <iostream>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+
 #include <toml.hpp>
 #include <vector>
 
@@ -57,6 +62,9 @@ class Problems {
   std::vector<std::string> messages_;
 };
 
+// The version up to which renamed keys are still read under their former names (TableReader::renamed).
+inline constexpr std::string_view kRenamedKeysReadUntil = "0.2";
+
 // Formats "file:line: key 'a.b': message" for a value of a document.
 std::string where(const Value& v, const std::string& source, const std::string& key_path);
 
@@ -64,6 +72,14 @@ class TableReader {
  public:
   // `table` must outlive the reader. If it is not a table, a problem is recorded.
   TableReader(const Value& table, std::string source, std::string key_path, Problems& problems);
+
+  // A key renamed in this version: a table that still gives
+  // `old_key` is read as if it gave `new_key` (the value keeps its file and line), with a warning
+  // on stderr naming the file, line and both keys (once per place). Both names in the same file
+  // (or both as overrides) is a problem; an override (--set, a study's [set] or sweep) under
+  // either name replaces the file's value under the other. Call before reading `new_key`. The
+  // former names are read until version kRenamedKeysReadUntil.
+  void renamed(std::string_view old_key, std::string_view new_key);
 
   bool has(std::string_view key) const;
   // Reads key into out if present (keeps the default otherwise). Returns whether it was read.
@@ -118,10 +134,65 @@ class TableReader {
   bool convert(const Value& v, std::string_view key, std::array<double, 3>& out);
 
   const Value* table_;
+  std::shared_ptr<const Value> renamed_table_;  // the table with renamed keys under their new names
   std::string source_;
   std::string key_path_;
   Problems* problems_;
   std::set<std::string, std::less<>> used_;
 };
+
+// Writes "warning: <message>" to stderr, once per distinct message in a process.
+inline void warn(const std::string& message) {
+  static std::mutex mutex;
+  static std::set<std::string, std::less<>> shown;
+  const std::lock_guard lock(mutex);
+  if (!shown.insert(message).second) return;
+  std::cerr << "warning: " << message << '\n' << std::flush;
+}
+
+namespace detail {
+// Whether a value was put into a document by an override (--set, a study's [set] or sweep)
+// rather than read from the document's own file.
+inline bool from_override(const Value& v, const std::string& source) {
+  const auto loc = v.location();
+  return loc.line() == 0 || loc.file_name() == "unknown file" || loc.file_name() != source;
+}
+}  // namespace detail
+
+inline void TableReader::renamed(std::string_view old_key, std::string_view new_key) {
+  used_.emplace(old_key);
+  if (!table_->is_table()) return;
+  const auto& t = table_->as_table();
+  const auto old_it = t.find(std::string(old_key));
+  if (old_it == t.end()) return;
+  const Value& old_value = old_it->second;
+  const std::string old_path = path_of(old_key), new_path = path_of(new_key);
+  const auto new_it = t.find(std::string(new_key));
+  if (new_it != t.end()) {
+    const bool old_override = detail::from_override(old_value, source_),
+               new_override = detail::from_override(new_it->second, source_);
+    if (old_override == new_override) {
+      problems_->add(fmt::format("{}: the former name of '{}', which is also given ({}): give only '{}'",
+                                 where(old_value, source_, old_path), new_path,
+                                 where(new_it->second, source_, new_path), new_path));
+      return;
+    }
+    if (new_override) {  // the override under the new name replaces the file's value under the old one
+      warn(fmt::format("{} is deprecated, use '{}' (the former name is read until cimmc {}); overridden by {}",
+                       where(old_value, source_, old_path), new_path, kRenamedKeysReadUntil,
+                       where(new_it->second, source_, new_path)));
+      return;
+    }
+  }
+  warn(fmt::format("{} is deprecated, use '{}' (the former name is read until cimmc {})",
+                   where(old_value, source_, old_path), new_path, kRenamedKeysReadUntil));
+  // Read the value under its new name from a copy of the table; a copied value keeps its location.
+  auto copy = std::make_shared<Value>(*table_);
+  auto& table = copy->as_table();
+  table.insert_or_assign(std::string(new_key), old_value);
+  table.erase(std::string(old_key));
+  renamed_table_ = copy;
+  table_ = renamed_table_.get();
+}
 
 }  // namespace cimmc::core::config
