@@ -13,8 +13,9 @@ std::string_view noise_model_name(NoiseModel m) {
 namespace {
 
 struct NoiseKey {
-  std::string_view key;
-  NoiseModel model;  // the model the key belongs to
+  std::string_view key;      // the TOML key, equal to the field's name
+  std::string_view old_key;  // its name before 0.2 (still read, deprecated), or empty
+  NoiseModel model;          // the model the key belongs to
   double NoiseParams::*field;
   double max;
   std::string_view expected;
@@ -22,17 +23,17 @@ struct NoiseKey {
 
 constexpr double kMaxLsb = 16777216.0;  // 2^24, the largest full scale
 constexpr std::array<NoiseKey, 6> kKeys{{
-    {"cell_sigma_lsb", NoiseModel::kPhysical, &NoiseParams::cell_sigma_lsb, kMaxLsb,
+    {"cell_sigma_lsb", "", NoiseModel::kPhysical, &NoiseParams::cell_sigma_lsb, kMaxLsb,
      "an rms per unit-cell signal in LSB, >= 0 (a sum of s unit signals gets s · σ²)"},
-    {"sense_sigma_lsb", NoiseModel::kPhysical, &NoiseParams::sense_sigma_lsb, kMaxLsb,
+    {"sense_sigma_lsb", "", NoiseModel::kPhysical, &NoiseParams::sense_sigma_lsb, kMaxLsb,
      "an rms per analog sense in LSB, >= 0"},
-    {"offset_sigma_lsb", NoiseModel::kPhysical, &NoiseParams::offset_sigma_lsb, kMaxLsb,
+    {"offset_sigma_lsb", "", NoiseModel::kPhysical, &NoiseParams::offset_sigma_lsb, kMaxLsb,
      "an rms per sense amplifier in LSB, >= 0"},
-    {"sigma", NoiseModel::kRelativeFullScale, &NoiseParams::sigma_fraction, 10.0,
+    {"sigma_fraction", "sigma", NoiseModel::kRelativeFullScale, &NoiseParams::sigma_fraction, 10.0,
      "a fraction of full scale in [0, 10] (0.01 = 1 % of full scale)"},
-    {"proportional", NoiseModel::kRelativeFullScale, &NoiseParams::proportional_fraction, 10.0,
+    {"proportional_fraction", "proportional", NoiseModel::kRelativeFullScale, &NoiseParams::proportional_fraction, 10.0,
      "a fraction of the signal in [0, 10]"},
-    {"sense_offset", NoiseModel::kRelativeFullScale, &NoiseParams::offset_fraction, 10.0,
+    {"offset_fraction", "sense_offset", NoiseModel::kRelativeFullScale, &NoiseParams::offset_fraction, 10.0,
      "a fraction of full scale in [0, 10]"},
 }};
 
@@ -46,19 +47,20 @@ std::string wrong_model_message(const NoiseKey& k, NoiseModel model) {
         "and offset_sigma_lsb, or set model = \"relative_full_scale\"",
         noise_model_name(model));
   return fmt::format(
-      "applies only with model = \"physical\", but the noise model is \"{}\" (which takes sigma, proportional and "
-      "sense_offset)",
+      "applies only with model = \"physical\", but the noise model is \"{}\" (which takes sigma_fraction, "
+      "proportional_fraction and offset_fraction)",
       noise_model_name(model));
 }
 
 }  // namespace
 
-NoiseParams NoiseParams::relative_full_scale(double sigma, double proportional, double sense_offset) {
+NoiseParams NoiseParams::relative_full_scale(double sigma_fraction, double proportional_fraction,
+                                             double offset_fraction) {
   NoiseParams p;
   p.model = NoiseModel::kRelativeFullScale;
-  p.sigma_fraction = sigma;
-  p.proportional_fraction = proportional;
-  p.offset_fraction = sense_offset;
+  p.sigma_fraction = sigma_fraction;
+  p.proportional_fraction = proportional_fraction;
+  p.offset_fraction = offset_fraction;
   return p;
 }
 
@@ -81,6 +83,8 @@ NoiseParams read_noise_params(core::config::TableReader& t) {
   else
     t.check(model == "physical", "model",
             "\"physical\" (noise in LSB of one unit-cell signal) or \"relative_full_scale\"");
+  for (const NoiseKey& k : kKeys)
+    if (!k.old_key.empty()) t.renamed(k.old_key, k.key);
   for (const NoiseKey& k : kKeys) {
     double& v = p.*k.field;
     if (!t.optional(k.key, v)) continue;

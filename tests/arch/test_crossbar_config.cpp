@@ -59,7 +59,7 @@ TEST(CrossbarConfig, EveryProblemIsReportedWithItsLine) {
       "encoding = \"csd\"\n"                 // 5
       "input_bit = 8\n"                      // 6
       "[noise]\n"
-      "sigma = -0.1\n"  // 8
+      "sigma_fraction = -0.1\n"  // 8
       "[readout]\n"
       "kind = \"zebra_lcu\"\n"
       "[readout.lcu]\n"
@@ -77,7 +77,7 @@ TEST(CrossbarConfig, EveryProblemIsReportedWithItsLine) {
   EXPECT_NE(msg.find("hw.toml:6: key 'crossbar.input_bit': unknown key (did you mean 'input_bits'?)"),
             std::string::npos)
       << msg;
-  EXPECT_NE(msg.find("hw.toml:8: key 'noise.sigma': value -0.1 is out of range"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("hw.toml:8: key 'noise.sigma_fraction': value -0.1 is out of range"), std::string::npos) << msg;
   EXPECT_NE(msg.find("key 'readout.lcu.group_rows': value 16 exceeds crossbar.rows = 0"), std::string::npos) << msg;
   EXPECT_NE(msg.find("hw.toml:14: key 'layers.digital'"), std::string::npos) << msg;
   EXPECT_NE(msg.find("key 'crossbar.bits_per_cell': value 9 is not allowed: the zebra_lcu readout takes 1- or 2-bit"),

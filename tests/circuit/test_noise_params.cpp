@@ -35,8 +35,9 @@ TEST(NoiseParams, PhysicalIsTheDefaultAndQuietWithoutNoise) {
 }
 
 TEST(NoiseParams, RelativeFullScaleByName) {
-  const NoiseParams p =
-      read("[noise]\nmodel = \"relative_full_scale\"\nsigma = 0.01\nproportional = 0.02\nsense_offset = 0.03\n");
+  const NoiseParams p = read(
+      "[noise]\nmodel = \"relative_full_scale\"\nsigma_fraction = 0.01\nproportional_fraction = 0.02\n"
+      "offset_fraction = 0.03\n");
   EXPECT_EQ(p.model, NoiseModel::kRelativeFullScale);
   EXPECT_DOUBLE_EQ(p.sigma_fraction, 0.01);
   EXPECT_DOUBLE_EQ(p.proportional_fraction, 0.02);
@@ -51,16 +52,18 @@ TEST(NoiseParams, RelativeFullScaleByName) {
 
 TEST(NoiseParams, KeysOfTheOtherModelAreErrorsNamingTheirLine) {
   std::string error;
-  read("[noise]\ncell_sigma_lsb = 0.1\nsigma = 0.01\nsense_offset = 0.02\nproportional = 0\n", &error);
-  EXPECT_NE(error.find("hw.toml:3: key 'noise.sigma': applies only with model = \"relative_full_scale\""),
+  read("[noise]\ncell_sigma_lsb = 0.1\nsigma_fraction = 0.01\noffset_fraction = 0.02\nproportional_fraction = 0\n",
+       &error);
+  EXPECT_NE(error.find("hw.toml:3: key 'noise.sigma_fraction': applies only with model = \"relative_full_scale\""),
             std::string::npos)
       << error;
-  EXPECT_NE(error.find("hw.toml:4: key 'noise.sense_offset': applies only with model = \"relative_full_scale\""),
+  EXPECT_NE(error.find("hw.toml:4: key 'noise.offset_fraction': applies only with model = \"relative_full_scale\""),
             std::string::npos)
       << error;
-  EXPECT_NE(error.find("2 problems"), std::string::npos) << error;  // proportional = 0 is harmless
+  EXPECT_NE(error.find("2 problems"), std::string::npos) << error;  // proportional_fraction = 0 is harmless
   error.clear();
-  read("[noise]\nmodel = \"relative_full_scale\"\nsigma = 0.01\nsense_sigma_lsb = 1.0\ncell_sigma_lsb = 0\n", &error);
+  read("[noise]\nmodel = \"relative_full_scale\"\nsigma_fraction = 0.01\nsense_sigma_lsb = 1.0\ncell_sigma_lsb = 0\n",
+       &error);
   EXPECT_NE(error.find("hw.toml:4: key 'noise.sense_sigma_lsb': applies only with model = \"physical\""),
             std::string::npos)
       << error;
@@ -69,12 +72,13 @@ TEST(NoiseParams, KeysOfTheOtherModelAreErrorsNamingTheirLine) {
 
 TEST(NoiseParams, BadValuesAndUnknownKeys) {
   std::string error;
-  read("[noise]\nmodel = \"absolute\"\ncell_sigma_lsb = -1\nsigma = -0.5\ncell_sigma = 0.1\n", &error);
+  read("[noise]\nmodel = \"absolute\"\ncell_sigma_lsb = -1\nsigma_fraction = -0.5\ncell_sigma = 0.1\n", &error);
   EXPECT_NE(error.find("hw.toml:2: key 'noise.model': value \"absolute\" is out of range: expected \"physical\""),
             std::string::npos)
       << error;
   EXPECT_NE(error.find("hw.toml:3: key 'noise.cell_sigma_lsb': value -1 is out of range"), std::string::npos) << error;
-  EXPECT_NE(error.find("hw.toml:4: key 'noise.sigma': value -0.5 is out of range"), std::string::npos) << error;
+  EXPECT_NE(error.find("hw.toml:4: key 'noise.sigma_fraction': value -0.5 is out of range"), std::string::npos)
+      << error;
   EXPECT_NE(error.find("hw.toml:5: key 'noise.cell_sigma': unknown key (did you mean 'cell_sigma_lsb'?)"),
             std::string::npos)
       << error;
@@ -89,6 +93,30 @@ TEST(NoiseParams, ParametersBuiltInCodeAreChecked) {
   ASSERT_EQ(problems.size(), 2u);
   EXPECT_EQ(problems[0].first, "noise.sense_sigma_lsb");
   EXPECT_NE(problems[0].second.find("out of range"), std::string::npos);
-  EXPECT_EQ(problems[1].first, "noise.sigma");
+  EXPECT_EQ(problems[1].first, "noise.sigma_fraction");
   EXPECT_NE(problems[1].second.find("applies only with model = \"relative_full_scale\""), std::string::npos);
+}
+
+TEST(NoiseParams, FormerKeyNamesAreReadWithADeprecationWarning) {
+  testing::internal::CaptureStderr();
+  const NoiseParams p =
+      read("[noise]\nmodel = \"relative_full_scale\"\nsigma = 0.01\nproportional = 0.02\nsense_offset = 0.03\n");
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_DOUBLE_EQ(p.sigma_fraction, 0.01);
+  EXPECT_DOUBLE_EQ(p.proportional_fraction, 0.02);
+  EXPECT_DOUBLE_EQ(p.offset_fraction, 0.03);
+  EXPECT_NE(err.find("hw.toml:3: key 'noise.sigma' is deprecated, use 'noise.sigma_fraction'"), std::string::npos)
+      << err;
+  EXPECT_NE(err.find("hw.toml:4: key 'noise.proportional' is deprecated, use 'noise.proportional_fraction'"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("hw.toml:5: key 'noise.sense_offset' is deprecated, use 'noise.offset_fraction'"),
+            std::string::npos)
+      << err;
+  std::string error;
+  read("[noise]\nmodel = \"relative_full_scale\"\nsigma = 0.01\nsigma_fraction = 0.02\n", &error);
+  EXPECT_NE(error.find("hw.toml:3: key 'noise.sigma': the former name of 'noise.sigma_fraction', which is also given "
+                       "(hw.toml:4: key 'noise.sigma_fraction')"),
+            std::string::npos)
+      << error;
 }

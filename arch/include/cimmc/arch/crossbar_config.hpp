@@ -8,7 +8,8 @@
 //   [readout]   kind = "ideal" | "adc" | "stochastic_mtj" | "zebra_lcu", with [readout.adc],
 //               [readout.mtj], [readout.lcu]
 //   [noise]     model = "physical" (cell_sigma_lsb, sense_sigma_lsb, offset_sigma_lsb: LSB of one
-//               unit-cell signal) | "relative_full_scale" (sigma, proportional, sense_offset: fractions)
+//               unit-cell signal) | "relative_full_scale" (sigma_fraction, proportional_fraction,
+//               offset_fraction: fractions)
 //   [layers]    digital_first, digital_last, digital = [layer ids]
 //   [periphery] the organisation around each subarray (circuit/periphery.hpp): subarray_rows,
 //               columns_per_adc, accumulator_bits, activation_bits_out, lcu_columns_shared,

@@ -28,8 +28,8 @@
 // model = "relative_full_scale": the convention of papers that quote noise as a fraction of the
 // readout's own full scale FS (rows × largest cell value × largest input value; for the LCU the
 // group's G × largest cell value):
-//     v = PS + (cell deviations) + offset + sqrt((sigma · FS)² + (proportional · PS)²) · z,
-// with the offset (sense_offset · FS · z) drawn per physical column and trial. The same σ is then a
+//     v = PS + (cell deviations) + offset + sqrt((sigma_fraction · FS)² + (proportional_fraction · PS)²) · z,
+// with the offset (offset_fraction · FS · z) drawn per physical column and trial. The same σ is then a
 // different absolute noise for every readout: 1 % is 1.28 LSB on a 128-row ADC column and 0.08 LSB
 // on an 8-row LCU group.
 #pragma once
@@ -79,15 +79,18 @@ struct NoiseParams {
   }
 
   // The relative_full_scale convention, for comparisons with papers that use it.
-  static NoiseParams relative_full_scale(double sigma, double proportional = 0.0, double sense_offset = 0.0);
+  static NoiseParams relative_full_scale(double sigma_fraction, double proportional_fraction = 0.0,
+                                         double offset_fraction = 0.0);
   // (key, message) for every field that is out of range or set (nonzero) for the other model,
-  // e.g. ("noise.sigma", "..."): for parameters built in code.
+  // e.g. ("noise.sigma_fraction", "..."): for parameters built in code.
   std::vector<std::pair<std::string, std::string>> problems() const;
 };
 
-// Reads the [noise] table: model ["physical"] | "relative_full_scale"; with physical
-// cell_sigma_lsb, sense_sigma_lsb, offset_sigma_lsb (LSB, >= 0); with relative_full_scale sigma,
-// proportional, sense_offset (fractions, >= 0). A key of the other model is accepted only at 0
+// Reads the [noise] table, whose keys are the field names: model ["physical"] |
+// "relative_full_scale"; with physical cell_sigma_lsb, sense_sigma_lsb, offset_sigma_lsb (LSB,
+// >= 0); with relative_full_scale sigma_fraction, proportional_fraction, offset_fraction
+// (fractions, >= 0; until 0.2 also read under their former names sigma, proportional and
+// sense_offset, with a deprecation warning). A key of the other model is accepted only at 0
 // (so that `--set noise.model=...` can switch a file's model after zeroing its keys); otherwise
 // it is an error naming the file, line and key.
 NoiseParams read_noise_params(core::config::TableReader& table);
