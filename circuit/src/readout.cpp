@@ -37,11 +37,10 @@ void read_int_list(core::config::TableReader& t, std::string_view key, std::vect
 }
 }  // namespace
 
-int MtjParams::samples_for(int layer, int input_bit, int weight_bit) const {
+int MtjParams::samples_for(int gemm, int input_bit, int weight_bit) const {
   int t = samples;
-  for (const auto& r : rules)
-    if (matches(r.layers, layer) && matches(r.input_bits, input_bit) && matches(r.weight_bits, weight_bit))
-      t = r.samples;
+  for (const auto& r : samples_rule)
+    if (matches(r.gemms, gemm) && matches(r.input_bit, input_bit) && matches(r.weight_bit, weight_bit)) t = r.samples;
   return t;
 }
 
@@ -277,13 +276,16 @@ ReadoutParams read_readout_params(core::config::TableReader& t) {
           core::config::TableReader r(arr[i], t.source(), fmt::format("{}[{}]", m.path_of("samples_rule"), i),
                                       t.problems());
           SamplesRule rule;
-          read_int_list(r, "layers", rule.layers, 0, 1 << 20, "layer ids");
-          read_int_list(r, "input_bits", rule.input_bits, 0, 31, "input-bit positions");
-          read_int_list(r, "weight_bits", rule.weight_bits, 0, 31, "weight-bit positions");
+          r.renamed("layers", "gemms");  // renamed in 0.1: bit positions named apart from [crossbar]'s bit counts
+          r.renamed("input_bits", "input_bit");
+          r.renamed("weight_bits", "weight_bit");
+          read_int_list(r, "gemms", rule.gemms, 0, 1 << 20, "GEMM indices");
+          read_int_list(r, "input_bit", rule.input_bit, 0, 31, "input-bit positions");
+          read_int_list(r, "weight_bit", rule.weight_bit, 0, 31, "weight-bit positions");
           r.required("samples", rule.samples);
           r.check(rule.samples >= 1 && rule.samples <= 1024, "samples", "an integer T in [1, 1024]");
           r.finish();
-          p.mtj.rules.push_back(std::move(rule));
+          p.mtj.samples_rule.push_back(std::move(rule));
         }
       }
     }

@@ -593,9 +593,9 @@ TEST(CrossbarLayer, MtjSamplingLengthFollowsLayerAndBitSignificance) {
   CrossbarConfig c = config_of(128, 1, 4, 4, SignedScheme::kTwosComplement, Encoding::kTwosComplement);
   c.readout.kind = ReadoutKind::kStochasticMtj;
   c.readout.mtj.samples = 4;
-  c.readout.mtj.rules.push_back({{5}, {3}, {}, 16});  // layer 5, MSB of the input: T = 16
-  c.readout.mtj.rules.push_back({{5}, {}, {3}, 2});   // layer 5, MSB weight column: T = 2
-  c.readout.mtj.rules.push_back({{6}, {}, {}, 32});   // another layer: not this one
+  c.readout.mtj.samples_rule.push_back({{5}, {3}, {}, 16});  // layer 5, MSB of the input: T = 16
+  c.readout.mtj.samples_rule.push_back({{5}, {}, {3}, 2});   // layer 5, MSB weight column: T = 2
+  c.readout.mtj.samples_rule.push_back({{6}, {}, {}, 32});   // another layer: not this one
   const Problem p = random_problem(gen, 3, 7, 200, 4, 4);
   const CrossbarLayer layer(c, 5, p.w, p.n, p.k);
   std::vector<double> out(static_cast<std::size_t>(p.m) * p.n);

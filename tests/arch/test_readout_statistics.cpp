@@ -54,7 +54,7 @@ TEST(ReadoutStatistics, StochasticMtjIsBinomial) {
       c.readout.kind = ReadoutKind::kStochasticMtj;
       c.readout.mtj.samples = 4;
       c.readout.mtj.decode = cimmc::circuit::MtjDecode::kMean;
-      c.readout.mtj.rules.push_back({{1}, {}, {}, 6});  // layer 1 uses T = 6
+      c.readout.mtj.samples_rule.push_back({{1}, {}, {}, 6});  // layer 1 uses T = 6
       if (tabulated) {
         c.readout.mtj.curve = "tabulated";
         c.readout.mtj.table_current_A = {50e-6, 150e-6};  // p = 0.5 + 0.4 x

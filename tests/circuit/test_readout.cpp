@@ -82,13 +82,41 @@ TEST(SwitchingCurve, TableInterpolatesAndRejectsBadPoints) {
 TEST(ReadoutParams, SamplesRulesSelectTPerLayerAndBit) {
   const auto p = read(
       "[readout]\nkind = \"stochastic_mtj\"\n[readout.mtj]\nsamples = 4\n"
-      "[[readout.mtj.samples_rule]]\nlayers = [2]\nsamples = 8\n"
-      "[[readout.mtj.samples_rule]]\nlayers = [2]\ninput_bits = [3]\nweight_bits = [3]\nsamples = 16\n");
+      "[[readout.mtj.samples_rule]]\ngemms = [2]\nsamples = 8\n"
+      "[[readout.mtj.samples_rule]]\ngemms = [2]\ninput_bit = [3]\nweight_bit = [3]\nsamples = 16\n");
   EXPECT_EQ(p.kind, ReadoutKind::kStochasticMtj);
   EXPECT_EQ(p.mtj.samples_for(0, 0, 0), 4);
   EXPECT_EQ(p.mtj.samples_for(2, 0, 0), 8);
   EXPECT_EQ(p.mtj.samples_for(2, 3, 3), 16);
   EXPECT_EQ(p.mtj.samples_for(2, 3, 2), 8);
+}
+
+TEST(ReadoutParams, SamplesRuleFormerKeysAreReadWithADeprecationWarning) {
+  testing::internal::CaptureStderr();
+  const auto p = read(
+      "[readout]\nkind = \"stochastic_mtj\"\n[readout.mtj]\nsamples = 4\n"
+      "[[readout.mtj.samples_rule]]\nlayers = [2]\ninput_bits = [3]\nweight_bits = [3]\nsamples = 16\n");
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(p.mtj.samples_for(2, 3, 3), 16);
+  EXPECT_EQ(p.mtj.samples_for(2, 3, 2), 4);
+  EXPECT_EQ(p.mtj.samples_for(1, 3, 3), 4);
+  EXPECT_NE(err.find("hw.toml:6: key 'readout.mtj.samples_rule[0].layers' is deprecated, use "
+                     "'readout.mtj.samples_rule[0].gemms'"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("hw.toml:7: key 'readout.mtj.samples_rule[0].input_bits' is deprecated, use "
+                     "'readout.mtj.samples_rule[0].input_bit'"),
+            std::string::npos)
+      << err;
+  std::string error;
+  read(
+      "[readout]\nkind = \"stochastic_mtj\"\n[[readout.mtj.samples_rule]]\nweight_bits = [1]\nweight_bit = [2]\n"
+      "samples = 2\n",
+      &error);
+  EXPECT_NE(error.find("hw.toml:4: key 'readout.mtj.samples_rule[0].weight_bits': the former name of "
+                       "'readout.mtj.samples_rule[0].weight_bit', which is also given"),
+            std::string::npos)
+      << error;
 }
 
 TEST(ReadoutParams, BadValuesAreAllReported) {

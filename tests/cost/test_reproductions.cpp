@@ -161,7 +161,7 @@ TEST(CostReproduction, SampleRulesByLayerInputBitAndWeightBit) {
   // 4 pairs of weight bit 0, 8 on 3 pairs: (36 + 8 + 24) / 16 = 4.25; rounds per GEMM row: the
   // largest T of each stream, 4 + 4 + 4 + 8 = 20. Layer 1: 16 everywhere, 64 rounds.
   auto config = shipped("stox_mtj_bitserial");
-  config.readout.mtj.rules = {{{}, {3}, {}, 8}, {{}, {}, {0}, 2}, {{1}, {}, {}, 16}};
+  config.readout.mtj.samples_rule = {{{}, {3}, {}, 8}, {{}, {}, {0}, 2}, {{1}, {}, {}, 16}};
   arch::LayerShape shape{"l", 4, 256, 32};
   const auto uniform = arch::BitDensities::uniform(config, 0.3, 0.4);
   shape.gemm_index = 2;

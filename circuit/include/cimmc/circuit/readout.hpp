@@ -49,10 +49,13 @@ struct AdcParams {
   bool sparse = false;            // skip (do not convert) PS whose bit-products are all zero
 };
 
-// Sampling length T for some layers / input bits / weight-bit columns ("inhomogeneous sampling
-// length"); an empty list matches all. The last matching rule wins over the default.
+// Sampling length T for some GEMMs / input bits / weight-bit columns ("inhomogeneous sampling
+// length"), in the engine's coordinates; an empty list matches all. The last matching rule wins
+// over the default. The fields are the keys of [[readout.mtj.samples_rule]].
 struct SamplesRule {
-  std::vector<int> layers, input_bits, weight_bits;
+  std::vector<int> gemms;       // GEMM indices (the network numbers its Conv/Linear layers 0, 1, ...)
+  std::vector<int> input_bit;   // bit positions: the lowest input bit of an input stream
+  std::vector<int> weight_bit;  // bit positions: the lowest weight bit of a column group
   int samples = 1;
 };
 
@@ -62,7 +65,7 @@ std::string_view mtj_decode_name(MtjDecode decode);  // "mean", "inverse"
 struct MtjParams {
   int samples = 4;  // T, default for every PS
   MtjDecode decode = MtjDecode::kInverse;
-  std::vector<SamplesRule> rules;
+  std::vector<SamplesRule> samples_rule;
   std::string curve = "sigmoid";                           // "sigmoid", "tabulated" or "device_table"
   double slope = 4.0;                                      // a in P = sigmoid(a·x) (sigmoid curve)
   double current_at_zero_A = 100e-6;                       // I(x = 0)
@@ -109,7 +112,9 @@ struct MtjParams {
   // make_curve then loads table_file itself).
   std::shared_ptr<const device::SwitchingTable> table;
 
-  int samples_for(int layer, int input_bit, int weight_bit) const;
+  // T for the PS of GEMM `gemm` whose input stream starts at bit `input_bit` and whose column
+  // group starts at weight bit `weight_bit`.
+  int samples_for(int gemm, int input_bit, int weight_bit) const;
   // The switching curve these parameters describe (sigmoid in current, the inline table, or
   // the device layer's lookup table: `table`, else loaded from table_file).
   std::unique_ptr<SwitchingCurve> make_curve() const;
