@@ -286,13 +286,13 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
                     "activation per input stream",
                     config.dac_bits));
   const Mapping layout = mapping_of(config, shape.gemm_index);
-  const std::uint64_t rows = static_cast<std::uint64_t>(std::max(per.subarray_rows, config.rows));
+  const std::uint64_t rows = static_cast<std::uint64_t>(std::max(per.array_rows, config.rows));
   const std::uint64_t columns = static_cast<std::uint64_t>(config.columns);
   const std::uint64_t column_tiles = ceil_div(shape.n * static_cast<std::uint64_t>(layout.physical), columns);
   const std::uint64_t row_tiles = ceil_div(shape.k, rows);
-  const std::uint64_t subarrays = row_tiles * column_tiles;
+  const std::uint64_t arrays = row_tiles * column_tiles;
   const double row_groups = std::ceil(static_cast<double>(std::min<std::uint64_t>(shape.k, rows)) / config.rows);
-  cost.physical_subarrays = static_cast<int>(subarrays);
+  cost.physical_arrays = static_cast<int>(arrays);
   const auto d = [&](std::uint64_t x) { return static_cast<double>(x) * per_image; };
 
   // Energy per image.
@@ -309,7 +309,7 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
   double local_adds_J = 0.0;
   // Shift-add accumulators: one per columns_per_adc columns (per ADC, or per group of MTJ or
   // LCU columns that share one); local registers come on top (MTJ sample counters, LCU sums).
-  const std::uint64_t accumulators = subarrays * ceil_div(columns, static_cast<std::uint64_t>(per.columns_per_adc));
+  const std::uint64_t accumulators = arrays * ceil_div(columns, static_cast<std::uint64_t>(per.columns_per_adc));
   double local_register_bits = 0.0;  // counters beside the columns: an adder and a register per bit
   double trim_register_bits = 0.0;   // trim codes: a register per bit
   double trim_area = 0.0;
@@ -339,7 +339,7 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
         for (const auto& g : layout.groups)
           most = std::max(most, r.mtj.samples_for(shape.gemm_index, q * config.dac_bits, g.weight_bit));
       readout_bits = bits_for(most + 1);
-      const double mtj_columns = static_cast<double>(subarrays * columns);  // one MTJ per column
+      const double mtj_columns = static_cast<double>(arrays * columns);  // one MTJ per column
       readout_area = mtj_columns * sample.total.area_m2;
       local_register_bits = mtj_columns * readout_bits;  // a sample counter per column
       // Each conversion passes the column's trim stage, and its sample count is mapped back to PS
@@ -394,12 +394,11 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
       // Sensed group levels are summed locally into the column's PS before the shift-add.
       local_adds_J = d(counters.lcu_senses) * circuit::shift_add(tech, readout_bits).energy_J;
       round_s = per.lcu_columns_shared * sense.latency_s;
-      const double senses =
-          static_cast<double>(subarrays * ceil_div(rows, static_cast<std::uint64_t>(r.lcu.group_rows)) *
-                              ceil_div(columns, static_cast<std::uint64_t>(per.lcu_columns_shared)));
+      const double senses = static_cast<double>(arrays * ceil_div(rows, static_cast<std::uint64_t>(r.lcu.group_rows)) *
+                                                ceil_div(columns, static_cast<std::uint64_t>(per.lcu_columns_shared)));
       readout_area = senses * sense.area_m2;
       // A local adder and register per column sum its groups' levels.
-      local_register_bits = static_cast<double>(subarrays * columns) * readout_bits;
+      local_register_bits = static_cast<double>(arrays * columns) * readout_bits;
       break;
     }
   }
@@ -424,7 +423,7 @@ LayerCost layer_cost(const CrossbarConfig& config, const circuit::Technology& te
 
   // Area.
   cost.area_m2["array"] =
-      static_cast<double>(subarrays) * circuit::array_area_m2(tech, static_cast<int>(rows), config.columns);
+      static_cast<double>(arrays) * circuit::array_area_m2(tech, static_cast<int>(rows), config.columns);
   cost.area_m2["readout"] = readout_area;
   const auto& dig = tech.digital;
   if (trim_area > 0.0 || trim_register_bits > 0.0)

@@ -10,7 +10,8 @@ Periphery read_periphery(core::config::TableReader t) {
     t.optional(key, out);
     t.check(out >= 1 && out <= most, key, fmt::format("1 to {}", most));
   };
-  count("subarray_rows", p.subarray_rows, 1 << 20);
+  t.renamed("subarray_rows", "array_rows");  // renamed in 0.1: the engine's subarray is R rows read at once
+  count("array_rows", p.array_rows, 1 << 20);
   count("columns_per_adc", p.columns_per_adc, 1 << 20);
   count("accumulator_bits", p.accumulator_bits, 64);
   count("activation_bits_out", p.activation_bits_out, 64);

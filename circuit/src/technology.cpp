@@ -114,7 +114,7 @@ Technology read_technology(const core::config::Document& doc) {
   }
   if (const auto* moved = root.value("periphery"))
     problems.add(
-        fmt::format("{}: the periphery's organisation (subarray_rows, columns_per_adc, ...) is a design choice: "
+        fmt::format("{}: the periphery's organisation (array_rows, columns_per_adc, ...) is a design choice: "
                     "it belongs in the hardware file's [periphery] table; the ADC pricing model is adc.model",
                     core::config::where(*moved, doc.source, "periphery")));
   root.finish();

@@ -59,7 +59,7 @@ const std::vector<arch::LayerShape> kVgg8 = {
 TEST(CostRollup, OneLayerByHand) {
   const auto tech = circuit::load_technology(kTech, {"technology.post_layout_energy_factor=1.0"});
   arch::CrossbarConfig config;
-  config.periphery.subarray_rows = 4;
+  config.periphery.array_rows = 4;
   config.periphery.columns_per_adc = 2;
   config.periphery.accumulator_bits = 8;
   config.rows = 4;
@@ -94,12 +94,12 @@ TEST(CostRollup, OneLayerByHand) {
   EXPECT_NEAR(cost.energy_J.at("buffer"), 16 * 60e-15, 1e-25);
   // 1 GEMM row × 2 input bits × 1 row group × (2 columns per ADC × 4 ns).
   EXPECT_DOUBLE_EQ(cost.latency_s, 16e-9);
-  // One 4×8 subarray, 4 ADCs (8 columns / 2), 4 accumulators of 8 bits × 52 transistors.
+  // One 4×8 array, 4 ADCs (8 columns / 2), 4 accumulators of 8 bits × 52 transistors.
   const double f2 = 22e-9 * 22e-9, transistor = 84 * f2;
   EXPECT_NEAR(cost.area_m2.at("array"), 32 * 280 * f2, 1e-22);
   EXPECT_NEAR(cost.area_m2.at("readout"), 4 * (269 + 2 * 109 + 209 + 2 * 73) * transistor, 1e-20);
   EXPECT_NEAR(cost.area_m2.at("shift_add"), 4 * 8 * 52 * transistor, 1e-20);
-  EXPECT_EQ(cost.physical_subarrays, 1);
+  EXPECT_EQ(cost.physical_arrays, 1);
 
   // The post-layout factor scales every energy and nothing else.
   const auto tech2 = circuit::load_technology(kTech, {"technology.post_layout_energy_factor=2.0"});
@@ -235,7 +235,7 @@ TEST(CostCalibration, NeuroSimVgg8Sram22nm) {
   // ADC (readout) as its largest component. Densities: inputs 0.3, weights 0.5 (only the word
   // line energy depends on them).
   const auto tech = circuit::load_technology(kTech);
-  ASSERT_EQ(adc_config(32, 4).periphery.subarray_rows, 128);
+  ASSERT_EQ(adc_config(32, 4).periphery.array_rows, 128);
   ASSERT_EQ(adc_config(32, 4).periphery.columns_per_adc, 8);
   const std::pair<int, double> points[] = {{32, 8.76}, {64, 17.13}};
   for (const auto& [rows, published] : points) {
@@ -258,7 +258,7 @@ TEST(CostCalibration, NeuroSimVgg8Sram22nm) {
 TEST(CostRollup, TrimAndInSituCalibrationByHand) {
   const auto tech = circuit::load_technology(kTech, {"technology.post_layout_energy_factor=1.0"});
   arch::CrossbarConfig config;
-  config.periphery.subarray_rows = 4;
+  config.periphery.array_rows = 4;
   config.rows = 4;
   config.columns = 8;
   config.input_bits = 2;
@@ -277,7 +277,7 @@ TEST(CostRollup, TrimAndInSituCalibrationByHand) {
   config.readout.mtj.trim.gain_bits = 6;
   config.readout.mtj.trim.offset_bits = 5;
   const auto trimmed = arch::layer_cost(config, tech, shape, counters, 1.0, &electrical);
-  const double transistor = 84 * 22e-9 * 22e-9, columns = 8;  // one subarray of 8 columns
+  const double transistor = 84 * 22e-9 * 22e-9, columns = 8;  // one array of 8 columns
   EXPECT_NEAR(trimmed.area_m2.at("trim"), columns * (40 + 2 * (6 + 5) * 24) * transistor, 1e-20);
   EXPECT_DOUBLE_EQ(trimmed.area_m2.at("shift_add"), ideal.area_m2.at("shift_add"));
   EXPECT_NEAR(trimmed.energy_J.at("trim"), 4 * 5e-15, 1e-27);

@@ -4,18 +4,18 @@
 // with EDP, TOPS/W and TOPS/mm².
 //
 // Model (stated so a reader can check every number):
-//  - Mapping: weights stay in place; each layer has its own subarrays. A physical subarray has
-//    P = max(periphery.subarray_rows, R) rows and crossbar.columns columns; R of its rows are
-//    read at once, so its row groups are read one after another. A layer of K inputs and
-//    N outputs with c physical columns per output (column groups × sides) takes
-//    ceil(K/P) × ceil(N·c / columns) subarrays.
+//  - Mapping: weights stay in place; each layer has its own physical arrays. An array has
+//    P = max(periphery.array_rows, R) rows and crossbar.columns columns; R of its rows (the
+//    engine's subarray) are read at once, so its row groups are read one after another. A layer
+//    of K inputs and N outputs with c physical columns per output (column groups × sides) takes
+//    ceil(K/P) × ceil(N·c / columns) arrays.
 //  - Energy per image: word lines (active rows × column tiles × C_WL·columns·V²), bit lines
 //    (column reads × C_BL·P·V·V_swing), the readout (ADC conversions, MTJ samples or LCU senses;
 //    the ideal readout is free), one shift-add per readout value, buffer traffic (input bits
 //    once per column tile, output activations once), and digital MACs for layers kept digital;
 //    all times the technology's post-layout energy factor.
 //  - Latency per image: layers run one after another (no inter-layer pipelining); within a
-//    layer the GEMM rows (output pixels) and input bits are sequential, every subarray works in
+//    layer the GEMM rows (output pixels) and input bits are sequential, every array works in
 //    parallel, and one readout round costs columns_per_adc ADC conversions (ADC), the largest T
 //    of the stream's column groups in MTJ samples (stochastic MTJ: one MTJ per column, T from the
 //    readout's sample rules), lcu_columns_shared senses (LCU), or a clock (ideal).
@@ -79,7 +79,7 @@ struct LayerCost {
   std::map<std::string, double> energy_J;  // array, readout, shift_add, buffer, digital
   std::map<std::string, double> area_m2;   // array, readout, shift_add, digital
   double latency_s = 0;
-  int physical_subarrays = 0;
+  int physical_arrays = 0;
   double mtj_reads = 0, mtj_samples = 0;           // per image (stochastic MTJ readout)
   double input_density = -1, weight_density = -1;  // bit densities priced (-1: not stated)
   std::vector<std::string> notes;                  // what the model leaves out for this layer

@@ -11,7 +11,7 @@
 //               unit-cell signal) | "relative_full_scale" (sigma_fraction, proportional_fraction,
 //               offset_fraction: fractions)
 //   [layers]    digital_first, digital_last, digital = [layer ids]
-//   [periphery] the organisation around each subarray (circuit/periphery.hpp): subarray_rows,
+//   [periphery] the organisation around each physical array (circuit/periphery.hpp): array_rows,
 //               columns_per_adc, accumulator_bits, activation_bits_out, lcu_columns_shared,
 //               digital_mac_units
 //   [cell]      the storage cell (device::StorageCellModel): technology = "sram" | "rram" | "mtj",

@@ -1,6 +1,8 @@
-// The periphery's organisation around each subarray: a design choice, read from the hardware
-// file's [periphery] table (data/hw/README.md), not from the technology table, which holds only
-// per-operation costs (docs/cost.md).
+// The periphery's organisation around each physical array: a design choice, read from the
+// hardware file's [periphery] table (data/hw/README.md), not from the technology table, which
+// holds only per-operation costs (docs/cost.md). An array is the cost model's physical crossbar;
+// the engine's subarray is the R = crossbar.rows rows of it read at once. The keys are the field
+// names.
 #pragma once
 
 #include "cimmc/core/config.hpp"
@@ -8,7 +10,7 @@
 namespace cimmc::circuit {
 
 struct Periphery {
-  int subarray_rows = 128;      // physical rows of a subarray; R (crossbar.rows) of them are read at once
+  int array_rows = 128;         // physical rows of an array; R (crossbar.rows) of them are read at once
   int columns_per_adc = 8;      // columns multiplexed onto one ADC (read one after another)
   int accumulator_bits = 24;    // width of the shift-add accumulators
   int activation_bits_out = 8;  // bits written back per output activation
@@ -17,6 +19,7 @@ struct Periphery {
 };
 
 // Reads a [periphery] table (every key optional, defaults above); problems name file, line, key.
+// array_rows was subarray_rows before 0.1 (still read, with a deprecation warning).
 Periphery read_periphery(core::config::TableReader table);
 
 }  // namespace cimmc::circuit
