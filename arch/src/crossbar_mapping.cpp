@@ -17,8 +17,8 @@ CrossbarLayer::CrossbarLayer(const CrossbarConfig& config, int layer_id, std::sp
   if (n < 1 || k < 1 || weights.size() != static_cast<std::size_t>(n) * static_cast<std::size_t>(k))
     throw core::ArgumentError(fmt::format("crossbar layer {}: {} weights for N = {} outputs × K = {} inputs", layer_id,
                                           weights.size(), n, k));
-  if (layer_id < 0 || static_cast<std::uint32_t>(layer_id) > kMaxLayerId)
-    throw core::ArgumentError(fmt::format("crossbar layer id {} is out of range [0, {}]", layer_id, kMaxLayerId));
+  if (layer_id < 0 || static_cast<std::uint32_t>(layer_id) > kMaxGemm)
+    throw core::ArgumentError(fmt::format("crossbar layer id {} is out of range [0, {}]", layer_id, kMaxGemm));
   geometry_ = PlaneGeometry::make(k, config_.rows);
   isa_ = core::detect_kernel_isa();
   map_weights(weights);

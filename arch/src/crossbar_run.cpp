@@ -29,13 +29,13 @@ namespace cimmc::arch {
 
 using circuit::ReadoutKind;
 
-std::uint64_t row_stream_element(std::uint32_t layer, std::uint64_t image, std::uint32_t patch) {
-  if (layer > kMaxLayerId || image > kMaxImage || patch > kMaxPatch)
+std::uint64_t row_stream_element(std::uint32_t gemm, std::uint64_t image, std::uint32_t patch) {
+  if (gemm > kMaxGemm || image > kMaxImage || patch > kMaxPatch)
     throw core::ArgumentError(
-        fmt::format("crossbar random stream: layer {} (max {}), image {} (max {}) or patch {} (max {}) "
+        fmt::format("crossbar random stream: GEMM {} (max {}), image {} (max {}) or patch {} (max {}) "
                     "out of range",
-                    layer, kMaxLayerId, image, kMaxImage, patch, kMaxPatch));
-  return std::uint64_t{layer} << 38 | image << 18 | patch;
+                    gemm, kMaxGemm, image, kMaxImage, patch, kMaxPatch));
+  return std::uint64_t{gemm} << 38 | image << 18 | patch;
 }
 
 namespace {
@@ -141,7 +141,7 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
   if (address.rows_per_image < 1 || address.rows_per_image - 1 > kMaxPatch)
     throw core::ArgumentError(fmt::format("crossbar layer {}: rows_per_image = {} not in [1, {}]", layer_id_,
                                           address.rows_per_image, kMaxPatch + 1));
-  if (m > 0) (void)row_stream_element(address.layer, address.first_image + (m - 1) / address.rows_per_image, 0);
+  if (m > 0) (void)row_stream_element(address.gemm, address.first_image + (m - 1) / address.rows_per_image, 0);
   const int bits = config_.input_bits;
   const std::uint8_t limit = static_cast<std::uint8_t>((1u << bits) - 1);
   for (std::size_t i = 0; i < activations.size(); ++i)
@@ -162,7 +162,7 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
     const std::size_t elements = groups_.size() * static_cast<std::size_t>(n_pad_);
     const std::size_t columns = elements * 2 * static_cast<std::size_t>(subarrays);
     const std::size_t slots = lcu ? static_cast<std::size_t>(lcu_slots(geometry_, config_)) : 1;
-    core::rng::Stream stream(seed, {core::rng::Purpose::kSenseOffset, address.point, address.trial, address.layer});
+    core::rng::Stream stream(seed, {core::rng::Purpose::kSenseOffset, address.point, address.trial, address.gemm});
     if (noise.physical()) {
       offsets.resize(columns * slots);
       stream.fill_normal(std::span<float>(offsets));
@@ -274,7 +274,7 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
                 std::popcount(sc.act[static_cast<std::size_t>(i) * words + w]);
         const std::uint64_t image = address.first_image + static_cast<std::uint64_t>(row) / address.rows_per_image;
         const std::uint32_t patch = static_cast<std::uint32_t>(row) % address.rows_per_image;
-        run_row(sc.act.data(), sum, row_stream_element(address.layer, image, patch), seed, address,
+        run_row(sc.act.data(), sum, row_stream_element(address.gemm, image, patch), seed, address,
                 offsets.empty() ? nullptr : offsets.data(), out.data() + static_cast<std::size_t>(row) * n_, sc, local);
       });
     }

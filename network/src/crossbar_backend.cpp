@@ -81,7 +81,7 @@ void CrossbarBackend::gemm(const GemmProblem& p, std::span<double> out) {
   arch::RunAddress address;
   address.point = point_;
   address.trial = trial_;
-  address.layer = static_cast<std::uint32_t>(p.layer_index);
+  address.gemm = static_cast<std::uint32_t>(p.layer_index);  // the network's GEMM layer index
   address.first_image = p.image_offset;
   address.rows_per_image = static_cast<std::uint32_t>(p.images > 0 ? p.M / p.images : p.M);
   arch::Counters counters;

@@ -174,7 +174,7 @@ void CrossbarTrainingHook::forward(const GemmHookContext& c, MatrixView output) 
   }
   arch::RunAddress address;
   address.trial = static_cast<std::uint32_t>(c.step & 0xFFFFFFu);
-  address.layer = static_cast<std::uint32_t>(c.layer_index);
+  address.gemm = static_cast<std::uint32_t>(c.layer_index);  // the network's GEMM layer index
   // In training the step already tells batches apart, and image indices (epoch · N + position)
   // would outgrow the 20-bit image field after a few dozen epochs: they wrap at 2^19.
   address.first_image = c.training ? c.image_offset % (std::size_t{1} << 19) : c.image_offset;

@@ -259,7 +259,7 @@ class PyCrossbarLayer {
       arch::RunAddress address;
       address.point = point;
       address.trial = trial;
-      address.layer = static_cast<std::uint32_t>(layer_->layer_id());
+      address.gemm = static_cast<std::uint32_t>(layer_->layer_id());
       address.first_image = first_image;
       address.rows_per_image = rows_per_image;
       layer_->run(span(a), m, address, seed, out, counters);

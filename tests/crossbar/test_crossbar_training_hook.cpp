@@ -184,7 +184,7 @@ class FreshLayerHook final : public GemmHook {
     }
     arch::RunAddress address;
     address.trial = static_cast<std::uint32_t>(c.step & 0xFFFFFFu);
-    address.layer = static_cast<std::uint32_t>(c.layer_index);
+    address.gemm = static_cast<std::uint32_t>(c.layer_index);
     address.first_image = c.training ? c.image_offset % (std::size_t{1} << 19) : c.image_offset;
     address.rows_per_image = static_cast<std::uint32_t>(c.images > 0 ? c.M / c.images : c.M);
     std::vector<double> out(static_cast<std::size_t>(c.M) * c.N);

@@ -14,11 +14,15 @@
 // exact integer GEMM result (as a double).
 //
 // Randomness: each GEMM row has its own streams, addressed (purpose, point, trial, element) with
-//     element = layer << 38 | image << 18 | patch,   image = first_image + m / rows_per_image,
-//                                                    patch = m % rows_per_image
-// (layer < 2^10, image < 2^20, patch < 2^18), so a row's noise does not depend on the batch it
+//     element = gemm << 38 | image << 18 | patch,   image = first_image + m / rows_per_image,
+//                                                   patch = m % rows_per_image
+// (gemm < 2^10, image < 2^20, patch < 2^18), so a row's noise does not depend on the batch it
 // came in, on its position in the batch or on the thread count. Sense-amplifier offsets are
-// drawn once per (trial, layer) and physical column. Rows are spread over OpenMP threads.
+// drawn once per (trial, GEMM) and physical column. Rows are spread over OpenMP threads.
+// These are the engine's coordinates: `gemm` is an opaque index of the GEMM (the layer id a
+// CrossbarLayer is built with), an "image" is a block of rows_per_image consecutive GEMM rows and
+// a "patch" a row within it. The network maps its layers, images and output pixels onto them
+// (network::CrossbarBackend, network::CrossbarTrainingHook).
 #pragma once
 
 #include <algorithm>
@@ -36,20 +40,20 @@
 
 namespace cimmc::arch {
 
-// Where a GEMM sits in a study: selects its random streams.
+// Where a GEMM run sits in a study, in the engine's coordinates: selects its random streams.
 struct RunAddress {
   std::uint32_t point = 0;           // sweep point
   std::uint32_t trial = 0;           // Monte Carlo trial
-  std::uint32_t layer = 0;           // layer id (< 1024)
-  std::uint64_t first_image = 0;     // image index of GEMM row 0 (< 2^20 with the rows it covers)
-  std::uint32_t rows_per_image = 1;  // GEMM rows per image: output pixels for an im2col conv
+  std::uint32_t gemm = 0;            // GEMM index (< 1024): the CrossbarLayer's layer id
+  std::uint64_t first_image = 0;     // image (row block) of GEMM row 0 (< 2^20 with the rows it covers)
+  std::uint32_t rows_per_image = 1;  // GEMM rows per image (row block): output pixels for an im2col conv
 };
 
-inline constexpr std::uint32_t kMaxLayerId = (1u << 10) - 1;
+inline constexpr std::uint32_t kMaxGemm = (1u << 10) - 1;
 inline constexpr std::uint64_t kMaxImage = (std::uint64_t{1} << 20) - 1;
 inline constexpr std::uint32_t kMaxPatch = (1u << 18) - 1;
 // The 48-bit stream element of one GEMM row; throws core::ArgumentError when a field is out of range.
-std::uint64_t row_stream_element(std::uint32_t layer, std::uint64_t image, std::uint32_t patch);
+std::uint64_t row_stream_element(std::uint32_t gemm, std::uint64_t image, std::uint32_t patch);
 
 // Exact PS observed on calibration data, for calibrated ADC ranges and the MTJ affine maps.
 // A conversion index c = q · G + g names one (input stream q, column group g) of a subarray's
