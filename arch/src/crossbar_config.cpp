@@ -18,10 +18,10 @@ std::string_view signed_scheme_name(SignedScheme s) {
   return "unknown";
 }
 
-bool CrossbarConfig::is_digital(int layer, int layer_count) const {
-  if (digital_first && layer == 0) return true;
-  if (digital_last && layer == layer_count - 1) return true;
-  return std::find(digital_layers.begin(), digital_layers.end(), layer) != digital_layers.end();
+bool CrossbarConfig::is_digital(int gemm, int gemm_count) const {
+  if (digital_first && gemm == 0) return true;
+  if (digital_last && gemm == gemm_count - 1) return true;
+  return std::find(digital_layers.begin(), digital_layers.end(), gemm) != digital_layers.end();
 }
 
 namespace {
@@ -132,7 +132,7 @@ CrossbarConfig read_crossbar_config(const core::config::Document& doc) {
   l.optional("digital", c.digital_layers);
   bool ids_ok = true;
   for (int id : c.digital_layers) ids_ok = ids_ok && id >= 0;
-  l.check(ids_ok, "digital", "a list of layer ids >= 0 (0 is the first Conv/Linear)");
+  l.check(ids_ok, "digital", "a list of GEMM indices >= 0 (0 is the first Conv/Linear)");
   l.finish();
   c.periphery = circuit::read_periphery(root.child("periphery"));
 

@@ -10,7 +10,8 @@
 //   [noise]     model = "physical" (cell_sigma_lsb, sense_sigma_lsb, offset_sigma_lsb: LSB of one
 //               unit-cell signal) | "relative_full_scale" (sigma_fraction, proportional_fraction,
 //               offset_fraction: fractions)
-//   [layers]    digital_first, digital_last, digital = [layer ids]
+//   [layers]    digital_first, digital_last, digital = [GEMM indices] (the network numbers its
+//               Conv/Linear layers 0, 1, ... and maps them onto GEMM indices)
 //   [periphery] the organisation around each physical array (circuit/periphery.hpp): array_rows,
 //               columns_per_adc, accumulator_bits, activation_bits_out, lcu_columns_shared,
 //               digital_mac_units
@@ -56,11 +57,11 @@ struct CrossbarConfig {
   Encoding encoding = Encoding::kTwosComplement;
   circuit::ReadoutParams readout;
   circuit::NoiseParams noise;
-  device::StorageCellModel cell;  // an SRAM bit (exact) unless [cell] says otherwise
-  circuit::Periphery periphery;   // organisation of the periphery (cost model only)
-  bool digital_first = false;     // keep the first Conv/Linear digital (StoX keeps it)
-  bool digital_last = false;      // keep the last one digital
-  std::vector<int> digital_layers;
+  device::StorageCellModel cell;    // an SRAM bit (exact) unless [cell] says otherwise
+  circuit::Periphery periphery;     // organisation of the periphery (cost model only)
+  bool digital_first = false;       // keep the first GEMM (index 0) digital (StoX keeps it)
+  bool digital_last = false;        // keep the last GEMM digital
+  std::vector<int> digital_layers;  // GEMM indices kept digital ([layers] digital)
   std::string description;
 
   // Largest value one cell stores: 2^bits_per_cell - 1.
@@ -71,8 +72,8 @@ struct CrossbarConfig {
   int input_streams() const { return (input_bits + dac_bits - 1) / dac_bits; }
   // Largest analog accumulation of one column: R · max cell value · max input value.
   double full_scale() const { return static_cast<double>(rows) * max_cell_value() * max_input_value(); }
-  // Whether layer `layer` (0-based) of `layer_count` Conv/Linear layers runs digitally.
-  bool is_digital(int layer, int layer_count) const;
+  // Whether GEMM `gemm` (0-based) of `gemm_count` GEMMs runs digitally, exactly.
+  bool is_digital(int gemm, int gemm_count) const;
   // Throws core::ConfigError listing every inconsistency (used after programmatic edits).
   void validate() const;
 };
