@@ -33,7 +33,7 @@ std::vector<std::string> names(const std::string& folder, const std::string& ext
 
 std::filesystem::path resolve(const std::string& folder, const std::string& name_or_path, const std::string& extension,
                               const std::string& what) {
-  const std::filesystem::path p(name_or_path);
+  std::filesystem::path p(name_or_path);
   if (name_or_path.find('/') != std::string::npos || p.extension() == extension) {
     if (!std::filesystem::is_regular_file(p))
       throw core::IoError(fmt::format("{}: {} file not found", name_or_path, what));
@@ -41,10 +41,11 @@ std::filesystem::path resolve(const std::string& folder, const std::string& name
   }
   const auto dirs = search_dirs(folder);
   for (const auto& d : dirs) {
-    const auto candidate = d / (name_or_path + extension);
+    auto candidate = d / (name_or_path + extension);
     if (std::filesystem::is_regular_file(candidate)) return candidate;
   }
   std::vector<std::string> looked;
+  looked.reserve(dirs.size());
   for (const auto& d : dirs) looked.push_back(d.string());
   std::string msg = fmt::format("{} '{}' not found (looked in {})", what, name_or_path, fmt::join(looked, ", "));
   const auto known = names(folder, extension);

@@ -82,6 +82,7 @@ void Group::set_strings_attr(hid_t obj, const std::string& name, const std::vect
   Id attr = check(H5Acreate2(obj, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
                   fmt::format("cannot create attribute '{}'", name));
   std::vector<const char*> ptrs;
+  ptrs.reserve(values.size());
   for (const auto& v : values) ptrs.push_back(v.c_str());
   if (!values.empty() && H5Awrite(attr.get(), type.get(), ptrs.data()) < 0)
     throw core::RuntimeFailure(fmt::format("cannot write attribute '{}'", name));

@@ -135,6 +135,7 @@ void Group::write_strings(const std::string& name, const std::vector<std::string
   Id ds = check(H5Dcreate2(id(), name.c_str(), type.get(), space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
                 fmt::format("{}: cannot create dataset", where(name)));
   std::vector<const char*> ptrs;
+  ptrs.reserve(values.size());
   for (const auto& v : values) ptrs.push_back(v.c_str());
   if (n > 0 && H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0)
     throw core::RuntimeFailure(fmt::format("{}: cannot write strings", where(name)));

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 
 namespace cimmc::core {
@@ -45,7 +46,7 @@ void Progress::finish() {
 
 static std::string format_duration(double s) {
   if (s < 0 || s > 1e7) return "--:--";
-  const auto t = static_cast<long>(s + 0.5);
+  const long t = std::lround(s);
   if (t >= 3600) return fmt::format("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60);
   return fmt::format("{:02}:{:02}", t / 60, t % 60);
 }
