@@ -158,9 +158,9 @@ struct Block {
     const double Dx_ = k.alpha * Hx_ + dc_ * k.sx, Dy_ = k.alpha * Hy_ + dc_ * k.sy, Dz_ = k.alpha * Hz_ + dc_ * k.sz; \
     const double mD_ = (MX)*Dx_ + (MY)*Dy_ + (MZ)*Dz_;                                                                 \
     const double mm_ = (MX) * (MX) + (MY) * (MY) + (MZ) * (MZ);                                                        \
-    OX = Dx_ * mm_ - (MX)*mD_ - ((MY)*Pz_ - (MZ)*Py_);                                                                 \
-    OY = Dy_ * mm_ - (MY)*mD_ - ((MZ)*Px_ - (MX)*Pz_);                                                                 \
-    OZ = Dz_ * mm_ - (MZ)*mD_ - ((MX)*Py_ - (MY)*Px_);                                                                 \
+    (OX) = Dx_ * mm_ - (MX)*mD_ - ((MY)*Pz_ - (MZ)*Py_);                                                               \
+    (OY) = Dy_ * mm_ - (MY)*mD_ - ((MZ)*Px_ - (MX)*Pz_);                                                               \
+    (OZ) = Dz_ * mm_ - (MZ)*mD_ - ((MX)*Py_ - (MY)*Px_);                                                               \
   }
 
 // Twelve normals per lane for one group: three Philox calls per lane (counter word 0 = 3 * group +

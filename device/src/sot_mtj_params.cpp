@@ -250,6 +250,7 @@ SotMtjParams read_sot_mtj(const core::config::Value& device_table, const std::st
 SotMtjParams load_sot_mtj(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
   core::config::Document doc = core::config::parse_file(path);
   std::vector<std::string> prefixed;
+  prefixed.reserve(overrides.size());
   for (const auto& o : overrides) prefixed.push_back("device." + o);
   core::config::apply_overrides(doc, prefixed);
   core::config::Problems problems;

@@ -26,7 +26,7 @@ struct Vec {
   using T = __m512;
   static constexpr int W = 16;
   static constexpr int MR = 8, NV = 2;
-  static constexpr const char* name = "avx512";
+  static constexpr const char* kName = "avx512";
   static T zero() { return _mm512_setzero_ps(); }
   static T load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, T v) { _mm512_storeu_ps(p, v); }
@@ -41,7 +41,7 @@ struct Vec {
   using T = __m256;
   static constexpr int W = 8;
   static constexpr int MR = 6, NV = 2;
-  static constexpr const char* name = "avx2";
+  static constexpr const char* kName = "avx2";
   static T zero() { return _mm256_setzero_ps(); }
   static T load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
@@ -64,7 +64,7 @@ struct Vec {
   typedef float T __attribute__((vector_size(16)));
   static constexpr int W = 4;
   static constexpr int MR = 4, NV = 2;
-  static constexpr const char* name = "portable";
+  static constexpr const char* kName = "portable";
   static T zero() { return T{0.0f, 0.0f, 0.0f, 0.0f}; }
   static T load(const float* p) {
     T v;
@@ -182,7 +182,7 @@ thread_local Scratch tls_scratch[kSlots];
 }  // namespace
 
 int panel_width() { return kNR; }
-const char* isa() { return Vec::name; }
+const char* isa() { return Vec::kName; }
 
 float* scratch(int slot, std::size_t n) { return tls_scratch[slot].get(n); }
 

@@ -17,7 +17,7 @@ struct Builder {
   std::string last = "input";
   int counter = 0;
   std::string add(const std::string& kind, const std::string& attrs, const std::string& inputs = "") {
-    const std::string name = fmt::format("{}{}", kind == "batchnorm" ? "bn" : kind, ++counter);
+    std::string name = fmt::format("{}{}", kind == "batchnorm" ? "bn" : kind, ++counter);
     text += fmt::format("{} {} {}{}{}\n", name, kind, inputs.empty() ? last : inputs, attrs.empty() ? "" : " ", attrs);
     last = name;
     return name;
@@ -105,7 +105,7 @@ std::string zoo_spec(const std::string& name, const Shape& in, int classes, cons
           b.conv(out, 1, stride, 0);
           shortcut = b.add("batchnorm", "");
         }
-        b.add("add", "", main + "," + shortcut);
+        b.add("add", "", fmt::format("{},{}", main, shortcut));
         b.add("relu", "");
         channels = out;
       }
