@@ -15,7 +15,7 @@ namespace {
 // The leaves of a table as dotted keys.
 void leaves(const core::config::Value& table, const std::string& prefix, std::vector<Assignment>& out) {
   for (const auto& [k, v] : table.as_table()) {
-    const std::string key = prefix.empty() ? k : prefix + "." + k;
+    const std::string key = prefix.empty() ? k : fmt::format("{}.{}", prefix, k);
     if (v.is_table()) leaves(v, key, out);
     else out.push_back({key, v});
   }

@@ -163,7 +163,7 @@ Comparison zebra_comparison(const circuit::Technology& tech, double input_densit
         "cimmc could adopt, so this scenario prices the same designs (docs/reproductions.md).";
   c.designs.push_back(priced("ZEBRA LCU (G=8, L=9)", base, model, tech, input_density));
   const std::vector<std::string> conventional{"crossbar.encoding=twos_complement", "readout.kind=adc"};
-  auto with = [&](std::string bits) {
+  auto with = [&](const std::string& bits) {
     auto o = conventional;
     o.push_back("readout.adc.bits=" + bits);
     return shipped_hw("zebra_lcu", o);

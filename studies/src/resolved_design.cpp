@@ -88,7 +88,8 @@ std::string canonical_toml(const core::config::Value& root, const std::string& p
   for (const auto& [k, v] : root.as_table()) keys.push_back(k);
   std::sort(keys.begin(), keys.end());
   std::string out;
-  for (const auto& k : keys) out += canonical_toml(root.as_table().at(k), prefix.empty() ? k : prefix + "." + k);
+  for (const auto& k : keys)
+    out += canonical_toml(root.as_table().at(k), prefix.empty() ? k : fmt::format("{}.{}", prefix, k));
   return out;
 }
 

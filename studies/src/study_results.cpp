@@ -100,6 +100,7 @@ void write_summary(core::h5::Group& root, const StudyResults& r, const MetricSum
   const std::size_t inner = a.slot_size();
   const auto slot_values = [&](std::size_t p, std::size_t e, const std::vector<std::size_t>& trials) {
     std::vector<double> v;
+    v.reserve(trials.size());
     for (const auto t : trials) v.push_back(value_at(a, p * r.trials + t, e));
     return v;
   };
@@ -171,8 +172,8 @@ std::size_t SlotArray::slot_size() const {
   return std::accumulate(inner.begin(), inner.end(), std::size_t{1}, std::multiplies<>());
 }
 
-StudyResults::StudyResults(std::size_t points_, std::size_t trials_)
-    : points(points_), trials(trials_), done(points_ * trials_, 0) {}
+StudyResults::StudyResults(std::size_t point_count, std::size_t trial_count)
+    : points(point_count), trials(trial_count), done(point_count * trial_count, 0) {}
 
 SlotArray& StudyResults::define(const std::string& path, const std::string& units, bool integer,
                                 std::vector<std::size_t> inner, std::vector<std::string> inner_dims) {

@@ -18,7 +18,7 @@ arch::CrossbarConfig read(const std::string& text) {
   return arch::read_crossbar_config(doc);
 }
 
-const char* kBase = "[crossbar]\nrows = 64\ninput_bits = 2\nweight_bits = 4\nbits_per_cell = 1\n";
+const char* const kBase = "[crossbar]\nrows = 64\ninput_bits = 2\nweight_bits = 4\nbits_per_cell = 1\n";
 
 std::vector<double> run(const arch::CrossbarConfig& config, std::uint32_t trial) {
   const int m = 8, n = 6, k = 100;

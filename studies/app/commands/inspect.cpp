@@ -11,8 +11,8 @@
 namespace cimmc::studies {
 
 namespace {
-const char* kProvenanceAttrs[] = {"filetype", "format_version", "cimmc_version", "git_sha1",
-                                  "created",  "seed",           "config"};
+const char* const kProvenanceAttrs[] = {"filetype", "format_version", "cimmc_version", "git_sha1",
+                                        "created",  "seed",           "config"};
 
 void print_group(const core::h5::Group& g, const std::string& indent, bool show_config) {
   for (const auto& a : g.attr_names()) {

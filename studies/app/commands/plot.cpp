@@ -49,6 +49,7 @@ int run_python(const std::vector<std::string>& args) {
       setenv("PYTHONPATH", (old.empty() ? module_dir : module_dir + ":" + old).c_str(), 1);
     }
     std::vector<char*> c_argv;
+    c_argv.reserve(argv.size() + 1);
     for (auto& a : argv) c_argv.push_back(a.data());
     c_argv.push_back(nullptr);
     execvp(c_argv[0], c_argv.data());
