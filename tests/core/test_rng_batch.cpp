@@ -78,7 +78,8 @@ TEST(RngBatch, StreamFillIsTheStreamsBlocksInOrder) {
 TEST(RngBatch, PhiloxBlocksRefuseToRunPastTheEndOfAStream) {
   std::vector<std::uint32_t> out(16);
   EXPECT_THROW(cimmc::core::rng::philox_blocks(cimmc::core::rng::key_from_seed(1),
-                                               cimmc::core::rng::stream_counter({}, 0), 0xFFFFFFFEu, out),
+                                               cimmc::core::rng::stream_counter({cimmc::core::rng::Purpose::kTest}, 0),
+                                               0xFFFFFFFEu, out),
                cimmc::core::RuntimeFailure);
 }
 
