@@ -319,7 +319,7 @@ int CrossbarLayer::adc_rare_errors(const std::int32_t* pos, const std::int32_t* 
   const float* mask0 = side_mask_[0].data();
   const float* mask1 = side_mask_[1].data();
   const float add2 = sigma_add * sigma_add;
-  const float kInf = std::numeric_limits<float>::infinity();
+  constexpr float kInf = std::numeric_limits<float>::infinity();
   float ratio2 = kInf;
 #pragma omp simd reduction(min : ratio2)
   for (int e = 0; e < elements; ++e) {

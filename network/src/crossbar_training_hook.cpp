@@ -137,7 +137,7 @@ void CrossbarTrainingHook::activation_codes(const GemmHookContext& c, std::vecto
   for (int m = 0; m < M; ++m)
     for (int k = 0; k < K; ++k)
       activations[static_cast<std::size_t>(m) * K + k] =
-          static_cast<std::uint8_t>(c.activations(m, k) + 0.5f);  // codes >= 0
+          static_cast<std::uint8_t>(c.activations(m, k) + 0.5f);  // NOLINT(bugprone-incorrect-roundings): codes >= 0
 }
 
 bool CrossbarTrainingHook::range_scales(const GemmHookContext& c, std::vector<int>& bounds,

@@ -31,9 +31,9 @@ inline constexpr std::uint32_t kMaxPoint = (1u << 16) - 1;
 // Where a stream sits. The purpose is required: there is no default stream (an address always
 // names what it is drawn for; Purpose::kTest is for tests and benchmarks only).
 struct StreamAddress {
-  constexpr StreamAddress(Purpose purpose_, std::uint32_t point_ = 0, std::uint32_t trial_ = 0,
-                          std::uint64_t element_ = 0)
-      : purpose(purpose_), point(point_), trial(trial_), element(element_) {}
+  constexpr StreamAddress(Purpose for_purpose, std::uint32_t at_point = 0, std::uint32_t at_trial = 0,
+                          std::uint64_t at_element = 0)
+      : purpose(for_purpose), point(at_point), trial(at_trial), element(at_element) {}
 
   Purpose purpose;
   std::uint32_t point;    // sweep point of a study
