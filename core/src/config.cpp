@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -295,8 +296,12 @@ bool TableReader::convert(const Value& v, std::string_view key, std::uint64_t& o
   return true;
 }
 bool TableReader::convert(const Value& v, std::string_view key, double& out) {
-  if (v.is_floating()) out = v.as_floating();
-  else if (v.is_integer()) out = static_cast<double>(v.as_integer());
+  if (v.is_floating()) {
+    // TOML writes nan and inf; no configuration value may be either (a range check such as
+    // "x >= 0" would let inf through, and no comparison catches nan).
+    if (!std::isfinite(v.as_floating())) return type_problem(v, key, "a finite number"), false;
+    out = v.as_floating();
+  } else if (v.is_integer()) out = static_cast<double>(v.as_integer());
   else return type_problem(v, key, "a number"), false;
   return true;
 }

@@ -78,6 +78,12 @@ Model read_body(const core::h5::File& f, ModelRecord* r) {
     if (a.data.size() != t.size())
       throw core::ModelError(fmt::format("{}: /{} holds {} values, the architecture needs {} ({})", file, path,
                                          a.data.size(), t.size(), shape_text(t.shape)));
+    // Weights, biases and batch-norm statistics must be finite: one NaN would spread through
+    // every later layer (and a crossbar cannot store it).
+    for (std::size_t i = 0; i < a.data.size(); ++i)
+      if (!std::isfinite(a.data[i]))
+        throw core::ModelError(
+            fmt::format("{}: /{} holds {} at element {}: expected finite values", file, path, a.data[i], i));
     t.data = std::move(a.data);
   };
   for (auto& [name, p] : model.parameters()) read_into(name, p->value);
@@ -186,6 +192,10 @@ Model load_checkpoint(const fs::path& path, ModelRecord& r, Optimizer& opt) {
       if (values.size() != p->value.size())
         throw core::FormatError(fmt::format("{}: {} holds {} values, parameter {} has {}", path.string(), dataset,
                                             values.size(), name, p->value.size()));
+      for (std::size_t i = 0; i < values.size(); ++i)
+        if (!std::isfinite(values[i]))
+          throw core::FormatError(fmt::format("{}: {} holds {} at element {}: expected finite optimizer state",
+                                              path.string(), dataset, values[i], i));
       opt.state()[key] = std::move(values);
     }
     if (opt.state().count(name + "/m") != opt.state().count(name + "/v"))

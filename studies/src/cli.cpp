@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -13,9 +14,10 @@
 
 namespace cimmc::studies {
 
-CLI::Validator count_at_least(long long minimum) {
+CLI::Validator count_at_least(long long minimum, long long maximum) {
+  const bool bounded = maximum != std::numeric_limits<long long>::max();
   return CLI::Validator(
-      [minimum](std::string& text) -> std::string {
+      [minimum, maximum](std::string& text) -> std::string {
         long long v = 0;
         std::size_t used = 0;
         try {
@@ -24,10 +26,43 @@ CLI::Validator count_at_least(long long minimum) {
           used = 0;
         }
         if (used != text.size() || text.empty()) return "expected an integer, got '" + text + "'";
-        if (v < minimum) return "expected a count >= " + std::to_string(minimum) + ", got " + text;
+        if (v < minimum) return fmt::format("expected a count >= {}, got {}", minimum, text);
+        if (v > maximum) return fmt::format("expected a count <= {}, got {}", maximum, text);
         return {};
       },
-      minimum == 0 ? "COUNT>=0" : "COUNT>=" + std::to_string(minimum));
+      bounded ? fmt::format("COUNT:{}..{}", minimum, maximum) : fmt::format("COUNT>={}", minimum));
+}
+
+CLI::Validator number_in(double minimum, double maximum, bool open_minimum, bool open_maximum) {
+  const std::string range = std::isinf(maximum) ? fmt::format("{} {}", open_minimum ? ">" : ">=", minimum)
+                                                : fmt::format("in {}{}, {}{}", open_minimum ? "(" : "[", minimum,
+                                                              maximum, open_maximum ? ")" : "]");
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        double v = 0;
+        std::size_t used = 0;
+        try {
+          v = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used != text.size() || text.empty()) return "expected a number, got '" + text + "'";
+        const bool ok = std::isfinite(v) && (open_minimum ? v > minimum : v >= minimum) &&
+                        (open_maximum ? v < maximum : v <= maximum);
+        return ok ? std::string() : fmt::format("expected a finite number {}, got {}", range, text);
+      },
+      "NUMBER " + range);
+}
+
+CLI::Validator seed_value() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const bool digits = !text.empty() && text.size() <= 20 &&
+                            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (digits && (text.size() < 20 || text <= "18446744073709551615")) return {};
+        return "expected a seed from 0 to 18446744073709551615, got '" + text + "'";
+      },
+      "SEED");
 }
 
 CLI::App* Registry::add(const std::string& name, const std::string& description, std::function<void()> run) {

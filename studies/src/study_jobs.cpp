@@ -165,6 +165,16 @@ class InferenceJobs final : public StudyJobs {
     return std::max(ts, tl - per_image * large) + per_image * images_;
   }
 
+  void estimate_memory(MemoryEstimate& memory, int threads) override {
+    memory.add("images held", static_cast<double>(test_.pixels.size() + calibration_.pixels.size()));
+    memory.add("model", 2 * model_bytes(model_));
+    memory.add("forward pass",
+               forward_bytes(model_, std::min(spec_.batch, std::max(images_, spec_.calibration_images))));
+    double crossbar = 0;
+    for (const auto& d : designs_) crossbar = std::max(crossbar, crossbar_bytes(model_, d.crossbar, threads));
+    memory.add("crossbar layers", crossbar);
+  }
+
  private:
   CrossbarEvaluation evaluate(std::size_t point, std::size_t trial, int images) {
     CrossbarEvalOptions o;
@@ -251,6 +261,12 @@ class CostJobs final : public StudyJobs {
     return seconds_since(t0);
   }
 
+  void estimate_memory(MemoryEstimate& memory, int) override {
+    double models = 0;
+    for (auto& [bits, m] : models_) models += model_bytes(m.model);
+    memory.add("models", models);
+  }
+
  private:
   const CostModel& model_for(int weight_bits) {
     auto it = models_.find(weight_bits);
@@ -322,6 +338,13 @@ class SwitchingJobs final : public StudyJobs {
     const auto t0 = std::chrono::steady_clock::now();
     characterize(point, 0, probe);
     return seconds_since(t0) * static_cast<double>(full) / static_cast<double>(probe);
+  }
+
+  // The curves of a slot (a few numbers per grid point); trajectories are not kept.
+  void estimate_memory(MemoryEstimate& memory, int threads) override {
+    const auto& g = designs_.front().grid;
+    memory.add("curves", 64.0 * static_cast<double>(g.currents_A.size() * g.pulse_widths_s.size()) +
+                             4096.0 * std::max(threads, 1));
   }
 
  private:
@@ -441,6 +464,22 @@ class TrainJobs final : public StudyJobs {
     run_training(run, probe);
     const double per_image = seconds_since(t0) / (train_images + eval_images);
     return per_image * d.train.config.epochs * (full.train.size() + full.eval.size());
+  }
+
+  // The largest point's training (its batch and design), with every dataset the points hold.
+  void estimate_memory(MemoryEstimate& memory, int threads) override {
+    double images = 0;
+    for (const auto& [key, data] : data_)
+      images += static_cast<double>(data.train.pixels.size() + data.eval.pixels.size());
+    memory.add("images held", images);
+    MemoryEstimate largest;
+    for (std::size_t p = 0; p < designs_.size(); ++p) {
+      auto run = training_run(p, 0);
+      const auto m = training_memory(run, data_for(designs_[p].train), threads);
+      if (m.total() > largest.total()) largest = m;
+    }
+    for (auto& item : largest.items)
+      if (item.what != "images held") memory.add(item.what, item.bytes);
   }
 
  private:

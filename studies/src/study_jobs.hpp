@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cimmc/studies/memory_estimate.hpp"
 #include "cimmc/studies/resolved_design.hpp"
 #include "cimmc/studies/study_results.hpp"
 
@@ -36,6 +37,9 @@ class StudyJobs {
   virtual std::string slot_work() const = 0;
   // Seconds one slot of `point` takes, estimated from a small probe run.
   virtual double probe_seconds_per_slot(std::size_t point) = 0;
+  // Adds the kind's dominant allocations besides the results arrays (images and models held, the
+  // working set of a slot run with `threads` threads), for the check before any work.
+  virtual void estimate_memory(MemoryEstimate& memory, int threads) = 0;
 };
 
 // Loads what the kind needs once (model, dataset, devices) and checks it against the designs.

@@ -14,7 +14,9 @@
 #endif
 
 #include "cimmc/core/error.hpp"
+#include "cimmc/core/parallel.hpp"
 #include "cimmc/core/progress.hpp"
+#include "cimmc/studies/memory_estimate.hpp"
 #include "cimmc/studies/resolved_design.hpp"
 #include "cimmc/studies/study_results.hpp"
 #include "study_jobs.hpp"
@@ -82,8 +84,21 @@ std::string format_duration(double s) {
   return fmt::format("{:.1f} h", s / 3600);
 }
 
+// The dominant allocations of a run: every per-slot array for points x trials, held in memory and
+// again in the file image each checkpoint builds, and what the kind holds besides.
+MemoryEstimate estimate_study_memory(const StudySpec& spec, StudyJobs& jobs, int threads) {
+  StudyResults one(1, 1);
+  jobs.define(one);
+  double per_slot = 1;  // the done mask
+  for (const auto& a : one.arrays) per_slot += 2 * 8.0 * static_cast<double>(a.slot_size());
+  MemoryEstimate memory;
+  memory.add("results arrays", per_slot * static_cast<double>(spec.points()) * spec.trials_run());
+  jobs.estimate_memory(memory, threads);
+  return memory;
+}
+
 void print_plan(const StudySpec& spec, const StudyResults& results, StudyJobs& jobs, const RunOptions& o,
-                const std::string& hash) {
+                const std::string& hash, const MemoryEstimate& memory) {
   const std::size_t slots = results.points * results.trials, todo = slots - results.done_count();
   fmt::print(o.out, "study {} ({}), {}: seed {}, {} point{} x {} trial{} = {} slots, {} to run\n", spec.name,
              study_kind_name(spec.kind), spec.source, spec.seed, results.points, results.points == 1 ? "" : "s",
@@ -101,6 +116,9 @@ void print_plan(const StudySpec& spec, const StudyResults& results, StudyJobs& j
   }
   fmt::print(o.out, "  each slot: {}\n", jobs.slot_work());
   fmt::print(o.out, "  results: {} (configuration hash {})\n", spec.output, hash);
+  const auto available = available_memory();
+  fmt::print(o.out, "  memory: {}; {} available ({})\n", memory.text(), format_bytes(available.bytes),
+             available.source);
   // The first and last points differ most in a sweep (no noise against the most, say).
   const std::size_t last = results.points - 1;
   const double per_slot = last == 0 ? jobs.probe_seconds_per_slot(0)
@@ -183,13 +201,18 @@ RunOutcome run_study(const StudySpec& spec, const RunOptions& o) {
                       spec.output, stored, resolved.hash));
   }
   auto jobs = make_study_jobs(spec, designs);
+  // Memory, before the results arrays are allocated and before any slot runs.
+  const auto memory = estimate_study_memory(spec, *jobs, o.threads > 0 ? o.threads : core::max_threads());
+  check_memory(memory,
+               fmt::format("{}: the study ({} points x {} trials)", spec.source, spec.points(), spec.trials_run()),
+               "run fewer points or trials per file, fewer images or a smaller batch");
   StudyResults results(spec.points(), static_cast<std::size_t>(spec.trials_run()));
   jobs->define(results);
   if (exists && o.resume) read_study_slots(spec.output, results);
   outcome.slots = results.points * results.trials;
   outcome.done_before = results.done_count();
   if (o.dry_run) {
-    if (ranks.root()) print_plan(spec, results, *jobs, o, resolved.hash);
+    if (ranks.root()) print_plan(spec, results, *jobs, o, resolved.hash, memory);
     outcome.done_after = outcome.done_before;
     return outcome;
   }

@@ -274,6 +274,9 @@ void read_base_table(StudySpec& spec, core::config::TableReader b) {
     b.optional("input", spec.input);
     b.check(spec.input.size() == 3 && std::all_of(spec.input.begin(), spec.input.end(), [](int x) { return x > 0; }),
             "input", "three positive sizes [C, H, W]");
+    b.check(
+        spec.input.size() != 3 || static_cast<double>(spec.input[0]) * spec.input[1] * spec.input[2] <= kMaxInputValues,
+        "input", "at most 262144 values per image (C x H x W)");
     b.optional("classes", spec.classes);
     b.check(spec.classes >= 2, "classes", "at least 2 classes");
     b.optional("input_density", spec.input_density);

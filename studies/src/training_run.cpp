@@ -8,6 +8,7 @@
 #include "cimmc/core/error.hpp"
 #include "cimmc/network/quantize.hpp"
 #include "cimmc/network/zoo.hpp"
+#include "cimmc/studies/memory_estimate.hpp"
 
 namespace cimmc::studies {
 
@@ -201,6 +202,28 @@ TrainingOutcome run_training(const TrainingRun& run, const TrainingData& data, c
     out.final_eval.correct = static_cast<int>(std::llround(last.test_accuracy * data.eval.size()));
   }
   return out;
+}
+
+MemoryEstimate training_memory(const TrainingRun& run, const TrainingData& data, int threads) {
+  const auto& s = run.settings;
+  network::Model model;
+  if (run.model.ends_with(".h5")) {
+    model = network::load_model(run.model);
+  } else {
+    network::ZooOptions zo;
+    zo.width = s.width;
+    model = network::Model::from_spec(network::zoo_spec(run.model, data.train.image_shape(), data.train.classes, zo));
+  }
+  MemoryEstimate memory;
+  memory.add("images held", static_cast<double>(data.train.pixels.size() + data.eval.pixels.size()));
+  // Values, gradients, optimizer state (Adam: two arrays) and the best model kept.
+  memory.add("model, gradients and optimizer state", 5 * model_bytes(model));
+  const int batch = std::max(1, std::min(s.config.batch, std::max(data.train.size(), data.eval.size())));
+  // Node outputs, their gradients and the layers' saved inputs.
+  memory.add("training pass", 3 * forward_bytes(model, batch));
+  if (run.hardware) memory.add("crossbar layers", crossbar_bytes(model, *run.hardware, threads));
+  if (run.teacher) memory.add("teacher", model_bytes(*run.teacher) + forward_bytes(*run.teacher, batch));
+  return memory;
 }
 
 }  // namespace cimmc::studies

@@ -82,6 +82,32 @@ TEST(Config, TextThatIsNotUtf8IsRefusedWithItsLine) {
   EXPECT_NE(msg.find("not UTF-8 text"), std::string::npos) << msg;
 }
 
+// TOML writes nan and inf. A range check such as "sigma >= 0" lets inf through and no comparison
+// catches nan, so every number a file or an override gives must be finite.
+TEST(Config, NonFiniteNumbersAreRefused) {
+  for (const std::string v : {"nan", "+nan", "-nan", "inf", "+inf", "-inf"}) {
+    const auto doc = parse_string("[hardware]\nreadout = \"adc\"\nsigma = " + v + "\n", "hw.toml");
+    const std::string msg = message_of([&] { read_hardware(doc); });
+    EXPECT_NE(msg.find("hw.toml:3: key 'hardware.sigma': expected a finite number"), std::string::npos) << msg;
+    Document d = parse_string("[hardware]\nreadout = \"adc\"\n", "hw.toml");
+    apply_override(d, "hardware.sigma=" + v);
+    const std::string override_msg = message_of([&] { read_hardware(d); });
+    EXPECT_NE(override_msg.find("key 'hardware.sigma': expected a finite number"), std::string::npos) << override_msg;
+  }
+  // Inside an array too; integers and finite floats are numbers as before.
+  const auto doc = parse_string("[t]\nxs = [1.0, 2, nan]\nys = [1.5, -2]\n", "a.toml");
+  Problems problems;
+  TableReader root(doc.root, doc.source, "", problems);
+  auto t = root.child("t");
+  std::vector<double> xs, ys;
+  EXPECT_FALSE(t.optional("xs", xs));
+  EXPECT_TRUE(t.optional("ys", ys));
+  EXPECT_EQ(ys, (std::vector<double>{1.5, -2.0}));
+  ASSERT_EQ(problems.messages().size(), 1u);
+  EXPECT_NE(problems.messages()[0].find("a.toml:2: key 't.xs': expected a finite number"), std::string::npos)
+      << problems.messages()[0];
+}
+
 TEST(Config, AllProblemsAreReportedTogetherWithLinesAndKeys) {
   const auto doc = parse_string("[hardware]\nadc_bits = \"four\"\nsigma = -1.0\nadc_bit = 3\n", "hw.toml");
   const std::string msg = message_of([&] { read_hardware(doc); });

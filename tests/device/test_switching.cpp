@@ -2,6 +2,8 @@
 // synthetic data, the lookup table (monotone interpolation, clamping, HDF5 round trip, errors).
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <cmath>
 #include <filesystem>
 
@@ -137,6 +139,12 @@ TEST(SwitchingTable, RejectsBadGridsAndWrongFiles) {
   EXPECT_THROW(SwitchingTable({1, 2}, {0.0}, {0, 0}, "d", "m"), cimmc::core::ArgumentError);
   EXPECT_THROW(SwitchingTable({1, 2}, {1e-9}, {0, 1.5}, "d", "m"), cimmc::core::ArgumentError);
   EXPECT_THROW(SwitchingTable({1, 2}, {1e-9}, {0}, "d", "m"), cimmc::core::ArgumentError);
+  // NaN and infinities, in the grid or the probabilities.
+  const double nan = std::nan(""), inf = std::numeric_limits<double>::infinity();
+  EXPECT_THROW(SwitchingTable({1, nan}, {1e-9}, {0, 1}, "d", "m"), cimmc::core::ArgumentError);
+  EXPECT_THROW(SwitchingTable({1, 2}, {inf}, {0, 1}, "d", "m"), cimmc::core::ArgumentError);
+  EXPECT_THROW(SwitchingTable({1, 2}, {1e-9}, {0, nan}, "d", "m"), cimmc::core::ArgumentError);
+  EXPECT_THROW(SwitchingTable({1, 2}, {1e-9}, {inf, 1}, "d", "m"), cimmc::core::ArgumentError);
   const auto path = temp_file("other.h5");
   {
     cimmc::core::h5::AtomicFile out(path);

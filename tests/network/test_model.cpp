@@ -1,8 +1,11 @@
 // Architecture specs, the zoo, model and checkpoint files.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/hdf5.hpp"
@@ -193,6 +196,82 @@ TEST(Checkpoint, OptimizerStateThatDoesNotFitItsParameterIsRefused) {
       FAIL() << "expected cimmc::core::FormatError for " << slot << " of size " << size;
     } catch (const cimmc::core::FormatError& e) {
       EXPECT_NE(std::string(e.what()).find(first), std::string::npos) << e.what();
+    }
+  }
+  fs::remove(path);
+}
+
+// A NaN or an infinity in a model's weights, biases or batch-norm statistics would spread through
+// every later layer: loading refuses it, naming the dataset.
+TEST(ModelFile, NonFiniteValuesAreRefused) {
+  Model m = Model::from_spec(zoo_spec("lenet5", {1, 28, 28}, 10));
+  initialize_weights(m, 1);
+  const auto path = temp_path("nonfinite.h5");
+  // The first and last parameters, a batch-norm shift and a running variance.
+  std::vector<std::string> names{m.parameters().front().first, m.parameters().back().first};
+  for (const auto& [name, p] : m.parameters())
+    if (name.ends_with("/beta")) names.push_back(name);
+  for (const auto& [name, t] : m.buffers())
+    if (name.ends_with("/running_var")) names.push_back(name);
+  ASSERT_GE(names.size(), 4u);
+  for (const std::string& name : names) {
+    for (const float bad : {std::nanf(""), std::numeric_limits<float>::infinity()}) {
+      Model copy = m.clone();
+      Tensor* target = nullptr;
+      for (auto& [n, p] : copy.parameters())
+        if (n == name) target = &p->value;
+      for (auto& [n, t] : copy.buffers())
+        if (n == name) target = t;
+      ASSERT_NE(target, nullptr) << name;
+      target->data[target->size() / 2] = bad;
+      save_model(path, copy, ModelRecord{});
+      try {
+        load_model(path);
+        FAIL() << "expected cimmc::core::ModelError for " << name << " = " << bad;
+      } catch (const cimmc::core::ModelError& e) {
+        EXPECT_NE(std::string(e.what()).find("/weights/" + name + " holds"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("expected finite values"), std::string::npos) << e.what();
+      }
+    }
+  }
+  save_model(path, m, ModelRecord{});
+  EXPECT_NO_THROW(load_model(path));
+  fs::remove(path);
+}
+
+TEST(Checkpoint, NonFiniteOptimizerStateIsRefused) {
+  Model m = Model::from_spec(zoo_spec("mlp", {1, 4, 4}, 3));
+  initialize_weights(m, 1);
+  TrainConfig c;
+  c.optimizer = "adam";
+  Optimizer opt(c);
+  auto params = m.parameters();
+  for (auto& [n, p] : params) {
+    p->grad.resize(p->value.shape);
+    std::fill(p->grad.data.begin(), p->grad.data.end(), 0.5f);
+  }
+  opt.step(params, 0.01);
+  const std::string first = params.front().first;
+  const std::size_t size = params.front().second->value.size();
+  const auto path = temp_path("ckpt_nonfinite.h5");
+  for (const char* slot : {"m", "v"}) {
+    save_checkpoint(path, m, ModelRecord{}, opt);
+    {
+      auto f = cimmc::core::h5::File::open(path, cimmc::core::h5::File::Mode::kReadWrite);
+      const std::string name = "optimizer/state/" + first + "/" + slot;
+      H5Ldelete(f.id(), name.c_str(), H5P_DEFAULT);
+      std::vector<float> values(size, 0.1f);
+      values.back() = std::nanf("");
+      f.write_1d<float>(name, values, "1");
+    }
+    Optimizer opt2(c);
+    ModelRecord r2;
+    try {
+      load_checkpoint(path, r2, opt2);
+      FAIL() << "expected cimmc::core::FormatError for NaN in " << slot;
+    } catch (const cimmc::core::FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find("optimizer/state/" + first + "/" + slot + " holds nan"), std::string::npos)
+          << e.what();
     }
   }
   fs::remove(path);

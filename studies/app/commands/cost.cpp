@@ -59,6 +59,9 @@ network::Shape parse_input_shape(const std::string& text) {
   }
   if (s.size() != 3)
     throw core::ArgumentError(fmt::format("--input {}: expected three sizes CxHxW, e.g. 3x32x32", text));
+  if (static_cast<double>(s[0]) * s[1] * s[2] > kMaxInputValues)
+    throw core::ArgumentError(fmt::format("--input {}: {} values per image; expected at most {} (C x H x W)", text,
+                                          static_cast<double>(s[0]) * s[1] * s[2], kMaxInputValues));
   return s;
 }
 
@@ -165,24 +168,28 @@ void register_cost(Registry& r) {
   sub->add_option("--device", o.device,
                   "SOT-MTJ preset of the stochastic readout's converter (default: readout.mtj.device)");
   sub->add_option("--input", o.input, "Input shape CxHxW of a zoo model")->capture_default_str();
-  sub->add_option("--classes", o.classes, "Classes of a zoo model")->capture_default_str()->check(CLI::PositiveNumber);
-  sub->add_option("--input-density", o.input_density, "Fraction of input bits that are 1")->capture_default_str();
+  sub->add_option("--classes", o.classes, "Classes of a zoo model")
+      ->capture_default_str()
+      ->check(count_at_least(2, 100000));
+  sub->add_option("--input-density", o.input_density, "Fraction of input bits that are 1")
+      ->capture_default_str()
+      ->check(number_in(0, 1));
   sub->add_option("--weight-density", o.weight_density,
-                  "Fraction of stored weight bits that are 1 (default: from the weights)");
+                  "Fraction of stored weight bits that are 1 (default: from the weights)")
+      ->check(number_in(0, 1));
   sub->add_option("--set", o.sets, "Override a hardware or technology key: --set periphery.columns_per_adc=4");
   sub->add_option("--reproduce", o.reproduce, "Print a seed paper's cost comparison: stox or zebra");
   sub->add_option("--scenario", o.scenario,
                   "With --reproduce: cimmc (cimmc's designs) or paper-assumptions (what the paper states)")
       ->capture_default_str();
   sub->add_option("--dataset", o.dataset, "Price counters measured on this dataset's test images (model file only)");
-  sub->add_option("--limit", o.limit, "Test images run for --dataset")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  sub->add_option("--limit", o.limit, "Test images run for --dataset")->capture_default_str()->check(count_at_least(1));
   sub->add_option("--bits", o.bits, "Bits when a float model is quantized for --dataset")
       ->capture_default_str()
       ->check(CLI::Range(2, 8));
   sub->add_option("--seed", o.seed, "Seed of the crossbar's noise for --dataset, and of a zoo model's initial weights")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(seed_value());
   sub->add_option("-o,--output", o.output, "Write the per-layer costs to this HDF5 file");
 }
 }  // namespace

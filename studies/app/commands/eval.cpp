@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "cimmc/core/error.hpp"
+#include "cimmc/core/parallel.hpp"
 #include "cimmc/network/crossbar_backend.hpp"
 #include "cimmc/network/dataset.hpp"
 #include "cimmc/network/executor.hpp"
@@ -17,6 +18,7 @@
 #include "cimmc/network/train.hpp"
 #include "cimmc/studies/cli.hpp"
 #include "cimmc/studies/crossbar_eval.hpp"
+#include "cimmc/studies/memory_estimate.hpp"
 #include "cimmc/studies/one_point.hpp"
 #include "cimmc/studies/resolved_design.hpp"
 
@@ -96,6 +98,18 @@ void run_eval(const EvalOptions& o) {
     throw core::ArgumentError(fmt::format("model {} takes inputs {}, dataset {} has images {}", o.model,
                                           network::shape_text(model.input_shape()), o.dataset,
                                           network::shape_text(test.image_shape())));
+  {
+    // Memory before any work: the test images, the model (and its quantized copy), a forward
+    // pass of one batch and the crossbar layers.
+    studies::MemoryEstimate memory;
+    memory.add("images held", static_cast<double>(test.pixels.size()));
+    memory.add("model", 2 * studies::model_bytes(model));
+    const int images = o.limit > 0 ? std::min(o.limit, test.size()) : test.size();
+    memory.add("forward pass", studies::forward_bytes(model, std::min(o.batch, std::max(images, 1))));
+    if (design) memory.add("crossbar layers", studies::crossbar_bytes(model, design->crossbar, core::max_threads()));
+    studies::check_memory(memory, fmt::format("cimmc eval --model {} --batch {}", o.model, o.batch),
+                          "use a smaller --batch");
+  }
   network::RunContext ctx;
   int bits = 0;
   std::string calibration_note;
@@ -190,8 +204,12 @@ void register_eval(Registry& r) {
   sub->add_option("--calibration", o.calibration, "Calibration images when quantizing a float model")
       ->capture_default_str()
       ->check(count_at_least(1));
-  sub->add_option("--seed", o.seed, "Seed of the calibration subset and of backend noise")->capture_default_str();
-  sub->add_option("--batch", o.batch, "Images per forward pass")->capture_default_str()->check(count_at_least(1));
+  sub->add_option("--seed", o.seed, "Seed of the calibration subset and of backend noise")
+      ->capture_default_str()
+      ->check(seed_value());
+  sub->add_option("--batch", o.batch, "Images per forward pass")
+      ->capture_default_str()
+      ->check(count_at_least(1, 65536));
   sub->add_option("--hw", o.hardware, "Hardware description for a hardware backend");
   sub->add_option("--set", o.overrides, "key=value override for a hardware backend (repeatable)");
   sub->add_flag("--json", o.json, "Print one JSON object");

@@ -41,7 +41,7 @@ void register_run(Registry& r) {
                   "Override: study.trials=5, base.limit=100, sweep.noise.cell_sigma_lsb=[0,0.1], or a design key such "
                   "as noise.sense_sigma_lsb=0.5");
   sub->add_option("--threads", o.run.threads, "OpenMP threads (default: all); results do not depend on it")
-      ->check(CLI::PositiveNumber);
+      ->check(count_at_least(1, 4096));
   sub->add_flag("--resume", o.run.resume, "Continue an existing results file of the same configuration");
   sub->add_flag("--force", o.run.force, "Replace an existing results file");
   sub->add_flag("--dry-run", o.run.dry_run, "Print the plan and an estimate of work and time; run nothing");

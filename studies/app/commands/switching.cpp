@@ -24,7 +24,7 @@ namespace {
 
 struct SwitchingOptions {
   std::string device, currents, pulses, output, table_output, table_source = "monte_carlo";
-  std::size_t trials = 1000;
+  std::int64_t trials = 1000;  // signed, so that -3 is reported as -3
   std::uint64_t seed = 1;
   double time_step_s = 0, equilibrate_s = -1, rise_s = 0, fall_s = 0, relax_s = -1;
   std::vector<std::string> overrides;
@@ -131,7 +131,8 @@ void run_switching(const SwitchingOptions& o, bool quiet) {
                                {"relax_time_s", o.relax_s}};
   const auto design = studies::resolve_design(spec, 0);
   const auto& params = design.device_params;
-  core::Progress progress("switching", currents.size() * pulses.size() * o.trials, "trajectories", quiet);
+  core::Progress progress("switching", currents.size() * pulses.size() * static_cast<std::size_t>(o.trials),
+                          "trajectories", quiet);
   std::size_t reported = 0;
   auto report = studies::switching_slot(design, o.seed, 0, 0, 0, [&](std::size_t done) {
     progress.advance(done - reported);
@@ -188,7 +189,7 @@ void register_switching(Registry& r) {
       ->required();
   sub->add_option("--pulse-s", o.pulses, "Pulse widths, comma-separated (s)")->required();
   sub->add_option("--trials", o.trials, "Trajectories per (current, pulse width)")->capture_default_str();
-  sub->add_option("--seed", o.seed, "Random seed")->capture_default_str();
+  sub->add_option("--seed", o.seed, "Random seed")->capture_default_str()->check(seed_value());
   sub->add_option("-o,--output", o.output, "Output file (cimmc.switching HDF5)")->required();
   sub->add_option("--table", o.table_output, "Also write the lookup table as a cimmc.switching_table file");
   sub->add_option("--table-source", o.table_source,

@@ -4,14 +4,17 @@
 #include <fmt/ranges.h>
 
 #include <cstdio>
+#include <limits>
 #include <memory>
 
 #include "cimmc/arch/crossbar_config.hpp"
 #include "cimmc/core/data_files.hpp"
 #include "cimmc/core/error.hpp"
+#include "cimmc/core/parallel.hpp"
 #include "cimmc/core/progress.hpp"
 #include "cimmc/network/model_file.hpp"
 #include "cimmc/studies/cli.hpp"
+#include "cimmc/studies/memory_estimate.hpp"
 #include "cimmc/studies/training_run.hpp"
 
 namespace cimmc::studies {
@@ -104,6 +107,9 @@ void run_train(const TrainOptions& o, const GlobalOptions& global) {
   // With --validation N every per-epoch evaluation (and the accuracy the model file records) is
   // on the last N training images, held out of training; the test set is not read.
   const auto data = studies::load_training_data(o.dataset, o.limit, o.validation, o.test_limit);
+  studies::check_memory(studies::training_memory(run, data, core::max_threads()),
+                        fmt::format("cimmc train --model {} --batch {}", o.model, o.config.batch),
+                        "use a smaller --batch or --width, or fewer images (--limit)");
   run.config_text = config_text(o);
   run.checkpoint = o.checkpoint.empty() ? o.output + ".ckpt.h5" : o.checkpoint;
   run.resume = o.resume;
@@ -143,24 +149,35 @@ void register_train(Registry& r) {
       ->required();
   sub->add_option("--dataset", o.dataset, "fashion-mnist, cifar10:DIR, cifar100:DIR or a path")->capture_default_str();
   sub->add_option("-o,--output", o.output, "Model file to write")->required();
-  sub->add_option("--epochs", o.config.epochs, "Epochs")->capture_default_str()->check(count_at_least(1));
-  sub->add_option("--lr", o.config.lr, "Peak learning rate")->capture_default_str();
-  sub->add_option("--batch", o.config.batch, "Mini-batch size")->capture_default_str()->check(count_at_least(1));
-  sub->add_option("--seed", o.config.seed, "Seed of initialization, shuffling and augmentation")->capture_default_str();
+  sub->add_option("--epochs", o.config.epochs, "Epochs")->capture_default_str()->check(count_at_least(1, 100000));
+  sub->add_option("--lr", o.config.lr, "Peak learning rate")
+      ->capture_default_str()
+      ->check(number_in(0, std::numeric_limits<double>::infinity(), true));
+  sub->add_option("--batch", o.config.batch, "Mini-batch size")->capture_default_str()->check(count_at_least(1, 65536));
+  sub->add_option("--seed", o.config.seed, "Seed of initialization, shuffling and augmentation")
+      ->capture_default_str()
+      ->check(seed_value());
   sub->add_option("--optimizer", o.config.optimizer, "sgd or adam")->capture_default_str();
-  sub->add_option("--momentum", o.config.momentum, "SGD momentum")->capture_default_str();
+  sub->add_option("--momentum", o.config.momentum, "SGD momentum")
+      ->capture_default_str()
+      ->check(number_in(0, 1, false, true));
   sub->add_option("--weight-decay", o.config.weight_decay, "L2 weight decay on Conv2d/Linear weights")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(number_in(0, std::numeric_limits<double>::infinity()));
   sub->add_option("--schedule", o.config.schedule, "constant, step or cosine")->capture_default_str();
   sub->add_option("--step-epochs", o.config.step_epochs, "Step schedule: epochs between decays")
       ->capture_default_str()
       ->check(count_at_least(1));
-  sub->add_option("--step-gamma", o.config.step_gamma, "Step schedule: decay factor")->capture_default_str();
-  sub->add_option("--width", o.width, "Width multiplier of the zoo model")->capture_default_str();
+  sub->add_option("--step-gamma", o.config.step_gamma, "Step schedule: decay factor")
+      ->capture_default_str()
+      ->check(number_in(0, 1, true, false));
+  sub->add_option("--width", o.width, "Width multiplier of the zoo model")
+      ->capture_default_str()
+      ->check(number_in(0, 16, true, false));
   sub->add_option("--crop-padding", o.config.augment.crop_padding,
                   "Random-crop augmentation: zero padding in pixels (0: off)")
       ->capture_default_str()
-      ->check(count_at_least(0));
+      ->check(count_at_least(0, 64));
   sub->add_flag("--flip", o.config.augment.flip, "Random horizontal flips");
   sub->add_option("--limit", o.limit, "Use only the first N training images (0: all)")->check(count_at_least(0));
   sub->add_option("--test-limit", o.test_limit, "Use only the first N test (or validation) images (0: all)")
@@ -172,7 +189,9 @@ void register_train(Registry& r) {
   sub->add_option("--checkpoint", o.checkpoint, "Checkpoint file (default OUTPUT.ckpt.h5), written every epoch");
   sub->add_flag("--resume", o.resume, "Resume from the checkpoint if it exists");
   sub->add_flag("--qat", o.qat, "Quantization-aware training (folds BatchNorm, calibrates, trains fake-quantized)");
-  sub->add_option("--bits", o.bits, "QAT: weight and activation bits")->capture_default_str();
+  sub->add_option("--bits", o.bits, "QAT: weight and activation bits")
+      ->capture_default_str()
+      ->check(count_at_least(2, 8));
   sub->add_option("--calibration", o.calibration, "QAT: calibration images")
       ->capture_default_str()
       ->check(count_at_least(1));
@@ -191,9 +210,11 @@ void register_train(Registry& r) {
   sub->add_option("--distill-alpha", o.config.distill_alpha,
                   "Distillation: weight of the teacher term (the labels' cross-entropy gets 1 - alpha)")
       ->capture_default_str()
+      ->check(number_in(0, 1))
       ->each([](const std::string&) { o.distill_alpha_set = true; });
   sub->add_option("--distill-temperature", o.config.distill_temperature, "Distillation: softmax temperature")
       ->capture_default_str()
+      ->check(number_in(0, std::numeric_limits<double>::infinity(), true))
       ->each([](const std::string&) { o.distill_temperature_set = true; });
 }
 

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -31,9 +32,14 @@ class Registry {
   std::vector<std::pair<CLI::App*, std::function<void()>>> commands_;
 };
 
-// Validators of count options: "a count >= 0" (0 usually meaning "all" or "off") and "a count
-// >= 1"; their errors name the option and the value (exit 2).
-CLI::Validator count_at_least(long long minimum);
+// Validators of count options: "a count >= 0" (0 usually meaning "all" or "off"), "a count
+// >= 1", or a count from minimum to maximum; their errors name the option and the value (exit 2).
+CLI::Validator count_at_least(long long minimum, long long maximum = std::numeric_limits<long long>::max());
+// A finite number in [minimum, maximum] (an open end with open_minimum / open_maximum; maximum
+// infinity: no upper bound). NaN and infinities are refused.
+CLI::Validator number_in(double minimum, double maximum, bool open_minimum = false, bool open_maximum = false);
+// A seed: an integer from 0 to 2^64 - 1 (a negative number is refused, not wrapped).
+CLI::Validator seed_value();
 
 using RegisterFunction = void (*)(Registry&);
 // Adds a command to the program; `order` sorts `cimmc --help` (lower first).

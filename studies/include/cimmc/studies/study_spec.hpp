@@ -17,6 +17,9 @@
 
 namespace cimmc::studies {
 
+// A cost input has at most this many values per image (C x H x W; `base.input`, `cimmc cost --input`).
+constexpr double kMaxInputValues = 1 << 18;
+
 enum class StudyKind { kInference, kSwitching, kCost, kTrain };
 std::string_view study_kind_name(StudyKind kind);  // "inference", "switching", "cost", "train"
 

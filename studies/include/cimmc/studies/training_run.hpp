@@ -21,6 +21,8 @@
 
 namespace cimmc::studies {
 
+struct MemoryEstimate;
+
 // How to train (everything but the data, the model to start from and the hardware).
 struct TrainingSettings {
   network::TrainConfig config;   // epochs, lr, batch, optimizer, schedule, augmentation, seed
@@ -81,5 +83,10 @@ struct TrainingOutcome {
 // Runs (or resumes) one training. Throws core::ArgumentError / core::ConfigError for inconsistent inputs
 // before training, core::RuntimeFailure if the loss diverges.
 TrainingOutcome run_training(const TrainingRun& run, const TrainingData& data, const TrainingEvents& events = {});
+
+// The dominant allocations of run_training with `threads` threads: the images held, the model's
+// parameters with gradients and optimizer state, the forward and backward pass of a mini-batch and,
+// in crossbar-aware training, the crossbar layers (studies/memory_estimate.hpp).
+MemoryEstimate training_memory(const TrainingRun& run, const TrainingData& data, int threads);
 
 }  // namespace cimmc::studies

@@ -1,0 +1,189 @@
+#include "cimmc/studies/memory_estimate.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "cimmc/core/error.hpp"
+#include "cimmc/studies/cost_report.hpp"
+
+namespace cimmc::studies {
+
+namespace {
+
+constexpr double kInfinity = std::numeric_limits<double>::infinity();
+
+// The first number in a file ("max" and unreadable files: infinity).
+double number_in_file(const std::string& path) {
+  std::ifstream in(path);
+  std::string word;
+  if (!(in >> word) || word == "max") return kInfinity;
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(word, &used);
+    return used == word.size() && v >= 0 ? v : kInfinity;
+  } catch (const std::exception&) {
+    return kInfinity;
+  }
+}
+
+double mem_available_bytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  double kb = 0;
+  std::string unit;
+  while (in >> key >> kb) {
+    std::getline(in, unit);
+    if (key == "MemAvailable:") return kb * 1024;
+  }
+  return kInfinity;
+}
+
+// The cgroup this process is in: the path of "0::PATH" (v2) or of the memory controller (v1).
+std::string cgroup_path(bool v2) {
+  std::ifstream in("/proc/self/cgroup");
+  for (std::string line; std::getline(in, line);) {
+    const auto first = line.find(':'), second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    const std::string controllers = line.substr(first + 1, second - first - 1), path = line.substr(second + 1);
+    if (v2 && line.substr(0, first) == "0" && controllers.empty()) return path;
+    if (!v2 && (controllers == "memory" || controllers.find("memory,") == 0 ||
+                controllers.find(",memory") != std::string::npos))
+      return path;
+  }
+  return {};
+}
+
+double cgroup_room(std::string& source) {
+  double room = kInfinity;
+  const auto consider = [&](const std::string& limit_file, const std::string& usage_file) {
+    const double limit = number_in_file(limit_file);
+    if (!(limit < 1e18)) return;  // no limit ("max", or v1's page-counter maximum)
+    const double usage = number_in_file(usage_file);
+    const double r = std::max(0.0, limit - (usage < kInfinity ? usage : 0.0));
+    if (r < room) {
+      room = r;
+      source = fmt::format("cgroup limit {} less usage", limit_file);
+    }
+  };
+  // The process's own cgroup and its parents; "/" is the mount itself.
+  for (std::string p = cgroup_path(true);; p = p.substr(0, p.rfind('/'))) {
+    const std::string folder = "/sys/fs/cgroup" + (p == "/" ? std::string() : p);
+    consider(folder + "/memory.max", folder + "/memory.current");
+    if (p.empty() || p == "/" || p.rfind('/') == std::string::npos) break;
+  }
+  const std::string v1 = cgroup_path(false);
+  consider("/sys/fs/cgroup/memory" + v1 + "/memory.limit_in_bytes",
+           "/sys/fs/cgroup/memory" + v1 + "/memory.usage_in_bytes");
+  consider("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes");
+  return room;
+}
+
+double limit_from_environment(const char* text) {
+  const std::string s = text;
+  std::size_t used = 0;
+  double v = -1;
+  try {
+    v = std::stod(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  double unit = 1;
+  const std::string suffix = s.substr(std::min(used, s.size()));
+  if (suffix == "K" || suffix == "k") unit = 1024.0;
+  else if (suffix == "M") unit = 1024.0 * 1024;
+  else if (suffix == "G") unit = 1024.0 * 1024 * 1024;
+  else if (suffix == "T") unit = 1024.0 * 1024 * 1024 * 1024;
+  else if (!suffix.empty()) used = 0;
+  if (used == 0 || !(v > 0) || !std::isfinite(v))
+    throw core::ArgumentError(
+        fmt::format("CIMMC_MEMORY_LIMIT '{}': expected a number of bytes > 0, optionally with K, M, G or T", s));
+  return v * unit;
+}
+
+}  // namespace
+
+void MemoryEstimate::add(std::string what, double bytes) { items.push_back({std::move(what), bytes}); }
+
+double MemoryEstimate::total() const {
+  double t = 0;
+  for (const auto& i : items) t += i.bytes;
+  return t;
+}
+
+std::string MemoryEstimate::breakdown() const {
+  std::vector<std::string> parts;
+  for (const auto& i : items)
+    if (i.bytes >= 1) parts.push_back(fmt::format("{} {}", i.what, format_bytes(i.bytes)));
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+std::string MemoryEstimate::text() const { return fmt::format("about {} ({})", format_bytes(total()), breakdown()); }
+
+std::string format_bytes(double bytes) {
+  if (!std::isfinite(bytes)) return "unknown";
+  const char* units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 6) {
+    bytes /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{:.0f} B", bytes) : fmt::format("{:.3g} {}", bytes, units[u]);
+}
+
+AvailableMemory available_memory() {
+  AvailableMemory a{mem_available_bytes(), "MemAvailable in /proc/meminfo"};
+  std::string source;
+  const double room = cgroup_room(source);
+  if (room < a.bytes) a = {room, source};
+  if (const char* env = std::getenv("CIMMC_MEMORY_LIMIT")) {
+    const double limit = limit_from_environment(env);
+    if (limit < a.bytes) a = {limit, "CIMMC_MEMORY_LIMIT"};
+  }
+  return a;
+}
+
+void check_memory(const MemoryEstimate& estimate, const std::string& what, const std::string& advice) {
+  const auto available = available_memory();
+  if (!(estimate.total() > available.bytes)) return;
+  throw core::ConfigError(fmt::format("{} needs about {} of memory ({}), more than the {} available ({}); {}", what,
+                                      format_bytes(estimate.total()), estimate.breakdown(),
+                                      format_bytes(available.bytes), available.source, advice));
+}
+
+double model_bytes(network::Model& model) {
+  double values = 0;
+  for (const auto& [name, p] : model.parameters()) values += static_cast<double>(p->value.size());
+  for (const auto& [name, t] : model.buffers()) values += static_cast<double>(t->size());
+  return 4 * values;
+}
+
+double forward_bytes(const network::Model& model, int batch) {
+  double per_image = 0, largest = 0;
+  for (const auto& node : model.nodes()) {
+    const double n = static_cast<double>(network::shape_size(node.shape));
+    per_image += n;
+    largest = std::max(largest, n);
+  }
+  return 4 * (per_image + 2 * largest) * std::max(batch, 1);
+}
+
+double crossbar_bytes(const network::Model& model, const arch::CrossbarConfig& config, int threads) {
+  double cells = 0, widest = 0;
+  for (const auto& s : gemm_shapes(model, config)) {
+    cells += static_cast<double>(s.k) * static_cast<double>(s.n);
+    widest = std::max(widest, static_cast<double>(s.k + s.n));
+  }
+  // Per weight bit, a positive and a negative plane: a bit and a float deviation per cell; per
+  // thread a row's input bit planes and partial sums.
+  const double planes = 2.0 * config.weight_bits;
+  return cells * planes * (0.125 + 4) + std::max(threads, 1) * widest * 64.0 * config.input_bits;
+}
+
+}  // namespace cimmc::studies
