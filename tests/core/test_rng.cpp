@@ -63,6 +63,7 @@ TEST(Stream, AddressFieldsAllMatter) {
   variants[3].trial = 3;
   variants[4].element = 4;
   std::vector<std::uint32_t> firsts;
+  firsts.reserve(variants.size());
   for (const auto& v : variants) firsts.push_back(Stream(seed, v)());
   for (std::size_t i = 0; i < firsts.size(); ++i)
     for (std::size_t j = i + 1; j < firsts.size(); ++j) EXPECT_NE(firsts[i], firsts[j]) << i << " " << j;
