@@ -123,3 +123,17 @@ TEST(CrossbarConfig, ProgrammaticValidation) {
   c.weight_bits = 9;
   EXPECT_THROW(c.validate(), cimmc::core::ConfigError);
 }
+
+TEST(CrossbarConfig, PeripheryArrayRowsFormerNameIsReadWithADeprecationWarning) {
+  testing::internal::CaptureStderr();
+  const CrossbarConfig c = read_crossbar_config(cimmc::core::config::parse_string(
+      "[crossbar]\nrows = 64\n[periphery]\nsubarray_rows = 256\n", "periphery_hw.toml"));
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(c.periphery.array_rows, 256);
+  EXPECT_NE(err.find("periphery_hw.toml:4: key 'periphery.subarray_rows' is deprecated, use 'periphery.array_rows'"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(error_of("[periphery]\narray_rows = 256\nsubarray_rows = 128\n")
+                .find("hw.toml:3: key 'periphery.subarray_rows': the former name of 'periphery.array_rows'"),
+            std::string::npos);
+}
