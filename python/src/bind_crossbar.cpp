@@ -77,7 +77,7 @@ void check_noise(const circuit::NoiseParams& noise) {
   const auto problems = noise.problems();
   if (problems.empty()) return;
   std::string message = "noise parameters:";
-  for (const auto& [key, text] : problems) message += "\n  - " + key + ": " + text;
+  for (const auto& [key, text] : problems) message.append("\n  - ").append(key).append(": ").append(text);
   throw cimmc::core::ConfigError(message);
 }
 
@@ -462,7 +462,7 @@ training, use it in the forward pass with a straight-through gradient (MtjParams
       .def_property_readonly("input_streams", &arch::CrossbarConfig::input_streams)
       .def("validate", &arch::CrossbarConfig::validate, "Raises ValueError listing every inconsistency (after edits)")
       .def("__copy__", [](const arch::CrossbarConfig& c) { return c; })
-      .def("__deepcopy__", [](const arch::CrossbarConfig& c, py::dict) { return c; });
+      .def("__deepcopy__", [](const arch::CrossbarConfig& c, const py::dict&) { return c; });
 
   m.def("load_hardware", &load_hardware, py::arg("name_or_path"), py::arg("overrides") = std::vector<std::string>{},
         R"doc(Reads a hardware file by data/hw name (e.g. "stox_mtj_t4") or path, with overrides
