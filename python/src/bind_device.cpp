@@ -31,6 +31,7 @@ device::SotMtjParams load_device(const std::string& name_or_path, const std::vec
 device::SotMtjParams reread(const device::SotMtjParams& p, const std::vector<std::string>& overrides) {
   cimmc::core::config::Document doc = cimmc::core::config::parse_string(device::to_toml(p), "<device " + p.name + ">");
   std::vector<std::string> prefixed;
+  prefixed.reserve(overrides.size());
   for (const auto& o : overrides) prefixed.push_back("device." + o);
   cimmc::core::config::apply_overrides(doc, prefixed);
   if (!doc.root.is_table() || !doc.root.contains("device"))
@@ -151,7 +152,7 @@ Values set here are not checked until checked() or a computation uses them.)doc"
       .def("write_energy_J", &device::write_energy_J, py::arg("current_A"), py::arg("pulse_width_s"),
            "I^2 R t in the heavy metal for a rectangular pulse (J)")
       .def("__copy__", [](const device::SotMtjParams& p) { return p; })
-      .def("__deepcopy__", [](const device::SotMtjParams& p, py::dict) { return p; })
+      .def("__deepcopy__", [](const device::SotMtjParams& p, const py::dict&) { return p; })
       .def("__repr__", [](const device::SotMtjParams& p) { return "SotMtjParams(name='" + p.name + "')"; });
 
   m.def("device_presets", &device::preset_names, "Names of the shipped device presets (data/devices/*.toml).");

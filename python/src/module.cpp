@@ -70,6 +70,7 @@ PYBIND11_MODULE(_core, m) {
   namespace py = pybind11;
   m.doc() = "cimmc's C++ library: device models, switching, readouts and noise, the crossbar GEMM, studies";
 
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): pybind11 takes a void (*)(std::exception_ptr)
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);

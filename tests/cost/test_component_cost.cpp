@@ -12,8 +12,8 @@ using circuit::AdcModel;
 
 namespace {
 const circuit::Technology& tech() {
-  static const auto t = circuit::load_technology(std::string(CIMMC_SOURCE_DIR) + "/data/tech/22nm.toml");
-  return t;
+  static const auto kTech = circuit::load_technology(std::string(CIMMC_SOURCE_DIR) + "/data/tech/22nm.toml");
+  return kTech;
 }
 }  // namespace
 

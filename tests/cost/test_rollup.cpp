@@ -29,6 +29,7 @@ arch::CrossbarConfig adc_config(int rows, int adc_bits) {
 arch::NetworkCost analytic_network(const arch::CrossbarConfig& config, const circuit::Technology& tech,
                                    const std::vector<arch::LayerShape>& shapes, double din, double dw) {
   std::vector<arch::LayerCost> layers;
+  layers.reserve(shapes.size());
   for (const auto& s : shapes)
     layers.push_back(arch::layer_cost(config, tech, s, arch::analytic_counters(config, s, din, dw), 1.0));
   return arch::network_cost(std::move(layers), config, tech);
