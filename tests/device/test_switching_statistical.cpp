@@ -28,6 +28,7 @@ TEST(MonteCarloSwitching, MonotoneInCurrentAndPulseWidth) {
   const auto p = damped_perpendicular();
   const double ic = derive(p).critical_current_A;
   std::vector<double> currents;
+  currents.reserve(7);
   for (int i = 0; i < 7; ++i) currents.push_back(ic * (0.6 + 0.15 * i));
   MonteCarloSettings s;
   s.trials = 400;
@@ -67,6 +68,7 @@ TEST(MonteCarloSwitching, TimeStepHalvingChangesLittle) {
   const double ic = derive(p).critical_current_A;
   // Locate P ~ 0.5 on a coarse scan first.
   std::vector<double> scan;
+  scan.reserve(9);
   for (int i = 0; i < 9; ++i) scan.push_back(ic * (0.6 + 0.2 * i));
   MonteCarloSettings coarse = s;
   coarse.trials = 200;
@@ -97,6 +99,7 @@ TEST(MonteCarloSwitching, TimeStepHalvingChangesLittle) {
 TEST(MonteCarloSwitching, CharacterizationFitsAndTableAgree) {
   const auto p = load_sot_mtj(resolve_device_file("stox_converter"));
   std::vector<double> currents;
+  currents.reserve(9);
   // Positive currents switch the initial +z state with this bias field.
   for (int i = 0; i < 9; ++i) currents.push_back(60e-6 + 12.5e-6 * i);
   MonteCarloSettings s;
