@@ -224,6 +224,7 @@ class FreshLayerHook final : public GemmHook {
     a.resize(static_cast<std::size_t>(c.M) * c.K);
     for (int m = 0; m < c.M; ++m)
       for (int k = 0; k < c.K; ++k)
+        // NOLINTNEXTLINE(bugprone-incorrect-roundings): codes >= 0, as the hook rounds them
         a[static_cast<std::size_t>(m) * c.K + k] = static_cast<std::uint8_t>(c.activations(m, k) + 0.5f);
     std::lock_guard lock(mutex_);
     State& s = state_[c.layer_index];
