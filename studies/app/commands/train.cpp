@@ -210,7 +210,6 @@ void register_train(Registry& r) {
   sub->add_option("--distill-alpha", o.config.distill_alpha,
                   "Distillation: weight of the teacher term (the labels' cross-entropy gets 1 - alpha)")
       ->capture_default_str()
-      ->check(number_in(0, 1))
       ->each([](const std::string&) { o.distill_alpha_set = true; });
   sub->add_option("--distill-temperature", o.config.distill_temperature, "Distillation: softmax temperature")
       ->capture_default_str()
