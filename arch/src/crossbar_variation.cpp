@@ -7,6 +7,7 @@
 #include <map>
 
 #include "cimmc/core/rng.hpp"
+#include "cimmc/core/rng_distributions.hpp"
 #include "cimmc/device/variation.hpp"
 
 namespace cimmc::arch {
@@ -27,7 +28,7 @@ circuit::AffineMap CrossbarLayer::trimmed(const circuit::AffineMap& target, std:
   // One trim per calibrated map of this layer; its mismatch is drawn per (layer, map) and trial.
   core::rng::Stream stream(variation_.seed, {core::rng::Purpose::kTrimMismatch, variation_.point, variation_.trial,
                                              (static_cast<std::uint64_t>(layer_id_) << 32) + trim});
-  const double z_gain = stream.normal(), z_offset = stream.normal();
+  const double z_gain = core::rng::normal(stream), z_offset = core::rng::normal(stream);
   return circuit::trimmed_map(t, target, 1.0 / full_scale(), z_gain, z_offset);
 }
 
@@ -74,7 +75,7 @@ void CrossbarLayer::prepare_mtj_variation() {
             core::rng::Stream stream(
                 variation_.seed, {core::rng::Purpose::kDeviceCalibration, variation_.point, variation_.trial, column});
             const double sigma_i = std::sqrt(0.25 / mtj.trim.calibration_pulses) / (g * slope50);
-            const double estimate = mtj.current_at_zero_A / (i50 / g + sigma_i * stream.normal());
+            const double estimate = mtj.current_at_zero_A / (i50 / g + sigma_i * core::rng::normal(stream));
             it->second = {g * circuit::current_trim(mtj.trim, 1.0 / estimate), estimate};
           }
         }

@@ -7,6 +7,7 @@
 
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/rng.hpp"
+#include "cimmc/core/rng_distributions.hpp"
 
 namespace cimmc::device {
 
@@ -107,16 +108,14 @@ void StorageCellModel::deviations(std::span<const std::uint8_t> levels, const Ce
   }
   if (!levels.empty() && a.first_element + levels.size() - 1 > core::rng::kMaxElement)
     throw core::ArgumentError("storage cell: cell elements exceed the random-stream address range");
-  const core::rng::Key key = core::rng::key_from_seed(a.seed);
   const double step = level_step_S(), sigma = params_.programming_sigma;
   const double p0 = params_.stuck_at_zero_rate, p01 = p0 + params_.stuck_at_one_rate;
   for (std::size_t i = 0; i < levels.size(); ++i) {
     const std::uint64_t element = a.first_element + i;
     CellFault fault = CellFault::kNone;
     if (p01 > 0) {
-      const auto w = core::rng::philox4x32_10(
-          core::rng::stream_counter({core::rng::Purpose::kCellFaults, a.point, a.trial, element}), key);
-      const double u = core::rng::u01_open_64(w[0], w[1]);
+      core::rng::Stream s(a.seed, {core::rng::Purpose::kCellFaults, a.point, a.trial, element});
+      const double u = core::rng::uniform01(s);
       fault = u < p0 ? CellFault::kStuckAtZero : u < p01 ? CellFault::kStuckAtOne : CellFault::kNone;
     }
     const int level = levels[i];
@@ -128,11 +127,8 @@ void StorageCellModel::deviations(std::span<const std::uint8_t> levels, const Ce
     } else {
       g = level_conductance_S(level);
       if (sigma > 0) {
-        const auto w = core::rng::philox4x32_10(
-            core::rng::stream_counter({core::rng::Purpose::kCellProgramming, a.point, a.trial, element}), key);
-        const double u1 = core::rng::u01_open_64(w[0], w[1]), u2 = core::rng::u01_open_64(w[2], w[3]);
-        const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * 3.14159265358979323846 * u2);
-        g *= std::exp(sigma * z);
+        core::rng::Stream s(a.seed, {core::rng::Purpose::kCellProgramming, a.point, a.trial, element});
+        g *= core::rng::lognormal(s, 0.0, sigma);
       }
     }
     out[i] = (g - level_conductance_S(level)) / step;

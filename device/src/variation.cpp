@@ -7,6 +7,7 @@
 
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/rng.hpp"
+#include "cimmc/core/rng_distributions.hpp"
 
 namespace cimmc::device {
 
@@ -25,14 +26,14 @@ void read_spread(core::config::TableReader& parent, const char* key, ParameterSp
 }
 
 double draw(const ParameterSpread& s, core::rng::Stream& stream) {
-  const double z = stream.normal();  // always drawn, so each factor keeps its place in the stream
+  const double z = core::rng::normal(stream);  // always drawn, so each factor keeps its place in the stream
   if (s.relative_sigma == 0) return 1.0;
   if (s.kind == SpreadKind::kLognormal) {
     const double v = std::log1p(s.relative_sigma * s.relative_sigma);
     return std::exp(std::sqrt(v) * z - 0.5 * v);
   }
   double f = 1.0 + s.relative_sigma * z;
-  while (f <= 0) f = 1.0 + s.relative_sigma * stream.normal();
+  while (f <= 0) f = 1.0 + s.relative_sigma * core::rng::normal(stream);
   return f;
 }
 }  // namespace

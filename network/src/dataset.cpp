@@ -9,6 +9,7 @@
 
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/rng.hpp"
+#include "cimmc/core/rng_distributions.hpp"
 
 namespace fs = std::filesystem;
 
@@ -221,10 +222,7 @@ std::vector<int> shuffled_indices(int n, std::uint64_t seed, std::uint32_t epoch
   std::vector<int> idx(n);
   for (int i = 0; i < n; ++i) idx[i] = i;
   core::rng::Stream s(seed, {core::rng::Purpose::kDataShuffle, 0, epoch, 0});
-  for (int i = n - 1; i > 0; --i) {
-    const int j = static_cast<int>(s.uniform() * (i + 1));
-    std::swap(idx[i], idx[std::min(j, i)]);
-  }
+  core::rng::shuffle(s, std::span<int>(idx));
   return idx;
 }
 
@@ -245,10 +243,9 @@ void make_batch(const Dataset& d, std::span<const int> indices, Tensor& images, 
     bool flip = false;
     if (augment) {
       core::rng::Stream s(seed, {core::rng::Purpose::kDataAugment, 0, epoch, static_cast<std::uint64_t>(i)});
-      const int span = 2 * aug.crop_padding + 1;
-      dy = static_cast<int>(s() % span) - aug.crop_padding;
-      dx = static_cast<int>(s() % span) - aug.crop_padding;
-      flip = aug.flip && (s() & 1u);
+      dy = static_cast<int>(core::rng::uniform_int(s, -aug.crop_padding, aug.crop_padding));
+      dx = static_cast<int>(core::rng::uniform_int(s, -aug.crop_padding, aug.crop_padding));
+      flip = aug.flip && core::rng::bernoulli(s, 0.5);
     }
     for (int c = 0; c < C; ++c)
       for (int y = 0; y < H; ++y)

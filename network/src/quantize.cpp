@@ -7,6 +7,7 @@
 
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/rng.hpp"
+#include "cimmc/core/rng_distributions.hpp"
 #include "cimmc/network/layers.hpp"
 
 namespace cimmc::network {
@@ -89,10 +90,7 @@ void calibrate(Model& model, const Dataset& data, const QuantOptions& o) {
   std::vector<int> idx(data.size());
   for (int i = 0; i < data.size(); ++i) idx[i] = i;
   core::rng::Stream s(o.seed, {core::rng::Purpose::kCalibrationSubset, 0, 0, 0});
-  for (int i = 0; i < count; ++i) {
-    const int j = i + static_cast<int>(s.uniform() * (data.size() - i));
-    std::swap(idx[i], idx[std::min(j, data.size() - 1)]);
-  }
+  core::rng::partial_shuffle(s, std::span<int>(idx), static_cast<std::size_t>(count));
   idx.resize(count);
   std::sort(idx.begin(), idx.end());
 

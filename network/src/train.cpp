@@ -8,6 +8,7 @@
 
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/rng.hpp"
+#include "cimmc/core/rng_distributions.hpp"
 #include "cimmc/network/layers.hpp"
 
 namespace cimmc::network {
@@ -19,7 +20,7 @@ void initialize_weights(Model& model, std::uint64_t seed) {
     if (g) {
       core::rng::Stream s(seed, {core::rng::Purpose::kWeightInit, 0, 0, static_cast<std::uint64_t>(i)});
       const double std = std::sqrt(2.0 / g->fan_in());
-      for (float& w : g->weight().value.data) w = static_cast<float>(std * s.normal());
+      for (float& w : g->weight().value.data) w = static_cast<float>(core::rng::normal(s, 0.0, std));
       if (g->has_bias()) g->bias().value.zero();
     }
     if (auto* bn = dynamic_cast<BatchNorm*>(nodes[i].layer.get())) {

@@ -48,10 +48,13 @@ TEST(Variation, FactorsHaveMeanOneAndTheGivenSpread) {
 
 TEST(Variation, DevicesAreDeterministicAndScaleTheRightFields) {
   const auto nominal = load_sot_mtj(resolve_device_file("perpendicular_sot"));
+  // perpendicular_sot keeps only H_K,eff = H_K − Ms ΔN ≈ 5.0e4 A/m of H_K ≈ 1.21e6 A/m, so its easy
+  // axis is fragile: 0.5 % anisotropy and 0.2 % Ms spread move H_K,eff by σ ≈ 7.7e3 A/m (6.5 σ from
+  // instability, so every sampled device here is valid whatever the draws).
   DeviceVariation v;
-  v.anisotropy = {0.05, SpreadKind::kLognormal};
+  v.anisotropy = {0.005, SpreadKind::kLognormal};
   v.spin_hall_angle = {0.05, SpreadKind::kNormal};
-  v.saturation_magnetization = {0.02, SpreadKind::kLognormal};
+  v.saturation_magnetization = {0.002, SpreadKind::kLognormal};
   v.size = {0.02, SpreadKind::kNormal};
   const auto a = sample_devices(nominal, v, 5, 99);
   const auto b = sample_devices(nominal, v, 3, 99);
