@@ -18,7 +18,7 @@ inline void fill_normal(Tensor& t, std::uint64_t seed, std::uint64_t element, fl
 
 // Loss L = Σ out·R for a fixed random R; checks dL/d(input) and dL/d(every parameter) against
 // central differences. Perturbs at most `max_checks` entries of each tensor.
-inline void check_model_gradients(Model& model, Tensor input, const RunContext& ctx, double eps = 1e-2,
+inline void check_model_gradients(Model& model, const Tensor& input, const RunContext& ctx, double eps = 1e-2,
                                   double tol_abs = 2e-3, double tol_rel = 2e-2, int max_checks = 40) {
   const Tensor& out0 = model.forward(input, ctx);
   Tensor R(out0.shape);
@@ -34,6 +34,7 @@ inline void check_model_gradients(Model& model, Tensor input, const RunContext& 
   model.backward(R, ctx);
   std::vector<Tensor> grads;
   auto params = model.parameters();
+  grads.reserve(params.size());
   for (auto& [name, p] : params) grads.push_back(p->grad);
   for (std::size_t pi = 0; pi < params.size(); ++pi) {
     auto& [name, p] = params[pi];
@@ -59,6 +60,7 @@ inline void check_layer_gradients(Layer& layer, std::vector<Tensor> inputs, cons
   Tensor out;
   auto run = [&](std::vector<Tensor>& ins) {
     std::vector<const Tensor*> p;
+    p.reserve(ins.size());
     for (auto& t : ins) p.push_back(&t);
     layer.forward(p, out, ctx);
   };

@@ -19,6 +19,31 @@ using namespace cimmc::network;
 
 namespace {
 fs::path temp_path(const std::string& name) { return fs::temp_directory_path() / ("cimmc_test_network_" + name); }
+
+// A small MLP and its Adam optimizer after one step (every gradient 0.5), so that a checkpoint
+// holds optimizer state. Not copied or moved: params point into the model.
+struct AdamSteppedMlp {
+  TrainConfig config = [] {
+    TrainConfig c;
+    c.optimizer = "adam";
+    return c;
+  }();
+  Model model = Model::from_spec(zoo_spec("mlp", {1, 4, 4}, 3));
+  Optimizer optimizer{config};
+  std::vector<std::pair<std::string, Parameter*>> params;
+
+  AdamSteppedMlp() {
+    initialize_weights(model, 1);
+    params = model.parameters();
+    for (auto& [n, p] : params) {
+      p->grad.resize(p->value.shape);
+      std::fill(p->grad.data.begin(), p->grad.data.end(), 0.5f);
+    }
+    optimizer.step(params, 0.01);
+  }
+  AdamSteppedMlp(const AdamSteppedMlp&) = delete;
+  AdamSteppedMlp& operator=(const AdamSteppedMlp&) = delete;
+};
 }  // namespace
 
 TEST(Zoo, EveryModelBuildsForBothInputShapesWithTheRightOutput) {
@@ -167,17 +192,11 @@ TEST(ModelFile, TrainingHistoryOfUnequalLengthsIsRefused) {
 // Found by tests/fuzz/fuzz_checkpoint (corpus/checkpoint/regression_adam_state_short): optimizer
 // state shorter than its parameter was accepted and the next Adam step wrote past its end.
 TEST(Checkpoint, OptimizerStateThatDoesNotFitItsParameterIsRefused) {
-  Model m = Model::from_spec(zoo_spec("mlp", {1, 4, 4}, 3));
-  initialize_weights(m, 1);
-  TrainConfig c;
-  c.optimizer = "adam";
-  Optimizer opt(c);
-  auto params = m.parameters();
-  for (auto& [n, p] : params) {
-    p->grad.resize(p->value.shape);
-    std::fill(p->grad.data.begin(), p->grad.data.end(), 0.5f);
-  }
-  opt.step(params, 0.01);
+  AdamSteppedMlp s;
+  Model& m = s.model;
+  Optimizer& opt = s.optimizer;
+  const TrainConfig& c = s.config;
+  auto& params = s.params;
   const std::string first = params.front().first;
   const auto path = temp_path("ckpt_bad_state.h5");
   const auto edit = [&](const std::string& slot, std::size_t size) {
@@ -240,17 +259,11 @@ TEST(ModelFile, NonFiniteValuesAreRefused) {
 }
 
 TEST(Checkpoint, NonFiniteOptimizerStateIsRefused) {
-  Model m = Model::from_spec(zoo_spec("mlp", {1, 4, 4}, 3));
-  initialize_weights(m, 1);
-  TrainConfig c;
-  c.optimizer = "adam";
-  Optimizer opt(c);
-  auto params = m.parameters();
-  for (auto& [n, p] : params) {
-    p->grad.resize(p->value.shape);
-    std::fill(p->grad.data.begin(), p->grad.data.end(), 0.5f);
-  }
-  opt.step(params, 0.01);
+  AdamSteppedMlp s;
+  Model& m = s.model;
+  Optimizer& opt = s.optimizer;
+  const TrainConfig& c = s.config;
+  auto& params = s.params;
   const std::string first = params.front().first;
   const std::size_t size = params.front().second->value.size();
   const auto path = temp_path("ckpt_nonfinite.h5");
@@ -278,17 +291,10 @@ TEST(Checkpoint, NonFiniteOptimizerStateIsRefused) {
 }
 
 TEST(Checkpoint, RestoresOptimizerState) {
-  Model m = Model::from_spec(zoo_spec("mlp", {1, 4, 4}, 3));
-  initialize_weights(m, 1);
-  TrainConfig c;
-  c.optimizer = "adam";
-  Optimizer opt(c);
-  auto params = m.parameters();
-  for (auto& [n, p] : params) {
-    p->grad.resize(p->value.shape);
-    std::fill(p->grad.data.begin(), p->grad.data.end(), 0.5f);
-  }
-  opt.step(params, 0.01);
+  AdamSteppedMlp s;
+  Model& m = s.model;
+  Optimizer& opt = s.optimizer;
+  const TrainConfig& c = s.config;
   ModelRecord r;
   r.training.epochs_done = 3;
   const auto path = temp_path("ckpt.h5");
