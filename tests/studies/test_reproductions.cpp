@@ -1,6 +1,6 @@
 // The seed papers' cost comparisons (docs/reproductions.md): every printed metric against the
-// committed baseline tests/cost/reproductions_true.txt (regenerate it, and review the diff, with
-// `CIMMC_UPDATE_BASELINES=1 build/release/bin/cimmc_test_cost --gtest_filter='CostReproduction.*'`),
+// committed baseline tests/studies/reproductions_true.txt (regenerate it, and review the diff, with
+// `CIMMC_UPDATE_BASELINES=1 build/release/bin/cimmc_test_studies --gtest_filter='CostReproduction.*'`),
 // the zoo model's weights (never zero, densities equal to a direct count), the readout's sample
 // rules in the roll-up (mean T by hand), and what must hold whatever the technology numbers.
 #include <gtest/gtest.h>
@@ -26,7 +26,7 @@ const circuit::Technology& tech() {
   static const auto t = circuit::load_technology(std::string(CIMMC_SOURCE_DIR) + "/data/tech/22nm.toml");
   return t;
 }
-const std::string kBaseline = std::string(CIMMC_SOURCE_DIR) + "/tests/cost/reproductions_true.txt";
+const std::string kBaseline = std::string(CIMMC_SOURCE_DIR) + "/tests/studies/reproductions_true.txt";
 
 arch::CrossbarConfig shipped(const std::string& name, const std::vector<std::string>& overrides = {}) {
   return arch::load_crossbar_config(cimmc::core::data_files::resolve("hw", name, ".toml", "hardware"), overrides);
@@ -59,7 +59,7 @@ TEST(CostReproduction, EveryMetricMatchesTheBaseline) {
     std::ofstream out(kBaseline);
     out << "# Every metric `cimmc cost --reproduce stox|zebra [--scenario paper-assumptions]` prints\n"
            "# (reproduction, scenario, metric, value; tab separated). Regenerate with\n"
-           "# CIMMC_UPDATE_BASELINES=1 build/release/bin/cimmc_test_cost --gtest_filter='CostReproduction.*'\n"
+           "# CIMMC_UPDATE_BASELINES=1 build/release/bin/cimmc_test_studies --gtest_filter='CostReproduction.*'\n"
            "# and review the diff: a change here is a change to a printed paper comparison.\n";
     for (const auto& [name, value] : now) {
       char buf[64];
