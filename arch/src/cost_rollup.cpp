@@ -249,7 +249,7 @@ Counters analytic_counters(const CrossbarConfig& config, const LayerShape& shape
       break;
     case circuit::ReadoutKind::kZebraLcu:
       c.lcu_senses = count(lcu_groups - lcu_skipped);
-      c.lcu_skips = count(lcu_skipped);
+      c.lcu_skipped = count(lcu_skipped);
       c.shift_adds = c.partial_sums;
       break;
   }

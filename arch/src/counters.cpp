@@ -35,7 +35,7 @@ void Counters::merge(const Counters& o) {
   mtj_samples += o.mtj_samples;
   mtj_skipped += o.mtj_skipped;
   lcu_senses += o.lcu_senses;
-  lcu_skips += o.lcu_skips;
+  lcu_skipped += o.lcu_skipped;
   shift_adds += o.shift_adds;
   noise_draws += o.noise_draws;
   add_vector(input_bit_ones, o.input_bit_ones);

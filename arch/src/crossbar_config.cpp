@@ -19,9 +19,9 @@ std::string_view signed_scheme_name(SignedScheme s) {
 }
 
 bool CrossbarConfig::is_digital(int gemm, int gemm_count) const {
-  if (digital_first && gemm == 0) return true;
-  if (digital_last && gemm == gemm_count - 1) return true;
-  return std::find(digital_layers.begin(), digital_layers.end(), gemm) != digital_layers.end();
+  if (gemms.digital_first && gemm == 0) return true;
+  if (gemms.digital_last && gemm == gemm_count - 1) return true;
+  return std::find(gemms.digital.begin(), gemms.digital.end(), gemm) != gemms.digital.end();
 }
 
 namespace {
@@ -126,14 +126,15 @@ CrossbarConfig read_crossbar_config(const core::config::Document& doc) {
     }
   }
 
-  auto l = root.child("layers");
-  l.optional("digital_first", c.digital_first);
-  l.optional("digital_last", c.digital_last);
-  l.optional("digital", c.digital_layers);
+  root.renamed("layers", "gemms");  // renamed in 0.1: arch numbers GEMMs, the network numbers layers
+  auto g = root.child("gemms");
+  g.optional("digital_first", c.gemms.digital_first);
+  g.optional("digital_last", c.gemms.digital_last);
+  g.optional("digital", c.gemms.digital);
   bool ids_ok = true;
-  for (int id : c.digital_layers) ids_ok = ids_ok && id >= 0;
-  l.check(ids_ok, "digital", "a list of GEMM indices >= 0 (0 is the first Conv/Linear)");
-  l.finish();
+  for (int id : c.gemms.digital) ids_ok = ids_ok && id >= 0;
+  g.check(ids_ok, "digital", "a list of GEMM indices >= 0 (0 is the first Conv/Linear)");
+  g.finish();
   c.periphery = circuit::read_periphery(root.child("periphery"));
 
   root.finish();

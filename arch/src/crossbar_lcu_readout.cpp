@@ -172,7 +172,7 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
       default: senses = count_all.template operator()<64>(); break;
     }
     counters.lcu_senses += static_cast<std::uint64_t>(senses);
-    counters.lcu_skips += static_cast<std::uint64_t>(slots_read - senses);
+    counters.lcu_skipped += static_cast<std::uint64_t>(slots_read - senses);
     // Pass 2, only when a candidate falls in this block: the senses in order, and the erring ones.
     rare::Gaps& gaps = sc.gaps;
     const bool errors = gaps.next < gaps.index + static_cast<std::uint64_t>(senses);
@@ -267,7 +267,7 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
               any_ps = any_ps || side_ps[nb + t] != 0;
             }
             if (!any_ps) {  // every bit-product of these columns is zero: all groups skipped
-              counters.lcu_skips += static_cast<std::uint64_t>(std::popcount(real));
+              counters.lcu_skipped += static_cast<std::uint64_t>(std::popcount(real));
               continue;
             }
             const __m512i x0 =
@@ -285,7 +285,7 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
             const std::uint64_t nonzero = _mm512_test_epi8_mask(any, any) & real;
             const int senses = std::popcount(nonzero);
             counters.lcu_senses += static_cast<std::uint64_t>(senses);
-            counters.lcu_skips += static_cast<std::uint64_t>(std::popcount(real) - senses);
+            counters.lcu_skipped += static_cast<std::uint64_t>(std::popcount(real) - senses);
             if (senses == 0) continue;
             _mm512_store_si512(counts, c);
             const float* z = additive ? sc.normals.take(static_cast<std::size_t>(senses)) : nullptr;
@@ -378,7 +378,7 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
           const int groups_in_word = std::min(64, rows_here - first_row + grows - 1) / grows;
           if (groups_in_word <= 0) continue;
           if ((x[0] | x[1]) == 0) {
-            counters.lcu_skips += static_cast<std::uint64_t>(groups_in_word);
+            counters.lcu_skipped += static_cast<std::uint64_t>(groups_in_word);
             continue;
           }
           for (int q = 0; q < groups_in_word; ++q) {
@@ -390,7 +390,7 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
               count += planes[p].cell_weight * std::popcount(bitsq);
             }
             if (any == 0) {
-              ++counters.lcu_skips;
+              ++counters.lcu_skipped;
               continue;
             }
             ++counters.lcu_senses;

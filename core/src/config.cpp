@@ -124,7 +124,8 @@ Document parse_string(const std::string& text, const std::string& source_name) {
 void apply_override(Document& doc, std::string_view assignment) {
   const std::size_t eq = assignment.find('=');
   if (eq == std::string_view::npos || eq == 0)
-    throw core::ConfigError(fmt::format("--set {}: expected key=value, e.g. --set noise.sigma=0.02", assignment));
+    throw core::ConfigError(
+        fmt::format("--set {}: expected key=value, e.g. --set noise.cell_sigma_lsb=0.2", assignment));
   if (first_invalid_utf8(assignment) != std::string_view::npos)
     throw core::ConfigError(fmt::format("--set {}: not UTF-8 text", assignment));
   const std::string key(assignment.substr(0, eq));

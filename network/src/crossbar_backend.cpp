@@ -142,7 +142,7 @@ std::string layer_reports_text(const std::vector<CrossbarBackend::LayerReport>& 
     const auto [in, w] = mean_densities(c);
     out += fmt::format("{:<12} {:>14} {:>13} {:>13} {:>13} {:>13} {:>13} {:>13} {:>10} {:>7.3f} {:>7.3f}\n", l.name,
                        c.readout, c.partial_sums, c.zero_partial_sums, c.adc_conversions, c.mtj_samples, c.lcu_senses,
-                       c.lcu_skips, c.clipped, in, w);
+                       c.lcu_skipped, c.clipped, in, w);
   }
   return out;
 }
@@ -157,11 +157,11 @@ std::string layer_reports_json(const std::vector<CrossbarBackend::LayerReport>& 
         "{{\"index\": {}, \"name\": \"{}\", \"digital\": {}, \"readout\": \"{}\", \"macs\": {}, \"partial_sums\": {}, "
         "\"zero_partial_sums\": {}, \"adc_conversions\": {}, \"adc_skipped\": {}, \"mtj_samples\": {}, "
         "\"mtj_skipped\": {}, "
-        "\"lcu_senses\": {}, \"lcu_skips\": {}, \"clipped\": {}, \"active_rows\": {}, \"shift_adds\": {}, "
+        "\"lcu_senses\": {}, \"lcu_skipped\": {}, \"clipped\": {}, \"active_rows\": {}, \"shift_adds\": {}, "
         "\"input_bit_density\": {:.6f}, \"weight_bit_density\": {:.6f}}}",
         l.index, l.name, l.digital ? "true" : "false", l.digital ? "digital" : c.readout, c.macs, c.partial_sums,
-        c.zero_partial_sums, c.adc_conversions, c.adc_skipped, c.mtj_samples, c.mtj_skipped, c.lcu_senses, c.lcu_skips,
-        c.clipped, c.active_rows, c.shift_adds, in, w);
+        c.zero_partial_sums, c.adc_conversions, c.adc_skipped, c.mtj_samples, c.mtj_skipped, c.lcu_senses,
+        c.lcu_skipped, c.clipped, c.active_rows, c.shift_adds, in, w);
   }
   return fmt::format("{{\"readout\": \"{}\", \"layers\": [{}]}}", circuit::readout_name(readout), layers);
 }

@@ -268,7 +268,7 @@ def export(state, name, chw, classes, width, path, dataset="", seed=0):
 def benchmark(threads=2, seconds=3.0):
     """Images/s of the zoo models in PyTorch, shaped as cimmc_bench's BM_InferenceFloat/lenet5,
     BM_InferenceFloat/vgg_small, BM_TrainStep/lenet5 and BM_TrainStep/vgg_small (float; PyTorch
-    has no exact-integer executor to compare BM_InferenceInt with, so resnet20 runs in float)."""
+    has no exact-integer backend to compare BM_InferenceInt with, so resnet20 runs in float)."""
     import time
     import torch
 

@@ -12,7 +12,7 @@ CrossbarEvaluation evaluate_on_crossbar(network::Model& model, const network::Da
                                         const CrossbarEvalOptions& o) {
   if (!model.quantized())
     throw core::ModelError(
-        "the crossbar executor needs a quantized model (train with quantization or quantize it first)");
+        "the crossbar backend needs a quantized model (train with quantization or quantize it first)");
   network::CrossbarBackend backend(config, static_cast<int>(model.gemm_layers().size()), o.seed, o.point, o.trial);
   network::RunContext ctx;
   ctx.mode = network::ExecMode::kInteger;

@@ -61,7 +61,8 @@ std::string text_value(const core::config::Value& v, const std::string& source, 
 }  // namespace
 
 namespace {
-constexpr std::array kHardware{"crossbar", "readout", "noise", "layers", "cell", "periphery", "description"};
+// "layers" is the former name of "gemms", read until cimmc 0.2.
+constexpr std::array kHardware{"crossbar", "readout", "noise", "gemms", "layers", "cell", "periphery", "description"};
 constexpr std::array kTechnology{"technology", "array", "adc", "comparator", "mtj", "digital"};
 }  // namespace
 

@@ -395,7 +395,7 @@ StudySpec load_study(const std::filesystem::path& path, const std::vector<std::s
     const std::string head = o.substr(0, o.find_first_of(".="));
     const bool study_key = std::find(kStudyTables.begin(), kStudyTables.end(), head) != kStudyTables.end();
     const std::string assignment = study_key ? o : "set." + o;
-    // A key the file writes quoted ("noise.sigma" = ...) is the one the override replaces.
+    // A key the file writes quoted ("noise.cell_sigma_lsb" = ...) is the one the override replaces.
     const std::size_t dot = assignment.find('.'), eq = assignment.find('=');
     const std::string table = assignment.substr(0, dot);
     if ((table == "set" || table == "sweep") && dot < eq && doc.root.is_table() && doc.root.contains(table) &&

@@ -41,6 +41,19 @@ TEST(CrossbarConfig, ShippedHardwareFilesLoad) {
   EXPECT_EQ(zebra.encoding, Encoding::kAdaptiveFlip);
 }
 
+TEST(CrossbarConfig, DigitalGemmsAreReadFromTheFormerTableLayersWithAWarning) {
+  testing::internal::CaptureStderr();
+  const auto c = read_crossbar_config(
+      cimmc::core::config::parse_string("[layers]\ndigital_last = true\ndigital = [2]\n", "old_hw.toml"));
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_FALSE(c.gemms.digital_first);
+  EXPECT_TRUE(c.gemms.digital_last);
+  EXPECT_TRUE(c.is_digital(2, 5));
+  EXPECT_TRUE(c.is_digital(4, 5));
+  EXPECT_FALSE(c.is_digital(0, 5));
+  EXPECT_NE(err.find("old_hw.toml:1: key 'layers' is deprecated, use 'gemms'"), std::string::npos) << err;
+}
+
 TEST(CrossbarConfig, OverridesApplyBeforeValidation) {
   const std::filesystem::path file = std::filesystem::path(CIMMC_SOURCE_DIR) / "data" / "hw" / "adc_baseline.toml";
   const auto c = load_crossbar_config(file, {"noise.sense_sigma_lsb=2.5", "readout.adc.bits=4", "crossbar.rows=64"});
@@ -64,7 +77,7 @@ TEST(CrossbarConfig, EveryProblemIsReportedWithItsLine) {
       "kind = \"zebra_lcu\"\n"
       "[readout.lcu]\n"
       "group_rows = 16\n"
-      "[layers]\n"
+      "[gemms]\n"
       "digital = [-1]\n");  // 14
   EXPECT_NE(msg.find("hw.toml:2: key 'crossbar.rows': value 0 is out of range"), std::string::npos) << msg;
   EXPECT_NE(msg.find("hw.toml:3: key 'crossbar.bits_per_cell': value 9 is out of range: expected an integer in [1, 8]"),
@@ -79,7 +92,7 @@ TEST(CrossbarConfig, EveryProblemIsReportedWithItsLine) {
       << msg;
   EXPECT_NE(msg.find("hw.toml:8: key 'noise.sigma_fraction': value -0.1 is out of range"), std::string::npos) << msg;
   EXPECT_NE(msg.find("key 'readout.lcu.group_rows': value 16 exceeds crossbar.rows = 0"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("hw.toml:14: key 'layers.digital'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("hw.toml:14: key 'gemms.digital'"), std::string::npos) << msg;
   EXPECT_NE(msg.find("key 'crossbar.bits_per_cell': value 9 is not allowed: the zebra_lcu readout takes 1- or 2-bit"),
             std::string::npos)
       << msg;

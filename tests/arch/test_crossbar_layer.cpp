@@ -196,7 +196,7 @@ TEST(CrossbarLayer, SparseAdcMtjAndLcuSkipsEqualBruteForce) {
         Counters counters;
         layer.run(p.act, p.m, {}, 3, out, counters);
         // Brute force over (row, input bit, subarray, group, output) and LCU row groups.
-        std::uint64_t zero_ps = 0, lcu_skips = 0, lcu_senses = 0, active_rows = 0;
+        std::uint64_t zero_ps = 0, lcu_skipped = 0, lcu_senses = 0, active_rows = 0;
         const auto& names = layer.plane_names();
         const int subarrays = layer.geometry().subarrays;
         for (int m = 0; m < p.m; ++m)
@@ -222,7 +222,7 @@ TEST(CrossbarLayer, SparseAdcMtjAndLcuSkipsEqualBruteForce) {
                     for (int q0 = k0; q0 < k1; q0 += 8) {
                       bool group_any = false;
                       for (int kk = q0; kk < std::min(k1, q0 + 8); ++kk) group_any = group_any || product(*side, kk);
-                      (group_any ? lcu_senses : lcu_skips) += 1;
+                      (group_any ? lcu_senses : lcu_skipped) += 1;
                     }
                   }
                 }
@@ -249,7 +249,7 @@ TEST(CrossbarLayer, SparseAdcMtjAndLcuSkipsEqualBruteForce) {
             for (auto v : h) histogram += v;
           EXPECT_EQ(histogram, counters.partial_sums);
         } else {
-          EXPECT_EQ(counters.lcu_skips, lcu_skips);
+          EXPECT_EQ(counters.lcu_skipped, lcu_skipped);
           EXPECT_EQ(counters.lcu_senses, lcu_senses);
           EXPECT_EQ(counters.noise_draws > 0, true);
         }

@@ -174,7 +174,7 @@ TEST(ReadoutStatistics, LcuSenseErrorRateIsTheGaussianTail) {
     const auto cols = run_columns(layer, std::vector<std::uint8_t>(k, 1), rows, counters, physical ? 1 : 0);
     // The all-zero −2^1 column is skipped: one sense per output and row.
     EXPECT_EQ(counters.lcu_senses, static_cast<std::uint64_t>(rows) * 3);
-    EXPECT_EQ(counters.lcu_skips, static_cast<std::uint64_t>(rows) * 3);
+    EXPECT_EQ(counters.lcu_skipped, static_cast<std::uint64_t>(rows) * 3);
     for (int n = 0; n < 3; ++n) {
       int errors = 0;
       for (double v : cols[static_cast<std::size_t>(n)]) errors += v != counts[n];

@@ -195,7 +195,7 @@ TEST(CostRollup, CountersAndAnalyticAgreeForAGivenDensity) {
     near(measured.active_rows, expected.active_rows);
     near(measured.adc_conversions, expected.adc_conversions);
     near(measured.lcu_senses, expected.lcu_senses);
-    near(measured.lcu_skips, expected.lcu_skips);
+    near(measured.lcu_skipped, expected.lcu_skipped);
     near(measured.shift_adds, expected.shift_adds);
     const auto from_counters = arch::layer_cost(cfg, tech, shape, measured, 1.0, &electrical);
     const auto from_density = arch::layer_cost(cfg, tech, shape, expected, 1.0, &electrical);

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# ideal_equals_int.sh CIMMC MODEL LIMIT: `cimmc eval` with the crossbar executor and the ideal
-# readout must report exactly the accuracy of the exact integer executor.
+# ideal_equals_int.sh CIMMC MODEL LIMIT: `cimmc eval` with the crossbar backend and the ideal
+# readout must report exactly the accuracy of the exact integer backend.
 set -euo pipefail
 cimmc=$1 model=$2 limit=$3
-int=$("$cimmc" eval --model "$model" --executor int --limit "$limit" --json)
-xbar=$("$cimmc" eval --model "$model" --executor crossbar --hw ideal --limit "$limit" --json)
+int=$("$cimmc" eval --model "$model" --backend int --limit "$limit" --json)
+xbar=$("$cimmc" eval --model "$model" --backend crossbar --hw ideal --limit "$limit" --json)
 acc() { grep -o '"correct": [0-9]*' <<<"$1"; }
 echo "int:      $(acc "$int")"
 echo "crossbar: $(acc "$xbar")"

@@ -46,7 +46,7 @@ grep -q "cell_sigma_lsb = nan" hw_nan.toml || { echo "could not write hw_nan.tom
 expect "hw_nan.toml:[0-9]+: key 'noise.cell_sigma_lsb'" \
   "$cimmc" cost --model lenet5 --hw hw_nan.toml --input 1x28x28
 expect "key 'noise.cell_sigma_lsb'" \
-  "$cimmc" eval --model "$data/models/lenet5_fmnist.h5" --executor crossbar --hw zebra_lcu \
+  "$cimmc" eval --model "$data/models/lenet5_fmnist.h5" --backend crossbar --hw zebra_lcu \
   --set noise.cell_sigma_lsb=inf --limit 5
 # Device file and device --set.
 cp "$data/devices/stox_converter.toml" dev_inf.toml

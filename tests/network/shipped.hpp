@@ -27,7 +27,7 @@ struct Accuracies {
 };
 
 // Float and 8-bit integer accuracy of a float model (calibrated on 512 training images, seed 1,
-// as `cimmc eval --executor int` does), or float (fake-quant) and integer accuracy of a quantized one.
+// as `cimmc eval --backend int` does), or float (fake-quant) and integer accuracy of a quantized one.
 inline Accuracies measure(const std::string& file, int limit) {
   Model m = load_model(shipped(file));
   const Dataset test = load_dataset("fashion-mnist", "test");

@@ -1,4 +1,4 @@
-// The crossbar executor against the exact integer executor on quantized zoo models: bit for bit
+// The crossbar backend against the exact integer backend on quantized zoo models: bit for bit
 // with the Ideal readout (and with an ADC that has a level for every PS value), independent of
 // the batch size and thread count with noise, and with the configured layers kept digital.
 #include <gtest/gtest.h>
@@ -114,8 +114,8 @@ TEST(CrossbarBackend, DigitalLayersAndCalibration) {
   const auto data = random_images(16, 1, 28, 28, 4);
   Model model = quantized_zoo("lenet5", data, 4);
   auto c = hw(circuit::ReadoutKind::kStochasticMtj, 4);
-  c.digital_first = true;
-  c.digital_last = true;
+  c.gemms.digital_first = true;
+  c.gemms.digital_last = true;
   const int layers = static_cast<int>(model.gemm_layers().size());
   CrossbarBackend mtj(c, layers, 5);
   EXPECT_TRUE(mtj.needs_calibration());

@@ -136,7 +136,7 @@ TEST(CrossbarTrainingHook, StochasticMtjQatRuns) {
   // subarrays), first and last layers digital, maps calibrated before training.
   auto c = hw(circuit::ReadoutKind::kStochasticMtj, 4);
   c.readout.mtj.samples = 4;
-  c.digital_first = c.digital_last = true;
+  c.gemms.digital_first = c.gemms.digital_last = true;
   const auto losses = train_with(c, 4);
   ASSERT_EQ(losses.size(), 2u);
   for (double l : losses) EXPECT_TRUE(std::isfinite(l));

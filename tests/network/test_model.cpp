@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <string>
+#include <utility>
 
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/hdf5.hpp"
@@ -19,6 +21,19 @@ using namespace cimmc::network;
 
 namespace {
 fs::path temp_path(const std::string& name) { return fs::temp_directory_path() / ("cimmc_test_network_" + name); }
+
+// The message of the `Error` that `call` throws; a test failure naming `what` if it throws none.
+// Another exception type propagates and fails the test as well.
+template <typename Error, typename Call>
+std::string error_message(Call&& call, const std::string& what) {
+  try {
+    std::forward<Call>(call)();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected an error for " << what;
+  return "";
+}
 
 // A small MLP and its Adam optimizer after one step (every gradient 0.5), so that a checkpoint
 // holds optimizer state. Not copied or moved: params point into the model.
@@ -177,14 +192,10 @@ TEST(ModelFile, TrainingHistoryOfUnequalLengthsIsRefused) {
       f.write_1d<double>("training/learning_rate", std::vector<double>(size, 0.1), "1", "epoch");
     }
     ModelRecord r2;
-    try {
-      load_model(path, &r2);
-      FAIL() << "expected cimmc::core::FormatError for " << size << " learning rates";
-    } catch (const cimmc::core::FormatError& e) {
-      EXPECT_NE(std::string(e.what()).find("the history datasets hold 2 and " + std::to_string(size) + " epochs"),
-                std::string::npos)
-          << e.what();
-    }
+    const std::string message = error_message<cimmc::core::FormatError>([&] { load_model(path, &r2); },
+                                                                        std::to_string(size) + " learning rates");
+    EXPECT_NE(message.find("the history datasets hold 2 and " + std::to_string(size) + " epochs"), std::string::npos)
+        << message;
   }
   fs::remove(path);
 }
@@ -210,12 +221,9 @@ TEST(Checkpoint, OptimizerStateThatDoesNotFitItsParameterIsRefused) {
     edit(slot, size);
     Optimizer opt2(c);
     ModelRecord r2;
-    try {
-      load_checkpoint(path, r2, opt2);
-      FAIL() << "expected cimmc::core::FormatError for " << slot << " of size " << size;
-    } catch (const cimmc::core::FormatError& e) {
-      EXPECT_NE(std::string(e.what()).find(first), std::string::npos) << e.what();
-    }
+    const std::string message = error_message<cimmc::core::FormatError>([&] { load_checkpoint(path, r2, opt2); },
+                                                                        slot + " of size " + std::to_string(size));
+    EXPECT_NE(message.find(first), std::string::npos) << message;
   }
   fs::remove(path);
 }
@@ -244,13 +252,10 @@ TEST(ModelFile, NonFiniteValuesAreRefused) {
       ASSERT_NE(target, nullptr) << name;
       target->data[target->size() / 2] = bad;
       save_model(path, copy, ModelRecord{});
-      try {
-        load_model(path);
-        FAIL() << "expected cimmc::core::ModelError for " << name << " = " << bad;
-      } catch (const cimmc::core::ModelError& e) {
-        EXPECT_NE(std::string(e.what()).find("/weights/" + name + " holds"), std::string::npos) << e.what();
-        EXPECT_NE(std::string(e.what()).find("expected finite values"), std::string::npos) << e.what();
-      }
+      const std::string message =
+          error_message<cimmc::core::ModelError>([&] { load_model(path); }, name + " = " + std::to_string(bad));
+      EXPECT_NE(message.find("/weights/" + name + " holds"), std::string::npos) << message;
+      EXPECT_NE(message.find("expected finite values"), std::string::npos) << message;
     }
   }
   save_model(path, m, ModelRecord{});
@@ -279,13 +284,9 @@ TEST(Checkpoint, NonFiniteOptimizerStateIsRefused) {
     }
     Optimizer opt2(c);
     ModelRecord r2;
-    try {
-      load_checkpoint(path, r2, opt2);
-      FAIL() << "expected cimmc::core::FormatError for NaN in " << slot;
-    } catch (const cimmc::core::FormatError& e) {
-      EXPECT_NE(std::string(e.what()).find("optimizer/state/" + first + "/" + slot + " holds nan"), std::string::npos)
-          << e.what();
-    }
+    const std::string message = error_message<cimmc::core::FormatError>([&] { load_checkpoint(path, r2, opt2); },
+                                                                        std::string("NaN in ") + slot);
+    EXPECT_NE(message.find("optimizer/state/" + first + "/" + slot + " holds nan"), std::string::npos) << message;
   }
   fs::remove(path);
 }

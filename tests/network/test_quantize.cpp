@@ -1,4 +1,4 @@
-// Quantization: BatchNorm folding, calibration, the exact integer executor, the backend seam and
+// Quantization: BatchNorm folding, calibration, the exact integer backend, the backend seam and
 // the training hook.
 #include <gtest/gtest.h>
 

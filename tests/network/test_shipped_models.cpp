@@ -1,5 +1,5 @@
 // The shipped models on the first 1000 Fashion-MNIST test images: files load, float and 8-bit
-// integer executors agree, and accuracy is in the expected range (the full test set is checked by
+// integer backend agree, and accuracy is in the expected range (the full test set is checked by
 // the slow test).
 #include "shipped.hpp"
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # one_point_equivalence.sh CIMMC WORKDIR MODEL: `cimmc switching`, `cimmc cost` and `cimmc eval
-# --executor crossbar` give exactly the numbers of the one-point study of the same kind and seed
+# --backend crossbar` give exactly the numbers of the one-point study of the same kind and seed
 # (slot (0, 0) of `cimmc run`): the commands call the runner's slot computations
 # (device::characterize_switching, studies::analytic_cost, studies::evaluate_on_crossbar) at the
 # slot address (0, 0).
@@ -67,7 +67,7 @@ hardware = "adc_baseline"
 [set]
 "readout.adc.range" = "calibrated"
 TOML
-json=$("$cimmc" eval --model "$model" --dataset fashion-mnist --executor crossbar --hw adc_baseline \
+json=$("$cimmc" eval --model "$model" --dataset fashion-mnist --backend crossbar --hw adc_baseline \
   --set 'readout.adc.range="calibrated"' --limit 200 --calibration 128 --seed 3 --json) || exit 1
 "$cimmc" --quiet run eval.toml -o eval_study.h5 --set "base.model=\"$model\"" >/dev/null || exit 1
 JSON="$json" $py - <<'PY' || exit 1

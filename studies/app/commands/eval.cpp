@@ -1,5 +1,5 @@
-// `cimmc eval`: accuracy of a model file on a dataset with the float executor, the exact integer
-// executor, or a registered GEMM backend (network/executor.hpp).
+// `cimmc eval`: accuracy of a model file on a dataset with the built-in float or exact integer
+// backend, or a registered hardware backend (network/backends.hpp).
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -8,11 +8,12 @@
 #include <cstdio>
 #include <optional>
 
+#include "cimmc/core/config.hpp"
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/parallel.hpp"
+#include "cimmc/network/backends.hpp"
 #include "cimmc/network/crossbar_backend.hpp"
 #include "cimmc/network/dataset.hpp"
-#include "cimmc/network/executor.hpp"
 #include "cimmc/network/model_file.hpp"
 #include "cimmc/network/quantize.hpp"
 #include "cimmc/network/train.hpp"
@@ -27,7 +28,8 @@ namespace cimmc::studies {
 namespace {
 
 struct EvalOptions {
-  std::string model, dataset = "fashion-mnist", executor = "float", hardware;
+  std::string model, dataset = "fashion-mnist", backend = "float", hardware;
+  std::string former_executor;  // --executor, the former name of --backend (read until cimmc 0.2)
   std::vector<std::string> overrides;
   int bits = 8, limit = 0, calibration = 512, batch = 256;
   std::string split = "test";
@@ -36,7 +38,20 @@ struct EvalOptions {
   bool json = false;
   CLI::Option* bits_option = nullptr;
   CLI::Option* validation_option = nullptr;
+  CLI::Option* backend_option = nullptr;
+  CLI::Option* former_executor_option = nullptr;
 };
+
+// --executor, renamed --backend in 0.1 (one name for the inference seam, network/backends.hpp),
+// is read until cimmc 0.2 with a warning; both names at once is an error.
+void read_former_names(EvalOptions& o) {
+  if (o.former_executor_option->count() == 0) return;
+  if (o.backend_option->count() > 0)
+    throw core::ArgumentError("--executor is the former name of --backend, which is also given: give only --backend");
+  core::config::warn(fmt::format("--executor is deprecated, use --backend (the former name is read until cimmc {})",
+                                 core::config::kRenamedKeysReadUntil));
+  o.backend = o.former_executor;
+}
 
 std::string json_escape(const std::string& s) {
   std::string o;
@@ -52,17 +67,17 @@ std::string json_escape(const std::string& s) {
 }
 
 void run_eval(const EvalOptions& o) {
-  const bool builtin = o.executor == "float" || o.executor == "int";
+  const bool builtin = o.backend == "float" || o.backend == "int";
   bool hardware = false;
-  for (const auto& [name, description] : network::backend_names()) hardware |= name == o.executor;
+  for (const auto& [name, description] : network::backend_names()) hardware |= name == o.backend;
   if (!builtin && !hardware) {
     std::vector<std::string> names{"float", "int"};
     for (const auto& [name, description] : network::backend_names()) names.push_back(name);
-    throw core::ArgumentError(fmt::format("--executor '{}': expected one of {}", o.executor, fmt::join(names, ", ")));
+    throw core::ArgumentError(fmt::format("--backend '{}': expected one of {}", o.backend, fmt::join(names, ", ")));
   }
   if (o.bits < 2 || o.bits > 8) throw core::ArgumentError(fmt::format("--bits {}: expected 2..8", o.bits));
   if (!hardware && (!o.hardware.empty() || !o.overrides.empty()))
-    throw core::ArgumentError(fmt::format("--hw/--set apply to hardware backends, not to --executor {}", o.executor));
+    throw core::ArgumentError(fmt::format("--hw/--set apply to hardware backends, not to --backend {}", o.backend));
   network::ModelRecord record;
   network::Model model = network::load_model(o.model, &record);
   // On a crossbar: a one-point inference study (studies/one_point.hpp), its design resolved like
@@ -72,7 +87,7 @@ void run_eval(const EvalOptions& o) {
   if (hardware) {
     if (o.hardware.empty())
       throw core::ArgumentError(
-          "--executor crossbar needs --hw: a data/hw name (e.g. adc_baseline) or a hardware TOML file");
+          "--backend crossbar needs --hw: a data/hw name (e.g. adc_baseline) or a hardware TOML file");
     studies::StudySpec spec;
     spec.source = "cimmc eval";
     spec.kind = studies::StudyKind::kInference;
@@ -128,7 +143,7 @@ void run_eval(const EvalOptions& o) {
     }
     return *calibration_set;
   };
-  if (o.executor != "float" || model.quantized()) {
+  if (o.backend != "float" || model.quantized()) {
     if (model.quantized()) {
       bits = model.gemm_layers().back()->quant().weight_bits;
       if (o.bits_option->count() > 0 && o.bits != bits)
@@ -144,7 +159,7 @@ void run_eval(const EvalOptions& o) {
       q.seed = o.seed;
       model = network::quantize_model(model, calib, q);
     }
-    ctx.mode = o.executor == "float" ? network::ExecMode::kFakeQuant : network::ExecMode::kInteger;
+    ctx.mode = o.backend == "float" ? network::ExecMode::kFakeQuant : network::ExecMode::kInteger;
   }
   network::EvalResult r;
   std::vector<network::CrossbarBackend::LayerReport> layers;
@@ -171,14 +186,14 @@ void run_eval(const EvalOptions& o) {
   }
   if (o.json) {
     fmt::print(
-        "{{\"model\": \"{}\", \"dataset\": \"{}\", \"split\": \"{}\", \"executor\": \"{}\", \"bits\": {}, \"images\": "
+        "{{\"model\": \"{}\", \"dataset\": \"{}\", \"split\": \"{}\", \"backend\": \"{}\", \"bits\": {}, \"images\": "
         "{}, "
         "\"correct\": {}, \"accuracy\": {:.6f}, \"loss\": {:.6f}, \"seconds\": {:.3f}, \"counters\": {}}}\n",
-        json_escape(o.model), json_escape(o.dataset), o.split, o.executor, bits, r.images, r.correct, r.accuracy,
-        r.loss, seconds, design ? network::layer_reports_json(layers, design->crossbar.readout.kind) : "{}");
+        json_escape(o.model), json_escape(o.dataset), o.split, o.backend, bits, r.images, r.correct, r.accuracy, r.loss,
+        seconds, design ? network::layer_reports_json(layers, design->crossbar.readout.kind) : "{}");
   } else {
-    fmt::print("{}: accuracy {:.2f} % ({} / {} images of {}), executor {}{}\n", o.model, 100 * r.accuracy, r.correct,
-               r.images, test.name, o.executor, bits ? fmt::format(", {} bits", bits) : "");
+    fmt::print("{}: accuracy {:.2f} % ({} / {} images of {}), backend {}{}\n", o.model, 100 * r.accuracy, r.correct,
+               r.images, test.name, o.backend, bits ? fmt::format(", {} bits", bits) : "");
     if (!calibration_note.empty())
       fmt::print("quantized after BatchNorm folding; calibrated on {}\n", calibration_note);
     if (design) fmt::print("{}", network::layer_reports_text(layers));
@@ -187,10 +202,17 @@ void run_eval(const EvalOptions& o) {
 
 void register_eval(Registry& r) {
   static EvalOptions o;
-  auto* sub = r.add("eval", "Accuracy of a model file on a dataset", [] { run_eval(o); });
+  auto* sub = r.add("eval", "Accuracy of a model file on a dataset", [] {
+    read_former_names(o);
+    run_eval(o);
+  });
   sub->add_option("--model", o.model, "Model file (.h5)")->required();
   sub->add_option("--dataset", o.dataset, "fashion-mnist, cifar10:DIR, cifar100:DIR or a path")->capture_default_str();
-  sub->add_option("--executor", o.executor, "float, int, or a registered hardware backend")->capture_default_str();
+  o.backend_option =
+      sub->add_option("--backend", o.backend, "float, int, or a registered hardware backend")->capture_default_str();
+  // Renamed in 0.1 (one name for the inference seam): hidden, read until cimmc 0.2.
+  o.former_executor_option =
+      sub->add_option("--executor", o.former_executor, "Former name of --backend (deprecated)")->group("");
   o.bits_option = sub->add_option("--bits", o.bits, "Weight and activation bits when quantizing a float model")
                       ->capture_default_str();
   sub->add_option("--limit", o.limit, "Evaluate only the first N images of the split (0: all)")

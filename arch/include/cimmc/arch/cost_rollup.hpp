@@ -44,8 +44,8 @@ struct LayerShape {
   std::string name;
   std::uint64_t rows_per_image = 1;
   std::uint64_t k = 0, n = 0;
-  bool digital = false;  // kept digital (the crossbar config's digital layers)
-  int gemm_index = 0;    // position among the network's GEMM layers: the readout's sample rules' "layer"
+  bool digital = false;  // kept digital (the crossbar config's [gemms])
+  int gemm_index = 0;    // position among the network's GEMM layers: the readout's sample rules' "gemms"
   std::uint64_t macs_per_image() const { return rows_per_image * k * n; }
 };
 

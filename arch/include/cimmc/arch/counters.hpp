@@ -30,7 +30,7 @@ struct Counters {
   std::uint64_t mtj_samples = 0;        // MTJ write/read/reset samples (Σ T)
   std::uint64_t mtj_skipped = 0;        // all-zero PS not sampled (sparse stochastic MTJ)
   std::uint64_t lcu_senses = 0;         // LCU group senses done
-  std::uint64_t lcu_skips = 0;          // LCU groups skipped (all bit-products zero)
+  std::uint64_t lcu_skipped = 0;        // LCU groups skipped (all bit-products zero)
   std::uint64_t shift_adds = 0;         // digital accumulations of readout values
   std::uint64_t noise_draws = 0;        // Gaussian draws consumed (diagnostic)
 

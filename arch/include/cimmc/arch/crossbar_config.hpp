@@ -10,8 +10,9 @@
 //   [noise]     model = "physical" (cell_sigma_lsb, sense_sigma_lsb, offset_sigma_lsb: LSB of one
 //               unit-cell signal) | "relative_full_scale" (sigma_fraction, proportional_fraction,
 //               offset_fraction: fractions)
-//   [layers]    digital_first, digital_last, digital = [GEMM indices] (the network numbers its
-//               Conv/Linear layers 0, 1, ... and maps them onto GEMM indices)
+//   [gemms]     digital_first, digital_last, digital = [GEMM indices]: GEMMs computed exactly in
+//               digital logic (the network numbers its Conv/Linear layers 0, 1, ... and maps them
+//               onto GEMM indices; the former table name [layers] is read until cimmc 0.2)
 //   [periphery] the organisation around each physical array (circuit/periphery.hpp): array_rows,
 //               columns_per_adc, accumulator_bits, activation_bits_out, lcu_columns_shared,
 //               digital_mac_units
@@ -46,6 +47,13 @@ namespace cimmc::arch {
 enum class SignedScheme { kTwosComplement, kDifferential, kOffsetBinary };
 std::string_view signed_scheme_name(SignedScheme s);
 
+// Which GEMMs run exactly in digital logic instead of on the crossbar ([gemms], keys = fields).
+struct DigitalGemms {
+  bool digital_first = false;  // the first GEMM (index 0) (StoX keeps it digital)
+  bool digital_last = false;   // the last GEMM
+  std::vector<int> digital;    // further GEMM indices
+};
+
 struct CrossbarConfig {
   int rows = 128;         // R: rows activated in parallel per subarray
   int columns = 128;      // physical columns per subarray (mapping and cost)
@@ -57,11 +65,9 @@ struct CrossbarConfig {
   Encoding encoding = Encoding::kTwosComplement;
   circuit::ReadoutParams readout;
   circuit::NoiseParams noise;
-  device::StorageCellModel cell;    // an SRAM bit (exact) unless [cell] says otherwise
-  circuit::Periphery periphery;     // organisation of the periphery (cost model only)
-  bool digital_first = false;       // keep the first GEMM (index 0) digital (StoX keeps it)
-  bool digital_last = false;        // keep the last GEMM digital
-  std::vector<int> digital_layers;  // GEMM indices kept digital ([layers] digital)
+  device::StorageCellModel cell;  // an SRAM bit (exact) unless [cell] says otherwise
+  circuit::Periphery periphery;   // organisation of the periphery (cost model only)
+  DigitalGemms gemms;             // GEMMs kept digital
   std::string description;
 
   // Largest value one cell stores: 2^bits_per_cell - 1.

@@ -168,6 +168,36 @@ inline void TableReader::renamed(std::string_view old_key, std::string_view new_
   const Value& old_value = old_it->second;
   const std::string old_path = path_of(old_key), new_path = path_of(new_key);
   const auto new_it = t.find(std::string(new_key));
+  if (new_it != t.end() && old_value.is_table() && new_it->second.is_table()) {
+    // A renamed table given under both names (e.g. the file's [layers] and a --set gemms.x): the
+    // tables merge key by key, each key by the rules below.
+    warn(fmt::format("{} is deprecated, use '{}' (the former name is read until cimmc {})",
+                     detail::from_override(old_value, source_) ? fmt::format("override key '{}'", old_path)
+                                                               : where(old_value, source_, old_path),
+                     new_path, kRenamedKeysReadUntil));
+    auto copy = std::make_shared<Value>(*table_);
+    auto& merged = copy->as_table().at(std::string(new_key)).as_table();
+    for (const auto& [key, value] : old_value.as_table()) {
+      const auto there = merged.find(key);
+      if (there == merged.end()) {
+        merged.emplace(key, value);
+        continue;
+      }
+      const bool old_override = detail::from_override(value, source_),
+                 new_override = detail::from_override(there->second, source_);
+      if (old_override == new_override) {
+        problems_->add(fmt::format("{}: the former name of '{}.{}', which is also given ({}): give only '{}.{}'",
+                                   where(value, source_, old_path + "." + key), new_path, key,
+                                   where(there->second, source_, new_path + "." + key), new_path, key));
+      } else if (old_override) {
+        there->second = value;
+      }
+    }
+    copy->as_table().erase(std::string(old_key));
+    renamed_table_ = copy;
+    table_ = renamed_table_.get();
+    return;
+  }
   if (new_it != t.end()) {
     const bool old_override = detail::from_override(old_value, source_),
                new_override = detail::from_override(new_it->second, source_);

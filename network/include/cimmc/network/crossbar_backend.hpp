@@ -1,7 +1,7 @@
-// The crossbar executor: a GemmBackend that runs every Conv/Linear of a quantized model on the
+// The crossbar backend: a GemmBackend that runs every Conv/Linear of a quantized model on the
 // crossbar engine (arch::CrossbarLayer) with the configured readout and noise, and keeps per-layer
 // counters for the cost model. Layers the configuration keeps digital run as exact integer GEMMs.
-// With the Ideal readout and no noise the outputs equal the exact integer executor bit for bit.
+// With the Ideal readout and no noise the outputs equal the exact integer backend bit for bit.
 //
 // Weights are programmed on the first call for each layer (the model's weights must not change
 // afterwards). Readouts that need calibration (a calibrated ADC range, the stochastic MTJ's
@@ -21,11 +21,11 @@
 #include "cimmc/arch/counters.hpp"
 #include "cimmc/arch/crossbar_config.hpp"
 #include "cimmc/arch/crossbar_layer.hpp"
-#include "cimmc/network/executor.hpp"
+#include "cimmc/network/backends.hpp"
 
 namespace cimmc::network {
 
-class CrossbarBackend final : public ReportingBackend {
+class CrossbarBackend final : public HardwareBackend {
  public:
   // `gemm_layers` is the number of Conv/Linear layers of the model (to find the first and last
   // for the configuration's digital layers).

@@ -1,5 +1,5 @@
 // Accuracy of a quantized model on a crossbar design: calibrate the readouts on a few images,
-// run the evaluation set through the crossbar executor, and keep the per-layer counters, which
+// run the evaluation set through the crossbar backend, and keep the per-layer counters, which
 // the cost model turns into measured (counters-based) energy, latency and area.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The commands `cimmc switching`, `cimmc cost` and `cimmc eval --executor crossbar` as one-point
+// The commands `cimmc switching`, `cimmc cost` and `cimmc eval --backend crossbar` as one-point
 // studies (docs/studies.md, "One-point studies"): a command's flags become a StudySpec without
 // sweep axes, resolved by resolve_design like every point of a study file, and its slot (0, 0)
 // is computed by the same function the runner's jobs call. A command therefore gives exactly the

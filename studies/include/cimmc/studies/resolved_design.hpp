@@ -52,7 +52,7 @@ std::string hash_hex(std::uint64_t hash);
 std::uint64_t fnv1a64(const std::string& text);
 
 // The document a dotted override key belongs to: "hardware" ([crossbar], [readout], [noise],
-// [layers]), "technology" (the tables of data/tech files), "device" ([device]), "switching"
+// [gemms]), "technology" (the tables of data/tech files), "device" ([device]), "switching"
 // ([switching]), or "" for an unknown head.
 std::string document_of_key(std::string_view key);
 // The first parts of the keys of a document ("hardware": crossbar, readout, noise, ...).

@@ -25,7 +25,7 @@ std::string_view study_kind_name(StudyKind kind);  // "inference", "switching", 
 
 // One sweep axis: a dotted key and its values, all numbers, all strings or all booleans.
 struct Axis {
-  std::string key;                          // "noise.sigma", "hardware", "device.free_layer.damping"
+  std::string key;                          // "noise.cell_sigma_lsb", "hardware", "device.free_layer.damping"
   std::vector<core::config::Value> values;  // as written in the study file (they keep their lines)
   std::string units;                        // "1", "s", "A", ...; "" for strings and booleans
   bool numeric() const { return !values.empty() && (values[0].is_floating() || values[0].is_integer()); }
@@ -79,7 +79,7 @@ struct StudySpec {
 };
 
 // Reads and checks a study file. `overrides` are "key=value": keys under study., base., set. or
-// sweep. change the study file; any other key is a [set] override (e.g. noise.sigma=0.02).
+// sweep. change the study file; any other key is a [set] override (e.g. noise.cell_sigma_lsb=0.2).
 // `output` (if not empty) replaces study.output. Every point's design is resolved once to check
 // it. Throws core::ConfigError (or core::IoError for a missing study file) listing every problem.
 StudySpec load_study(const std::filesystem::path& path, const std::vector<std::string>& overrides = {},

@@ -1,7 +1,9 @@
-// Executors by name, for commands such as `cimmc eval --executor NAME`. "float" and "int" are
-// built in (ExecMode::kFloat and kInteger with the exact reference backend); the hardware
-// backends are made by make_backend, a plain factory (today: "crossbar", every Conv/Linear on
-// the crossbar engine of arch/ with the hardware file's readout and noise).
+// GEMM backends by name, for commands such as `cimmc eval --backend NAME`. The word "backend" names
+// the one inference seam (gemm.hpp's GemmBackend): "float" (ExecMode::kFloat, or kFakeQuant for a
+// quantized model) and "int" (kInteger with the exact reference backend) are built in; the hardware
+// backends are made by make_backend, a
+// plain factory (today: "crossbar", every Conv/Linear on the crossbar engine of arch/ with the
+// hardware file's readout and noise). Training has its own seam, gemm.hpp's GemmHook.
 #pragma once
 
 #include <cstdint>
@@ -26,8 +28,9 @@ struct BackendRequest {
                                  // if it is not already; the GEMM layers stay the same)
 };
 
-// A backend that can also report what it counted (per layer and in total).
-class ReportingBackend : public GemmBackend {
+// A backend made from a hardware description: it reports what it counted (per layer and in total)
+// and may need calibration.
+class HardwareBackend : public GemmBackend {
  public:
   // One JSON object (for `--json` output); "{}" if nothing is counted.
   virtual std::string report_json() const { return "{}"; }
@@ -44,6 +47,6 @@ class ReportingBackend : public GemmBackend {
 std::vector<std::pair<std::string, std::string>> backend_names();
 // Builds hardware backend `name` for `request`; nullptr if no backend has that name. Throws
 // core::ArgumentError / core::ConfigError for a bad request (e.g. a missing or malformed hardware file).
-std::unique_ptr<ReportingBackend> make_backend(const std::string& name, const BackendRequest& request);
+std::unique_ptr<HardwareBackend> make_backend(const std::string& name, const BackendRequest& request);
 
 }  // namespace cimmc::network

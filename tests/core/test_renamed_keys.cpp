@@ -1,6 +1,7 @@
 // Keys renamed between versions (core::config::TableReader::renamed): the former name is still
 // read, with a warning naming file, line and both keys; both names in one file is a problem; an
-// override under either name replaces the file's value under the other.
+// override under either name replaces the file's value under the other; a renamed table merges
+// key by key with the new one.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -90,4 +91,70 @@ TEST(ConfigRenamed, AbsentFormerNameChangesNothing) {
   EXPECT_DOUBLE_EQ(gain, 0.125);
   EXPECT_TRUE(problems.empty());
   EXPECT_TRUE(err.empty()) << err;
+}
+
+namespace {
+// Reads [gemms] (formerly [layers]) with keys first and last; returns them and the problems.
+struct RenamedTable {
+  bool first = false, last = false;
+  std::vector<std::string> problems;
+};
+RenamedTable read_renamed_table(const Document& doc) {
+  Problems problems;
+  TableReader root(doc.root, doc.source, "", problems);
+  root.renamed("layers", "gemms");
+  TableReader gemms = root.child("gemms");
+  RenamedTable r;
+  gemms.optional("first", r.first);
+  gemms.optional("last", r.last);
+  gemms.finish();
+  root.finish();
+  r.problems = problems.messages();
+  return r;
+}
+}  // namespace
+
+TEST(ConfigRenamedTable, FormerTableNameIsReadWithAWarning) {
+  const auto doc = parse_string("[layers]\nfirst = true\n", "table_a.toml");
+  testing::internal::CaptureStderr();
+  const RenamedTable r = read_renamed_table(doc);
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(r.first);
+  EXPECT_FALSE(r.last);
+  EXPECT_TRUE(r.problems.empty());
+  EXPECT_NE(err.find("table_a.toml:1: key 'layers' is deprecated, use 'gemms'"), std::string::npos) << err;
+}
+
+TEST(ConfigRenamedTable, AnOverrideUnderTheNewNameMergesKeyByKey) {
+  // The file's [layers] keeps 'last'; the override's 'gemms.first' replaces the file's 'first'.
+  auto doc = parse_string("[layers]\nfirst = true\nlast = true\n", "table_b.toml");
+  apply_override(doc, "gemms.first=false");
+  testing::internal::CaptureStderr();
+  const RenamedTable r = read_renamed_table(doc);
+  testing::internal::GetCapturedStderr();
+  EXPECT_FALSE(r.first);
+  EXPECT_TRUE(r.last);
+  EXPECT_TRUE(r.problems.empty()) << r.problems.front();
+
+  auto new_file = parse_string("[gemms]\nfirst = false\nlast = true\n", "table_c.toml");
+  apply_override(new_file, "layers.first=true");
+  testing::internal::CaptureStderr();
+  const RenamedTable s = read_renamed_table(new_file);
+  testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(s.first);
+  EXPECT_TRUE(s.last);
+  EXPECT_TRUE(s.problems.empty()) << s.problems.front();
+}
+
+TEST(ConfigRenamedTable, TheSameKeyUnderBothTableNamesInOneFileIsAProblem) {
+  const auto doc = parse_string("[layers]\nfirst = true\n[gemms]\nfirst = false\nlast = true\n", "table_d.toml");
+  testing::internal::CaptureStderr();
+  const RenamedTable r = read_renamed_table(doc);
+  testing::internal::GetCapturedStderr();
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_NE(r.problems[0].find("table_d.toml:2: key 'layers.first': the former name of 'gemms.first', which is "
+                               "also given (table_d.toml:4: key 'gemms.first')"),
+            std::string::npos)
+      << r.problems[0];
+  EXPECT_TRUE(r.last);
 }
