@@ -124,6 +124,14 @@ std::string MemoryEstimate::breakdown() const {
   return fmt::format("{}", fmt::join(parts, ", "));
 }
 
+MemoryEstimate MemoryEstimate::times(int processes) const {
+  if (processes <= 1) return *this;
+  MemoryEstimate all;
+  for (const auto& i : items)
+    all.add(fmt::format("{} (x {} ranks)", i.what, processes), i.bytes * static_cast<double>(processes));
+  return all;
+}
+
 std::string MemoryEstimate::text() const { return fmt::format("about {} ({})", format_bytes(total()), breakdown()); }
 
 std::string format_bytes(double bytes) {
@@ -175,15 +183,34 @@ double forward_bytes(const network::Model& model, int batch) {
 }
 
 double crossbar_bytes(const network::Model& model, const arch::CrossbarConfig& config, int threads) {
-  double cells = 0, widest = 0;
+  double cells = 0, widest = 0, tables = 0;
+  const auto& r = config.readout;
+  // Distinct sample counts T a stochastic MTJ readout may use: the default and each rule's.
+  const double sample_counts = 1.0 + static_cast<double>(r.mtj.samples_rule.size());
+  const double levels = 2.0 * config.full_scale() + 1;
+  constexpr double kMaxTableBytes = 16.0 * 1024 * 1024;  // the engine's cap per layer and T
   for (const auto& s : gemm_shapes(model, config)) {
+    if (s.digital) continue;
     cells += static_cast<double>(s.k) * static_cast<double>(s.n);
     widest = std::max(widest, static_cast<double>(s.k + s.n));
+    if (r.kind != circuit::ReadoutKind::kStochasticMtj || config.noise.any()) continue;
+    // Maps: per subarray, conversion (input stream x weight plane) and signed side, and per
+    // column when every column has its own converter.
+    const bool per_column = r.mtj.has_variation || r.mtj.trim.in_situ;
+    const double subarrays = std::ceil(static_cast<double>(s.k) / config.rows);
+    const double maps = subarrays * config.input_streams() * 2.0 * config.weight_bits * 2.0 *
+                        (per_column ? static_cast<double>(s.n) : 1.0);
+    const double t = r.mtj.samples;
+    tables += sample_counts * std::min(kMaxTableBytes, maps * levels * (4 * t + 256));
   }
   // Per weight bit, a positive and a negative plane: a bit and a float deviation per cell; per
   // thread a row's input bit planes and partial sums.
   const double planes = 2.0 * config.weight_bits;
-  return cells * planes * (0.125 + 4) + std::max(threads, 1) * widest * 64.0 * config.input_bits;
+  return cells * planes * (0.125 + 4) + tables + std::max(threads, 1) * widest * 64.0 * config.input_bits;
+}
+
+double switching_bytes(std::size_t currents, std::size_t pulse_widths, int threads) {
+  return 64.0 * static_cast<double>(currents) * static_cast<double>(pulse_widths) + 4096.0 * std::max(threads, 1);
 }
 
 }  // namespace cimmc::studies

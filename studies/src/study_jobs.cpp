@@ -72,7 +72,7 @@ const std::vector<CounterField> kCounterFields{
     {"mtj_samples", &arch::Counters::mtj_samples},
     {"mtj_skipped", &arch::Counters::mtj_skipped},
     {"lcu_senses", &arch::Counters::lcu_senses},
-    {"lcu_skips", &arch::Counters::lcu_skips},
+    {"lcu_skips", &arch::Counters::lcu_skipped},  // keeps its cimmc.study 1.x name (docs/formats.md)
     {"shift_adds", &arch::Counters::shift_adds},
 };
 
@@ -141,7 +141,7 @@ class InferenceJobs final : public StudyJobs {
     }
     auto* groups = r.int_slot("/layers/lcu_groups", point, trial);
     for (std::size_t l = 0; l < e.layers.size(); ++l)
-      groups[l] = static_cast<std::int64_t>(e.layers[l].counters.lcu_senses + e.layers[l].counters.lcu_skips);
+      groups[l] = static_cast<std::int64_t>(e.layers[l].counters.lcu_senses + e.layers[l].counters.lcu_skipped);
     return true;
   }
 
@@ -343,8 +343,7 @@ class SwitchingJobs final : public StudyJobs {
   // The curves of a slot (a few numbers per grid point); trajectories are not kept.
   void estimate_memory(MemoryEstimate& memory, int threads) override {
     const auto& g = designs_.front().grid;
-    memory.add("curves", 64.0 * static_cast<double>(g.currents_A.size() * g.pulse_widths_s.size()) +
-                             4096.0 * std::max(threads, 1));
+    memory.add("curves", switching_bytes(g.currents_A.size(), g.pulse_widths_s.size(), threads));
   }
 
  private:

@@ -22,6 +22,9 @@ class StudyRanks {
   int rank() const { return rank_; }
   int size() const { return size_; }
   bool root() const { return rank_ == 0; }
+  // Ranks of this world on this machine (sharing its memory), this one included: each holds its
+  // own copy of a study's arrays, so the memory check multiplies by it.
+  int ranks_on_this_machine() const { return local_size_; }
   // Whether this rank computes the k-th pending slot.
   bool owns(std::size_t k) const { return static_cast<int>(k % static_cast<std::size_t>(size_)) == rank_; }
 
@@ -36,7 +39,7 @@ class StudyRanks {
 
  private:
   StudyRanks();
-  int rank_ = 0, size_ = 1;
+  int rank_ = 0, size_ = 1, local_size_ = 1;
   int finished_ = 0;                        // root: workers that sent their last message
   std::vector<std::vector<char>> pending_;  // worker: buffers of sends in flight
   std::vector<void*> requests_;

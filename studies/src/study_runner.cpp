@@ -65,7 +65,7 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
-// Design text with every key qualified by its table ("hardware.noise.sigma = 0.01").
+// Design text with every key qualified by its table ("hardware.noise.cell_sigma_lsb = 0.1").
 std::vector<std::string> qualified_lines(const ResolvedDesign& d) {
   std::vector<std::string> out;
   std::string table;
@@ -202,10 +202,16 @@ RunOutcome run_study(const StudySpec& spec, const RunOptions& o) {
   }
   auto jobs = make_study_jobs(spec, designs);
   // Memory, before the results arrays are allocated and before any slot runs.
-  const auto memory = estimate_study_memory(spec, *jobs, o.threads > 0 ? o.threads : core::max_threads());
+  // Every MPI rank on this machine holds its own copy (docs/reliability.md, section 9).
+  const int local_ranks = ranks.ranks_on_this_machine();
+  const auto memory =
+      estimate_study_memory(spec, *jobs, o.threads > 0 ? o.threads : core::max_threads()).times(local_ranks);
   check_memory(memory,
-               fmt::format("{}: the study ({} points x {} trials)", spec.source, spec.points(), spec.trials_run()),
-               "run fewer points or trials per file, fewer images or a smaller batch");
+               fmt::format("{}: the study ({} points x {} trials{})", spec.source, spec.points(), spec.trials_run(),
+                           local_ranks > 1 ? fmt::format(", {} MPI ranks on this machine", local_ranks) : ""),
+               local_ranks > 1 ? "start fewer ranks per machine, or run fewer points or trials per file, fewer "
+                                 "images or a smaller batch"
+                               : "run fewer points or trials per file, fewer images or a smaller batch");
   StudyResults results(spec.points(), static_cast<std::size_t>(spec.trials_run()));
   jobs->define(results);
   if (exists && o.resume) read_study_slots(spec.output, results);

@@ -2,6 +2,7 @@
 // per component, from the technology table; or the comparisons behind the seed papers' claims.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "cimmc/arch/crossbar_config.hpp"
@@ -9,6 +10,7 @@
 #include "cimmc/core/config.hpp"
 #include "cimmc/core/data_files.hpp"
 #include "cimmc/core/error.hpp"
+#include "cimmc/core/parallel.hpp"
 #include "cimmc/network/dataset.hpp"
 #include "cimmc/network/model_file.hpp"
 #include "cimmc/network/quantize.hpp"
@@ -17,6 +19,7 @@
 #include "cimmc/studies/cost_inputs.hpp"
 #include "cimmc/studies/cost_report.hpp"
 #include "cimmc/studies/crossbar_eval.hpp"
+#include "cimmc/studies/memory_estimate.hpp"
 #include "cimmc/studies/one_point.hpp"
 #include "cimmc/studies/reproductions.hpp"
 #include "cimmc/studies/resolved_design.hpp"
@@ -36,8 +39,8 @@ struct CostOptions {
 // --set keys of the hardware file's tables go to it; the others to the technology table.
 bool is_hardware_key(const std::string& assignment) {
   const std::string head = assignment.substr(0, assignment.find_first_of(".="));
-  return head == "crossbar" || head == "readout" || head == "noise" || head == "layers" || head == "cell" ||
-         head == "periphery" || head == "description";
+  return head == "crossbar" || head == "readout" || head == "noise" || head == "gemms" || head == "layers" ||
+         head == "cell" || head == "periphery" || head == "description";
 }
 
 network::Shape parse_input_shape(const std::string& text) {
@@ -115,13 +118,18 @@ void run_cost(const CostOptions& o) {
   network::Model& model = priced.model;
   arch::NetworkCost cost;
   std::string basis;
+  const auto what = fmt::format("cimmc cost --model {}{}", o.model, o.dataset.empty() ? "" : " --dataset " + o.dataset);
   if (o.dataset.empty()) {
+    // Memory before any work (docs/reliability.md, section 9): the analytic roll-up holds the model.
+    studies::MemoryEstimate memory;
+    memory.add("model", studies::model_bytes(model));
+    studies::check_memory(memory, what, "price a smaller model or input");
     cost = studies::cost_slot(priced, design, mtj, o.weight_density);
     basis = fmt::format("analytic: input bit density {}, weight bit density {:.4f} ({})", o.input_density,
                         o.weight_density >= 0 ? o.weight_density : studies::weight_bit_density(model, hw),
                         o.weight_density >= 0 ? "--weight-density" : "weights " + priced.weights);
   } else {
-    // Counters-based: run images through the crossbar executor and price what it counted.
+    // Counters-based: run images through the crossbar backend and price what it counted.
     if (!priced.trained)
       throw core::ArgumentError(fmt::format("--dataset needs a trained model; {} has {}", o.model, priced.weights));
     const auto test = network::load_dataset(o.dataset, "test");
@@ -130,6 +138,17 @@ void run_cost(const CostOptions& o) {
       calibration = network::load_dataset(o.dataset, "train");
     } catch (const core::Error&) {
       calibration = test;
+    }
+    {
+      // The images held, the model and its quantized copy, a forward pass of one batch (the
+      // evaluation's default) and the crossbar layers.
+      studies::MemoryEstimate memory;
+      memory.add("images held", static_cast<double>(test.pixels.size() + calibration.pixels.size()));
+      memory.add("model", 2 * studies::model_bytes(model));
+      memory.add("forward pass",
+                 studies::forward_bytes(model, std::min(studies::CrossbarEvalOptions{}.batch, o.limit)));
+      memory.add("crossbar layers", studies::crossbar_bytes(model, hw, core::max_threads()));
+      studies::check_memory(memory, what, "use a smaller --limit or a smaller model");
     }
     if (!model.quantized()) {
       network::QuantOptions q;

@@ -12,9 +12,11 @@
 #include <vector>
 
 #include "cimmc/core/error.hpp"
+#include "cimmc/core/parallel.hpp"
 #include "cimmc/core/progress.hpp"
 #include "cimmc/device/switching_study.hpp"
 #include "cimmc/studies/cli.hpp"
+#include "cimmc/studies/memory_estimate.hpp"
 #include "cimmc/studies/one_point.hpp"
 #include "cimmc/studies/resolved_design.hpp"
 
@@ -109,6 +111,14 @@ void run_switching(const SwitchingOptions& o, bool quiet) {
   if (o.table_source != "monte_carlo" && o.table_source != "thermal_activation")
     throw core::ArgumentError(
         fmt::format("--table-source '{}': expected monte_carlo or thermal_activation", o.table_source));
+  {
+    // Memory before any work (docs/reliability.md, section 9): the statistics of every grid point.
+    studies::MemoryEstimate memory;
+    memory.add("curves", studies::switching_bytes(currents.size(), pulses.size(), core::max_threads()));
+    studies::check_memory(
+        memory, fmt::format("cimmc switching ({} currents x {} pulse widths)", currents.size(), pulses.size()),
+        "characterize fewer currents or pulse widths per run");
+  }
 
   // A one-point switching study (studies/one_point.hpp): the design resolved like a study point,
   // its slot (0, 0) computed by the study's slot function.

@@ -5,6 +5,7 @@
 // out-of-memory killer (docs/reliability.md, section 9).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct MemoryEstimate {
   std::string breakdown() const;
   // "about 3.2 GB (results arrays 3.1 GB, images held 55 MB, ...)"
   std::string text() const;
+  // The estimate of `processes` copies of this process on one machine (MPI ranks sharing its
+  // memory): every item times `processes`, named so ("results arrays (x 3 ranks)").
+  MemoryEstimate times(int processes) const;
 };
 
 struct AvailableMemory {
@@ -51,8 +55,12 @@ double model_bytes(network::Model& model);
 // and twice the largest output again for the working copies of the largest layer.
 double forward_bytes(const network::Model& model, int batch);
 // Bytes of a model's GEMM layers programmed into crossbars of this design (weight bit planes, a
-// float deviation per cell and the per-column readout tables) and of `threads` threads' row
-// buffers.
+// float deviation per cell, and a stochastic MTJ readout's threshold tables: per layer and
+// sample count T at most the engine's 16 MiB cap, none with analog noise) and of `threads`
+// threads' row buffers.
 double crossbar_bytes(const network::Model& model, const arch::CrossbarConfig& config, int threads);
+// Bytes of a switching characterization on a grid of `currents` x `pulse_widths` points (the
+// statistics kept per point and the trajectories' working buffers of `threads` threads).
+double switching_bytes(std::size_t currents, std::size_t pulse_widths, int threads);
 
 }  // namespace cimmc::studies
