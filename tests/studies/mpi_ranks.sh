@@ -9,7 +9,7 @@ mkdir -p "$work" && cd "$work" || exit 1
 # OpenMPI refuses to start as root unless told (CI runs as root).
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 export OMP_NUM_THREADS=1
-# Under AddressSanitizer (test presets sanitize, sanitize-all) leak checking is off for the ranks
+# Under AddressSanitizer (test presets sanitize, sanitize-unit) leak checking is off for the ranks
 # only: OpenMPI keeps memory from MPI_Init until exit and unloads its components before the leak
 # check, whose reports then cannot even name the library (docs/reliability.md, section 7). The
 # single-process runs below keep it, and so do all other study tests of the same code.
