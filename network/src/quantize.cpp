@@ -62,7 +62,7 @@ Model fold_batchnorm(const Model& src) {
   return m;
 }
 
-float optimal_clip(std::vector<float> v, int bits) {
+float optimal_clip(const std::vector<float>& v, int bits) {
   float vmax = 0.0f;
   for (float x : v) vmax = std::max(vmax, x);
   if (!(vmax > 0.0f)) return 1.0f;

@@ -27,7 +27,8 @@ double number_in_file(const std::string& path) {
   try {
     std::size_t used = 0;
     const double v = std::stod(word, &used);
-    return used == word.size() && v >= 0 ? v : kInfinity;
+    if (used != word.size() || v < 0) return kInfinity;
+    return v;
   } catch (const std::exception&) {
     return kInfinity;
   }
@@ -51,7 +52,8 @@ std::string cgroup_path(bool v2) {
   for (std::string line; std::getline(in, line);) {
     const auto first = line.find(':'), second = line.find(':', first + 1);
     if (first == std::string::npos || second == std::string::npos) continue;
-    const std::string controllers = line.substr(first + 1, second - first - 1), path = line.substr(second + 1);
+    const std::string controllers = line.substr(first + 1, second - first - 1);
+    std::string path = line.substr(second + 1);
     if (v2 && line.substr(0, first) == "0" && controllers.empty()) return path;
     if (!v2 && (controllers == "memory" || controllers.find("memory,") == 0 ||
                 controllers.find(",memory") != std::string::npos))

@@ -52,6 +52,7 @@ std::vector<std::string> layer_names(const network::Model& model, const arch::Cr
 
 std::vector<std::optional<circuit::MtjConverter>> converters(const std::vector<ResolvedDesign>& designs) {
   std::vector<std::optional<circuit::MtjConverter>> out;
+  out.reserve(designs.size());
   for (const auto& d : designs) out.push_back(mtj_converter_for(d.crossbar, d.tech));
   return out;
 }

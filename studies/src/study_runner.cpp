@@ -72,7 +72,7 @@ std::vector<std::string> qualified_lines(const ResolvedDesign& d) {
   for (const auto& line : lines_of(d.text())) {
     if (line.empty()) continue;
     if (line.front() == '[') table = line.substr(1, line.size() - 2);
-    else out.push_back(table + "." + line);
+    else out.push_back(fmt::format("{}.{}", table, line));
   }
   return out;
 }
@@ -150,8 +150,10 @@ ResolvedStudy resolve_study(const StudySpec& spec) {
     text += fmt::format("{} = [{}]\n", quoted(a.key), fmt::join(values, ", "));
   }
   std::vector<std::string> groups;
+  groups.reserve(spec.groups.size());
   for (const auto& g : spec.groups) {
     std::vector<std::string> keys;
+    keys.reserve(g.size());
     for (const auto a : g) keys.push_back(quoted(spec.axes[a].key));
     groups.push_back(fmt::format("[{}]", fmt::join(keys, ", ")));
   }

@@ -36,7 +36,7 @@ bool is_range(const core::config::Value& v) {
 void flatten(const core::config::Value& table, const std::string& prefix, std::vector<Assignment>& out) {
   for (const auto& k : sorted_keys(table)) {
     const auto& v = table.as_table().at(k);
-    const std::string key = prefix.empty() ? k : prefix + "." + k;
+    const std::string key = prefix.empty() ? k : fmt::format("{}.{}", prefix, k);
     if (v.is_table() && !is_range(v)) flatten(v, key, out);
     else out.push_back({key, v});
   }
@@ -315,6 +315,7 @@ void add_error_lines(const std::string& message, const std::string& context, std
 
 std::string describe(const std::vector<Assignment>& values) {
   std::vector<std::string> parts;
+  parts.reserve(values.size());
   for (const auto& a : values) parts.push_back(fmt::format("{} = {}", a.key, core::config::to_toml(a.value)));
   return parts.empty() ? "the base configuration" : fmt::format("point {}", fmt::join(parts, ", "));
 }

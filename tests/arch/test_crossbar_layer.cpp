@@ -37,7 +37,9 @@ Problem random_problem(std::mt19937& gen, int m, int n, int k, int in_bits, int 
   for (auto& a : p.act) a = u(gen) < zero_fraction ? 0 : static_cast<std::uint8_t>(gen() & ((1u << in_bits) - 1));
   p.w.resize(static_cast<std::size_t>(n) * k);
   const int lo = -(1 << (w_bits - 1)), span = 1 << w_bits;
-  for (auto& x : p.w) x = u(gen) < zero_fraction ? 0 : static_cast<std::int8_t>(lo + static_cast<int>(gen() % span));
+  for (auto& x : p.w)
+    x = static_cast<std::int8_t>(u(gen) < zero_fraction ? 0
+                                                        : lo + static_cast<int>(gen() % static_cast<unsigned>(span)));
   return p;
 }
 

@@ -128,7 +128,8 @@ TEST(MtjVariation, DecoderUsesTheTargetNotTheMismatchedMap) {
     const double r = analog[i].scale / decode[i].scale - 1;
     s += r, s2 += r * r;
   }
-  const double n = static_cast<double>(analog.size() / 2);
+  const std::size_t pairs = analog.size() / 2;
+  const double n = static_cast<double>(pairs);
   // The 16-bit gain codes add at most ~1e-4; the mismatch dominates: rms within 20 % of 0.05
   // (maps share a trim per calibrated map, so the draws are fewer than the maps).
   EXPECT_NEAR(std::sqrt(s2 / n), 0.05, 0.01);

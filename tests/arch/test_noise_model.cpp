@@ -170,8 +170,10 @@ TEST(PhysicalNoise, SenseOffsetIsStaticPerAmplifier) {
     double mean = 64.0, var = (cs.scheme == SignedScheme::kDifferential ? 1.0 : 5.0) * sigma * sigma;
     if (cs.kind == ReadoutKind::kZebraLcu) {
       double level_mean = 0, level_second = 0;
+      const int centre = g / 2;  // the group's exact sum: half of its rows hold a 1
       for (int l = 0; l <= g; ++l) {
-        const double lo = l == 0 ? -1e300 : (l - 0.5 - g / 2) / sigma, hi = l == g ? 1e300 : (l + 0.5 - g / 2) / sigma;
+        const double lo = l == 0 ? -1e300 : (l - 0.5 - centre) / sigma,
+                     hi = l == g ? 1e300 : (l + 0.5 - centre) / sigma;
         const double p = phi_c(lo) - phi_c(hi);
         level_mean += p * l;
         level_second += p * l * l;

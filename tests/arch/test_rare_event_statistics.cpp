@@ -159,7 +159,7 @@ TEST(RareEventSampling, LcuMatchesDirectSamplingAndTheExactErrorRates) {
   const auto count = [](int col) { return 1 + col % 8; };
   const auto w = column_weights(n, k, count, [](int col) { return (col % 16) * 8; });
   const CrossbarConfig c = lcu_config(128, 8, 9);
-  const CrossbarConfig noise_free = c;
+  const CrossbarConfig& noise_free = c;
   for (double sigma : kSigmas) {
     CrossbarConfig noisy = c;
     noisy.noise.sense_sigma_lsb = sigma;
@@ -198,7 +198,7 @@ TEST(RareEventSampling, FineAdcMatchesDirectSamplingAndTheExactErrorRates) {
   CrossbarConfig c = one_bit_config(128, ReadoutKind::kAdc);
   c.readout.adc.bits = 8;
   c.readout.adc.sparse = true;  // the −2^1 column (all zero) is not converted: no noise of its own
-  const CrossbarConfig noise_free = c;
+  const CrossbarConfig& noise_free = c;
   for (double sigma : kSigmas) {
     CrossbarConfig noisy = c;
     noisy.noise.sense_sigma_lsb = sigma;

@@ -95,20 +95,20 @@ TEST(RngDistributions, ShufflesArePermutations) {
 // a normal: sqrt(2/n); mean of a uniform: sqrt(1/12n)), and the Bernoulli rate within 5
 // sqrt(p(1-p)/n).
 TEST(RngDistributions, MomentsMatchTheDistributions) {
-  constexpr int n = 200000;
+  constexpr int kDraws = 200000;
   Stream s = test_stream(7);
   double sum = 0, sum2 = 0, usum = 0;
   int heads = 0;
-  for (int i = 0; i < n; ++i) {
+  for (int i = 0; i < kDraws; ++i) {
     const double z = rng::normal(s);
     sum += z;
     sum2 += z * z;
     usum += rng::uniform01(s);
     heads += rng::bernoulli(s, 0.3) ? 1 : 0;
   }
-  const double mean = sum / n, var = sum2 / n - mean * mean;
-  EXPECT_NEAR(mean, 0.0, 5.0 / std::sqrt(n));
-  EXPECT_NEAR(var, 1.0, 5.0 * std::sqrt(2.0 / n));
-  EXPECT_NEAR(usum / n, 0.5, 5.0 * std::sqrt(1.0 / (12.0 * n)));
-  EXPECT_NEAR(static_cast<double>(heads) / n, 0.3, 5.0 * std::sqrt(0.21 / n));
+  const double mean = sum / kDraws, var = sum2 / kDraws - mean * mean;
+  EXPECT_NEAR(mean, 0.0, 5.0 / std::sqrt(kDraws));
+  EXPECT_NEAR(var, 1.0, 5.0 * std::sqrt(2.0 / kDraws));
+  EXPECT_NEAR(usum / kDraws, 0.5, 5.0 * std::sqrt(1.0 / (12.0 * kDraws)));
+  EXPECT_NEAR(static_cast<double>(heads) / kDraws, 0.3, 5.0 * std::sqrt(0.21 / kDraws));
 }

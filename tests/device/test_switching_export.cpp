@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path temp_dir(const std::string& test) {
-  const auto dir = fs::temp_directory_path() / ("cimmc_test_export_" + std::to_string(::getpid()) + "_" + test);
+  auto dir = fs::temp_directory_path() / ("cimmc_test_export_" + std::to_string(::getpid()) + "_" + test);
   fs::create_directories(dir);
   return dir;
 }

@@ -204,6 +204,7 @@ double bisect(const std::function<bool(double)>& switches, double lo, double hi)
 double monte_carlo_threshold(const SotMtjParams& p, const MonteCarloSettings& s, double lo, double hi, double pulse_s) {
   for (int level = 0; level < 2; ++level) {
     std::vector<double> grid;
+    grid.reserve(256);
     for (int i = 0; i < 256; ++i) grid.push_back(lo + (hi - lo) * i / 255.0);
     const auto c = monte_carlo_switching(p, grid, std::vector<double>{pulse_s}, s);
     std::size_t first = grid.size();

@@ -13,7 +13,7 @@ using namespace cimmc::network;
 
 namespace {
 fs::path temp_dir(const std::string& name) {
-  const auto d = fs::temp_directory_path() / ("cimmc_test_network_data_" + name);
+  auto d = fs::temp_directory_path() / ("cimmc_test_network_data_" + name);
   fs::remove_all(d);
   fs::create_directories(d);
   return d;

@@ -39,8 +39,11 @@ TEST(ExportTorch, SpecsEqualTheCppZoo) {
   };
   for (const auto& name : zoo_names())
     for (const auto& [input, shape, width] : {Case{"1,28,28", {1, 28, 28}, 0.5}, Case{"3,32,32", {3, 32, 32}, 1.0}}) {
-      const auto [rc, out] = run("/usr/bin/python3 " + kScript + " --print-spec --model " + name + " --input " + input +
-                                 " --width " + std::to_string(width));
+      std::string command = "/usr/bin/python3 " + kScript;
+      command += " --print-spec --model " + name;
+      command += " --input " + std::string(input);
+      command += " --width " + std::to_string(width);
+      const auto [rc, out] = run(command);
       ASSERT_EQ(rc, 0) << out;
       EXPECT_EQ(out, zoo_spec(name, shape, 10, {width})) << name << " " << input << " " << width;
     }

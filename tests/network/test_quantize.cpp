@@ -82,6 +82,7 @@ TEST(Quantize, BatchNormFoldingPreservesOutputs) {
 
 TEST(Quantize, OptimalClipMinimizesError) {
   std::vector<float> v;
+  v.reserve(1001);
   for (int i = 0; i < 1000; ++i) v.push_back(static_cast<float>(i) / 1000.0f);
   v.push_back(10.0f);  // one outlier: a 2-bit clip at the maximum would waste the range
   const float clip = optimal_clip(v, 2);

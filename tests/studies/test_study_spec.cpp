@@ -17,7 +17,7 @@ namespace {
 std::filesystem::path write_study(const std::string& name, const std::string& text) {
   const auto dir = std::filesystem::path(CIMMC_BINARY_DIR) / "tests" / "studies" / "unit";
   std::filesystem::create_directories(dir);
-  const auto path = dir / name;
+  auto path = dir / name;
   std::ofstream(path) << text;
   return path;
 }

@@ -187,8 +187,8 @@ inline void TableReader::renamed(std::string_view old_key, std::string_view new_
                  new_override = detail::from_override(there->second, source_);
       if (old_override == new_override) {
         problems_->add(fmt::format("{}: the former name of '{}.{}', which is also given ({}): give only '{}.{}'",
-                                   where(value, source_, old_path + "." + key), new_path, key,
-                                   where(there->second, source_, new_path + "." + key), new_path, key));
+                                   where(value, source_, fmt::format("{}.{}", old_path, key)), new_path, key,
+                                   where(there->second, source_, fmt::format("{}.{}", new_path, key)), new_path, key));
       } else if (old_override) {
         there->second = value;
       }

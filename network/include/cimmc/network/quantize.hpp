@@ -34,6 +34,6 @@ Model quantize_model(const Model& model, const Dataset& calibration_data, const 
 
 // Clip value in (0, max] that minimizes the squared error of b-bit unsigned quantization of
 // `values` (exposed for tests).
-float optimal_clip(std::vector<float> values, int bits);
+float optimal_clip(const std::vector<float>& values, int bits);
 
 }  // namespace cimmc::network
