@@ -44,6 +44,11 @@ class GemmLayer : public Layer {
   void quantize_activations(std::vector<float>& values, std::vector<std::uint8_t>* pass_mask) const;
   bool quantized(const RunContext& ctx) const { return ctx.mode != ExecMode::kFloat && quant_.enabled; }
   void check_quant_ready() const;
+  // The integer GEMM of `rows` rows of `inner` activation codes (`images` images, row-major)
+  // against the weight codes, on ctx.backend (the exact backend when none is set): M×N
+  // accumulators, row-major.
+  std::vector<double> integer_gemm(const RunContext& ctx, int rows, int inner, int images,
+                                   const std::vector<std::uint8_t>& codes) const;
 
   int out_, fan_in_;
   bool has_bias_;

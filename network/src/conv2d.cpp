@@ -1,3 +1,5 @@
+// Conv2d: im2col (plain, packed, transposed-packed) and col2im, the float, fused and integer forward passes and the
+// backward pass.
 #include "cimmc/network/gemm_layers.hpp"
 
 #include <fmt/format.h>
@@ -12,121 +14,10 @@
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/parallel.hpp"
 #include "cimmc/network/sgemm.hpp"
+#include "gemm_layer_context.hpp"
 #include "ps_aware_gradient.hpp"
 
 namespace cimmc::network {
-
-int activation_max_code(int bits) { return (1 << bits) - 1; }
-int weight_max_code(int bits) { return (1 << (bits - 1)) - 1; }
-
-std::uint8_t activation_code(float x, float scale, int bits) {
-  const float q = std::round(x / scale);
-  return static_cast<std::uint8_t>(std::clamp(q, 0.0f, static_cast<float>(activation_max_code(bits))));
-}
-
-GemmLayer::GemmLayer(int out_features, int fan_in, bool bias) : out_(out_features), fan_in_(fan_in), has_bias_(bias) {
-  weight_ = {"weight", Tensor({out_features, fan_in}), Tensor({out_features, fan_in}), true};
-  if (bias) bias_ = {"bias", Tensor({out_features}), Tensor({out_features}), false};
-}
-
-std::vector<Parameter*> GemmLayer::parameters() {
-  if (has_bias_) return {&weight_, &bias_};
-  return {&weight_};
-}
-
-void GemmLayer::enable_bias() {
-  if (has_bias_) return;
-  has_bias_ = true;
-  bias_ = {"bias", Tensor({out_}), Tensor({out_}), false};
-}
-
-std::vector<float> GemmLayer::weight_scales(int bits) const {
-  const int K = fan_in_;
-  std::vector<float> s(out_);
-  for (int n = 0; n < out_; ++n) {
-    float m = 0.0f;
-    for (int k = 0; k < K; ++k) m = std::max(m, std::abs(weight_.value.data[static_cast<std::size_t>(n) * K + k]));
-    s[n] = m > 0.0f ? m / static_cast<float>(weight_max_code(bits)) : 1.0f;
-  }
-  return s;
-}
-
-std::vector<std::int8_t> GemmLayer::weight_codes(int bits, const std::vector<float>& scales) const {
-  const int K = fan_in_, qmax = weight_max_code(bits);
-  std::vector<std::int8_t> c(static_cast<std::size_t>(out_) * K);
-  for (int n = 0; n < out_; ++n)
-    for (int k = 0; k < K; ++k) {
-      const std::size_t i = static_cast<std::size_t>(n) * K + k;
-      const float q = std::round(weight_.value.data[i] / scales[n]);
-      c[i] = static_cast<std::int8_t>(std::clamp(q, static_cast<float>(-qmax), static_cast<float>(qmax)));
-    }
-  return c;
-}
-
-void GemmLayer::check_quant_ready() const {
-  if (!(quant_.activation_scale > 0.0f))
-    throw core::ModelError(fmt::format("layer '{}': quantized execution needs a calibrated activation scale (found {})",
-                                       name(), quant_.activation_scale));
-  if (quant_.weight_bits < 2 || quant_.weight_bits > 8 || quant_.activation_bits < 1 || quant_.activation_bits > 8)
-    throw core::ModelError(
-        fmt::format("layer '{}': weight bits {} / activation bits {} outside the supported 2..8 / 1..8", name(),
-                    quant_.weight_bits, quant_.activation_bits));
-}
-
-void GemmLayer::prepare_weights(const RunContext& ctx) {
-  const std::size_t NK = static_cast<std::size_t>(out_) * fan_in_;
-  if (!quantized(ctx)) {
-    w_compute_.assign(weight_.value.data.begin(), weight_.value.data.end());
-    w_scales_.clear();
-    out_scale_.assign(out_, 1.0f);
-    return;
-  }
-  check_quant_ready();
-  w_scales_ = weight_scales(quant_.weight_bits);
-  w_codes_ = weight_codes(quant_.weight_bits, w_scales_);
-  w_compute_.resize(NK);
-  for (std::size_t i = 0; i < NK; ++i) w_compute_[i] = static_cast<float>(w_codes_[i]);
-  out_scale_.resize(out_);
-  for (int n = 0; n < out_; ++n) out_scale_[n] = quant_.activation_scale * w_scales_[n];
-}
-
-void GemmLayer::quantize_activations(std::vector<float>& v, std::vector<std::uint8_t>* mask) const {
-  const float s = quant_.activation_scale, qmax = static_cast<float>(activation_max_code(quant_.activation_bits));
-  if (mask) mask->resize(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    const float q = v[i] / s;
-    if (mask) (*mask)[i] = (q >= 0.0f && q <= qmax) ? 1 : 0;
-    v[i] = std::clamp(std::round(q), 0.0f, qmax);
-  }
-}
-
-namespace {
-constexpr int kChunk = 8;  // images per chunk of a reduction (fixed: results independent of threads)
-
-GemmHookContext hook_context(const GemmLayer& layer, const RunContext& ctx, int M, int N, int K, MatrixView a,
-                             MatrixView w, const std::vector<float>& w_scales, std::size_t image, int images) {
-  GemmHookContext h;
-  h.layer_index = layer.gemm_index();
-  h.layer_name = layer.name();
-  h.M = M, h.N = N, h.K = K;
-  h.activations = a;
-  h.weights = w;
-  h.quantized = !w_scales.empty();
-  if (h.quantized) {
-    h.activation_bits = layer.quant().activation_bits;
-    h.weight_bits = layer.quant().weight_bits;
-    h.activation_scale = layer.quant().activation_scale;
-    h.weight_scales = w_scales;
-  }
-  h.image_offset = image;
-  h.images = images;
-  h.training = ctx.training;
-  h.step = ctx.step;
-  return h;
-}
-}  // namespace
-
-// ---------------------------------------------------------------- Conv2d
 
 Conv2d::Conv2d(int in_channels, int out_channels, int kernel, int stride, int padding, bool bias)
     : GemmLayer(out_channels, in_channels * kernel * kernel, bias),
@@ -711,21 +602,7 @@ void Conv2d::forward_integer(const Tensor& x, Tensor& out, const RunContext& ctx
         }
     }
   }
-  GemmProblem p;
-  p.layer_index = gemm_index_;
-  p.layer_name = name();
-  p.M = N * P, p.N = out_, p.K = K;
-  p.activations = a.data();
-  p.weights = w_codes_.data();
-  p.activation_bits = quant_.activation_bits;
-  p.weight_bits = quant_.weight_bits;
-  p.activation_scale = quant_.activation_scale;
-  p.weight_scales = w_scales_;
-  p.image_offset = ctx.image_offset;
-  p.images = N;
-  std::vector<double> acc(static_cast<std::size_t>(p.M) * out_);
-  ExactGemmBackend exact;
-  (ctx.backend ? *ctx.backend : exact).gemm(p, acc);
+  const std::vector<double> acc = integer_gemm(ctx, N * P, K, N, a);
   out.resize({N, out_, OH, OW});
 #pragma omp parallel for schedule(static)
   for (int n = 0; n < N; ++n)
@@ -736,155 +613,6 @@ void Conv2d::forward_integer(const Tensor& x, Tensor& out, const RunContext& ctx
       for (int pix = 0; pix < P; ++pix)
         dst[pix] = static_cast<float>(acc[(static_cast<std::size_t>(n) * P + pix) * out_ + c] * s + b);
     }
-}
-
-// ---------------------------------------------------------------- Linear
-
-Linear::Linear(int in_features, int out_features, bool bias) : GemmLayer(out_features, in_features, bias) {}
-
-Attributes Linear::attributes() const { return {{"out", std::to_string(out_)}, {"bias", has_bias_ ? "1" : "0"}}; }
-
-Shape Linear::output_shape(const std::vector<Shape>& in) const {
-  const Shape& s = in.at(0);
-  if (s.size() != 1 || s[0] != fan_in_)
-    throw core::ModelError(fmt::format("layer '{}': linear with {} inputs got input {} (add a flatten layer?)", name(),
-                                       fan_in_, shape_text(s)));
-  return {out_};
-}
-
-void Linear::forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) {
-  const Tensor& x = *in[0];
-  if (ctx.mode == ExecMode::kInteger && quant_.enabled) return forward_integer(x, out, ctx);
-  const int B = x.shape[0], K = fan_in_;
-  output_shape({{static_cast<int>(x.item_size())}});
-  prepare_weights(ctx);
-  const bool q = quantized(ctx);
-  const float* xin = x.data.data();
-  if (q) {
-    x_compute_ = x.data;
-    quantize_activations(x_compute_, ctx.training ? &pass_mask_ : nullptr);
-    xin = x_compute_.data();
-  }
-  out.resize({B, out_});
-  const ConstMatrixMap Wm(w_compute_.data(), out_, K);
-  const int chunks = (B + kChunk - 1) / kChunk;
-  core::ExceptionCapture errors;
-#pragma omp parallel for schedule(static)
-  for (int ch = 0; ch < chunks; ++ch) {
-    errors.run([&] {
-      const int b0 = ch * kChunk, rows = std::min(B, b0 + kChunk) - b0;
-      const ConstMatrixMap X(xin + static_cast<std::size_t>(b0) * K, rows, K);
-      MatrixMap Y(out.data.data() + static_cast<std::size_t>(b0) * out_, rows, out_);
-      Y.noalias() = X * Wm.transpose();
-      if (ctx.hook) {
-        const auto h =
-            hook_context(*this, ctx, rows, out_, K, MatrixView{const_cast<float*>(X.data()), rows, K, K, 1},
-                         MatrixView{w_compute_.data(), out_, K, K, 1}, w_scales_, ctx.image_offset + b0, rows);
-        ctx.hook->forward(h, MatrixView{Y.data(), rows, out_, out_, 1});
-      }
-      for (int r = 0; r < rows; ++r)
-        for (int c = 0; c < out_; ++c) Y(r, c) = Y(r, c) * out_scale_[c] + (has_bias_ ? bias_.value.data[c] : 0.0f);
-    });
-  }
-  errors.rethrow();
-}
-
-void Linear::backward(std::span<const Tensor* const> in, const Tensor&, const Tensor& g, std::span<Tensor* const> gin,
-                      const RunContext& ctx) {
-  const Tensor& x = *in[0];
-  const int B = x.shape[0], K = fan_in_;
-  const bool q = quantized(ctx);
-  const float* xin = q ? x_compute_.data() : x.data.data();
-  const ConstMatrixMap Wm(w_compute_.data(), out_, K);
-  if (gin[0]) gin[0]->resize(x.shape);
-  const int chunks = (B + kChunk - 1) / kChunk;
-  std::vector<RowMatrix> dw(chunks);
-  std::vector<std::vector<double>> db(chunks);
-  core::ExceptionCapture errors;
-#pragma omp parallel for schedule(static)
-  for (int ch = 0; ch < chunks; ++ch) {
-    errors.run([&] {
-      const int b0 = ch * kChunk, rows = std::min(B, b0 + kChunk) - b0;
-      RowMatrix gc(rows, out_);
-      std::vector<int> bounds;
-      std::vector<float> scales;
-      bool ranged = false;
-      db[ch].assign(out_, 0.0);
-      for (int r = 0; r < rows; ++r)
-        for (int c = 0; c < out_; ++c) {
-          const float v = g.data[static_cast<std::size_t>(b0 + r) * out_ + c];
-          db[ch][c] += v;
-          gc(r, c) = v * out_scale_[c];
-        }
-      const ConstMatrixMap X(xin + static_cast<std::size_t>(b0) * K, rows, K);
-      if (ctx.hook) {
-        const auto h =
-            hook_context(*this, ctx, rows, out_, K, MatrixView{const_cast<float*>(X.data()), rows, K, K, 1},
-                         MatrixView{w_compute_.data(), out_, K, K, 1}, w_scales_, ctx.image_offset + b0, rows);
-        ctx.hook->backward(h, MatrixView{gc.data(), rows, out_, out_, 1});
-        ranged = ctx.hook->range_scales(h, bounds, scales);
-      }
-      if (ranged) {
-        // In the (outputs × rows) orientation of ps_aware_backward: transposed views.
-        dw[ch] = RowMatrix::Zero(out_, K);
-        float* dx = gin[0] ? gin[0]->data.data() + static_cast<std::size_t>(b0) * K : nullptr;
-        MatrixMap DX(dx, rows, K);
-        auto DXt = DX.transpose();
-        ps_aware_backward(bounds, scales, gc.transpose(), X.transpose(), Wm, dw[ch], gin[0] ? &DXt : nullptr);
-      } else {
-        dw[ch].noalias() = gc.transpose() * X;
-      }
-      if (gin[0]) {
-        MatrixMap DX(gin[0]->data.data() + static_cast<std::size_t>(b0) * K, rows, K);
-        if (!ranged) DX.noalias() = gc * Wm;
-        if (q) {
-          const float inv = 1.0f / quant_.activation_scale;
-          const std::uint8_t* m = pass_mask_.data() + static_cast<std::size_t>(b0) * K;
-          for (std::size_t i = 0; i < static_cast<std::size_t>(rows) * K; ++i)
-            DX.data()[i] = m[i] ? DX.data()[i] * inv : 0.0f;
-        }
-      }
-    });
-  }
-  errors.rethrow();
-  for (int ch = 0; ch < chunks; ++ch)
-    for (int c = 0; c < out_; ++c) {
-      const float inv_ws = q ? 1.0f / w_scales_[c] : 1.0f;
-      float* wg = weight_.grad.data.data() + static_cast<std::size_t>(c) * K;
-      for (int k = 0; k < K; ++k) wg[k] += dw[ch](c, k) * inv_ws;
-      if (has_bias_) bias_.grad.data[c] += static_cast<float>(db[ch][c]);
-    }
-}
-
-void Linear::forward_integer(const Tensor& x, Tensor& out, const RunContext& ctx) {
-  check_quant_ready();
-  const int B = x.shape[0], K = fan_in_;
-  w_scales_ = weight_scales(quant_.weight_bits);
-  w_codes_ = weight_codes(quant_.weight_bits, w_scales_);
-  std::vector<std::uint8_t> a(x.size());
-  for (std::size_t i = 0; i < x.size(); ++i)
-    a[i] = activation_code(x.data[i], quant_.activation_scale, quant_.activation_bits);
-  GemmProblem p;
-  p.layer_index = gemm_index_;
-  p.layer_name = name();
-  p.M = B, p.N = out_, p.K = K;
-  p.activations = a.data();
-  p.weights = w_codes_.data();
-  p.activation_bits = quant_.activation_bits;
-  p.weight_bits = quant_.weight_bits;
-  p.activation_scale = quant_.activation_scale;
-  p.weight_scales = w_scales_;
-  p.image_offset = ctx.image_offset;
-  p.images = B;
-  std::vector<double> acc(static_cast<std::size_t>(B) * out_);
-  ExactGemmBackend exact;
-  (ctx.backend ? *ctx.backend : exact).gemm(p, acc);
-  out.resize({B, out_});
-  for (int b = 0; b < B; ++b)
-    for (int c = 0; c < out_; ++c)
-      out.data[static_cast<std::size_t>(b) * out_ + c] = static_cast<float>(
-          acc[static_cast<std::size_t>(b) * out_ + c] * (static_cast<double>(quant_.activation_scale) * w_scales_[c]) +
-          (has_bias_ ? bias_.value.data[c] : 0.0));
 }
 
 }  // namespace cimmc::network
