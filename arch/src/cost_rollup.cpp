@@ -80,6 +80,10 @@ void check_densities(const CrossbarConfig& config, const LayerShape& shape, cons
 
 int physical_columns_per_output(const CrossbarConfig& config) { return mapping_of(config).physical; }
 
+int column_groups_per_output(const CrossbarConfig& config) {
+  return static_cast<int>(mapping_of(config).groups.size());
+}
+
 BitDensities BitDensities::uniform(const CrossbarConfig& config, double input, double weight) {
   if (!(input >= 0 && input <= 1) || !(weight >= 0 && weight <= 1))
     throw core::ArgumentError(fmt::format("bit densities must be in [0, 1] (input {}, weight {})", input, weight));

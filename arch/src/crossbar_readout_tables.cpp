@@ -98,8 +98,7 @@ void CrossbarLayer::prepare_readout() {
     }
   const int ifs = static_cast<int>(fs);
   const std::size_t levels = 2 * static_cast<std::size_t>(ifs) + 1;
-  // Threshold tables up to 16 MiB per T; beyond that the word limits below (or P per PS).
-  constexpr std::size_t kMaxTableBytes = std::size_t{16} << 20;
+  // Threshold tables up to kMaxThresholdTableBytes per T; beyond that the word limits below (or P per PS).
   for (auto& table : mtj_tables_) {
     const int t = table.samples;
     const std::vector<double> x_hat = circuit::mtj_decode_points(r.mtj, *curve_, t);
@@ -113,7 +112,7 @@ void CrossbarLayer::prepare_readout() {
     const std::size_t bytes = static_cast<std::size_t>(maps) * levels *
                               (static_cast<std::size_t>(t) * 4 + (t < circuit::kBinomialAmbiguous ? 256 : 0));
     // With analog noise every PS is analog and P is evaluated per PS: no threshold tables.
-    if (bytes > kMaxTableBytes || config_.noise.any()) continue;
+    if (bytes > kMaxThresholdTableBytes || config_.noise.any()) continue;
     table.thresholds.assign(static_cast<std::size_t>(maps) * levels * t, 0);
     if (t < circuit::kBinomialAmbiguous) table.buckets.assign(static_cast<std::size_t>(maps) * levels * 256, 0);
     for (int sm = 0; sm < maps; ++sm)
@@ -136,9 +135,8 @@ void CrossbarLayer::prepare_mtj_word_limits() {
   mtj_limit_decoded_ = 0;
   mtj_word_limits_.clear();
   mtj_word_limits_.shrink_to_fit();
-  // Word limits up to 64 MiB, for a T without threshold tables; beyond that (and for analog
-  // values: noise, cell deviations) P is evaluated per PS.
-  constexpr std::size_t kMaxLimitBytes = std::size_t{64} << 20;
+  // Word limits up to kMaxWordLimitBytes, for a T without threshold tables; beyond that (and for
+  // analog values: noise, cell deviations) P is evaluated per PS.
   const bool per_ps = std::any_of(mtj_tables_.begin(), mtj_tables_.end(),
                                   [](const MtjTable& table) { return table.thresholds.empty(); });
   const int ifs = static_cast<int>(full_scale());
@@ -182,7 +180,7 @@ void CrossbarLayer::prepare_mtj_word_limits() {
     first[sm] = static_cast<std::uint32_t>(values);
     values += static_cast<std::size_t>(range[sm].second - lo + 1) + 3 + static_cast<std::size_t>(decoded_words);
   }
-  if (maps * sizeof(std::uint32_t) + values * sizeof(std::uint64_t) > kMaxLimitBytes) return;
+  if (maps * sizeof(std::uint32_t) + values * sizeof(std::uint64_t) > kMaxWordLimitBytes) return;
   mtj_word_limits_.resize(values);
   for (std::size_t sm = 0; sm < maps; ++sm) {
     if (sm % 2 == 1 && first[sm] == first[sm - 1]) continue;

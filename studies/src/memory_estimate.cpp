@@ -8,8 +8,11 @@
 #include <cstdlib>
 #include <fstream>
 #include <limits>
+#include <set>
 #include <sstream>
 
+#include "cimmc/arch/cost_rollup.hpp"
+#include "cimmc/arch/crossbar_layer.hpp"
 #include "cimmc/core/error.hpp"
 #include "cimmc/studies/cost_report.hpp"
 
@@ -184,26 +187,42 @@ double forward_bytes(const network::Model& model, int batch) {
   return 4 * (per_image + 2 * largest) * std::max(batch, 1);
 }
 
+MemoryEstimate inference_memory(network::Model& model, double images_held, int batch) {
+  MemoryEstimate memory;
+  memory.add("images held", images_held);
+  memory.add("model", 2 * model_bytes(model));
+  memory.add("forward pass", forward_bytes(model, batch));
+  return memory;
+}
+
 double crossbar_bytes(const network::Model& model, const arch::CrossbarConfig& config, int threads) {
   double cells = 0, widest = 0, tables = 0;
   const auto& r = config.readout;
-  // Distinct sample counts T a stochastic MTJ readout may use: the default and each rule's.
-  const double sample_counts = 1.0 + static_cast<double>(r.mtj.samples_rule.size());
+  const bool mtj_tables = r.kind == circuit::ReadoutKind::kStochasticMtj && !config.noise.any();
+  // The engine's policy (crossbar_readout_tables.cpp): per distinct sample count T a threshold
+  // table if it fits its cap, and word limits for the T without one if they fit theirs.
+  std::set<int> sample_counts{r.mtj.samples};
+  for (const auto& rule : r.mtj.samples_rule) sample_counts.insert(rule.samples);
   const double levels = 2.0 * config.full_scale() + 1;
-  constexpr double kMaxTableBytes = 16.0 * 1024 * 1024;  // the engine's cap per layer and T
+  const int groups = mtj_tables ? arch::column_groups_per_output(config) : 0;
   for (const auto& s : gemm_shapes(model, config)) {
     if (s.digital) continue;
     cells += static_cast<double>(s.k) * static_cast<double>(s.n);
     widest = std::max(widest, static_cast<double>(s.k + s.n));
-    if (r.kind != circuit::ReadoutKind::kStochasticMtj || config.noise.any()) continue;
-    // Maps: per subarray, conversion (input stream x weight plane) and signed side, and per
+    if (!mtj_tables) continue;
+    // Maps: per subarray, conversion (input stream x column group) and signed side, and per
     // column when every column has its own converter.
     const bool per_column = r.mtj.has_variation || r.mtj.trim.in_situ;
-    const double subarrays = std::ceil(static_cast<double>(s.k) / config.rows);
-    const double maps = subarrays * config.input_streams() * 2.0 * config.weight_bits * 2.0 *
+    const double maps = std::ceil(static_cast<double>(s.k) / config.rows) * config.input_streams() * groups * 2.0 *
                         (per_column ? static_cast<double>(s.n) : 1.0);
-    const double t = r.mtj.samples;
-    tables += sample_counts * std::min(kMaxTableBytes, maps * levels * (4 * t + 256));
+    bool word_limits = false;
+    for (const int t : sample_counts) {
+      const double bytes = maps * levels * (4.0 * t + (t < circuit::kBinomialAmbiguous ? 256 : 0));
+      if (bytes <= static_cast<double>(arch::kMaxThresholdTableBytes)) tables += bytes;
+      else word_limits = true;
+    }
+    const double limits = maps * (levels + 3) * 8;
+    if (word_limits && limits <= static_cast<double>(arch::kMaxWordLimitBytes)) tables += limits;
   }
   // Per weight bit, a positive and a negative plane: a bit and a float deviation per cell; per
   // thread a row's input bit planes and partial sums.

@@ -167,10 +167,10 @@ class InferenceJobs final : public StudyJobs {
   }
 
   void estimate_memory(MemoryEstimate& memory, int threads) override {
-    memory.add("images held", static_cast<double>(test_.pixels.size() + calibration_.pixels.size()));
-    memory.add("model", 2 * model_bytes(model_));
-    memory.add("forward pass",
-               forward_bytes(model_, std::min(spec_.batch, std::max(images_, spec_.calibration_images))));
+    const auto inference =
+        inference_memory(model_, static_cast<double>(test_.pixels.size() + calibration_.pixels.size()),
+                         std::min(spec_.batch, std::max(images_, spec_.calibration_images)));
+    memory.items.insert(memory.items.end(), inference.items.begin(), inference.items.end());
     double crossbar = 0;
     for (const auto& d : designs_) crossbar = std::max(crossbar, crossbar_bytes(model_, d.crossbar, threads));
     memory.add("crossbar layers", crossbar);

@@ -142,11 +142,9 @@ void run_cost(const CostOptions& o) {
     {
       // The images held, the model and its quantized copy, a forward pass of one batch (the
       // evaluation's default) and the crossbar layers.
-      studies::MemoryEstimate memory;
-      memory.add("images held", static_cast<double>(test.pixels.size() + calibration.pixels.size()));
-      memory.add("model", 2 * studies::model_bytes(model));
-      memory.add("forward pass",
-                 studies::forward_bytes(model, std::min(studies::CrossbarEvalOptions{}.batch, o.limit)));
+      auto memory =
+          studies::inference_memory(model, static_cast<double>(test.pixels.size() + calibration.pixels.size()),
+                                    std::min(studies::CrossbarEvalOptions{}.batch, o.limit));
       memory.add("crossbar layers", studies::crossbar_bytes(model, hw, core::max_threads()));
       studies::check_memory(memory, what, "use a smaller --limit or a smaller model");
     }

@@ -116,11 +116,9 @@ void run_eval(const EvalOptions& o) {
   {
     // Memory before any work: the test images, the model (and its quantized copy), a forward
     // pass of one batch and the crossbar layers.
-    studies::MemoryEstimate memory;
-    memory.add("images held", static_cast<double>(test.pixels.size()));
-    memory.add("model", 2 * studies::model_bytes(model));
     const int images = o.limit > 0 ? std::min(o.limit, test.size()) : test.size();
-    memory.add("forward pass", studies::forward_bytes(model, std::min(o.batch, std::max(images, 1))));
+    auto memory = studies::inference_memory(model, static_cast<double>(test.pixels.size()),
+                                            std::min(o.batch, std::max(images, 1)));
     if (design) memory.add("crossbar layers", studies::crossbar_bytes(model, design->crossbar, core::max_threads()));
     studies::check_memory(memory, fmt::format("cimmc eval --model {} --batch {}", o.model, o.batch),
                           "use a smaller --batch");

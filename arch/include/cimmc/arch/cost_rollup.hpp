@@ -123,5 +123,7 @@ NetworkCost network_cost(std::vector<LayerCost> layers, const CrossbarConfig& co
 
 // Physical columns per output of a layer under `config` (column groups × sides).
 int physical_columns_per_output(const CrossbarConfig& config);
+// Column groups per output (each read out separately) under `config`.
+int column_groups_per_output(const CrossbarConfig& config);
 
 }  // namespace cimmc::arch

@@ -102,6 +102,12 @@ struct ColumnGroup {
   bool signed_readout = false;    // differential: the readout sees positive − negative
 };
 
+// Limits of a stochastic MTJ readout's tables per layer (crossbar_readout_tables.cpp): threshold
+// tables are built per sample count T only up to kMaxThresholdTableBytes each, and word limits
+// (for the T without them) only up to kMaxWordLimitBytes; beyond either, P is evaluated per PS.
+inline constexpr std::size_t kMaxThresholdTableBytes = std::size_t{16} << 20;
+inline constexpr std::size_t kMaxWordLimitBytes = std::size_t{64} << 20;
+
 class CrossbarLayer {
  public:
   CrossbarLayer(const CrossbarConfig& config, int layer_id, std::span<const std::int8_t> weights, int n, int k);

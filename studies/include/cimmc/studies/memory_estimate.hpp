@@ -54,6 +54,10 @@ double model_bytes(network::Model& model);
 // Bytes of the node outputs of a forward pass of `batch` images (every node's output is kept),
 // and twice the largest output again for the working copies of the largest layer.
 double forward_bytes(const network::Model& model, int batch);
+// The dominant allocations of evaluating `model` (inference): `images_held` bytes of images, the
+// model and its quantized copy, and the node outputs of a forward pass of `batch` images. A
+// crossbar evaluation adds crossbar_bytes.
+MemoryEstimate inference_memory(network::Model& model, double images_held, int batch);
 // Bytes of a model's GEMM layers programmed into crossbars of this design (weight bit planes, a
 // float deviation per cell, and a stochastic MTJ readout's threshold tables: per layer and
 // sample count T at most the engine's 16 MiB cap, none with analog noise) and of `threads`
