@@ -1,9 +1,9 @@
 // GEMM backends by name, for commands such as `cimmc eval --backend NAME`. The word "backend" names
 // the one inference seam (gemm.hpp's GemmBackend): "float" (ExecMode::kFloat, or kFakeQuant for a
 // quantized model) and "int" (kInteger with the exact reference backend) are built in; the hardware
-// backends are made by make_backend, a
-// plain factory (today: "crossbar", every Conv/Linear on the crossbar engine of arch/ with the
-// hardware file's readout and noise). Training has its own seam, gemm.hpp's GemmHook.
+// backends are made by make_backend, a plain factory (today: "crossbar", every Conv/Linear on the
+// crossbar engine of arch/ with the hardware file's readout and noise). Training has its own seam,
+// gemm.hpp's GemmHook.
 #pragma once
 
 #include <cstdint>
