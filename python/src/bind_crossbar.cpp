@@ -51,6 +51,20 @@ arch::CrossbarConfig hardware_of(const py::object& hw) {
       "hardware: expected a CrossbarConfig, a data/hw name or a path to a hardware TOML file");
 }
 
+// sampling = "rare_event" with a readout that samples directly: the check that
+// circuit::read_readout_params makes on a hardware file, for a configuration edited in Python
+// (CrossbarConfig::validate does not make it).
+void check_sampling(const arch::CrossbarConfig& c) {
+  const auto kind = c.readout.kind;
+  if (c.readout.sampling != circuit::ReadoutSampling::kRareEvent || kind == circuit::ReadoutKind::kAdc ||
+      kind == circuit::ReadoutKind::kZebraLcu)
+    return;
+  throw cimmc::core::ConfigError(
+      "crossbar configuration: key 'readout.sampling': value \"rare_event\" is out of range: expected \"rare_event\" "
+      "only with kind = \"adc\" or \"zebra_lcu\" (the other readouts sample directly; readout.kind is \"" +
+      std::string(circuit::readout_name(kind)) + "\")");
+}
+
 // The array results go to: `out` (written in place; may be the input itself) or a new array of
 // the input's shape.
 py::array_t<float> output_for(const FloatArray& in, const OutArray& out) {
@@ -233,6 +247,7 @@ class PyCrossbarLayer {
   PyCrossbarLayer(const py::object& hw, const py::array& weights, int layer_id) {
     const auto w = codes_of<std::int8_t>(weights, "weights");
     const auto cfg = hardware_of(hw);
+    check_sampling(cfg);
     layer_ = std::make_unique<arch::CrossbarLayer>(
         cfg, layer_id, std::span<const std::int8_t>(w.data, static_cast<std::size_t>(w.shape[0] * w.shape[1])),
         static_cast<int>(w.shape[0]), static_cast<int>(w.shape[1]));
@@ -417,6 +432,24 @@ itself) written in place and returned. The GIL is released while it computes.)do
                                              "': expected ideal, adc, stochastic_mtj or zebra_lcu");
           },
           "\"ideal\", \"adc\", \"stochastic_mtj\" or \"zebra_lcu\"")
+      .def_property(
+          "sampling",
+          [](const circuit::ReadoutParams& r) { return std::string(circuit::readout_sampling_name(r.sampling)); },
+          [](circuit::ReadoutParams& r, const std::string& s) {
+            for (auto v : {circuit::ReadoutSampling::kAuto, circuit::ReadoutSampling::kDirect,
+                           circuit::ReadoutSampling::kRareEvent})
+              if (circuit::readout_sampling_name(v) == s) {
+                r.sampling = v;
+                return;
+              }
+            throw cimmc::core::ArgumentError("readout.sampling '" + s + "': expected auto, direct or rare_event");
+          },
+          R"doc("auto", "direct" or "rare_event": how CrossbarLayer draws the noise of an ADC or LCU sense
+(docs/rare_event_sampling.md). "auto" (default): rare-event sampling where the layer's bound on
+every sense's error probability is at most 0.01, else direct; "direct": one normal per sense;
+"rare_event": the noise-free level and only the senses the noise moves (kind "adc" or "zebra_lcu"
+only: CrossbarLayer and validate() raise ValueError for another kind). Both draw the same
+distribution from different random numbers. apply_readout draws no noise and does not read it.)doc")
       .def_readwrite("adc", &circuit::ReadoutParams::adc)
       .def_readwrite("mtj", &circuit::ReadoutParams::mtj)
       .def_readwrite("lcu", &circuit::ReadoutParams::lcu);
@@ -460,7 +493,13 @@ training, use it in the forward pass with a straight-through gradient (MtjParams
       .def_property_readonly("full_scale", &arch::CrossbarConfig::full_scale,
                              "largest analog accumulation of one column: rows x max cell value x max input value")
       .def_property_readonly("input_streams", &arch::CrossbarConfig::input_streams)
-      .def("validate", &arch::CrossbarConfig::validate, "Raises ValueError listing every inconsistency (after edits)")
+      .def(
+          "validate",
+          [](const arch::CrossbarConfig& c) {
+            check_sampling(c);
+            c.validate();
+          },
+          "Raises ValueError listing every inconsistency (after edits)")
       .def("__copy__", [](const arch::CrossbarConfig& c) { return c; })
       .def("__deepcopy__", [](const arch::CrossbarConfig& c, const py::dict&) { return c; });
 

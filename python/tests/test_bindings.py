@@ -203,6 +203,23 @@ class Readouts(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "CrossbarLayer"):
             cimmc.apply_readout(ps, lcu)
 
+    def test_readout_sampling(self):
+        # [readout] sampling (docs/rare_event_sampling.md), read and written by its names.
+        self.assertEqual(cimmc.ReadoutParams().sampling, "auto")
+        hw = cimmc.load_hardware("zebra_lcu")
+        self.assertEqual(hw.readout.sampling, "auto")
+        for name in ("direct", "rare_event", "auto", "rare_event"):
+            hw.readout.sampling = name
+            self.assertEqual(hw.readout.sampling, name)
+        with self.assertRaisesRegex(ValueError, r"readout\.sampling 'rare': expected auto, direct or rare_event"):
+            hw.readout.sampling = "rare"
+        self.assertEqual(hw.readout.sampling, "rare_event")  # unchanged
+        self.assertEqual(cimmc.load_hardware("adc_baseline", ['readout.sampling="direct"']).readout.sampling, "direct")
+        self.assertEqual(cimmc.load_hardware("zebra_lcu", ["readout.sampling=rare_event"]).readout.sampling,
+                         "rare_event")
+        with self.assertRaisesRegex(ValueError, r"readout\.sampling.*\"rare_event\""):
+            cimmc.load_hardware("adc_baseline", ['readout.sampling="rare"'])
+
     def test_stochastic_mtj(self):
         hw = cimmc.load_hardware("stox_mtj_t4")
         r = hw.readout
@@ -255,6 +272,62 @@ class Crossbar(unittest.TestCase):
         quiet_layer = cimmc.CrossbarLayer(quiet, w)
         self.assertFalse(quiet_layer.needs_calibration)
         np.testing.assert_array_equal(quiet_layer.run(a, seed=5), exact)
+
+    def test_sampling_methods(self):
+        # Noise small against a level step of 1, so that "auto" picks rare-event sampling: the bound
+        # on every sense's error probability (docs/rare_event_sampling.md) is <= 0.01, for the LCU
+        # 2 (1 - Phi(0.5 / 0.15)) = 9e-4, for the 9-bit ADC (step 1; the bound takes two sides)
+        # 2 (1 - Phi(0.5 / (0.13 sqrt 2))) = 7e-3. Yet both methods make errors (per sense 9e-4 and
+        # 1.2e-4; 4.7e6 LCU senses, 262144 conversions): the same distribution from different
+        # random numbers, so their outputs differ; each is reproducible.
+        rng = np.random.default_rng(4)
+        w = rng.integers(-128, 128, size=(16, 256), dtype=np.int8)
+        a = rng.integers(0, 256, size=(128, 256), dtype=np.uint8)
+        exact = a.astype(np.int64) @ w.astype(np.int64).T
+        exact_cells = ["noise.cell_sigma_lsb=0", "noise.offset_sigma_lsb=0"]
+        lcu = cimmc.load_hardware("zebra_lcu", exact_cells + ["noise.sense_sigma_lsb=0.15"])
+        adc = cimmc.load_hardware("adc_baseline", exact_cells + ["noise.sense_sigma_lsb=0.13", "readout.adc.bits=9"])
+        for name, hw in (("zebra_lcu", lcu), ("9-bit adc", adc)):
+            out = {}
+            for sampling in ("auto", "direct", "rare_event"):
+                hw.readout.sampling = sampling
+                layer = cimmc.CrossbarLayer(hw, w)
+                self.assertFalse(layer.needs_calibration)
+                out[sampling] = layer.run(a, seed=9, threads=1)
+                what = f"{name}, sampling {sampling}"
+                np.testing.assert_array_equal(layer.run(a, seed=9, threads=2), out[sampling], err_msg=what)
+                np.testing.assert_array_equal(cimmc.CrossbarLayer(hw, w).run(a, seed=9), out[sampling], err_msg=what)
+                # The noise is there and changes with the seed.
+                self.assertFalse(np.array_equal(out[sampling], exact), what)
+                self.assertFalse(np.array_equal(layer.run(a, seed=10), out[sampling]), what)
+            self.assertFalse(np.array_equal(out["direct"], out["rare_event"]), name)
+            np.testing.assert_array_equal(out["auto"], out["rare_event"], err_msg=name)
+        # At zebra_lcu.toml's own noise (0.6 LSB per sense) errors are not rare: "auto" samples directly.
+        hw = cimmc.load_hardware("zebra_lcu")
+        out = {}
+        for sampling in ("auto", "direct", "rare_event"):
+            hw.readout.sampling = sampling
+            out[sampling] = cimmc.CrossbarLayer(hw, w).run(a, seed=9)
+        np.testing.assert_array_equal(out["auto"], out["direct"])
+        self.assertFalse(np.array_equal(out["auto"], out["rare_event"]))
+
+    def test_rare_event_sampling_needs_an_adc_or_lcu(self):
+        only = r"readout\.sampling.*only with kind = \"adc\" or \"zebra_lcu\""
+        w = np.ones((4, 64), dtype=np.int8)
+        for name in ("ideal", "stox_mtj_t4"):
+            with self.assertRaisesRegex(ValueError, only):
+                cimmc.load_hardware(name, ['readout.sampling="rare_event"'])
+            hw = cimmc.load_hardware(name, ['readout.sampling="direct"'])
+            hw.validate()
+            cimmc.CrossbarLayer(hw, w)
+            hw.readout.sampling = "rare_event"  # allowed while other fields are edited ...
+            with self.assertRaisesRegex(ValueError, only):  # ... but not in a layer
+                hw.validate()
+            with self.assertRaisesRegex(ValueError, only):
+                cimmc.CrossbarLayer(hw, w)
+            hw.readout.kind = "adc"
+            hw.validate()
+            cimmc.CrossbarLayer(hw, w)
 
 
 class Studies(unittest.TestCase):
