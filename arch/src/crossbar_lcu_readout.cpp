@@ -13,10 +13,12 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "cimmc/arch/crossbar_layer.hpp"
 #include "crossbar_scratch.hpp"
 #include "rare_event.hpp"
+#include "shift_add.hpp"
 
 namespace cimmc::arch {
 
@@ -32,37 +34,61 @@ std::uint64_t nonzero_groups(std::uint64_t y, std::uint64_t word_low) {
 }
 
 // Counts the nonzero G-row groups of a & (plane 0 | plane 1) over outputs n < np (a multiple of
-// 8; padding outputs have no weights), eight outputs at a time in a GCC vector (AVX-512, AVX2 or
-// SSE2 as the build targets). Counted in bytes without popcounts: a group's lowest bit lies at
-// bit 0 of a byte when G >= 8, at 8 / G places of a byte below; a byte gains at most 1 (G >= 8)
-// or 8 / G per step, so the bytes are summed out before they can overflow.
-using U64x8 = std::uint64_t __attribute__((vector_size(64)));
+// 8; padding outputs have no weights), a native vector of outputs at a time (GCC vectors of 64, 32
+// or 16 bytes as the build targets AVX-512, AVX2 or SSE2; a wider GCC vector than the build's
+// registers is lowered through memory, several times slower). Counted in bytes without
+// popcounts: each step adds 1 to the lowest byte of every nonzero group that lies inside the
+// subarray (word_low); for G >= 8 a group is a lane of G bits, so one compare with zero finds it,
+// for G < 8 the group's bits are OR-ed down to its lowest bit, 8 / G places of a byte. A byte
+// gains at most 1 (G >= 8) or 8 / G per step, so the bytes are summed out before they can overflow.
+#if defined(__AVX512F__)
+constexpr int kSenseVectorBytes = 64;
+#elif defined(__AVX2__)
+constexpr int kSenseVectorBytes = 32;
+#else
+constexpr int kSenseVectorBytes = 16;
+#endif
+constexpr int kSenseLanes = kSenseVectorBytes / 8;  // outputs (64-bit words) per vector
+using U64v = std::uint64_t __attribute__((vector_size(kSenseVectorBytes)));
+// The lanes of a G-row group, for G >= 8 (explicit types: GCC ignores vector_size on a dependent
+// type).
+using U8v = std::uint8_t __attribute__((vector_size(kSenseVectorBytes)));
+using U16v = std::uint16_t __attribute__((vector_size(kSenseVectorBytes)));
+using U32v = std::uint32_t __attribute__((vector_size(kSenseVectorBytes)));
+template <int G>
+using GroupLanes =
+    std::conditional_t<G == 8, U8v, std::conditional_t<G == 16, U16v, std::conditional_t<G == 32, U32v, U64v>>>;
 template <int G>
 struct SenseCounter {
+  static_assert(8 % kSenseLanes == 0 || kSenseLanes % 8 == 0);
   static constexpr std::uint64_t kBytes = 0x0101010101010101ull, kEven = 0x00FF00FF00FF00FFull;
   static constexpr int kSteps = G >= 8 ? 255 : 31;
-  U64x8 bytes = {};
+  U64v bytes = {};
   int steps = 0;
   std::int64_t total = 0;
 
   void add(std::uint64_t aw, const std::uint64_t* p0, const std::uint64_t* p1, std::uint64_t second,
            std::uint64_t word_low, int np) {
-    for (int n = 0; n < np; n += 8) {
+    for (int n = 0; n < np; n += kSenseLanes) {
       if (steps == kSteps) flush();
-      U64x8 w0, w1;
+      U64v w0, w1;
       std::memcpy(&w0, p0 + n, sizeof w0);
       std::memcpy(&w1, p1 + n, sizeof w1);
-      U64x8 y = aw & (w0 | (w1 & second));
-      for (int sh = 1; sh < G; sh <<= 1) y |= y >> sh;
-      y &= word_low;
-      for (int o = 0; o < (G >= 8 ? 1 : 8 / G); ++o) bytes += (y >> (o * G)) & kBytes;
+      U64v y = aw & (w0 | (w1 & second));
+      if constexpr (G >= 8) {
+        bytes += reinterpret_cast<U64v>(reinterpret_cast<GroupLanes<G>>(y) != 0) & word_low;
+      } else {
+        for (int sh = 1; sh < G; sh <<= 1) y |= y >> sh;
+        y &= word_low;
+        for (int o = 0; o < 8 / G; ++o) bytes += (y >> (o * G)) & kBytes;
+      }
       ++steps;
     }
   }
   void flush() {
-    const U64x8 pairs = (bytes & kEven) + ((bytes >> 8) & kEven);  // 16-bit sums
-    for (int l = 0; l < 8; ++l) total += static_cast<std::int64_t>((pairs[l] * 0x0001000100010001ull) >> 48);
-    bytes = U64x8{};
+    const U64v pairs = (bytes & kEven) + ((bytes >> 8) & kEven);  // 16-bit sums
+    for (int l = 0; l < kSenseLanes; ++l) total += static_cast<std::int64_t>((pairs[l] * 0x0001000100010001ull) >> 48);
+    bytes = U64v{};
     steps = 0;
   }
   std::int64_t finish() {
@@ -213,26 +239,18 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
     } else {
       gaps.index += static_cast<std::uint64_t>(senses);
     }
-    // The noise-free sums are the PS; shift-add them with the errors' changes.
+    // The noise-free sums are the PS; shift-add them with the errors' changes. Without errors the
+    // sum is exact in double: |PS| < 2^24 per group and the shift weights are integers of at most
+    // 2^7, so every product and partial sum is an integer below 2^53 (the same sum 64-bit integers
+    // give, and double vectorizes where 64-bit integer multiplies do not below AVX-512).
     const double* shift = shift_weights_.data();
-    if (errors) {
-#pragma omp simd
-      for (int n = 0; n < np; ++n) {
-        double sum = 0.0;
-        for (int gi = 0; gi < groups; ++gi)
-          sum += (static_cast<double>(pos[gi * np + n] - neg[gi * np + n]) + static_cast<double>(change[gi * np + n])) *
-                 shift[gi];
-        acc[n] += sum * bit_weight;
-      }
-    } else {
-#pragma omp simd
-      for (int n = 0; n < np; ++n) {
-        std::int64_t sum = 0;  // exact: |PS| < 2^24 per group, shift weights are integers
-        for (int gi = 0; gi < groups; ++gi)
-          sum += static_cast<std::int64_t>(pos[gi * np + n] - neg[gi * np + n]) * static_cast<std::int64_t>(shift[gi]);
-        acc[n] += static_cast<double>(sum) * bit_weight;
-      }
-    }
+    if (errors)
+      detail::shift_add(groups, np, shift, bit_weight, acc, [&](int gi, int n) {
+        return static_cast<double>(pos[gi * np + n] - neg[gi * np + n]) + static_cast<double>(change[gi * np + n]);
+      });
+    else
+      detail::shift_add(groups, np, shift, bit_weight, acc,
+                        [&](int gi, int n) { return static_cast<double>(pos[gi * np + n] - neg[gi * np + n]); });
     counters.shift_adds += static_cast<std::uint64_t>(nn) * groups;
     return;
   }

@@ -24,6 +24,7 @@
 #include "cimmc/core/rng.hpp"
 #include "crossbar_scratch.hpp"
 #include "rare_event.hpp"
+#include "shift_add.hpp"
 
 namespace cimmc::arch {
 
@@ -579,13 +580,8 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
           break;
         }
       }
-      const double* shift = shift_weights_.data();
-#pragma omp simd
-      for (int n = 0; n < np; ++n) {
-        double sum = 0.0;
-        for (int gi = 0; gi < groups; ++gi) sum += static_cast<double>(value[gi * np + n]) * shift[gi];
-        acc[n] += sum * bit_weight;
-      }
+      detail::shift_add(groups, np, shift_weights_.data(), bit_weight, acc,
+                        [&](int gi, int n) { return static_cast<double>(value[gi * np + n]); });
       counters.shift_adds += static_cast<std::uint64_t>(nn) * groups - skipped_ps;
     }
   }
