@@ -51,20 +51,6 @@ arch::CrossbarConfig hardware_of(const py::object& hw) {
       "hardware: expected a CrossbarConfig, a data/hw name or a path to a hardware TOML file");
 }
 
-// sampling = "rare_event" with a readout that samples directly: the check that
-// circuit::read_readout_params makes on a hardware file, for a configuration edited in Python
-// (CrossbarConfig::validate does not make it).
-void check_sampling(const arch::CrossbarConfig& c) {
-  const auto kind = c.readout.kind;
-  if (c.readout.sampling != circuit::ReadoutSampling::kRareEvent || kind == circuit::ReadoutKind::kAdc ||
-      kind == circuit::ReadoutKind::kZebraLcu)
-    return;
-  throw cimmc::core::ConfigError(
-      "crossbar configuration: key 'readout.sampling': value \"rare_event\" is out of range: expected \"rare_event\" "
-      "only with kind = \"adc\" or \"zebra_lcu\" (the other readouts sample directly; readout.kind is \"" +
-      std::string(circuit::readout_name(kind)) + "\")");
-}
-
 // The array results go to: `out` (written in place; may be the input itself) or a new array of
 // the input's shape.
 py::array_t<float> output_for(const FloatArray& in, const OutArray& out) {
@@ -247,7 +233,6 @@ class PyCrossbarLayer {
   PyCrossbarLayer(const py::object& hw, const py::array& weights, int layer_id) {
     const auto w = codes_of<std::int8_t>(weights, "weights");
     const auto cfg = hardware_of(hw);
-    check_sampling(cfg);
     layer_ = std::make_unique<arch::CrossbarLayer>(
         cfg, layer_id, std::span<const std::int8_t>(w.data, static_cast<std::size_t>(w.shape[0] * w.shape[1])),
         static_cast<int>(w.shape[0]), static_cast<int>(w.shape[1]));
@@ -493,13 +478,7 @@ training, use it in the forward pass with a straight-through gradient (MtjParams
       .def_property_readonly("full_scale", &arch::CrossbarConfig::full_scale,
                              "largest analog accumulation of one column: rows x max cell value x max input value")
       .def_property_readonly("input_streams", &arch::CrossbarConfig::input_streams)
-      .def(
-          "validate",
-          [](const arch::CrossbarConfig& c) {
-            check_sampling(c);
-            c.validate();
-          },
-          "Raises ValueError listing every inconsistency (after edits)")
+      .def("validate", &arch::CrossbarConfig::validate, "Raises ValueError listing every inconsistency (after edits)")
       .def("__copy__", [](const arch::CrossbarConfig& c) { return c; })
       .def("__deepcopy__", [](const arch::CrossbarConfig& c, const py::dict&) { return c; });
 

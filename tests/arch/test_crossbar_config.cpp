@@ -137,6 +137,32 @@ TEST(CrossbarConfig, ProgrammaticValidation) {
   EXPECT_THROW(c.validate(), cimmc::core::ConfigError);
 }
 
+// sampling = "rare_event" is refused for the readouts that sample directly in configurations
+// built in code, as in a file (an engine given it would silently sample directly).
+TEST(CrossbarConfig, ProgrammaticRareEventSamplingNeedsAnAdcOrLcu) {
+  for (ReadoutKind kind :
+       {ReadoutKind::kIdeal, ReadoutKind::kStochasticMtj, ReadoutKind::kAdc, ReadoutKind::kZebraLcu}) {
+    CrossbarConfig c;
+    c.readout.kind = kind;
+    c.readout.sampling = cimmc::circuit::ReadoutSampling::kRareEvent;
+    if (kind == ReadoutKind::kAdc || kind == ReadoutKind::kZebraLcu) {
+      EXPECT_NO_THROW(c.validate());
+      continue;
+    }
+    try {
+      c.validate();
+      ADD_FAILURE() << "accepted rare_event sampling with " << cimmc::circuit::readout_name(kind);
+    } catch (const cimmc::core::ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("key 'readout.sampling': value is out of range: expected \"rare_event\" "
+                                           "only with kind = \"adc\" or \"zebra_lcu\""),
+                std::string::npos)
+          << e.what();
+    }
+    c.readout.sampling = cimmc::circuit::ReadoutSampling::kDirect;
+    EXPECT_NO_THROW(c.validate());
+  }
+}
+
 TEST(CrossbarConfig, PeripheryArrayRowsFormerNameIsReadWithADeprecationWarning) {
   testing::internal::CaptureStderr();
   const CrossbarConfig c = read_crossbar_config(cimmc::core::config::parse_string(
