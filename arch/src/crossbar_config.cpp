@@ -63,12 +63,8 @@ void check_consistency(const CrossbarConfig& c, const std::function<void(bool, s
   range(c.weight_bits >= 2 && c.weight_bits <= 8, "crossbar.weight_bits", "an integer in [2, 8]");
   range(c.signed_scheme != SignedScheme::kOffsetBinary || c.encoding == Encoding::kTwosComplement, "crossbar.encoding",
         "\"twos_complement\" with signed_scheme = \"offset_binary\" (the array stores w + 2^(B-1) as plain binary)");
-  range(c.readout.sampling != circuit::ReadoutSampling::kRareEvent || c.readout.kind == circuit::ReadoutKind::kAdc ||
-            c.readout.kind == circuit::ReadoutKind::kZebraLcu,
-        "readout.sampling",
-        fmt::format("\"rare_event\" only with kind = \"adc\" or \"zebra_lcu\" (the other readouts sample "
-                    "directly; readout.kind is \"{}\")",
-                    circuit::readout_name(c.readout.kind)));
+  range(circuit::sampling_fits_kind(c.readout), "readout.sampling",
+        fmt::format("{}; readout.kind is \"{}\"", circuit::kSamplingKindRule, circuit::readout_name(c.readout.kind)));
   for (const auto& [key, message] : c.noise.problems()) check(false, key, message);
   cross_checks(c, check);
 }

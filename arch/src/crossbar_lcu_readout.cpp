@@ -25,14 +25,6 @@ namespace cimmc::arch {
 using circuit::ReadoutKind;
 
 namespace {
-// The nonzero G-row groups of a word's bit-products y: the lowest bit of each group (those in
-// word_low) set when any bit of the group is.
-template <int G>
-std::uint64_t nonzero_groups(std::uint64_t y, std::uint64_t word_low) {
-  for (int sh = 1; sh < G; sh <<= 1) y |= y >> sh;
-  return y & word_low;
-}
-
 // Counts the nonzero G-row groups of a & (plane 0 | plane 1) over outputs n < np (a multiple of
 // 8; padding outputs have no weights), a native vector of outputs at a time (GCC vectors of 64, 32
 // or 16 bytes as the build targets AVX-512, AVX2 or SSE2; a wider GCC vector than the build's
@@ -49,6 +41,7 @@ constexpr int kSenseVectorBytes = 32;
 constexpr int kSenseVectorBytes = 16;
 #endif
 constexpr int kSenseLanes = kSenseVectorBytes / 8;  // outputs (64-bit words) per vector
+static_assert(8 % kSenseLanes == 0, "n_pad, a multiple of 8, must be whole vectors");
 using U64v = std::uint64_t __attribute__((vector_size(kSenseVectorBytes)));
 // The lanes of a G-row group, for G >= 8 (explicit types: GCC ignores vector_size on a dependent
 // type).
@@ -60,7 +53,6 @@ using GroupLanes =
     std::conditional_t<G == 8, U8v, std::conditional_t<G == 16, U16v, std::conditional_t<G == 32, U32v, U64v>>>;
 template <int G>
 struct SenseCounter {
-  static_assert(8 % kSenseLanes == 0 || kSenseLanes % 8 == 0);
   static constexpr std::uint64_t kBytes = 0x0101010101010101ull, kEven = 0x00FF00FF00FF00FFull;
   static constexpr int kSteps = G >= 8 ? 255 : 31;
   U64v bytes = {};

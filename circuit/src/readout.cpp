@@ -62,6 +62,10 @@ std::string_view readout_sampling_name(ReadoutSampling s) {
   return "unknown";
 }
 
+bool sampling_fits_kind(const ReadoutParams& p) {
+  return p.sampling != ReadoutSampling::kRareEvent || p.kind == ReadoutKind::kAdc || p.kind == ReadoutKind::kZebraLcu;
+}
+
 std::string_view mtj_decode_name(MtjDecode decode) { return decode == MtjDecode::kMean ? "mean" : "inverse"; }
 
 std::vector<double> mtj_decode_points(const MtjParams& params, const SwitchingCurve& curve, int samples) {
@@ -145,8 +149,7 @@ ReadoutParams read_readout_params(core::config::TableReader& t) {
     t.check(false, "sampling",
             "one of \"auto\" (rare_event where the per-sense error probability is small), \"direct\" (one normal "
             "per sense), \"rare_event\" (ADC and LCU readouts)");
-  t.check(sampling != "rare_event" || p.kind == ReadoutKind::kAdc || p.kind == ReadoutKind::kZebraLcu, "sampling",
-          "\"rare_event\" only with kind = \"adc\" or \"zebra_lcu\" (the other readouts sample directly)");
+  t.check(sampling_fits_kind(p), "sampling", std::string(kSamplingKindRule));
 
   if (t.has("adc") || p.kind == ReadoutKind::kAdc) {
     auto a = t.child("adc");

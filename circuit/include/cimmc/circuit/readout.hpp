@@ -157,6 +157,13 @@ struct ReadoutParams {
   LcuParams lcu;
 };
 
+// Whether the readout can sample its noise by `sampling`: rare-event sampling exists for the ADC
+// and the ZEBRA LCU only (the other readouts sample directly). One rule for a hardware file and
+// a configuration built in code.
+bool sampling_fits_kind(const ReadoutParams& p);
+inline constexpr std::string_view kSamplingKindRule =
+    "\"rare_event\" only with kind = \"adc\" or \"zebra_lcu\" (the other readouts sample directly)";
+
 // Reads the [readout] table: kind, sampling, and the sub-tables adc, mtj, lcu (each optional; those
 // present are validated whatever the kind). All problems go to the table's Problems.
 ReadoutParams read_readout_params(core::config::TableReader& table);
