@@ -10,6 +10,7 @@
 #pragma GCC diagnostic pop
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -25,14 +26,14 @@ namespace cimmc::arch {
 using circuit::ReadoutKind;
 
 namespace {
-// Counts the nonzero G-row groups of a & (plane 0 | plane 1) over outputs n < np (a multiple of
-// 8; padding outputs have no weights), a native vector of outputs at a time (GCC vectors of 64, 32
-// or 16 bytes as the build targets AVX-512, AVX2 or SSE2; a wider GCC vector than the build's
-// registers is lowered through memory, several times slower). Counted in bytes without
-// popcounts: each step adds 1 to the lowest byte of every nonzero group that lies inside the
-// subarray (word_low); for G >= 8 a group is a lane of G bits, so one compare with zero finds it,
-// for G < 8 the group's bits are OR-ed down to its lowest bit, 8 / G places of a byte. A byte
-// gains at most 1 (G >= 8) or 8 / G per step, so the bytes are summed out before they can overflow.
+// Counts the nonzero G-row groups (G = 16, 32 or 64: a lane of G bits) of a & (plane 0 | plane 1)
+// over outputs n < np (a multiple of 8; padding outputs have no weights), a native vector of
+// outputs at a time (GCC vectors of 64, 32 or 16 bytes as the build targets AVX-512, AVX2 or SSE2;
+// a wider GCC vector than the build's registers is lowered through memory, several times
+// slower). Counted in bytes without popcounts: each step adds 1 to the lowest byte of every
+// nonzero group that lies inside the subarray (word_low), found by one compare with zero per
+// lane; a byte gains at most 1 per step, so the bytes are summed out before they can overflow.
+// Groups of G <= 8 rows use the layer's sense-count table instead.
 #if defined(__AVX512F__)
 constexpr int kSenseVectorBytes = 64;
 #elif defined(__AVX2__)
@@ -43,18 +44,16 @@ constexpr int kSenseVectorBytes = 16;
 constexpr int kSenseLanes = kSenseVectorBytes / 8;  // outputs (64-bit words) per vector
 static_assert(8 % kSenseLanes == 0, "n_pad, a multiple of 8, must be whole vectors");
 using U64v = std::uint64_t __attribute__((vector_size(kSenseVectorBytes)));
-// The lanes of a G-row group, for G >= 8 (explicit types: GCC ignores vector_size on a dependent
-// type).
-using U8v = std::uint8_t __attribute__((vector_size(kSenseVectorBytes)));
+// The lanes of a G-row group (explicit types: GCC ignores vector_size on a dependent type).
 using U16v = std::uint16_t __attribute__((vector_size(kSenseVectorBytes)));
 using U32v = std::uint32_t __attribute__((vector_size(kSenseVectorBytes)));
 template <int G>
-using GroupLanes =
-    std::conditional_t<G == 8, U8v, std::conditional_t<G == 16, U16v, std::conditional_t<G == 32, U32v, U64v>>>;
+using GroupLanes = std::conditional_t<G == 16, U16v, std::conditional_t<G == 32, U32v, U64v>>;
 template <int G>
 struct SenseCounter {
-  static constexpr std::uint64_t kBytes = 0x0101010101010101ull, kEven = 0x00FF00FF00FF00FFull;
-  static constexpr int kSteps = G >= 8 ? 255 : 31;
+  static_assert(G == 16 || G == 32 || G == 64);
+  static constexpr std::uint64_t kEven = 0x00FF00FF00FF00FFull;
+  static constexpr int kSteps = 255;
   U64v bytes = {};
   int steps = 0;
   std::int64_t total = 0;
@@ -66,14 +65,8 @@ struct SenseCounter {
       U64v w0, w1;
       std::memcpy(&w0, p0 + n, sizeof w0);
       std::memcpy(&w1, p1 + n, sizeof w1);
-      U64v y = aw & (w0 | (w1 & second));
-      if constexpr (G >= 8) {
-        bytes += reinterpret_cast<U64v>(reinterpret_cast<GroupLanes<G>>(y) != 0) & word_low;
-      } else {
-        for (int sh = 1; sh < G; sh <<= 1) y |= y >> sh;
-        y &= word_low;
-        for (int o = 0; o < 8 / G; ++o) bytes += (y >> (o * G)) & kBytes;
-      }
+      const U64v y = aw & (w0 | (w1 & second));
+      bytes += reinterpret_cast<U64v>(reinterpret_cast<GroupLanes<G>>(y) != 0) & word_low;
       ++steps;
     }
   }
@@ -89,6 +82,45 @@ struct SenseCounter {
   }
 };
 }  // namespace
+
+void CrossbarLayer::prepare_lcu_sense_table() {
+  lcu_sense_table_.clear();
+  const int grows = config_.readout.lcu.group_rows;
+  if (config_.readout.kind != ReadoutKind::kZebraLcu || grows > 8) return;
+  const int wps = geometry_.words_per_subarray;
+  lcu_sense_table_.assign(static_cast<std::size_t>(geometry_.subarrays) * wps * 8 * 256, 0);
+  std::array<std::int64_t, 256> subsets{};
+  for (int word = 0; word < geometry_.subarrays * wps; ++word)
+    for (int byte = 0; byte < 8; ++byte) {
+      // How many (side, output) have each value u of the byte of their planes' OR ...
+      subsets.fill(0);
+      std::int64_t sides = 0;
+      for (const ColumnGroup& g : groups_)
+        for (const auto* planes : {&g.positive, &g.negative}) {
+          if (planes->empty()) continue;
+          for (int n = 0; n < n_; ++n) {
+            std::uint64_t u = 0;
+            for (const auto& pl : *planes) u |= planes_[plane_index(pl.plane, word, n)];
+            ++subsets[(u >> (8 * byte)) & 0xFF];
+            ++sides;
+          }
+        }
+      // ... then how many have u ⊆ m, for every m (the subset sums over the 8 bits).
+      for (int bit = 0; bit < 8; ++bit)
+        for (int m = 0; m < 256; ++m)
+          if ((m >> bit) & 1) subsets[static_cast<std::size_t>(m)] += subsets[static_cast<std::size_t>(m ^ (1 << bit))];
+      // A group of bits gm of u & α is nonzero unless u ⊆ ~(α & gm).
+      std::int32_t* table = lcu_sense_table_.data() + (static_cast<std::size_t>(word) * 8 + byte) * 256;
+      for (unsigned alpha = 0; alpha < 256; ++alpha) {
+        std::int64_t nonzero = 0;
+        for (int first = 0; first < 8; first += grows) {
+          const unsigned gm = ((1u << grows) - 1) << first;
+          nonzero += sides - subsets[~(alpha & gm) & 0xFFu];
+        }
+        table[alpha] = static_cast<std::int32_t>(nonzero);
+      }
+    }
+}
 
 void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weight, const float* offsets,
                                   const std::int32_t* pos, const std::int32_t* neg, double* acc, Scratch& sc,
@@ -164,6 +196,8 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
     };
     // Pass 1: the block's senses, and the groups it skips.
     std::int64_t senses = 0, slots_read = 0;
+    int sides = 0;
+    for (const ColumnGroup& g : groups_) sides += (g.positive.empty() ? 0 : 1) + (g.negative.empty() ? 0 : 1);
     auto count_all = [&]<int G>() {
       SenseCounter<G> counter;
       for (int gi = 0; gi < groups; ++gi)
@@ -180,14 +214,22 @@ void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weig
         }
       return counter.finish();
     };
-    switch (grows) {
-      case 1: senses = count_all.template operator()<1>(); break;
-      case 2: senses = count_all.template operator()<2>(); break;
-      case 4: senses = count_all.template operator()<4>(); break;
-      case 8: senses = count_all.template operator()<8>(); break;
-      case 16: senses = count_all.template operator()<16>(); break;
-      case 32: senses = count_all.template operator()<32>(); break;
-      default: senses = count_all.template operator()<64>(); break;
+    if (!lcu_sense_table_.empty()) {  // G <= 8: 8 table lookups per activation word
+      const std::int32_t* table = lcu_sense_table_.data() + static_cast<std::size_t>(s) * wps * 8 * 256;
+      for (int w = 0; w < wps; ++w) {
+        const int in_word = groups_in_word(w);
+        if (in_word <= 0) continue;
+        slots_read += static_cast<std::int64_t>(in_word) * nn * sides;
+        const std::int32_t* t = table + static_cast<std::ptrdiff_t>(w) * 8 * 256;
+        const std::uint64_t x = a[w];
+        for (int byte = 0; byte < 8; ++byte) senses += t[byte * 256 + static_cast<int>((x >> (8 * byte)) & 0xFF)];
+      }
+    } else {
+      switch (grows) {
+        case 16: senses = count_all.template operator()<16>(); break;
+        case 32: senses = count_all.template operator()<32>(); break;
+        default: senses = count_all.template operator()<64>(); break;
+      }
     }
     counters.lcu_senses += static_cast<std::uint64_t>(senses);
     counters.lcu_skipped += static_cast<std::uint64_t>(slots_read - senses);

@@ -194,6 +194,7 @@ void CrossbarLayer::map_weights(std::span<const std::int8_t> weights) {
             for (int nn = 0; nn < n_pad_; ++nn)
               if (planes_[plane_index(pl.plane, s * wps + w, nn)] != 0)
                 column_zero_[(static_cast<std::size_t>(s) * groups_.size() + g) * n_pad_ + nn] = 0;
+  prepare_lcu_sense_table();
 }
 
 std::vector<double> CrossbarLayer::plane_densities() const {

@@ -179,46 +179,56 @@ TEST(CrossbarLayer, EveryKernelGivesTheSameNoisyResult) {
 // The LCU's integer-level rare-event path counts senses a vector of outputs at a time, by byte
 // compares for G >= 8 and OR-folds below (docs/rare_event_sampling.md): against a brute force for
 // every group size, 1- and 2-bit cells (one and two planes per side) and a partial last word.
+// The senses of groups of G <= 8 rows come from a table built with the planes: a reprogrammed
+// layer (same planes in use, other weights) must count with a table of its new weights.
 TEST(CrossbarLayer, LcuSenseCountsOfTheIntegerLevelPathEqualBruteForce) {
   std::mt19937 gen(test_seed() + 4);
   for (int bpc : {1, 2})
     for (int grows : {1, 2, 4, 8, 16, 32, 64}) {
       const int rows = 100, in_bits = 3, w_bits = 8;
       const Problem p = random_problem(gen, 3, 19, 230, in_bits, w_bits, 0.5);
+      const Problem second = random_problem(gen, 3, 19, 230, in_bits, w_bits, 0.5);
       CrossbarConfig c = config_of(rows, bpc, in_bits, w_bits, SignedScheme::kDifferential, Encoding::kAdaptiveFlip);
       c.readout.kind = ReadoutKind::kZebraLcu;
       c.readout.lcu.group_rows = grows;
       c.readout.lcu.levels = grows * ((1 << bpc) - 1) + 1;  // every count a level: the integer-level path
       c.readout.sampling = cimmc::circuit::ReadoutSampling::kRareEvent;
       c.noise = cimmc::circuit::NoiseParams::relative_full_scale(0.001);
-      const CrossbarLayer layer(c, 2, p.w, p.n, p.k);
-      std::vector<double> out(static_cast<std::size_t>(p.m) * p.n);
-      Counters counters;
-      layer.run(p.act, p.m, {}, 3, out, counters);
-      EXPECT_EQ(counters.noise_draws, 0u);  // rare-event sampling draws no normals
-      std::uint64_t senses = 0, skipped = 0;
-      const auto& names = layer.plane_names();
-      for (int m = 0; m < p.m; ++m)
-        for (int i = 0; i < in_bits; ++i)
-          for (int s = 0; s < layer.geometry().subarrays; ++s) {
-            const int k0 = s * rows, k1 = std::min(p.k, k0 + rows);
-            for (const auto& g : layer.column_groups())
-              for (int n = 0; n < p.n; ++n)
-                for (const auto* side : {&g.positive, &g.negative}) {
-                  if (side->empty()) continue;
-                  for (int q0 = k0; q0 < k1; q0 += grows) {
-                    bool any = false;
-                    for (int kk = q0; kk < std::min(k1, q0 + grows); ++kk)
-                      for (const auto& pl : *side)
-                        any = any || (((p.act[static_cast<std::size_t>(m) * p.k + kk] >> i) & 1) &&
-                                      in_plane(names[static_cast<std::size_t>(pl.plane)],
-                                               p.w[static_cast<std::size_t>(n) * p.k + kk], c));
-                    (any ? senses : skipped) += 1;
+      CrossbarLayer layer(c, 2, p.w, p.n, p.k);
+      for (const std::vector<std::int8_t>* weights : {&p.w, &second.w}) {
+        if (weights == &second.w) {
+          layer.reprogram(second.w);
+          ASSERT_EQ(layer.plane_names(), CrossbarLayer(c, 2, second.w, p.n, p.k).plane_names());
+        }
+        std::vector<double> out(static_cast<std::size_t>(p.m) * p.n);
+        Counters counters;
+        layer.run(p.act, p.m, {}, 3, out, counters);
+        EXPECT_EQ(counters.noise_draws, 0u);  // rare-event sampling draws no normals
+        std::uint64_t senses = 0, skipped = 0;
+        const auto& names = layer.plane_names();
+        for (int m = 0; m < p.m; ++m)
+          for (int i = 0; i < in_bits; ++i)
+            for (int s = 0; s < layer.geometry().subarrays; ++s) {
+              const int k0 = s * rows, k1 = std::min(p.k, k0 + rows);
+              for (const auto& g : layer.column_groups())
+                for (int n = 0; n < p.n; ++n)
+                  for (const auto* side : {&g.positive, &g.negative}) {
+                    if (side->empty()) continue;
+                    for (int q0 = k0; q0 < k1; q0 += grows) {
+                      bool any = false;
+                      for (int kk = q0; kk < std::min(k1, q0 + grows); ++kk)
+                        for (const auto& pl : *side)
+                          any = any || (((p.act[static_cast<std::size_t>(m) * p.k + kk] >> i) & 1) &&
+                                        in_plane(names[static_cast<std::size_t>(pl.plane)],
+                                                 (*weights)[static_cast<std::size_t>(n) * p.k + kk], c));
+                      (any ? senses : skipped) += 1;
+                    }
                   }
-                }
-          }
-      EXPECT_EQ(counters.lcu_senses, senses) << "G = " << grows << ", " << bpc << "-bit cells";
-      EXPECT_EQ(counters.lcu_skipped, skipped) << "G = " << grows << ", " << bpc << "-bit cells";
+            }
+        const char* which = weights == &p.w ? "new layer" : "reprogrammed";
+        EXPECT_EQ(counters.lcu_senses, senses) << "G = " << grows << ", " << bpc << "-bit cells, " << which;
+        EXPECT_EQ(counters.lcu_skipped, skipped) << "G = " << grows << ", " << bpc << "-bit cells, " << which;
+      }
     }
 }
 

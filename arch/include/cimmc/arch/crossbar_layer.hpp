@@ -221,6 +221,8 @@ class CrossbarLayer {
   int mtj_block(int stream, int group, int subarray, bool exact_analog, bool stream_idle, const std::int32_t* pos,
                 const std::int32_t* neg, const float* vpos, const float* vneg, float* value, Scratch& scratch,
                 Counters& counters) const;
+  // The LCU's sense-count table (groups of G <= 8 rows), built from the planes by map_weights.
+  void prepare_lcu_sense_table();
   void run_lcu_block(const std::uint64_t* a, int subarray, double bit_weight, const float* offsets,
                      const std::int32_t* pos, const std::int32_t* neg, double* acc, Scratch& scratch,
                      Counters& counters) const;
@@ -276,6 +278,11 @@ class CrossbarLayer {
   circuit::AdcQuantizer adc_unsigned_, adc_signed_;
   std::vector<float> adc_inverse_step_, adc_step_, adc_min_code_, adc_max_code_;  // [group · n_pad + n]
   circuit::LcuSense lcu_sense_;
+  // For an LCU of G <= 8 rows per group: [((subarray · words_per_subarray + word) · 8 + byte) ·
+  // 256 + α] = the nonzero G-row groups of byte `byte` of (α << 8·byte) & (the OR of a side's
+  // planes), summed over every side of every column group and every output. The senses of a
+  // block are then 8 lookups per activation word (docs/rare_event_sampling.md).
+  std::vector<std::int32_t> lcu_sense_table_;
   std::vector<int> samples_;  // [input stream][group] T
   // MTJ maps [map · 2 + signed readout], map = map_of(subarray, conversion, n): maps_ is what the
   // analog trim realizes ahead of the MTJ (quantized codes, mismatch, in-situ device correction);
