@@ -202,7 +202,8 @@ void CrossbarLayer::prepare_mtj_word_limits() {
 }
 
 std::size_t CrossbarLayer::readout_table_bytes() const {
-  std::size_t bytes = mtj_word_limits_.size() * sizeof(std::uint64_t) + mtj_limit_first_.size() * sizeof(std::uint32_t);
+  std::size_t bytes = mtj_word_limits_.size() * sizeof(std::uint64_t) +
+                      mtj_limit_first_.size() * sizeof(std::uint32_t) + lcu_sense_table_.size() * sizeof(std::int32_t);
   for (const auto& table : mtj_tables_)
     bytes += table.decoded.size() * sizeof(float) + table.thresholds.size() * sizeof(std::uint32_t) +
              table.buckets.size() + table.slope.size() * sizeof(float);

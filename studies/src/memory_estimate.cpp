@@ -209,6 +209,9 @@ double crossbar_bytes(const network::Model& model, const arch::CrossbarConfig& c
     if (s.digital) continue;
     cells += static_cast<double>(s.k) * static_cast<double>(s.n);
     widest = std::max(widest, static_cast<double>(s.k + s.n));
+    // The LCU's sense-count table (groups of G <= 8 rows): 8 KiB per subarray word.
+    if (r.kind == circuit::ReadoutKind::kZebraLcu && r.lcu.group_rows <= 8)
+      tables += std::ceil(static_cast<double>(s.k) / config.rows) * std::ceil(config.rows / 64.0) * 8 * 256 * 4;
     if (!mtj_tables) continue;
     // Maps: per subarray, conversion (input stream x column group) and signed side, and per
     // column when every column has its own converter.

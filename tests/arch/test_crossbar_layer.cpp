@@ -232,6 +232,22 @@ TEST(CrossbarLayer, LcuSenseCountsOfTheIntegerLevelPathEqualBruteForce) {
     }
 }
 
+TEST(CrossbarLayer, LcuSenseTableIsCountedInTheReadoutTableBytes) {
+  // 8 KiB per subarray word for groups of G <= 8 rows (none for larger groups, which count
+  // senses without a table): K = 230 over R = 100 rows is 3 subarrays of 2 words.
+  std::mt19937 gen(test_seed() + 5);
+  const Problem p = random_problem(gen, 2, 9, 230, 3, 8, 0.5);
+  for (int grows : {4, 8, 16}) {
+    CrossbarConfig c = config_of(100, 1, 3, 8, SignedScheme::kDifferential, Encoding::kAdaptiveFlip);
+    c.readout.kind = ReadoutKind::kZebraLcu;
+    c.readout.lcu.group_rows = grows;
+    c.readout.lcu.levels = grows + 1;
+    const CrossbarLayer layer(c, 2, p.w, p.n, p.k);
+    ASSERT_EQ(layer.geometry().subarrays, 3);
+    EXPECT_EQ(layer.readout_table_bytes(), grows <= 8 ? std::size_t{3} * 2 * 8 * 256 * 4 : 0u) << "G = " << grows;
+  }
+}
+
 TEST(CrossbarLayer, SparseAdcMtjAndLcuSkipsEqualBruteForce) {
   std::mt19937 gen(test_seed() + 3);
   for (ReadoutKind kind : {ReadoutKind::kAdc, ReadoutKind::kZebraLcu, ReadoutKind::kStochasticMtj})

@@ -167,7 +167,8 @@ class CrossbarLayer {
   const std::vector<circuit::AffineMap>& mtj_analog_maps() const { return maps_; }
   const std::vector<circuit::AffineMap>& mtj_decode_maps() const { return decode_maps_; }
 
-  // Bytes held by the readout's lookup tables (MTJ decoding, thresholds, word limits, slopes).
+  // Bytes held by the readout's lookup tables (MTJ decoding, thresholds, word limits, slopes;
+  // the LCU's sense counts).
   std::size_t readout_table_bytes() const;
 
   PsStatistics collect_statistics(std::span<const std::uint8_t> activations, int m) const;
