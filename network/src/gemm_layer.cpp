@@ -12,6 +12,7 @@
 
 #include "cimmc/core/error.hpp"
 #include "cimmc/core/parallel.hpp"
+#include "cimmc/network/quantize.hpp"
 #include "cimmc/network/sgemm.hpp"
 #include "ps_aware_gradient.hpp"
 
@@ -21,7 +22,7 @@ int activation_max_code(int bits) { return (1 << bits) - 1; }
 int weight_max_code(int bits) { return (1 << (bits - 1)) - 1; }
 
 std::uint8_t activation_code(float x, float scale, int bits) {
-  const float q = std::round(x / scale);
+  const float q = round_half_away(x / scale);
   return static_cast<std::uint8_t>(std::clamp(q, 0.0f, static_cast<float>(activation_max_code(bits))));
 }
 
@@ -58,7 +59,7 @@ std::vector<std::int8_t> GemmLayer::weight_codes(int bits, const std::vector<flo
   for (int n = 0; n < out_; ++n)
     for (int k = 0; k < K; ++k) {
       const std::size_t i = static_cast<std::size_t>(n) * K + k;
-      const float q = std::round(weight_.value.data[i] / scales[n]);
+      const float q = round_half_away(weight_.value.data[i] / scales[n]);
       c[i] = static_cast<std::int8_t>(std::clamp(q, static_cast<float>(-qmax), static_cast<float>(qmax)));
     }
   return c;
@@ -117,7 +118,7 @@ void GemmLayer::quantize_activations(std::vector<float>& v, std::vector<std::uin
   for (std::size_t i = 0; i < v.size(); ++i) {
     const float q = v[i] / s;
     if (mask) (*mask)[i] = (q >= 0.0f && q <= qmax) ? 1 : 0;
-    v[i] = std::clamp(std::round(q), 0.0f, qmax);
+    v[i] = std::clamp(round_half_away(q), 0.0f, qmax);
   }
 }
 

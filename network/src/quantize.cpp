@@ -74,7 +74,7 @@ float optimal_clip(const std::vector<float>& v, int bits) {
     const float s = clip / qmax;
     double err = 0.0;
     for (float x : v) {
-      const float q = std::clamp(std::round(x / s), 0.0f, qmax) * s;
+      const float q = std::clamp(round_half_away(x / s), 0.0f, qmax) * s;
       err += static_cast<double>(x - q) * (x - q);
     }
     if (best_err < 0 || err < best_err) best_err = err, best_clip = clip;

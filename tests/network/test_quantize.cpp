@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include "cimmc/core/error.hpp"
 #include "cimmc/network/quantize.hpp"
@@ -89,6 +91,40 @@ TEST(Quantize, OptimalClipMinimizesError) {
   EXPECT_LT(clip, 5.0f);
   const float clip8 = optimal_clip({0.1f, 0.5f, 1.0f}, 8);
   EXPECT_NEAR(clip8, 1.0f, 0.05f);
+}
+
+TEST(Quantize, RoundHalfAwayEqualsStdRoundBitForBit) {
+  // Every float within ±8 ulps of each half-integer and integer up to ±300 (the quantizers'
+  // range and the half-way cases), then a sweep over every 1009th bit pattern (all exponents,
+  // subnormals, ±inf, NaNs) and the special values.
+  auto same = [](float x) {
+    const float a = round_half_away(x), b = std::round(x);
+    std::uint32_t ua = 0, ub = 0;
+    std::memcpy(&ua, &a, sizeof a);
+    std::memcpy(&ub, &b, sizeof b);
+    return ua == ub || (std::isnan(a) && std::isnan(b));
+  };
+  int checked = 0, failed = 0;
+  for (int h = -600; h <= 600; ++h) {
+    float x = static_cast<float>(h) * 0.5f;
+    for (int i = 0; i < 8; ++i) x = std::nextafter(x, -INFINITY);
+    for (int i = 0; i < 17; ++i, x = std::nextafter(x, INFINITY)) {
+      ++checked;
+      if (!same(x)) ++failed, ADD_FAILURE() << "x = " << x;
+    }
+  }
+  for (std::uint64_t u = 0; u <= 0xFFFFFFFFull; u += 1009) {
+    const auto bits = static_cast<std::uint32_t>(u);
+    float x = 0.0f;
+    std::memcpy(&x, &bits, sizeof x);
+    ++checked;
+    if (!same(x) && ++failed < 10) ADD_FAILURE() << "bits = " << bits;
+  }
+  for (float x : {0.0f, -0.0f, 0.5f, -0.5f, 0.49999997f, -0.49999997f, 1.5f, -2.5f, 8388607.5f, -8388607.5f, 8388608.0f,
+                  16777216.0f, INFINITY, -INFINITY, NAN})
+    EXPECT_TRUE(same(x)) << "x = " << x;
+  EXPECT_GT(checked, 4000000);
+  EXPECT_EQ(failed, 0);
 }
 
 TEST(IntegerExecutor, ExactGemmMatchesNaiveSums) {

@@ -6,6 +6,8 @@
 // so an 8-bit image enters the first layer exactly.
 #pragma once
 
+#include <cmath>
+
 #include "cimmc/network/dataset.hpp"
 #include "cimmc/network/model.hpp"
 
@@ -31,6 +33,16 @@ void calibrate(Model& model, const Dataset& data, const QuantOptions& options);
 
 // fold_batchnorm + calibrate.
 Model quantize_model(const Model& model, const Dataset& calibration_data, const QuantOptions& options);
+
+// std::round(x) for every float (halves away from zero; signed zeros, NaN and ±inf as std::round
+// gives them), without the libm call that std::round compiles to, so that quantization loops
+// inline. x − trunc(x) is exact (the fraction bits of x), so the compare decides the half-way
+// cases as std::round does, and t ± 1 is exact where x has a fraction (|x| < 2^23). Tested bit
+// for bit against std::round.
+inline float round_half_away(float x) {
+  const float t = std::trunc(x);
+  return std::abs(x - t) >= 0.5f ? t + std::copysign(1.0f, x) : t;
+}
 
 // Clip value in (0, max] that minimizes the squared error of b-bit unsigned quantization of
 // `values` (exposed for tests).
