@@ -62,6 +62,19 @@ std::string_view readout_sampling_name(ReadoutSampling s) {
   return "unknown";
 }
 
+std::optional<ReadoutKind> parse_readout_kind(std::string_view name) {
+  for (const ReadoutKind k :
+       {ReadoutKind::kIdeal, ReadoutKind::kAdc, ReadoutKind::kStochasticMtj, ReadoutKind::kZebraLcu})
+    if (readout_name(k) == name) return k;
+  return std::nullopt;
+}
+
+std::optional<ReadoutSampling> parse_readout_sampling(std::string_view name) {
+  for (const ReadoutSampling v : {ReadoutSampling::kAuto, ReadoutSampling::kDirect, ReadoutSampling::kRareEvent})
+    if (readout_sampling_name(v) == name) return v;
+  return std::nullopt;
+}
+
 bool sampling_fits_kind(const ReadoutParams& p) {
   return p.sampling != ReadoutSampling::kRareEvent || p.kind == ReadoutKind::kAdc || p.kind == ReadoutKind::kZebraLcu;
 }
@@ -133,18 +146,13 @@ std::vector<double> mtj_expected_slope(const MtjParams& params, const SwitchingC
 
 ReadoutParams read_readout_params(core::config::TableReader& t) {
   ReadoutParams p;
-  std::string kind = "ideal";
+  std::string kind(readout_name(p.kind));
   t.optional("kind", kind);
-  if (kind == "ideal") p.kind = ReadoutKind::kIdeal;
-  else if (kind == "adc") p.kind = ReadoutKind::kAdc;
-  else if (kind == "stochastic_mtj") p.kind = ReadoutKind::kStochasticMtj;
-  else if (kind == "zebra_lcu") p.kind = ReadoutKind::kZebraLcu;
+  if (const auto k = parse_readout_kind(kind)) p.kind = *k;
   else t.check(false, "kind", "one of \"ideal\", \"adc\", \"stochastic_mtj\", \"zebra_lcu\"");
-  std::string sampling = std::string(readout_sampling_name(p.sampling));
+  std::string sampling(readout_sampling_name(p.sampling));
   t.optional("sampling", sampling);
-  if (sampling == "auto") p.sampling = ReadoutSampling::kAuto;
-  else if (sampling == "direct") p.sampling = ReadoutSampling::kDirect;
-  else if (sampling == "rare_event") p.sampling = ReadoutSampling::kRareEvent;
+  if (const auto v = parse_readout_sampling(sampling)) p.sampling = *v;
   else
     t.check(false, "sampling",
             "one of \"auto\" (rare_event where the per-sense error probability is small), \"direct\" (one normal "

@@ -407,12 +407,10 @@ itself) written in place and returned. The GIL is released while it computes.)do
       .def_property(
           "kind", [](const circuit::ReadoutParams& r) { return std::string(circuit::readout_name(r.kind)); },
           [](circuit::ReadoutParams& r, const std::string& s) {
-            for (auto k : {circuit::ReadoutKind::kIdeal, circuit::ReadoutKind::kAdc,
-                           circuit::ReadoutKind::kStochasticMtj, circuit::ReadoutKind::kZebraLcu})
-              if (circuit::readout_name(k) == s) {
-                r.kind = k;
-                return;
-              }
+            if (const auto k = circuit::parse_readout_kind(s)) {
+              r.kind = *k;
+              return;
+            }
             throw cimmc::core::ArgumentError("readout.kind '" + s +
                                              "': expected ideal, adc, stochastic_mtj or zebra_lcu");
           },
@@ -421,12 +419,10 @@ itself) written in place and returned. The GIL is released while it computes.)do
           "sampling",
           [](const circuit::ReadoutParams& r) { return std::string(circuit::readout_sampling_name(r.sampling)); },
           [](circuit::ReadoutParams& r, const std::string& s) {
-            for (auto v : {circuit::ReadoutSampling::kAuto, circuit::ReadoutSampling::kDirect,
-                           circuit::ReadoutSampling::kRareEvent})
-              if (circuit::readout_sampling_name(v) == s) {
-                r.sampling = v;
-                return;
-              }
+            if (const auto v = circuit::parse_readout_sampling(s)) {
+              r.sampling = *v;
+              return;
+            }
             throw cimmc::core::ArgumentError("readout.sampling '" + s + "': expected auto, direct or rare_event");
           },
           R"doc("auto", "direct" or "rare_event": how CrossbarLayer draws the noise of an ADC or LCU sense

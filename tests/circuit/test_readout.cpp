@@ -21,6 +21,20 @@ ReadoutParams read(const std::string& text, std::string* error = nullptr) {
 }
 }  // namespace
 
+TEST(ReadoutNames, ParseIsTheInverseOfTheName) {
+  using cimmc::circuit::ReadoutKind;
+  using cimmc::circuit::ReadoutSampling;
+  for (const ReadoutKind k :
+       {ReadoutKind::kIdeal, ReadoutKind::kAdc, ReadoutKind::kStochasticMtj, ReadoutKind::kZebraLcu})
+    EXPECT_EQ(cimmc::circuit::parse_readout_kind(cimmc::circuit::readout_name(k)), k);
+  for (const ReadoutSampling v : {ReadoutSampling::kAuto, ReadoutSampling::kDirect, ReadoutSampling::kRareEvent})
+    EXPECT_EQ(cimmc::circuit::parse_readout_sampling(cimmc::circuit::readout_sampling_name(v)), v);
+  for (const char* bad : {"", "ADC", "lcu", "rare-event", "unknown", "auto "}) {
+    EXPECT_FALSE(cimmc::circuit::parse_readout_kind(bad).has_value()) << bad;
+    EXPECT_FALSE(cimmc::circuit::parse_readout_sampling(bad).has_value()) << bad;
+  }
+}
+
 TEST(AdcQuantizer, StepNeverBelowOneSoEnoughBitsAreExact) {
   const AdcQuantizer q(8, 128.0, false);
   EXPECT_EQ(q.max_code, 255);

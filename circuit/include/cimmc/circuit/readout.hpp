@@ -22,6 +22,7 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -41,6 +42,8 @@ namespace cimmc::circuit {
 
 enum class ReadoutKind { kIdeal, kAdc, kStochasticMtj, kZebraLcu };
 std::string_view readout_name(ReadoutKind kind);  // "ideal", "adc", "stochastic_mtj", "zebra_lcu"
+// The kind named `name` (as readout_name spells it), or none.
+std::optional<ReadoutKind> parse_readout_kind(std::string_view name);
 
 struct AdcParams {
   int bits = 8;
@@ -147,6 +150,8 @@ struct LcuParams {
 //    kRareEventAutoBound, kDirect otherwise (and for the stochastic MTJ and ideal readouts).
 enum class ReadoutSampling { kAuto, kDirect, kRareEvent };
 std::string_view readout_sampling_name(ReadoutSampling s);  // "auto", "direct", "rare_event"
+// The sampling named `name` (as readout_sampling_name spells it), or none.
+std::optional<ReadoutSampling> parse_readout_sampling(std::string_view name);
 inline constexpr double kRareEventAutoBound = 0.01;
 
 struct ReadoutParams {
