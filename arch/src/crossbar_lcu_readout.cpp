@@ -89,37 +89,39 @@ void CrossbarLayer::prepare_lcu_sense_table() {
   if (config_.readout.kind != ReadoutKind::kZebraLcu || grows > 8) return;
   const int wps = geometry_.words_per_subarray;
   lcu_sense_table_.assign(static_cast<std::size_t>(geometry_.subarrays) * wps * 8 * 256, 0);
-  std::array<std::int64_t, 256> subsets{};
-  for (int word = 0; word < geometry_.subarrays * wps; ++word)
-    for (int byte = 0; byte < 8; ++byte) {
-      // How many (side, output) have each value u of the byte of their planes' OR ...
-      subsets.fill(0);
-      std::int64_t sides = 0;
-      for (const ColumnGroup& g : groups_)
-        for (const auto* planes : {&g.positive, &g.negative}) {
-          if (planes->empty()) continue;
-          for (int n = 0; n < n_; ++n) {
-            std::uint64_t u = 0;
-            for (const auto& pl : *planes) u |= planes_[plane_index(pl.plane, word, n)];
-            ++subsets[(u >> (8 * byte)) & 0xFF];
-            ++sides;
-          }
+  std::array<std::array<std::int64_t, 256>, 8> subsets{};  // [byte][u]
+  for (int word = 0; word < geometry_.subarrays * wps; ++word) {
+    // How many (side, output) have each value u of each byte of their planes' OR ...
+    for (auto& h : subsets) h.fill(0);
+    std::int64_t sides = 0;
+    for (const ColumnGroup& g : groups_)
+      for (const auto* planes : {&g.positive, &g.negative}) {
+        if (planes->empty()) continue;
+        for (int n = 0; n < n_; ++n) {
+          std::uint64_t u = 0;
+          for (const auto& pl : *planes) u |= planes_[plane_index(pl.plane, word, n)];
+          for (int byte = 0; byte < 8; ++byte) ++subsets[static_cast<std::size_t>(byte)][(u >> (8 * byte)) & 0xFF];
+          ++sides;
         }
+      }
+    for (int byte = 0; byte < 8; ++byte) {
+      auto& z = subsets[static_cast<std::size_t>(byte)];
       // ... then how many have u ⊆ m, for every m (the subset sums over the 8 bits).
       for (int bit = 0; bit < 8; ++bit)
         for (int m = 0; m < 256; ++m)
-          if ((m >> bit) & 1) subsets[static_cast<std::size_t>(m)] += subsets[static_cast<std::size_t>(m ^ (1 << bit))];
+          if ((m >> bit) & 1) z[static_cast<std::size_t>(m)] += z[static_cast<std::size_t>(m ^ (1 << bit))];
       // A group of bits gm of u & α is nonzero unless u ⊆ ~(α & gm).
       std::int32_t* table = lcu_sense_table_.data() + (static_cast<std::size_t>(word) * 8 + byte) * 256;
       for (unsigned alpha = 0; alpha < 256; ++alpha) {
         std::int64_t nonzero = 0;
         for (int first = 0; first < 8; first += grows) {
           const unsigned gm = ((1u << grows) - 1) << first;
-          nonzero += sides - subsets[~(alpha & gm) & 0xFFu];
+          nonzero += sides - z[~(alpha & gm) & 0xFFu];
         }
         table[alpha] = static_cast<std::int32_t>(nonzero);
       }
     }
+  }
 }
 
 void CrossbarLayer::run_lcu_block(const std::uint64_t* a, int s, double bit_weight, const float* offsets,
