@@ -774,6 +774,49 @@ TEST(CrossbarLayer, MtjWordLimitsServeExactPsOnlyAndDrawWhatPerPsEvaluationDraws
   EXPECT_GT(distinct, 0);
 }
 
+TEST(CrossbarLayer, MtjWordLimitsGiveWhatPerPsEvaluationGivesWithEveryKernel) {
+  // The word-limit readout of T = 4 reads 16 outputs at a time by gathers on AVX-512 (the rest,
+  // and other T, one at a time): with every kernel the outputs and counters equal those of P
+  // evaluated per PS (all-zero cell deviations make the PS analog), for 40 outputs (two vectors
+  // and a tail), dense and sparse with ideal zero detection (zero PS read output 0's map), T = 4
+  // and 3.
+  std::mt19937 gen(test_seed() + 31);
+  CrossbarConfig dense = mtj_config(128, Encoding::kSignMagnitude);
+  dense.readout.mtj.samples = 4;
+  CrossbarConfig sparse = dense;
+  sparse.readout.mtj.sparse = true;
+  sparse.readout.mtj.ideal_zero_detection = true;
+  sparse.readout.mtj.calibration_sigmas = 1.5;
+  CrossbarConfig three = dense;
+  three.readout.mtj.samples = 3;
+  const CrossbarConfig configs[] = {dense, sparse, three};
+  for (std::size_t ci = 0; ci < std::size(configs); ++ci) {
+    const Problem p = random_problem(gen, 7, 40, 300, 4, 4, 0.5);
+    CrossbarLayer layer(configs[ci], 2, p.w, p.n, p.k);
+    layer.calibrate(layer.collect_statistics(p.act, p.m));
+    std::vector<double> per_ps(static_cast<std::size_t>(p.m) * p.n), out(per_ps.size());
+    const std::size_t with_limits = layer.readout_table_bytes();
+    layer.set_cell_deviations(std::vector<float>(layer.cell_levels().size(), 0.0f));
+    ASSERT_LT(layer.readout_table_bytes(), with_limits) << "config " << ci << ": no word limits";
+    Counters reference;
+    layer.run(p.act, p.m, {0, 1, 2, 0, 1}, 5, per_ps, reference);
+    layer.set_cell_deviations({});
+    for (cimmc::core::KernelIsa isa :
+         {cimmc::core::KernelIsa::kPortable, cimmc::core::KernelIsa::kAvx2, cimmc::core::KernelIsa::kAvx512}) {
+      if (!cimmc::core::kernel_isa_supported(isa)) continue;
+      layer.set_kernel(isa);
+      Counters counters;
+      layer.run(p.act, p.m, {0, 1, 2, 0, 1}, 5, out, counters);
+      EXPECT_EQ(out, per_ps) << "config " << ci << ", " << cimmc::core::kernel_isa_name(isa);
+      EXPECT_EQ(counters.mtj_reads, reference.mtj_reads) << "config " << ci;
+      EXPECT_EQ(counters.mtj_skipped, reference.mtj_skipped) << "config " << ci;
+    }
+    if (ci == 1) {
+      EXPECT_GT(reference.mtj_skipped, 0u);
+    }
+  }
+}
+
 TEST(CrossbarLayer, ReprogrammedLayerComputesWhatANewLayerComputes) {
   // reprogram() keeps the readout tables (they depend on the calibration, not on the weights):
   // after it, run(), readout_slopes() and the counters equal those of a layer constructed with
