@@ -23,52 +23,50 @@ using circuit::ReadoutKind;
 
 namespace {
 // The word-limit readout of T = 4 samples per PS, 16 outputs at a time (AVX-512 with VPOPCNTDQ,
-// chosen at run time): the same reads as the scalar loop (the map's record offset, its meta word,
-// the PS's limit, the decoded value of K), done by gathers, so that the outputs' dependent load
-// chains run side by side. A sample switches when its word w < limit; with limit >= 1 that is
-// w <= limit - 1, which fits 32 bits (limit <= 2^32); limit = 0 gives K = 0. Returns the outputs
-// done, a multiple of 16; the rest take the scalar loop. Results equal the scalar loop's bit for
-// bit (integer compares, the same stored floats).
+// chosen at run time): the same reads as the scalar loop (the map's limit index bounds, the PS's
+// limit, the decoded value of K), the bounds by loads and a shuffle, the rest by gathers. A sample
+// switches when its word w < limit; with limit >= 1 that is w <= limit - 1, which fits 32 bits
+// (limit <= 2^32); limit = 0 gives K = 0. Returns the outputs done, a multiple of 16; the rest
+// take the scalar loop. Results equal the scalar loop's bit for bit (integer compares, the same
+// stored floats).
 [[gnu::target("avx512f,avx512vpopcntdq")]] int limit_block_avx512(int nn, int map_base, int map_step, bool skip_zero,
-                                                                  const std::uint32_t* first,
+                                                                  const std::int32_t* shift, const std::uint32_t* low,
+                                                                  const std::uint32_t* high,
                                                                   const std::uint64_t* records, int decoded_words,
                                                                   const std::int32_t* pos, const std::int32_t* neg,
                                                                   const std::uint32_t* word, float* value) {
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const __m512i one = _mm512_set1_epi32(1), zero = _mm512_setzero_si512();
-  const __m512i nibble_shift = _mm512_slli_epi32(_mm512_and_si512(lane, _mm512_set1_epi32(7)), 2);
+  const __m512i zero = _mm512_setzero_si512();
   const __m512i even = _mm512_slli_epi32(lane, 1);
+  const __m512i nibble_shift = _mm512_slli_epi32(_mm512_and_si512(lane, _mm512_set1_epi32(7)), 2);
   const auto* floats = reinterpret_cast<const float*>(records);
-  int n = 0;
-  for (; n + 16 <= nn; n += 16) {
-    const __m512i p = _mm512_loadu_si512(pos + n), m = _mm512_loadu_si512(neg + n);
-    // Record offsets (in words) of the outputs' maps, map_base + n · map_step: every other entry
-    // for a map per output (2 loads and a shuffle; the second load stops at the last one used),
-    // one for all outputs otherwise; a skipped zero PS reads map_base's.
-    __m512i f;
+  // The maps' entries map_base + n · map_step of a per-map array: every other entry for a map
+  // per output (2 loads and a shuffle; the second load stops at the last entry used), one entry
+  // for all outputs otherwise; a skipped zero PS reads map_base's.
+  const auto entries = [&](const void* array, int n, __mmask16 skipped) {
+    const auto* a = static_cast<const std::int32_t*>(array);
+    __m512i e;
     if (map_step == 2) {
-      const std::uint32_t* at = first + map_base + 2 * n;
-      f = _mm512_permutex2var_epi32(_mm512_loadu_si512(at), even, _mm512_maskz_loadu_epi32(0x7FFF, at + 16));
+      const std::int32_t* at = a + map_base + 2 * n;
+      e = _mm512_permutex2var_epi32(_mm512_loadu_si512(at), even, _mm512_maskz_loadu_epi32(0x7FFF, at + 16));
     } else if (map_step == 0) {
-      f = _mm512_set1_epi32(static_cast<int>(first[map_base]));
+      e = _mm512_set1_epi32(a[map_base]);
     } else {
       const __m512i map = _mm512_add_epi32(
           _mm512_set1_epi32(map_base),
           _mm512_mullo_epi32(_mm512_add_epi32(_mm512_set1_epi32(n), lane), _mm512_set1_epi32(map_step)));
-      f = _mm512_i32gather_epi32(map, first, 4);
+      e = _mm512_i32gather_epi32(map, a, 4);
     }
-    if (skip_zero)
-      f = _mm512_mask_mov_epi32(f, _mm512_cmpeq_epi32_mask(_mm512_or_si512(p, m), zero),
-                                _mm512_set1_epi32(static_cast<int>(first[map_base])));
-    const __m512i meta0 = _mm512_i32gather_epi64(_mm512_castsi512_si256(f), records, 8);
-    const __m512i meta1 = _mm512_i32gather_epi64(_mm512_extracti64x4_epi64(f, 1), records, 8);
-    const __m512i lo =
-        _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(meta0)), _mm512_cvtepi64_epi32(meta1), 1);
-    const __m512i top = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(_mm512_srli_epi64(meta0, 32))),
-                                           _mm512_cvtepi64_epi32(_mm512_srli_epi64(meta1, 32)), 1);
-    const __m512i j = _mm512_min_epi32(
-        _mm512_max_epi32(_mm512_add_epi32(_mm512_sub_epi32(_mm512_sub_epi32(p, m), lo), one), zero), top);
-    const __m512i at = _mm512_add_epi32(_mm512_add_epi32(f, _mm512_set1_epi32(1 + decoded_words)), j);
+    return _mm512_mask_mov_epi32(e, skipped, _mm512_set1_epi32(a[map_base]));
+  };
+  int n = 0;
+  for (; n + 16 <= nn; n += 16) {
+    const __m512i p = _mm512_loadu_si512(pos + n), m = _mm512_loadu_si512(neg + n);
+    const __mmask16 skipped = skip_zero ? _mm512_cmpeq_epi32_mask(_mm512_or_si512(p, m), zero) : __mmask16{0};
+    const __m512i lo = entries(low, n, skipped);
+    const __m512i at =
+        _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(_mm512_sub_epi32(p, m), entries(shift, n, skipped)), lo),
+                         entries(high, n, skipped));
     const __m512i limit0 = _mm512_i32gather_epi64(_mm512_castsi512_si256(at), records, 8);
     const __m512i limit1 = _mm512_i32gather_epi64(_mm512_extracti64x4_epi64(at, 1), records, 8);
     const auto nonzero =
@@ -88,8 +86,9 @@ namespace {
                                                    _mm512_set1_epi32(static_cast<int>(hits >> 32)));
     const __m512i k_of = _mm512_maskz_popcnt_epi32(
         nonzero, _mm512_and_si512(_mm512_srlv_epi32(halves, nibble_shift), _mm512_set1_epi32(0xF)));
-    // The decoded value of K: float K of the record's decoded values (after its meta word).
-    const __m512i v = _mm512_add_epi32(_mm512_slli_epi32(_mm512_add_epi32(f, one), 1), k_of);
+    // The decoded value of K: float K of the record's decoded values (the words before `low`).
+    const __m512i v =
+        _mm512_add_epi32(_mm512_slli_epi32(_mm512_sub_epi32(lo, _mm512_set1_epi32(decoded_words)), 1), k_of);
     _mm512_storeu_ps(value + n, _mm512_i32gather_ps(v, floats, 4));
   }
   return n;
@@ -148,21 +147,19 @@ int CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, bool idle,
     const bool in_record = mtj_limit_decoded_ > 0;  // the decoded values sit in the map's record
     int done = 0;                                   // outputs read by the vector kernel
     if (t == 4 && in_record && isa_ == core::KernelIsa::kAvx512)
-      done = limit_block_avx512(nn, map_base, map_step, skip_zero, mtj_limit_first_.data(), mtj_word_limits_.data(),
-                                mtj_limit_decoded_, pos, neg, word, value);
+      done = limit_block_avx512(nn, map_base, map_step, skip_zero, mtj_limit_shift_.data(), mtj_limit_low_.data(),
+                                mtj_limit_high_.data(), mtj_word_limits_.data(), mtj_limit_decoded_, pos, neg, word,
+                                value);
     const auto read = [&](auto samples) {
       const int tt = samples > 0 ? static_cast<int>(samples) : t;
       for (int n = done; n < nn; ++n) {
         const int map = skip_zero && (pos[n] | neg[n]) == 0 ? map_base : map_base + n * map_step;
-        const std::uint64_t* record = mtj_limit_record(map);
-        const std::uint64_t limit = mtj_record_limit(record, pos[n] - neg[n]);
+        const std::uint64_t limit = mtj_word_limits_[mtj_limit_index(map, pos[n] - neg[n])];
         const std::uint32_t* w = word + static_cast<std::ptrdiff_t>(n) * tt;
         int kk = 0;
         for (int j = 0; j < tt; ++j) kk += w[j] < limit ? 1 : 0;
         if (in_record) {
-          std::memcpy(&value[n],
-                      reinterpret_cast<const unsigned char*>(record + 1) + sizeof(float) * static_cast<std::size_t>(kk),
-                      sizeof(float));
+          value[n] = mtj_record_decoded(map, kk);
         } else {
           value[n] =
               decoded[static_cast<std::size_t>(map) * static_cast<std::size_t>(tt + 1) + static_cast<std::size_t>(kk)];

@@ -130,8 +130,12 @@ void CrossbarLayer::prepare_readout() {
 }
 
 void CrossbarLayer::prepare_mtj_word_limits() {
-  mtj_limit_first_.clear();
-  mtj_limit_first_.shrink_to_fit();
+  for (auto* v : {&mtj_limit_low_, &mtj_limit_high_}) {
+    v->clear();
+    v->shrink_to_fit();
+  }
+  mtj_limit_shift_.clear();
+  mtj_limit_shift_.shrink_to_fit();
   mtj_limit_decoded_ = 0;
   mtj_word_limits_.clear();
   mtj_word_limits_.shrink_to_fit();
@@ -178,32 +182,39 @@ void CrossbarLayer::prepare_mtj_word_limits() {
     }
     range[sm] = {lo, std::max(a, lo - 1)};
     first[sm] = static_cast<std::uint32_t>(values);
-    values += static_cast<std::size_t>(range[sm].second - lo + 1) + 3 + static_cast<std::size_t>(decoded_words);
+    values += static_cast<std::size_t>(range[sm].second - lo + 1) + 2 + static_cast<std::size_t>(decoded_words);
   }
-  if (maps * sizeof(std::uint32_t) + values * sizeof(std::uint64_t) > kMaxWordLimitBytes) return;
+  if (maps * 3 * sizeof(std::uint32_t) + values * sizeof(std::uint64_t) > kMaxWordLimitBytes) return;
   mtj_word_limits_.resize(values);
+  mtj_limit_shift_.resize(maps);
+  mtj_limit_low_.resize(maps);
+  mtj_limit_high_.resize(maps);
   for (std::size_t sm = 0; sm < maps; ++sm) {
-    if (sm % 2 == 1 && first[sm] == first[sm - 1]) continue;
     const auto [lo, hi] = range[sm];
+    // [decoded, below, lo .. hi, above] from first[sm]: PS's limit at clamp(PS + shift, low, high).
+    const auto low = first[sm] + static_cast<std::uint32_t>(decoded_words);
+    mtj_limit_low_[sm] = low;
+    mtj_limit_high_[sm] = low + static_cast<std::uint32_t>(hi - lo + 2);
+    mtj_limit_shift_[sm] = static_cast<std::int32_t>(low) + 1 - lo;
+    if (sm % 2 == 1 && first[sm] == first[sm - 1]) continue;
     const auto limit = [&](int ps) { return circuit::mtj_word_limit(map_probability(sm, maps_[sm].x_of(ps))); };
     std::uint64_t* v = mtj_word_limits_.data() + first[sm];
-    v[0] = static_cast<std::uint64_t>(static_cast<std::uint32_t>(lo)) |
-           static_cast<std::uint64_t>(static_cast<std::uint32_t>(hi - lo + 2)) << 32;
     if (t_decoded > 0)
-      std::memcpy(v + 1, mtj_tables_[0].decoded.data() + sm * static_cast<std::size_t>(t_decoded),
+      std::memcpy(v, mtj_tables_[0].decoded.data() + sm * static_cast<std::size_t>(t_decoded),
                   static_cast<std::size_t>(t_decoded) * sizeof(float));
     v += decoded_words;
-    v[1] = limit(-ifs);
-    for (int ps = lo; ps <= hi; ++ps) v[ps - lo + 2] = limit(ps);
-    v[hi - lo + 3] = limit(ifs);
+    v[0] = limit(-ifs);
+    for (int ps = lo; ps <= hi; ++ps) v[ps - lo + 1] = limit(ps);
+    v[hi - lo + 2] = limit(ifs);
   }
-  mtj_limit_first_ = std::move(first);
   mtj_limit_decoded_ = decoded_words;
 }
 
 std::size_t CrossbarLayer::readout_table_bytes() const {
-  std::size_t bytes = mtj_word_limits_.size() * sizeof(std::uint64_t) +
-                      mtj_limit_first_.size() * sizeof(std::uint32_t) + lcu_sense_table_.size() * sizeof(std::int32_t);
+  std::size_t bytes =
+      mtj_word_limits_.size() * sizeof(std::uint64_t) +
+      (mtj_limit_shift_.size() + mtj_limit_low_.size() + mtj_limit_high_.size()) * sizeof(std::uint32_t) +
+      lcu_sense_table_.size() * sizeof(std::int32_t);
   for (const auto& table : mtj_tables_)
     bytes += table.decoded.size() * sizeof(float) + table.thresholds.size() * sizeof(std::uint32_t) +
              table.buckets.size() + table.slope.size() * sizeof(float);

@@ -27,6 +27,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
@@ -317,23 +318,33 @@ class CrossbarLayer {
   // and integer PS, the limit under which a sample's 32-bit word switches, ⌈P · 2^32⌉ (the
   // same draws as evaluating P per PS, without the curve). Empty when not needed or too large.
   // Stored compactly: the map clamps x to [−1, 1], so every PS below some `lo` has the limit of
-  // PS = −FS and every PS above some `hi` that of PS = +FS. A map's record in mtj_word_limits_,
-  // from mtj_limit_first_[map] on, is [meta, decoded, below, lo .. hi, above]: meta = lo (low 32
-  // bits) and hi − lo + 2 (high 32 bits); decoded = the T + 1 decoded values (floats) of the map
-  // when the layer has one T, in mtj_limit_decoded_ words (0 otherwise): a few dozen values where
+  // PS = −FS and every PS above some `hi` that of PS = +FS. A map's record in mtj_word_limits_ is
+  // [decoded, below, lo .. hi, above]: decoded = the T + 1 decoded values (floats) of the map when
+  // the layer has one T, in mtj_limit_decoded_ words (0 otherwise): a few dozen values where
   // 2·FS + 1 would not fit in the cache, read together, and shared by the unsigned and signed
-  // readout of a map when those are the same.
-  std::vector<std::uint32_t> mtj_limit_first_;  // [map]
+  // readout of a map when those are the same. Per map, the index of PS's limit is
+  // clamp(PS + shift, low, high) (low: `below`, high: `above`), from three arrays read side by
+  // side rather than from the record (no load waits for another but the limit's).
+  std::vector<std::int32_t> mtj_limit_shift_;                  // [map]
+  std::vector<std::uint32_t> mtj_limit_low_, mtj_limit_high_;  // [map]
   std::vector<std::uint64_t> mtj_word_limits_;
   int mtj_limit_decoded_ = 0;
-  const std::uint64_t* mtj_limit_record(int map) const {
-    return mtj_word_limits_.data() + mtj_limit_first_[static_cast<std::size_t>(map)];
+  std::size_t mtj_limit_index(int map, std::int32_t ps) const {
+    const auto m = static_cast<std::size_t>(map);
+    return static_cast<std::size_t>(
+        std::min(std::max(ps + mtj_limit_shift_[m], static_cast<std::int32_t>(mtj_limit_low_[m])),
+                 static_cast<std::int32_t>(mtj_limit_high_[m])));
   }
-  std::uint64_t mtj_record_limit(const std::uint64_t* r, std::int32_t ps) const {
-    const auto lo = static_cast<std::int32_t>(static_cast<std::uint32_t>(r[0]));
-    const auto top = static_cast<std::int32_t>(static_cast<std::uint32_t>(r[0] >> 32));
-    const std::int32_t j = std::min(std::max(ps - lo + 1, 0), top);  // branch-free: 0 below, top above
-    return r[1 + mtj_limit_decoded_ + j];
+  // The decoded value of K switched samples of map `map` (decoded values in the records).
+  float mtj_record_decoded(int map, int k) const {
+    float v;
+    std::memcpy(&v,
+                reinterpret_cast<const unsigned char*>(
+                    mtj_word_limits_.data() +
+                    (mtj_limit_low_[static_cast<std::size_t>(map)] - static_cast<std::uint32_t>(mtj_limit_decoded_))) +
+                    sizeof(float) * static_cast<std::size_t>(k),
+                sizeof(float));
+    return v;
   }
   std::vector<int> table_index_;  // [input stream][group] -> mtj_tables_ index
 };
