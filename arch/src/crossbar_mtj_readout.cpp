@@ -22,6 +22,29 @@ namespace cimmc::arch {
 using circuit::ReadoutKind;
 
 namespace {
+// The entries map_base + (n + lane) · map_step of a per-map array, 16 lanes: every other entry
+// for a map per output (two loads and a shuffle; the second load stops at the last entry used),
+// one entry for all outputs when map_step = 0, a gather otherwise; lanes in `skipped` (a zero PS
+// that a sparse readout skips) take map_base's.
+[[gnu::target("avx512f"), gnu::always_inline]] inline __m512i map_entries(const std::int32_t* a, int map_base,
+                                                                          int map_step, int n, __mmask16 skipped) {
+  __m512i e;
+  if (map_step == 2) {
+    const std::int32_t* at = a + map_base + 2 * n;
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    e = _mm512_permutex2var_epi32(_mm512_loadu_si512(at), even, _mm512_maskz_loadu_epi32(0x7FFF, at + 16));
+  } else if (map_step == 0) {
+    e = _mm512_set1_epi32(a[map_base]);
+  } else {
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i map =
+        _mm512_add_epi32(_mm512_set1_epi32(map_base),
+                         _mm512_mullo_epi32(_mm512_add_epi32(_mm512_set1_epi32(n), lane), _mm512_set1_epi32(map_step)));
+    e = _mm512_i32gather_epi32(map, a, 4);
+  }
+  return _mm512_mask_mov_epi32(e, skipped, _mm512_set1_epi32(a[map_base]));
+}
+
 // The word-limit readout of T = 4 samples per PS, 16 outputs at a time (AVX-512 with VPOPCNTDQ,
 // chosen at run time): the same reads as the scalar loop (the map's limit index bounds, the PS's
 // limit, the decoded value of K), the bounds by loads and a shuffle, the rest by gathers. A sample
@@ -35,38 +58,21 @@ namespace {
                                                                   const std::uint64_t* records, int decoded_words,
                                                                   const std::int32_t* pos, const std::int32_t* neg,
                                                                   const std::uint32_t* word, float* value) {
+  const auto* low_entries = reinterpret_cast<const std::int32_t*>(low);
+  const auto* high_entries = reinterpret_cast<const std::int32_t*>(high);
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const __m512i zero = _mm512_setzero_si512();
-  const __m512i even = _mm512_slli_epi32(lane, 1);
   const __m512i nibble_shift = _mm512_slli_epi32(_mm512_and_si512(lane, _mm512_set1_epi32(7)), 2);
   const auto* floats = reinterpret_cast<const float*>(records);
-  // The maps' entries map_base + n · map_step of a per-map array: every other entry for a map
-  // per output (2 loads and a shuffle; the second load stops at the last entry used), one entry
-  // for all outputs otherwise; a skipped zero PS reads map_base's.
-  const auto entries = [&](const void* array, int n, __mmask16 skipped) {
-    const auto* a = static_cast<const std::int32_t*>(array);
-    __m512i e;
-    if (map_step == 2) {
-      const std::int32_t* at = a + map_base + 2 * n;
-      e = _mm512_permutex2var_epi32(_mm512_loadu_si512(at), even, _mm512_maskz_loadu_epi32(0x7FFF, at + 16));
-    } else if (map_step == 0) {
-      e = _mm512_set1_epi32(a[map_base]);
-    } else {
-      const __m512i map = _mm512_add_epi32(
-          _mm512_set1_epi32(map_base),
-          _mm512_mullo_epi32(_mm512_add_epi32(_mm512_set1_epi32(n), lane), _mm512_set1_epi32(map_step)));
-      e = _mm512_i32gather_epi32(map, a, 4);
-    }
-    return _mm512_mask_mov_epi32(e, skipped, _mm512_set1_epi32(a[map_base]));
-  };
   int n = 0;
   for (; n + 16 <= nn; n += 16) {
     const __m512i p = _mm512_loadu_si512(pos + n), m = _mm512_loadu_si512(neg + n);
     const __mmask16 skipped = skip_zero ? _mm512_cmpeq_epi32_mask(_mm512_or_si512(p, m), zero) : __mmask16{0};
-    const __m512i lo = entries(low, n, skipped);
-    const __m512i at =
-        _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(_mm512_sub_epi32(p, m), entries(shift, n, skipped)), lo),
-                         entries(high, n, skipped));
+    const __m512i lo = map_entries(low_entries, map_base, map_step, n, skipped);
+    const __m512i at = _mm512_min_epi32(
+        _mm512_max_epi32(_mm512_add_epi32(_mm512_sub_epi32(p, m), map_entries(shift, map_base, map_step, n, skipped)),
+                         lo),
+        map_entries(high_entries, map_base, map_step, n, skipped));
     const __m512i limit0 = _mm512_i32gather_epi64(_mm512_castsi512_si256(at), records, 8);
     const __m512i limit1 = _mm512_i32gather_epi64(_mm512_extracti64x4_epi64(at, 1), records, 8);
     const auto nonzero =
