@@ -22,27 +22,18 @@ namespace cimmc::arch {
 using circuit::ReadoutKind;
 
 namespace {
-// The entries map_base + (n + lane) · map_step of a per-map array, 16 lanes: every other entry
-// for a map per output (two loads and a shuffle; the second load stops at the last entry used),
-// one entry for all outputs when map_step = 0, a gather otherwise; lanes in `skipped` (a zero PS
-// that a sparse readout skips) take map_base's.
+// The entries map_base + (n + lane) · map_step of a per-map array, 16 lanes. map_step is 2 with a
+// map per output (its unsigned and signed maps interleave): every other entry, by two loads and a
+// shuffle (the second load stops at the last entry used); it is 0 otherwise: one entry for all.
+// Lanes in `skipped` (a zero PS that a sparse readout skips) take map_base's.
 [[gnu::target("avx512f"), gnu::always_inline]] inline __m512i map_entries(const std::int32_t* a, int map_base,
                                                                           int map_step, int n, __mmask16 skipped) {
-  __m512i e;
-  if (map_step == 2) {
-    const std::int32_t* at = a + map_base + 2 * n;
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    e = _mm512_permutex2var_epi32(_mm512_loadu_si512(at), even, _mm512_maskz_loadu_epi32(0x7FFF, at + 16));
-  } else if (map_step == 0) {
-    e = _mm512_set1_epi32(a[map_base]);
-  } else {
-    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    const __m512i map =
-        _mm512_add_epi32(_mm512_set1_epi32(map_base),
-                         _mm512_mullo_epi32(_mm512_add_epi32(_mm512_set1_epi32(n), lane), _mm512_set1_epi32(map_step)));
-    e = _mm512_i32gather_epi32(map, a, 4);
-  }
-  return _mm512_mask_mov_epi32(e, skipped, _mm512_set1_epi32(a[map_base]));
+  const __m512i first = _mm512_set1_epi32(a[map_base]);
+  if (map_step == 0) return first;
+  const std::int32_t* at = a + map_base + 2 * n;
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i e = _mm512_permutex2var_epi32(_mm512_loadu_si512(at), even, _mm512_maskz_loadu_epi32(0x7FFF, at + 16));
+  return _mm512_mask_mov_epi32(e, skipped, first);
 }
 
 // The word-limit readout of T = 4 samples per PS, 16 outputs at a time (AVX-512 with VPOPCNTDQ,
