@@ -41,7 +41,7 @@ void CrossbarLayer::set_cell_deviations(std::vector<float> deviations) {
                     "K {})",
                     layer_id_, deviations.size(), need, groups_.size(), n_, k_));
   deviations_ = std::move(deviations);
-  if (!mtj_tables_.empty()) prepare_mtj_word_limits();  // word limits only serve exact PS
+  if (!mtj_tables_.empty()) prepare_mtj_word_records();  // word records only serve exact PS
 }
 
 }  // namespace cimmc::arch

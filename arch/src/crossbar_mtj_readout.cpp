@@ -1,6 +1,6 @@
 // The stochastic MTJ readout of one (input stream, column group, subarray) block
 // (docs/architecture.md, 3.6): the number of switched samples of each output's converter from
-// threshold tables, word limits or the switching probability of the analog value, decoded.
+// threshold tables, word records or the switching probability of the PS, decoded.
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which -Wmaybe-uninitialized
 // reports as a false positive once inlined.
 #pragma GCC diagnostic push
@@ -36,25 +36,25 @@ namespace {
   return _mm512_mask_mov_epi32(e, skipped, first);
 }
 
-// The word-limit readout of T = 4 samples per PS, 16 outputs at a time (AVX-512 with VPOPCNTDQ,
-// chosen at run time): the same reads as the scalar loop (the map's limit index bounds, the PS's
-// limit, the decoded value of K), the bounds by loads and a shuffle, the rest by gathers. A sample
-// switches when its word w < limit; with limit >= 1 that is w <= limit - 1, which fits 32 bits
-// (limit <= 2^32); limit = 0 gives K = 0. Returns the outputs done, a multiple of 16; the rest
-// take the scalar loop. Results equal the scalar loop's bit for bit (integer compares, the same
-// stored floats).
-[[gnu::target("avx512f,avx512vpopcntdq")]] int limit_block_avx512(int nn, int map_base, int map_step, bool skip_zero,
-                                                                  const std::int32_t* shift, const std::uint32_t* low,
-                                                                  const std::uint32_t* high,
-                                                                  const std::uint64_t* records, int decoded_words,
-                                                                  const std::int32_t* pos, const std::int32_t* neg,
-                                                                  const std::uint32_t* word, float* value) {
+// The word-record readout of T = 4 samples per PS, 16 outputs at a time (AVX-512 with VPOPCNTDQ
+// and BW, chosen at run time): the same reads as the scalar loop (the map's entry bounds, the
+// PS's entry, the decoded value of K), the bounds by loads and a shuffle, the rest by gathers.
+// Each output's word is compared, by its top 16 bits, with the top 16 bits of its four
+// thresholds (one 64-bit entry); where they are equal the full thresholds decide, one output at a
+// time (rare). Returns the outputs done, a multiple of 16; the rest take the scalar loop. Results
+// equal the scalar loop's bit for bit (integer compares, the same stored floats).
+[[gnu::target("avx512f,avx512bw,avx512vpopcntdq")]] int record_block_avx512(
+    int nn, int map_base, int map_step, bool skip_zero, const std::int32_t* shift, const std::uint32_t* low,
+    const std::uint32_t* high, const std::uint64_t* records, const std::uint32_t* full_thresholds,
+    int decoded_entries_per_map, const std::int32_t* pos, const std::int32_t* neg, const std::uint32_t* word,
+    float* value) {
   const auto* low_entries = reinterpret_cast<const std::int32_t*>(low);
   const auto* high_entries = reinterpret_cast<const std::int32_t*>(high);
+  const auto* floats = reinterpret_cast<const float*>(records);
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const __m512i zero = _mm512_setzero_si512();
   const __m512i nibble_shift = _mm512_slli_epi32(_mm512_and_si512(lane, _mm512_set1_epi32(7)), 2);
-  const auto* floats = reinterpret_cast<const float*>(records);
+  const __m512i decoded_entries = _mm512_set1_epi32(decoded_entries_per_map);
   int n = 0;
   for (; n + 16 <= nn; n += 16) {
     const __m512i p = _mm512_loadu_si512(pos + n), m = _mm512_loadu_si512(neg + n);
@@ -64,28 +64,37 @@ namespace {
         _mm512_max_epi32(_mm512_add_epi32(_mm512_sub_epi32(p, m), map_entries(shift, map_base, map_step, n, skipped)),
                          lo),
         map_entries(high_entries, map_base, map_step, n, skipped));
-    const __m512i limit0 = _mm512_i32gather_epi64(_mm512_castsi512_si256(at), records, 8);
-    const __m512i limit1 = _mm512_i32gather_epi64(_mm512_extracti64x4_epi64(at, 1), records, 8);
-    const auto nonzero =
-        static_cast<__mmask16>(_mm512_test_epi64_mask(limit0, limit0) | (_mm512_test_epi64_mask(limit1, limit1) << 8));
-    const __m512i below = _mm512_inserti64x4(
-        _mm512_castsi256_si512(_mm512_cvtepi64_epi32(_mm512_sub_epi64(limit0, _mm512_set1_epi64(1)))),
-        _mm512_cvtepi64_epi32(_mm512_sub_epi64(limit1, _mm512_set1_epi64(1))), 1);
-    // Bit 4·o + i of `hits`: sample i of output o switched (4 outputs' words per vector).
-    std::uint64_t hits = 0;
-    for (int k = 0; k < 4; ++k) {
-      const __m512i w = _mm512_loadu_si512(word + static_cast<std::ptrdiff_t>(n + 4 * k) * 4);
-      const __m512i l =
-          _mm512_permutexvar_epi32(_mm512_add_epi32(_mm512_set1_epi32(4 * k), _mm512_srli_epi32(lane, 2)), below);
-      hits |= static_cast<std::uint64_t>(_mm512_cmple_epu32_mask(w, l)) << (16 * k);
+    const __m512i top0 = _mm512_i32gather_epi64(_mm512_castsi512_si256(at), records, 8);
+    const __m512i top1 = _mm512_i32gather_epi64(_mm512_extracti64x4_epi64(at, 1), records, 8);
+    // Each output's top 16 bits in the four 16-bit fields of its 64-bit lane.
+    const __m512i w = _mm512_loadu_si512(word + n);
+    const __m512i w16 = _mm512_srli_epi32(w, 16);
+    const __m512i w32 = _mm512_or_si512(w16, _mm512_slli_epi32(w16, 16));
+    __m512i u0 = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(w32));
+    __m512i u1 = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(w32, 1));
+    u0 = _mm512_or_si512(u0, _mm512_slli_epi64(u0, 32));
+    u1 = _mm512_or_si512(u1, _mm512_slli_epi64(u1, 32));
+    // Bit 4·o + j of `hits`: output o's word is at least its threshold j.
+    std::uint64_t hits = static_cast<std::uint64_t>(_mm512_cmpgt_epu16_mask(u0, top0)) |
+                         (static_cast<std::uint64_t>(_mm512_cmpgt_epu16_mask(u1, top1)) << 32);
+    const std::uint64_t tied = static_cast<std::uint64_t>(_mm512_cmpeq_epi16_mask(u0, top0)) |
+                               (static_cast<std::uint64_t>(_mm512_cmpeq_epi16_mask(u1, top1)) << 32);
+    if (tied != 0) [[unlikely]] {
+      alignas(64) std::int32_t entry[16];
+      _mm512_store_si512(entry, at);
+      for (std::uint64_t left = tied; left != 0; left &= left - 1) {
+        const int b = __builtin_ctzll(left), o = b / 4, j = b % 4;
+        const std::uint32_t full =
+            full_thresholds[static_cast<std::size_t>(entry[o]) * 4 + static_cast<std::size_t>(j)];
+        hits |= static_cast<std::uint64_t>(word[n + o] >= full ? 1 : 0) << b;
+      }
     }
     const __m512i halves = _mm512_mask_blend_epi32(0xFF00, _mm512_set1_epi32(static_cast<int>(hits & 0xFFFFFFFFu)),
                                                    _mm512_set1_epi32(static_cast<int>(hits >> 32)));
-    const __m512i k_of = _mm512_maskz_popcnt_epi32(
-        nonzero, _mm512_and_si512(_mm512_srlv_epi32(halves, nibble_shift), _mm512_set1_epi32(0xF)));
-    // The decoded value of K: float K of the record's decoded values (the words before `low`).
-    const __m512i v =
-        _mm512_add_epi32(_mm512_slli_epi32(_mm512_sub_epi32(lo, _mm512_set1_epi32(decoded_words)), 1), k_of);
+    const __m512i k_of =
+        _mm512_popcnt_epi32(_mm512_and_si512(_mm512_srlv_epi32(halves, nibble_shift), _mm512_set1_epi32(0xF)));
+    // The decoded value of K: float K of the record's decoded values (the entries before `low`).
+    const __m512i v = _mm512_add_epi32(_mm512_slli_epi32(_mm512_sub_epi32(lo, decoded_entries), 1), k_of);
     _mm512_storeu_ps(value + n, _mm512_i32gather_ps(v, floats, 4));
   }
   return n;
@@ -133,41 +142,34 @@ int CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, bool idle,
         k[n] = kk;
       }
     }
-  } else if (exact_analog && !mtj_word_limits_.empty()) {
-    // T Bernoulli draws per PS against the tabulated limit of its map and PS. A PS that a sparse
+  } else if (exact_analog && !table.records.empty()) {
+    // K from one word against the thresholds of its map's record entry. A PS that a sparse
     // readout with ideal detection skips (no bit-product) reads output 0's map instead, which is
     // in the cache: its value becomes an exact 0 below whatever K it gets.
-    // One pass per output: limit, K and the decoded value (T = 4, the usual count, unrolled).
-    const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn) * t);
+    const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn));
     const bool skip_zero = r.mtj.sparse && r.mtj.ideal_zero_detection;
-    const float* decoded = table.decoded.data();
-    const bool in_record = mtj_limit_decoded_ > 0;  // the decoded values sit in the map's record
-    int done = 0;                                   // outputs read by the vector kernel
-    if (t == 4 && in_record && isa_ == core::KernelIsa::kAvx512)
-      done = limit_block_avx512(nn, map_base, map_step, skip_zero, mtj_limit_shift_.data(), mtj_limit_low_.data(),
-                                mtj_limit_high_.data(), mtj_word_limits_.data(), mtj_limit_decoded_, pos, neg, word,
-                                value);
-    const auto read = [&](auto samples) {
-      const int tt = samples > 0 ? static_cast<int>(samples) : t;
-      for (int n = done; n < nn; ++n) {
-        const int map = skip_zero && (pos[n] | neg[n]) == 0 ? map_base : map_base + n * map_step;
-        const std::uint64_t limit = mtj_word_limits_[mtj_limit_index(map, pos[n] - neg[n])];
-        const std::uint32_t* w = word + static_cast<std::ptrdiff_t>(n) * tt;
-        int kk = 0;
-        for (int j = 0; j < tt; ++j) kk += w[j] < limit ? 1 : 0;
-        if (in_record) {
-          value[n] = mtj_record_decoded(map, kk);
-        } else {
-          value[n] =
-              decoded[static_cast<std::size_t>(map) * static_cast<std::size_t>(tt + 1) + static_cast<std::size_t>(kk)];
-        }
-      }
-    };
-    if (t == 4) read(std::integral_constant<int, 4>{});
-    else read(std::integral_constant<int, 0>{});
+    int done = 0;  // outputs read by the vector kernel
+    if (t == 4 && isa_ == core::KernelIsa::kAvx512)
+      done = record_block_avx512(nn, map_base, map_step, skip_zero, table.record_shift.data(), table.record_low.data(),
+                                 table.record_high.data(), table.records.data(), table.record_thresholds.data(),
+                                 table.record_decoded, pos, neg, word, value);
+    for (int n = done; n < nn; ++n) {
+      const int map = skip_zero && (pos[n] | neg[n]) == 0 ? map_base : map_base + n * map_step;
+      value[n] = table.record_value(map, table.record_k(table.record_entry(map, pos[n] - neg[n]), word[n]));
+    }
     decoded_here = true;
+  } else if (exact_analog) {
+    // P per exact PS (tables too large): the thresholds of K from one word, as the tables hold them.
+    const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn));
+    std::uint32_t* thresholds = sc.thresholds.data();
+    for (int n = 0; n < nn; ++n) {
+      const auto m = static_cast<std::size_t>(index[n]);
+      const std::span<std::uint32_t> thr{thresholds, static_cast<std::size_t>(t)};
+      circuit::binomial_thresholds(t, map_probability(m, maps_[m].x_of(pos[n] - neg[n])), thr);
+      k[n] = circuit::binomial_from_word(thr, word[n]);
+    }
   } else {
-    // P per PS (analog values, or a PS range too wide for tables); T Bernoulli draws.
+    // P per analog PS (noise, cell deviations); T Bernoulli draws.
     const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn) * t);
     for (int n = 0; n < nn; ++n) {
       const double x = maps_[static_cast<std::size_t>(index[n])].x_of(static_cast<double>(vpos[n] - vneg[n]));

@@ -1,5 +1,5 @@
 // The readout's prepared state (docs/architecture.md, 3.6): ADC quantizers, the LCU sense, the
-// stochastic MTJ's maps, decoding, threshold and word-limit tables.
+// stochastic MTJ's maps, decoding, threshold tables and word records.
 #include "cimmc/arch/crossbar_layer.hpp"
 
 #include <fmt/format.h>
@@ -93,12 +93,16 @@ void CrossbarLayer::prepare_readout() {
       const int t = r.mtj.samples_for(layer_id_, q * config_.dac_bits, groups_[static_cast<std::size_t>(g)].weight_bit);
       samples_[static_cast<std::size_t>(q * groups + g)] = t;
       auto [it, inserted] = index_of_t.try_emplace(t, static_cast<int>(mtj_tables_.size()));
-      if (inserted) mtj_tables_.push_back({t, {}, {}, {}, {}});
+      if (inserted) {
+        MtjTable table;
+        table.samples = t;
+        mtj_tables_.push_back(std::move(table));
+      }
       table_index_[static_cast<std::size_t>(q * groups + g)] = it->second;
     }
   const int ifs = static_cast<int>(fs);
   const std::size_t levels = 2 * static_cast<std::size_t>(ifs) + 1;
-  // Threshold tables up to kMaxThresholdTableBytes per T; beyond that the word limits below (or P per PS).
+  // Threshold tables up to threshold_table_cap_ per T; beyond that the word records below (or P per PS).
   for (auto& table : mtj_tables_) {
     const int t = table.samples;
     const std::vector<double> x_hat = circuit::mtj_decode_points(r.mtj, *curve_, t);
@@ -112,7 +116,7 @@ void CrossbarLayer::prepare_readout() {
     const std::size_t bytes = static_cast<std::size_t>(maps) * levels *
                               (static_cast<std::size_t>(t) * 4 + (t < circuit::kBinomialAmbiguous ? 256 : 0));
     // With analog noise every PS is analog and P is evaluated per PS: no threshold tables.
-    if (bytes > kMaxThresholdTableBytes || config_.noise.any()) continue;
+    if (bytes > threshold_table_cap_ || config_.noise.any()) continue;
     table.thresholds.assign(static_cast<std::size_t>(maps) * levels * t, 0);
     if (t < circuit::kBinomialAmbiguous) table.buckets.assign(static_cast<std::size_t>(maps) * levels * 256, 0);
     for (int sm = 0; sm < maps; ++sm)
@@ -126,44 +130,43 @@ void CrossbarLayer::prepare_readout() {
           circuit::binomial_buckets(thresholds, {table.buckets.data() + row * 256, 256});
       }
   }
-  prepare_mtj_word_limits();
+  prepare_mtj_word_records();
 }
 
-void CrossbarLayer::prepare_mtj_word_limits() {
-  for (auto* v : {&mtj_limit_low_, &mtj_limit_high_}) {
-    v->clear();
-    v->shrink_to_fit();
+void CrossbarLayer::set_readout_table_caps(std::size_t threshold_table_bytes, std::size_t word_record_bytes) {
+  threshold_table_cap_ = threshold_table_bytes;
+  word_record_cap_ = word_record_bytes;
+  prepare_readout();
+}
+
+void CrossbarLayer::prepare_mtj_word_records() {
+  for (auto& table : mtj_tables_) {
+    table.record_shift = {};
+    table.record_low = {};
+    table.record_high = {};
+    table.records = {};
+    table.record_thresholds = {};
+    table.record_stride = 1;
+    table.record_decoded = 0;
   }
-  mtj_limit_shift_.clear();
-  mtj_limit_shift_.shrink_to_fit();
-  mtj_limit_decoded_ = 0;
-  mtj_word_limits_.clear();
-  mtj_word_limits_.shrink_to_fit();
-  // Word limits up to kMaxWordLimitBytes, for a T without threshold tables; beyond that (and for
+  // Word records up to word_record_cap_, for a T without threshold tables; beyond that (and for
   // analog values: noise, cell deviations) P is evaluated per PS.
-  const bool per_ps = std::any_of(mtj_tables_.begin(), mtj_tables_.end(),
-                                  [](const MtjTable& table) { return table.thresholds.empty(); });
   const int ifs = static_cast<int>(full_scale());
   const std::size_t maps = maps_.size();
-  if (config_.readout.kind != ReadoutKind::kStochasticMtj || !per_ps || config_.noise.any() || !deviations_.empty())
-    return;
+  if (config_.readout.kind != ReadoutKind::kStochasticMtj || config_.noise.any() || !deviations_.empty()) return;
   // Per map, the PS whose x is not that of −FS (lo on) and not that of +FS (up to hi). x_of is
-  // monotone in PS (an affine map, rounded, then clamped), so each is found by bisection.
+  // monotone in PS (an affine map, rounded, then clamped), so each is found by bisection. The
+  // signed readout of a map whose analog map is the unsigned one's (the converter, and so its
+  // gain, is the same) and whose decoder map is too shares its record.
   std::vector<std::pair<int, int>> range(maps);
-  std::vector<std::uint32_t> first(maps);
-  std::size_t values = 0;
-  // With one T, each record carries its map's decoded values too.
-  const int t_decoded = mtj_tables_.size() == 1 ? mtj_tables_[0].samples + 1 : 0;
-  const int decoded_words = (t_decoded + 1) / 2;
+  std::vector<bool> shared(maps, false);
   for (std::size_t sm = 0; sm < maps; ++sm) {
     const auto& map = maps_[sm];
-    // The signed readout of a map whose analog map is the unsigned one's (the converter, and so
-    // its gain, is the same): the same limits (and, with the same decoder map, the same values).
     if (sm % 2 == 1 && map.scale == maps_[sm - 1].scale && map.offset == maps_[sm - 1].offset &&
-        (t_decoded == 0 || (decode_maps_[sm].scale == decode_maps_[sm - 1].scale &&
-                            decode_maps_[sm].offset == decode_maps_[sm - 1].offset))) {
+        decode_maps_[sm].scale == decode_maps_[sm - 1].scale &&
+        decode_maps_[sm].offset == decode_maps_[sm - 1].offset) {
       range[sm] = range[sm - 1];
-      first[sm] = first[sm - 1];
+      shared[sm] = true;
       continue;
     }
     const double x_low = map.x_of(-ifs), x_high = map.x_of(ifs);
@@ -181,43 +184,71 @@ void CrossbarLayer::prepare_mtj_word_limits() {
       else b = mid - 1;
     }
     range[sm] = {lo, std::max(a, lo - 1)};
-    first[sm] = static_cast<std::uint32_t>(values);
-    values += static_cast<std::size_t>(range[sm].second - lo + 1) + 2 + static_cast<std::size_t>(decoded_words);
   }
-  if (maps * 3 * sizeof(std::uint32_t) + values * sizeof(std::uint64_t) > kMaxWordLimitBytes) return;
-  mtj_word_limits_.resize(values);
-  mtj_limit_shift_.resize(maps);
-  mtj_limit_low_.resize(maps);
-  mtj_limit_high_.resize(maps);
-  for (std::size_t sm = 0; sm < maps; ++sm) {
-    const auto [lo, hi] = range[sm];
-    // [decoded, below, lo .. hi, above] from first[sm]: PS's limit at clamp(PS + shift, low, high).
-    const auto low = first[sm] + static_cast<std::uint32_t>(decoded_words);
-    mtj_limit_low_[sm] = low;
-    mtj_limit_high_[sm] = low + static_cast<std::uint32_t>(hi - lo + 2);
-    mtj_limit_shift_[sm] = static_cast<std::int32_t>(low) + 1 - lo;
-    if (sm % 2 == 1 && first[sm] == first[sm - 1]) continue;
-    const auto limit = [&](int ps) { return circuit::mtj_word_limit(map_probability(sm, maps_[sm].x_of(ps))); };
-    std::uint64_t* v = mtj_word_limits_.data() + first[sm];
-    if (t_decoded > 0)
-      std::memcpy(v, mtj_tables_[0].decoded.data() + sm * static_cast<std::size_t>(t_decoded),
-                  static_cast<std::size_t>(t_decoded) * sizeof(float));
-    v += decoded_words;
-    v[0] = limit(-ifs);
-    for (int ps = lo; ps <= hi; ++ps) v[ps - lo + 1] = limit(ps);
-    v[hi - lo + 2] = limit(ifs);
+  for (auto& table : mtj_tables_) {
+    if (!table.thresholds.empty()) continue;
+    const int t = table.samples;
+    const int stride = (t + 3) / 4;
+    // The T + 1 decoded floats ahead of each record, in whole entries.
+    const int decoded_entries = ((t + 2) / 2 + stride - 1) / stride;
+    std::vector<std::uint32_t> first(maps);
+    std::size_t entries = 0;
+    for (std::size_t sm = 0; sm < maps; ++sm) {
+      if (shared[sm]) {
+        first[sm] = first[sm - 1];
+        continue;
+      }
+      first[sm] = static_cast<std::uint32_t>(entries);
+      entries += static_cast<std::size_t>(range[sm].second - range[sm].first + 1) + 2 +
+                 static_cast<std::size_t>(decoded_entries);
+    }
+    const std::size_t bytes =
+        maps * 3 * sizeof(std::uint32_t) + entries * (static_cast<std::size_t>(stride) * sizeof(std::uint64_t) +
+                                                      static_cast<std::size_t>(t) * sizeof(std::uint32_t));
+    if (bytes > word_record_cap_ || entries > std::size_t{1} << 31) continue;
+    table.record_stride = stride;
+    table.record_decoded = decoded_entries;
+    table.records.assign(entries * static_cast<std::size_t>(stride), 0);
+    table.record_thresholds.assign(entries * static_cast<std::size_t>(t), 0);
+    table.record_shift.resize(maps);
+    table.record_low.resize(maps);
+    table.record_high.resize(maps);
+    std::vector<std::uint32_t> thresholds(static_cast<std::size_t>(t));
+    for (std::size_t sm = 0; sm < maps; ++sm) {
+      const auto [lo, hi] = range[sm];
+      // [decoded, below, lo .. hi, above] from first[sm]: PS's entry at clamp(PS + shift, low, high).
+      const auto low = first[sm] + static_cast<std::uint32_t>(decoded_entries);
+      table.record_low[sm] = low;
+      table.record_high[sm] = low + static_cast<std::uint32_t>(hi - lo + 2);
+      table.record_shift[sm] = static_cast<std::int32_t>(low) + 1 - lo;
+      if (shared[sm]) continue;
+      std::memcpy(table.records.data() + static_cast<std::size_t>(first[sm]) * stride,
+                  table.decoded.data() + sm * static_cast<std::size_t>(t + 1),
+                  static_cast<std::size_t>(t + 1) * sizeof(float));
+      const auto put = [&](std::size_t entry, int ps) {
+        circuit::binomial_thresholds(t, map_probability(sm, maps_[sm].x_of(ps)), thresholds);
+        std::uint64_t* e = table.records.data() + entry * static_cast<std::size_t>(stride);
+        for (int j = 0; j < t; ++j) {
+          const std::uint32_t full = thresholds[static_cast<std::size_t>(j)];
+          table.record_thresholds[entry * static_cast<std::size_t>(t) + static_cast<std::size_t>(j)] = full;
+          e[j / 4] |= static_cast<std::uint64_t>(full >> 16) << (16 * (j % 4));
+        }
+      };
+      put(low, -ifs);
+      for (int ps = lo; ps <= hi; ++ps) put(low + static_cast<std::size_t>(ps - lo + 1), ps);
+      put(table.record_high[sm], ifs);
+    }
   }
-  mtj_limit_decoded_ = decoded_words;
 }
 
 std::size_t CrossbarLayer::readout_table_bytes() const {
-  std::size_t bytes =
-      mtj_word_limits_.size() * sizeof(std::uint64_t) +
-      (mtj_limit_shift_.size() + mtj_limit_low_.size() + mtj_limit_high_.size()) * sizeof(std::uint32_t) +
-      lcu_sense_table_.size() * sizeof(std::int32_t);
+  std::size_t bytes = lcu_sense_table_.size() * sizeof(std::int32_t);
   for (const auto& table : mtj_tables_)
     bytes += table.decoded.size() * sizeof(float) + table.thresholds.size() * sizeof(std::uint32_t) +
-             table.buckets.size() + table.slope.size() * sizeof(float);
+             table.buckets.size() + table.slope.size() * sizeof(float) + table.records.size() * sizeof(std::uint64_t) +
+             (table.record_thresholds.size() + table.record_shift.size() + table.record_low.size() +
+              table.record_high.size()) *
+                 sizeof(std::uint32_t);
   return bytes;
 }
 

@@ -242,6 +242,9 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
       sc.tmp.assign(static_cast<std::size_t>(plane_count_) * n_pad_, 0);
       for (auto* v : {&sc.pos, &sc.neg, &sc.zeros}) v->assign(elements, 0);
       for (auto* v : {&sc.index, &sc.successes}) v->assign(static_cast<std::size_t>(n_pad_), 0);
+      sc.thresholds.assign(static_cast<std::size_t>(
+                               std::max(1, samples_.empty() ? 1 : *std::max_element(samples_.begin(), samples_.end()))),
+                           0);
       for (auto* v : {&sc.vpos, &sc.vneg, &sc.value}) v->assign(elements, 0.0f);
       sc.lane_sums.assign(static_cast<std::size_t>(n_pad_) * 8, 0.0f);
       sc.acc.assign(static_cast<std::size_t>(n_pad_), 0.0);
@@ -389,12 +392,10 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
   const bool rare = sc.rare;
   if (additive && !lcu && !rare)
     sc.normals.set_chunk(chunk_for(blocks * elements * (any_negative ? 2 : 1), static_cast<std::size_t>(elements)));
-  if (mtj)  // one word per PS with a threshold table, T words per PS without
-    sc.words.set_chunk(chunk_for(blocks * groups * nn *
-                                     (exact_analog && !mtj_tables_.empty() && !mtj_tables_[0].thresholds.empty()
-                                          ? 1
-                                          : static_cast<std::size_t>(config_.readout.mtj.samples)),
-                                 static_cast<std::size_t>(nn)));
+  if (mtj)  // one word per exact PS (K by inverse CDF), T words per analog PS
+    sc.words.set_chunk(
+        chunk_for(blocks * groups * nn * (exact_analog ? 1 : static_cast<std::size_t>(config_.readout.mtj.samples)),
+                  static_cast<std::size_t>(nn)));
   if (additive && !rare)
     sc.normals.reset(seed, {lcu ? core::rng::Purpose::kLcuNoise : core::rng::Purpose::kPartialSumNoise, address.point,
                             address.trial, element});

@@ -15,6 +15,7 @@ namespace cimmc::arch {
 struct CrossbarLayer::Scratch {
   std::vector<std::uint64_t> act;
   std::vector<std::int32_t> tmp, pos, neg, zeros, index, successes;
+  std::vector<std::uint32_t> thresholds;  // MTJ: one PS's binomial thresholds (T of them)
   std::vector<float> vpos, vneg, value;
   std::vector<float> lane_sums;  // LCU: [n_pad][8] partial sums of sensed groups
   std::vector<double> acc;

@@ -200,7 +200,7 @@ double crossbar_bytes(const network::Model& model, const arch::CrossbarConfig& c
   const auto& r = config.readout;
   const bool mtj_tables = r.kind == circuit::ReadoutKind::kStochasticMtj && !config.noise.any();
   // The engine's policy (crossbar_readout_tables.cpp): per distinct sample count T a threshold
-  // table if it fits its cap, and word limits for the T without one if they fit theirs.
+  // table if it fits its cap, else word records if they fit theirs.
   std::set<int> sample_counts{r.mtj.samples};
   for (const auto& rule : r.mtj.samples_rule) sample_counts.insert(rule.samples);
   const double levels = 2.0 * config.full_scale() + 1;
@@ -218,14 +218,19 @@ double crossbar_bytes(const network::Model& model, const arch::CrossbarConfig& c
     const bool per_column = r.mtj.has_variation || r.mtj.trim.in_situ;
     const double maps = std::ceil(static_cast<double>(s.k) / config.rows) * config.input_streams() * groups * 2.0 *
                         (per_column ? static_cast<double>(s.n) : 1.0);
-    bool word_limits = false;
     for (const int t : sample_counts) {
       const double bytes = maps * levels * (4.0 * t + (t < circuit::kBinomialAmbiguous ? 256 : 0));
-      if (bytes <= static_cast<double>(arch::kMaxThresholdTableBytes)) tables += bytes;
-      else word_limits = true;
+      if (bytes <= static_cast<double>(arch::kMaxThresholdTableBytes)) {
+        tables += bytes;
+        continue;
+      }
+      // Word records at most: per map every PS, below, above and the decoded values, in entries
+      // of ⌈T/4⌉ words with T full thresholds beside; three bounds per map.
+      const int stride = (t + 3) / 4, decoded_words = (t + 2) / 2;
+      const double entries = levels + 2 + std::ceil(decoded_words / static_cast<double>(stride));
+      const double records = maps * (entries * (8.0 * stride + 4.0 * t) + 12.0);
+      if (records <= static_cast<double>(arch::kMaxWordLimitBytes)) tables += records;
     }
-    const double limits = maps * (levels + 3) * 8;
-    if (word_limits && limits <= static_cast<double>(arch::kMaxWordLimitBytes)) tables += limits;
   }
   // Per weight bit, a positive and a negative plane: a bit and a float deviation per cell; per
   // thread a row's input bit planes and partial sums.

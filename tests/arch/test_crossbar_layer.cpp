@@ -738,13 +738,13 @@ TEST(CrossbarLayer, SparseMtjAddsAnExactZeroForAllZeroPsAndSamplesTheRestAsBefor
   EXPECT_GT(sampled_slopes, 0);
 }
 
-TEST(CrossbarLayer, MtjWordLimitsServeExactPsOnlyAndDrawWhatPerPsEvaluationDraws) {
+TEST(CrossbarLayer, MtjWordRecordsServeExactPsOnlyAndDrawWhatPerPsEvaluationDraws) {
   // Per-column maps for 64 outputs × 2 subarrays × 16 conversions (4 input bits × 4 column
-  // groups): threshold tables would take ~280 MiB, so exact PS read per-map word limits (maps
+  // groups): threshold tables would take ~280 MiB, so exact PS read per-map word records (maps
   // for unsigned and signed readout: 4096 maps, stored for the PS a map does not clamp, less
-  // than 257 PS × 8 bytes each). Cell
-  // deviations make PS analog: the table is then freed, P is evaluated per PS, and with all-zero
-  // deviations that draws exactly what the table did. Removing the deviations builds it again.
+  // than 257 PS × 24 bytes each). With no room for records, P is evaluated per PS and K drawn
+  // from the same word: the same outputs. Cell deviations make PS analog: the records are freed
+  // (and the readout draws T Bernoulli words per PS); removing them builds the records again.
   std::mt19937 gen(test_seed() + 13);
   CrossbarConfig c = mtj_config(128, Encoding::kSignMagnitude);
   c.readout.mtj.samples = 4;
@@ -753,19 +753,23 @@ TEST(CrossbarLayer, MtjWordLimitsServeExactPsOnlyAndDrawWhatPerPsEvaluationDraws
   layer.calibrate(layer.collect_statistics(p.act, p.m));
   ASSERT_EQ(layer.geometry().subarrays, 2);
   ASSERT_EQ(layer.column_groups().size(), 4u);
-  const std::size_t full_limits = std::size_t{2} * 16 * 64 * 2 * 257 * sizeof(std::uint64_t);
-  const std::size_t with_limits = layer.readout_table_bytes();
-  std::vector<double> exact(static_cast<std::size_t>(p.m) * p.n), analog(exact.size()), again(exact.size());
+  const std::size_t full_records = std::size_t{2} * 16 * 64 * 2 * 257 * 24;
+  const std::size_t with_records = layer.readout_table_bytes();
+  std::vector<double> exact(static_cast<std::size_t>(p.m) * p.n), per_ps(exact.size()), again(exact.size());
   Counters counters;
   layer.run(p.act, p.m, {0, 0, 2, 0, 1}, 9, exact, counters);
+  layer.set_readout_table_caps(kMaxThresholdTableBytes, 0);
+  const std::size_t records = with_records - layer.readout_table_bytes();
+  EXPECT_GT(records, std::size_t{0});
+  EXPECT_LT(records, full_records);
+  layer.run(p.act, p.m, {0, 0, 2, 0, 1}, 9, per_ps, counters);
+  EXPECT_EQ(per_ps, exact);
+  layer.set_readout_table_caps(kMaxThresholdTableBytes, kMaxWordLimitBytes);
+  EXPECT_EQ(layer.readout_table_bytes(), with_records);
   layer.set_cell_deviations(std::vector<float>(layer.cell_levels().size(), 0.0f));
-  const std::size_t limits = with_limits - layer.readout_table_bytes();
-  EXPECT_GT(limits, std::size_t{0});
-  EXPECT_LT(limits, full_limits);
-  layer.run(p.act, p.m, {0, 0, 2, 0, 1}, 9, analog, counters);
-  EXPECT_EQ(analog, exact);
+  EXPECT_EQ(layer.readout_table_bytes(), with_records - records);
   layer.set_cell_deviations({});
-  EXPECT_EQ(layer.readout_table_bytes(), with_limits);
+  EXPECT_EQ(layer.readout_table_bytes(), with_records);
   layer.run(p.act, p.m, {0, 0, 2, 0, 1}, 9, again, counters);
   EXPECT_EQ(again, exact);
   int distinct = 0;  // the draws are random: another seed moves them
@@ -774,12 +778,13 @@ TEST(CrossbarLayer, MtjWordLimitsServeExactPsOnlyAndDrawWhatPerPsEvaluationDraws
   EXPECT_GT(distinct, 0);
 }
 
-TEST(CrossbarLayer, MtjWordLimitsGiveWhatPerPsEvaluationGivesWithEveryKernel) {
-  // The word-limit readout of T = 4 reads 16 outputs at a time by gathers on AVX-512 (the rest,
+TEST(CrossbarLayer, MtjWordRecordsGiveWhatPerPsEvaluationGivesWithEveryKernel) {
+  // The word-record readout of T = 4 reads 16 outputs at a time by gathers on AVX-512 (the rest,
   // and other T, one at a time): with every kernel the outputs and counters equal those of P
-  // evaluated per PS (all-zero cell deviations make the PS analog), for 40 outputs (two vectors
-  // and a tail), dense and sparse with ideal zero detection (zero PS read output 0's map), T = 4
-  // and 3.
+  // evaluated per PS (no room for records), for 40 outputs (two vectors and a tail), dense and
+  // sparse with ideal zero detection (zero PS read output 0's map), T = 4, 3 and 6 (two words per
+  // entry). About 300 000 PS per run: a word whose top 16 bits tie with a threshold's (which the
+  // full thresholds decide) comes about 4 · 2^−16 per PS, some 20 times per run at T = 4.
   std::mt19937 gen(test_seed() + 31);
   CrossbarConfig dense = mtj_config(128, Encoding::kSignMagnitude);
   dense.readout.mtj.samples = 4;
@@ -789,18 +794,20 @@ TEST(CrossbarLayer, MtjWordLimitsGiveWhatPerPsEvaluationGivesWithEveryKernel) {
   sparse.readout.mtj.calibration_sigmas = 1.5;
   CrossbarConfig three = dense;
   three.readout.mtj.samples = 3;
-  const CrossbarConfig configs[] = {dense, sparse, three};
+  CrossbarConfig six = dense;
+  six.readout.mtj.samples = 6;
+  const CrossbarConfig configs[] = {dense, sparse, three, six};
   for (std::size_t ci = 0; ci < std::size(configs); ++ci) {
-    const Problem p = random_problem(gen, 7, 40, 300, 4, 4, 0.5);
+    const Problem p = random_problem(gen, 240, 40, 300, 4, 4, 0.5);
     CrossbarLayer layer(configs[ci], 2, p.w, p.n, p.k);
     layer.calibrate(layer.collect_statistics(p.act, p.m));
     std::vector<double> per_ps(static_cast<std::size_t>(p.m) * p.n), out(per_ps.size());
-    const std::size_t with_limits = layer.readout_table_bytes();
-    layer.set_cell_deviations(std::vector<float>(layer.cell_levels().size(), 0.0f));
-    ASSERT_LT(layer.readout_table_bytes(), with_limits) << "config " << ci << ": no word limits";
+    const std::size_t with_records = layer.readout_table_bytes();
+    layer.set_readout_table_caps(kMaxThresholdTableBytes, 0);
+    ASSERT_LT(layer.readout_table_bytes(), with_records) << "config " << ci << ": no word records";
     Counters reference;
     layer.run(p.act, p.m, {0, 1, 2, 0, 1}, 5, per_ps, reference);
-    layer.set_cell_deviations({});
+    layer.set_readout_table_caps(kMaxThresholdTableBytes, kMaxWordLimitBytes);
     for (cimmc::core::KernelIsa isa :
          {cimmc::core::KernelIsa::kPortable, cimmc::core::KernelIsa::kAvx2, cimmc::core::KernelIsa::kAvx512}) {
       if (!cimmc::core::kernel_isa_supported(isa)) continue;
@@ -815,6 +822,96 @@ TEST(CrossbarLayer, MtjWordLimitsGiveWhatPerPsEvaluationGivesWithEveryKernel) {
       EXPECT_GT(reference.mtj_skipped, 0u);
     }
   }
+}
+
+TEST(CrossbarLayer, MtjThresholdTablesWordRecordsAndPerPsEvaluationDrawTheSameK) {
+  // Maps per subarray (no calibration): the threshold tables fit. Without room for them the
+  // layer reads word records, without room for those it evaluates P per PS; all three draw K
+  // from one word by the same thresholds, so the outputs are equal, with every kernel.
+  std::mt19937 gen(test_seed() + 37);
+  CrossbarConfig c = mtj_config(128, Encoding::kSignMagnitude);
+  c.readout.mtj.samples = 4;
+  const Problem p = random_problem(gen, 40, 40, 300, 4, 4);
+  CrossbarLayer layer(c, 2, p.w, p.n, p.k);
+  std::vector<double> tables(static_cast<std::size_t>(p.m) * p.n), out(tables.size());
+  Counters counters;
+  layer.run(p.act, p.m, {0, 1, 2, 0, 1}, 7, tables, counters);
+  const std::size_t table_bytes = layer.readout_table_bytes();
+  for (const std::size_t record_cap : {kMaxWordLimitBytes, std::size_t{0}}) {
+    layer.set_readout_table_caps(0, record_cap);
+    EXPECT_LT(layer.readout_table_bytes(), table_bytes) << record_cap;
+    for (cimmc::core::KernelIsa isa :
+         {cimmc::core::KernelIsa::kPortable, cimmc::core::KernelIsa::kAvx2, cimmc::core::KernelIsa::kAvx512}) {
+      if (!cimmc::core::kernel_isa_supported(isa)) continue;
+      layer.set_kernel(isa);
+      layer.run(p.act, p.m, {0, 1, 2, 0, 1}, 7, out, counters);
+      EXPECT_EQ(out, tables) << "record cap " << record_cap << ", " << cimmc::core::kernel_isa_name(isa);
+    }
+  }
+}
+
+TEST(CrossbarLayer, MtjOneWordAndBernoulliDrawsHaveTheSameDistribution) {
+  // Exact PS draw K from one word by inverse CDF; analog PS (here all-zero cell deviations, the
+  // same values) draw T Bernoulli words. Over 400 seeds each, the mean and the variance of every
+  // output agree within their standard errors: the sum of the squared z-scores of the 2 · 320
+  // statistics is χ² with 640 degrees of freedom (mean 640, sd 36); the bound is 5 sd (it
+  // measured 604 to 664 over four test seeds). Adding 0.01 to every P of the one-word sampler
+  // makes it about 6 900.
+  std::mt19937 gen(test_seed() + 41);
+  CrossbarConfig c = mtj_config(128, Encoding::kSignMagnitude);
+  c.readout.mtj.samples = 4;
+  c.readout.mtj.calibration_sigmas = 1.5;
+  const Problem p = random_problem(gen, 8, 40, 300, 4, 4);
+  CrossbarLayer exact(c, 2, p.w, p.n, p.k);
+  exact.calibrate(exact.collect_statistics(p.act, p.m));
+  CrossbarLayer analog(c, 2, p.w, p.n, p.k);
+  analog.set_calibration(exact.calibration());
+  analog.set_cell_deviations(std::vector<float>(analog.cell_levels().size(), 0.0f));
+  const std::size_t size = static_cast<std::size_t>(p.m) * p.n;
+  constexpr int kSeeds = 400;
+  std::vector<double> outs[2], out(size);
+  for (int side = 0; side < 2; ++side) {
+    Counters counters;
+    for (int seed = 0; seed < kSeeds; ++seed) {
+      (side == 0 ? exact : analog)
+          .run(p.act, p.m, {0, 1, 2, 0, 1}, 1000 + static_cast<std::uint64_t>(seed), out, counters);
+      outs[side].insert(outs[side].end(), out.begin(), out.end());
+    }
+  }
+  double chi2 = 0.0;
+  int statistics = 0;
+  for (std::size_t i = 0; i < size; ++i) {
+    double mean[2], var[2], var_of_var[2];
+    for (int side = 0; side < 2; ++side) {
+      double s1 = 0.0;
+      for (int seed = 0; seed < kSeeds; ++seed) s1 += outs[side][static_cast<std::size_t>(seed) * size + i];
+      mean[side] = s1 / kSeeds;
+      double m2 = 0.0, m4 = 0.0;
+      for (int seed = 0; seed < kSeeds; ++seed) {
+        const double d = outs[side][static_cast<std::size_t>(seed) * size + i] - mean[side];
+        m2 += d * d;
+        m4 += d * d * d * d;
+      }
+      m2 /= kSeeds;
+      m4 /= kSeeds;
+      var[side] = m2 * kSeeds / (kSeeds - 1);
+      // Var of the sample variance: (μ4 − σ⁴ (n − 3)/(n − 1)) / n.
+      var_of_var[side] = (m4 - m2 * m2 * (kSeeds - 3.0) / (kSeeds - 1.0)) / kSeeds;
+    }
+    const double se_mean = std::sqrt((var[0] + var[1]) / kSeeds);
+    const double se_var = std::sqrt(var_of_var[0] + var_of_var[1]);
+    if (se_mean > 0.0) {
+      chi2 += std::pow((mean[0] - mean[1]) / se_mean, 2);
+      ++statistics;
+    }
+    if (se_var > 0.0) {
+      chi2 += std::pow((var[0] - var[1]) / se_var, 2);
+      ++statistics;
+    }
+  }
+  ASSERT_GT(statistics, static_cast<int>(size));
+  EXPECT_LT(chi2, statistics + 5.0 * std::sqrt(2.0 * statistics)) << statistics << " statistics";
+  EXPECT_GT(chi2, statistics - 5.0 * std::sqrt(2.0 * statistics)) << statistics << " statistics";
 }
 
 TEST(CrossbarLayer, ReprogrammedLayerComputesWhatANewLayerComputes) {

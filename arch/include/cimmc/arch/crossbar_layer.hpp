@@ -104,8 +104,8 @@ struct ColumnGroup {
 };
 
 // Limits of a stochastic MTJ readout's tables per layer (crossbar_readout_tables.cpp): threshold
-// tables are built per sample count T only up to kMaxThresholdTableBytes each, and word limits
-// (for the T without them) only up to kMaxWordLimitBytes; beyond either, P is evaluated per PS.
+// tables are built per sample count T only up to kMaxThresholdTableBytes each, and word records
+// (for a T without them) only up to kMaxWordLimitBytes each; beyond either, P is evaluated per PS.
 inline constexpr std::size_t kMaxThresholdTableBytes = std::size_t{16} << 20;
 inline constexpr std::size_t kMaxWordLimitBytes = std::size_t{64} << 20;
 
@@ -168,9 +168,14 @@ class CrossbarLayer {
   const std::vector<circuit::AffineMap>& mtj_analog_maps() const { return maps_; }
   const std::vector<circuit::AffineMap>& mtj_decode_maps() const { return decode_maps_; }
 
-  // Bytes held by the readout's lookup tables (MTJ decoding, thresholds, word limits, slopes;
+  // Bytes held by the readout's lookup tables (MTJ decoding, thresholds, word records, slopes;
   // the LCU's sense counts).
   std::size_t readout_table_bytes() const;
+  // Caps of the stochastic MTJ readout's tables per T (defaults kMaxThresholdTableBytes and
+  // kMaxWordLimitBytes), and the tables rebuilt under them: lower caps trade memory for time
+  // (threshold tables, then word records, then P per PS); every choice draws the same K from the
+  // same word for exact PS.
+  void set_readout_table_caps(std::size_t threshold_table_bytes, std::size_t word_record_bytes);
 
   PsStatistics collect_statistics(std::span<const std::uint8_t> activations, int m) const;
   // ADC range from the configured percentile; MTJ maps x = (PS − mean) / (c · std) per subarray.
@@ -209,8 +214,8 @@ class CrossbarLayer {
   double map_probability(std::size_t signed_map, double x) const;
   // The map the readout's trim circuit realizes for calibrated map number `trim` of this layer.
   circuit::AffineMap trimmed(const circuit::AffineMap& target, std::size_t trim) const;
-  // The MTJ word-limit table, when it is needed (exact PS without threshold tables) and fits.
-  void prepare_mtj_word_limits();
+  // The MTJ word records of each T without threshold tables, when they fit (exact PS only).
+  void prepare_mtj_word_records();
   void run_row(const std::uint64_t* act_planes, std::int64_t act_sum, std::uint64_t element, std::uint64_t seed,
                const RunAddress& address, const float* offsets, double* out, Scratch& scratch,
                Counters& counters) const;
@@ -304,48 +309,67 @@ class CrossbarLayer {
   std::shared_ptr<const circuit::SwitchingCurve> curve_;
   // Per distinct T: the decoded value (PS units) of K switched samples per map, and, when the
   // PS range is small enough, binomial thresholds per map for every integer PS value (the
-  // noise-free path; otherwise P is evaluated per PS).
+  // noise-free path; otherwise word records or P per PS). Exact PS draw K from one 32-bit word
+  // by inverse CDF (circuit::binomial_thresholds), from tables, records or P alike; analog PS
+  // draw T Bernoulli words (docs/architecture.md, 3.6).
   struct MtjTable {
     int samples = 0;
     std::vector<float> decoded;             // [map · (T + 1) + K]
     std::vector<std::uint32_t> thresholds;  // [(map · levels + ps − ps_min) · T + k]; may be empty
     std::vector<std::uint8_t> buckets;      // [(map · levels + ps − ps_min) · 256 + top 8 bits]
     std::vector<float> slope;               // dE[x̂]/dx at kSlopePoints x from −1 to 1
+    // Word records, when the threshold table would be too large (a map per column and
+    // conversion) and the records fit kMaxWordLimitBytes; empty otherwise. The map clamps x to
+    // [−1, 1], so every PS below some `lo` has the thresholds of PS = −FS and every PS above some
+    // `hi` those of PS = +FS. A map's record is [decoded, below, lo .. hi, above] in entries of
+    // `record_stride` = ⌈T/4⌉ words; the entry of PS is clamp(PS + shift, low, high), from three
+    // per-map arrays read side by side (no load waits for another but the entry's). An entry
+    // holds the top 16 bits of the T thresholds (four per word, threshold j in bits 16·(j mod 4)),
+    // which decide K unless a word's top 16 bits equal one of them; then the full threshold, at
+    // record_thresholds[entry · T + j], decides (probability about T · 2^−16 per PS). `decoded`
+    // is the map's T + 1 decoded values (floats), in record_decoded entries ahead of `low`: a
+    // few dozen values where 2·FS + 1 would not fit in the cache, read together. The unsigned and
+    // signed readout of a map share a record when their analog and decoder maps are the same.
+    std::vector<std::int32_t> record_shift;              // [map]
+    std::vector<std::uint32_t> record_low, record_high;  // [map]
+    std::vector<std::uint64_t> records;                  // [entry · record_stride + j / 4]
+    std::vector<std::uint32_t> record_thresholds;        // [entry · T + j]
+    int record_stride = 1, record_decoded = 0;
+    std::size_t record_entry(int map, std::int32_t ps) const {
+      const auto m = static_cast<std::size_t>(map);
+      return static_cast<std::size_t>(std::min(std::max(ps + record_shift[m], static_cast<std::int32_t>(record_low[m])),
+                                               static_cast<std::int32_t>(record_high[m])));
+    }
+    // The decoded value of K switched samples of map `map`, from its record.
+    float record_value(int map, int k) const {
+      float v;
+      std::memcpy(&v,
+                  reinterpret_cast<const unsigned char*>(
+                      records.data() + static_cast<std::size_t>(record_low[static_cast<std::size_t>(map)] -
+                                                                static_cast<std::uint32_t>(record_decoded)) *
+                                           static_cast<std::size_t>(record_stride)) +
+                      sizeof(float) * static_cast<std::size_t>(k),
+                  sizeof(float));
+      return v;
+    }
+    // K of one word w against the entry's thresholds: the number of thresholds <= w.
+    int record_k(std::size_t entry, std::uint32_t w) const {
+      const std::uint64_t* e = records.data() + entry * static_cast<std::size_t>(record_stride);
+      const std::uint32_t top = w >> 16;
+      int k = 0;
+      for (int j = 0; j < samples; ++j) {
+        const auto t = static_cast<std::uint32_t>((e[j / 4] >> (16 * (j % 4))) & 0xFFFFu);
+        k += top > t   ? 1
+             : top < t ? 0
+                       : (w >= record_thresholds[entry * static_cast<std::size_t>(samples) + j] ? 1 : 0);
+      }
+      return k;
+    }
   };
   static constexpr int kSlopePoints = 1025;
   std::vector<MtjTable> mtj_tables_;
-  // When a T's threshold tables would be too large (a map per column and conversion): per map
-  // and integer PS, the limit under which a sample's 32-bit word switches, ⌈P · 2^32⌉ (the
-  // same draws as evaluating P per PS, without the curve). Empty when not needed or too large.
-  // Stored compactly: the map clamps x to [−1, 1], so every PS below some `lo` has the limit of
-  // PS = −FS and every PS above some `hi` that of PS = +FS. A map's record in mtj_word_limits_ is
-  // [decoded, below, lo .. hi, above]: decoded = the T + 1 decoded values (floats) of the map when
-  // the layer has one T, in mtj_limit_decoded_ words (0 otherwise): a few dozen values where
-  // 2·FS + 1 would not fit in the cache, read together, and shared by the unsigned and signed
-  // readout of a map when those are the same. Per map, the index of PS's limit is
-  // clamp(PS + shift, low, high) (low: `below`, high: `above`), from three arrays read side by
-  // side rather than from the record (no load waits for another but the limit's).
-  std::vector<std::int32_t> mtj_limit_shift_;                  // [map]
-  std::vector<std::uint32_t> mtj_limit_low_, mtj_limit_high_;  // [map]
-  std::vector<std::uint64_t> mtj_word_limits_;
-  int mtj_limit_decoded_ = 0;
-  std::size_t mtj_limit_index(int map, std::int32_t ps) const {
-    const auto m = static_cast<std::size_t>(map);
-    return static_cast<std::size_t>(
-        std::min(std::max(ps + mtj_limit_shift_[m], static_cast<std::int32_t>(mtj_limit_low_[m])),
-                 static_cast<std::int32_t>(mtj_limit_high_[m])));
-  }
-  // The decoded value of K switched samples of map `map` (decoded values in the records).
-  float mtj_record_decoded(int map, int k) const {
-    float v;
-    std::memcpy(&v,
-                reinterpret_cast<const unsigned char*>(
-                    mtj_word_limits_.data() +
-                    (mtj_limit_low_[static_cast<std::size_t>(map)] - static_cast<std::uint32_t>(mtj_limit_decoded_))) +
-                    sizeof(float) * static_cast<std::size_t>(k),
-                sizeof(float));
-    return v;
-  }
+  // Caps of the readout's tables (kMaxThresholdTableBytes, kMaxWordLimitBytes unless set).
+  std::size_t threshold_table_cap_ = kMaxThresholdTableBytes, word_record_cap_ = kMaxWordLimitBytes;
   std::vector<int> table_index_;  // [input stream][group] -> mtj_tables_ index
 };
 
