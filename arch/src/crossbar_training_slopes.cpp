@@ -55,14 +55,14 @@ void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, in
   {
     std::vector<std::uint64_t> act(static_cast<std::size_t>(bits) * words);
     std::vector<std::int32_t> tmp(static_cast<std::size_t>(plane_count_) * n_pad_), pos(elements), neg(elements);
-    std::vector<double> weighted(static_cast<std::size_t>(n_)), total(static_cast<std::size_t>(n_));
+    std::vector<double> weighted(static_cast<std::size_t>(n_));
 #pragma omp for schedule(static)
     for (int row = 0; row < m; ++row) {
       pack_bit_planes(isa_, activations.subspan(static_cast<std::size_t>(row) * k_, static_cast<std::size_t>(k_)), bits,
                       geometry_, act);
       for (int s = 0; s < subarrays; ++s) {
         std::fill(weighted.begin(), weighted.end(), 0.0);
-        std::fill(total.begin(), total.end(), 0.0);
+        double total = 0.0;  // Σ w, the same for every output
         for (int q = 0; q < streams; ++q) {
           stream_partial_sums(act.data(), s, q, tmp.data(), pos.data(), neg.data());
           const bool idle = skip_zero && stream_idle(act.data(), s, q);
@@ -71,7 +71,7 @@ void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, in
             const double w = stream_weight * std::abs(shift_weights_[static_cast<std::size_t>(g)]);
             const std::int32_t* gp = pos.data() + static_cast<std::ptrdiff_t>(g) * n_pad_;
             const std::int32_t* gn = neg.data() + static_cast<std::ptrdiff_t>(g) * n_pad_;
-            for (int n = 0; n < n_; ++n) total[static_cast<std::size_t>(n)] += w;
+            total += w;
             // dPS_out/dPS of each output's PS.
             if (kind == ReadoutKind::kAdc) {
               const std::size_t e0 = static_cast<std::size_t>(g) * n_pad_;
@@ -125,10 +125,11 @@ void CrossbarLayer::readout_slopes(std::span<const std::uint8_t> activations, in
           }
         }
         float* out = slopes.data() + (static_cast<std::size_t>(s) * m + row) * n_;
-        for (int n = 0; n < n_; ++n)
-          out[n] = total[static_cast<std::size_t>(n)] > 0.0
-                       ? static_cast<float>(weighted[static_cast<std::size_t>(n)] / total[static_cast<std::size_t>(n)])
-                       : 1.0f;
+        if (total > 0.0) {
+          for (int n = 0; n < n_; ++n) out[n] = static_cast<float>(weighted[static_cast<std::size_t>(n)] / total);
+        } else {
+          std::fill(out, out + n_, 1.0f);
+        }
       }
     }
   }
