@@ -134,17 +134,34 @@ bool CrossbarTrainingHook::crossbar_layer(const GemmHookContext& c) const {
 void CrossbarTrainingHook::activation_codes(const GemmHookContext& c, std::vector<std::uint8_t>& activations) {
   const int M = c.M, K = c.K;
   activations.resize(static_cast<std::size_t>(M) * K);
-  for (int m = 0; m < M; ++m) {
-    std::uint8_t* out = activations.data() + static_cast<std::size_t>(m) * K;
-    if (c.activations.col_stride == 1) {  // contiguous rows: a loop the compiler vectorizes
-      const float* in = c.activations.data + m * c.activations.row_stride;
-      for (int k = 0; k < K; ++k)
-        out[k] = static_cast<std::uint8_t>(in[k] + 0.5f);  // NOLINT(bugprone-incorrect-roundings): codes >= 0
-    } else {
-      for (int k = 0; k < K; ++k)
-        out[k] = static_cast<std::uint8_t>(c.activations(m, k) + 0.5f);  // NOLINT(bugprone-incorrect-roundings)
+  const MatrixView& a = c.activations;
+  // NOLINTBEGIN(bugprone-incorrect-roundings): codes >= 0
+  if (a.col_stride == 1) {  // contiguous rows: a loop the compiler vectorizes
+    for (int m = 0; m < M; ++m) {
+      const float* in = a.data + m * a.row_stride;
+      std::uint8_t* out = activations.data() + static_cast<std::size_t>(m) * K;
+      for (int k = 0; k < K; ++k) out[k] = static_cast<std::uint8_t>(in[k] + 0.5f);
     }
+  } else if (a.row_stride == 1) {
+    // Contiguous columns (a convolution's K × P im2col): blocks of 64 rows, read along a column,
+    // so that neither side strides through memory a row or column at a time.
+    constexpr int kBlock = 64;
+    for (int m0 = 0; m0 < M; m0 += kBlock) {
+      const int m1 = std::min(M, m0 + kBlock);
+      for (int k = 0; k < K; ++k) {
+        const float* in = a.data + k * a.col_stride;
+        for (int m = m0; m < m1; ++m)
+          activations[static_cast<std::size_t>(m) * K + static_cast<std::size_t>(k)] =
+              static_cast<std::uint8_t>(in[m] + 0.5f);
+      }
+    }
+  } else {
+    for (int m = 0; m < M; ++m)
+      for (int k = 0; k < K; ++k)
+        activations[static_cast<std::size_t>(m) * K + static_cast<std::size_t>(k)] =
+            static_cast<std::uint8_t>(a(m, k) + 0.5f);
   }
+  // NOLINTEND(bugprone-incorrect-roundings)
 }
 
 bool CrossbarTrainingHook::range_scales(const GemmHookContext& c, std::vector<int>& bounds,
