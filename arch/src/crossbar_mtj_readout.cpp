@@ -39,7 +39,7 @@ namespace {
 // The word-record readout of T = 4 samples per PS, 16 outputs at a time (AVX-512 with VPOPCNTDQ
 // and BW, chosen at run time): the same reads as the scalar loop (the map's entry bounds, the
 // PS's entry, the decoded value of K), the bounds by loads and a shuffle, the rest by gathers.
-// Each output's word is compared, by its top 16 bits, with the top 16 bits of its four
+// Each output's word is compared, by its top 15 bits, with the top 15 bits of its four
 // thresholds (one 64-bit entry); where they are equal the full thresholds decide, one output at a
 // time (rare). Returns the outputs done, a multiple of 16; the rest take the scalar loop. Results
 // equal the scalar loop's bit for bit (integer compares, the same stored floats).
@@ -66,10 +66,10 @@ namespace {
         map_entries(high_entries, map_base, map_step, n, skipped));
     const __m512i top0 = _mm512_i32gather_epi64(_mm512_castsi512_si256(at), records, 8);
     const __m512i top1 = _mm512_i32gather_epi64(_mm512_extracti64x4_epi64(at, 1), records, 8);
-    // Each output's top 16 bits in the four 16-bit fields of its 64-bit lane.
+    // Each output's top 15 bits in the four 16-bit fields of its 64-bit lane.
     const __m512i w = _mm512_loadu_si512(word + n);
-    const __m512i w16 = _mm512_srli_epi32(w, 16);
-    const __m512i w32 = _mm512_or_si512(w16, _mm512_slli_epi32(w16, 16));
+    const __m512i w_top = _mm512_srli_epi32(w, 17);
+    const __m512i w32 = _mm512_or_si512(w_top, _mm512_slli_epi32(w_top, 16));
     __m512i u0 = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(w32));
     __m512i u1 = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(w32, 1));
     u0 = _mm512_or_si512(u0, _mm512_slli_epi64(u0, 32));
@@ -153,10 +153,15 @@ int CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, bool idle,
       done = record_block_avx512(nn, map_base, map_step, skip_zero, table.record_shift.data(), table.record_low.data(),
                                  table.record_high.data(), table.records.data(), table.record_thresholds.data(),
                                  table.record_decoded, pos, neg, word, value);
-    for (int n = done; n < nn; ++n) {
-      const int map = skip_zero && (pos[n] | neg[n]) == 0 ? map_base : map_base + n * map_step;
-      value[n] = table.record_value(map, table.record_k(table.record_entry(map, pos[n] - neg[n]), word[n]));
-    }
+    const auto read = [&](auto samples) {
+      for (int n = done; n < nn; ++n) {
+        const int map = skip_zero && (pos[n] | neg[n]) == 0 ? map_base : map_base + n * map_step;
+        const std::size_t entry = table.record_entry(map, pos[n] - neg[n]);
+        value[n] = table.record_value(map, table.template record_k<decltype(samples)::value>(entry, word[n]));
+      }
+    };
+    if (t == 4) read(std::integral_constant<int, 4>{});
+    else read(std::integral_constant<int, 0>{});
     decoded_here = true;
   } else if (exact_analog) {
     // P per exact PS (tables too large): the thresholds of K from one word, as the tables hold them.

@@ -231,7 +231,7 @@ void CrossbarLayer::prepare_mtj_word_records() {
         for (int j = 0; j < t; ++j) {
           const std::uint32_t full = thresholds[static_cast<std::size_t>(j)];
           table.record_thresholds[entry * static_cast<std::size_t>(t) + static_cast<std::size_t>(j)] = full;
-          e[j / 4] |= static_cast<std::uint64_t>(full >> 16) << (16 * (j % 4));
+          e[j / 4] |= static_cast<std::uint64_t>(full >> 17) << (16 * (j % 4));
         }
       };
       put(low, -ifs);

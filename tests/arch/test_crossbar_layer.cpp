@@ -783,8 +783,8 @@ TEST(CrossbarLayer, MtjWordRecordsGiveWhatPerPsEvaluationGivesWithEveryKernel) {
   // and other T, one at a time): with every kernel the outputs and counters equal those of P
   // evaluated per PS (no room for records), for 40 outputs (two vectors and a tail), dense and
   // sparse with ideal zero detection (zero PS read output 0's map), T = 4, 3 and 6 (two words per
-  // entry). About 300 000 PS per run: a word whose top 16 bits tie with a threshold's (which the
-  // full thresholds decide) comes about 4 · 2^−16 per PS, some 20 times per run at T = 4.
+  // entry). About 300 000 PS per run: a word whose top 15 bits tie with a threshold's (which the
+  // full thresholds decide) comes about 4 · 2^−15 per PS, some 40 times per run at T = 4.
   std::mt19937 gen(test_seed() + 31);
   CrossbarConfig dense = mtj_config(128, Encoding::kSignMagnitude);
   dense.readout.mtj.samples = 4;

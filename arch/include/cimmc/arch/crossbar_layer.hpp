@@ -324,9 +324,9 @@ class CrossbarLayer {
     // `hi` those of PS = +FS. A map's record is [decoded, below, lo .. hi, above] in entries of
     // `record_stride` = ⌈T/4⌉ words; the entry of PS is clamp(PS + shift, low, high), from three
     // per-map arrays read side by side (no load waits for another but the entry's). An entry
-    // holds the top 16 bits of the T thresholds (four per word, threshold j in bits 16·(j mod 4)),
-    // which decide K unless a word's top 16 bits equal one of them; then the full threshold, at
-    // record_thresholds[entry · T + j], decides (probability about T · 2^−16 per PS). `decoded`
+    // holds the top 15 bits of the T thresholds (four per word, threshold j in bits 16·(j mod 4)),
+    // which decide K unless a word's top 15 bits equal one of them; then the full threshold, at
+    // record_thresholds[entry · T + j], decides (probability about T · 2^−15 per PS). `decoded`
     // is the map's T + 1 decoded values (floats), in record_decoded entries ahead of `low`: a
     // few dozen values where 2·FS + 1 would not fit in the cache, read together. The unsigned and
     // signed readout of a map share a record when their analog and decoder maps are the same.
@@ -352,16 +352,32 @@ class CrossbarLayer {
                   sizeof(float));
       return v;
     }
-    // K of one word w against the entry's thresholds: the number of thresholds <= w.
+    // K of one word w against the entry's thresholds: the number of thresholds <= w. The top 15
+    // bits decide unless they tie with a threshold's; then the full thresholds, a cold array
+    // read only then, decide (they agree with the top bits wherever those do not tie). Four
+    // fields per word at once (SWAR): lane j of (0x8000 | top) − field_j keeps its bit 15 exactly
+    // when top >= field_j, and equals 0x8000 exactly on a tie. kSamples: T when known at compile
+    // time, else 0.
+    template <int kSamples = 0>
     int record_k(std::size_t entry, std::uint32_t w) const {
+      constexpr std::uint64_t kHigh = 0x8000800080008000u, kOnes = 0x0001000100010001u;
+      const int t = kSamples > 0 ? kSamples : samples;
       const std::uint64_t* e = records.data() + entry * static_cast<std::size_t>(record_stride);
-      const std::uint32_t top = w >> 16;
-      int k = 0;
-      for (int j = 0; j < samples; ++j) {
-        const auto t = static_cast<std::uint32_t>((e[j / 4] >> (16 * (j % 4))) & 0xFFFFu);
-        k += top > t   ? 1
-             : top < t ? 0
-                       : (w >= record_thresholds[entry * static_cast<std::size_t>(samples) + j] ? 1 : 0);
+      const std::uint64_t top = static_cast<std::uint64_t>(w >> 17) * kOnes;
+      std::uint64_t ge = 0, tied = 0;
+      for (int i = 0; i * 4 < t; ++i) {
+        const int lanes = std::min(4, t - 4 * i);
+        const std::uint64_t used = lanes == 4 ? ~std::uint64_t{0} : (std::uint64_t{1} << (16 * lanes)) - 1;
+        const std::uint64_t x = (top | kHigh) - e[i];
+        const std::uint64_t y = x ^ kHigh;  // a lane is 0 exactly on a tie
+        ge += ((x & kHigh & used) >> 15) * kOnes >> 48;
+        tied |= (y - kOnes) & ~y & kHigh & used;  // nonzero exactly when some used lane of y is 0
+      }
+      int k = static_cast<int>(ge);
+      if (tied != 0) [[unlikely]] {
+        const std::uint32_t* full = record_thresholds.data() + entry * static_cast<std::size_t>(t);
+        k = 0;
+        for (int j = 0; j < t; ++j) k += w >= full[j] ? 1 : 0;
       }
       return k;
     }
