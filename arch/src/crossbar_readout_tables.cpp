@@ -205,7 +205,8 @@ void CrossbarLayer::prepare_mtj_word_records() {
     const std::size_t bytes =
         maps * 3 * sizeof(std::uint32_t) + entries * (static_cast<std::size_t>(stride) * sizeof(std::uint64_t) +
                                                       static_cast<std::size_t>(t) * sizeof(std::uint32_t));
-    if (bytes > word_record_cap_ || entries > std::size_t{1} << 31) continue;
+    // (The AVX-512 kernel's gathers index floats of the records with 32-bit lanes.)
+    if (bytes > word_record_cap_ || entries * static_cast<std::size_t>(stride) >= std::size_t{1} << 29) continue;
     table.record_stride = stride;
     table.record_decoded = decoded_entries;
     table.records.assign(entries * static_cast<std::size_t>(stride), 0);
