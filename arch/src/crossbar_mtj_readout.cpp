@@ -166,10 +166,9 @@ int CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, bool idle,
   } else if (exact_analog) {
     // P per exact PS (tables too large): the thresholds of K from one word, as the tables hold them.
     const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn));
-    std::uint32_t* thresholds = sc.thresholds.data();
+    const std::span<std::uint32_t> thr{sc.thresholds.data(), static_cast<std::size_t>(t)};
     for (int n = 0; n < nn; ++n) {
       const auto m = static_cast<std::size_t>(index[n]);
-      const std::span<std::uint32_t> thr{thresholds, static_cast<std::size_t>(t)};
       circuit::binomial_thresholds(t, map_probability(m, maps_[m].x_of(pos[n] - neg[n])), thr);
       k[n] = circuit::binomial_from_word(thr, word[n]);
     }

@@ -242,9 +242,8 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
       sc.tmp.assign(static_cast<std::size_t>(plane_count_) * n_pad_, 0);
       for (auto* v : {&sc.pos, &sc.neg, &sc.zeros}) v->assign(elements, 0);
       for (auto* v : {&sc.index, &sc.successes}) v->assign(static_cast<std::size_t>(n_pad_), 0);
-      sc.thresholds.assign(static_cast<std::size_t>(
-                               std::max(1, samples_.empty() ? 1 : *std::max_element(samples_.begin(), samples_.end()))),
-                           0);
+      sc.thresholds.assign(
+          static_cast<std::size_t>(samples_.empty() ? 1 : *std::max_element(samples_.begin(), samples_.end())), 0);
       for (auto* v : {&sc.vpos, &sc.vneg, &sc.value}) v->assign(elements, 0.0f);
       sc.lane_sums.assign(static_cast<std::size_t>(n_pad_) * 8, 0.0f);
       sc.acc.assign(static_cast<std::size_t>(n_pad_), 0.0);

@@ -373,13 +373,10 @@ class CrossbarLayer {
         ge += ((x & kHigh & used) >> 15) * kOnes >> 48;
         tied |= (y - kOnes) & ~y & kHigh & used;  // nonzero exactly when some used lane of y is 0
       }
-      int k = static_cast<int>(ge);
-      if (tied != 0) [[unlikely]] {
-        const std::uint32_t* full = record_thresholds.data() + entry * static_cast<std::size_t>(t);
-        k = 0;
-        for (int j = 0; j < t; ++j) k += w >= full[j] ? 1 : 0;
-      }
-      return k;
+      if (tied != 0) [[unlikely]]
+        return circuit::binomial_from_word(
+            {record_thresholds.data() + entry * static_cast<std::size_t>(t), static_cast<std::size_t>(t)}, w);
+      return static_cast<int>(ge);
     }
   };
   static constexpr int kSlopePoints = 1025;
