@@ -47,7 +47,10 @@ void CrossbarLayer::prepare_readout() {
   }
   if (r.kind == ReadoutKind::kZebraLcu)
     lcu_sense_ = circuit::LcuSense(r.lcu.levels, static_cast<double>(r.lcu.group_rows) * config_.max_cell_value());
-  if (r.kind != ReadoutKind::kStochasticMtj) return;
+  if (r.kind != ReadoutKind::kStochasticMtj) {
+    prepare_slope_ranges();
+    return;
+  }
   if (!curve_) curve_ = r.mtj.make_curve();
   // Maps per (subarray and conversion [and output], signed readout).
   const bool per_column_devices = r.mtj.has_variation || r.mtj.trim.in_situ;
@@ -130,6 +133,7 @@ void CrossbarLayer::prepare_readout() {
           circuit::binomial_buckets(thresholds, {table.buckets.data() + row * 256, 256});
       }
   }
+  prepare_slope_ranges();
   prepare_mtj_word_records();
 }
 

@@ -132,13 +132,16 @@ double adc_error_bound(const CrossbarConfig& config, const std::vector<float>& s
 }  // namespace
 
 void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const RunAddress& address, std::uint64_t seed,
-                        std::span<double> out, Counters& counters) const {
+                        std::span<double> out, Counters& counters, std::span<float> slopes, SlopeModel model) const {
   if (m < 0 || activations.size() != static_cast<std::size_t>(m) * static_cast<std::size_t>(k_))
     throw core::ArgumentError(
         fmt::format("crossbar layer {}: {} activations for M = {} × K = {}", layer_id_, activations.size(), m, k_));
   if (out.size() != static_cast<std::size_t>(m) * static_cast<std::size_t>(n_))
     throw core::ArgumentError(
         fmt::format("crossbar layer {}: output has {} values, expected M × N = {} × {}", layer_id_, out.size(), m, n_));
+  if (!slopes.empty() && slopes.size() != static_cast<std::size_t>(m) * geometry_.subarrays * n_)
+    throw core::ArgumentError(fmt::format("crossbar layer {}: {} slopes, expected M × subarrays × N = {} × {} × {}",
+                                          layer_id_, slopes.size(), m, geometry_.subarrays, n_));
   if (address.rows_per_image < 1 || address.rows_per_image - 1 > kMaxPatch)
     throw core::ArgumentError(fmt::format("crossbar layer {}: rows_per_image = {} not in [1, {}]", layer_id_,
                                           address.rows_per_image, kMaxPatch + 1));
@@ -229,6 +232,16 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
   total.weight_plane_ones = plane_ones_;
   total.weight_plane_cells = static_cast<std::uint64_t>(n_) * k_;
 
+  // The slopes of readouts that clip come from each row's partial sums; the others are all ones.
+  SlopeSink sink;
+  if (!slopes.empty()) {
+    if (readout_has_slopes()) {
+      sink = {model, slopes.data(), static_cast<std::size_t>(m) * n_};
+    } else {
+      std::fill(slopes.begin(), slopes.end(), 1.0f);
+    }
+  }
+
   const int words = geometry_.words();
   core::ExceptionCapture capture;
 #pragma omp parallel
@@ -247,6 +260,7 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
       for (auto* v : {&sc.vpos, &sc.vneg, &sc.value}) v->assign(elements, 0.0f);
       sc.lane_sums.assign(static_cast<std::size_t>(n_pad_) * 8, 0.0f);
       sc.acc.assign(static_cast<std::size_t>(n_pad_), 0.0);
+      if (sink.out != nullptr) sc.slope_weighted.assign(static_cast<std::size_t>(n_), 0.0);
       sc.rare = rare;
       sc.rare_bound = rare_bound;
       if (rare && lcu) {  // a row senses at most every G-row group of every column of every block
@@ -278,7 +292,8 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
         const std::uint64_t image = address.first_image + static_cast<std::uint64_t>(row) / address.rows_per_image;
         const std::uint32_t patch = static_cast<std::uint32_t>(row) % address.rows_per_image;
         run_row(sc.act.data(), sum, row_stream_element(address.gemm, image, patch), seed, address,
-                offsets.empty() ? nullptr : offsets.data(), out.data() + static_cast<std::size_t>(row) * n_, sc, local);
+                offsets.empty() ? nullptr : offsets.data(), out.data() + static_cast<std::size_t>(row) * n_, sc, local,
+                sink, row);
       });
     }
 #pragma omp critical(cimmc_crossbar_counters)
@@ -361,7 +376,7 @@ int CrossbarLayer::adc_rare_errors(const std::int32_t* pos, const std::int32_t* 
 
 void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std::uint64_t element, std::uint64_t seed,
                             const RunAddress& address, const float* offsets, double* out, Scratch& sc,
-                            Counters& counters) const {
+                            Counters& counters, const SlopeSink& slopes, int row) const {
   const auto& r = config_.readout;
   const auto& noise = config_.noise;
   const int groups = static_cast<int>(groups_.size());
@@ -424,7 +439,10 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
       }));
 
   const int streams = config_.input_streams(), dac = config_.dac_bits;
+  double* slope_weighted = sc.slope_weighted.data();
   for (int s = 0; s < subarrays; ++s) {
+    double slope_total = 0.0;
+    if (slopes.out != nullptr) std::fill(slope_weighted, slope_weighted + nn, 0.0);
     for (int q = 0; q < streams; ++q) {
       const int i0 = q * dac, i1 = std::min(bits, i0 + dac);
       const std::uint64_t* a = act + static_cast<std::size_t>(i0) * words + s * wps;
@@ -453,6 +471,7 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
       int zero = 0;
       for (int e = 0; e < elements; ++e) zero += (valid[e] & ((pos[e] | neg[e]) == 0)) ? 1 : 0;
       counters.zero_partial_sums += static_cast<std::uint64_t>(zero);
+      if (slopes.out != nullptr) slope_terms(slopes.model, s, q, active == 0, pos, neg, slope_weighted, slope_total);
       const double bit_weight = static_cast<double>(1 << i0);
 
       if (lcu) {  // dac_bits = 1 (validated)
@@ -584,6 +603,10 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
                         [&](int gi, int n) { return static_cast<double>(value[gi * np + n]); });
       counters.shift_adds += static_cast<std::uint64_t>(nn) * groups - skipped_ps;
     }
+    if (slopes.out != nullptr)
+      write_slopes(
+          slope_weighted, slope_total,
+          slopes.out + static_cast<std::size_t>(s) * slopes.subarray_stride + static_cast<std::size_t>(row) * nn);
   }
   counters.noise_draws += sc.normals.drawn() - draws_before;
   const double correction = config_.signed_scheme == SignedScheme::kOffsetBinary

@@ -5,10 +5,32 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 
 #include "cimmc/core/error.hpp"
 
 namespace cimmc::network {
+
+namespace {
+// A 64-bit hash of activation codes (a guard that kept slopes belong to these rows).
+std::uint64_t codes_hash(const std::vector<std::uint8_t>& codes) {
+  std::uint64_t h = 0x9E3779B97F4A7C15u ^ codes.size();
+  std::size_t i = 0;
+  const auto mix = [&h](std::uint64_t v) {
+    h = (h ^ v) * 0xBF58476D1CE4E5B9u;
+    h ^= h >> 31;
+  };
+  for (; i + 8 <= codes.size(); i += 8) {
+    std::uint64_t v;
+    std::memcpy(&v, codes.data() + i, 8);
+    mix(v);
+  }
+  std::uint64_t tail = 0;
+  std::memcpy(&tail, codes.data() + i, codes.size() - i);
+  mix(tail);
+  return h ^ (h >> 29);
+}
+}  // namespace
 
 PsGradient parse_ps_gradient(std::string_view name) {
   if (name == "straight-through") return PsGradient::kStraightThrough;
@@ -60,6 +82,7 @@ void CrossbarTrainingHook::end_calibration() {
     // it gives what a new layer calibrated on the same statistics gives, without building the
     // readout tables twice (or reading a device table again).
     writable_layer(s)->calibrate(s.statistics);
+    ++s.version;
     s.calibration = s.layer->calibration();
     s.calibrated = true;
     s.statistics = {};
@@ -75,7 +98,25 @@ const std::shared_ptr<arch::CrossbarLayer>& CrossbarTrainingHook::writable_layer
   return s.layer;
 }
 
-std::shared_ptr<const arch::CrossbarLayer> CrossbarTrainingHook::layer_for(const GemmHookContext& c) {
+void CrossbarTrainingHook::set_slope_cache_bytes(std::size_t bytes) {
+  std::lock_guard lock(mutex_);
+  slope_cache_cap_ = bytes;
+  kept_slopes_.clear();
+  kept_slope_bytes_ = 0;
+}
+
+CrossbarTrainingHook::SlopeCounts CrossbarTrainingHook::slope_counts() const {
+  std::lock_guard lock(mutex_);
+  return slope_counts_;
+}
+
+arch::CrossbarLayer::SlopeModel CrossbarTrainingHook::slope_model() const {
+  return gradient_ == PsGradient::kExpectedCurve ? arch::CrossbarLayer::SlopeModel::kExpected
+                                                 : arch::CrossbarLayer::SlopeModel::kRange;
+}
+
+std::shared_ptr<const arch::CrossbarLayer> CrossbarTrainingHook::layer_for(const GemmHookContext& c,
+                                                                           std::uint64_t* version) {
   const int N = c.N, K = c.K;
   const std::size_t size = static_cast<std::size_t>(N) * K;
   std::lock_guard lock(mutex_);
@@ -91,7 +132,10 @@ std::shared_ptr<const arch::CrossbarLayer> CrossbarTrainingHook::layer_for(const
           same = false;
           break;
         }
-    if (same) return s.layer;
+    if (same) {
+      if (version) *version = s.version;
+      return s.layer;
+    }
   }
   std::vector<float> source(size);
   std::vector<std::int8_t> codes(size);
@@ -113,6 +157,8 @@ std::shared_ptr<const arch::CrossbarLayer> CrossbarTrainingHook::layer_for(const
   }
   s.weights = std::move(codes);
   s.source = std::move(source);
+  ++s.version;
+  if (version) *version = s.version;
   return s.layer;
 }
 
@@ -170,12 +216,25 @@ bool CrossbarTrainingHook::range_scales(const GemmHookContext& c, std::vector<in
   if (!crossbar_layer(c)) return false;
   std::vector<std::uint8_t> activations;
   activation_codes(c, activations);
-  const auto layer = layer_for(c);
+  std::uint64_t version = 0;
+  const auto layer = layer_for(c, &version);
   const int M = c.M, N = c.N, S = layer->geometry().subarrays, R = layer->geometry().rows;
-  scales.resize(static_cast<std::size_t>(M) * S * N);  // [subarray][m][n], as range_scales wants
-  layer->readout_slopes(activations, M, scales,
-                        gradient_ == PsGradient::kExpectedCurve ? arch::CrossbarLayer::SlopeModel::kExpected
-                                                                : arch::CrossbarLayer::SlopeModel::kRange);
+  bool kept = false;  // the forward pass of these rows kept their slopes
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = kept_slopes_.find({c.layer_index, c.image_offset, M});
+    if (it != kept_slopes_.end()) {
+      kept_slope_bytes_ -= it->second.slopes.size() * sizeof(float);
+      kept = it->second.version == version && it->second.activations_hash == codes_hash(activations);
+      if (kept) scales = std::move(it->second.slopes);
+      kept_slopes_.erase(it);
+    }
+    ++(kept ? slope_counts_.reused : slope_counts_.computed);
+  }
+  if (!kept) {
+    scales.resize(static_cast<std::size_t>(M) * S * N);  // [subarray][m][n], as range_scales wants
+    layer->readout_slopes(activations, M, scales, slope_model());
+  }
   bounds.resize(static_cast<std::size_t>(S) + 1);
   for (int s = 0; s <= S; ++s) bounds[static_cast<std::size_t>(s)] = std::min(c.K, s * R);
   return true;
@@ -186,7 +245,8 @@ void CrossbarTrainingHook::forward(const GemmHookContext& c, MatrixView output) 
   std::vector<std::uint8_t> activations;
   activation_codes(c, activations);
   const int M = c.M, N = c.N;
-  const auto layer = layer_for(c);
+  std::uint64_t version = 0;
+  const auto layer = layer_for(c, &version);
   if (calibrating_) {
     auto stats = layer->collect_statistics(activations, M);
     std::lock_guard lock(mutex_);
@@ -205,7 +265,30 @@ void CrossbarTrainingHook::forward(const GemmHookContext& c, MatrixView output) 
   address.rows_per_image = static_cast<std::uint32_t>(c.images > 0 ? M / c.images : M);
   std::vector<double> out(static_cast<std::size_t>(M) * N);
   arch::Counters counters;
-  layer->run(activations, M, address, seed_, out, counters);
+  // A training step's backward pass reads the slopes of these rows: kept now, from the partial
+  // sums the run computes anyway, if they fit the cap (a new step drops what the last one left).
+  std::vector<float> slopes;
+  if (c.training && gradient_ != PsGradient::kStraightThrough) {
+    const std::size_t size = static_cast<std::size_t>(M) * layer->geometry().subarrays * N;
+    std::lock_guard lock(mutex_);
+    if (c.step != kept_slopes_step_) {
+      kept_slopes_.clear();
+      kept_slope_bytes_ = 0;
+      kept_slopes_step_ = c.step;
+    }
+    if (kept_slope_bytes_ + size * sizeof(float) <= slope_cache_cap_) {
+      kept_slope_bytes_ += size * sizeof(float);  // reserved before the run, released if unused
+      slopes.resize(size);
+    }
+  }
+  layer->run(activations, M, address, seed_, out, counters, slopes, slope_model());
+  if (!slopes.empty()) {
+    KeptSlopes entry{version, codes_hash(activations), std::move(slopes)};
+    std::lock_guard lock(mutex_);
+    auto [it, inserted] = kept_slopes_.try_emplace({c.layer_index, c.image_offset, M});
+    if (!inserted) kept_slope_bytes_ -= it->second.slopes.size() * sizeof(float);
+    it->second = std::move(entry);
+  }
   for (int m = 0; m < M; ++m)
     for (int n = 0; n < N; ++n) output(m, n) = static_cast<float>(out[static_cast<std::size_t>(m) * N + n]);
 }

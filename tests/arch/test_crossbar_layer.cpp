@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -976,6 +979,79 @@ TEST(CrossbarLayer, ReprogrammedLayerComputesWhatANewLayerComputes) {
       }
     }
   }
+}
+
+TEST(CrossbarLayer, RunGivesTheReadoutSlopesOfItsRowsBitForBitAndTheSameOutputs) {
+  // A run asked for slopes computes them from its own partial sums: they equal readout_slopes'
+  // bit for bit, and the outputs and counters equal those of a run without (same streams). Cases:
+  // MTJ per-column maps, sparse with ideal or digital detection, exact or noisy, both models;
+  // a calibrated ADC with noise; the ideal readout (all ones).
+  std::mt19937 gen(test_seed() + 31);
+  Problem p = random_problem(gen, 23, 11, 150, 4, 4);
+  // Idle input streams: rows 0-3 drive nothing in subarray 0, rows 4-7 only input bit 0.
+  for (int row = 0; row < 8; ++row)
+    for (int kk = 0; kk < 64; ++kk) {
+      auto& a = p.act[static_cast<std::size_t>(row) * p.k + kk];
+      a = row < 4 ? 0 : a & 1;
+    }
+  struct Case {
+    std::string name;
+    CrossbarConfig config;
+    CrossbarLayer::SlopeModel model;
+  };
+  std::vector<Case> cases;
+  for (const bool ideal_detection : {true, false})
+    for (const bool noisy : {false, true})
+      for (const auto model : {CrossbarLayer::SlopeModel::kRange, CrossbarLayer::SlopeModel::kExpected}) {
+        CrossbarConfig c = mtj_config(64, Encoding::kSignMagnitude);
+        c.readout.mtj.calibration_sigmas = 1.0;
+        c.readout.mtj.per_column_calibration = true;
+        c.readout.mtj.sparse = true;
+        c.readout.mtj.ideal_zero_detection = ideal_detection;
+        if (noisy) c.noise.sense_sigma_lsb = 0.5;
+        cases.push_back(
+            {fmt::format("mtj ideal={} noisy={} model={}", ideal_detection, noisy, static_cast<int>(model)), c, model});
+      }
+  CrossbarConfig adc = config_of(64, 1, 4, 4, SignedScheme::kDifferential, Encoding::kTwosComplement);
+  adc.readout.kind = ReadoutKind::kAdc;
+  adc.readout.adc.bits = 3;
+  adc.readout.adc.calibrated_range = true;
+  adc.readout.adc.clip_percentile = 70.0;
+  adc.noise = cimmc::circuit::NoiseParams::relative_full_scale(0.02, 0.0, 0.0);
+  cases.push_back({"adc", adc, CrossbarLayer::SlopeModel::kRange});
+  cases.push_back({"ideal", config_of(64, 1, 4, 4, SignedScheme::kDifferential, Encoding::kTwosComplement),
+                   CrossbarLayer::SlopeModel::kRange});
+  for (const auto& [name, config, model] : cases) {
+    SCOPED_TRACE(name);
+    CrossbarLayer layer(config, 2, p.w, p.n, p.k);
+    layer.calibrate(layer.collect_statistics(p.act, p.m));
+    const std::size_t size = static_cast<std::size_t>(p.m) * layer.geometry().subarrays * p.n;
+    std::vector<float> alone(size), fused(size, -1.0f);
+    layer.readout_slopes(p.act, p.m, alone, model);
+    std::vector<double> plain(static_cast<std::size_t>(p.m) * p.n), with(plain.size());
+    Counters cp, cw;
+    const RunAddress address{1, 3, 2, 40, 5};
+    layer.run(p.act, p.m, address, 9, plain, cp);
+    layer.run(p.act, p.m, address, 9, with, cw, fused, model);
+    EXPECT_EQ(plain, with);
+    EXPECT_EQ(cp.mtj_reads, cw.mtj_reads);
+    EXPECT_EQ(cp.mtj_skipped, cw.mtj_skipped);
+    EXPECT_EQ(cp.clipped, cw.clipped);
+    EXPECT_EQ(cp.noise_draws, cw.noise_draws);
+    int fractional = 0;
+    for (std::size_t i = 0; i < size; ++i) {
+      ASSERT_EQ(std::bit_cast<std::uint32_t>(alone[i]), std::bit_cast<std::uint32_t>(fused[i])) << i;
+      fractional += alone[i] > 0.0f && alone[i] < 1.0f;
+    }
+    if (name != "ideal") {
+      EXPECT_GT(fractional, 0);  // the slopes are not all ones
+    }
+  }
+  CrossbarLayer layer(cases.front().config, 2, p.w, p.n, p.k);
+  std::vector<double> out(static_cast<std::size_t>(p.m) * p.n);
+  std::vector<float> short_slopes(static_cast<std::size_t>(p.m) * layer.geometry().subarrays * p.n - 1);
+  Counters counters;
+  EXPECT_THROW(layer.run(p.act, p.m, {}, 1, out, counters, short_slopes), cimmc::core::ArgumentError);
 }
 
 TEST(CrossbarLayer, ReadoutSlopesAreTheWeightedShareOfConversionsInsideTheRange) {

@@ -2,12 +2,14 @@
 // the crossbar's noise and readout otherwise (the same for any thread count), calibrates
 // stochastic-MTJ maps, a short crossbar-aware QAT run lowers the loss, and the layers the hook
 // keeps across steps train exactly like layers built anew for every weight change.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -250,10 +252,13 @@ class FreshLayerHook final : public GemmHook {
 
 // Crossbar-aware QAT of the 4-bit LeNet-5 (48 images, batches of 8, readout-range PS gradient),
 // recalibrated before training and after every second batch; returns the trained parameters.
+// `visit(hook, done)` sees the hook before training (done = false) and after it (true).
 template <class Hook>
-std::vector<float> train_recalibrated(const arch::CrossbarConfig& c, int threads, std::vector<double>& losses) {
+std::vector<float> train_recalibrated(const arch::CrossbarConfig& c, int threads, std::vector<double>& losses,
+                                      const std::function<void(Hook&, bool)>& visit = {}) {
   Model model = quantized_lenet(4);
   Hook hook(c, static_cast<int>(model.gemm_layers().size()), 5, PsGradient::kReadoutRange);
+  if (visit) visit(hook, false);
   const auto calibrate = [&] {
     hook.begin_calibration();
     fake_quant_logits(model, &hook, 0, 16);
@@ -275,6 +280,7 @@ std::vector<float> train_recalibrated(const arch::CrossbarConfig& c, int threads
     if (done % 2 == 0) calibrate();
   });
   omp_set_num_threads(saved);
+  if (visit) visit(hook, true);
   std::vector<float> weights;
   for (auto& [name, p] : model.parameters()) weights.insert(weights.end(), p->value.data.begin(), p->value.data.end());
   return weights;
@@ -286,17 +292,29 @@ TEST(CrossbarTrainingHook, KeptLayersTrainExactlyLikeNewLayersPerWeightChange) {
   // The hook reprograms its layers in place and keeps their readout tables across optimizer
   // steps; new weights every step and new maps every second batch must reach the engine exactly
   // as new layers would: parameters and losses bit for bit equal to FreshLayerHook's, for the
-  // one-pulse and the bit-serial StoX designs, with 2 threads against 1.
-  for (const char* design : {"stox_mtj_t4", "stox_mtj_t4_bitserial"}) {
-    const auto c = arch::load_crossbar_config(std::string(CIMMC_SOURCE_DIR) + "/data/hw/" + design + ".toml");
-    std::vector<double> kept_losses, fresh_losses;
-    const auto kept = train_recalibrated<CrossbarTrainingHook>(c, 2, kept_losses);
-    const auto fresh = train_recalibrated<FreshLayerHook>(c, 1, fresh_losses);
-    ASSERT_EQ(kept_losses.size(), 12u) << design;
-    EXPECT_EQ(kept_losses, fresh_losses) << design;
-    ASSERT_EQ(kept.size(), fresh.size());
-    std::size_t differ = 0;
-    for (std::size_t i = 0; i < kept.size(); ++i) differ += kept[i] != fresh[i] ? 1 : 0;
-    EXPECT_EQ(differ, 0u) << design;
-  }
+  // one-pulse and the bit-serial StoX designs, with 2 threads against 1. The hook's backward
+  // passes read the slopes its forward passes kept (FreshLayerHook computes them again), and
+  // with no room for kept slopes it computes them again too: the same bit for bit.
+  for (const char* design : {"stox_mtj_t4", "stox_mtj_t4_bitserial"})
+    for (const bool keep : {true, false}) {
+      SCOPED_TRACE(fmt::format("{}, slopes kept: {}", design, keep));
+      const auto c = arch::load_crossbar_config(std::string(CIMMC_SOURCE_DIR) + "/data/hw/" + design + ".toml");
+      std::vector<double> kept_losses, fresh_losses;
+      CrossbarTrainingHook::SlopeCounts counts;
+      const auto kept =
+          train_recalibrated<CrossbarTrainingHook>(c, 2, kept_losses, [&](CrossbarTrainingHook& hook, bool done) {
+            if (!done && !keep) hook.set_slope_cache_bytes(0);
+            if (done) counts = hook.slope_counts();
+          });
+      const auto fresh = train_recalibrated<FreshLayerHook>(c, 1, fresh_losses);
+      ASSERT_EQ(kept_losses.size(), 12u);
+      EXPECT_EQ(kept_losses, fresh_losses);
+      ASSERT_EQ(kept.size(), fresh.size());
+      std::size_t differ = 0;
+      for (std::size_t i = 0; i < kept.size(); ++i) differ += kept[i] != fresh[i] ? 1 : 0;
+      EXPECT_EQ(differ, 0u);
+      // Every backward GEMM of the crossbar layers (the conv layers per image, the FC per batch).
+      EXPECT_GT(keep ? counts.reused : counts.computed, 0u);
+      EXPECT_EQ(keep ? counts.computed : counts.reused, 0u);
+    }
 }

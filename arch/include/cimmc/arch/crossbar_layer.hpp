@@ -197,9 +197,13 @@ class CrossbarLayer {
                       SlopeModel model = SlopeModel::kRange) const;
 
   // out (M×N, row-major) = the crossbar's GEMM of activations (M×K, values < 2^input_bits) with
-  // the weights; counters receive this run's counts (added to what they hold).
+  // the weights; counters receive this run's counts (added to what they hold). With a nonempty
+  // `slopes` (M × subarrays × N) the run also gives what readout_slopes(activations, m, slopes,
+  // model) gives, bit for bit, from the partial sums it computes anyway; the outputs and the
+  // random streams are those of a run without.
   void run(std::span<const std::uint8_t> activations, int m, const RunAddress& address, std::uint64_t seed,
-           std::span<double> out, Counters& counters) const;
+           std::span<double> out, Counters& counters, std::span<float> slopes = {},
+           SlopeModel model = SlopeModel::kRange) const;
 
  private:
   struct Scratch;
@@ -216,9 +220,27 @@ class CrossbarLayer {
   circuit::AffineMap trimmed(const circuit::AffineMap& target, std::size_t trim) const;
   // The MTJ word records of each T without threshold tables, when they fit (exact PS only).
   void prepare_mtj_word_records();
+  // Where a run writes the slopes of its rows: row `row`'s of subarray s at
+  // out + s · subarray_stride + row · N (out = nullptr: none).
+  struct SlopeSink {
+    SlopeModel model = SlopeModel::kRange;
+    float* out = nullptr;
+    std::size_t subarray_stride = 0;
+  };
   void run_row(const std::uint64_t* act_planes, std::int64_t act_sum, std::uint64_t element, std::uint64_t seed,
-               const RunAddress& address, const float* offsets, double* out, Scratch& scratch,
-               Counters& counters) const;
+               const RunAddress& address, const float* offsets, double* out, Scratch& scratch, Counters& counters,
+               const SlopeSink& slopes, int row) const;
+  // The readout slopes (crossbar_training_slopes.cpp). Whether the readout clips at all (ADC,
+  // MTJ; the others pass every PS: slopes of 1).
+  bool readout_has_slopes() const;
+  // The MTJ's range of PS inside each decoder map (built with the maps).
+  void prepare_slope_ranges();
+  // Adds the terms of one (subarray, input stream) block to weighted[n] (and Σ w to total), in
+  // the order of the column groups; `idle`: no row of the subarray is driven in the stream.
+  void slope_terms(SlopeModel model, int subarray, int stream, bool idle, const std::int32_t* pos,
+                   const std::int32_t* neg, double* weighted, double& total) const;
+  // out[n] = weighted[n] / total (all ones when nothing was weighted).
+  void write_slopes(const double* weighted, double total, float* out) const;
   // PS of every (column group, output) of one (subarray, input stream) into pos and neg
   // ([group · n_pad + n]); tmp holds one plane's popcounts per output at a time.
   void stream_partial_sums(const std::uint64_t* act_planes, int subarray, int stream, std::int32_t* tmp,
@@ -296,6 +318,9 @@ class CrossbarLayer {
   // decode_maps_ is what the digital decoder knows (the calibrated target), used to turn x̂ back
   // into PS units. They are equal for the ideal trim without in-situ calibration.
   std::vector<circuit::AffineMap> maps_, decode_maps_;
+  // [(subarray · conversions + conversion) · N + n]: the PS from low to high lie inside the
+  // decoder map's range (|x| <= 1), the readout slopes' range model (empty low > high: none).
+  std::vector<std::int32_t> slope_ps_low_, slope_ps_high_;
   bool column_maps_ = false;
   // Conversions per (subarray, output): input streams · column groups.
   int conversions() const { return config_.input_streams() * static_cast<int>(groups_.size()); }

@@ -15,13 +15,19 @@
 // is partial-sum aware: each subarray's share of the gradient is masked where that subarray's PS
 // fell outside the readout's range (GemmHook::range_scales). Noise is drawn from streams addressed by (trial =
 // optimizer step, layer, image, patch), so a training run does not depend on the thread count.
+// A training forward pass keeps the slopes of each layer's rows, computed from the partial sums the
+// engine has anyway, for the backward pass of the same step (up to a cap on their memory; beyond
+// it, or for rows it does not find, range_scales computes them again): the gradients are the same
+// bit for bit either way.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "cimmc/arch/crossbar_config.hpp"
@@ -60,6 +66,15 @@ class CrossbarTrainingHook final : public GemmHook {
   void begin_calibration();
   void end_calibration();
 
+  // The memory the slopes kept from forward to backward may take (bytes, all layers and rows of
+  // a step; default 1 GiB). 0 keeps none: every backward pass computes its slopes again.
+  void set_slope_cache_bytes(std::size_t bytes);
+  // Row blocks (one GEMM call) whose slopes a backward pass found kept, and those it computed.
+  struct SlopeCounts {
+    std::uint64_t reused = 0, computed = 0;
+  };
+  SlopeCounts slope_counts() const;
+
  private:
   struct LayerState {
     std::vector<float> source;         // the float weights the codes were rounded from
@@ -70,10 +85,12 @@ class CrossbarTrainingHook final : public GemmHook {
     bool calibrated = false;
     arch::PsStatistics statistics;
     bool has_statistics = false;
+    std::uint64_t version = 0;  // counts the changes of weights and calibration
   };
   // The layer programmed with the context's weight codes: reprogrammed in place when they
   // changed (the readout tables, which depend on the calibration, not on the weights, are kept).
-  std::shared_ptr<const arch::CrossbarLayer> layer_for(const GemmHookContext& c);
+  // `version`, when given, receives the layer's version.
+  std::shared_ptr<const arch::CrossbarLayer> layer_for(const GemmHookContext& c, std::uint64_t* version = nullptr);
   // s.layer, copied first if anybody else holds it (call with the mutex held).
   static const std::shared_ptr<arch::CrossbarLayer>& writable_layer(LayerState& s);
   // Whether the layer runs on the crossbar (false for layers that stay digital); throws for a
@@ -82,13 +99,25 @@ class CrossbarTrainingHook final : public GemmHook {
   // The context's activations as codes.
   static void activation_codes(const GemmHookContext& c, std::vector<std::uint8_t>& activations);
 
+  // Slopes a forward pass kept for the backward pass, by (layer, first image, rows); an entry is
+  // used only by rows of the same layer version and activation codes (by a 64-bit hash).
+  struct KeptSlopes {
+    std::uint64_t version = 0, activations_hash = 0;
+    std::vector<float> slopes;
+  };
+  arch::CrossbarLayer::SlopeModel slope_model() const;
+  std::map<std::tuple<int, std::size_t, int>, KeptSlopes> kept_slopes_;
+  std::size_t kept_slope_bytes_ = 0, slope_cache_cap_ = std::size_t{1} << 30;
+  std::uint64_t kept_slopes_step_ = 0;
+  SlopeCounts slope_counts_;
+
   arch::CrossbarConfig config_;
   int gemm_layers_;
   std::uint64_t seed_;
   PsGradient gradient_;
   bool calibrating_ = false;
   std::map<int, LayerState> layers_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
 };
 
 }  // namespace cimmc::network
