@@ -527,10 +527,9 @@ void Conv2d::backward(std::span<const Tensor* const> in, const Tensor&, const Te
           }
           float* dx = gin[0] ? gin[0]->item(n) : nullptr;
           if (ranged) {
-            const ConstMatrixMap G(gc, out_, P);
-            const ConstMatrixMap X(col, K, P);
             if (dx) dcol_ranged.resize(K, P);
-            ps_aware_backward(bounds, scales, G, X, Wm, dw[ch], dx ? &dcol_ranged : nullptr);
+            ps_aware_backward_sgemm(bounds, scales, out_, P, K, gc, col, w_compute_.data(), dw[ch].data(),
+                                    dx ? dcol_ranged.data() : nullptr);
             if (dx) col2im(dcol_ranged.data(), H, W, dx);
           } else {
             // dW += G · colᵀ: one chain per weight over this chunk's images and positions in order.

@@ -38,4 +38,12 @@ void ps_aware_backward(const std::vector<int>& bounds, const std::vector<float>&
   }
 }
 
+// The same pass in Conv2d's orientation with plain row-major operands, through the register-tiled
+// SGEMM (network/sgemm.hpp) instead of Eigen: grad is outputs × rows, inputs K × rows, weights
+// and weight_grad outputs × K, input_grad (may be null) K × rows. Each product keeps SGEMM's fixed
+// reduction order, so the result does not depend on the thread count. Uses scratch slots 4 to 6.
+void ps_aware_backward_sgemm(const std::vector<int>& bounds, const std::vector<float>& scales, int outputs, int rows,
+                             int K, const float* grad, const float* inputs, const float* weights, float* weight_grad,
+                             float* input_grad);
+
 }  // namespace cimmc::network
