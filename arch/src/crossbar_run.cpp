@@ -479,11 +479,13 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
         continue;
       }
 
-      // ---- analog value of each side: PS (+ cell deviations) + offset + noise
-      for (int e = 0; e < elements; ++e) {
-        vpos[e] = static_cast<float>(pos[e]);
-        vneg[e] = static_cast<float>(neg[e]);
-      }
+      // ---- analog value of each side: PS (+ cell deviations) + offset + noise (an exact MTJ
+      // readout reads the integer PS alone)
+      if (!(mtj && exact_analog))
+        for (int e = 0; e < elements; ++e) {
+          vpos[e] = static_cast<float>(pos[e]);
+          vneg[e] = static_cast<float>(neg[e]);
+        }
       if (!deviations_.empty())
         for (int gi = 0; gi < groups; ++gi)
           for (int side = 0; side < 2; ++side) {
