@@ -8,7 +8,6 @@
 
 #include "cimmc/arch/crossbar_layer.hpp"
 #include "cimmc/core/error.hpp"
-#include "crossbar_scratch.hpp"
 
 namespace cimmc::arch {
 

@@ -429,7 +429,6 @@ void Conv2d::backward(std::span<const Tensor* const> in, const Tensor&, const Te
   const bool q = quantized(ctx);
   const float* xin = q ? x_compute_.data() : x.data.data();
   const std::size_t in_size = x.item_size();
-  const ConstMatrixMap Wm(w_compute_.data(), out_, K);
   if (gin[0]) {
     gin[0]->resize(x.shape);
     gin[0]->zero();

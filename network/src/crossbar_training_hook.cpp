@@ -220,12 +220,13 @@ bool CrossbarTrainingHook::range_scales(const GemmHookContext& c, std::vector<in
   const auto layer = layer_for(c, &version);
   const int M = c.M, N = c.N, S = layer->geometry().subarrays, R = layer->geometry().rows;
   bool kept = false;  // the forward pass of these rows kept their slopes
+  const std::uint64_t hash = codes_hash(activations);
   {
     std::lock_guard lock(mutex_);
     const auto it = kept_slopes_.find({c.layer_index, c.image_offset, M});
     if (it != kept_slopes_.end()) {
       kept_slope_bytes_ -= it->second.slopes.size() * sizeof(float);
-      kept = it->second.version == version && it->second.activations_hash == codes_hash(activations);
+      kept = it->second.version == version && it->second.activations_hash == hash;
       if (kept) scales = std::move(it->second.slopes);
       kept_slopes_.erase(it);
     }
