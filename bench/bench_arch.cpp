@@ -11,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "cimmc/arch/crossbar_config.hpp"
 #include "cimmc/arch/crossbar_layer.hpp"
 
 namespace {
@@ -100,6 +101,17 @@ void BM_CrossbarResNet20(benchmark::State& state) {
   CrossbarConfig c = base_config();
   c.readout.kind = ReadoutKind::kAdc;
   c.readout.adc.bits = 5;
+  run_resnet20(state, c);
+}
+
+// The physical chain of data/hw/stox_mtj_physical.toml (T = 4, the stox_converter device table at
+// 1 ns, 3 % MTJ variation with in-situ calibration, a trim circuit, physical noise of 0.1 LSB per
+// cell and 0.6 LSB per conversion): the MTJ's analog path, P per analog PS from the device table.
+// Maps at full scale (the design's column calibration needs images; none here), 8-bit codes.
+void BM_CrossbarResNet20_StochasticMtj_Physical(benchmark::State& state) {
+  CrossbarConfig c =
+      cimmc::arch::load_crossbar_config(std::string(CIMMC_SOURCE_DIR) + "/data/hw/stox_mtj_physical.toml");
+  c.input_bits = c.weight_bits = 8;  // the benchmark's 8-bit ResNet-20 codes
   run_resnet20(state, c);
 }
 
@@ -213,6 +225,7 @@ void BM_CrossbarResNet20_Ideal_AdaptiveFlip(benchmark::State& state) {
 
 BENCHMARK(BM_CrossbarResNet20)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CrossbarResNet20_StochasticMtj)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CrossbarResNet20_StochasticMtj_Physical)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CrossbarResNet20_ZebraLcu)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CrossbarResNet20_ZebraLcu_Direct)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CrossbarResNet20_ZebraLcuSigma)

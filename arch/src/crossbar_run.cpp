@@ -259,7 +259,7 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
           static_cast<std::size_t>(samples_.empty() ? 1 : *std::max_element(samples_.begin(), samples_.end())), 0);
       for (auto* v : {&sc.vpos, &sc.vneg, &sc.value}) v->assign(elements, 0.0f);
       sc.lane_sums.assign(static_cast<std::size_t>(n_pad_) * 8, 0.0f);
-      sc.acc.assign(static_cast<std::size_t>(n_pad_), 0.0);
+      for (auto* v : {&sc.acc, &sc.current, &sc.probability}) v->assign(static_cast<std::size_t>(n_pad_), 0.0);
       if (sink.out != nullptr) sc.slope_weighted.assign(static_cast<std::size_t>(n_), 0.0);
       sc.rare = rare;
       sc.rare_bound = rare_bound;

@@ -19,7 +19,8 @@ struct CrossbarLayer::Scratch {
   std::vector<float> vpos, vneg, value;
   std::vector<float> lane_sums;  // LCU: [n_pad][8] partial sums of sensed groups
   std::vector<double> acc;
-  std::vector<double> slope_weighted;  // a run's slopes: one subarray's weighted sums per output
+  std::vector<double> current, probability;  // MTJ: a block's analog currents and P ([n_pad])
+  std::vector<double> slope_weighted;        // a run's slopes: one subarray's weighted sums per output
   // Physical noise: σ_sense² on the sides that carry a sense amplifier, 0 elsewhere
   // ([side][group · n_pad + n]).
   std::vector<float> sense_variance[2];

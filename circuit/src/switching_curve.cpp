@@ -10,6 +10,13 @@
 
 namespace cimmc::circuit {
 
+void SwitchingCurve::probabilities(std::span<const double> current_A, std::span<double> out) const {
+  if (out.size() != current_A.size())
+    throw core::ArgumentError(
+        fmt::format("switching curve: {} currents but room for {} probabilities", current_A.size(), out.size()));
+  for (std::size_t i = 0; i < current_A.size(); ++i) out[i] = probability(current_A[i]);
+}
+
 SigmoidSwitchingCurve::SigmoidSwitchingCurve(double current_50_A, double width_A)
     : current_50_A_(current_50_A), width_A_(width_A) {
   if (!(width_A > 0.0) || !std::isfinite(width_A) || !std::isfinite(current_50_A))
@@ -79,6 +86,29 @@ double DeviceTableSwitchingCurve::probability(double current_A) const {
   const auto i = static_cast<std::size_t>(u);
   const double f = u - static_cast<double>(i);
   return lut_[i] + f * (lut_[i + 1] - lut_[i]);
+}
+
+void DeviceTableSwitchingCurve::probabilities(std::span<const double> current_A, std::span<double> out) const {
+  if (out.size() != current_A.size())
+    throw core::ArgumentError(fmt::format("device-table switching curve: {} currents but room for {} probabilities",
+                                          current_A.size(), out.size()));
+  // probability()'s arithmetic without its branches or a virtual call per current: the index is
+  // clamped to a valid segment and the edge values are selected afterwards, as probability()
+  // returns them. (GCC 12 leaves the loop scalar: its lookups would be gathers.)
+  const double* lut = lut_.data();
+  const double lo = lo_, step = step_, last = kLutPoints - 1;
+  const double front = lut_.front(), back = lut_.back();
+  const std::size_t n = current_A.size();
+  const double* c = current_A.data();
+  double* o = out.data();
+  for (std::size_t k = 0; k < n; ++k) {
+    const double u = (c[k] - lo) / step;
+    const double low = u > 0.0 ? u : 0.0;  // NaN gives 0 (`front` below)
+    const int i = static_cast<int>(low < last - 1.0 ? low : last - 1.0);
+    const double f = u - static_cast<double>(i);
+    const double p = lut[i] + f * (lut[i + 1] - lut[i]);
+    o[k] = !(u > 0.0) ? front : (u >= last ? back : p);
+  }
 }
 
 double half_switching_current(const SwitchingCurve& curve, double current_at_zero_A, double current_per_unit_A) {

@@ -134,3 +134,48 @@ TEST(MtjVariation, DecoderUsesTheTargetNotTheMismatchedMap) {
   // (maps share a trim per calibrated map, so the draws are fewer than the maps).
   EXPECT_NEAR(std::sqrt(s2 / n), 0.05, 0.01);
 }
+
+// The analog path of the MTJ readout (taken with any noise: P per analog PS from the block's
+// currents, T Bernoulli words) and the exact path (K by inverse CDF of the integer PS) sample the
+// same converters when the noise is negligible (σ = 1e-9 LSB at the converter moves P by ~1e-10).
+// With a 30 % spread of the converters' gains, every output reads its own gain and map, so an
+// output that read another column's would move its mean by many standard errors. Per output, the
+// means over 4 000 rows of the two paths agree within z = 4.5 SE of their difference (24 outputs:
+// a correct sampler fails one with probability 24 · 2(1 − Φ(4.5)) ≈ 2·10⁻⁴).
+TEST(MtjVariation, AnalogAndExactPathsSampleTheSameConverters) {
+  constexpr int kOutputs = 24, kInputs = 32, kRows = 4000;
+  auto config = varied_config(0.3);
+  auto exact = layer_of(config, kOutputs, kInputs);
+  config.noise.sense_sigma_lsb = 1e-9;
+  auto analog = layer_of(config, kOutputs, kInputs);
+  exact.set_variation_address(7, 0, 0);
+  analog.set_variation_address(7, 0, 0);
+  ASSERT_EQ(exact.mtj_current_gains(), analog.mtj_current_gains());
+  std::mt19937 gen(9);
+  std::vector<std::uint8_t> row(kInputs);
+  for (auto& x : row) x = static_cast<std::uint8_t>(gen() % 4);
+  std::vector<std::uint8_t> a;
+  for (int m = 0; m < kRows; ++m) a.insert(a.end(), row.begin(), row.end());
+  const auto run = [&](const arch::CrossbarLayer& layer, std::uint64_t seed) {
+    std::vector<double> out(static_cast<std::size_t>(kRows) * kOutputs);
+    arch::Counters counters;
+    layer.run(a, kRows, {0, 0, 1, 0, 1}, seed, out, counters);
+    EXPECT_EQ(counters.mtj_reads + counters.mtj_skipped, static_cast<std::uint64_t>(kRows) * kOutputs * 2 * 4)
+        << "every (row, output, input bit, weight bit) is read or skipped";
+    return out;
+  };
+  const auto e = run(exact, 31), v = run(analog, 32);
+  int differing = 0;
+  for (int n = 0; n < kOutputs; ++n) {
+    double se = 0, se2 = 0, sv = 0, sv2 = 0;
+    for (int m = 0; m < kRows; ++m) {
+      const double x = e[static_cast<std::size_t>(m) * kOutputs + n], y = v[static_cast<std::size_t>(m) * kOutputs + n];
+      se += x, se2 += x * x, sv += y, sv2 += y * y;
+      differing += x != y ? 1 : 0;
+    }
+    const double me = se / kRows, mv = sv / kRows;
+    const double var = (se2 / kRows - me * me + sv2 / kRows - mv * mv) / kRows;
+    EXPECT_LE(std::abs(me - mv), 4.5 * std::sqrt(var) + 1e-12) << "output " << n << ": " << me << " vs " << mv;
+  }
+  EXPECT_GT(differing, kRows);  // two independent samples, not one
+}

@@ -1,10 +1,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <bit>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <random>
 #include <vector>
 
 #include "cimmc/circuit/readout.hpp"
@@ -176,6 +178,41 @@ TEST(SwitchingCurve, DeviceTableAdapterReadsTheLookupTableAtOnePulseWidth) {
   EXPECT_DOUBLE_EQ(curve.probability(3e-4), 1.0);
   EXPECT_NEAR(curve.probability(2e-4), 0.6, 1e-6);
   EXPECT_THROW(DeviceTableSwitchingCurve(table, 0.0), cimmc::core::ArgumentError);
+}
+
+// The block call gives what probability() gives, bit for bit, for every curve: inside the range,
+// on its ends and grid points, outside it on both sides, and at NaN (the device table's front
+// value, as probability() returns it). A size mismatch is an error.
+TEST(SwitchingCurve, ProbabilitiesOfABlockAreProbabilityBitForBit) {
+  auto table = std::make_shared<const cimmc::device::SwitchingTable>(
+      std::vector<double>{1e-4, 2e-4, 3e-4}, std::vector<double>{1e-9, 2e-9},
+      std::vector<double>{0.0, 0.1, 0.4, 0.6, 0.9, 1.0}, "test", "model");
+  const DeviceTableSwitchingCurve device(table, 2e-9);
+  const TabulatedSwitchingCurve tabulated({1e-4, 2e-4, 3e-4}, {0.1, 0.5, 0.9});
+  const SigmoidSwitchingCurve sigmoid(2e-4, 2.5e-5);
+  std::vector<double> current{-1.0, 0.0, 0.99e-4, 1e-4, 3e-4, 3.01e-4, 1.0, std::nan("")};
+  const double step = (3e-4 - 1e-4) / (DeviceTableSwitchingCurve::kLutPoints - 1);
+  for (int i : {0, 1, 2, 2047, 4093, 4094, 4095}) current.push_back(1e-4 + i * step);
+  std::mt19937_64 gen(11);
+  std::uniform_real_distribution<double> inside(0.9e-4, 3.1e-4);
+  for (int i = 0; i < 2000; ++i) current.push_back(inside(gen));
+  for (const SwitchingCurve* curve : std::initializer_list<const SwitchingCurve*>{&device, &tabulated, &sigmoid}) {
+    std::vector<double> out(current.size(), -1.0);
+    curve->probabilities(current, out);
+    for (std::size_t i = 0; i < current.size(); ++i) {
+      const double want = curve->probability(current[i]);
+      if (std::isnan(want)) {
+        EXPECT_TRUE(std::isnan(out[i])) << i;
+        continue;
+      }
+      EXPECT_EQ(std::bit_cast<std::uint64_t>(out[i]), std::bit_cast<std::uint64_t>(want)) << i << " " << current[i];
+    }
+    std::vector<double> short_out(current.size() - 1);
+    EXPECT_THROW(curve->probabilities(current, short_out), cimmc::core::ArgumentError);
+  }
+  std::vector<double> one(1);
+  device.probabilities(std::vector<double>{std::nan("")}, one);
+  EXPECT_EQ(one[0], device.probability(1e-4));  // the table's front value
 }
 
 TEST(ReadoutParams, DeviceTableNeedsAFile) {

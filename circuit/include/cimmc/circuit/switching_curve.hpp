@@ -25,6 +25,9 @@ class SwitchingCurve {
   virtual ~SwitchingCurve() = default;
   // Probability in [0, 1] that one write pulse of current_A switches the MTJ.
   virtual double probability(double current_A) const = 0;
+  // probability() of every current, into `out` (of the same size), each value bit for bit what
+  // probability() gives: the readout asks for a block of analog partial sums in one call.
+  virtual void probabilities(std::span<const double> current_A, std::span<double> out) const;
 };
 
 // P = 1 / (1 + exp(-(I - I50) / width_A)); with I50 = current_at_zero_A and
@@ -61,6 +64,7 @@ class DeviceTableSwitchingCurve final : public SwitchingCurve {
   static constexpr int kLutPoints = 4096;
   DeviceTableSwitchingCurve(std::shared_ptr<const device::SwitchingTable> table, double pulse_width_s);
   double probability(double current_A) const override;
+  void probabilities(std::span<const double> current_A, std::span<double> out) const override;
 
  private:
   std::shared_ptr<const device::SwitchingTable> table_;
