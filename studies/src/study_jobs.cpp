@@ -447,23 +447,38 @@ class TrainJobs final : public StudyJobs {
                        spec_.keep_models ? "; each trained model is kept next to the results file" : "");
   }
 
-  // One epoch on a few batches, scaled to the slot's images and epochs (an upper estimate: the
-  // judged images only run forward).
+  // Two probes of one epoch give a fixed and a per-image time: the smaller on two batches or the
+  // calibration images, whichever is more, the larger on three times as many, both with the
+  // slot's calibration images and judged images in the slot's proportion. The fixed part
+  // (quantization and readout calibration, the crossbar layers) is counted once per epoch, since
+  // crossbar-aware training recalibrates after each: a slot is epochs × (fixed + per-image ×
+  // (training + judged images)).
   double probe_seconds_per_slot(std::size_t point) override {
     const auto& d = designs_[point];
     const auto& full = data_for(d.train);
-    TrainingData probe;
-    const int train_images = std::min(full.train.size(), 2 * d.train.config.batch);
-    const int eval_images = std::min(full.eval.size(), d.train.config.batch);
-    probe.train = network::take(full.train, train_images);
-    probe.eval = network::take(full.eval, eval_images);
-    auto run = training_run(point, 0);
-    run.settings.config.epochs = 1;
-    run.settings.calibration_images = std::min(run.settings.calibration_images, train_images);
-    const auto t0 = std::chrono::steady_clock::now();
-    run_training(run, probe);
-    const double per_image = seconds_since(t0) / (train_images + eval_images);
-    return per_image * d.train.config.epochs * (full.train.size() + full.eval.size());
+    const int small = std::min(full.train.size(), std::max(2 * d.train.config.batch, d.train.calibration_images));
+    const int large = std::min(full.train.size(), 3 * small);
+    const auto probe_epoch = [&](int train_images) {
+      TrainingData probe;
+      const double eval_share =
+          static_cast<double>(full.eval.size()) / static_cast<double>(std::max(1, full.train.size()));
+      const auto eval_images = static_cast<int>(std::lround(train_images * eval_share));
+      probe.train = network::take(full.train, train_images);
+      probe.eval = network::take(full.eval, std::clamp(eval_images, std::min(1, full.eval.size()), full.eval.size()));
+      auto run = training_run(point, 0);
+      run.settings.config.epochs = 1;
+      run.settings.calibration_images = std::min(run.settings.calibration_images, small);
+      const auto t0 = std::chrono::steady_clock::now();
+      run_training(run, probe);
+      return std::pair{seconds_since(t0), static_cast<double>(probe.train.size() + probe.eval.size())};
+    };
+    const double images = static_cast<double>(full.train.size() + full.eval.size());
+    const auto [ts, ns] = probe_epoch(small);
+    if (large == small) return ts / ns * images * d.train.config.epochs;
+    const auto [tl, nl] = probe_epoch(large);
+    const double per_image = std::max(0.0, (tl - ts) / (nl - ns));
+    const double fixed = std::max(0.0, ts - per_image * ns);
+    return d.train.config.epochs * (fixed + per_image * images);
   }
 
   // The largest point's training (its batch and design), with every dataset the points hold.
