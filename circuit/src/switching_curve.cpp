@@ -52,7 +52,8 @@ TabulatedSwitchingCurve::TabulatedSwitchingCurve(std::vector<double> current_A, 
 }
 
 double TabulatedSwitchingCurve::probability(double current_A) const {
-  if (current_A <= current_A_.front()) return probability_.front();
+  // NaN reads the first point, as the device table's curve does (the search below needs an order).
+  if (!(current_A > current_A_.front())) return probability_.front();
   if (current_A >= current_A_.back()) return probability_.back();
   const auto it = std::upper_bound(current_A_.begin(), current_A_.end(), current_A);
   const std::size_t hi = static_cast<std::size_t>(it - current_A_.begin()), lo = hi - 1;

@@ -181,8 +181,9 @@ TEST(SwitchingCurve, DeviceTableAdapterReadsTheLookupTableAtOnePulseWidth) {
 }
 
 // The block call gives what probability() gives, bit for bit, for every curve: inside the range,
-// on its ends and grid points, outside it on both sides, and at NaN (the device table's front
-// value, as probability() returns it). A size mismatch is an error.
+// on its ends and grid points, outside it on both sides, and at NaN (the tables' first value,
+// as probability() returns it; the tabulated curve's search once read past its points there).
+// A size mismatch is an error.
 TEST(SwitchingCurve, ProbabilitiesOfABlockAreProbabilityBitForBit) {
   auto table = std::make_shared<const cimmc::device::SwitchingTable>(
       std::vector<double>{1e-4, 2e-4, 3e-4}, std::vector<double>{1e-9, 2e-9},
@@ -213,6 +214,7 @@ TEST(SwitchingCurve, ProbabilitiesOfABlockAreProbabilityBitForBit) {
   std::vector<double> one(1);
   device.probabilities(std::vector<double>{std::nan("")}, one);
   EXPECT_EQ(one[0], device.probability(1e-4));  // the table's front value
+  EXPECT_EQ(tabulated.probability(std::nan("")), 0.1);
 }
 
 TEST(ReadoutParams, DeviceTableNeedsAFile) {
