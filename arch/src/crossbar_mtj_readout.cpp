@@ -173,20 +173,14 @@ int CrossbarLayer::mtj_block(int q, int gi, int s, bool exact_analog, bool idle,
       k[n] = circuit::binomial_from_word(thr, word[n]);
     }
   } else {
-    // P per analog PS (noise, cell deviations); T Bernoulli draws. The block's currents first
-    // (map_probability's arithmetic), then one call of the curve for all of them.
+    // P per analog PS (noise, cell deviations); T Bernoulli draws. The block's currents first,
+    // then one call of the curve for all of them.
     const std::uint32_t* word = sc.words.take(static_cast<std::size_t>(nn) * t);
     double* current = sc.current.data();
     double* p = sc.probability.data();
-    const circuit::AffineMap* map = maps_.data() + map_base;
-    const double at_zero = r.mtj.current_at_zero_A, per_unit = r.mtj.current_per_unit_A;
     for (int n = 0; n < nn; ++n) {
-      const double x = map[n * map_step].x_of(static_cast<double>(vpos[n] - vneg[n]));
-      current[n] = at_zero + x * per_unit;
-    }
-    if (!mtj_current_gain_.empty()) {
-      const double* gain = mtj_current_gain_.data() + map_base / 2;
-      for (int n = 0; n < nn; ++n) current[n] = gain[n * (map_step / 2)] * current[n];
+      const auto m = static_cast<std::size_t>(index[n]);
+      current[n] = map_current(m, maps_[m].x_of(static_cast<double>(vpos[n] - vneg[n])));
     }
     curve_->probabilities({current, static_cast<std::size_t>(nn)}, {p, static_cast<std::size_t>(nn)});
     for (int n = 0; n < nn; ++n) {

@@ -21,10 +21,14 @@ void CrossbarLayer::set_switching_curve(std::shared_ptr<const circuit::Switching
   prepare_readout();
 }
 
-double CrossbarLayer::map_probability(std::size_t signed_map, double x) const {
+double CrossbarLayer::map_current(std::size_t signed_map, double x) const {
   const auto& mtj = config_.readout.mtj;
   const double current = mtj.current_at_zero_A + x * mtj.current_per_unit_A;
-  return curve_->probability(mtj_current_gain_.empty() ? current : mtj_current_gain_[signed_map / 2] * current);
+  return mtj_current_gain_.empty() ? current : mtj_current_gain_[signed_map / 2] * current;
+}
+
+double CrossbarLayer::map_probability(std::size_t signed_map, double x) const {
+  return curve_->probability(map_current(signed_map, x));
 }
 
 void CrossbarLayer::prepare_readout() {

@@ -216,6 +216,8 @@ class CrossbarLayer {
   void prepare_mtj_variation();
   // P_sw of the converter behind signed map `signed_map` (map · 2 + signed readout) at x.
   double map_probability(std::size_t signed_map, double x) const;
+  // The heavy-metal current of x on a map: I(x), times the map's converter gain with variation.
+  double map_current(std::size_t signed_map, double x) const;
   // The map the readout's trim circuit realizes for calibrated map number `trim` of this layer.
   circuit::AffineMap trimmed(const circuit::AffineMap& target, std::size_t trim) const;
   // The MTJ word records of each T without threshold tables, when they fit (exact PS only).
