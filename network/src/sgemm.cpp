@@ -1,9 +1,12 @@
 // The register-tiled float GEMM of sgemm.hpp. One microkernel template over a small vector
-// abstraction; the vector type is chosen by the compile target (the build's -march):
-//   AVX-512: 16 lanes, tiles of 8 rows × 32 columns (16 accumulators of 32 registers);
-//   AVX2 + FMA: 8 lanes, 6 rows × 16 columns (12 accumulators of 16 registers);
-//   otherwise: GCC/Clang generic 4-lane vectors, 4 rows × 8 columns, multiply then add.
-// Each accumulator lane is one output element's chain over k in increasing order.
+// abstraction (sgemm_level.inc), compiled once per instruction-set level and chosen at run time
+// with the other hand-vectorized kernels (core::process_kernel_isa(), docs/performance.md):
+//   avx512_vpopcntdq: 16 lanes, tiles of 8 rows × 32 columns (16 accumulators of 32 registers);
+//   avx2 (with FMA): 8 lanes, 6 rows × 16 columns (12 accumulators of 16 registers);
+//   portable: GCC/Clang generic 4-lane vectors, 4 rows × 8 columns, multiply then add.
+// Each accumulator lane is one output element's chain over k in increasing order, so the AVX-512
+// and AVX2 levels give the same results bit for bit; the portable level rounds the product and
+// the sum separately (a CPU without FMA has no fused multiply-add to match).
 #include "cimmc/network/sgemm.hpp"
 
 #include <algorithm>
@@ -13,15 +16,62 @@
 #include <memory>
 #include <new>
 
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which -Wmaybe-uninitialized
+// reports as a false positive once inlined.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
+#pragma GCC diagnostic pop
+
+#include "cimmc/core/kernel_isa.hpp"
+
+// Compiles the functions between CIMMC_TARGET_BEGIN(isa) and CIMMC_TARGET_END for that
+// instruction set, whatever the build's -march (templates instantiated from them included).
+#if defined(__clang__)
+#define CIMMC_PRAGMA(x) _Pragma(#x)
+#define CIMMC_TARGET_BEGIN(isa) CIMMC_PRAGMA(clang attribute push(__attribute__((target(isa))), apply_to = function))
+#define CIMMC_TARGET_END _Pragma("clang attribute pop")
+#else
+#define CIMMC_PRAGMA(x) _Pragma(#x)
+#define CIMMC_TARGET_BEGIN(isa) _Pragma("GCC push_options") CIMMC_PRAGMA(GCC target(isa))
+#define CIMMC_TARGET_END _Pragma("GCC pop_options")
 #endif
 
 namespace cimmc::network::sgemm {
 
 namespace {
 
-#if defined(__AVX512F__)
+struct Scratch {
+  struct Free {
+    void operator()(float* p) const { std::free(p); }
+  };
+  std::unique_ptr<float, Free> data;
+  std::size_t size = 0;
+  float* get(std::size_t n) {
+    if (n > size) {
+      const std::size_t bytes = round_up(std::max<std::size_t>(n, 16) * sizeof(float), 64);
+      data.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+      if (!data) throw std::bad_alloc();
+      size = bytes / sizeof(float);
+    }
+    return data.get();
+  }
+};
+constexpr int kSlots = 8;  // 0..6 for callers, 7 for the packed A
+thread_local Scratch tls_scratch[kSlots];
+
+}  // namespace
+
+float* scratch(int slot, std::size_t n) { return tls_scratch[slot].get(n); }
+
+namespace {
+float* packed_a_scratch(std::size_t n) { return tls_scratch[7].get(n); }
+}  // namespace
+
+namespace level_avx512 {
+CIMMC_TARGET_BEGIN("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")
+namespace {
 struct Vec {
   using T = __m512;
   static constexpr int W = 16;
@@ -36,7 +86,14 @@ struct Vec {
   static void store_part(float* p, T v, int n) { _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), v); }
 };
 constexpr bool kFused = true;
-#elif defined(__AVX2__) && defined(__FMA__)
+}  // namespace
+#include "sgemm_level.inc"
+CIMMC_TARGET_END
+}  // namespace level_avx512
+
+namespace level_avx2 {
+CIMMC_TARGET_BEGIN("avx2,fma")
+namespace {
 struct Vec {
   using T = __m256;
   static constexpr int W = 8;
@@ -59,7 +116,19 @@ struct Vec {
   }
 };
 constexpr bool kFused = true;
-#else
+}  // namespace
+#include "sgemm_level.inc"
+CIMMC_TARGET_END
+}  // namespace level_avx2
+
+namespace level_portable {
+// Each product rounded before its sum, also where the build's -march has FMA (GCC would fuse
+// them across statements at -ffp-contract=fast; Clang fuses only within one expression).
+#if !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+#endif
+namespace {
 struct Vec {
   typedef float T __attribute__((vector_size(16)));
   static constexpr int W = 4;
@@ -89,227 +158,57 @@ struct Vec {
   }
 };
 constexpr bool kFused = false;
+}  // namespace
+#include "sgemm_level.inc"
+#if !defined(__clang__)
+#pragma GCC pop_options
 #endif
+}  // namespace level_portable
 
-constexpr int kMR = Vec::MR, kNV = Vec::NV, kNR = Vec::NV * Vec::W;
-
-// Row k of a B tile: a packed panel, or rows at given offsets of a plain array (implicit im2col).
-struct PackedRows {
-  const float* p;
-  int nr;
-  const float* row(int k) const { return p + static_cast<std::ptrdiff_t>(k) * nr; }
-};
-struct OffsetRows {
-  const float* b;
-  const int* offsets;
-  const float* row(int k) const { return b + offsets[k]; }
-};
-
-// Element (i, k) of an A tile: a packed panel, or rows given by pointers.
-struct PackedCols {
-  const float* p;
-  const float* at(int k, int i) const { return p + static_cast<std::ptrdiff_t>(k) * kMR + i; }
-};
-struct RowPointers {
-  const float* const* rows;
-  const float* at(int k, int i) const { return rows[i] + k; }
-};
-
-// C tile (mr ≤ MR rows, nr ≤ NV·W columns) = [C +] Σ_k A(i, k) · B.row(k)[j].
-template <int NV, class Rows, class Cols = PackedCols>
-inline void kernel(int K, Cols A, Rows B, float* __restrict C, std::ptrdiff_t ldc, int mr, int nr, bool accumulate) {
-  constexpr int MR = kMR, W = Vec::W, NR = NV * W;
-  using T = typename Vec::T;
-  T c[MR][NV];
-  const bool full = mr == MR && nr == NR;
-#pragma GCC unroll 8
-  for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) c[i][v] = Vec::zero();
-  if (accumulate) {
-    for (int i = 0; i < mr; ++i)
-      for (int v = 0; v < NV; ++v) {
-        const int n = std::min(W, nr - v * W);
-        if (n == W) c[i][v] = Vec::load(C + i * ldc + v * W);
-        else if (n > 0) c[i][v] = Vec::load_part(C + i * ldc + v * W, n);
-      }
+const Kernels& kernels(core::KernelIsa isa) {
+  switch (isa) {
+    case core::KernelIsa::kAvx512: return level_avx512::kKernels;
+    case core::KernelIsa::kAvx2: return level_avx2::kKernels;
+    case core::KernelIsa::kPortable: break;
   }
-  for (int k = 0; k < K; ++k) {
-    T b[NV];
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) b[v] = Vec::load(B.row(k) + v * W);
-#pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i) {
-      const T ai = Vec::bcast(A.at(k, i));
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) c[i][v] = Vec::fma(ai, b[v], c[i][v]);
-    }
-  }
-  if (full) {
-#pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) Vec::store(C + i * ldc + v * W, c[i][v]);
-    return;
-  }
-  for (int i = 0; i < mr; ++i)
-    for (int v = 0; v < NV; ++v) {
-      const int n = std::min(W, nr - v * W);
-      if (n == W) Vec::store(C + i * ldc + v * W, c[i][v]);
-      else if (n > 0) Vec::store_part(C + i * ldc + v * W, c[i][v], n);
-    }
+  return level_portable::kKernels;
 }
 
-struct Scratch {
-  struct Free {
-    void operator()(float* p) const { std::free(p); }
-  };
-  std::unique_ptr<float, Free> data;
-  std::size_t size = 0;
-  float* get(std::size_t n) {
-    if (n > size) {
-      const std::size_t bytes = round_up(std::max<std::size_t>(n, 16) * sizeof(float), 64);
-      data.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
-      if (!data) throw std::bad_alloc();
-      size = bytes / sizeof(float);
-    }
-    return data.get();
-  }
-};
-constexpr int kSlots = 8;  // 0..6 for callers, 7 for the packed A
-thread_local Scratch tls_scratch[kSlots];
-
+namespace {
+const Kernels& active() {
+  static const Kernels& k = kernels(core::process_kernel_isa());
+  return k;
+}
 }  // namespace
 
-int panel_width() { return kNR; }
-const char* isa() { return Vec::kName; }
-
-float* scratch(int slot, std::size_t n) { return tls_scratch[slot].get(n); }
+int panel_width() { return active().panel_width; }
+const char* isa() { return active().isa; }
 
 void pack_b(int K, int N, const float* B, std::ptrdiff_t rs, std::ptrdiff_t cs, float* packed) {
-  for (int j0 = 0; j0 < N; j0 += kNR) {
-    const int nr = std::min(kNR, N - j0);
-    float* dst = packed + static_cast<std::size_t>(j0 / kNR) * K * kNR;
-    for (int k = 0; k < K; ++k, dst += kNR) {
-      const float* src = B + k * rs + j0 * cs;
-      if (cs == 1) std::memcpy(dst, src, sizeof(float) * nr);
-      else
-        for (int j = 0; j < nr; ++j) dst[j] = src[j * cs];
-      std::fill(dst + nr, dst + kNR, 0.0f);
-    }
-  }
+  active().pack_b(K, N, B, rs, cs, packed);
 }
-
-std::size_t packed_a_size(int M, int K) {
-  return round_up(static_cast<std::size_t>(std::max(M, 0)), kMR) * static_cast<std::size_t>(std::max(K, 0));
-}
-
-// Panels of MR rows: packed[panel][k][i] (rows beyond M are zero).
+std::size_t packed_a_size(int M, int K) { return active().packed_a_size(M, K); }
 void pack_a(int M, int K, const float* A, std::ptrdiff_t ars, std::ptrdiff_t acs, float* Ap) {
-  const int panels = (M + kMR - 1) / kMR;
-  for (int p = 0; p < panels; ++p) {
-    float* dst = Ap + static_cast<std::size_t>(p) * K * kMR;
-    const int mr = std::min(kMR, M - p * kMR);
-    if (acs == 1 && mr == kMR) {
-      for (int i = 0; i < kMR; ++i) {
-        const float* src = A + (p * kMR + i) * ars;
-        for (int k = 0; k < K; ++k) dst[k * kMR + i] = src[k];
-      }
-    } else if (ars == 1 && mr == kMR) {
-      for (int k = 0; k < K; ++k) {
-        const float* src = A + k * acs + p * kMR;
-        for (int i = 0; i < kMR; ++i) dst[k * kMR + i] = src[i];
-      }
-    } else {
-      for (int k = 0; k < K; ++k)
-        for (int i = 0; i < kMR; ++i) dst[k * kMR + i] = i < mr ? A[(p * kMR + i) * ars + k * acs] : 0.0f;
-    }
-  }
+  active().pack_a(M, K, A, ars, acs, Ap);
 }
-
 void gemm_packed(int M, int N, int K, const float* Ap, const float* Bp, float* C, std::ptrdiff_t ldc, bool accumulate) {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) {
-    if (!accumulate)
-      for (int i = 0; i < M; ++i) std::fill_n(C + i * ldc, N, 0.0f);
-    return;
-  }
-  const int panels = (M + kMR - 1) / kMR;
-  for (int j0 = 0; j0 < N; j0 += kNR) {
-    const int nr = std::min(kNR, N - j0);
-    const float* Bj = Bp + static_cast<std::size_t>(j0 / kNR) * K * kNR;
-    for (int p = 0; p < panels; ++p) {
-      const int mr = std::min(kMR, M - p * kMR);
-      kernel<kNV>(K, PackedCols{Ap + static_cast<std::size_t>(p) * K * kMR}, PackedRows{Bj, kNR},
-                  C + p * kMR * ldc + j0, ldc, mr, nr, accumulate);
-    }
-  }
+  active().gemm_packed(M, N, K, Ap, Bp, C, ldc, accumulate);
 }
-
 void gemm_offsets(int M, int N, int K, const float* Ap, const float* B, const int* offsets, float* C,
                   std::ptrdiff_t ldc, bool accumulate) {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) {
-    if (!accumulate)
-      for (int i = 0; i < M; ++i) std::fill_n(C + i * ldc, N, 0.0f);
-    return;
-  }
-  const int panels = (M + kMR - 1) / kMR;
-  for (int j0 = 0; j0 < N; j0 += kNR) {
-    const int nr = std::min(kNR, N - j0);
-    for (int p = 0; p < panels; ++p) {
-      const int mr = std::min(kMR, M - p * kMR);
-      kernel<kNV>(K, PackedCols{Ap + static_cast<std::size_t>(p) * K * kMR}, OffsetRows{B + j0, offsets},
-                  C + p * kMR * ldc + j0, ldc, mr, nr, accumulate);
-    }
-  }
+  active().gemm_offsets(M, N, K, Ap, B, offsets, C, ldc, accumulate);
 }
-
 void gemm_rows(int M, int N, int K, const float* const* a_rows, const float* Bp, float* C, std::ptrdiff_t ldc,
                bool accumulate) {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) {
-    if (!accumulate)
-      for (int i = 0; i < M; ++i) std::fill_n(C + i * ldc, N, 0.0f);
-    return;
-  }
-  const int panels = (M + kMR - 1) / kMR;
-  for (int j0 = 0; j0 < N; j0 += kNR) {
-    const int nr = std::min(kNR, N - j0);
-    const float* Bj = Bp + static_cast<std::size_t>(j0 / kNR) * K * kNR;
-    for (int p = 0; p < panels; ++p) {
-      const int mr = std::min(kMR, M - p * kMR);
-      const float* rows[kMR];
-      for (int i = 0; i < kMR; ++i) rows[i] = a_rows[p * kMR + (i < mr ? i : 0)];  // extra rows: computed, dropped
-      kernel<kNV>(K, RowPointers{rows}, PackedRows{Bj, kNR}, C + p * kMR * ldc + j0, ldc, mr, nr, accumulate);
-    }
-  }
+  active().gemm_rows(M, N, K, a_rows, Bp, C, ldc, accumulate);
 }
-
 void gemm(int M, int N, int K, const float* A, std::ptrdiff_t ars, std::ptrdiff_t acs, const float* Bp, float* C,
           std::ptrdiff_t ldc, bool accumulate) {
-  if (M <= 0 || N <= 0) return;
-  float* Ap = tls_scratch[7].get(std::max<std::size_t>(packed_a_size(M, K), 1));
-  pack_a(M, K, A, ars, acs, Ap);
-  gemm_packed(M, N, K, Ap, Bp, C, ldc, accumulate);
+  active().gemm(M, N, K, A, ars, acs, Bp, C, ldc, accumulate);
 }
-
 void gemm_reference(int M, int N, int K, const float* A, std::ptrdiff_t ars, std::ptrdiff_t acs, const float* B,
                     std::ptrdiff_t ldb, float* C, std::ptrdiff_t ldc, bool accumulate) {
-  for (int i = 0; i < M; ++i)
-    for (int j = 0; j < N; ++j) {
-      float s = accumulate ? C[i * ldc + j] : 0.0f;
-      for (int k = 0; k < K; ++k) {
-        const float a = A[i * ars + k * acs], b = B[k * ldb + j];
-        if constexpr (kFused) {
-          s = std::fma(a, b, s);
-        } else {
-          const volatile float prod = a * b;
-          s = prod + s;
-        }
-      }
-      C[i * ldc + j] = s;
-    }
+  active().gemm_reference(M, N, K, A, ars, acs, B, ldb, C, ldc, accumulate);
 }
 
 }  // namespace cimmc::network::sgemm

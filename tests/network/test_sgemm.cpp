@@ -65,6 +65,75 @@ TEST(Sgemm, MatchesTheReferenceBitForBitOnOddSizes) {
           }
 }
 
+// Every level this CPU runs (AVX-512, AVX2, portable: chosen at run time, forced by CIMMC_KERNEL)
+// against its own reference, through each entry point; the two fused levels give the same bits.
+TEST(Sgemm, EveryLevelMatchesItsReferenceAndTheFusedLevelsAgree) {
+  using cimmc::core::KernelIsa;
+  struct Expect {
+    KernelIsa isa;
+    const char* name;
+    int panel_width;
+    bool fused;
+  };
+  const Expect levels[] = {{KernelIsa::kAvx512, "avx512", 32, true},
+                           {KernelIsa::kAvx2, "avx2", 16, true},
+                           {KernelIsa::kPortable, "portable", 8, false}};
+  std::vector<std::vector<float>> fused_results;
+  int tested = 0;
+  for (const Expect& level : levels) {
+    if (!cimmc::core::kernel_isa_supported(level.isa)) continue;
+    ++tested;
+    const sgemm::Kernels& kern = sgemm::kernels(level.isa);
+    EXPECT_STREQ(kern.isa, level.name);
+    EXPECT_EQ(kern.panel_width, level.panel_width);
+    EXPECT_EQ(kern.fused, level.fused);
+    const int nr = kern.panel_width;
+    std::vector<float> all;  // every output of this level, in order
+    std::uint64_t element = 3000;
+    for (int M : {1, 7, 9, 17})
+      for (int N : {1, 15, 33, 70})
+        for (int K : {1, 9, 40}) {
+          SCOPED_TRACE(testing::Message() << level.name << " M=" << M << " N=" << N << " K=" << K);
+          const auto A = random_vector(static_cast<std::size_t>(M) * K, ++element);
+          const auto B = random_vector(static_cast<std::size_t>(K) * N, ++element);
+          const auto C0 = random_vector(static_cast<std::size_t>(M) * N, ++element);
+          std::vector<float> packed(static_cast<std::size_t>(K) * sgemm::round_up(N, nr), -1.0f);
+          kern.pack_b(K, N, B.data(), N, 1, packed.data());
+          std::vector<float> R = C0;
+          kern.gemm_reference(M, N, K, A.data(), K, 1, B.data(), N, R.data(), N, true);
+          std::vector<float> C = C0;
+          kern.gemm(M, N, K, A.data(), K, 1, packed.data(), C.data(), N, true);
+          ASSERT_TRUE(same_bits(C, R)) << "gemm";
+          std::vector<float> Ap(kern.packed_a_size(M, K));
+          kern.pack_a(M, K, A.data(), K, 1, Ap.data());
+          C = C0;
+          kern.gemm_packed(M, N, K, Ap.data(), packed.data(), C.data(), N, true);
+          ASSERT_TRUE(same_bits(C, R)) << "gemm_packed";
+          // B's rows read in place: row k at offsets[k] of an array with room for a full panel.
+          std::vector<float> base(static_cast<std::size_t>(K) * N + sgemm::round_up(N, nr), 0.0f);
+          std::vector<int> offsets(K);
+          for (int k = 0; k < K; ++k) {
+            offsets[k] = k * N;
+            std::copy_n(B.begin() + static_cast<std::ptrdiff_t>(k) * N, N, base.begin() + offsets[k]);
+          }
+          C = C0;
+          kern.gemm_offsets(M, N, K, Ap.data(), base.data(), offsets.data(), C.data(), N, true);
+          ASSERT_TRUE(same_bits(C, R)) << "gemm_offsets";
+          std::vector<const float*> rows(M);
+          for (int m = 0; m < M; ++m) rows[m] = A.data() + static_cast<std::ptrdiff_t>(m) * K;
+          C = C0;
+          kern.gemm_rows(M, N, K, rows.data(), packed.data(), C.data(), N, true);
+          ASSERT_TRUE(same_bits(C, R)) << "gemm_rows";
+          all.insert(all.end(), C.begin(), C.end());
+        }
+    if (level.fused) fused_results.push_back(std::move(all));
+  }
+  EXPECT_GE(tested, 1);
+  for (std::size_t i = 1; i < fused_results.size(); ++i) EXPECT_TRUE(same_bits(fused_results[0], fused_results[i]));
+  // The free functions run at the process's level.
+  EXPECT_STREQ(sgemm::isa(), sgemm::kernels(cimmc::core::process_kernel_isa()).isa);
+}
+
 TEST(Sgemm, PackedLayoutAndStridedPacking) {
   const int K = 5, N = 2 * sgemm::panel_width() + 3, nr = sgemm::panel_width();
   const auto B = random_vector(static_cast<std::size_t>(K) * N, 500);

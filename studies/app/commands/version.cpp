@@ -1,6 +1,7 @@
 // `cimmc version`: what this build is.
 #include <fmt/format.h>
 
+#include "cimmc/core/kernel_isa.hpp"
 #include "cimmc/core/parallel.hpp"
 #include "cimmc/core/version.hpp"
 #include "cimmc/studies/cli.hpp"
@@ -43,6 +44,8 @@ void register_version(Registry& r) {
     fmt::print("options:      {}\n", core::version::options());
     fmt::print("compiled for:{}\n", compiled_features());
     fmt::print("cpu has:     {}\n", cpu_features());
+    fmt::print("kernels:      {} (chosen at run time; CIMMC_KERNEL forces a slower level)\n",
+               core::kernel_isa_name(core::process_kernel_isa()));
     fmt::print("threads:      {} (OpenMP; set OMP_NUM_THREADS to change)\n", core::max_threads());
     fmt::print("dependencies:\n");
     std::string_view deps = core::version::dependencies();

@@ -1,6 +1,7 @@
 // The instruction-set level of the hand-vectorized kernels (random-number batches in core, the
-// AND + popcount kernels in arch), chosen once at run time from what the CPU reports, so one
-// binary runs at full speed on any x86-64. Every level gives bit-identical results; the levels
+// AND + popcount kernels in arch, the float GEMM in network), chosen once at run time from what the
+// CPU reports, so one binary runs at full speed on any x86-64. Every level gives bit-identical
+// results, except the float GEMM's portable level, which has no fused multiply-add; the levels
 // differ only in speed (docs/performance.md).
 #pragma once
 

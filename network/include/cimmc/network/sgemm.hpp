@@ -1,5 +1,6 @@
 // Single-precision matrix products for the float layers: a register-tiled kernel over a packed
-// right operand, compiled for the ISA of the build (AVX-512, AVX2 + FMA, or portable vectors).
+// right operand, compiled for three instruction-set levels (AVX-512, AVX2 + FMA, portable vectors)
+// and run at the process's level, core::process_kernel_isa(), chosen at run time.
 //
 //   C (M×N) = [C +] A (M×K) · B (K×N)
 //
@@ -16,11 +17,13 @@
 
 #include <cstddef>
 
+#include "cimmc/core/kernel_isa.hpp"
+
 namespace cimmc::network::sgemm {
 
-// Columns per panel of a packed B (and of a register tile).
+// Columns per panel of a packed B (and of a register tile) at the process's level.
 int panel_width();
-// The instruction set the kernel was compiled for ("avx512", "avx2", "portable").
+// The level the products run at ("avx512", "avx2", "portable").
 const char* isa();
 
 inline std::size_t round_up(std::size_t n, std::size_t r) { return (n + r - 1) / r * r; }
@@ -63,6 +66,30 @@ void gemm_rows(int M, int N, int K, const float* const* a_rows, const float* pac
 // The obvious triple loop with the same reduction chains (B plain, element (k, n) at B[k·ldb + n]).
 void gemm_reference(int M, int N, int K, const float* A, std::ptrdiff_t a_row_stride, std::ptrdiff_t a_col_stride,
                     const float* B, std::ptrdiff_t ldb, float* C, std::ptrdiff_t ldc, bool accumulate);
+
+// The functions below at one given level, for tests and benchmarks that compare the levels (every
+// other caller uses the free functions, which run at the process's level). Operands packed at
+// one level are read only at that level: the panel widths differ.
+struct Kernels {
+  const char* isa;
+  int panel_width;
+  bool fused;  // whether each step of a chain is one fused multiply-add
+  void (*pack_b)(int K, int N, const float* B, std::ptrdiff_t row_stride, std::ptrdiff_t col_stride, float* packed);
+  std::size_t (*packed_a_size)(int M, int K);
+  void (*pack_a)(int M, int K, const float* A, std::ptrdiff_t a_row_stride, std::ptrdiff_t a_col_stride, float* packed);
+  void (*gemm_packed)(int M, int N, int K, const float* packed_a, const float* packed_b, float* C, std::ptrdiff_t ldc,
+                      bool accumulate);
+  void (*gemm_offsets)(int M, int N, int K, const float* packed_a, const float* B, const int* offsets, float* C,
+                       std::ptrdiff_t ldc, bool accumulate);
+  void (*gemm_rows)(int M, int N, int K, const float* const* a_rows, const float* packed_b, float* C,
+                    std::ptrdiff_t ldc, bool accumulate);
+  void (*gemm)(int M, int N, int K, const float* A, std::ptrdiff_t a_row_stride, std::ptrdiff_t a_col_stride,
+               const float* packed_b, float* C, std::ptrdiff_t ldc, bool accumulate);
+  void (*gemm_reference)(int M, int N, int K, const float* A, std::ptrdiff_t a_row_stride, std::ptrdiff_t a_col_stride,
+                         const float* B, std::ptrdiff_t ldb, float* C, std::ptrdiff_t ldc, bool accumulate);
+};
+// The kernels of `isa` (the caller checks that the CPU runs it: core::kernel_isa_supported).
+const Kernels& kernels(core::KernelIsa isa);
 
 // A per-thread scratch buffer of at least n floats (uninitialized, 64-byte aligned), valid until
 // the same thread asks for slot `slot` again. Slots 0..6 are free for callers; the kernel uses its own.
