@@ -117,9 +117,14 @@ void CrossbarLayer::map_weights(std::span<const std::int8_t> weights) {
     planes_[plane_index(p, geometry_.word_of(kk), nn)] |= std::uint64_t{1} << geometry_.bit_of(kk);
     ++plane_ones_[static_cast<std::size_t>(p)];
   };
+  // The digits of every value of the range, looked up per weight (a layer is reprogrammed at
+  // every training step).
+  std::vector<SignedDigits> digits_table(static_cast<std::size_t>(hi - lo + 1));
+  for (int v = has_min ? lo : lo + 1; v <= hi; ++v) digits_table[static_cast<std::size_t>(v - lo)] = digits_of(v);
   for (int nn = 0; nn < n; ++nn)
     for (int kk = 0; kk < k; ++kk) {
-      const SignedDigits d = digits_of(weights[static_cast<std::size_t>(nn) * k + kk]);
+      const SignedDigits& d =
+          digits_table[static_cast<std::size_t>(weights[static_cast<std::size_t>(nn) * k + kk] - lo)];
       for (int j = 0; j < bits; ++j) {
         if (d.digit[j] > 0) set_bit(plus_plane[j], nn, kk);
         if (d.digit[j] < 0) set_bit(minus_plane[j], nn, kk);

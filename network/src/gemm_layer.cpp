@@ -42,9 +42,16 @@ void GemmLayer::enable_bias() {
   bias_ = {"bias", Tensor({out_}), Tensor({out_}), false};
 }
 
+namespace {
+// Passes over at least this many values are split across threads (each output or element is
+// computed alone, so the split does not change results).
+constexpr std::size_t kParallelElements = std::size_t{1} << 15;
+}  // namespace
+
 std::vector<float> GemmLayer::weight_scales(int bits) const {
   const int K = fan_in_;
   std::vector<float> s(out_);
+#pragma omp parallel for schedule(static) if (static_cast <std::size_t>(out_) * K >= kParallelElements)
   for (int n = 0; n < out_; ++n) {
     float m = 0.0f;
     for (int k = 0; k < K; ++k) m = std::max(m, std::abs(weight_.value.data[static_cast<std::size_t>(n) * K + k]));
@@ -56,6 +63,7 @@ std::vector<float> GemmLayer::weight_scales(int bits) const {
 std::vector<std::int8_t> GemmLayer::weight_codes(int bits, const std::vector<float>& scales) const {
   const int K = fan_in_, qmax = weight_max_code(bits);
   std::vector<std::int8_t> c(static_cast<std::size_t>(out_) * K);
+#pragma omp parallel for schedule(static) if (c.size() >= kParallelElements)
   for (int n = 0; n < out_; ++n)
     for (int k = 0; k < K; ++k) {
       const std::size_t i = static_cast<std::size_t>(n) * K + k;
@@ -87,7 +95,11 @@ void GemmLayer::prepare_weights(const RunContext& ctx) {
   w_scales_ = weight_scales(quant_.weight_bits);
   w_codes_ = weight_codes(quant_.weight_bits, w_scales_);
   w_compute_.resize(NK);
-  for (std::size_t i = 0; i < NK; ++i) w_compute_[i] = static_cast<float>(w_codes_[i]);
+  const std::ptrdiff_t nk = static_cast<std::ptrdiff_t>(NK);
+  float* w = w_compute_.data();
+  const std::int8_t* codes = w_codes_.data();
+#pragma omp parallel for schedule(static) if (NK >= kParallelElements)
+  for (std::ptrdiff_t i = 0; i < nk; ++i) w[i] = static_cast<float>(codes[i]);
   out_scale_.resize(out_);
   for (int n = 0; n < out_; ++n) out_scale_[n] = quant_.activation_scale * w_scales_[n];
 }
@@ -114,12 +126,21 @@ std::vector<double> GemmLayer::integer_gemm(const RunContext& ctx, int rows, int
 
 void GemmLayer::quantize_activations(std::vector<float>& v, std::vector<std::uint8_t>* mask) const {
   const float s = quant_.activation_scale, qmax = static_cast<float>(activation_max_code(quant_.activation_bits));
-  if (mask) mask->resize(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    const float q = v[i] / s;
-    if (mask) (*mask)[i] = (q >= 0.0f && q <= qmax) ? 1 : 0;
-    v[i] = std::clamp(round_half_away(q), 0.0f, qmax);
+  const std::ptrdiff_t n = static_cast<std::ptrdiff_t>(v.size());
+  float* x = v.data();
+  if (mask) {
+    mask->resize(v.size());
+    std::uint8_t* pass = mask->data();
+#pragma omp parallel for schedule(static) if (v.size() >= kParallelElements)
+    for (std::ptrdiff_t i = 0; i < n; ++i) {
+      const float q = x[i] / s;
+      pass[i] = (q >= 0.0f && q <= qmax) ? 1 : 0;
+      x[i] = std::clamp(round_half_away(q), 0.0f, qmax);
+    }
+    return;
   }
+#pragma omp parallel for schedule(static) if (v.size() >= kParallelElements)
+  for (std::ptrdiff_t i = 0; i < n; ++i) x[i] = std::clamp(round_half_away(x[i] / s), 0.0f, qmax);
 }
 
 }  // namespace cimmc::network
