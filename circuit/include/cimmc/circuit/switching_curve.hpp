@@ -48,6 +48,8 @@ class TabulatedSwitchingCurve final : public SwitchingCurve {
  public:
   TabulatedSwitchingCurve(std::vector<double> current_A, std::vector<double> probability);
   double probability(double current_A) const override;
+  // The block evaluation of the base class, beside the accessor of the tabulated points below.
+  using SwitchingCurve::probabilities;
   std::span<const double> currents_A() const { return current_A_; }
   std::span<const double> probabilities() const { return probability_; }
 
