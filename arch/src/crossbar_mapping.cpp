@@ -81,11 +81,13 @@ void CrossbarLayer::map_weights(std::span<const std::int8_t> weights) {
   };
   // Which planes the encoding can use: every value of the range (the most negative one only if
   // the layer has it: symmetric quantizers never produce it, and sign-magnitude needs an extra
-  // column for it).
+  // column for it). The digits of each value are computed once here and looked up per weight
+  // below (a layer is reprogrammed at every training step).
+  std::vector<SignedDigits> digits_table(static_cast<std::size_t>(hi - lo + 1));
   std::vector<bool> plus_used(bits, false), minus_used(bits, false);
   bool flag_used = false;
   for (int v = has_min ? lo : lo + 1; v <= hi; ++v) {
-    const SignedDigits d = digits_of(v);
+    const SignedDigits& d = digits_table[static_cast<std::size_t>(v - lo)] = digits_of(v);
     for (int j = 0; j < bits; ++j) {
       if (d.digit[j] > 0) plus_used[j] = true;
       if (d.digit[j] < 0) minus_used[j] = true;
@@ -117,10 +119,6 @@ void CrossbarLayer::map_weights(std::span<const std::int8_t> weights) {
     planes_[plane_index(p, geometry_.word_of(kk), nn)] |= std::uint64_t{1} << geometry_.bit_of(kk);
     ++plane_ones_[static_cast<std::size_t>(p)];
   };
-  // The digits of every value of the range, looked up per weight (a layer is reprogrammed at
-  // every training step).
-  std::vector<SignedDigits> digits_table(static_cast<std::size_t>(hi - lo + 1));
-  for (int v = has_min ? lo : lo + 1; v <= hi; ++v) digits_table[static_cast<std::size_t>(v - lo)] = digits_of(v);
   for (int nn = 0; nn < n; ++nn)
     for (int kk = 0; kk < k; ++kk) {
       const SignedDigits& d =

@@ -51,7 +51,8 @@ constexpr std::size_t kParallelElements = std::size_t{1} << 15;
 std::vector<float> GemmLayer::weight_scales(int bits) const {
   const int K = fan_in_;
   std::vector<float> s(out_);
-#pragma omp parallel for schedule(static) if (static_cast <std::size_t>(out_) * K >= kParallelElements)
+  const bool parallel = static_cast<std::size_t>(out_) * static_cast<std::size_t>(K) >= kParallelElements;
+#pragma omp parallel for schedule(static) if (parallel)
   for (int n = 0; n < out_; ++n) {
     float m = 0.0f;
     for (int k = 0; k < K; ++k) m = std::max(m, std::abs(weight_.value.data[static_cast<std::size_t>(n) * K + k]));

@@ -28,12 +28,11 @@
 
 // Compiles the functions between CIMMC_TARGET_BEGIN(isa) and CIMMC_TARGET_END for that
 // instruction set, whatever the build's -march (templates instantiated from them included).
-#if defined(__clang__)
 #define CIMMC_PRAGMA(x) _Pragma(#x)
+#if defined(__clang__)
 #define CIMMC_TARGET_BEGIN(isa) CIMMC_PRAGMA(clang attribute push(__attribute__((target(isa))), apply_to = function))
 #define CIMMC_TARGET_END _Pragma("clang attribute pop")
 #else
-#define CIMMC_PRAGMA(x) _Pragma(#x)
 #define CIMMC_TARGET_BEGIN(isa) _Pragma("GCC push_options") CIMMC_PRAGMA(GCC target(isa))
 #define CIMMC_TARGET_END _Pragma("GCC pop_options")
 #endif
