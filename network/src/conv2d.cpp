@@ -96,10 +96,32 @@ inline void pad_planes(const float* src, int planes, int h, int w, int pad, floa
   }
   std::fill(dst + planes * plane, dst + size, 0.0f);
 }
-inline int log2_of(int nr) {
-  int s = 0;
-  while ((1 << s) < nr) ++s;
-  return s;
+// The S² phase planes of the zero-padded image (see Conv2d::forward): plane (py, px), channel c,
+// position (i, j) < (Hq, Wq) holds padded pixel (S·i + py, S·j + px); then zeros up to `size`.
+void pad_phase_planes(const float* src, int channels, int h, int w, int pad, int S, int Hq, int Wq, float* dst,
+                      std::size_t size) {
+  const std::size_t plane = static_cast<std::size_t>(channels) * Hq * Wq;
+  for (int py = 0; py < S; ++py)
+    for (int px = 0; px < S; ++px) {
+      // Columns j whose pixel x = S·j + px − pad lies in [0, w): [j0, j1).
+      const int j0 = std::min(Wq, std::max(0, (pad - px + S - 1) / S));
+      const int last = w - 1 + pad - px;  // x ≤ w − 1  ⇔  S·j ≤ last
+      const int j1 = last < 0 ? j0 : std::max(j0, std::min(Wq, last / S + 1));
+      float* d = dst + static_cast<std::size_t>(py * S + px) * plane;
+      for (int c = 0; c < channels; ++c)
+        for (int i = 0; i < Hq; ++i, d += Wq) {
+          const int y = S * i + py - pad;
+          if (y < 0 || y >= h) {
+            zero_floats(d, Wq);
+            continue;
+          }
+          const float* s = src + (static_cast<std::size_t>(c) * h + y) * w + (S * j0 + px - pad);
+          zero_floats(d, j0);
+          for (int j = j0; j < j1; ++j) d[j] = s[(j - j0) * S];
+          zero_floats(d + j1, Wq - j1);
+        }
+    }
+  std::fill(dst + static_cast<std::size_t>(S) * S * plane, dst + size, 0.0f);
 }
 
 // The output columns ox whose input column ox·stride − padding + kx lies inside [0, W): [lo, hi).
@@ -109,6 +131,49 @@ inline void valid_columns(int OW, int W, int stride, int padding, int kx, int& l
   const int b = W - 1 + padding - kx;  // x ≤ W − 1  ⇔  ox·stride ≤ b
   hi = b < 0 ? 0 : std::min(OW, b / stride + 1);
   lo = std::min(lo, hi);
+}
+
+// The end of a channel's forward in one pass over the GEMM's rows (`rows` rows of `cols` values,
+// `pitch` apart in `t`): y = t, or t · s + b when the output is scaled; with an epilogue also the
+// affine map a = y · sc + sh, with a residual the sum u = a + x (an Add layer), and with a ReLU
+// r = max(u, 0) (max(a, 0) without a residual). Each value goes through the same operations, in the
+// same order, as in the separate passes and layers; `t` may be `y` itself (pitch = cols).
+struct ChannelOut {
+  float s, b, sc, sh;
+  float *y, *a, *u, *r;
+  const float* x;  // the residual
+};
+template <bool kScaled, bool kAffine, bool kResidual, bool kRelu>
+void finish_channel(const float* t, std::ptrdiff_t pitch, int rows, int cols, const ChannelOut& o) {
+  for (int row = 0; row < rows; ++row, t += pitch) {
+    const std::ptrdiff_t first = static_cast<std::ptrdiff_t>(row) * cols;
+#pragma omp simd
+    for (int i = 0; i < cols; ++i) {
+      const std::ptrdiff_t j = first + i;
+      float v = t[i];
+      if constexpr (kScaled) v = v * o.s + o.b;
+      o.y[j] = v;
+      if constexpr (kAffine) {
+        float w = v * o.sc + o.sh;
+        o.a[j] = w;
+        if constexpr (kResidual) {
+          w = w + o.x[j];
+          o.u[j] = w;
+        }
+        if constexpr (kRelu) o.r[j] = w > 0.0f ? w : 0.0f;
+      }
+    }
+  }
+}
+using FinishFn = void (*)(const float*, std::ptrdiff_t, int, int, const ChannelOut&);
+template <bool kScaled>
+FinishFn finish_function(bool affine, bool residual, bool relu) {
+  if (!affine) return finish_channel<kScaled, false, false, false>;
+  if (residual) return relu ? finish_channel<kScaled, true, true, true> : finish_channel<kScaled, true, true, false>;
+  return relu ? finish_channel<kScaled, true, false, true> : finish_channel<kScaled, true, false, false>;
+}
+FinishFn finish_function(bool scaled, bool affine, bool residual, bool relu) {
+  return scaled ? finish_function<true>(affine, residual, relu) : finish_function<false>(affine, residual, relu);
 }
 }  // namespace
 
@@ -136,47 +201,6 @@ void Conv2d::im2col(const float* image, int H, int W, float* col) const {
             for (int ox = lo; ox < hi; ++ox) r[ox] = s[ox * stride_];
           std::fill(r + hi, r + OW, 0.0f);
         }
-      }
-}
-
-void Conv2d::im2col_packed(const float* image, int H, int W, float* packed) const {
-  const int OH = (H + 2 * padding_ - kernel_) / stride_ + 1, OW = (W + 2 * padding_ - kernel_) / stride_ + 1;
-  const int P = OH * OW, K = fan_in_, nr = sgemm::panel_width();
-  const std::ptrdiff_t panel = static_cast<std::ptrdiff_t>(K) * nr;
-  const int Ppad = static_cast<int>(sgemm::round_up(P, nr)), shift = log2_of(nr);
-  for (int c = 0; c < in_c_; ++c)
-    for (int ky = 0; ky < kernel_; ++ky)
-      for (int kx = 0; kx < kernel_; ++kx) {
-        const int k = (c * kernel_ + ky) * kernel_ + kx;
-        float* row = packed + static_cast<std::ptrdiff_t>(k) * nr;  // element p at row[(p / nr)·panel + p % nr]
-        const float* src = image + static_cast<std::size_t>(c) * H * W;
-        int lo, hi;
-        valid_columns(OW, W, stride_, padding_, kx, lo, hi);
-        // Writes n values (src with stride `ss`, or zeros if src is null) from position p on.
-        auto put = [&](int p, int n, const float* s, int ss) {
-          while (n > 0) {
-            const int off = p & (nr - 1), m = std::min(n, nr - off);
-            float* d = row + (p >> shift) * panel + off;
-            if (!s) zero_floats(d, m);
-            else if (ss == 1) copy_floats(d, s, m);
-            else
-              for (int i = 0; i < m; ++i) d[i] = s[i * ss];
-            if (s) s += m * ss;
-            p += m, n -= m;
-          }
-        };
-        for (int oy = 0; oy < OH; ++oy) {
-          const int y = oy * stride_ - padding_ + ky, p0 = oy * OW;
-          if (y < 0 || y >= H) {
-            put(p0, OW, nullptr, 0);
-            continue;
-          }
-          const float* s = src + static_cast<std::ptrdiff_t>(y) * W - padding_ + kx;
-          put(p0, lo, nullptr, 0);
-          put(p0 + lo, hi - lo, s + lo * stride_, stride_);
-          put(p0 + hi, OW - hi, nullptr, 0);
-        }
-        put(P, Ppad - P, nullptr, 0);
       }
 }
 
@@ -256,82 +280,101 @@ void Conv2d::forward(std::span<const Tensor* const> in, Tensor& out, const RunCo
   bool scaled = has_bias_;
   for (float s : out_scale_) scaled = scaled || s != 1.0f;
   w_packed_.resize(sgemm::packed_a_size(out_, K));
-  sgemm::pack_a(out_, K, w_compute_.data(), K, 1, w_packed_.data());
-  // Stride 1: the product reads a zero-padded copy of the image in place of im2col. Output column
-  // q = oy·Wp + ox of the "wide" product is position (oy, ox) (columns ox ≥ OW are dropped), and
-  // row k = (c, ky, kx) of B starts at offset (c·Hp + ky)·Wp + kx. The products and their order are
-  // those of the im2col product.
-  const int OH = os[1], OW = os[2], Hp = H + 2 * padding_, Wp = W + 2 * padding_;
-  const bool implicit = stride_ == 1;
-  const int wide = (OH - 1) * Wp + OW;
-  std::vector<int> offsets;
-  std::size_t padded_size = 0;
-  if (implicit) {
-    offsets.resize(K);
-    for (int c = 0; c < in_c_; ++c)
-      for (int ky = 0; ky < kernel_; ++ky)
-        for (int kx = 0; kx < kernel_; ++kx) offsets[(c * kernel_ + ky) * kernel_ + kx] = (c * Hp + ky) * Wp + kx;
-    padded_size = std::max(static_cast<std::size_t>(in_c_) * Hp * Wp,
-                           static_cast<std::size_t>(offsets.back()) + sgemm::round_up(wide, sgemm::panel_width()));
-  }
+  const int mr = sgemm::panel_rows(), panels = (out_ + mr - 1) / mr;
+  // The product reads the zero-padded image in place of an im2col matrix (docs/performance.md,
+  // "Float kernels"). With stride S the padded image is split into S² phase planes, plane
+  // (py, px) holding padded pixel (S·i + py, S·j + px) at (i, j) (Hq × Wq per channel); with S = 1
+  // there is one plane, the padded image itself. Output column q = oy·Wq + ox of the "wide"
+  // product is position (oy, ox) (columns ox ≥ OW are dropped), and row k = (c, ky, kx) of B
+  // starts in plane (ky mod S, kx mod S) at (c·Hq + ky / S)·Wq + kx / S, so that it reads padded
+  // pixel (S·oy + ky, S·ox + kx). The products and their order are those of the im2col product.
+  const int OH = os[1], OW = os[2], S = stride_;
+  const int Hq = (H + 2 * padding_ + S - 1) / S, Wq = (W + 2 * padding_ + S - 1) / S;
+  const int wide = (OH - 1) * Wq + OW;
+  const std::size_t plane = static_cast<std::size_t>(in_c_) * Hq * Wq;
+  std::vector<int> offsets(K);
+  for (int c = 0; c < in_c_; ++c)
+    for (int ky = 0; ky < kernel_; ++ky)
+      for (int kx = 0; kx < kernel_; ++kx)
+        offsets[(c * kernel_ + ky) * kernel_ + kx] =
+            static_cast<int>(((ky % S) * S + kx % S) * plane) + (c * Hq + ky / S) * Wq + kx / S;
+  const std::size_t padded_size = std::max(static_cast<std::size_t>(S) * S * plane,
+                                           static_cast<std::size_t>(*std::max_element(offsets.begin(), offsets.end())) +
+                                               sgemm::round_up(wide, sgemm::panel_width()));
+  // Without a hook, the output rows are finished (copied out of the wide product, scaled, and
+  // the epilogue applied) in one pass while they are in cache. With a hook, the output is scaled
+  // after the hook (even at scale 1, as always) and finished in place.
+  const Epilogue* e = epilogue_;
+  const bool affine = e != nullptr, residual = e && e->residual, relu = e && e->relu_out;
+  const FinishFn finish = finish_function(scaled || ctx.hook, affine, residual, relu);
+  const std::size_t item = static_cast<std::size_t>(out_) * P;
   core::ExceptionCapture errors;
-#pragma omp parallel for schedule(static)
-  for (int n = 0; n < N; ++n) {
-    errors.run([&] {
-      float* y = out.item(n);
-      if (implicit) {
+#pragma omp parallel
+  {
+    // The weights, packed a panel of rows per iteration (the same floats as one pack_a call).
+#pragma omp for schedule(static)
+    for (int p = 0; p < panels; ++p) {
+      const std::ptrdiff_t first = static_cast<std::ptrdiff_t>(p) * mr * K;
+      sgemm::pack_a(std::min(mr, out_ - p * mr), K, w_compute_.data() + first, K, 1, w_packed_.data() + first);
+    }
+#pragma omp for schedule(static)
+    for (int n = 0; n < N; ++n) {
+      errors.run([&] {
+        float* y = out.item(n);
+        auto at = [&](Tensor* t) { return t ? t->data.data() + n * item : nullptr; };
+        float *a = affine ? at(e->affine_out) : nullptr, *u = residual ? at(e->sum_out) : nullptr,
+              *r = relu ? at(e->relu_out) : nullptr;
+        const float* x_res = residual ? e->residual->data.data() + n * item : nullptr;
+        // Channel c of the product (`rows` rows of `cols`, `pitch` apart; channels `channel` apart).
+        auto finish_all = [&](const float* t, std::ptrdiff_t pitch, int rows, int cols, std::ptrdiff_t channel) {
+          for (int c = 0; c < out_; ++c) {
+            const std::size_t o = static_cast<std::size_t>(c) * P;
+            auto plus = [o](auto* p) { return p ? p + o : nullptr; };
+            const ChannelOut co{out_scale_[c],
+                                has_bias_ ? bias_.value.data[c] : 0.0f,
+                                affine ? (*e->scale)[c] : 0.0f,
+                                affine ? (*e->shift)[c] : 0.0f,
+                                y + o,
+                                plus(a),
+                                plus(u),
+                                plus(r),
+                                plus(x_res)};
+            finish(t + c * channel, pitch, rows, cols, co);
+          }
+        };
         float* xp = sgemm::scratch(0, padded_size);
-        pad_planes(xin + n * in_size, in_c_, H, W, padding_, xp, padded_size);
+        if (S == 1) pad_planes(xin + n * in_size, in_c_, H, W, padding_, xp, padded_size);
+        else pad_phase_planes(xin + n * in_size, in_c_, H, W, padding_, S, Hq, Wq, xp, padded_size);
         float* t = sgemm::scratch(2, static_cast<std::size_t>(out_) * wide);
         sgemm::gemm_offsets(out_, wide, K, w_packed_.data(), xp, offsets.data(), t, wide, false);
+        if (!ctx.hook) return finish_all(t, Wq, OH, OW, wide);
         for (int c = 0; c < out_; ++c)
           for (int oy = 0; oy < OH; ++oy)
-            copy_floats(y + static_cast<std::size_t>(c) * P + oy * OW, t + static_cast<std::size_t>(c) * wide + oy * Wp,
+            copy_floats(y + static_cast<std::size_t>(c) * P + oy * OW, t + static_cast<std::size_t>(c) * wide + oy * Wq,
                         OW);
-      } else {
-        float* packed = sgemm::scratch(0, sgemm::packed_size(K, P));
-        im2col_packed(xin + n * in_size, H, W, packed);
-        sgemm::gemm_packed(out_, P, K, w_packed_.data(), packed, y, P, false);
-      }
-      if (ctx.hook) {
-        float* col = sgemm::scratch(1, static_cast<std::size_t>(K) * P);
-        im2col(xin + n * in_size, H, W, col);
-        const auto h = hook_context(*this, ctx, P, out_, K, MatrixView{col, P, K, 1, P},
-                                    MatrixView{w_compute_.data(), out_, K, K, 1}, w_scales_, ctx.image_offset + n, 1);
-        ctx.hook->forward(h, MatrixView{y, P, out_, 1, P});
-      }
-      if (scaled || ctx.hook)
-        for (int c = 0; c < out_; ++c) {
-          const float b = has_bias_ ? bias_.value.data[c] : 0.0f, s = out_scale_[c];
-          float* yc = y + static_cast<std::size_t>(c) * P;
-          for (int p = 0; p < P; ++p) yc[p] = yc[p] * s + b;
+        if (ctx.hook) {
+          float* col = sgemm::scratch(1, static_cast<std::size_t>(K) * P);
+          im2col(xin + n * in_size, H, W, col);
+          const auto h = hook_context(*this, ctx, P, out_, K, MatrixView{col, P, K, 1, P},
+                                      MatrixView{w_compute_.data(), out_, K, K, 1}, w_scales_, ctx.image_offset + n, 1);
+          ctx.hook->forward(h, MatrixView{y, P, out_, 1, P});
         }
-      if (epilogue_) {
-        const std::size_t item = static_cast<std::size_t>(out_) * P;
-        float* a = epilogue_->affine_out->data.data() + n * item;
-        float* r = epilogue_->relu_out ? epilogue_->relu_out->data.data() + n * item : nullptr;
-        for (int c = 0; c < out_; ++c) {
-          const float sc = (*epilogue_->scale)[c], sh = (*epilogue_->shift)[c];
-          const float* yc = y + static_cast<std::size_t>(c) * P;
-          float* ac = a + static_cast<std::size_t>(c) * P;
-          for (int p = 0; p < P; ++p) ac[p] = yc[p] * sc + sh;
-          if (r) {
-            float* rc = r + static_cast<std::size_t>(c) * P;
-            for (int p = 0; p < P; ++p) rc[p] = ac[p] > 0.0f ? ac[p] : 0.0f;
-          }
-        }
-      }
-    });
+        if (scaled || ctx.hook || affine) finish_all(y, P, 1, P, P);
+      });
+    }
   }
   errors.rethrow();
 }
 
 void Conv2d::forward_fused(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx,
                            const std::vector<float>& scale, const std::vector<float>& shift, Tensor& affine_out,
-                           Tensor* relu_out) {
+                           Tensor* relu_out, const Tensor* residual, Tensor* sum_out) {
   const Tensor& x = *in[0];
   const Shape os = output_shape({{x.shape[1], x.shape[2], x.shape[3]}});
   const Shape full{x.shape[0], os[0], os[1], os[2]};
+  if (residual && (residual->shape != full || !sum_out))
+    throw core::ArgumentError(fmt::format("layer '{}': fused residual of shape {} (with a sum output) expected, got {}",
+                                          name(), shape_text(full), residual ? shape_text(residual->shape) : "none"));
   const bool integer = ctx.mode == ExecMode::kInteger && quant_.enabled;
   if (integer || static_cast<int>(scale.size()) != out_ || static_cast<int>(shift.size()) != out_) {
     forward(in, out, ctx);  // the integer path: the same maps as a separate pass
@@ -341,16 +384,22 @@ void Conv2d::forward_fused(std::span<const Tensor* const> in, Tensor& out, const
       const std::size_t c = (i / P) % static_cast<std::size_t>(out_);
       affine_out.data[i] = out.data[i] * scale[c] + shift[c];
     }
+    const Tensor* last = &affine_out;
+    if (residual) {
+      sum_out->resize(out.shape);
+      for (std::size_t i = 0; i < out.size(); ++i) sum_out->data[i] = affine_out.data[i] + residual->data[i];
+      last = sum_out;
+    }
     if (relu_out) {
       relu_out->resize(out.shape);
-      for (std::size_t i = 0; i < out.size(); ++i)
-        relu_out->data[i] = affine_out.data[i] > 0.0f ? affine_out.data[i] : 0.0f;
+      for (std::size_t i = 0; i < out.size(); ++i) relu_out->data[i] = last->data[i] > 0.0f ? last->data[i] : 0.0f;
     }
     return;
   }
   affine_out.resize(full);
+  if (residual) sum_out->resize(full);
   if (relu_out) relu_out->resize(full);
-  const Epilogue e{&scale, &shift, &affine_out, relu_out};
+  const Epilogue e{&scale, &shift, &affine_out, relu_out, residual, residual ? sum_out : nullptr};
   epilogue_ = &e;
   try {
     forward(in, out, ctx);

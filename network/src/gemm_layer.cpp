@@ -87,7 +87,11 @@ void GemmLayer::check_quant_ready() const {
 void GemmLayer::prepare_weights(const RunContext& ctx) {
   const std::size_t NK = static_cast<std::size_t>(out_) * fan_in_;
   if (!quantized(ctx)) {
-    w_compute_.assign(weight_.value.data.begin(), weight_.value.data.end());
+    w_compute_.resize(NK);
+    const float* src = weight_.value.data.data();
+    float* dst = w_compute_.data();
+#pragma omp parallel for schedule(static) if (NK >= kParallelElements)
+    for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(NK); ++i) dst[i] = src[i];
     w_scales_.clear();
     out_scale_.assign(out_, 1.0f);
     return;

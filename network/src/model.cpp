@@ -58,12 +58,31 @@ const Tensor& Model::forward(const Tensor& images, const RunContext& ctx) {
                    ? dynamic_cast<BatchNorm*>(nodes_[i + 1].layer.get())
                    : nullptr;
     if (bn) {
-      const bool relu = i + 2 < nodes_.size() && nodes_[i + 2].inputs == std::vector<int>{static_cast<int>(i + 1)} &&
-                        dynamic_cast<ReLU*>(nodes_[i + 2].layer.get()) != nullptr;
+      // ... then, in a residual block, an add of the batch norm's output and an earlier node's
+      // (→ relu), in the same pass.
+      const int b = static_cast<int>(i + 1);
+      auto only_input = [&](std::size_t node, int from) {
+        return node < nodes_.size() && nodes_[node].inputs == std::vector<int>{from};
+      };
+      int other = -1;
+      if (i + 2 < nodes_.size() && dynamic_cast<Add*>(nodes_[i + 2].layer.get()) != nullptr) {
+        const auto& a = nodes_[i + 2].inputs;
+        if (a.size() == 2 && (a[0] == b) != (a[1] == b)) other = a[0] == b ? a[1] : a[0];
+        if (other >= 0) {  // an earlier node's output, of the convolution's shape
+          const Shape& x = ins[0]->shape;
+          Shape conv_shape = conv->output_shape({Shape(x.begin() + 1, x.end())});
+          conv_shape.insert(conv_shape.begin(), x[0]);
+          if (other >= static_cast<int>(i) || outputs_[other].shape != conv_shape) other = -1;
+        }
+      }
+      const std::size_t after = other >= 0 ? i + 2 : i + 1;  // the node a ReLU would read
+      const bool relu = only_input(after + 1, static_cast<int>(after)) &&
+                        dynamic_cast<ReLU*>(nodes_[after + 1].layer.get()) != nullptr;
       bn->inference_affine(fused_scale_, fused_shift_);
       conv->forward_fused(ins, outputs_[i], ctx, fused_scale_, fused_shift_, outputs_[i + 1],
-                          relu ? &outputs_[i + 2] : nullptr);
-      i += relu ? 2 : 1;
+                          relu ? &outputs_[after + 1] : nullptr, other >= 0 ? &outputs_[other] : nullptr,
+                          other >= 0 ? &outputs_[i + 2] : nullptr);
+      i = relu ? after + 1 : after;
       continue;
     }
     n.layer->forward(ins, outputs_[i], ctx);

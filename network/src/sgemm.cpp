@@ -181,6 +181,7 @@ const Kernels& active() {
 }  // namespace
 
 int panel_width() { return active().panel_width; }
+int panel_rows() { return active().panel_rows; }
 const char* isa() { return active().isa; }
 
 void pack_b(int K, int N, const float* B, std::ptrdiff_t rs, std::ptrdiff_t cs, float* packed) {

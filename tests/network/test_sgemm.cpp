@@ -72,12 +72,12 @@ TEST(Sgemm, EveryLevelMatchesItsReferenceAndTheFusedLevelsAgree) {
   struct Expect {
     KernelIsa isa;
     const char* name;
-    int panel_width;
+    int panel_width, panel_rows;
     bool fused;
   };
-  const Expect levels[] = {{KernelIsa::kAvx512, "avx512", 32, true},
-                           {KernelIsa::kAvx2, "avx2", 16, true},
-                           {KernelIsa::kPortable, "portable", 8, false}};
+  const Expect levels[] = {{KernelIsa::kAvx512, "avx512", 32, 8, true},
+                           {KernelIsa::kAvx2, "avx2", 16, 6, true},
+                           {KernelIsa::kPortable, "portable", 8, 4, false}};
   std::vector<std::vector<float>> fused_results;
   int tested = 0;
   for (const Expect& level : levels) {
@@ -86,12 +86,13 @@ TEST(Sgemm, EveryLevelMatchesItsReferenceAndTheFusedLevelsAgree) {
     const sgemm::Kernels& kern = sgemm::kernels(level.isa);
     EXPECT_STREQ(kern.isa, level.name);
     EXPECT_EQ(kern.panel_width, level.panel_width);
+    EXPECT_EQ(kern.panel_rows, level.panel_rows);
     EXPECT_EQ(kern.fused, level.fused);
     const int nr = kern.panel_width;
     std::vector<float> all;  // every output of this level, in order
     std::uint64_t element = 3000;
     for (int M : {1, 7, 9, 17})
-      for (int N : {1, 15, 33, 70})
+      for (int N : {1, 15, 33, 58, 70})  // last tiles of one vector or less and of more
         for (int K : {1, 9, 40}) {
           SCOPED_TRACE(testing::Message() << level.name << " M=" << M << " N=" << N << " K=" << K);
           const auto A = random_vector(static_cast<std::size_t>(M) * K, ++element);
@@ -106,6 +107,12 @@ TEST(Sgemm, EveryLevelMatchesItsReferenceAndTheFusedLevelsAgree) {
           ASSERT_TRUE(same_bits(C, R)) << "gemm";
           std::vector<float> Ap(kern.packed_a_size(M, K));
           kern.pack_a(M, K, A.data(), K, 1, Ap.data());
+          // Packed a block of panel_rows rows at a time (as a layer packs on several threads).
+          std::vector<float> Ab(Ap.size(), -1.0f);
+          for (int m0 = 0; m0 < M; m0 += kern.panel_rows)
+            kern.pack_a(std::min(kern.panel_rows, M - m0), K, A.data() + static_cast<std::ptrdiff_t>(m0) * K, K, 1,
+                        Ab.data() + static_cast<std::ptrdiff_t>(m0) * K);
+          ASSERT_TRUE(same_bits(Ab, Ap)) << "pack_a by row blocks";
           C = C0;
           kern.gemm_packed(M, N, K, Ap.data(), packed.data(), C.data(), N, true);
           ASSERT_TRUE(same_bits(C, R)) << "gemm_packed";
@@ -156,7 +163,8 @@ TEST(Conv2dKernels, ForwardAndBackwardMatchDirectSumsOnOddSizes) {
     int cin, cout, kernel, stride, padding, H, W, batch;
   };
   const Case cases[] = {{3, 37, 3, 1, 1, 11, 9, 3}, {5, 9, 3, 2, 1, 13, 10, 2}, {2, 33, 1, 2, 0, 9, 7, 2},
-                        {1, 6, 5, 1, 2, 8, 12, 9},  {7, 40, 3, 1, 0, 7, 20, 1}, {4, 3, 3, 2, 0, 6, 6, 10}};
+                        {1, 6, 5, 1, 2, 8, 12, 9},  {7, 40, 3, 1, 0, 7, 20, 1}, {4, 3, 3, 2, 0, 6, 6, 10},
+                        {3, 5, 3, 3, 1, 10, 11, 2}, {2, 4, 2, 3, 0, 8, 7, 1},   {2, 3, 5, 2, 2, 9, 5, 2}};
   std::uint64_t element = 1000;
   for (const Case& t : cases) {
     SCOPED_TRACE(testing::Message() << "cin=" << t.cin << " cout=" << t.cout << " k=" << t.kernel << " s=" << t.stride
@@ -236,7 +244,7 @@ TEST(Sgemm, OffsetRowsMatchTheReferenceBitForBit) {
       }
 }
 
-// Forward and backward of the convolution paths (implicit stride 1, packed im2col stride 2) and of
+// Forward and backward of the convolution paths (stride 1 and 2; the backward's implicit and im2col paths) and of
 // batch norm give the same bits for any number of threads.
 TEST(Conv2dKernels, ResultsDoNotDependOnThreadCount) {
   const Model proto = Model::from_spec(
@@ -300,7 +308,12 @@ TEST(Conv2dKernels, FusedInferenceGivesEveryNodeTheSeparateLayersValues) {
       "c1 conv2d input out=12 kernel=3 stride=1 padding=1 bias=1\nb1 batchnorm c1\nr1 relu b1\n"
       "c2 conv2d r1 out=8 kernel=3 stride=2 padding=1 bias=0\nb2 batchnorm c2\n"
       "c3 conv2d b2 out=8 kernel=1 stride=1 padding=0 bias=0\nb3 batchnorm c3\nr3 relu b3\na add r3,b2\n"
-      "f flatten a\nfc linear f out=4\n");
+      // residual blocks: conv → batchnorm → add (either order) → relu, or no relu
+      "c4 conv2d a out=8 kernel=3 stride=1 padding=1 bias=0\nb4 batchnorm c4\na4 add b4,a\nr4 relu a4\n"
+      "c5 conv2d r4 out=8 kernel=3 stride=1 padding=1 bias=1\nb5 batchnorm c5\na5 add r4,b5\n"
+      "c6 conv2d a5 out=8 kernel=1 stride=2 padding=0 bias=0\nb6 batchnorm c6\n"
+      "c7 conv2d a5 out=8 kernel=3 stride=2 padding=1 bias=0\nb7 batchnorm c7\na7 add b6,b7\nr7 relu a7\n"
+      "f flatten r7\nfc linear f out=4\n");
   initialize_weights(m, 8);
   std::uint64_t element = 40;
   for (auto& [name, t] : m.buffers()) {

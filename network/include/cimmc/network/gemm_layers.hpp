@@ -72,11 +72,13 @@ class Conv2d final : public GemmLayer {
   void backward(std::span<const Tensor* const> in, const Tensor& out, const Tensor& grad_out,
                 std::span<Tensor* const> grad_in, const RunContext& ctx) override;
   // Inference: forward() followed, per image while its output is in cache, by a per-channel affine
-  // map (batch norm with running statistics) into `affine_out` and, if `relu_out` is set, a ReLU
-  // of that into `relu_out`: the values those layers' forward() would compute.
+  // map (batch norm with running statistics) into `affine_out`; if `residual` is set, the sum of
+  // that and `residual` (an Add layer, a residual block's shortcut) into `sum_out`; and, if
+  // `relu_out` is set, a ReLU of the last of these into `relu_out`: the values those layers'
+  // forward() would compute.
   void forward_fused(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx,
                      const std::vector<float>& scale, const std::vector<float>& shift, Tensor& affine_out,
-                     Tensor* relu_out);
+                     Tensor* relu_out, const Tensor* residual = nullptr, Tensor* sum_out = nullptr);
   int in_channels() const { return in_c_; }
   int kernel() const { return kernel_; }
   int stride() const { return stride_; }
@@ -84,8 +86,6 @@ class Conv2d final : public GemmLayer {
 
  private:
   void im2col(const float* image, int H, int W, float* col) const;  // K × (OH·OW)
-  // The same K × (OH·OW) matrix packed for sgemm::gemm (panels of output positions).
-  void im2col_packed(const float* image, int H, int W, float* packed) const;
   // Its transpose, (OH·OW) × K, packed for sgemm::gemm (panels of the K columns).
   void im2col_transposed_packed(const float* image, int H, int W, float* packed) const;
   void col2im(const float* col, int H, int W, float* image) const;  // accumulates
@@ -103,6 +103,8 @@ class Conv2d final : public GemmLayer {
     const std::vector<float>* shift;
     Tensor* affine_out;
     Tensor* relu_out;
+    const Tensor* residual;
+    Tensor* sum_out;
   };
   const Epilogue* epilogue_ = nullptr;   // set during forward_fused()
   std::vector<float> x_compute_;         // forward input in compute units (fake-quant)

@@ -23,6 +23,9 @@ namespace cimmc::network::sgemm {
 
 // Columns per panel of a packed B (and of a register tile) at the process's level.
 int panel_width();
+// Rows per panel of a packed A (and of a register tile): rows [p·panel_rows(), …) of A pack into
+// floats [p·panel_rows()·K, …) of the packed operand, so that row blocks can be packed apart.
+int panel_rows();
 // The level the products run at ("avx512", "avx2", "portable").
 const char* isa();
 
@@ -73,6 +76,7 @@ void gemm_reference(int M, int N, int K, const float* A, std::ptrdiff_t a_row_st
 struct Kernels {
   const char* isa;
   int panel_width;
+  int panel_rows;
   bool fused;  // whether each step of a chain is one fused multiply-add
   void (*pack_b)(int K, int N, const float* B, std::ptrdiff_t row_stride, std::ptrdiff_t col_stride, float* packed);
   std::size_t (*packed_a_size)(int M, int K);
