@@ -6,12 +6,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <random>
 
 #include <omp.h>
 
 #include "cimmc/core/rng.hpp"
+#include "cimmc/network/dataset.hpp"
 #include "cimmc/network/gemm_layers.hpp"
 #include "cimmc/network/model.hpp"
+#include "cimmc/network/quantize.hpp"
 #include "cimmc/network/sgemm.hpp"
 #include "cimmc/network/train.hpp"
 #include "grad_check.hpp"
@@ -300,20 +303,33 @@ TEST(Sgemm, RowPointersMatchTheReferenceBitForBit) {
       }
 }
 
-// Inference fuses conv → batchnorm (→ relu) into one pass; every node's output must be what the
-// layers compute one after the other.
-TEST(Conv2dKernels, FusedInferenceGivesEveryNodeTheSeparateLayersValues) {
-  Model m = Model::from_spec(
-      "input input - channels=3 height=10 width=10\n"
-      "c1 conv2d input out=12 kernel=3 stride=1 padding=1 bias=1\nb1 batchnorm c1\nr1 relu b1\n"
-      "c2 conv2d r1 out=8 kernel=3 stride=2 padding=1 bias=0\nb2 batchnorm c2\n"
-      "c3 conv2d b2 out=8 kernel=1 stride=1 padding=0 bias=0\nb3 batchnorm c3\nr3 relu b3\na add r3,b2\n"
-      // residual blocks: conv → batchnorm → add (either order) → relu, or no relu
-      "c4 conv2d a out=8 kernel=3 stride=1 padding=1 bias=0\nb4 batchnorm c4\na4 add b4,a\nr4 relu a4\n"
-      "c5 conv2d r4 out=8 kernel=3 stride=1 padding=1 bias=1\nb5 batchnorm c5\na5 add r4,b5\n"
-      "c6 conv2d a5 out=8 kernel=1 stride=2 padding=0 bias=0\nb6 batchnorm c6\n"
-      "c7 conv2d a5 out=8 kernel=3 stride=2 padding=1 bias=0\nb7 batchnorm c7\na7 add b6,b7\nr7 relu a7\n"
-      "f flatten r7\nfc linear f out=4\n");
+// Inference fuses conv → batchnorm (→ add) (→ relu) into one pass; every node's output must be
+// what the layers compute one after the other.
+namespace {
+// Every fused pattern, with inputs of either sign.
+constexpr const char* kFusableSpec =
+    "input input - channels=3 height=10 width=10\n"
+    "c1 conv2d input out=12 kernel=3 stride=1 padding=1 bias=1\nb1 batchnorm c1\nr1 relu b1\n"
+    "c2 conv2d r1 out=8 kernel=3 stride=2 padding=1 bias=0\nb2 batchnorm c2\n"
+    "c3 conv2d b2 out=8 kernel=1 stride=1 padding=0 bias=0\nb3 batchnorm c3\nr3 relu b3\na add r3,b2\n"
+    // residual blocks: conv → batchnorm → add (either order) → relu, or no relu
+    "c4 conv2d a out=8 kernel=3 stride=1 padding=1 bias=0\nb4 batchnorm c4\na4 add b4,a\nr4 relu a4\n"
+    "c5 conv2d r4 out=8 kernel=3 stride=1 padding=1 bias=1\nb5 batchnorm c5\na5 add r4,b5\n"
+    "c6 conv2d a5 out=8 kernel=1 stride=2 padding=0 bias=0\nb6 batchnorm c6\n"
+    "c7 conv2d a5 out=8 kernel=3 stride=2 padding=1 bias=0\nb7 batchnorm c7\na7 add b6,b7\nr7 relu a7\n"
+    "f flatten r7\nfc linear f out=4\n";
+// ResNet-like: every convolution reads a ReLU's output (as unsigned activation codes need), an
+// identity and a projection block.
+constexpr const char* kResidualSpec =
+    "input input - channels=3 height=10 width=10\n"
+    "c1 conv2d input out=8 kernel=3 stride=1 padding=1 bias=0\nb1 batchnorm c1\nr1 relu b1\n"
+    "c2 conv2d r1 out=8 kernel=3 stride=1 padding=1 bias=0\nb2 batchnorm c2\na2 add b2,r1\nr2 relu a2\n"
+    "c3 conv2d r2 out=12 kernel=3 stride=2 padding=1 bias=0\nb3 batchnorm c3\nr3 relu b3\n"
+    "c4 conv2d r3 out=12 kernel=3 stride=1 padding=1 bias=0\nb4 batchnorm c4\n"
+    "c5 conv2d r2 out=12 kernel=1 stride=2 padding=0 bias=0\nb5 batchnorm c5\na5 add b4,b5\nr5 relu a5\n"
+    "f flatten r5\nfc linear f out=4\n";
+Model fusable_model(const char* spec) {
+  Model m = Model::from_spec(spec);
   initialize_weights(m, 8);
   std::uint64_t element = 40;
   for (auto& [name, t] : m.buffers()) {
@@ -322,19 +338,53 @@ TEST(Conv2dKernels, FusedInferenceGivesEveryNodeTheSeparateLayersValues) {
       for (float& v : t->data) v = std::abs(v) + 0.5f;
   }
   for (auto& [name, p] : m.parameters()) nwtest::fill_normal(p->value, 9, ++element, 0.5f);
-  Tensor x({5, 3, 10, 10});
-  nwtest::fill_normal(x, 9, 1);
-  m.forward(x, RunContext{});
+  return m;
+}
+void expect_fused_equals_separate(Model& m, const Tensor& x, const RunContext& ctx) {
+  m.forward(x, ctx);
   std::vector<Tensor> separate(m.nodes().size());
   separate[0] = x;
   for (std::size_t i = 1; i < m.nodes().size(); ++i) {
     std::vector<const Tensor*> ins;
     for (int j : m.nodes()[i].inputs) ins.push_back(&separate[j]);
-    m.nodes()[i].layer->forward(ins, separate[i], RunContext{});
+    m.nodes()[i].layer->forward(ins, separate[i], ctx);
   }
   for (std::size_t i = 1; i < m.nodes().size(); ++i) {
     SCOPED_TRACE(m.nodes()[i].name);
     EXPECT_EQ(m.activation(static_cast<int>(i)).shape, separate[i].shape);
     EXPECT_TRUE(same_bits(m.activation(static_cast<int>(i)).data, separate[i].data));
   }
+}
+}  // namespace
+
+TEST(Conv2dKernels, FusedInferenceGivesEveryNodeTheSeparateLayersValues) {
+  for (const char* spec : {kFusableSpec, kResidualSpec}) {
+    Model m = fusable_model(spec);
+    Tensor x({5, 3, 10, 10});
+    nwtest::fill_normal(x, 9, 1);
+    expect_fused_equals_separate(m, x, RunContext{});
+  }
+}
+
+// The integer path (quantized convolutions, batch norm not folded) applies the same maps after
+// the integer product.
+TEST(Conv2dKernels, FusedIntegerInferenceGivesEveryNodeTheSeparateLayersValues) {
+  Model m = fusable_model(kResidualSpec);
+  Dataset d;
+  d.channels = 3, d.height = d.width = 10, d.classes = 4;
+  std::mt19937 gen(5);
+  std::uniform_int_distribution<int> pixel(0, 255);
+  d.pixels.resize(8 * d.image_size());
+  for (auto& p : d.pixels) p = static_cast<std::uint8_t>(pixel(gen));
+  d.labels.assign(8, 0);
+  QuantOptions q;
+  q.calibration_images = 8;
+  calibrate(m, d, q);
+  Tensor x;
+  std::vector<int> labels;
+  const std::vector<int> first{0, 1, 2, 3, 4};
+  make_batch(d, first, x, labels);
+  RunContext ctx;
+  ctx.mode = ExecMode::kInteger;
+  expect_fused_equals_separate(m, x, ctx);
 }
