@@ -282,12 +282,12 @@ void Conv2d::forward(std::span<const Tensor* const> in, Tensor& out, const RunCo
   w_packed_.resize(sgemm::packed_a_size(out_, K));
   const int mr = sgemm::panel_rows(), panels = (out_ + mr - 1) / mr;
   // The product reads the zero-padded image in place of an im2col matrix (docs/performance.md,
-  // "Float kernels"). With stride S the padded image is split into S² phase planes, plane
-  // (py, px) holding padded pixel (S·i + py, S·j + px) at (i, j) (Hq × Wq per channel); with S = 1
-  // there is one plane, the padded image itself. Output column q = oy·Wq + ox of the "wide"
-  // product is position (oy, ox) (columns ox ≥ OW are dropped), and row k = (c, ky, kx) of B
-  // starts in plane (ky mod S, kx mod S) at (c·Hq + ky / S)·Wq + kx / S, so that it reads padded
-  // pixel (S·oy + ky, S·ox + kx). The products and their order are those of the im2col product.
+  // "The ResNet-20 forward in one pass per output"). With stride S the padded image is split into S² phase planes,
+  // plane (py, px) holding padded pixel (S·i + py, S·j + px) at (i, j) (Hq × Wq per channel); with S = 1 there is one
+  // plane, the padded image itself. Output column q = oy·Wq + ox of the "wide" product is position (oy, ox) (columns ox
+  // ≥ OW are dropped), and row k = (c, ky, kx) of B starts in plane (ky mod S, kx mod S) at (c·Hq + ky / S)·Wq + kx /
+  // S, so that it reads padded pixel (S·oy + ky, S·ox + kx). The products and their order are those of the im2col
+  // product.
   const int OH = os[1], OW = os[2], S = stride_;
   const int Hq = (H + 2 * padding_ + S - 1) / S, Wq = (W + 2 * padding_ + S - 1) / S;
   const int wide = (OH - 1) * Wq + OW;
@@ -352,14 +352,13 @@ void Conv2d::forward(std::span<const Tensor* const> in, Tensor& out, const RunCo
           for (int oy = 0; oy < OH; ++oy)
             copy_floats(y + static_cast<std::size_t>(c) * P + oy * OW, t + static_cast<std::size_t>(c) * wide + oy * Wq,
                         OW);
-        if (ctx.hook) {
-          float* col = sgemm::scratch(1, static_cast<std::size_t>(K) * P);
-          im2col(xin + n * in_size, H, W, col);
-          const auto h = hook_context(*this, ctx, P, out_, K, MatrixView{col, P, K, 1, P},
-                                      MatrixView{w_compute_.data(), out_, K, K, 1}, w_scales_, ctx.image_offset + n, 1);
-          ctx.hook->forward(h, MatrixView{y, P, out_, 1, P});
-        }
-        if (scaled || ctx.hook || affine) finish_all(y, P, 1, P, P);
+        // With a hook: the hook sees the unscaled product, then the output is finished in place.
+        float* col = sgemm::scratch(1, static_cast<std::size_t>(K) * P);
+        im2col(xin + n * in_size, H, W, col);
+        const auto h = hook_context(*this, ctx, P, out_, K, MatrixView{col, P, K, 1, P},
+                                    MatrixView{w_compute_.data(), out_, K, K, 1}, w_scales_, ctx.image_offset + n, 1);
+        ctx.hook->forward(h, MatrixView{y, P, out_, 1, P});
+        finish_all(y, P, 1, P, P);
       });
     }
   }
