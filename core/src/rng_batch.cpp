@@ -34,6 +34,17 @@ constexpr std::uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
 // the same correctly rounded value in software, slowly.
 #define CIMMC_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
 
+// The constants of the transform, shared by the scalar and the hand-vectorized versions: Cephes
+// logf (Horner from the highest power; ln 2 split in two), the sine and cosine Taylor series on
+// [-pi/4, pi/4] (from y^9 and y^10 down), and the angle map.
+constexpr float kLogPoly[] = {7.0376836292e-2f,  -1.1514610310e-1f, 1.1676998740e-1f,
+                              -1.2420140846e-1f, 1.4249322787e-1f,  -1.6668057665e-1f,
+                              2.0000714765e-1f,  -2.4999993993e-1f, 3.3333331174e-1f};
+constexpr float kLn2Low = -2.12194440e-4f, kLn2High = 0.693359375f, kSqrtHalf = 0.70710678f;
+constexpr float kSinPoly[] = {2.7557319e-6f, -1.9841270e-4f, 8.3333333e-3f, -1.6666667e-1f};
+constexpr float kCosPoly[] = {-2.7557319e-7f, 2.4801587e-5f, -1.3888889e-3f, 4.1666667e-2f, -0.5f, 1.0f};
+constexpr float kAngleScale = 0x1p-30f * 1.57079632679f, kAngleOffset = -0.5f * 1.57079632679f;
+
 // -2 ln(u), u = (top 24 bits of w + 0.5) / 2^24 in (0, 1): Cephes logf on the mantissa in
 // [sqrt(1/2), sqrt(2)).
 [[gnu::always_inline]] inline float minus_two_log_u(std::uint32_t w) {
@@ -41,23 +52,23 @@ constexpr std::uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
   const std::uint32_t bits = std::bit_cast<std::uint32_t>(u);
   float e = static_cast<float>(static_cast<int>(bits >> 23) - 126);
   float x = std::bit_cast<float>((bits & 0x007FFFFFu) | 0x3F000000u);  // [0.5, 1)
-  const bool small = x < 0.70710678f;
+  const bool small = x < kSqrtHalf;
   e = small ? e - 1.0f : e;
   x = small ? x + x - 1.0f : x - 1.0f;
   const float z = x * x;
-  float y = 7.0376836292e-2f;
-  y = CIMMC_FMA(y, x, -1.1514610310e-1f);
-  y = CIMMC_FMA(y, x, 1.1676998740e-1f);
-  y = CIMMC_FMA(y, x, -1.2420140846e-1f);
-  y = CIMMC_FMA(y, x, 1.4249322787e-1f);
-  y = CIMMC_FMA(y, x, -1.6668057665e-1f);
-  y = CIMMC_FMA(y, x, 2.0000714765e-1f);
-  y = CIMMC_FMA(y, x, -2.4999993993e-1f);
-  y = CIMMC_FMA(y, x, 3.3333331174e-1f);
+  float y = kLogPoly[0];
+  y = CIMMC_FMA(y, x, kLogPoly[1]);
+  y = CIMMC_FMA(y, x, kLogPoly[2]);
+  y = CIMMC_FMA(y, x, kLogPoly[3]);
+  y = CIMMC_FMA(y, x, kLogPoly[4]);
+  y = CIMMC_FMA(y, x, kLogPoly[5]);
+  y = CIMMC_FMA(y, x, kLogPoly[6]);
+  y = CIMMC_FMA(y, x, kLogPoly[7]);
+  y = CIMMC_FMA(y, x, kLogPoly[8]);
   y = y * x * z;
-  y = CIMMC_FMA(-2.12194440e-4f, e, y);
+  y = CIMMC_FMA(kLn2Low, e, y);
   y = CIMMC_FMA(-0.5f, z, y);
-  const float ln = CIMMC_FMA(0.693359375f, e, x + y);
+  const float ln = CIMMC_FMA(kLn2High, e, x + y);
   return -2.0f * ln;
 }
 
@@ -65,18 +76,17 @@ constexpr std::uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
 // y in [-pi/4, pi/4) within it.
 [[gnu::always_inline]] inline void unit_circle(std::uint32_t w, float& c, float& s) {
   const std::uint32_t q = w >> 30;
-  const float y = CIMMC_FMA(static_cast<float>(static_cast<std::int32_t>(w & 0x3FFFFFFFu)), 0x1p-30f * 1.57079632679f,
-                            -0.5f * 1.57079632679f);
+  const float y = CIMMC_FMA(static_cast<float>(static_cast<std::int32_t>(w & 0x3FFFFFFFu)), kAngleScale, kAngleOffset);
   const float y2 = y * y;
-  float sn = CIMMC_FMA(y2, 2.7557319e-6f, -1.9841270e-4f);
-  sn = CIMMC_FMA(y2, sn, 8.3333333e-3f);
-  sn = CIMMC_FMA(y2, sn, -1.6666667e-1f);
+  float sn = CIMMC_FMA(y2, kSinPoly[0], kSinPoly[1]);
+  sn = CIMMC_FMA(y2, sn, kSinPoly[2]);
+  sn = CIMMC_FMA(y2, sn, kSinPoly[3]);
   sn = CIMMC_FMA(y2 * y, sn, y);
-  float cs = CIMMC_FMA(y2, -2.7557319e-7f, 2.4801587e-5f);
-  cs = CIMMC_FMA(y2, cs, -1.3888889e-3f);
-  cs = CIMMC_FMA(y2, cs, 4.1666667e-2f);
-  cs = CIMMC_FMA(y2, cs, -0.5f);
-  cs = CIMMC_FMA(y2, cs, 1.0f);
+  float cs = CIMMC_FMA(y2, kCosPoly[0], kCosPoly[1]);
+  cs = CIMMC_FMA(y2, cs, kCosPoly[2]);
+  cs = CIMMC_FMA(y2, cs, kCosPoly[3]);
+  cs = CIMMC_FMA(y2, cs, kCosPoly[4]);
+  cs = CIMMC_FMA(y2, cs, kCosPoly[5]);
   const bool odd = (q & 1u) != 0;
   const float a = odd ? -sn : cs;
   const float b = odd ? cs : sn;
@@ -104,10 +114,6 @@ void normal_pairs_portable(const std::uint32_t* radius, const std::uint32_t* ang
                            float* z1) {
   CIMMC_NORMAL_PAIRS_BODY
 }
-[[gnu::target("avx2,fma")]] void normal_pairs_avx2(const std::uint32_t* radius, const std::uint32_t* angle,
-                                                   std::size_t n, float* z0, float* z1) {
-  CIMMC_NORMAL_PAIRS_BODY
-}
 [[gnu::target("avx512f,fma")]] void normal_pairs_avx512(const std::uint32_t* radius, const std::uint32_t* angle,
                                                         std::size_t n, float* z0, float* z1) {
   CIMMC_NORMAL_PAIRS_BODY
@@ -115,14 +121,111 @@ void normal_pairs_portable(const std::uint32_t* radius, const std::uint32_t* ang
 void normals_interleaved_portable(const std::uint32_t* w, std::size_t pairs, float* o) {
   CIMMC_NORMALS_INTERLEAVED_BODY
 }
-[[gnu::target("avx2,fma")]] void normals_interleaved_avx2(const std::uint32_t* w, std::size_t pairs, float* o) {
-  CIMMC_NORMALS_INTERLEAVED_BODY
-}
 [[gnu::target("avx512f,fma")]] void normals_interleaved_avx512(const std::uint32_t* w, std::size_t pairs, float* o) {
   CIMMC_NORMALS_INTERLEAVED_BODY
 }
 #undef CIMMC_NORMAL_PAIRS_BODY
 #undef CIMMC_NORMALS_INTERLEAVED_BODY
+
+// ---- the normal transform, AVX2 by hand ----
+// GCC's vectorization of box_muller above keeps one 8-lane vector in flight, spills its constants
+// and picks the quadrant with four blends and three sign flips. This version performs the same
+// IEEE operations in the same order on kChains vectors at a time, interleaved (the logarithm and
+// the square root are one long dependent chain), and applies the quadrant as two blends and two
+// sign masks: c = ±(odd ? sin : cos) with the sign of odd xor neg, s = ±(odd ? cos : sin) with
+// that of neg (negation is exact, and r · (−a) = −(r · a)). Tested bit for bit against the scalar
+// transform (tests/core: NormalsAreBitIdenticalAtEveryLevel).
+template <int kChains>
+[[gnu::target("avx2,fma"), gnu::always_inline]] inline void box_muller_avx2(const __m256i* radius, const __m256i* angle,
+                                                                            __m256* z0, __m256* z1) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  __m256 x[kChains], e[kChains], y[kChains], z[kChains], r[kChains];
+  for (int j = 0; j < kChains; ++j) {
+    const __m256 u =
+        _mm256_mul_ps(_mm256_add_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(radius[j], 8)), _mm256_set1_ps(0.5f)),
+                      _mm256_set1_ps(0x1p-24f));
+    const __m256i bits = _mm256_castps_si256(u);
+    e[j] = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(126)));
+    x[j] = _mm256_castsi256_ps(
+        _mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi32(0x007FFFFF)), _mm256_set1_epi32(0x3F000000)));
+    const __m256 small = _mm256_cmp_ps(x[j], _mm256_set1_ps(kSqrtHalf), _CMP_LT_OQ);
+    e[j] = _mm256_blendv_ps(e[j], _mm256_sub_ps(e[j], one), small);
+    x[j] = _mm256_blendv_ps(_mm256_sub_ps(x[j], one), _mm256_sub_ps(_mm256_add_ps(x[j], x[j]), one), small);
+    z[j] = _mm256_mul_ps(x[j], x[j]);
+    y[j] = _mm256_set1_ps(kLogPoly[0]);
+  }
+  for (int k = 1; k < 9; ++k)
+    for (int j = 0; j < kChains; ++j) y[j] = _mm256_fmadd_ps(y[j], x[j], _mm256_set1_ps(kLogPoly[k]));
+  for (int j = 0; j < kChains; ++j) {
+    __m256 t = _mm256_mul_ps(_mm256_mul_ps(y[j], x[j]), z[j]);
+    t = _mm256_fmadd_ps(_mm256_set1_ps(kLn2Low), e[j], t);
+    t = _mm256_fmadd_ps(_mm256_set1_ps(-0.5f), z[j], t);
+    const __m256 ln = _mm256_fmadd_ps(_mm256_set1_ps(kLn2High), e[j], _mm256_add_ps(x[j], t));
+    r[j] = _mm256_sqrt_ps(_mm256_mul_ps(_mm256_set1_ps(-2.0f), ln));
+  }
+  const __m256 sign = _mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int>(0x80000000u)));
+  for (int j = 0; j < kChains; ++j) {
+    const __m256 a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(angle[j], _mm256_set1_epi32(0x3FFFFFFF))),
+                                     _mm256_set1_ps(kAngleScale), _mm256_set1_ps(kAngleOffset));
+    const __m256 a2 = _mm256_mul_ps(a, a);
+    __m256 sn = _mm256_fmadd_ps(a2, _mm256_set1_ps(kSinPoly[0]), _mm256_set1_ps(kSinPoly[1]));
+    sn = _mm256_fmadd_ps(a2, sn, _mm256_set1_ps(kSinPoly[2]));
+    sn = _mm256_fmadd_ps(a2, sn, _mm256_set1_ps(kSinPoly[3]));
+    sn = _mm256_fmadd_ps(_mm256_mul_ps(a2, a), sn, a);
+    __m256 cs = _mm256_fmadd_ps(a2, _mm256_set1_ps(kCosPoly[0]), _mm256_set1_ps(kCosPoly[1]));
+    for (int k = 2; k < 6; ++k) cs = _mm256_fmadd_ps(a2, cs, _mm256_set1_ps(kCosPoly[k]));
+    // Bit 30 of the angle word (bit 31 once shifted, which blendv reads): an odd quadrant; bit 31:
+    // the half turn.
+    const __m256i shifted = _mm256_slli_epi32(angle[j], 1);
+    const __m256 odd = _mm256_castsi256_ps(shifted);
+    const __m256 flip_c = _mm256_and_ps(_mm256_castsi256_ps(_mm256_xor_si256(angle[j], shifted)), sign);
+    const __m256 flip_s = _mm256_and_ps(_mm256_castsi256_ps(angle[j]), sign);
+    z0[j] = _mm256_xor_ps(_mm256_mul_ps(r[j], _mm256_blendv_ps(cs, sn, odd)), flip_c);
+    z1[j] = _mm256_xor_ps(_mm256_mul_ps(r[j], _mm256_blendv_ps(sn, cs, odd)), flip_s);
+  }
+}
+
+constexpr int kNormalChainsAvx2 = 4;
+
+// n pairs: radius[i], angle[i] -> z0[i], z1[i]; kInterleaved: words[2i] (radius), words[2i + 1]
+// (angle) -> out[2i], out[2i + 1], passed as radius and z0.
+template <bool kInterleaved>
+[[gnu::target("avx2,fma")]] void normals_avx2(const std::uint32_t* radius, const std::uint32_t* angle, std::size_t n,
+                                              float* z0, float* z1) {
+  constexpr std::size_t kStep = 8 * kNormalChainsAvx2;
+  std::size_t i = 0;
+  for (; i + kStep <= n; i += kStep) {
+    __m256i rw[kNormalChainsAvx2], aw[kNormalChainsAvx2];
+    __m256 c[kNormalChainsAvx2], s[kNormalChainsAvx2];
+    for (int j = 0; j < kNormalChainsAvx2; ++j) {
+      if constexpr (kInterleaved) {
+        // Within each 128-bit half the even words are radii. The shuffle leaves the pairs in the
+        // order 0 1 4 5 | 2 3 6 7, which the unpacks below undo.
+        const __m256 lo = _mm256_loadu_ps(reinterpret_cast<const float*>(radius + 2 * (i + 8 * j)));
+        const __m256 hi = _mm256_loadu_ps(reinterpret_cast<const float*>(radius + 2 * (i + 8 * j) + 8));
+        rw[j] = _mm256_castps_si256(_mm256_shuffle_ps(lo, hi, 0x88));
+        aw[j] = _mm256_castps_si256(_mm256_shuffle_ps(lo, hi, 0xDD));
+      } else {
+        rw[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(radius + i + 8 * j));
+        aw[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(angle + i + 8 * j));
+      }
+    }
+    box_muller_avx2<kNormalChainsAvx2>(rw, aw, c, s);
+    for (int j = 0; j < kNormalChainsAvx2; ++j) {
+      if constexpr (kInterleaved) {
+        _mm256_storeu_ps(z0 + 2 * (i + 8 * j), _mm256_unpacklo_ps(c[j], s[j]));      // pairs 0 1 | 2 3
+        _mm256_storeu_ps(z0 + 2 * (i + 8 * j) + 8, _mm256_unpackhi_ps(c[j], s[j]));  // pairs 4 5 | 6 7
+      } else {
+        _mm256_storeu_ps(z0 + i + 8 * j, c[j]);
+        _mm256_storeu_ps(z1 + i + 8 * j, s[j]);
+      }
+    }
+  }
+  for (; i < n; ++i) {
+    if constexpr (kInterleaved) box_muller(radius[2 * i], radius[2 * i + 1], z0[2 * i], z0[2 * i + 1]);
+    else box_muller(radius[i], angle[i], z0[i], z1[i]);
+  }
+}
 
 // ---- Philox, AVX2: 8 counters per vector ----
 
@@ -336,7 +439,7 @@ void normal_pairs(core::KernelIsa isa, const std::uint32_t* radius, const std::u
                   float* z0, float* z1) {
   switch (isa) {
     case core::KernelIsa::kAvx512: normal_pairs_avx512(radius, angle, n, z0, z1); return;
-    case core::KernelIsa::kAvx2: normal_pairs_avx2(radius, angle, n, z0, z1); return;
+    case core::KernelIsa::kAvx2: normals_avx2<false>(radius, angle, n, z0, z1); return;
     case core::KernelIsa::kPortable: normal_pairs_portable(radius, angle, n, z0, z1); return;
   }
 }
@@ -349,7 +452,7 @@ void normals_from_words(core::KernelIsa isa, std::span<const std::uint32_t> word
   const std::size_t pairs = std::min(words.size(), out.size()) / 2;
   switch (isa) {
     case core::KernelIsa::kAvx512: normals_interleaved_avx512(words.data(), pairs, out.data()); return;
-    case core::KernelIsa::kAvx2: normals_interleaved_avx2(words.data(), pairs, out.data()); return;
+    case core::KernelIsa::kAvx2: normals_avx2<true>(words.data(), nullptr, pairs, out.data(), nullptr); return;
     case core::KernelIsa::kPortable: normals_interleaved_portable(words.data(), pairs, out.data()); return;
   }
 }
