@@ -249,7 +249,14 @@ TEST(RelativeFullScale, ReproducesTheFormerEngineBitForBit) {
   {
     CrossbarConfig c = former_config(ReadoutKind::kZebraLcu, 0.03, 0.0, 0.02);
     c.encoding = Encoding::kAdaptiveFlip;
+    // R = 100 > 64: the LCU's vectorized path, compiled only with AVX-512 BITALG, takes the
+    // normals in another order than the scalar path (docs/architecture.md, section 4), so a build
+    // without it has its own hash (recorded on an x86-64-v3 build).
+#if defined(__AVX512BITALG__) && defined(__AVX512BW__)
     cases.push_back({"lcu G = 8", c, 0x589d1ef05d92ea48ull});
+#else
+    cases.push_back({"lcu G = 8", c, 0xe59eb8fd16c873cdull});
+#endif
   }
   {
     CrossbarConfig c = former_config(ReadoutKind::kZebraLcu, 0.02, 0.1, 0.01);
