@@ -129,6 +129,117 @@ double adc_error_bound(const CrossbarConfig& config, const std::vector<float>& s
     }
   return rare::error_bound(d - 1e-5 * (fs + 1.0), std::sqrt(2.0 * side_variance));
 }
+
+// The ADC conversions of one block (run_row). With kFused, the analog value of each element is
+// formed here rather than read from vpos − vneg: a single-ended side, one σ for every sense and
+// exact cells (no deviations), so PS (+ offset) + mask · σ · z, written as the separate passes
+// write it (the same operations in the same order, so the same value, tests/arch: pinned hashes),
+// in one pass over the block instead of three.
+struct AdcBlock {
+  const std::int32_t* pos = nullptr;
+  const std::int32_t* neg = nullptr;
+  const float* vpos = nullptr;  // not kFused
+  const float* vneg = nullptr;
+  const float* offset_pos = nullptr;  // kFused with kOffsets
+  const float* offset_neg = nullptr;
+  const float* z = nullptr;  // kFused with kNoise: the side's normals, its sense mask and σ
+  const float* mask = nullptr;
+  float sigma = 0.0f;
+  const float* inv = nullptr;  // the quantizer of each element: 1 / step, step, code range
+  const float* step = nullptr;
+  const float* lo = nullptr;
+  const float* hi = nullptr;
+  const std::uint8_t* valid = nullptr;
+  bool sparse = false;
+  float* value = nullptr;
+  int elements = 0;
+};
+
+template <bool kFused, bool kOffsets, bool kNoise>
+[[gnu::always_inline]] inline float adc_analog(const AdcBlock& b, int e) {
+  if constexpr (!kFused) {
+    return b.vpos[e] - b.vneg[e];
+  } else {
+    float vp = static_cast<float>(b.pos[e]);
+    float vn = static_cast<float>(b.neg[e]);
+    if constexpr (kOffsets) {
+      vp += b.offset_pos[e];
+      vn += b.offset_neg[e];
+    }
+    if constexpr (kNoise) vp += b.mask[e] * b.sigma * b.z[e];
+    return vp - vn;
+  }
+}
+
+// Converts every element of the block into value[] (0 for a PS a sparse ADC skips); returns the
+// clipped conversions of real outputs.
+template <bool kFused, bool kOffsets, bool kNoise>
+int adc_convert(const AdcBlock& b) {
+  const int elements = b.elements;
+  const std::int32_t* pos = b.pos;
+  const std::int32_t* neg = b.neg;
+  const float* inv = b.inv;
+  const float* step = b.step;
+  const float* lo = b.lo;
+  const float* hi = b.hi;
+  const std::uint8_t* valid = b.valid;
+  float* value = b.value;
+  const int sparse_bit = b.sparse ? 1 : 0;
+  int clipped = 0;
+  // Branch-free so that it vectorizes; rounding to nearest (even) by the 1.5·2^23 trick, exact
+  // for |x| < 2^22.
+  int e_first = 0;
+#if defined(__AVX512F__)
+  {
+    // GCC keeps a scalar copy of the loop below hot; spell out the vector version.
+    const __m512i zero_i = _mm512_setzero_si512();
+    for (; e_first + 16 <= elements; e_first += 16) {
+      const int e = e_first;
+      const __m512i ip = _mm512_loadu_si512(pos + e), in = _mm512_loadu_si512(neg + e);
+      __m512 d;
+      if constexpr (!kFused) {
+        d = _mm512_sub_ps(_mm512_loadu_ps(b.vpos + e), _mm512_loadu_ps(b.vneg + e));
+      } else {
+        __m512 vp = _mm512_cvtepi32_ps(ip), vn = _mm512_cvtepi32_ps(in);
+        if constexpr (kOffsets) {
+          vp = _mm512_add_ps(vp, _mm512_loadu_ps(b.offset_pos + e));
+          vn = _mm512_add_ps(vn, _mm512_loadu_ps(b.offset_neg + e));
+        }
+        if constexpr (kNoise)
+          vp = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_loadu_ps(b.mask + e), _mm512_set1_ps(b.sigma)),
+                               _mm512_loadu_ps(b.z + e), vp);
+        d = _mm512_sub_ps(vp, vn);
+      }
+      const __m512 x = _mm512_mul_ps(d, _mm512_loadu_ps(inv + e));
+      const __m512 c = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      const __mmask16 skip = b.sparse ? _mm512_cmpeq_epi32_mask(_mm512_or_si512(ip, in), zero_i) : __mmask16{0};
+      const __m512 l = _mm512_loadu_ps(lo + e), h = _mm512_loadu_ps(hi + e);
+      const __mmask16 outside = _mm512_cmp_ps_mask(c, l, _CMP_LT_OQ) | _mm512_cmp_ps_mask(c, h, _CMP_GT_OQ);
+      const __mmask16 real = _mm512_test_epi32_mask(
+          _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(valid + e))), _mm512_set1_epi32(1));
+      clipped += std::popcount(static_cast<unsigned>(outside & real & static_cast<__mmask16>(~skip)));
+      const __m512 v = _mm512_mul_ps(_mm512_min_ps(_mm512_max_ps(c, l), h), _mm512_loadu_ps(step + e));
+      _mm512_storeu_ps(value + e, _mm512_maskz_mov_ps(static_cast<__mmask16>(~skip), v));
+    }
+  }
+#endif
+  for (int e = e_first; e < elements; ++e) {
+    const float x = adc_analog<kFused, kOffsets, kNoise>(b, e) * inv[e];
+    const float c = (x + 12582912.0f) - 12582912.0f;
+    const int skip = sparse_bit & static_cast<int>((pos[e] | neg[e]) == 0);
+    const int out_of_range = static_cast<int>(c < lo[e]) | static_cast<int>(c > hi[e]);
+    clipped += out_of_range & static_cast<int>(valid[e]) & (1 - skip);
+    value[e] = std::min(std::max(c, lo[e]), hi[e]) * step[e] * static_cast<float>(1 - skip);
+  }
+  return clipped;
+}
+
+int adc_convert(const AdcBlock& b, bool fused) {
+  if (!fused) return adc_convert<false, false, false>(b);
+  if (b.offset_pos != nullptr)
+    return b.z != nullptr ? adc_convert<true, true, true>(b) : adc_convert<true, true, false>(b);
+  return b.z != nullptr ? adc_convert<true, false, true>(b) : adc_convert<true, false, false>(b);
+}
 }  // namespace
 
 void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const RunAddress& address, std::uint64_t seed,
@@ -404,6 +515,10 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
   };
   const std::size_t blocks = static_cast<std::size_t>(subarrays) * config_.input_streams();
   const bool rare = sc.rare;
+  // A single-ended ADC with one σ for every sense and exact cells converts each block in one pass
+  // (adc_convert, kFused).
+  const bool fused_adc = r.kind == ReadoutKind::kAdc && !rare && deviations_.empty() && !any_negative &&
+                         (!additive || (!physical && sigma_prop == 0.0f));
   if (additive && !lcu && !rare)
     sc.normals.set_chunk(chunk_for(blocks * elements * (any_negative ? 2 : 1), static_cast<std::size_t>(elements)));
   if (mtj)  // one word per exact PS (K by inverse CDF), T words per analog PS
@@ -480,8 +595,10 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
       }
 
       // ---- analog value of each side: PS (+ cell deviations) + offset + noise (an exact MTJ
-      // readout reads the integer PS alone)
-      if (!(mtj && exact_analog))
+      // readout reads the integer PS alone; the fused ADC forms it in its conversion loop, from
+      // the same normals taken at the same point of the stream)
+      const float* fused_z = fused_adc && additive ? sc.normals.take(static_cast<std::size_t>(elements)) : nullptr;
+      if (!fused_adc && !(mtj && exact_analog))
         for (int e = 0; e < elements; ++e) {
           vpos[e] = static_cast<float>(pos[e]);
           vneg[e] = static_cast<float>(neg[e]);
@@ -502,14 +619,14 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
                                       s * config_.rows);
             }
           }
-      if (offsets) {
+      if (!fused_adc && offsets) {
         const float* o = offsets + static_cast<std::size_t>(s) * 2 * elements;
         for (int e = 0; e < elements; ++e) {
           vpos[e] += o[e];
           vneg[e] += o[elements + e];
         }
       }
-      if (additive && !rare) {
+      if (!fused_adc && additive && !rare) {
         for (int side = 0; side < (any_negative ? 2 : 1); ++side) {
           float* v = side == 0 ? vpos : vneg;
           const float* mask = side == 0 ? mask_pos : mask_neg;
@@ -546,45 +663,27 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
         }
         case ReadoutKind::kAdc: {
           const bool sparse = r.adc.sparse;
-          const float* inv = adc_inverse_step_.data();
-          const float* step = adc_step_.data();
-          const float* lo = adc_min_code_.data();
-          const float* hi = adc_max_code_.data();
-          const int sparse_bit = sparse ? 1 : 0;
-          int clipped = 0;
-          // Branch-free so that it vectorizes; rounding to nearest (even) by the 1.5·2^23 trick,
-          // exact for |x| < 2^22.
-          int e_first = 0;
-#if defined(__AVX512F__)
-          {
-            // GCC keeps a scalar copy of the loop below hot; spell out the vector version.
-            const __m512i zero_i = _mm512_setzero_si512();
-            for (; e_first + 16 <= elements; e_first += 16) {
-              const int e = e_first;
-              const __m512 x = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(vpos + e), _mm512_loadu_ps(vneg + e)),
-                                             _mm512_loadu_ps(inv + e));
-              const __m512 c = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-              const __m512i ps_or = _mm512_or_si512(_mm512_loadu_si512(pos + e), _mm512_loadu_si512(neg + e));
-              const __mmask16 skip = sparse ? _mm512_cmpeq_epi32_mask(ps_or, zero_i) : __mmask16{0};
-              const __m512 l = _mm512_loadu_ps(lo + e), h = _mm512_loadu_ps(hi + e);
-              const __mmask16 outside = _mm512_cmp_ps_mask(c, l, _CMP_LT_OQ) | _mm512_cmp_ps_mask(c, h, _CMP_GT_OQ);
-              const __mmask16 real = _mm512_test_epi32_mask(
-                  _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(valid + e))),
-                  _mm512_set1_epi32(1));
-              clipped += std::popcount(static_cast<unsigned>(outside & real & static_cast<__mmask16>(~skip)));
-              const __m512 v = _mm512_mul_ps(_mm512_min_ps(_mm512_max_ps(c, l), h), _mm512_loadu_ps(step + e));
-              _mm512_storeu_ps(value + e, _mm512_maskz_mov_ps(static_cast<__mmask16>(~skip), v));
-            }
+          AdcBlock b;
+          b.pos = pos;
+          b.neg = neg;
+          b.vpos = vpos;
+          b.vneg = vneg;
+          if (fused_adc && offsets) {
+            b.offset_pos = offsets + static_cast<std::size_t>(s) * 2 * elements;
+            b.offset_neg = b.offset_pos + elements;
           }
-#endif
-          for (int e = e_first; e < elements; ++e) {
-            const float x = (vpos[e] - vneg[e]) * inv[e];
-            const float c = (x + 12582912.0f) - 12582912.0f;
-            const int skip = sparse_bit & static_cast<int>((pos[e] | neg[e]) == 0);
-            const int out_of_range = static_cast<int>(c < lo[e]) | static_cast<int>(c > hi[e]);
-            clipped += out_of_range & static_cast<int>(valid[e]) & (1 - skip);
-            value[e] = std::min(std::max(c, lo[e]), hi[e]) * step[e] * static_cast<float>(1 - skip);
-          }
+          b.z = fused_z;
+          b.mask = mask_pos;
+          b.sigma = sigma_add;
+          b.inv = adc_inverse_step_.data();
+          b.step = adc_step_.data();
+          b.lo = adc_min_code_.data();
+          b.hi = adc_max_code_.data();
+          b.valid = valid;
+          b.sparse = sparse;
+          b.value = value;
+          b.elements = elements;
+          int clipped = adc_convert(b, fused_adc);
           if (rare) clipped += adc_rare_errors(pos, neg, vpos, vneg, value, sc);
           const int skipped = sparse ? zero : 0;
           skipped_ps = static_cast<std::uint64_t>(skipped);

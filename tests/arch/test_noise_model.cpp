@@ -266,6 +266,12 @@ TEST(RelativeFullScale, ReproducesTheFormerEngineBitForBit) {
     c.encoding = Encoding::kSignMagnitude;
     cases.push_back({"lcu G = 16, differential", c, 0x211973c9d1da17b7ull});
   }
+  // Single-ended ADC with one σ for every sense, with and without sense offsets (the readout loop
+  // that computes the analog value, its noise and the code in one pass): recorded with the
+  // separate passes before that loop existed.
+  cases.push_back({"adc, sigma", former_config(ReadoutKind::kAdc, 0.02, 0.0, 0.0), 0xdacbac7265e1c910ull});
+  cases.push_back({"adc, sigma + offset", former_config(ReadoutKind::kAdc, 0.02, 0.0, 0.01), 0x615429cd0f457a43ull});
+  cases.push_back({"adc, offset", former_config(ReadoutKind::kAdc, 0.0, 0.0, 0.01), 0xcba34247e149966aull});
   cases.push_back({"ideal, offset", former_config(ReadoutKind::kIdeal, 0.0, 0.0, 0.01), 0xed94ed5cdfc9a425ull});
   cases.push_back({"adc, no noise", former_config(ReadoutKind::kAdc, 0, 0, 0), 0x8d190da10b2b255eull});
   cases.push_back({"lcu, no noise", former_config(ReadoutKind::kZebraLcu, 0, 0, 0), 0x81ff694f33c36802ull});
