@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 
@@ -171,10 +172,16 @@ template <bool kFused, bool kOffsets, bool kNoise>
   }
 }
 
-// Converts every element of the block into value[] (0 for a PS a sparse ADC skips); returns the
-// clipped conversions of real outputs.
+// What a block's conversions count: clipped conversions and zero PS, of real outputs.
+struct AdcCounts {
+  int clipped = 0;
+  int zero = 0;
+};
+
+// Converts every element of the block into value[] (0 for a PS a sparse ADC skips), and counts
+// the clipped conversions and the zero PS (both sides 0) of real outputs.
 template <bool kFused, bool kOffsets, bool kNoise>
-int adc_convert(const AdcBlock& b) {
+AdcCounts adc_convert(const AdcBlock& b) {
   const int elements = b.elements;
   const std::int32_t* pos = b.pos;
   const std::int32_t* neg = b.neg;
@@ -186,8 +193,10 @@ int adc_convert(const AdcBlock& b) {
   float* value = b.value;
   const int sparse_bit = b.sparse ? 1 : 0;
   int clipped = 0;
+  int zero = 0;
   // Branch-free so that it vectorizes; rounding to nearest (even) by the 1.5·2^23 trick, exact
-  // for |x| < 2^22.
+  // for |x| < 2^22. The vector versions round with the rounding instruction instead: the same for
+  // |x| < 2^22, and beyond that both clip to the code range.
   int e_first = 0;
 #if defined(__AVX512F__)
   {
@@ -212,29 +221,77 @@ int adc_convert(const AdcBlock& b) {
       }
       const __m512 x = _mm512_mul_ps(d, _mm512_loadu_ps(inv + e));
       const __m512 c = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-      const __mmask16 skip = b.sparse ? _mm512_cmpeq_epi32_mask(_mm512_or_si512(ip, in), zero_i) : __mmask16{0};
+      const __mmask16 is_zero = _mm512_cmpeq_epi32_mask(_mm512_or_si512(ip, in), zero_i);
+      const __mmask16 skip = b.sparse ? is_zero : __mmask16{0};
       const __m512 l = _mm512_loadu_ps(lo + e), h = _mm512_loadu_ps(hi + e);
       const __mmask16 outside = _mm512_cmp_ps_mask(c, l, _CMP_LT_OQ) | _mm512_cmp_ps_mask(c, h, _CMP_GT_OQ);
       const __mmask16 real = _mm512_test_epi32_mask(
           _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(valid + e))), _mm512_set1_epi32(1));
       clipped += std::popcount(static_cast<unsigned>(outside & real & static_cast<__mmask16>(~skip)));
+      zero += std::popcount(static_cast<unsigned>(is_zero & real));
       const __m512 v = _mm512_mul_ps(_mm512_min_ps(_mm512_max_ps(c, l), h), _mm512_loadu_ps(step + e));
       _mm512_storeu_ps(value + e, _mm512_maskz_mov_ps(static_cast<__mmask16>(~skip), v));
+    }
+  }
+#elif defined(__AVX2__)
+  {
+    // GCC's vectorization of the loop below widens the valid bytes 32 at a time and spills
+    // (perf, x86-64-v3 build); the same operations 8 at a time, with the AVX-512 block's masks
+    // as sign bits.
+    const __m256i zero_i = _mm256_setzero_si256();
+    const __m256i one_i = _mm256_set1_epi32(1);
+    for (; e_first + 8 <= elements; e_first += 8) {
+      const int e = e_first;
+      const __m256i ip = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pos + e));
+      const __m256i in = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(neg + e));
+      __m256 d;
+      if constexpr (!kFused) {
+        d = _mm256_sub_ps(_mm256_loadu_ps(b.vpos + e), _mm256_loadu_ps(b.vneg + e));
+      } else {
+        __m256 vp = _mm256_cvtepi32_ps(ip), vn = _mm256_cvtepi32_ps(in);
+        if constexpr (kOffsets) {
+          vp = _mm256_add_ps(vp, _mm256_loadu_ps(b.offset_pos + e));
+          vn = _mm256_add_ps(vn, _mm256_loadu_ps(b.offset_neg + e));
+        }
+        if constexpr (kNoise)
+          vp = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_loadu_ps(b.mask + e), _mm256_set1_ps(b.sigma)),
+                               _mm256_loadu_ps(b.z + e), vp);
+        d = _mm256_sub_ps(vp, vn);
+      }
+      const __m256 x = _mm256_mul_ps(d, _mm256_loadu_ps(inv + e));
+      const __m256 c = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      const __m256i is_zero = _mm256_cmpeq_epi32(_mm256_or_si256(ip, in), zero_i);
+      const __m256 l = _mm256_loadu_ps(lo + e), h = _mm256_loadu_ps(hi + e);
+      const __m256 outside = _mm256_or_ps(_mm256_cmp_ps(c, l, _CMP_LT_OQ), _mm256_cmp_ps(c, h, _CMP_GT_OQ));
+      std::uint64_t valid8 = 0;
+      std::memcpy(&valid8, valid + e, sizeof valid8);
+      const __m256i real = _mm256_cmpeq_epi32(
+          _mm256_and_si256(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(valid8))), one_i), one_i);
+      const unsigned zero_bits = static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(is_zero)));
+      const unsigned real_bits = static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(real)));
+      const unsigned skip_bits = b.sparse ? zero_bits : 0u;
+      clipped += std::popcount(static_cast<unsigned>(_mm256_movemask_ps(outside)) & real_bits & ~skip_bits);
+      zero += std::popcount(zero_bits & real_bits);
+      __m256 v = _mm256_mul_ps(_mm256_min_ps(_mm256_max_ps(c, l), h), _mm256_loadu_ps(step + e));
+      if (b.sparse) v = _mm256_andnot_ps(_mm256_castsi256_ps(is_zero), v);
+      _mm256_storeu_ps(value + e, v);
     }
   }
 #endif
   for (int e = e_first; e < elements; ++e) {
     const float x = adc_analog<kFused, kOffsets, kNoise>(b, e) * inv[e];
     const float c = (x + 12582912.0f) - 12582912.0f;
-    const int skip = sparse_bit & static_cast<int>((pos[e] | neg[e]) == 0);
+    const int is_zero = static_cast<int>((pos[e] | neg[e]) == 0);
+    const int skip = sparse_bit & is_zero;
     const int out_of_range = static_cast<int>(c < lo[e]) | static_cast<int>(c > hi[e]);
     clipped += out_of_range & static_cast<int>(valid[e]) & (1 - skip);
+    zero += is_zero & static_cast<int>(valid[e]);
     value[e] = std::min(std::max(c, lo[e]), hi[e]) * step[e] * static_cast<float>(1 - skip);
   }
-  return clipped;
+  return {clipped, zero};
 }
 
-int adc_convert(const AdcBlock& b, bool fused) {
+AdcCounts adc_convert(const AdcBlock& b, bool fused) {
   if (!fused) return adc_convert<false, false, false>(b);
   if (b.offset_pos != nullptr)
     return b.z != nullptr ? adc_convert<true, true, true>(b) : adc_convert<true, true, false>(b);
@@ -583,9 +640,12 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
         pos = sc.pos.data();
         neg = sc.neg.data();
       }
+      // The zero PS of real outputs (an ADC counts them as it converts).
       int zero = 0;
-      for (int e = 0; e < elements; ++e) zero += (valid[e] & ((pos[e] | neg[e]) == 0)) ? 1 : 0;
-      counters.zero_partial_sums += static_cast<std::uint64_t>(zero);
+      if (r.kind != ReadoutKind::kAdc) {
+        for (int e = 0; e < elements; ++e) zero += (valid[e] & ((pos[e] | neg[e]) == 0)) ? 1 : 0;
+        counters.zero_partial_sums += static_cast<std::uint64_t>(zero);
+      }
       if (slopes.out != nullptr) slope_terms(slopes.model, s, q, active == 0, pos, neg, slope_weighted, slope_total);
       const double bit_weight = static_cast<double>(1 << i0);
 
@@ -683,7 +743,10 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
           b.sparse = sparse;
           b.value = value;
           b.elements = elements;
-          int clipped = adc_convert(b, fused_adc);
+          const AdcCounts n = adc_convert(b, fused_adc);
+          zero = n.zero;
+          counters.zero_partial_sums += static_cast<std::uint64_t>(zero);
+          int clipped = n.clipped;
           if (rare) clipped += adc_rare_errors(pos, neg, vpos, vneg, value, sc);
           const int skipped = sparse ? zero : 0;
           skipped_ps = static_cast<std::uint64_t>(skipped);
