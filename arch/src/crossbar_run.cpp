@@ -135,11 +135,12 @@ double adc_error_bound(const CrossbarConfig& config, const std::vector<float>& s
 // formed here rather than read from vpos − vneg: a single-ended side, one σ for every sense and
 // exact cells (no deviations), so PS (+ offset) + mask · σ · z, written as the separate passes
 // write it (the same operations in the same order, so the same value, tests/arch: pinned hashes),
-// in one pass over the block instead of three.
+// in one pass over the block instead of three. Every column is single-ended there, so every
+// negative PS is 0 and is not read (its analog value is +0, plus its offset).
 struct AdcBlock {
   const std::int32_t* pos = nullptr;
-  const std::int32_t* neg = nullptr;
-  const float* vpos = nullptr;  // not kFused
+  const std::int32_t* neg = nullptr;  // not read with kFused
+  const float* vpos = nullptr;        // not kFused
   const float* vneg = nullptr;
   const float* offset_pos = nullptr;  // kFused with kOffsets
   const float* offset_neg = nullptr;
@@ -162,7 +163,7 @@ template <bool kFused, bool kOffsets, bool kNoise>
     return b.vpos[e] - b.vneg[e];
   } else {
     float vp = static_cast<float>(b.pos[e]);
-    float vn = static_cast<float>(b.neg[e]);
+    float vn = 0.0f;
     if constexpr (kOffsets) {
       vp += b.offset_pos[e];
       vn += b.offset_neg[e];
@@ -204,12 +205,15 @@ AdcCounts adc_convert(const AdcBlock& b) {
     const __m512i zero_i = _mm512_setzero_si512();
     for (; e_first + 16 <= elements; e_first += 16) {
       const int e = e_first;
-      const __m512i ip = _mm512_loadu_si512(pos + e), in = _mm512_loadu_si512(neg + e);
+      const __m512i ip = _mm512_loadu_si512(pos + e);
       __m512 d;
+      __mmask16 is_zero;
       if constexpr (!kFused) {
         d = _mm512_sub_ps(_mm512_loadu_ps(b.vpos + e), _mm512_loadu_ps(b.vneg + e));
+        is_zero = _mm512_cmpeq_epi32_mask(_mm512_or_si512(ip, _mm512_loadu_si512(neg + e)), zero_i);
       } else {
-        __m512 vp = _mm512_cvtepi32_ps(ip), vn = _mm512_cvtepi32_ps(in);
+        is_zero = _mm512_cmpeq_epi32_mask(ip, zero_i);
+        __m512 vp = _mm512_cvtepi32_ps(ip), vn = _mm512_setzero_ps();
         if constexpr (kOffsets) {
           vp = _mm512_add_ps(vp, _mm512_loadu_ps(b.offset_pos + e));
           vn = _mm512_add_ps(vn, _mm512_loadu_ps(b.offset_neg + e));
@@ -221,7 +225,6 @@ AdcCounts adc_convert(const AdcBlock& b) {
       }
       const __m512 x = _mm512_mul_ps(d, _mm512_loadu_ps(inv + e));
       const __m512 c = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-      const __mmask16 is_zero = _mm512_cmpeq_epi32_mask(_mm512_or_si512(ip, in), zero_i);
       const __mmask16 skip = b.sparse ? is_zero : __mmask16{0};
       const __m512 l = _mm512_loadu_ps(lo + e), h = _mm512_loadu_ps(hi + e);
       const __mmask16 outside = _mm512_cmp_ps_mask(c, l, _CMP_LT_OQ) | _mm512_cmp_ps_mask(c, h, _CMP_GT_OQ);
@@ -243,12 +246,15 @@ AdcCounts adc_convert(const AdcBlock& b) {
     for (; e_first + 8 <= elements; e_first += 8) {
       const int e = e_first;
       const __m256i ip = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pos + e));
-      const __m256i in = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(neg + e));
       __m256 d;
+      __m256i is_zero;
       if constexpr (!kFused) {
         d = _mm256_sub_ps(_mm256_loadu_ps(b.vpos + e), _mm256_loadu_ps(b.vneg + e));
+        is_zero = _mm256_cmpeq_epi32(_mm256_or_si256(ip, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(neg + e))),
+                                     zero_i);
       } else {
-        __m256 vp = _mm256_cvtepi32_ps(ip), vn = _mm256_cvtepi32_ps(in);
+        is_zero = _mm256_cmpeq_epi32(ip, zero_i);
+        __m256 vp = _mm256_cvtepi32_ps(ip), vn = _mm256_setzero_ps();
         if constexpr (kOffsets) {
           vp = _mm256_add_ps(vp, _mm256_loadu_ps(b.offset_pos + e));
           vn = _mm256_add_ps(vn, _mm256_loadu_ps(b.offset_neg + e));
@@ -260,7 +266,6 @@ AdcCounts adc_convert(const AdcBlock& b) {
       }
       const __m256 x = _mm256_mul_ps(d, _mm256_loadu_ps(inv + e));
       const __m256 c = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-      const __m256i is_zero = _mm256_cmpeq_epi32(_mm256_or_si256(ip, in), zero_i);
       const __m256 l = _mm256_loadu_ps(lo + e), h = _mm256_loadu_ps(hi + e);
       const __m256 outside = _mm256_or_ps(_mm256_cmp_ps(c, l, _CMP_LT_OQ), _mm256_cmp_ps(c, h, _CMP_GT_OQ));
       std::uint64_t valid8 = 0;
@@ -281,7 +286,7 @@ AdcCounts adc_convert(const AdcBlock& b) {
   for (int e = e_first; e < elements; ++e) {
     const float x = adc_analog<kFused, kOffsets, kNoise>(b, e) * inv[e];
     const float c = (x + 12582912.0f) - 12582912.0f;
-    const int is_zero = static_cast<int>((pos[e] | neg[e]) == 0);
+    const int is_zero = static_cast<int>((kFused ? pos[e] : pos[e] | neg[e]) == 0);
     const int skip = sparse_bit & is_zero;
     const int out_of_range = static_cast<int>(c < lo[e]) | static_cast<int>(c > hi[e]);
     clipped += out_of_range & static_cast<int>(valid[e]) & (1 - skip);

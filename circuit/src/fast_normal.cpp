@@ -18,11 +18,9 @@ void NormalBuffer::reset(std::uint64_t seed, const core::rng::StreamAddress& add
 const float* NormalBuffer::take(std::size_t n) {
   if (pos_ + n > values_.size()) {
     std::size_t size = std::max(chunk_, n + n % 2);
-    words_.resize(size);
     values_.resize(size);
-    core::rng::philox_blocks(key_, base_, next_block_, words_);
+    core::rng::philox_normals(key_, base_, next_block_, values_);
     next_block_ += static_cast<std::uint32_t>((size + 3) / 4);
-    core::rng::normals_from_words(words_, values_);
     drawn_ += size;
     pos_ = 0;
   }

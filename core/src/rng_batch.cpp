@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <bit>
 #include <limits>
+#include <string>
 
 #include "cimmc/core/error.hpp"
 
@@ -261,8 +262,12 @@ template <int kChains>
 }
 
 constexpr int kChainsAvx2 = 4;  // 32 blocks per step
-[[gnu::target("avx2")]] void blocks_avx2(Key key, const Counter& base, std::uint32_t block, std::uint32_t* out) {
-  __m256i c0[kChainsAvx2], c1[kChainsAvx2], c2[kChainsAvx2], c3[kChainsAvx2];
+
+// Blocks block, block + 1, ..., block + 31 through the ten rounds: word k of block 8j + i in
+// lane i of ck[j].
+[[gnu::target("avx2"), gnu::always_inline]] inline void philox_avx2(Key key, const Counter& base, std::uint32_t block,
+                                                                    __m256i* c0, __m256i* c1, __m256i* c2,
+                                                                    __m256i* c3) {
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   for (int j = 0; j < kChainsAvx2; ++j) {
     c0[j] = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(block + 8u * static_cast<std::uint32_t>(j))), lane);
@@ -271,18 +276,42 @@ constexpr int kChainsAvx2 = 4;  // 32 blocks per step
     c3[j] = _mm256_set1_epi32(static_cast<int>(base[3]));
   }
   rounds_avx2<kChainsAvx2>(c0, c1, c2, c3, key);
-  for (int j = 0; j < kChainsAvx2; ++j) {
-    // Structure of arrays -> block order: 4 × 4 transposes in each 128-bit half, then halves.
-    const __m256i t0 = _mm256_unpacklo_epi32(c0[j], c1[j]), t1 = _mm256_unpacklo_epi32(c2[j], c3[j]);
-    const __m256i t2 = _mm256_unpackhi_epi32(c0[j], c1[j]), t3 = _mm256_unpackhi_epi32(c2[j], c3[j]);
-    const __m256i r0 = _mm256_unpacklo_epi64(t0, t1), r1 = _mm256_unpackhi_epi64(t0, t1);  // blocks 0|4, 1|5
-    const __m256i r2 = _mm256_unpacklo_epi64(t2, t3), r3 = _mm256_unpackhi_epi64(t2, t3);  // blocks 2|6, 3|7
-    std::uint32_t* o = out + 32 * j;
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), _mm256_permute2x128_si256(r0, r1, 0x20));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 8), _mm256_permute2x128_si256(r2, r3, 0x20));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 16), _mm256_permute2x128_si256(r0, r1, 0x31));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 24), _mm256_permute2x128_si256(r2, r3, 0x31));
-  }
+}
+
+// Four 32-bit values of 8 blocks (structure of arrays) stored in block order at out (32 values):
+// 4 × 4 transposes in each 128-bit half, then the halves.
+[[gnu::target("avx2"), gnu::always_inline]] inline void store_block_order_avx2(__m256i v0, __m256i v1, __m256i v2,
+                                                                               __m256i v3, void* out) {
+  const __m256i t0 = _mm256_unpacklo_epi32(v0, v1), t1 = _mm256_unpacklo_epi32(v2, v3);
+  const __m256i t2 = _mm256_unpackhi_epi32(v0, v1), t3 = _mm256_unpackhi_epi32(v2, v3);
+  const __m256i r0 = _mm256_unpacklo_epi64(t0, t1), r1 = _mm256_unpackhi_epi64(t0, t1);  // blocks 0|4, 1|5
+  const __m256i r2 = _mm256_unpacklo_epi64(t2, t3), r3 = _mm256_unpackhi_epi64(t2, t3);  // blocks 2|6, 3|7
+  auto* o = static_cast<__m256i*>(out);
+  _mm256_storeu_si256(o, _mm256_permute2x128_si256(r0, r1, 0x20));
+  _mm256_storeu_si256(o + 1, _mm256_permute2x128_si256(r2, r3, 0x20));
+  _mm256_storeu_si256(o + 2, _mm256_permute2x128_si256(r0, r1, 0x31));
+  _mm256_storeu_si256(o + 3, _mm256_permute2x128_si256(r2, r3, 0x31));
+}
+
+[[gnu::target("avx2")]] void blocks_avx2(Key key, const Counter& base, std::uint32_t block, std::uint32_t* out) {
+  __m256i c0[kChainsAvx2], c1[kChainsAvx2], c2[kChainsAvx2], c3[kChainsAvx2];
+  philox_avx2(key, base, block, c0, c1, c2, c3);
+  for (int j = 0; j < kChainsAvx2; ++j) store_block_order_avx2(c0[j], c1[j], c2[j], c3[j], out + 32 * j);
+}
+
+// Philox and Box–Muller in one pass: 32 blocks as in blocks_avx2, whose words (c0, c1) and
+// (c2, c3) are the radius and angle of each block's two pairs; the normals then take the words'
+// transpose into block order.
+[[gnu::target("avx2,fma")]] void block_normals_avx2(Key key, const Counter& base, std::uint32_t block, float* out) {
+  __m256i c0[kChainsAvx2], c1[kChainsAvx2], c2[kChainsAvx2], c3[kChainsAvx2];
+  philox_avx2(key, base, block, c0, c1, c2, c3);
+  static_assert(kChainsAvx2 == kNormalChainsAvx2);
+  __m256 z0[kChainsAvx2], z1[kChainsAvx2], z2[kChainsAvx2], z3[kChainsAvx2];
+  box_muller_avx2<kNormalChainsAvx2>(c0, c1, z0, z1);
+  box_muller_avx2<kNormalChainsAvx2>(c2, c3, z2, z3);
+  for (int j = 0; j < kChainsAvx2; ++j)
+    store_block_order_avx2(_mm256_castps_si256(z0[j]), _mm256_castps_si256(z1[j]), _mm256_castps_si256(z2[j]),
+                           _mm256_castps_si256(z3[j]), out + 32 * j);
 }
 
 [[gnu::target("avx2")]] std::size_t lanes_avx2(Key key, const LaneCounters& k, std::size_t n, std::uint32_t* o0,
@@ -459,6 +488,32 @@ void normals_from_words(core::KernelIsa isa, std::span<const std::uint32_t> word
 
 void normals_from_words(std::span<const std::uint32_t> words, std::span<float> out) {
   normals_from_words(core::process_kernel_isa(), words, out);
+}
+
+void philox_normals(core::KernelIsa isa, Key key, Counter base, std::uint32_t first_block, std::span<float> out) {
+  if (out.size() % 2 != 0)
+    throw core::ArgumentError("philox_normals: " + std::to_string(out.size()) + " normals: expected an even number");
+  const std::size_t blocks = (out.size() + 3) / 4;
+  if (std::uint64_t{first_block} + blocks > std::numeric_limits<std::uint32_t>::max())
+    throw core::RuntimeFailure("random stream exhausted: more than 2^32 blocks drawn from one stream");
+  std::size_t i = 0;  // normals done, a multiple of 4 (whole blocks)
+  if (isa == core::KernelIsa::kAvx2)
+    for (constexpr std::size_t kStep = 32 * kChainsAvx2; i + kStep <= out.size(); i += kStep)
+      block_normals_avx2(key, base, first_block + static_cast<std::uint32_t>(i / 4), out.data() + i);
+  // The rest through a buffer that stays in the first-level cache.
+  constexpr std::size_t kPiece = 2048;
+  std::uint32_t words[kPiece];
+  while (i < out.size()) {
+    const std::size_t n = std::min(kPiece, out.size() - i);
+    const std::span<std::uint32_t> w(words, n);
+    philox_blocks(isa, key, base, first_block + static_cast<std::uint32_t>(i / 4), w);
+    normals_from_words(isa, w, out.subspan(i, n));
+    i += n;
+  }
+}
+
+void philox_normals(Key key, Counter base, std::uint32_t first_block, std::span<float> out) {
+  philox_normals(core::process_kernel_isa(), key, base, first_block, out);
 }
 
 void normal_pair_scalar(std::uint32_t radius, std::uint32_t angle, float& z0, float& z1) {

@@ -137,6 +137,34 @@ TEST(RngBatch, NormalsAreBitIdenticalAtEveryLevel) {
   }
 }
 
+TEST(RngBatch, PhiloxNormalsAreTheNormalsOfTheStreamsWords) {
+  // One pass (philox_normals) against the two steps (philox_blocks, then normals_from_words), bit
+  // for bit, at every level: sizes around the AVX2 group of 32 blocks (128 normals) and the
+  // buffer of the other paths (2048), and block offsets that are not multiples of 32.
+  const cimmc::core::rng::Key key = cimmc::core::rng::key_from_seed(77);
+  const cimmc::core::rng::Counter base =
+      cimmc::core::rng::stream_counter({cimmc::core::rng::Purpose::kTest, 3, 1, 9}, 0);
+  for (const std::size_t n : {std::size_t{2}, std::size_t{6}, std::size_t{126}, std::size_t{128}, std::size_t{130},
+                              std::size_t{2046}, std::size_t{2048}, std::size_t{2050}, std::size_t{16390}})
+    for (const std::uint32_t first : {0u, 5u, 1000003u}) {
+      std::vector<std::uint32_t> words(n);
+      cimmc::core::rng::philox_blocks(KernelIsa::kPortable, key, base, first, words);
+      std::vector<float> expected(n);
+      cimmc::core::rng::normals_from_words(KernelIsa::kPortable, words, expected);
+      for (KernelIsa isa : supported_levels()) {
+        std::vector<float> z(n, -100.0f);
+        cimmc::core::rng::philox_normals(isa, key, base, first, z);
+        for (std::size_t i = 0; i < n; ++i)
+          ASSERT_EQ(bits_of(z[i]), bits_of(expected[i]))
+              << cimmc::core::kernel_isa_name(isa) << " n " << n << " first block " << first << " normal " << i;
+      }
+    }
+  std::vector<float> odd(7);
+  EXPECT_THROW(cimmc::core::rng::philox_normals(key, base, 0, odd), cimmc::core::ArgumentError);
+  std::vector<float> past(8);
+  EXPECT_THROW(cimmc::core::rng::philox_normals(key, base, 0xFFFFFFFFu, past), cimmc::core::RuntimeFailure);
+}
+
 TEST(RngBatch, NormalsAreAccurateAgainstDoublePrecisionBoxMuller) {
   // The same uniforms through libm in double: radius from the top 24 bits, angle = quadrant ·
   // pi/2 + y with y from the low 30 bits (the layout documented in rng_batch.hpp).

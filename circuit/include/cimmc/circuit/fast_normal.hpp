@@ -1,7 +1,7 @@
 // Sequential standard normals and random words from one addressed stream, for partial-sum noise,
 // sense offsets and stochastic readouts. Once partial sums come from popcounts, drawing one
 // Gaussian per analog accumulation is the dominant cost of a noisy crossbar; the numbers come from
-// the batch generators of core (core::rng::philox_blocks, core::rng::normals_from_words: Philox4x32-10 and a
+// the batch generators of core (core::rng::philox_normals, core::rng::philox_blocks: Philox4x32-10 and a
 // single-precision Box–Muller, |z| <= 5.9, vectorized for AVX2 and AVX-512 with identical results).
 //
 // NormalBuffer and WordBuffer hand out numbers from one random stream (seed, address) in a fixed
@@ -37,7 +37,6 @@ class NormalBuffer {
   core::rng::Key key_{};
   core::rng::Counter base_{};
   std::uint32_t next_block_ = 0;
-  std::vector<std::uint32_t> words_;
   std::vector<float> values_;
   std::size_t chunk_;
   std::size_t pos_ = 0;

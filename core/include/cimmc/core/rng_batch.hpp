@@ -52,6 +52,14 @@ void normal_pairs(core::KernelIsa isa, const std::uint32_t* radius, const std::u
 void normals_from_words(std::span<const std::uint32_t> words, std::span<float> out);
 void normals_from_words(core::KernelIsa isa, std::span<const std::uint32_t> words, std::span<float> out);
 
+// The normals of the stream's words: exactly normals_from_words on the words philox_blocks draws
+// (blocks first_block, first_block + 1, ...), for an even out.size(), in one pass: the AVX2
+// version transforms each group of 32 blocks while its words are still in registers, the others
+// go through a small buffer. Throws core::ArgumentError for an odd size, core::RuntimeFailure as
+// philox_blocks.
+void philox_normals(Key key, Counter base, std::uint32_t first_block, std::span<float> out);
+void philox_normals(core::KernelIsa isa, Key key, Counter base, std::uint32_t first_block, std::span<float> out);
+
 // The same transform, one pair at a time (the reference the batch versions are tested against).
 void normal_pair_scalar(std::uint32_t radius, std::uint32_t angle, float& z0, float& z1);
 
