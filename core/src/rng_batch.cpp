@@ -417,13 +417,19 @@ constexpr int kChainsAvx512 = 4;  // 64 blocks per step
   return i;
 }
 
+// The blocks that hold `words` words from first_block on; throws if they run past 2^32.
+std::size_t blocks_within_stream(std::uint32_t first_block, std::size_t words) {
+  const std::size_t blocks = (words + 3) / 4;
+  if (std::uint64_t{first_block} + blocks > std::numeric_limits<std::uint32_t>::max())
+    throw core::RuntimeFailure("random stream exhausted: more than 2^32 blocks drawn from one stream");
+  return blocks;
+}
+
 }  // namespace
 
 void philox_blocks(core::KernelIsa isa, Key key, Counter base, std::uint32_t first_block,
                    std::span<std::uint32_t> out) {
-  const std::size_t blocks = (out.size() + 3) / 4;
-  if (std::uint64_t{first_block} + blocks > std::numeric_limits<std::uint32_t>::max())
-    throw core::RuntimeFailure("random stream exhausted: more than 2^32 blocks drawn from one stream");
+  const std::size_t blocks = blocks_within_stream(first_block, out.size());
   std::size_t b = 0;
   std::uint32_t* o = out.data();
   if (isa == core::KernelIsa::kAvx512) {
@@ -493,9 +499,7 @@ void normals_from_words(std::span<const std::uint32_t> words, std::span<float> o
 void philox_normals(core::KernelIsa isa, Key key, Counter base, std::uint32_t first_block, std::span<float> out) {
   if (out.size() % 2 != 0)
     throw core::ArgumentError("philox_normals: " + std::to_string(out.size()) + " normals: expected an even number");
-  const std::size_t blocks = (out.size() + 3) / 4;
-  if (std::uint64_t{first_block} + blocks > std::numeric_limits<std::uint32_t>::max())
-    throw core::RuntimeFailure("random stream exhausted: more than 2^32 blocks drawn from one stream");
+  blocks_within_stream(first_block, out.size());
   std::size_t i = 0;  // normals done, a multiple of 4 (whole blocks)
   if (isa == core::KernelIsa::kAvx2)
     for (constexpr std::size_t kStep = 32 * kChainsAvx2; i + kStep <= out.size(); i += kStep)
