@@ -640,6 +640,9 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
   // (adc_convert, kFused).
   const bool fused_adc = r.kind == ReadoutKind::kAdc && !rare && deviations_.empty() && !any_negative &&
                          (!additive || (!physical && sigma_prop == 0.0f));
+  // An ideal readout of exact sums reads PS+ − PS− straight from the integer sums, in one pass
+  // (the same float values as through vpos and vneg).
+  const bool exact_ideal = r.kind == ReadoutKind::kIdeal && exact_analog && offsets == nullptr;
   if (additive && !lcu && !rare)
     sc.normals.set_chunk(chunk_for(blocks * elements * (any_negative ? 2 : 1), static_cast<std::size_t>(elements)));
   if (mtj)  // one word per exact PS (K by inverse CDF), T words per analog PS
@@ -722,7 +725,7 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
       // readout reads the integer PS alone; the fused ADC forms it in its conversion loop, from
       // the same normals taken at the same point of the stream)
       const float* fused_z = fused_adc && additive ? sc.normals.take(static_cast<std::size_t>(elements)) : nullptr;
-      if (!fused_adc && !(mtj && exact_analog))
+      if (!fused_adc && !exact_ideal && !(mtj && exact_analog))
         for (int e = 0; e < elements; ++e) {
           vpos[e] = static_cast<float>(pos[e]);
           vneg[e] = static_cast<float>(neg[e]);
@@ -781,7 +784,10 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
       switch (r.kind) {
         case ReadoutKind::kIdeal:
         case ReadoutKind::kZebraLcu: {
-          for (int e = 0; e < elements; ++e) value[e] = vpos[e] - vneg[e];
+          if (exact_ideal)
+            for (int e = 0; e < elements; ++e) value[e] = static_cast<float>(pos[e]) - static_cast<float>(neg[e]);
+          else
+            for (int e = 0; e < elements; ++e) value[e] = vpos[e] - vneg[e];
           counters.ideal_reads += static_cast<std::uint64_t>(nn) * groups;
           break;
         }
