@@ -316,10 +316,8 @@ struct AdcBoundBlock {
   const float* inv;
   const float* step;
   const std::uint8_t* valid;
-  const float* sense0;  // physical: each side's sense variance; otherwise the sides' masks
-  const float* sense1;
-  const float* mask0;
-  const float* mask1;
+  const float* side0;  // physical: each side's sense variance; otherwise each side's sense mask
+  const float* side1;
   float add2;  // (σ_add)²
   float sigma_prop;
   float cell_variance;
@@ -339,10 +337,8 @@ template <bool kPhysical>
   const float* inv = b.inv;
   const float* step = b.step;
   const std::uint8_t* valid = b.valid;
-  const float* sense0 = b.sense0;
-  const float* sense1 = b.sense1;
-  const float* mask0 = b.mask0;
-  const float* mask1 = b.mask1;
+  const float* side0 = b.side0;
+  const float* side1 = b.side1;
   const float add2 = b.add2, sigma_prop = b.sigma_prop, cell_variance = b.cell_variance;
   const int sparse_bit = b.sparse_bit, elements = b.elements;
   constexpr float kInf = std::numeric_limits<float>::infinity();
@@ -356,10 +352,10 @@ template <bool kPhysical>
     const float fp = static_cast<float>(pos[e]), fn = static_cast<float>(neg[e]);
     float var;
     if constexpr (kPhysical) {
-      var = sense0[e] + cell_variance * fp + sense1[e] + cell_variance * fn;
+      var = side0[e] + cell_variance * fp + side1[e] + cell_variance * fn;
     } else {
       const float bp = sigma_prop * fp, bn = sigma_prop * fn;
-      var = mask0[e] * (add2 + bp * bp) + mask1[e] * (add2 + bn * bn);
+      var = side0[e] * (add2 + bp * bp) + side1[e] * (add2 + bn * bn);
     }
     // d > 0 ? d² / var : 0 over the elements that convert with noise (var > 0), as d² / var,
     // each result used (added to 0 or to +∞) so that GCC does not sink an operation into a branch,
@@ -575,14 +571,11 @@ int CrossbarLayer::adc_rare_errors(const std::int32_t* pos, const std::int32_t* 
   // The block's bound: the smallest distance to a threshold in units of σ, in a single-precision
   // pass that vectorizes (squared, over the variance). The distance is taken smaller than it is by
   // far more than its rounding (2^-18 of the code's magnitude), so that it stays a lower bound.
-  const float* sense0 = physical ? sc.sense_variance[0].data() : side_mask_[0].data();
-  const float* sense1 = physical ? sc.sense_variance[1].data() : side_mask_[1].data();
-  const float* mask0 = side_mask_[0].data();
-  const float* mask1 = side_mask_[1].data();
-  const float add2 = sigma_add * sigma_add;
+  const std::vector<float>* side = physical ? sc.sense_variance : side_mask_;  // the two sides
   constexpr float kInf = std::numeric_limits<float>::infinity();
-  const AdcBoundBlock block{pos,    neg,   vpos,  vneg, inv,        step,          valid,          sense0,
-                            sense1, mask0, mask1, add2, sigma_prop, cell_variance, sparse ? 1 : 0, elements};
+  const AdcBoundBlock block{pos,        neg,           vpos,           vneg,           inv,
+                            step,       valid,         side[0].data(), side[1].data(), sigma_add * sigma_add,
+                            sigma_prop, cell_variance, sparse ? 1 : 0, elements};
   const float ratio2 = physical ? adc_min_ratio2<true>(block) : adc_min_ratio2<false>(block);
   if (ratio2 == kInf) return 0;
   const double ratio = std::sqrt(static_cast<double>(ratio2)) * (1.0 - 1e-5);
