@@ -100,6 +100,20 @@ StudyRanks& StudyRanks::world() {
   return ranks;
 }
 
+bool StudyRanks::start(bool ready, std::vector<std::uint8_t>& done) {
+#ifdef CIMMC_HAVE_MPI
+  if (size_ == 1) return ready;
+  int mine = ready ? 1 : 0, all = 0;
+  check(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD), "MPI_Allreduce");
+  if (all == 0) return false;
+  check(MPI_Bcast(done.data(), static_cast<int>(done.size()), MPI_BYTE, 0, MPI_COMM_WORLD), "MPI_Bcast");
+  return true;
+#else
+  (void)done;
+  return ready;
+#endif
+}
+
 void StudyRanks::send_slot(const StudyResults& results, std::size_t point, std::size_t trial) {
 #ifdef CIMMC_HAVE_MPI
   if (size_ == 1) return;
@@ -126,6 +140,12 @@ void StudyRanks::send_finished() {
   pending_.clear();
   char none = 0;
   check(MPI_Send(&none, 0, MPI_BYTE, 0, kFinishedTag, MPI_COMM_WORLD), "MPI_Send");
+#endif
+}
+
+void StudyRanks::finish() {
+#ifdef CIMMC_HAVE_MPI
+  if (size_ > 1) check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
 #endif
 }
 

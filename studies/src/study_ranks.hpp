@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "cimmc/studies/study_results.hpp"
@@ -28,12 +29,23 @@ class StudyRanks {
   // Whether this rank computes the k-th pending slot.
   bool owns(std::size_t k) const { return static_cast<int>(k % static_cast<std::size_t>(size_)) == rank_; }
 
+  // Every rank, once before any slot runs: whether every rank is ready to run (a rank that
+  // failed to start passes false, and then no rank waits for it: all return false); if so, rank
+  // 0's done mask is copied to every rank. Only rank 0 reads an existing results file: a worker
+  // that read it itself could see a checkpoint rank 0 wrote after its own start, deal the pending
+  // slots from another mask, and leave slots to no rank.
+  bool start(bool ready, std::vector<std::uint8_t>& done);
   // Worker: sends slot (point, trial) of every array to rank 0.
   void send_slot(const StudyResults& results, std::size_t point, std::size_t trial);
   // Worker: tells rank 0 that it sends no more slots (after its last one, or when stopped).
   void send_finished();
   // Root: stores every slot that has arrived (does not wait); returns how many.
   std::size_t receive_ready(StudyResults& results);
+  // Every rank, at the end: returns once every rank is there, that is, once rank 0 has written
+  // the file. A worker waits here, inside the run and its stop handlers, not in MPI_Finalize
+  // where a forwarded stop signal would kill it, and mpirun then the whole job (rank 0 with its
+  // last checkpoint unwritten).
+  void finish();
   // Root: waits until every worker has finished, storing their slots; returns how many.
   std::size_t receive_all(StudyResults& results);
 

@@ -6,6 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <exception>
+#include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -14,6 +17,7 @@
 #endif
 
 #include "cimmc/core/error.hpp"
+#include "cimmc/core/output_lock.hpp"
 #include "cimmc/core/parallel.hpp"
 #include "cimmc/core/progress.hpp"
 #include "cimmc/studies/memory_estimate.hpp"
@@ -30,8 +34,11 @@ std::atomic<int> g_stop_signal{0};
 
 extern "C" void on_stop_signal(int signal) { g_stop_signal.store(signal); }
 
-// Installs the SIGINT/SIGTERM handlers for the run and restores the previous ones after it. The
-// handlers reset themselves (SA_RESETHAND), so a second signal ends the program at once.
+// Installs the SIGINT/SIGTERM/SIGUSR1 handlers for the run and restores the previous ones after
+// it. The handlers reset themselves (SA_RESETHAND), so a second signal ends the program at once.
+// SIGUSR1 is the one that stops a distributed run in good order: OpenMPI's mpirun forwards it to
+// every rank as it is, where it answers SIGTERM by SIGKILL after a second (docs/studies.md,
+// "Distributed runs").
 class StopSignals {
  public:
   StopSignals() {
@@ -42,10 +49,12 @@ class StopSignals {
     action.sa_flags = SA_RESETHAND;
     sigaction(SIGINT, &action, &old_int_);
     sigaction(SIGTERM, &action, &old_term_);
+    sigaction(SIGUSR1, &action, &old_usr1_);
   }
   ~StopSignals() {
     sigaction(SIGINT, &old_int_, nullptr);
     sigaction(SIGTERM, &old_term_, nullptr);
+    sigaction(SIGUSR1, &old_usr1_, nullptr);
   }
   StopSignals(const StopSignals&) = delete;
   StopSignals& operator=(const StopSignals&) = delete;
@@ -53,7 +62,7 @@ class StopSignals {
 
  private:
   struct sigaction old_int_ {
-  }, old_term_{};
+  }, old_term_{}, old_usr1_{};
 };
 
 std::string quoted(const std::string& s) { return core::config::to_toml(core::config::Value(s)); }
@@ -180,6 +189,10 @@ RunOutcome run_study(const StudySpec& spec, const RunOptions& o) {
 #endif
   if (o.threads < 0)
     throw core::ArgumentError(fmt::format("--threads {}: expected a number of threads >= 1", o.threads));
+  // From here a stop signal is a request, honoured at the next slot boundary (before the first
+  // slot, if it comes while the run starts). A dry run is left to stop at once.
+  std::optional<StopSignals> signals;
+  if (!o.dry_run) signals.emplace();
   auto& ranks = StudyRanks::world();
   const auto t_start = std::chrono::steady_clock::now();
   std::vector<ResolvedDesign> designs;
@@ -189,34 +202,50 @@ RunOutcome run_study(const StudySpec& spec, const RunOptions& o) {
   RunOutcome outcome;
   outcome.config_hash = resolved.hash;
   outcome.root = ranks.root();
-  const bool exists = std::filesystem::exists(spec.output);
-  // Rank 0 decides about the existing file (the workers may see the one it has started writing).
-  if (ranks.root() && exists && !o.resume && !o.force && !o.dry_run)
-    throw core::ConfigError(
-        fmt::format("{}: the results file exists; --resume continues it, --force replaces it", spec.output));
-  if (exists && o.resume) {
-    const auto stored = read_study_hash(spec.output);
-    if (stored != resolved.hash)
-      throw core::ConfigError(
-          fmt::format("{}: written by a study of configuration hash {}, this study resolves to {}; "
-                      "--resume continues only the same study (write to a new file instead)",
-                      spec.output, stored, resolved.hash));
-  }
-  auto jobs = make_study_jobs(spec, designs);
-  // Memory, before the results arrays are allocated and before any slot runs.
-  // Every MPI rank on this machine holds its own copy (docs/reliability.md, section 9).
-  const int local_ranks = ranks.ranks_on_this_machine();
-  const auto memory =
-      estimate_study_memory(spec, *jobs, o.threads > 0 ? o.threads : core::max_threads()).times(local_ranks);
-  check_memory(memory,
-               fmt::format("{}: the study ({} points x {} trials{})", spec.source, spec.points(), spec.trials_run(),
-                           local_ranks > 1 ? fmt::format(", {} MPI ranks on this machine", local_ranks) : ""),
-               local_ranks > 1 ? "start fewer ranks per machine, or run fewer points or trials per file, fewer "
-                                 "images or a smaller batch"
-                               : "run fewer points or trials per file, fewer images or a smaller batch");
+  // Until every rank is ready a failure may be one rank's alone (rank 0's lock and checks of the
+  // results file, a memory check on one machine): it is kept, every rank learns of it at
+  // ranks.start(), and none waits for the others.
   StudyResults results(spec.points(), static_cast<std::size_t>(spec.trials_run()));
-  jobs->define(results);
-  if (exists && o.resume) read_study_slots(spec.output, results);
+  std::unique_ptr<StudyJobs> jobs;
+  MemoryEstimate memory;
+  core::OutputLock lock;  // rank 0 writes the file; held until the last checkpoint
+  std::exception_ptr failure;
+  try {
+    if (ranks.root() && !o.dry_run) lock = core::OutputLock(spec.output);
+    // Rank 0 alone reads an existing file; the workers receive its done mask at ranks.start().
+    const bool exists = ranks.root() && std::filesystem::exists(spec.output);
+    if (exists && !o.resume && !o.force && !o.dry_run)
+      throw core::ConfigError(
+          fmt::format("{}: the results file exists; --resume continues it, --force replaces it", spec.output));
+    if (exists && o.resume) {
+      const auto stored = read_study_hash(spec.output);
+      if (stored != resolved.hash)
+        throw core::ConfigError(
+            fmt::format("{}: written by a study of configuration hash {}, this study resolves to {}; "
+                        "--resume continues only the same study (write to a new file instead)",
+                        spec.output, stored, resolved.hash));
+    }
+    jobs = make_study_jobs(spec, designs);
+    // Memory, before the results arrays are allocated and before any slot runs.
+    // Every MPI rank on this machine holds its own copy (docs/reliability.md, section 9).
+    const int local_ranks = ranks.ranks_on_this_machine();
+    memory = estimate_study_memory(spec, *jobs, o.threads > 0 ? o.threads : core::max_threads()).times(local_ranks);
+    check_memory(memory,
+                 fmt::format("{}: the study ({} points x {} trials{})", spec.source, spec.points(), spec.trials_run(),
+                             local_ranks > 1 ? fmt::format(", {} MPI ranks on this machine", local_ranks) : ""),
+                 local_ranks > 1 ? "start fewer ranks per machine, or run fewer points or trials per file, fewer "
+                                   "images or a smaller batch"
+                                 : "run fewer points or trials per file, fewer images or a smaller batch");
+    jobs->define(results);
+    if (exists && o.resume) read_study_slots(spec.output, results);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (!ranks.start(failure == nullptr, results.done)) {
+    if (failure) std::rethrow_exception(failure);
+    throw core::RuntimeFailure(fmt::format(
+        "distributed run, rank {}: another rank could not start the study (its own message says why)", ranks.rank()));
+  }
   outcome.slots = results.points * results.trials;
   outcome.done_before = results.done_count();
   if (o.dry_run) {
@@ -229,7 +258,6 @@ RunOutcome run_study(const StudySpec& spec, const RunOptions& o) {
   const auto checkpoint = [&] {
     if (ranks.root()) write_study_file(spec.output, spec, results, provenance);
   };
-  StopSignals signals;
   JobContext context;
   context.output = spec.output;
   context.resume = o.resume;
@@ -270,6 +298,7 @@ RunOutcome run_study(const StudySpec& spec, const RunOptions& o) {
   }
   progress.finish();
   checkpoint();
+  ranks.finish();
   outcome.done_after = results.done_count();
   outcome.interrupted = StopSignals::received() != 0;
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();

@@ -2,6 +2,8 @@
 // study runner: points x trials, checkpoints, --resume, --dry-run; results in a cimmc.study file.
 #include <fmt/format.h>
 
+#include <csignal>
+
 #include "cimmc/core/error.hpp"
 #include "cimmc/studies/cli.hpp"
 #include "cimmc/studies/study_runner.hpp"
@@ -18,6 +20,10 @@ struct RunCommandOptions {
 };
 
 void run_command(RunCommandOptions& o, bool quiet) {
+  // SIGUSR1 asks a run to stop (run_study handles it while it runs). Before and after that it has
+  // nothing to stop and is ignored: under mpirun, a rank that it killed after its run would have
+  // mpirun kill the rest of the job.
+  std::signal(SIGUSR1, SIG_IGN);
   const auto spec = studies::load_study(o.study, o.overrides, o.output);
   o.run.quiet = o.run.quiet || quiet;
   if (o.run.resume && o.run.force) throw core::ArgumentError("--resume and --force exclude each other");

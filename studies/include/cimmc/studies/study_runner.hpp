@@ -27,7 +27,7 @@ struct RunOptions {
 
 struct RunOutcome {
   std::size_t slots = 0, done_before = 0, done_after = 0;
-  bool interrupted = false;  // stopped by SIGINT/SIGTERM; the file holds every finished slot
+  bool interrupted = false;  // stopped by SIGINT/SIGTERM/SIGUSR1; the file holds every finished slot
   double seconds = 0;
   std::string config_hash;
   bool root = true;  // false on the worker ranks of a distributed run (rank 0 reports and writes)
