@@ -2,7 +2,8 @@
 # mpi_ranks.sh CIMMC MPIEXEC WORKDIR STUDY: the study run by 1, 2 and 3 MPI ranks (one thread
 # each, oversubscribing the machine if needed) gives result datasets bit-identical to a
 # single-process run; a distributed run stopped by SIGUSR1 (mpirun forwards it; it answers SIGTERM
-# by SIGKILL a second later) and resumed under 2 ranks too. A run that rank 0 refuses (an existing
+# by SIGKILL a second later) and resumed under 2 ranks too, rank 1 seeing a finished file of the
+# same name in its own folder. A run that rank 0 refuses (an existing
 # file without --resume or --force) ends on every rank at once, with rank 0's message.
 set -u
 cimmc=$1 mpiexec=$2 work=$3 study=$4
@@ -54,6 +55,11 @@ finished() { [[ ($code -eq 0 || $code -eq 138) && $n == "$total" ]] && grep -q "
 if ! stopped && ! finished; then
   echo "SIGUSR1: expected a clean stop (exit 1) or a finished run"; echo "--- log:"; cat cut.log; exit 1
 fi
-ASAN_OPTIONS=$mpi_asan "$mpiexec" -n 2 "$cimmc" --quiet run "$study" --threads 1 -o cut.h5 --resume >resume.log 2>&1 || { cat resume.log; exit 1; }
+# Rank 1 runs in its own folder, where cut.h5 is a finished copy: only rank 0's file may count
+# (a worker that dealt from the file it sees would leave rank 0's share of the rest undone).
+mkdir -p decoy && cp single.h5 decoy/cut.h5
+ASAN_OPTIONS=$mpi_asan "$mpiexec" -n 1 "$cimmc" --quiet run "$study" --threads 1 -o cut.h5 --resume \
+  : -n 1 -wdir decoy "$cimmc" --quiet run "$study" --threads 1 -o cut.h5 --resume >resume.log 2>&1 || { cat resume.log; exit 1; }
+cmp -s single.h5 decoy/cut.h5 || { echo "rank 1 changed the file in its folder"; exit 1; }
 "$here/same_results.sh" single.h5 cut.h5 || exit 1
 echo "stopped and resumed under 2 ranks: identical"
