@@ -205,7 +205,7 @@ RunOutcome run_study(const StudySpec& spec, const RunOptions& o) {
   // Until every rank is ready a failure may be one rank's alone (rank 0's lock and checks of the
   // results file, a memory check on one machine): it is kept, every rank learns of it at
   // ranks.start(), and none waits for the others.
-  StudyResults results(spec.points(), static_cast<std::size_t>(spec.trials_run()));
+  StudyResults results(0, 0);  // sized once the memory check has passed
   std::unique_ptr<StudyJobs> jobs;
   MemoryEstimate memory;
   core::OutputLock lock;  // rank 0 writes the file; held until the last checkpoint
@@ -236,6 +236,7 @@ RunOutcome run_study(const StudySpec& spec, const RunOptions& o) {
                  local_ranks > 1 ? "start fewer ranks per machine, or run fewer points or trials per file, fewer "
                                    "images or a smaller batch"
                                  : "run fewer points or trials per file, fewer images or a smaller batch");
+    results = StudyResults(spec.points(), static_cast<std::size_t>(spec.trials_run()));
     jobs->define(results);
     if (exists && o.resume) read_study_slots(spec.output, results);
   } catch (...) {
