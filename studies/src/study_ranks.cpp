@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -106,7 +107,12 @@ bool StudyRanks::start(bool ready, std::vector<std::uint8_t>& done) {
   int mine = ready ? 1 : 0, all = 0;
   check(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD), "MPI_Allreduce");
   if (all == 0) return false;
-  check(MPI_Bcast(done.data(), static_cast<int>(done.size()), MPI_BYTE, 0, MPI_COMM_WORLD), "MPI_Bcast");
+  // In pieces that an int counts (a mask of more than 2^31 slots is possible on a large machine).
+  constexpr std::size_t kPiece = std::size_t{1} << 30;
+  for (std::size_t at = 0; at < done.size(); at += kPiece)
+    check(
+        MPI_Bcast(done.data() + at, static_cast<int>(std::min(kPiece, done.size() - at)), MPI_BYTE, 0, MPI_COMM_WORLD),
+        "MPI_Bcast");
   return true;
 #else
   (void)done;
