@@ -3,8 +3,8 @@
 # each, oversubscribing the machine if needed) gives result datasets bit-identical to a
 # single-process run; a distributed run stopped by SIGUSR1 (mpirun forwards it; it answers SIGTERM
 # by SIGKILL a second later) and resumed under 2 ranks too, rank 1 seeing a finished file of the
-# same name in its own folder. A run that rank 0 refuses (an existing
-# file without --resume or --force) ends on every rank at once, with rank 0's message.
+# same name in its own folder. A run that rank 0 refuses (an existing file without --resume or
+# --force) ends on every rank at once, with rank 0's message.
 set -u
 cimmc=$1 mpiexec=$2 work=$3 study=$4
 here=$(cd "$(dirname "$0")" && pwd)
