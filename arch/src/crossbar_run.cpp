@@ -243,45 +243,56 @@ template <bool kFused, bool kOffsets, bool kNoise>
     // GCC's vectorization of the loop below widens the valid bytes 32 at a time and spills
     // (perf, x86-64-v3 build); the same operations 8 at a time, with the AVX-512 block's masks
     // as sign bits.
+    // The block's fields in locals: the stores to value[] may alias them as far as the compiler
+    // knows, and it reloaded sparse, σ and the pointers every iteration (perf annotate).
+    const float* vpos = b.vpos;
+    const float* vneg = b.vneg;
+    const float* offset_pos = b.offset_pos;
+    const float* offset_neg = b.offset_neg;
+    const float* z = b.z;
+    const float* mask = b.mask;
+    const __m256 sigma = _mm256_set1_ps(b.sigma);
+    const __m256i sparse_mask = _mm256_set1_epi32(b.sparse ? -1 : 0);
+    const unsigned sparse_bits = b.sparse ? 0xFFu : 0u;
     const __m256i zero_i = _mm256_setzero_si256();
-    const __m256i one_i = _mm256_set1_epi32(1);
     for (; e_first + 8 <= elements; e_first += 8) {
       const int e = e_first;
       const __m256i ip = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pos + e));
       __m256 d;
       __m256i is_zero;
       if constexpr (!kFused) {
-        d = _mm256_sub_ps(_mm256_loadu_ps(b.vpos + e), _mm256_loadu_ps(b.vneg + e));
+        d = _mm256_sub_ps(_mm256_loadu_ps(vpos + e), _mm256_loadu_ps(vneg + e));
         is_zero = _mm256_cmpeq_epi32(_mm256_or_si256(ip, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(neg + e))),
                                      zero_i);
       } else {
         is_zero = _mm256_cmpeq_epi32(ip, zero_i);
         __m256 vp = _mm256_cvtepi32_ps(ip), vn = _mm256_setzero_ps();
         if constexpr (kOffsets) {
-          vp = _mm256_add_ps(vp, _mm256_loadu_ps(b.offset_pos + e));
-          vn = _mm256_add_ps(vn, _mm256_loadu_ps(b.offset_neg + e));
+          vp = _mm256_add_ps(vp, _mm256_loadu_ps(offset_pos + e));
+          vn = _mm256_add_ps(vn, _mm256_loadu_ps(offset_neg + e));
         }
         if constexpr (kNoise)
-          vp = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_loadu_ps(b.mask + e), _mm256_set1_ps(b.sigma)),
-                               _mm256_loadu_ps(b.z + e), vp);
+          vp = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_loadu_ps(mask + e), sigma), _mm256_loadu_ps(z + e), vp);
         d = _mm256_sub_ps(vp, vn);
       }
       const __m256 x = _mm256_mul_ps(d, _mm256_loadu_ps(inv + e));
       const __m256 c = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-      const __m256 l = _mm256_loadu_ps(lo + e), h = _mm256_loadu_ps(hi + e);
-      const __m256 outside = _mm256_or_ps(_mm256_cmp_ps(c, l, _CMP_LT_OQ), _mm256_cmp_ps(c, h, _CMP_GT_OQ));
+      // Outside the code range: the clipped code differs from the code (one comparison instead of
+      // two; false for a NaN code, as the two were).
+      const __m256 clip = _mm256_min_ps(_mm256_max_ps(c, _mm256_loadu_ps(lo + e)), _mm256_loadu_ps(hi + e));
+      const __m256 outside = _mm256_cmp_ps(c, clip, _CMP_NEQ_OQ);
       std::uint64_t valid8 = 0;
       std::memcpy(&valid8, valid + e, sizeof valid8);
-      const __m256i real = _mm256_cmpeq_epi32(
-          _mm256_and_si256(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(valid8))), one_i), one_i);
+      // Bit i of real_bits = bit 0 of valid byte i, in scalar operations (the vector ports are the
+      // busy ones): the multiply moves bit 0 of byte i to bit 56 + i, without carries.
+      const unsigned real_bits =
+          static_cast<unsigned>(((valid8 & 0x0101010101010101ull) * 0x0102040810204080ull) >> 56);
       const unsigned zero_bits = static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(is_zero)));
-      const unsigned real_bits = static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(real)));
-      const unsigned skip_bits = b.sparse ? zero_bits : 0u;
+      const unsigned skip_bits = sparse_bits & zero_bits;
       clipped += std::popcount(static_cast<unsigned>(_mm256_movemask_ps(outside)) & real_bits & ~skip_bits);
       zero += std::popcount(zero_bits & real_bits);
-      __m256 v = _mm256_mul_ps(_mm256_min_ps(_mm256_max_ps(c, l), h), _mm256_loadu_ps(step + e));
-      if (b.sparse) v = _mm256_andnot_ps(_mm256_castsi256_ps(is_zero), v);
-      _mm256_storeu_ps(value + e, v);
+      const __m256 v = _mm256_mul_ps(clip, _mm256_loadu_ps(step + e));
+      _mm256_storeu_ps(value + e, _mm256_andnot_ps(_mm256_castsi256_ps(_mm256_and_si256(is_zero, sparse_mask)), v));
     }
   }
 #endif

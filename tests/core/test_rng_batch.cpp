@@ -103,6 +103,30 @@ TEST(RngBatch, PhiloxLanesAreScalarPhiloxPerLaneAtEveryLevel) {
   }
 }
 
+// Every radius the transform can see (the top 24 bits of the word), each with a different angle
+// word, at every level against the scalar transform: the vector versions derive the logarithm's
+// exponent and mantissa differently from the scalar one.
+TEST(RngBatch, EveryRadiusGivesTheScalarNormalsAtEveryLevel) {
+  constexpr std::uint32_t kRadii = 1u << 24, kPiece = 1u << 16;
+  std::vector<std::uint32_t> radius(kPiece), angle(kPiece);
+  std::vector<float> ref0(kPiece), ref1(kPiece), z0(kPiece), z1(kPiece);
+  for (std::uint32_t first = 0; first < kRadii; first += kPiece) {
+    for (std::uint32_t i = 0; i < kPiece; ++i) {
+      const std::uint32_t m = first + i;
+      radius[i] = (m << 8) | (m * 37u & 0xFFu);  // the low byte is not used
+      angle[i] = m * 0x9E3779B9u;
+      cimmc::core::rng::normal_pair_scalar(radius[i], angle[i], ref0[i], ref1[i]);
+    }
+    for (cimmc::core::KernelIsa isa : supported_levels()) {
+      cimmc::core::rng::normal_pairs(isa, radius.data(), angle.data(), kPiece, z0.data(), z1.data());
+      for (std::uint32_t i = 0; i < kPiece; ++i) {
+        ASSERT_EQ(bits_of(z0[i]), bits_of(ref0[i])) << cimmc::core::kernel_isa_name(isa) << " radius " << first + i;
+        ASSERT_EQ(bits_of(z1[i]), bits_of(ref1[i])) << cimmc::core::kernel_isa_name(isa) << " radius " << first + i;
+      }
+    }
+  }
+}
+
 TEST(RngBatch, NormalsAreBitIdenticalAtEveryLevel) {
   // Random words plus the edges of the radius and angle ranges.
   std::vector<std::uint32_t> words(2 * 20011);
