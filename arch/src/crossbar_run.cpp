@@ -203,40 +203,53 @@ template <bool kFused, bool kOffsets, bool kNoise>
   int e_first = 0;
 #if defined(__AVX512F__)
   {
-    // GCC keeps a scalar copy of the loop below hot; spell out the vector version.
+    // GCC keeps a scalar copy of the loop below hot; spell out the vector version. The block's
+    // fields in locals, as in the AVX2 loop below.
+    const float* vpos = b.vpos;
+    const float* vneg = b.vneg;
+    const float* offset_pos = b.offset_pos;
+    const float* offset_neg = b.offset_neg;
+    const float* z = b.z;
+    const float* mask = b.mask;
+    const __m512 sigma = _mm512_set1_ps(b.sigma);
+    const __mmask16 sparse_mask = b.sparse ? __mmask16{0xFFFF} : __mmask16{0};
     const __m512i zero_i = _mm512_setzero_si512();
+    const __m512i one_i = _mm512_set1_epi32(1);
+    __m512i clipped_v = zero_i, zero_v = zero_i;  // counts per lane
     for (; e_first + 16 <= elements; e_first += 16) {
       const int e = e_first;
       const __m512i ip = _mm512_loadu_si512(pos + e);
       __m512 d;
       __mmask16 is_zero;
       if constexpr (!kFused) {
-        d = _mm512_sub_ps(_mm512_loadu_ps(b.vpos + e), _mm512_loadu_ps(b.vneg + e));
+        d = _mm512_sub_ps(_mm512_loadu_ps(vpos + e), _mm512_loadu_ps(vneg + e));
         is_zero = _mm512_cmpeq_epi32_mask(_mm512_or_si512(ip, _mm512_loadu_si512(neg + e)), zero_i);
       } else {
         is_zero = _mm512_cmpeq_epi32_mask(ip, zero_i);
         __m512 vp = _mm512_cvtepi32_ps(ip), vn = _mm512_setzero_ps();
         if constexpr (kOffsets) {
-          vp = _mm512_add_ps(vp, _mm512_loadu_ps(b.offset_pos + e));
-          vn = _mm512_add_ps(vn, _mm512_loadu_ps(b.offset_neg + e));
+          vp = _mm512_add_ps(vp, _mm512_loadu_ps(offset_pos + e));
+          vn = _mm512_add_ps(vn, _mm512_loadu_ps(offset_neg + e));
         }
         if constexpr (kNoise)
-          vp = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_loadu_ps(b.mask + e), _mm512_set1_ps(b.sigma)),
-                               _mm512_loadu_ps(b.z + e), vp);
+          vp = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_loadu_ps(mask + e), sigma), _mm512_loadu_ps(z + e), vp);
         d = _mm512_sub_ps(vp, vn);
       }
       const __m512 x = _mm512_mul_ps(d, _mm512_loadu_ps(inv + e));
       const __m512 c = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-      const __mmask16 skip = b.sparse ? is_zero : __mmask16{0};
-      const __m512 l = _mm512_loadu_ps(lo + e), h = _mm512_loadu_ps(hi + e);
-      const __mmask16 outside = _mm512_cmp_ps_mask(c, l, _CMP_LT_OQ) | _mm512_cmp_ps_mask(c, h, _CMP_GT_OQ);
+      const __mmask16 skip = is_zero & sparse_mask;
+      const __m512 clip = _mm512_min_ps(_mm512_max_ps(c, _mm512_loadu_ps(lo + e)), _mm512_loadu_ps(hi + e));
       const __mmask16 real = _mm512_test_epi32_mask(
-          _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(valid + e))), _mm512_set1_epi32(1));
-      clipped += std::popcount(static_cast<unsigned>(outside & real & static_cast<__mmask16>(~skip)));
-      zero += std::popcount(static_cast<unsigned>(is_zero & real));
-      const __m512 v = _mm512_mul_ps(_mm512_min_ps(_mm512_max_ps(c, l), h), _mm512_loadu_ps(step + e));
-      _mm512_storeu_ps(value + e, _mm512_maskz_mov_ps(static_cast<__mmask16>(~skip), v));
+          _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(valid + e))), one_i);
+      // Clipped: the clipped code differs from the code (false for a NaN code, as "below or above
+      // the range" was); both counts add up in vector lanes, without moving masks to scalars.
+      const __mmask16 outside = _mm512_mask_cmp_ps_mask(static_cast<__mmask16>(real & ~skip), c, clip, _CMP_NEQ_OQ);
+      clipped_v = _mm512_mask_add_epi32(clipped_v, outside, clipped_v, one_i);
+      zero_v = _mm512_mask_add_epi32(zero_v, static_cast<__mmask16>(is_zero & real), zero_v, one_i);
+      _mm512_storeu_ps(value + e, _mm512_maskz_mul_ps(static_cast<__mmask16>(~skip), clip, _mm512_loadu_ps(step + e)));
     }
+    clipped += _mm512_reduce_add_epi32(clipped_v);
+    zero += _mm512_reduce_add_epi32(zero_v);
   }
 #elif defined(__AVX2__)
   {
