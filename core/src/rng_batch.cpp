@@ -274,6 +274,21 @@ inline FirstRounds first_rounds(Key key, const Counter& base) {
   lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
 }
 
+// The high and the low halves of the products of 8 lanes from _mm256_mul_epu32 of the even lanes
+// and of the odd lanes (shifted down). kShuffle: the high halves with lanes 1 and 2 of each
+// 128-bit half swapped (rounds_avx2). Functions, not lambdas: Clang does not give a lambda its
+// enclosing function's target.
+template <bool kShuffle>
+[[gnu::target("avx2"), gnu::always_inline]] inline __m256i product_high(__m256i even, __m256i odd) {
+  if constexpr (kShuffle)
+    return _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(even), _mm256_castsi256_ps(odd), 0xDD));
+  else return _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+}
+
+[[gnu::target("avx2"), gnu::always_inline]] inline __m256i product_low(__m256i even, __m256i odd) {
+  return _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+}
+
 // kRounds rounds (an even number) on kChains independent groups of 8 counters (interleaved: one
 // round is a chain of dependent multiplies).
 //
@@ -292,12 +307,6 @@ template <int kChains, int kRounds = 10, bool kShuffle = true>
   static_assert(kRounds % 2 == 0);
   constexpr int kSwap = 0xD8;  // P: lanes 0 2 1 3 of each 128-bit half
   const __m256i m0 = _mm256_set1_epi32(static_cast<int>(kM0)), m1 = _mm256_set1_epi32(static_cast<int>(kM1));
-  auto high = [](__m256i even, __m256i odd) {  // kShuffle: lanes in order P
-    if constexpr (kShuffle)
-      return _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(even), _mm256_castsi256_ps(odd), 0xDD));
-    else return _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
-  };
-  auto low = [](__m256i even, __m256i odd) { return _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA); };
   if constexpr (kShuffle)
     for (int j = 0; j < kChains; ++j) {
       c1[j] = _mm256_shuffle_epi32(c1[j], kSwap);
@@ -309,10 +318,10 @@ template <int kChains, int kRounds = 10, bool kShuffle = true>
     for (int j = 0; j < kChains; ++j) {
       const __m256i even0 = _mm256_mul_epu32(c0[j], m0), odd0 = _mm256_mul_epu32(_mm256_srli_epi64(c0[j], 32), m0);
       const __m256i even1 = _mm256_mul_epu32(c2[j], m1), odd1 = _mm256_mul_epu32(_mm256_srli_epi64(c2[j], 32), m1);
-      c0[j] = _mm256_xor_si256(_mm256_xor_si256(high(even1, odd1), c1[j]), key0);
-      c2[j] = _mm256_xor_si256(_mm256_xor_si256(high(even0, odd0), c3[j]), key1);
-      c1[j] = low(even1, odd1);
-      c3[j] = low(even0, odd0);
+      c0[j] = _mm256_xor_si256(_mm256_xor_si256(product_high<kShuffle>(even1, odd1), c1[j]), key0);
+      c2[j] = _mm256_xor_si256(_mm256_xor_si256(product_high<kShuffle>(even0, odd0), c3[j]), key1);
+      c1[j] = product_low(even1, odd1);
+      c3[j] = product_low(even0, odd0);
     }
     k0 += kW0;
     k1 += kW1;
