@@ -200,17 +200,19 @@ template <bool kFused, bool kOffsets, bool kNoise>
   // Branch-free so that it vectorizes; rounding to nearest (even) by the 1.5·2^23 trick, exact
   // for |x| < 2^22. The vector versions round with the rounding instruction instead: the same for
   // |x| < 2^22, and beyond that both clip to the code range.
+  // The block's fields in locals for the vector loops: the stores to value[] may alias them as far
+  // as the compiler knows, and it reloaded sparse, σ and the pointers every iteration (perf
+  // annotate, AVX2).
+  [[maybe_unused]] const float* vpos = b.vpos;
+  [[maybe_unused]] const float* vneg = b.vneg;
+  [[maybe_unused]] const float* offset_pos = b.offset_pos;
+  [[maybe_unused]] const float* offset_neg = b.offset_neg;
+  [[maybe_unused]] const float* z = b.z;
+  [[maybe_unused]] const float* mask = b.mask;
   int e_first = 0;
 #if defined(__AVX512F__)
   {
-    // GCC keeps a scalar copy of the loop below hot; spell out the vector version. The block's
-    // fields in locals, as in the AVX2 loop below.
-    const float* vpos = b.vpos;
-    const float* vneg = b.vneg;
-    const float* offset_pos = b.offset_pos;
-    const float* offset_neg = b.offset_neg;
-    const float* z = b.z;
-    const float* mask = b.mask;
+    // GCC keeps a scalar copy of the loop below hot; spell out the vector version.
     const __m512 sigma = _mm512_set1_ps(b.sigma);
     const __mmask16 sparse_mask = b.sparse ? __mmask16{0xFFFF} : __mmask16{0};
     const __m512i zero_i = _mm512_setzero_si512();
@@ -256,14 +258,6 @@ template <bool kFused, bool kOffsets, bool kNoise>
     // GCC's vectorization of the loop below widens the valid bytes 32 at a time and spills
     // (perf, x86-64-v3 build); the same operations 8 at a time, with the AVX-512 block's masks
     // as sign bits.
-    // The block's fields in locals: the stores to value[] may alias them as far as the compiler
-    // knows, and it reloaded sparse, σ and the pointers every iteration (perf annotate).
-    const float* vpos = b.vpos;
-    const float* vneg = b.vneg;
-    const float* offset_pos = b.offset_pos;
-    const float* offset_neg = b.offset_neg;
-    const float* z = b.z;
-    const float* mask = b.mask;
     const __m256 sigma = _mm256_set1_ps(b.sigma);
     const __m256i sparse_mask = _mm256_set1_epi32(b.sparse ? -1 : 0);
     const unsigned sparse_bits = b.sparse ? 0xFFu : 0u;

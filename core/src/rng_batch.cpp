@@ -266,14 +266,6 @@ inline FirstRounds first_rounds(Key key, const Counter& base) {
 
 // ---- Philox, AVX2: 8 counters per vector ----
 
-// 32-bit high and low halves of a · m (m broadcast) for 8 lanes.
-[[gnu::target("avx2"), gnu::always_inline]] inline void mul_hi_lo(__m256i a, __m256i m, __m256i& hi, __m256i& lo) {
-  const __m256i even = _mm256_mul_epu32(a, m);
-  const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), m);
-  hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
-  lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
-}
-
 // The high and the low halves of the products of 8 lanes from _mm256_mul_epu32 of the even lanes
 // and of the odd lanes (shifted down). kShuffle: the high halves with lanes 1 and 2 of each
 // 128-bit half swapped (rounds_avx2). Functions, not lambdas: Clang does not give a lambda its
@@ -287,6 +279,14 @@ template <bool kShuffle>
 
 [[gnu::target("avx2"), gnu::always_inline]] inline __m256i product_low(__m256i even, __m256i odd) {
   return _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+}
+
+// 32-bit high and low halves of a · m (m broadcast) for 8 lanes.
+[[gnu::target("avx2"), gnu::always_inline]] inline void mul_hi_lo(__m256i a, __m256i m, __m256i& hi, __m256i& lo) {
+  const __m256i even = _mm256_mul_epu32(a, m);
+  const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), m);
+  hi = product_high<false>(even, odd);
+  lo = product_low(even, odd);
 }
 
 // kRounds rounds (an even number) on kChains independent groups of 8 counters (interleaved: one
