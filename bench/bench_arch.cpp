@@ -13,6 +13,7 @@
 
 #include "cimmc/arch/crossbar_config.hpp"
 #include "cimmc/arch/crossbar_layer.hpp"
+#include "cimmc/arch/level_sampling.hpp"
 
 namespace {
 
@@ -271,5 +272,52 @@ void BM_AndPopcount(benchmark::State& state, cimmc::core::KernelIsa isa) {
 BENCHMARK_CAPTURE(BM_AndPopcount, portable, cimmc::core::KernelIsa::kPortable)->Arg(2)->Arg(16);
 BENCHMARK_CAPTURE(BM_AndPopcount, avx2, cimmc::core::KernelIsa::kAvx2)->Arg(2)->Arg(16);
 BENCHMARK_CAPTURE(BM_AndPopcount, avx512, cimmc::core::KernelIsa::kAvx512)->Arg(2)->Arg(16);
+
+}  // namespace
+
+// Level sampling of ADC codes (cimmc/arch/level_sampling.hpp), one thread: blocks of 256
+// conversions of the headline's quantizer (5-bit ADC over 128 unit signals, σ = 1.28 = 1 % of
+// full scale), partial sums as a sparse bit-serial crossbar gives them (a third zeros, the rest
+// 1..40), uniforms already drawn. items_per_second = conversions per second; `reference` is the
+// plain loop the kernel is tested against.
+namespace {
+
+void BM_LevelConvert(benchmark::State& state, bool reference) {
+  namespace level = cimmc::arch::level;
+  const auto table = level::Table::build(cimmc::circuit::AdcQuantizer(5, 128.0, false), 1.28);
+  if (!table) {
+    state.SkipWithError("no level table for the quantizer");
+    return;
+  }
+  constexpr int kElements = 256, kBlocks = 64;
+  std::mt19937_64 gen(5);
+  std::vector<std::int32_t> ps(static_cast<std::size_t>(kElements) * kBlocks);
+  for (auto& p : ps) p = gen() % 3 == 0 ? 0 : static_cast<std::int32_t>(1 + gen() % 40);
+  std::vector<std::uint32_t> words(level::words_for(kElements) * kBlocks);
+  for (auto& w : words) w = static_cast<std::uint32_t>(gen());
+  std::vector<std::uint8_t> valid(kElements, 1);
+  std::vector<float> value(kElements);
+  cimmc::circuit::WordBuffer refine;
+  refine.reset(1, {cimmc::core::rng::Purpose::kTest, 0, 0, 0});
+  for (auto _ : state) {
+    for (int blk = 0; blk < kBlocks; ++blk) {
+      const level::Block b{ps.data() + static_cast<std::ptrdiff_t>(blk) * kElements,
+                           valid.data(),
+                           words.data() + level::words_for(kElements) * static_cast<std::size_t>(blk),
+                           0,
+                           kElements,
+                           false,
+                           value.data()};
+      const level::Counts n =
+          reference ? level::convert_reference(*table, b, refine) : level::convert(*table, b, refine);
+      benchmark::DoNotOptimize(n);
+      benchmark::DoNotOptimize(value.data());
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kElements * kBlocks);
+}
+
+BENCHMARK_CAPTURE(BM_LevelConvert, kernel, false);
+BENCHMARK_CAPTURE(BM_LevelConvert, reference, true);
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <optional>
+#include <utility>
 
 #include "cimmc/core/error.hpp"
 
@@ -31,6 +33,54 @@ double CrossbarLayer::map_probability(std::size_t signed_map, double x) const {
   return curve_->probability(map_current(signed_map, x));
 }
 
+void CrossbarLayer::prepare_level_tables() {
+  level_tables_.clear();
+  level_table_of_group_.clear();
+  level_unavailable_.clear();
+  const auto& noise = config_.noise;
+  const double fs = full_scale();
+  if (config_.readout.kind != ReadoutKind::kAdc) {
+    level_unavailable_ = "level sampling needs readout.kind = \"adc\"";
+  } else if (!noise.has_additive() || noise.physical() || noise.proportional_fraction > 0.0) {
+    level_unavailable_ =
+        "level sampling needs additive noise of one σ for every conversion (noise.model = "
+        "\"relative_full_scale\" with sigma_fraction > 0 and no proportional_fraction)";
+  } else if (std::any_of(groups_.begin(), groups_.end(), [](const ColumnGroup& g) { return !g.negative.empty(); })) {
+    level_unavailable_ = "level sampling needs single-ended columns (this layer has differential pairs)";
+  } else if (fs > level::kMaxPartialSum) {
+    level_unavailable_ = fmt::format(
+        "level sampling needs a full scale of at most {} unit signals (this layer's is {})", level::kMaxPartialSum, fs);
+  }
+  if (!level_unavailable_.empty()) return;
+  // σ in single precision, as the direct conversion adds it (crossbar_run.cpp), times the sense
+  // mask (0 for a group without columns); a table per (quantizer, σ).
+  const float sigma = static_cast<float>(noise.sigma_fraction) * static_cast<float>(fs);
+  std::vector<std::pair<bool, float>> keys;
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    const bool is_signed = groups_[g].signed_readout;
+    const float s = side_mask_[0][g * static_cast<std::size_t>(n_pad_)] * sigma;
+    const auto key = std::make_pair(is_signed, s);
+    auto it = std::find(keys.begin(), keys.end(), key);
+    if (it == keys.end()) {
+      const circuit::AdcQuantizer& q = is_signed ? adc_signed_ : adc_unsigned_;
+      std::optional<level::Table> table = level::Table::build(q, static_cast<double>(s));
+      if (!table) {
+        level_tables_.clear();
+        level_table_of_group_.clear();
+        level_unavailable_ = fmt::format(
+            "level sampling needs σ small against the ADC step (levels two codes away from the noise-free one "
+            "reachable from a uniform's top byte 0 or 255 only, about σ <= 0.37 step): σ = {} against a step of {}",
+            s, q.step);
+        return;
+      }
+      keys.push_back(key);
+      level_tables_.push_back(std::move(*table));
+      it = keys.end() - 1;
+    }
+    level_table_of_group_.push_back(static_cast<int>(it - keys.begin()));
+  }
+}
+
 void CrossbarLayer::prepare_readout() {
   const double fs = full_scale();
   const auto& r = config_.readout;
@@ -49,6 +99,7 @@ void CrossbarLayer::prepare_readout() {
       adc_max_code_[e] = static_cast<float>(q.max_code);
     }
   }
+  prepare_level_tables();
   if (r.kind == ReadoutKind::kZebraLcu)
     lcu_sense_ = circuit::LcuSense(r.lcu.levels, static_cast<double>(r.lcu.group_rows) * config_.max_cell_value());
   if (r.kind != ReadoutKind::kStochasticMtj) {

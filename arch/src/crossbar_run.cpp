@@ -17,6 +17,7 @@
 #include <cstring>
 #include <limits>
 #include <numeric>
+#include <string>
 
 #include "cimmc/arch/crossbar_layer.hpp"
 #include "cimmc/circuit/fast_normal.hpp"
@@ -462,7 +463,9 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
   // every sense's error probability.
   bool rare = false;
   double rare_bound = 1.0;
-  if (noise.has_additive() && config_.readout.sampling != circuit::ReadoutSampling::kDirect &&
+  const circuit::ReadoutSampling sampling = config_.readout.sampling;
+  if (noise.has_additive() &&
+      (sampling == circuit::ReadoutSampling::kAuto || sampling == circuit::ReadoutSampling::kRareEvent) &&
       (lcu || config_.readout.kind == ReadoutKind::kAdc)) {
     rare_bound = lcu ? lcu_error_bound(config_, lcu_sense_, offsets, deviations_, k_)
                      : adc_error_bound(config_, adc_step_, offsets, !deviations_.empty(), subarrays,
@@ -470,6 +473,18 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
     rare =
         config_.readout.sampling == circuit::ReadoutSampling::kRareEvent || rare_bound <= circuit::kRareEventAutoBound;
   }
+  // Level sampling of the ADC's noise (level_sampling.hpp): where the layer has its tables and the
+  // run has neither sense-amplifier offsets nor cell deviations.
+  std::string level_unavailable = level_unavailable_;
+  if (level_unavailable.empty() && !offsets.empty())
+    level_unavailable = "level sampling needs a readout without sense-amplifier offsets";
+  if (level_unavailable.empty() && !deviations_.empty())
+    level_unavailable = "level sampling needs exact cells (this layer has cell deviations)";
+  if (sampling == circuit::ReadoutSampling::kLevel && !level_unavailable.empty())
+    throw core::ArgumentError(
+        fmt::format("crossbar layer {}: readout.sampling = \"level\": {}", layer_id_, level_unavailable));
+  const bool level = !rare && level_unavailable.empty() &&
+                     (sampling == circuit::ReadoutSampling::kAuto || sampling == circuit::ReadoutSampling::kLevel);
 
   Counters total;
   total.readout = std::string(circuit::readout_name(config_.readout.kind));
@@ -519,6 +534,7 @@ void CrossbarLayer::run(std::span<const std::uint8_t> activations, int m, const 
       for (auto* v : {&sc.acc, &sc.current, &sc.probability}) v->assign(static_cast<std::size_t>(n_pad_), 0.0);
       if (sink.out != nullptr) sc.slope_weighted.assign(static_cast<std::size_t>(n_), 0.0);
       sc.rare = rare;
+      sc.level = level;
       sc.rare_bound = rare_bound;
       if (rare && lcu) {  // a row senses at most every G-row group of every column of every block
         const std::uint64_t row_senses = static_cast<std::uint64_t>(subarrays) * config_.input_streams() * 2 *
@@ -647,6 +663,7 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
   };
   const std::size_t blocks = static_cast<std::size_t>(subarrays) * config_.input_streams();
   const bool rare = sc.rare;
+  const bool level = sc.level;  // implies fused_adc (run)
   // A single-ended ADC with one σ for every sense and exact cells converts each block in one pass
   // (adc_convert, kFused).
   const bool fused_adc = r.kind == ReadoutKind::kAdc && !rare && deviations_.empty() && !any_negative &&
@@ -654,13 +671,13 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
   // An ideal readout of exact sums reads PS+ − PS− straight from the integer sums, in one pass
   // (the same float values as through vpos and vneg).
   const bool exact_ideal = r.kind == ReadoutKind::kIdeal && exact_analog && offsets == nullptr;
-  if (additive && !lcu && !rare)
+  if (additive && !lcu && !rare && !level)
     sc.normals.set_chunk(chunk_for(blocks * elements * (any_negative ? 2 : 1), static_cast<std::size_t>(elements)));
   if (mtj)  // one word per exact PS (K by inverse CDF), T words per analog PS
     sc.words.set_chunk(
         chunk_for(blocks * groups * nn * (exact_analog ? 1 : static_cast<std::size_t>(config_.readout.mtj.samples)),
                   static_cast<std::size_t>(nn)));
-  if (additive && !rare)
+  if (additive && !rare && !level)
     sc.normals.reset(seed, {lcu ? core::rng::Purpose::kLcuNoise : core::rng::Purpose::kPartialSumNoise, address.point,
                             address.trial, element});
   if (rare) {  // the same stream, as words: gaps, thinning and the erring senses' levels
@@ -670,6 +687,13 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
     if (lcu) sc.gaps.restart(sc.words);
   }
   if (mtj) sc.words.reset(seed, {core::rng::Purpose::kMtjSampling, address.point, address.trial, element});
+  const std::size_t level_block_words = level::words_for(static_cast<std::size_t>(elements));
+  if (level) {  // the noise stream as words: half a word per conversion; the low bits elsewhere
+    sc.level_words.set_chunk(chunk_for(blocks * level_block_words, level_block_words));
+    sc.level_words.reset(seed, {core::rng::Purpose::kPartialSumNoise, address.point, address.trial, element});
+    sc.words.set_chunk(16);
+    sc.words.reset(seed, {core::rng::Purpose::kLevelRefine, address.point, address.trial, element});
+  }
   double* acc = sc.acc.data();
   std::fill(acc, acc + np, 0.0);
   std::int32_t* tmp = sc.tmp.data();
@@ -735,7 +759,8 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
       // ---- analog value of each side: PS (+ cell deviations) + offset + noise (an exact MTJ
       // readout reads the integer PS alone; the fused ADC forms it in its conversion loop, from
       // the same normals taken at the same point of the stream)
-      const float* fused_z = fused_adc && additive ? sc.normals.take(static_cast<std::size_t>(elements)) : nullptr;
+      const float* fused_z =
+          fused_adc && additive && !level ? sc.normals.take(static_cast<std::size_t>(elements)) : nullptr;
       if (!fused_adc && !exact_ideal && !(mtj && exact_analog))
         for (int e = 0; e < elements; ++e) {
           vpos[e] = static_cast<float>(pos[e]);
@@ -824,7 +849,23 @@ void CrossbarLayer::run_row(const std::uint64_t* act, std::int64_t act_sum, std:
           b.sparse = sparse;
           b.value = value;
           b.elements = elements;
-          const AdcCounts n = adc_convert(b, fused_adc);
+          AdcCounts n;
+          if (level) {
+            // Runs of groups with one table (level_sampling.hpp), in the order of the elements.
+            const std::uint32_t* uniforms = sc.level_words.take(level_block_words);
+            for (int g0 = 0; g0 < groups;) {
+              const int t = level_table_of_group_[static_cast<std::size_t>(g0)];
+              int g1 = g0 + 1;
+              while (g1 < groups && level_table_of_group_[static_cast<std::size_t>(g1)] == t) ++g1;
+              const level::Counts c = level::convert(level_tables_[static_cast<std::size_t>(t)],
+                                                     {pos, valid, uniforms, g0 * np, g1 * np, sparse, value}, sc.words);
+              n.clipped += c.clipped;
+              n.zero += c.zero;
+              g0 = g1;
+            }
+          } else {
+            n = adc_convert(b, fused_adc);
+          }
           zero = n.zero;
           counters.zero_partial_sums += static_cast<std::uint64_t>(zero);
           int clipped = n.clipped;

@@ -26,6 +26,9 @@ struct CrossbarLayer::Scratch {
   std::vector<float> sense_variance[2];
   circuit::NormalBuffer normals{4096};
   circuit::WordBuffer words{4096};
+  // Level sampling in this run: the uniforms' words (sc.words then holds their low bits).
+  bool level = false;
+  circuit::WordBuffer level_words{4096};
   // Rare-event sampling of the readout's errors in this run (rare_event.hpp): for the LCU, the
   // bound on every sense's error probability and the row's candidate senses.
   bool rare = false;

@@ -58,6 +58,7 @@ std::string_view readout_sampling_name(ReadoutSampling s) {
     case ReadoutSampling::kAuto: return "auto";
     case ReadoutSampling::kDirect: return "direct";
     case ReadoutSampling::kRareEvent: return "rare_event";
+    case ReadoutSampling::kLevel: return "level";
   }
   return "unknown";
 }
@@ -70,12 +71,14 @@ std::optional<ReadoutKind> parse_readout_kind(std::string_view name) {
 }
 
 std::optional<ReadoutSampling> parse_readout_sampling(std::string_view name) {
-  for (const ReadoutSampling v : {ReadoutSampling::kAuto, ReadoutSampling::kDirect, ReadoutSampling::kRareEvent})
+  for (const ReadoutSampling v :
+       {ReadoutSampling::kAuto, ReadoutSampling::kDirect, ReadoutSampling::kRareEvent, ReadoutSampling::kLevel})
     if (readout_sampling_name(v) == name) return v;
   return std::nullopt;
 }
 
 bool sampling_fits_kind(const ReadoutParams& p) {
+  if (p.sampling == ReadoutSampling::kLevel) return p.kind == ReadoutKind::kAdc;
   return p.sampling != ReadoutSampling::kRareEvent || p.kind == ReadoutKind::kAdc || p.kind == ReadoutKind::kZebraLcu;
 }
 
@@ -155,8 +158,9 @@ ReadoutParams read_readout_params(core::config::TableReader& t) {
   if (const auto v = parse_readout_sampling(sampling)) p.sampling = *v;
   else
     t.check(false, "sampling",
-            "one of \"auto\" (rare_event where the per-sense error probability is small), \"direct\" (one normal "
-            "per sense), \"rare_event\" (ADC and LCU readouts)");
+            "one of \"auto\" (rare_event where the per-sense error probability is small, else level where it "
+            "applies), \"direct\" (one normal per sense), \"rare_event\" (ADC and LCU readouts), \"level\" (ADC "
+            "readouts)");
   t.check(sampling_fits_kind(p), "sampling", std::string(kSamplingKindRule));
 
   if (t.has("adc") || p.kind == ReadoutKind::kAdc) {

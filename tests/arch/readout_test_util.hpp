@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <vector>
 
 #include "cimmc/arch/crossbar_layer.hpp"
@@ -47,6 +48,31 @@ inline std::vector<std::vector<double>> run_columns(const CrossbarLayer& layer, 
     for (int n = 0; n < layer.n(); ++n)
       cols[static_cast<std::size_t>(n)].push_back(out[static_cast<std::size_t>(r) * layer.n() + n]);
   return cols;
+}
+
+// The seed of the statistical tests: fixed, or CIMMC_TEST_SEED to try others.
+inline std::uint64_t test_seed() {
+  const char* s = std::getenv("CIMMC_TEST_SEED");
+  return s ? std::strtoull(s, nullptr, 10) : 1u;
+}
+
+// Outputs [row][column] and the clipped count of `rows` rows of all-ones inputs (K of them) on a
+// layer of weights w (N × K) sampling its noise by `sampling`.
+struct RowsOutcome {
+  std::vector<double> out;
+  std::uint64_t clipped = 0;
+};
+inline RowsOutcome run_rows(CrossbarConfig c, circuit::ReadoutSampling sampling, const std::vector<std::int8_t>& w,
+                            int n, int k, int rows) {
+  c.readout.sampling = sampling;
+  const CrossbarLayer layer(c, 1, w, n, k);
+  std::vector<std::uint8_t> act(static_cast<std::size_t>(rows) * k, 1);
+  RowsOutcome o;
+  o.out.resize(static_cast<std::size_t>(rows) * n);
+  Counters counters;
+  layer.run(act, rows, {0, 0, 1, 0, 1}, test_seed(), o.out, counters);
+  o.clipped = counters.clipped;
+  return o;
 }
 
 // Upper tail of the standard normal.

@@ -20,7 +20,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -37,31 +36,8 @@ namespace {
 constexpr int kRows = 20000;  // draws per method and case
 constexpr double kZ = 4.0;    // family-wise bound in standard errors (see the top of the file)
 
-// The run's seed: fixed, or CIMMC_TEST_SEED to try others.
-std::uint64_t test_seed() {
-  const char* s = std::getenv("CIMMC_TEST_SEED");
-  return s ? std::strtoull(s, nullptr, 10) : 1u;
-}
-
-struct Outcome {
-  std::vector<double> out;  // [row][column]
-  std::uint64_t clipped = 0;
-};
-
-Outcome run(CrossbarConfig c, ReadoutSampling sampling, const std::vector<std::int8_t>& w, int n, int k, int rows) {
-  c.readout.sampling = sampling;
-  const CrossbarLayer layer(c, 1, w, n, k);
-  std::vector<std::uint8_t> act(static_cast<std::size_t>(rows) * k, 1);
-  Outcome o;
-  o.out.resize(static_cast<std::size_t>(rows) * n);
-  Counters counters;
-  layer.run(act, rows, {0, 0, 1, 0, 1}, test_seed(), o.out, counters);
-  o.clipped = counters.clipped;
-  return o;
-}
-
 // Shares of outputs off the reference by k levels: [0] k = −1, [1] k = +1, [2] |k| >= 2, [3] k != 0.
-std::vector<double> shares(const Outcome& o, const std::vector<double>& ref, double unit) {
+std::vector<double> shares(const RowsOutcome& o, const std::vector<double>& ref, double unit) {
   std::vector<double> s(4, 0.0);
   const std::size_t n = ref.size();
   for (std::size_t i = 0; i < o.out.size(); ++i) {
@@ -87,10 +63,10 @@ void expect_same_proportion(double a, double b, double n, const std::string& wha
 template <class Exact>
 void compare(const std::string& name, const CrossbarConfig& noisy, const CrossbarConfig& noise_free,
              const std::vector<std::int8_t>& w, int n, int k, double unit, Exact exact_error) {
-  const Outcome ref_run = run(noise_free, ReadoutSampling::kDirect, w, n, k, 1);
+  const RowsOutcome ref_run = run_rows(noise_free, ReadoutSampling::kDirect, w, n, k, 1);
   const std::vector<double> ref(ref_run.out.begin(), ref_run.out.end());
-  const Outcome rare = run(noisy, ReadoutSampling::kRareEvent, w, n, k, kRows);
-  const Outcome direct = run(noisy, ReadoutSampling::kDirect, w, n, k, kRows);
+  const RowsOutcome rare = run_rows(noisy, ReadoutSampling::kRareEvent, w, n, k, kRows);
+  const RowsOutcome direct = run_rows(noisy, ReadoutSampling::kDirect, w, n, k, kRows);
   const double total = static_cast<double>(rare.out.size());
   const auto sr = shares(rare, ref, unit), sd = shares(direct, ref, unit);
   const char* bins[] = {"one level down", "one level up", "two or more levels away", "error rate"};

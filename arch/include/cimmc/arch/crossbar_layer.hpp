@@ -37,6 +37,7 @@
 #include "cimmc/arch/bit_planes.hpp"
 #include "cimmc/arch/counters.hpp"
 #include "cimmc/arch/crossbar_config.hpp"
+#include "cimmc/arch/level_sampling.hpp"
 #include "cimmc/circuit/readout.hpp"
 
 namespace cimmc::arch {
@@ -308,6 +309,12 @@ class CrossbarLayer {
   // Readout tables.
   circuit::AdcQuantizer adc_unsigned_, adc_signed_;
   std::vector<float> adc_inverse_step_, adc_step_, adc_min_code_, adc_max_code_;  // [group · n_pad + n]
+  // Level sampling of the ADC's noise (level_sampling.hpp): the tables and each group's table, or
+  // why the layer cannot sample by level (prepare_level_tables).
+  std::vector<level::Table> level_tables_;
+  std::vector<int> level_table_of_group_;
+  std::string level_unavailable_;
+  void prepare_level_tables();
   circuit::LcuSense lcu_sense_;
   // For an LCU of G <= 8 rows per group: [((subarray · words_per_subarray + word) · 8 + byte) ·
   // 256 + α] = the nonzero G-row groups of byte `byte` of (α << 8·byte) & (the OR of a side's

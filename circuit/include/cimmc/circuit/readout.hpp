@@ -146,10 +146,16 @@ struct LcuParams {
 //    error probability, thinned to the exact one) and to which level (inverse CDF of the normal's
 //    tails). The same distribution, far fewer random numbers when the noise is small against the
 //    level spacing;
+//  - kLevel: the ADC code of each conversion drawn by inverse CDF from a uniform, against per-PS
+//    threshold tables (cimmc/arch/level_sampling.hpp): the same distribution for half a random
+//    word per conversion. Only for a single-ended ADC with one additive σ for every conversion
+//    (relative_full_scale noise without proportional_fraction or offsets, exact cells), a full
+//    scale of at most 255 unit signals and σ up to about 0.37 of the step;
 //  - kAuto: kRareEvent for a layer whose bound on the per-sense error probability is at most
-//    kRareEventAutoBound, kDirect otherwise (and for the stochastic MTJ and ideal readouts).
-enum class ReadoutSampling { kAuto, kDirect, kRareEvent };
-std::string_view readout_sampling_name(ReadoutSampling s);  // "auto", "direct", "rare_event"
+//    kRareEventAutoBound; otherwise kLevel where it applies, kDirect elsewhere (and for the
+//    stochastic MTJ and ideal readouts).
+enum class ReadoutSampling { kAuto, kDirect, kRareEvent, kLevel };
+std::string_view readout_sampling_name(ReadoutSampling s);  // "auto", "direct", "rare_event", "level"
 // The sampling named `name` (as readout_sampling_name spells it), or none.
 std::optional<ReadoutSampling> parse_readout_sampling(std::string_view name);
 inline constexpr double kRareEventAutoBound = 0.01;
@@ -163,11 +169,12 @@ struct ReadoutParams {
 };
 
 // Whether the readout can sample its noise by `sampling`: rare-event sampling exists for the ADC
-// and the ZEBRA LCU only (the other readouts sample directly). One rule for a hardware file and
-// a configuration built in code.
+// and the ZEBRA LCU only, level sampling for the ADC only (the other readouts sample directly). One rule for a hardware
+// file and a configuration built in code.
 bool sampling_fits_kind(const ReadoutParams& p);
 inline constexpr std::string_view kSamplingKindRule =
-    "\"rare_event\" only with kind = \"adc\" or \"zebra_lcu\" (the other readouts sample directly)";
+    "\"rare_event\" only with kind = \"adc\" or \"zebra_lcu\", \"level\" only with kind = \"adc\" (the other "
+    "readouts sample directly)";
 
 // Reads the [readout] table: kind, sampling, and the sub-tables adc, mtj, lcu (each optional; those
 // present are validated whatever the kind). All problems go to the table's Problems.

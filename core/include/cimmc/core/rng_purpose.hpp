@@ -27,6 +27,7 @@ enum class Purpose : std::uint8_t {
   kStudyTrial = 14,         // studies: anything a trial draws that is not listed above
   kTrimMismatch = 15,       // circuit: mismatch of the stochastic readout's gain/offset trim circuits
   kDeviceCalibration = 16,  // circuit: sampling error of the in-situ calibration of each converter MTJ
+  kLevelRefine = 17,        // circuit: the low bits of level sampling's uniforms, drawn when needed
 };
 
 constexpr std::string_view purpose_name(Purpose p) {
@@ -48,6 +49,7 @@ constexpr std::string_view purpose_name(Purpose p) {
     case Purpose::kStudyTrial: return "study_trial";
     case Purpose::kTrimMismatch: return "trim_mismatch";
     case Purpose::kDeviceCalibration: return "device_calibration";
+    case Purpose::kLevelRefine: return "level_refine";
   }
   return "unknown";
 }
