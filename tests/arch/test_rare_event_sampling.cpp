@@ -201,4 +201,10 @@ TEST(RareEventSampling, SamplingKeyIsReadAndChecked) {
   const std::string mtj = error_of("[readout]\nkind = \"stochastic_mtj\"\nsampling = \"rare_event\"\n");
   EXPECT_NE(mtj.find("hw.toml:3: key 'readout.sampling'"), std::string::npos) << mtj;
   EXPECT_NE(mtj.find("only with kind = \"adc\" or \"zebra_lcu\""), std::string::npos) << mtj;
+  // Level sampling (docs/rare_event_sampling.md, "Level sampling"): the ADC only.
+  EXPECT_EQ(read("[readout]\nkind = \"adc\"\nsampling = \"level\"\n").readout.sampling, ReadoutSampling::kLevel);
+  EXPECT_NE(unknown.find("\"level\""), std::string::npos) << unknown;
+  const std::string lcu = error_of("[readout]\nkind = \"zebra_lcu\"\nsampling = \"level\"\n");
+  EXPECT_NE(lcu.find("hw.toml:3: key 'readout.sampling'"), std::string::npos) << lcu;
+  EXPECT_NE(lcu.find("\"level\" only with kind = \"adc\""), std::string::npos) << lcu;
 }
