@@ -52,8 +52,8 @@ WordBuffer refine_stream(std::uint64_t seed) {
 // The words of a one-conversion block whose u16 is `u16`.
 std::vector<std::uint32_t> words_with(std::uint16_t u16) {
   std::vector<std::uint32_t> w(level::kWordsPerGroup, 0);
-  w[0] = u16 >> 8;               // byte 0: the top byte
-  w[8] = u16 & 0xFFu;            // byte 32: the low byte
+  w[0] = u16 >> 8;     // byte 0: the top byte
+  w[8] = u16 & 0xFFu;  // byte 32: the low byte
   return w;
 }
 
@@ -64,9 +64,8 @@ struct Case {
   double sigma_lsb;  // σ in units of the step
 };
 
-const Case kCases[] = {{5, 128.0, false, 0.0},  {5, 128.0, false, 0.01}, {5, 128.0, false, 0.3},
-                       {3, 64.0, false, 0.2},   {4, 255.0, false, 0.36}, {6, 100.0, true, 0.25},
-                       {8, 255.0, false, 0.1},  {7, 255.0, true, 0.3}};
+const Case kCases[] = {{5, 128.0, false, 0.0},  {5, 128.0, false, 0.01}, {5, 128.0, false, 0.3}, {3, 64.0, false, 0.2},
+                       {4, 255.0, false, 0.36}, {6, 100.0, true, 0.25},  {8, 255.0, false, 0.1}, {7, 255.0, true, 0.3}};
 
 level::Table table_of(const Case& c) {
   const AdcQuantizer q(c.bits, c.range, c.is_signed);
@@ -84,7 +83,8 @@ TEST(LevelSampling, EveryCodeIsTheInverseCdfDefinition) {
   for (const Case& c : kCases) {
     const level::Table t = table_of(c);
     const int top = std::min(255, static_cast<int>(c.range));
-    for (int p : {0, 1, 2, top / 7, top / 3, top / 2, top - 1, top}) {
+    // PS past the range too (a calibrated ADC clips below the full scale): k0 = hi + 1 there.
+    for (int p : {0, 1, 2, top / 7, top / 3, top / 2, top - 1, top, 200, 255}) {
       std::int32_t ps = p;
       int mismatches = 0, refined = 0;
       for (std::uint32_t u16 = 0; u16 < 65536; ++u16) {
@@ -96,8 +96,7 @@ TEST(LevelSampling, EveryCodeIsTheInverseCdfDefinition) {
         float value = -1.0f;
         const level::Counts n = level::convert_reference(t, {&ps, &valid, words.data(), 0, 1, false, &value}, refine);
         const int expected = defined_code(t, p, u);
-        const float expected_value =
-            static_cast<float>(std::min(std::max(expected, t.lo()), t.hi())) * t.step();
+        const float expected_value = static_cast<float>(std::min(std::max(expected, t.lo()), t.hi())) * t.step();
         const bool tied = refine.take(1)[0] != refine_stream(u16 + 1).take(1)[0];
         refined += tied ? 1 : 0;
         if (value != expected_value || n.clipped != (expected < t.lo() || expected > t.hi() ? 1 : 0)) ++mismatches;
@@ -122,6 +121,8 @@ TEST(LevelSampling, KernelEqualsTheReferenceLoop) {
       const bool small = trial % 2 == 0;  // PS of a sparse bit-serial column, or anywhere in range
       for (auto& p : ps)
         p = gen() % 4 == 0 ? 0 : static_cast<std::int32_t>(gen() % static_cast<unsigned>((small ? top / 4 : top) + 1));
+      if (trial % 5 == 4)  // PS up to 255 (past a calibrated range): every table row looked up
+        for (int i = 0; i < 8; ++i) ps[gen() % ps.size()] = static_cast<std::int32_t>(255 - gen() % 60);
       std::vector<std::uint8_t> valid(static_cast<std::size_t>(elements));
       for (auto& v : valid) v = gen() % 8 == 0 ? 0 : 1;
       std::vector<std::uint32_t> words(level::words_for(static_cast<std::size_t>(elements)));
@@ -133,9 +134,8 @@ TEST(LevelSampling, KernelEqualsTheReferenceLoop) {
       const bool sparse = trial % 4 < 2;
       std::vector<float> fast(static_cast<std::size_t>(elements), -7.0f), slow(fast);
       WordBuffer refine_fast = refine_stream(trial), refine_slow = refine_stream(trial);
-      const level::Counts nf =
-          level::convert(t, {ps.data(), valid.data(), words.data(), first, std::max(first, last), sparse, fast.data()},
-                         refine_fast);
+      const level::Counts nf = level::convert(
+          t, {ps.data(), valid.data(), words.data(), first, std::max(first, last), sparse, fast.data()}, refine_fast);
       const level::Counts ns = level::convert_reference(
           t, {ps.data(), valid.data(), words.data(), first, std::max(first, last), sparse, slow.data()}, refine_slow);
       EXPECT_EQ(std::memcmp(fast.data(), slow.data(), fast.size() * sizeof(float)), 0)
