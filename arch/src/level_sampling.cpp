@@ -214,8 +214,8 @@ int group_avx2(const Table& t, const Block& b, int e, const Rows& rows, circuit:
                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ps + 16)),
                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ps + 24))};
   // 32 PS as bytes in order: the packs interleave 128-bit lanes, the permutation undoes it.
-  const __m256i packed = _mm256_packus_epi16(_mm256_packus_epi32(p_parts[0], p_parts[1]),
-                                             _mm256_packus_epi32(p_parts[2], p_parts[3]));
+  const __m256i packed =
+      _mm256_packus_epi16(_mm256_packus_epi32(p_parts[0], p_parts[1]), _mm256_packus_epi32(p_parts[2], p_parts[3]));
   const __m256i p8 = _mm256_permutevar8x32_epi32(packed, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
   __m256i a = zero_i, bb = zero_i, k0b = zero_i;
   const __m256i bias = _mm256_set1_epi8(0x70);
@@ -246,8 +246,8 @@ int group_avx2(const Table& t, const Block& b, int e, const Rows& rows, circuit:
   if constexpr (kByteCodes) {
     const int levels = t.hi() - t.lo() + 1;  // codes lo .. hi are bytes 1 .. levels
     const __m256i c8 = _mm256_add_epi8(k0b, j8);
-    clipped_bits = static_cast<std::uint32_t>(_mm256_movemask_epi8(
-        _mm256_or_si256(_mm256_cmpeq_epi8(c8, zero_i), _mm256_cmpeq_epi8(c8, _mm256_set1_epi8(static_cast<char>(levels + 1))))));
+    clipped_bits = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_or_si256(
+        _mm256_cmpeq_epi8(c8, zero_i), _mm256_cmpeq_epi8(c8, _mm256_set1_epi8(static_cast<char>(levels + 1))))));
     const __m256i clip8 = _mm256_min_epu8(_mm256_max_epu8(c8, one), _mm256_set1_epi8(static_cast<char>(levels)));
     const __m128i c_low = _mm256_castsi256_si128(clip8), c_high = _mm256_extracti128_si256(clip8, 1);
     const __m128i c_parts[4] = {c_low, _mm_srli_si128(c_low, 8), c_high, _mm_srli_si128(c_high, 8)};
@@ -265,11 +265,10 @@ int group_avx2(const Table& t, const Block& b, int e, const Rows& rows, circuit:
     const __m128i j_low = _mm256_castsi256_si128(j8), j_high = _mm256_extracti128_si256(j8, 1);
     const __m128i j_parts[4] = {j_low, _mm_srli_si128(j_low, 8), j_high, _mm_srli_si128(j_high, 8)};
     for (int q = 0; q < 4; ++q) {
-      const __m256 k0 = _mm256_min_ps(
-          _mm256_max_ps(_mm256_round_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(p_parts[q]), inv),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
-                        below_range),
-          above_range);
+      const __m256 k0 = _mm256_min_ps(_mm256_max_ps(_mm256_round_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(p_parts[q]), inv),
+                                                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
+                                                    below_range),
+                                      above_range);
       const __m256 c = _mm256_add_ps(k0, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(j_parts[q])));
       const __m256 clip = _mm256_min_ps(_mm256_max_ps(c, lo), hi);
       clipped_bits |= static_cast<std::uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(c, clip, _CMP_NEQ_OQ))) << (8 * q);
@@ -327,7 +326,112 @@ Counts convert_avx2(const Table& t, const Block& b, circuit::WordBuffer& refine)
 }
 }  // namespace
 
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+namespace {
+// The byte-code path with AVX-512 VBMI, 64 conversions (two groups of uniforms) at a time: each
+// 256-byte table is four registers, looked up by two vpermi2b (the low 7 bits of p) and a blend on
+// p's top bit; the decisions in mask registers. The same codes as group_avx2<true>.
+struct Tables512 {
+  __m512i below[4], above[4], k0[4];
+};
+
+__m512i lookup512(const __m512i* table, __m512i p8) {
+  const __m512i low = _mm512_permutex2var_epi8(table[0], p8, table[1]);
+  const __m512i high = _mm512_permutex2var_epi8(table[2], p8, table[3]);
+  return _mm512_mask_blend_epi8(_mm512_movepi8_mask(p8), low, high);
+}
+
+int groups_vbmi(const Table& t, const Block& b, int e, const Tables512& tables, circuit::WordBuffer& refine,
+                int& zero) {
+  const std::int32_t* ps = b.ps + e;
+  const __m512i p8 = _mm512_inserti64x4(
+      _mm512_castsi256_si512(
+          _mm256_inserti128_si256(_mm256_castsi128_si256(_mm512_cvtusepi32_epi8(_mm512_loadu_si512(ps))),
+                                  _mm512_cvtusepi32_epi8(_mm512_loadu_si512(ps + 16)), 1)),
+      _mm256_inserti128_si256(_mm256_castsi128_si256(_mm512_cvtusepi32_epi8(_mm512_loadu_si512(ps + 32))),
+                              _mm512_cvtusepi32_epi8(_mm512_loadu_si512(ps + 48)), 1),
+      1);
+  const __m512i a = lookup512(tables.below, p8);
+  const __m512i bb = lookup512(tables.above, p8);
+  const __m512i k0b = lookup512(tables.k0, p8);
+  // The top bytes of the two groups' uniforms: the first 32 bytes of each group's 16 words.
+  const std::uint32_t* group = b.words + static_cast<std::ptrdiff_t>(e / kGroup) * kWordsPerGroup;
+  const __m512i byte =
+      _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(group))),
+                         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(group + kWordsPerGroup)), 1);
+  const __m512i zero_i = _mm512_setzero_si512();
+  const __m512i one = _mm512_set1_epi8(1);
+  const __mmask64 below_a = _mm512_cmplt_epu8_mask(byte, a);
+  const __mmask64 above_bb = _mm512_cmpgt_epu8_mask(byte, bb);
+  const __mmask64 flag = _mm512_cmpeq_epi8_mask(byte, a) | _mm512_cmpeq_epi8_mask(byte, bb) |
+                         _mm512_cmpeq_epi8_mask(byte, zero_i) | _mm512_cmpeq_epi8_mask(byte, _mm512_set1_epi8(-1));
+  const __m512i c8 = _mm512_mask_add_epi8(_mm512_mask_sub_epi8(k0b, below_a, k0b, one), above_bb,
+                                          _mm512_mask_sub_epi8(k0b, below_a, k0b, one), one);
+  const int levels = t.hi() - t.lo() + 1;  // codes lo .. hi are bytes 1 .. levels
+  std::uint64_t clipped_bits =
+      _mm512_cmpeq_epi8_mask(c8, zero_i) | _mm512_cmpeq_epi8_mask(c8, _mm512_set1_epi8(static_cast<char>(levels + 1)));
+  const __m512i clip8 = _mm512_min_epu8(_mm512_max_epu8(c8, one), _mm512_set1_epi8(static_cast<char>(levels)));
+  const std::uint64_t zero_bits = _mm512_cmpeq_epi8_mask(p8, zero_i);
+  const std::uint64_t real_bits = _mm512_test_epi8_mask(_mm512_loadu_si512(b.valid + e), _mm512_set1_epi8(-1));
+  const std::uint64_t skip_bits = b.sparse ? zero_bits : 0u;
+  const __m512 step = _mm512_set1_ps(t.step());
+  const __m512 offset = _mm512_set1_ps(static_cast<float>(t.lo() - 1));
+  float* value = b.value + e;
+  for (int q = 0; q < 4; ++q) {
+    const __m128i part = q == 0   ? _mm512_castsi512_si128(clip8)
+                         : q == 1 ? _mm512_extracti32x4_epi32(clip8, 1)
+                         : q == 2 ? _mm512_extracti32x4_epi32(clip8, 2)
+                                  : _mm512_extracti32x4_epi32(clip8, 3);
+    const __m512 code = _mm512_add_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(part)), offset);
+    const auto keep = static_cast<__mmask16>(~(skip_bits >> (16 * q)));
+    _mm512_storeu_ps(value + 16 * q, _mm512_maskz_mul_ps(keep, code, step));
+  }
+  const std::uint64_t counted = real_bits & ~skip_bits;
+  for (std::uint64_t todo = flag & counted; todo != 0; todo &= todo - 1) {
+    const int i = std::countr_zero(todo);
+    const Resolved r = resolve(t, b, e + i, refine);
+    value[i] = r.value;
+    clipped_bits = (clipped_bits & ~(std::uint64_t{1} << i)) | (r.clipped ? std::uint64_t{1} << i : 0u);
+  }
+  zero += std::popcount(zero_bits & real_bits);
+  return std::popcount(clipped_bits & counted);
+}
+
+Counts convert_vbmi(const Table& t, const Block& b, circuit::WordBuffer& refine) {
+  Tables512 tables;
+  for (int r = 0; r < 4; ++r) {
+    tables.below[r] = _mm512_loadu_si512(t.below().data() + static_cast<std::ptrdiff_t>(64 * r));
+    tables.above[r] = _mm512_loadu_si512(t.above().data() + static_cast<std::ptrdiff_t>(64 * r));
+    tables.k0[r] = _mm512_loadu_si512(t.k0_byte().data() + static_cast<std::ptrdiff_t>(64 * r));
+  }
+  Counts n;
+  int e = b.first;
+  // Conversions before the first whole pair of groups, and after the last, take the reference loop.
+  const int head_end = std::min(b.last, (b.first + 2 * kGroup - 1) / (2 * kGroup) * (2 * kGroup));
+  if (e < head_end) {
+    const Counts h = convert_reference(t, {b.ps, b.valid, b.words, e, head_end, b.sparse, b.value}, refine);
+    n.clipped += h.clipped;
+    n.zero += h.zero;
+    e = head_end;
+  }
+  int zero = 0, clipped = 0;
+  for (; e + 2 * kGroup <= b.last; e += 2 * kGroup) clipped += groups_vbmi(t, b, e, tables, refine, zero);
+  n.clipped += clipped;
+  n.zero += zero;
+  if (e < b.last) {
+    const Counts tail = convert_reference(t, {b.ps, b.valid, b.words, e, b.last, b.sparse, b.value}, refine);
+    n.clipped += tail.clipped;
+    n.zero += tail.zero;
+  }
+  return n;
+}
+}  // namespace
+#endif
+
 Counts convert(const Table& t, const Block& b, circuit::WordBuffer& refine) {
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+  if (t.byte_codes()) return convert_vbmi(t, b, refine);
+#endif
   return t.byte_codes() ? convert_avx2<true>(t, b, refine) : convert_avx2<false>(t, b, refine);
 }
 #else
