@@ -103,6 +103,7 @@ TEST(LevelSampling, MatchesDirectSamplingAndTheExactCodeProbabilities) {
                     sigma_lsb, p, sl[0] / kRows, sd[0] / kRows, exact[0], sl[1] / kRows, sd[1] / kRows, exact[1]);
     }
     const double cl = static_cast<double>(level.clipped), cd = static_cast<double>(direct.clipped);
-    EXPECT_LE(std::abs(cl - cd), kZ * std::sqrt(cl + cd) + 1.0) << "σ " << sigma_lsb << ": clipped " << cl << " vs " << cd;
+    EXPECT_LE(std::abs(cl - cd), kZ * std::sqrt(cl + cd) + 1.0)
+        << "σ " << sigma_lsb << ": clipped " << cl << " vs " << cd;
   }
 }

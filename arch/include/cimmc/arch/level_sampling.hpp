@@ -106,8 +106,8 @@ class Table {
 // One block of conversions of single-ended partial sums with one table: what the fused ADC pass
 // reads and writes (crossbar_run.cpp).
 struct Block {
-  const std::int32_t* ps = nullptr;  // partial sums, 0..255
-  const std::uint8_t* valid = nullptr;  // 1 for real outputs
+  const std::int32_t* ps = nullptr;      // partial sums, 0..255
+  const std::uint8_t* valid = nullptr;   // 1 for real outputs
   const std::uint32_t* words = nullptr;  // words_for(elements) words of uniforms; conversion e is
                                          // conversion e − first of them (first a multiple of kGroup)
   int first = 0;                         // the block's conversions [first, last)
