@@ -193,6 +193,30 @@ Counts convert_reference(const Table& t, const Block& b, circuit::WordBuffer& re
 
 #if defined(__AVX2__)
 namespace {
+// A vector kernel's walk over [first, last): `step(e, zero)` converts kStep conversions from e (a
+// multiple of kStep), adds the zero PS of real outputs to `zero` and returns the clipped count;
+// the conversions before the first whole step and after the last take the reference loop.
+template <int kStep, class Step>
+Counts in_steps(const Table& t, const Block& b, circuit::WordBuffer& refine, Step step) {
+  Counts n;
+  const int head_end = std::min(b.last, (b.first + kStep - 1) / kStep * kStep);
+  int e = b.first;
+  if (e < head_end) {
+    n = convert_reference(t, {b.ps, b.valid, b.words, e, head_end, b.sparse, b.value}, refine);
+    e = head_end;
+  }
+  int zero = 0, clipped = 0;
+  for (; e + kStep <= b.last; e += kStep) clipped += step(e, zero);
+  n.clipped += clipped;
+  n.zero += zero;
+  if (e < b.last) {
+    const Counts tail = convert_reference(t, {b.ps, b.valid, b.words, e, b.last, b.sparse, b.value}, refine);
+    n.clipped += tail.clipped;
+    n.zero += tail.zero;
+  }
+  return n;
+}
+
 // The byte tables as rows of 16 bytes, each in both 128-bit lanes (rows past the largest PS of a
 // block are not looked up).
 struct Rows {
@@ -303,26 +327,8 @@ Counts convert_avx2(const Table& t, const Block& b, circuit::WordBuffer& refine)
     rows.above[s] = row_of(t.above(), s);
     if constexpr (kByteCodes) rows.k0[s] = row_of(t.k0_byte(), s);
   }
-  Counts n;
-  int e = b.first;
-  // Conversions before the first whole group, and after the last, take the reference loop.
-  const int head_end = std::min(b.last, (b.first + kGroup - 1) / kGroup * kGroup);
-  if (e < head_end) {
-    const Counts h = convert_reference(t, {b.ps, b.valid, b.words, e, head_end, b.sparse, b.value}, refine);
-    n.clipped += h.clipped;
-    n.zero += h.zero;
-    e = head_end;
-  }
-  int zero = 0, clipped = 0;
-  for (; e + kGroup <= b.last; e += kGroup) clipped += group_avx2<kByteCodes>(t, b, e, rows, refine, zero);
-  n.clipped += clipped;
-  n.zero += zero;
-  if (e < b.last) {
-    const Counts tail = convert_reference(t, {b.ps, b.valid, b.words, e, b.last, b.sparse, b.value}, refine);
-    n.clipped += tail.clipped;
-    n.zero += tail.zero;
-  }
-  return n;
+  return in_steps<kGroup>(t, b, refine,
+                          [&](int e, int& zero) { return group_avx2<kByteCodes>(t, b, e, rows, refine, zero); });
 }
 }  // namespace
 
@@ -404,26 +410,8 @@ Counts convert_vbmi(const Table& t, const Block& b, circuit::WordBuffer& refine)
     tables.above[r] = _mm512_loadu_si512(t.above().data() + static_cast<std::ptrdiff_t>(64 * r));
     tables.k0[r] = _mm512_loadu_si512(t.k0_byte().data() + static_cast<std::ptrdiff_t>(64 * r));
   }
-  Counts n;
-  int e = b.first;
-  // Conversions before the first whole pair of groups, and after the last, take the reference loop.
-  const int head_end = std::min(b.last, (b.first + 2 * kGroup - 1) / (2 * kGroup) * (2 * kGroup));
-  if (e < head_end) {
-    const Counts h = convert_reference(t, {b.ps, b.valid, b.words, e, head_end, b.sparse, b.value}, refine);
-    n.clipped += h.clipped;
-    n.zero += h.zero;
-    e = head_end;
-  }
-  int zero = 0, clipped = 0;
-  for (; e + 2 * kGroup <= b.last; e += 2 * kGroup) clipped += groups_vbmi(t, b, e, tables, refine, zero);
-  n.clipped += clipped;
-  n.zero += zero;
-  if (e < b.last) {
-    const Counts tail = convert_reference(t, {b.ps, b.valid, b.words, e, b.last, b.sparse, b.value}, refine);
-    n.clipped += tail.clipped;
-    n.zero += tail.zero;
-  }
-  return n;
+  return in_steps<2 * kGroup>(t, b, refine,
+                              [&](int e, int& zero) { return groups_vbmi(t, b, e, tables, refine, zero); });
 }
 }  // namespace
 #endif
